@@ -1,0 +1,225 @@
+"""Every permission policy, as plain functions of (user, object). Nothing else decides.
+
+Roles are held per team. A role held on a team also applies to the teams below it, so a
+force-level supervisor can approve for every unit of that force. Objects are duck-typed
+(``team_id``, ``author_id``...) so this room imports neither of the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import Membership, Role, Team, User
+
+DRAFTERS = frozenset({Role.OFFICER, Role.SUPERVISOR})
+TRIAGERS = frozenset({Role.LIAISON, Role.SUPERVISOR})
+PERSONAL_DATA_ROLES = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.ADMIN})
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated and user.is_active)
+
+
+def _memberships(user: User) -> dict[int, tuple[str, bool]]:
+    """{team_id: (role, intelligence_liaison)} for the user's own memberships, cached on the user."""
+    cached = getattr(user, "_engage_memberships", None)
+    if cached is None:
+        cached = {
+            m.team_id: (m.role, m.intelligence_liaison)
+            for m in Membership.objects.filter(user=user).only("team_id", "role", "intelligence_liaison")
+        }
+        user._engage_memberships = cached
+    return cached
+
+
+def _parents() -> dict[int, int | None]:
+    return dict(Team.objects.values_list("id", "parent_id"))
+
+
+def _lineage(user: User, team_id: int) -> list[int]:
+    parents = getattr(user, "_engage_parents", None)
+    if parents is None:
+        parents = _parents()
+        user._engage_parents = parents
+    chain: list[int] = []
+    current: int | None = team_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def forget(user: Any) -> None:
+    """Drop cached memberships (after a role change in the same request)."""
+    for attr in ("_engage_memberships", "_engage_parents"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def roles_in(user: Any, team: Team | int | None) -> set[str]:
+    if not _active(user) or team is None:
+        return set()
+    team_id = team if isinstance(team, int) else team.pk
+    own = _memberships(user)
+    return {own[t][0] for t in _lineage(user, team_id) if t in own}
+
+
+def has_role(user: Any, team: Team | int | None, roles: frozenset[str] | set[str]) -> bool:
+    return bool(roles_in(user, team) & set(roles))
+
+
+def team_ids(user: Any, roles: frozenset[str] | set[str] | None = None) -> set[int]:
+    """Ids of the teams the user may see (with one of ``roles``, if given), sub-teams included."""
+    if not _active(user):
+        return set()
+    own = _memberships(user)
+    if not own:
+        return set()
+    parents = getattr(user, "_engage_parents", None) or _parents()
+    user._engage_parents = parents
+    result = set()
+    for team_id in parents:
+        if roles is None:
+            if roles_in(user, team_id):
+                result.add(team_id)
+        elif roles_in(user, team_id) & set(roles):
+            result.add(team_id)
+    return result
+
+
+def primary_role(user: Any) -> str | None:
+    if not _active(user):
+        return None
+    held = {role for role, _ in _memberships(user).values()}
+    for role in (Role.ADMIN, Role.SUPERVISOR, Role.LIAISON, Role.OFFICER):
+        if role in held:
+            return role
+    return None
+
+
+# --- the policies ---------------------------------------------------------------------------
+
+def can_view_team(user: Any, team: Team | int | None) -> bool:
+    return bool(roles_in(user, team))
+
+
+def can_draft(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, DRAFTERS)
+
+
+def can_edit_message(user: Any, message: Any) -> bool:
+    return has_role(user, message.team_id, DRAFTERS)
+
+
+def can_submit(user: Any, message: Any) -> bool:
+    return can_edit_message(user, message)
+
+
+def can_approve(user: Any, message: Any) -> bool:
+    """A supervisor of the message's team who is not its author."""
+    return has_role(user, message.team_id, {Role.SUPERVISOR}) and user.pk != message.author_id
+
+
+def can_emergency_self_approve(user: Any, message: Any) -> bool:
+    """The one exception: a supervisor may approve their own emergency message (flagged for review)."""
+    return (
+        has_role(user, message.team_id, {Role.SUPERVISOR})
+        and user.pk == message.author_id
+        and getattr(message, "urgency", None) == "emergency"
+    )
+
+
+def can_review_emergency(user: Any, message: Any) -> bool:
+    """The after-the-fact review of a self-approved emergency: another supervisor."""
+    return has_role(user, message.team_id, {Role.SUPERVISOR}) and user.pk != getattr(message, "author_id", None)
+
+
+def can_schedule(user: Any, message: Any) -> bool:
+    return has_role(user, message.team_id, DRAFTERS)
+
+
+def can_withdraw(user: Any, message: Any) -> bool:
+    return has_role(user, message.team_id, {Role.SUPERVISOR})
+
+
+def can_comment(user: Any, message: Any) -> bool:
+    return has_role(user, message.team_id, DRAFTERS)
+
+
+def can_pause_publishing(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.SUPERVISOR})
+
+
+def can_pause_everything(user: Any) -> bool:
+    """A supervisor of a top-level team (a force) may pause every team."""
+    if not _active(user):
+        return False
+    parents = getattr(user, "_engage_parents", None) or _parents()
+    user._engage_parents = parents
+    return any(
+        role == Role.SUPERVISOR and parents.get(team_id) is None for team_id, (role, _) in _memberships(user).items()
+    )
+
+
+def can_manage_segments(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, DRAFTERS)
+
+
+def can_manage_channels(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.ADMIN})
+
+
+def can_manage_team(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.ADMIN})
+
+
+def can_manage_retention(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.ADMIN})
+
+
+def can_view_audit(user: Any, team: Team | int | None = None) -> bool:
+    if team is None:
+        return bool(team_ids(user, {Role.ADMIN}))
+    return has_role(user, team, {Role.ADMIN})
+
+
+def can_manage_events(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, DRAFTERS)
+
+
+def can_override_phase(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.SUPERVISOR})
+
+
+def can_set_rumour_status(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.SUPERVISOR})
+
+
+def can_triage(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, TRIAGERS)
+
+
+def can_view_personal_data(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, PERSONAL_DATA_ROLES)
+
+
+def can_see_restricted_queue(user: Any, team: Team | int | None) -> bool:
+    if team is None or not _active(user):
+        return False
+    team_id = team if isinstance(team, int) else team.pk
+    own = _memberships(user)
+    return any(own[t][1] for t in _lineage(user, team_id) if t in own)
+
+
+def can_view_metrics(user: Any, team: Team | int | None) -> bool:
+    return bool(roles_in(user, team))
+
+
+def must_use_2fa(user: Any) -> bool:
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    return any(role in (Role.SUPERVISOR, Role.ADMIN) for role, _ in _memberships(user).values())

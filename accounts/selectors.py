@@ -1,0 +1,51 @@
+"""Reads for accounts views and APIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from accounts import permissions
+from accounts.models import AuditEvent, Membership, Role, Team, User
+
+
+def teams_for(user: User) -> QuerySet[Team]:
+    return Team.objects.filter(pk__in=permissions.team_ids(user)).order_by("name")
+
+
+def memberships_for(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("team").order_by("team__name")
+
+
+def audit_events(
+    *,
+    user: User,
+    verb: str = "",
+    actor: str = "",
+    target_type: str = "",
+    target_id: str = "",
+    team: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    visible = permissions.team_ids(user, {Role.ADMIN})
+    qs = AuditEvent.objects.select_related("team", "actor")
+    # Admins see their teams' events, and events with no team (sign-ins, exports) by their own teams' members.
+    member_ids = Membership.objects.filter(team_id__in=visible).values("user_id")
+    qs = qs.filter(team_id__in=visible) | qs.filter(team__isnull=True, actor_id__in=member_ids)
+    if verb:
+        qs = qs.filter(verb__startswith=verb)
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    if target_type:
+        qs = qs.filter(target_type=target_type)
+    if target_id:
+        qs = qs.filter(target_id=target_id)
+    if team:
+        qs = qs.filter(team_id=team)
+    if since:
+        qs = qs.filter(at__gte=since)
+    if until:
+        qs = qs.filter(at__lt=until)
+    return qs.order_by("-at", "-id")

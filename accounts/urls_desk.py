@@ -1,0 +1,14 @@
+"""Signed-in account pages: mounted at /desk/ (behind the two-factor requirement)."""
+
+from django.urls import path
+
+from accounts import views
+
+app_name = "desk_accounts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("audit/", views.audit_list, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("notifications/", views.notifications, name="notifications"),
+]

@@ -1,0 +1,165 @@
+"""Sign-in (with lock-out and a second factor), password reset, the role home and the audit pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import permissions, selectors, services
+from accounts.audit import audit_record
+from accounts.forms import AuditFilterForm, OtpForm, SignInForm
+from accounts.models import Notification, Role
+
+ROLE_HOMES = {
+    Role.OFFICER: "campaigns:messages",
+    Role.SUPERVISOR: "campaigns:review",
+    Role.LIAISON: "campaigns:events",
+    Role.ADMIN: "desk_accounts:audit",
+}
+
+
+def home_url(user: Any) -> str:
+    role = permissions.primary_role(user)
+    return reverse(ROLE_HOMES.get(role, "campaigns:events"))
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        if any(devices_for_user(user, confirmed=True)):
+            return redirect(f"{reverse('accounts:otp')}?next={self.get_redirect_url() or ''}")
+        return response
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("desk_accounts:home")
+
+
+class SignOutView(auth_views.LogoutView):
+    next_page = reverse_lazy("accounts:login")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("desk_accounts:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    if not any(devices_for_user(request.user, confirmed=True)):
+        return redirect("accounts:otp_setup")
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["otp"].strip())
+        if device is not None:
+            otp_login(request, device)
+            audit_record(actor=request.user, verb="auth.second_factor_verified", target=request.user)
+            return redirect(_safe_next(request))
+        audit_record(actor=request.user, verb="auth.second_factor_failed", target=request.user)
+        form.add_error("otp", "That code is not right, or it has expired. Try the current one.")
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    if any(devices_for_user(request.user, confirmed=True)):
+        return redirect("accounts:otp")
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp"].strip()):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            audit_record(actor=request.user, verb="auth.second_factor_enrolled", target=request.user)
+            messages.success(request, "Two-factor sign-in is on for your account.")
+            return redirect("desk_accounts:home")
+        form.add_error("otp", "That code is not right. Check the time on your phone and try again.")
+    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    return render(request, "accounts/otp_setup.html", {"form": form, "qr_svg": qr, "secret": device.bin_key.hex()})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(home_url(request.user))
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_view_audit(request.user):
+        return HttpResponseForbidden("Only administrators can read the audit trail.")
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_events(user=request.user, **{k: v for k, v in filters.items() if v})
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accounts/audit_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_view_audit(request.user):
+        return HttpResponseForbidden("Only administrators can export the audit trail.")
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {k: v for k, v in filters.items() if v}
+    events = selectors.audit_events(user=request.user, **filters)[:100_000]
+    body = services.audit_export_csv(actor=request.user, events=events,
+                                     filters={k: str(v) for k, v in filters.items()})
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="engage-audit.csv"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = Notification.objects.filter(user=request.user)[:100]
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("desk_accounts:notifications")
+    return render(request, "accounts/notifications.html", {"items": items})

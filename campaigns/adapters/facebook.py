@@ -1,0 +1,205 @@
+"""Facebook Page posts through the Graph API, with a Page access token.
+
+* text (and link): ``POST /{page-id}/feed`` (``message``, ``link``);
+* one image: ``POST /{page-id}/photos`` (multipart ``source``, ``caption``,
+  ``alt_text_custom``), answering ``{"id": photo id, "post_id": ...}``;
+* several images: each is uploaded with ``published=false`` (retry safe: an unpublished
+  photo is invisible), then ``POST /{page-id}/feed`` with ``message`` and
+  ``attached_media[i]={"media_fbid": ...}``; a ``link`` cannot be combined with attached
+  photos and is left out then;
+* reply to a citizen's comment or post: ``POST /{object-id}/comments`` (``message``; text
+  only);
+* withdraw: ``DELETE /{post-id}``; check: ``GET /me?fields=id,name``.
+
+The token is sent in the ``Authorization: Bearer`` header, never in the URL. Graph errors
+are ``{"error": {"message", "type", "code", "error_subcode", "is_transient"}}``: code 190
+(and 102) means the token expired or was revoked; codes 4, 17, 32, 613 and 80001 are rate
+limits (the ``X-Business-Use-Case-Usage`` header says how many minutes until access
+returns); codes 1 and 2, or ``is_transient``, are temporary.
+Facebook has no idempotency key: a timeout on the post itself is an UnconfirmedError.
+
+Config: ``page_id`` (required), ``api_base`` (default ``https://graph.facebook.com``),
+``api_version`` (default ``v21.0``). Secrets: ``page_access_token``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from campaigns.adapters.base import (
+    AdapterError,
+    AuthExpiredError,
+    HealthResult,
+    Payload,
+    PermanentError,
+    PublishResult,
+    TransientError,
+)
+from campaigns.adapters.common import AdapterBase
+from campaigns.adapters.http import error_for_status, json_or_empty, send, short
+
+DEFAULT_API_BASE = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v21.0"
+MAX_PHOTOS = 10
+AUTH_CODES = frozenset({102, 190})
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
+TRANSIENT_CODES = frozenset({1, 2})
+
+
+class FacebookAdapter(AdapterBase):
+    kind = "facebook"
+    supports_withdraw = True
+    honours_idempotency_key = False
+    can_lookup = False
+    required_config = ("page_id",)
+    required_secrets = ("page_access_token",)
+
+    def _url(self, path: str) -> str:
+        base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        version = str(self.config.get("api_version") or DEFAULT_API_VERSION).strip("/")
+        return f"{base}/{version}/{path.lstrip('/')}"
+
+    @property
+    def _page(self) -> str:
+        return str(self.config["page_id"])
+
+    # --- publishing ------------------------------------------------------------------------
+    def publish(self, payload: Payload, *, idempotency_key: str) -> PublishResult:
+        if payload.in_reply_to:
+            if payload.media:
+                raise PermanentError("facebook: a comment reply carries text only")
+            body = self._call(
+                "POST",
+                f"{payload.in_reply_to}/comments",
+                what="facebook comment",
+                retry_safe=False,
+                data={"message": payload.text},
+            )
+            return self._result(str(body.get("id", "")))
+        if len(payload.media) > MAX_PHOTOS:
+            raise PermanentError(f"facebook: at most {MAX_PHOTOS} photos per post, got {len(payload.media)}")
+        if len(payload.media) == 1:
+            item = payload.media[0]
+            body = self._call(
+                "POST",
+                f"{self._page}/photos",
+                what="facebook photo post",
+                retry_safe=False,
+                data={"caption": payload.text, "alt_text_custom": item.alt_text, "published": "true"},
+                files={"source": (item.filename, item.content, item.mime)},
+            )
+            return self._result(str(body.get("post_id") or body.get("id") or ""))
+        form: dict[str, str] = {"message": payload.text}
+        if payload.media:
+            for index, item in enumerate(payload.media):
+                photo = self._call(
+                    "POST",
+                    f"{self._page}/photos",
+                    what="facebook photo upload",
+                    retry_safe=True,
+                    data={"alt_text_custom": item.alt_text, "published": "false"},
+                    files={"source": (item.filename, item.content, item.mime)},
+                )
+                form[f"attached_media[{index}]"] = json.dumps({"media_fbid": str(photo.get("id", ""))})
+        elif payload.link:
+            form["link"] = payload.link
+        body = self._call("POST", f"{self._page}/feed", what="facebook post", retry_safe=False, data=form)
+        return self._result(str(body.get("id", "")))
+
+    def _result(self, post_id: str) -> PublishResult:
+        if not post_id:
+            raise PermanentError("facebook: the answer had no id")
+        return PublishResult(
+            external_id=post_id, external_url=f"https://www.facebook.com/{post_id}", http_status=200
+        )
+
+    # --- withdraw and health -----------------------------------------------------------------
+    def withdraw(self, external_id: str) -> None:
+        try:
+            self._call("DELETE", external_id, what="facebook delete", retry_safe=True)
+        except PermanentError as exc:
+            if exc.http_status == 404:
+                return
+            raise
+
+    def check(self) -> HealthResult:
+        try:
+            page = self._call(
+                "GET", "me", what="facebook check", retry_safe=True, params={"fields": "id,name"}
+            )
+        except AuthExpiredError as exc:
+            return HealthResult(state="auth_expired", detail=exc.detail)
+        except AdapterError as exc:
+            return HealthResult(state="failing", detail=exc.detail)
+        if str(page.get("id")) != self._page:
+            return HealthResult(
+                state="failing", detail=f"the token belongs to {page.get('id')}, not page {self._page}"
+            )
+        return HealthResult(state="ok", detail=str(page.get("name", "")))
+
+    # --- the one call ------------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, what: str, retry_safe: bool, **kwargs: Any) -> dict[str, Any]:
+        response = send(
+            self.http,
+            method,
+            self._url(path),
+            what=what,
+            retry_safe=retry_safe,
+            redact=self.redact,
+            headers={"Authorization": f"Bearer {self.secrets['page_access_token']}"},
+            **kwargs,
+        )
+        body = json_or_empty(response)
+        body = body if isinstance(body, dict) else {}
+        if 200 <= response.status_code < 300 and "error" not in body:
+            return body
+        raise self._error(response, body, what=what, retry_safe=retry_safe)
+
+    def _error(
+        self, response: httpx.Response, body: dict[str, Any], *, what: str, retry_safe: bool
+    ) -> AdapterError:
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        code = error.get("code")
+        message = short(str(error.get("message") or response.reason_phrase))
+        if code is not None:
+            message = f"{message} (code {code}{'/' + str(error['error_subcode']) if error.get('error_subcode') else ''})"
+        detail = self.redact(f"{what}: HTTP {response.status_code}: {message}")
+        status = response.status_code
+        if code in AUTH_CODES:
+            return AuthExpiredError(detail, http_status=status)
+        if code in RATE_LIMIT_CODES:
+            return TransientError(detail, http_status=status, retry_after=_regain_seconds(response))
+        if code in TRANSIENT_CODES or error.get("is_transient") is True:
+            if status == 504 and not retry_safe:
+                return error_for_status(
+                    response, what=what, detail=message, redact=self.redact, retry_safe=False
+                )
+            return TransientError(detail, http_status=status)
+        if error and 400 <= status < 500 and status not in (401, 429):
+            return PermanentError(detail, http_status=status)
+        return error_for_status(
+            response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe
+        )
+
+
+def _regain_seconds(response: httpx.Response) -> float | None:
+    """Minutes until access returns, from ``X-Business-Use-Case-Usage``, as seconds."""
+    raw = response.headers.get("X-Business-Use-Case-Usage")
+    if raw:
+        try:
+            usage = json.loads(raw)
+        except ValueError:
+            usage = {}
+        minutes = [
+            entry.get("estimated_time_to_regain_access", 0)
+            for entries in (usage.values() if isinstance(usage, dict) else [])
+            for entry in (entries if isinstance(entries, list) else [])
+            if isinstance(entry, dict)
+        ]
+        if minutes and max(minutes) > 0:
+            return float(max(minutes)) * 60.0
+    retry_after = response.headers.get("Retry-After")
+    return float(retry_after) if retry_after and retry_after.isdigit() else None

@@ -1,0 +1,210 @@
+"""The one HTTP client every adapter uses, and the mapping of HTTP failures to adapter errors.
+
+Timeouts are explicit (connect 5 s, read 15 s by default; a channel's config may set
+``connect_timeout`` and ``read_timeout``). Every request says whether retrying it is safe:
+
+* could not connect, or the request was not fully written: :class:`TransientError`;
+* read timeout, connection reset or dropped after the request was written: the platform
+  may have acted on it, so :class:`UnconfirmedError` unless ``retry_safe`` (the platform
+  honours our idempotency key, or the request creates nothing visible), then
+  :class:`TransientError`.
+
+Secrets are redacted from every detail this module builds, and the ``httpx`` logger gets a
+filter that hides Telegram bot tokens, which travel in the URL path.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import logging
+import re
+import ssl
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+
+from campaigns.adapters.base import (
+    AdapterError,
+    AuthExpiredError,
+    PermanentError,
+    TransientError,
+    UnconfirmedError,
+)
+
+USER_AGENT = "Engage/0.1"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 15.0
+REDACTED = "[redacted]"
+
+logger = logging.getLogger(__name__)
+
+_BOT_TOKEN_IN_PATH = re.compile(r"/bot[^/\s\"']+/")
+
+
+class _HttpxUrlRedactor(logging.Filter):
+    """httpx logs every request URL at INFO; Telegram puts the bot token in that URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        if "/bot" in message:
+            record.msg = _BOT_TOKEN_IN_PATH.sub(f"/bot{REDACTED}/", message)
+            record.args = ()
+        return True
+
+
+def _install_log_filter() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _HttpxUrlRedactor) for f in httpx_logger.filters):
+        httpx_logger.addFilter(_HttpxUrlRedactor())
+
+
+_install_log_filter()
+
+
+class Redactor:
+    """Replaces every secret (and its URL-encoded form) in a string with ``[redacted]``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        forms: set[str] = set()
+        for secret in secrets:
+            if not secret or len(secret) < 4:
+                continue
+            forms.update({secret, quote(secret, safe=""), quote(secret, safe=":/@"), quote_plus(secret)})
+        # Longest first, so a secret containing another is replaced whole.
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for form in self._forms:
+            if form:
+                text = text.replace(form, REDACTED)
+        return text
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: loading the CA bundle costs ~40 ms each time."""
+    return httpx.create_ssl_context()
+
+
+def make_client(
+    *,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A client with explicit timeouts and our User-Agent. Redirects are not followed."""
+    timeout = httpx.Timeout(
+        connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
+    )
+    return httpx.Client(
+        timeout=timeout,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+        transport=transport,
+        verify=_ssl_context(),
+    )
+
+
+def client_from_config(config: Mapping[str, Any]) -> httpx.Client:
+    return make_client(
+        connect_timeout=float(config.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
+        read_timeout=float(config.get("read_timeout", DEFAULT_READ_TIMEOUT)),
+    )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    retry_safe: bool,
+    redact: Redactor,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request; turn transport failures into adapter errors.
+
+    ``what`` names the operation in error details ("mastodon status"). ``retry_safe`` says
+    whether a timeout after the request was written may be retried blindly.
+    """
+    try:
+        return client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise TransientError(redact(f"{what}: could not connect ({type(exc).__name__}: {exc})")) from None
+    except (httpx.WriteError, httpx.WriteTimeout) as exc:
+        # The request was not completely written, so the platform cannot have acted on it.
+        raise TransientError(redact(f"{what}: sending failed ({type(exc).__name__}: {exc})")) from None
+    except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+        detail = redact(f"{what}: no answer after the request was sent ({type(exc).__name__}: {exc})")
+        if retry_safe:
+            raise TransientError(detail + "; safe to retry") from None
+        raise UnconfirmedError(detail + "; it may have been accepted") from None
+    except httpx.HTTPError as exc:
+        # Bad URL, unsupported protocol, proxy misconfiguration: a configuration problem.
+        raise PermanentError(redact(f"{what}: {type(exc).__name__}: {exc}")) from None
+
+
+def error_for_status(
+    response: httpx.Response,
+    *,
+    what: str,
+    detail: str,
+    redact: Redactor,
+    retry_safe: bool,
+    retry_after: float | None = None,
+) -> AdapterError:
+    """The error for a non-2xx answer, by status code alone.
+
+    Platform adapters parse their error body first (for the detail, the retry delay and the
+    platform codes that override the status) and fall back to this. 504 means a gateway
+    gave up waiting for the platform, which may still have acted: unconfirmed unless the
+    request is retry safe.
+    """
+    status = response.status_code
+    message = redact(f"{what}: HTTP {status}: {detail}" if detail else f"{what}: HTTP {status}")
+    if status == 429:
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return TransientError(message, http_status=status, retry_after=retry_after)
+    if status == 401:
+        return AuthExpiredError(message, http_status=status)
+    if status == 504 and not retry_safe:
+        return UnconfirmedError(message + "; it may have been accepted", http_status=status)
+    if status >= 500 or status == 408:
+        return TransientError(message, http_status=status, retry_after=retry_after)
+    return PermanentError(message, http_status=status)
+
+
+def json_or_empty(response: httpx.Response) -> Any:
+    """The JSON body, or ``{}`` when the body is empty or not JSON (a proxy's HTML page)."""
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+def short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,246 @@
+"""Serializers of the outbound API. They shape data; services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts import permissions
+from accounts.models import Team
+from campaigns.models import (
+    Campaign,
+    Channel,
+    ChannelKind,
+    Delivery,
+    Event,
+    EventKind,
+    MediaAsset,
+    Message,
+    Partner,
+    RiskLevel,
+    Segment,
+    Urgency,
+    Variant,
+    VariantFormat,
+)
+from campaigns.services.channels import SECRET_KEYS
+
+
+class VisibleTeamField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        request = self.context["request"]
+        return Team.objects.filter(pk__in=permissions.team_ids(request.user))
+
+
+class EventSerializer(serializers.ModelSerializer):
+    team = VisibleTeamField(required=False)
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    phase = serializers.CharField(read_only=True)
+    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    polygon = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(), min_length=2,
+                                                                max_length=2), required=False)
+
+    class Meta:
+        model = Event
+        fields = ["id", "team", "name", "kind", "description", "location", "latitude", "longitude", "radius_m",
+                  "polygon", "starts_at", "ends_at", "expected_attendance", "hashtags", "risk_level", "phase",
+                  "phase_override", "what_to_bring", "prohibited_items", "help_points", "is_public", "created_at",
+                  "updated_at"]
+        read_only_fields = ["phase_override", "created_at", "updated_at"]
+
+
+class PhaseOverrideSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(choices=["before", "during", "after"], allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    team = VisibleTeamField(required=False)
+    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects.none(), allow_null=True, required=False)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "event", "team", "description", "archived", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["event"].queryset = Event.objects.filter(team_id__in=permissions.team_ids(request.user))
+
+
+class MediaSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediaAsset
+        fields = ["id", "variant", "url", "mime", "width", "height", "sha256", "alt_text", "position"]
+
+    def get_url(self, obj: MediaAsset) -> str:
+        return obj.file.url
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    channels = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    direction = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Variant
+        fields = ["id", "language", "format", "body", "channels", "segment", "machine_suggested", "human_edited",
+                  "direction"]
+
+
+class VariantWriteSerializer(serializers.Serializer):
+    language = serializers.CharField(max_length=8)
+    format = serializers.ChoiceField(choices=VariantFormat.choices, default=VariantFormat.STANDARD)
+    body = serializers.CharField(max_length=10_000, trim_whitespace=False)
+    channels = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    segment = serializers.IntegerField(required=False, allow_null=True)
+    machine_suggested = serializers.BooleanField(required=False, default=False)
+
+
+class VariantPatchSerializer(serializers.Serializer):
+    language = serializers.CharField(max_length=8, required=False)
+    format = serializers.ChoiceField(choices=VariantFormat.choices, required=False)
+    body = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
+    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.PrimaryKeyRelatedField(read_only=True)
+    author_name = serializers.CharField(source="author.display_name", read_only=True)
+    channels = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    segments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    variants = VariantSerializer(many=True, read_only=True)
+    media = MediaSerializer(many=True, read_only=True)
+    event = serializers.IntegerField(source="campaign.event_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "campaign", "event", "team", "title", "body", "language", "urgency", "instructive", "links",
+                  "hashtags", "channels", "segments", "cap", "status", "author", "author_name", "variants", "media",
+                  "scheduled_at", "content_hash", "approved_hash", "version", "approved_by", "approved_at",
+                  "emergency_self_approved", "emergency_reviewed_at", "correction_of", "submitted_at",
+                  "published_at", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MessageWriteSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(required=False)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
+    language = serializers.CharField(max_length=8, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    instructive = serializers.BooleanField(required=False)
+    links = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
+    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
+    segments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    cap = serializers.DictField(required=False)
+    variants = VariantWriteSerializer(many=True, required=False)
+    correction_of = serializers.IntegerField(required=False, allow_null=True)
+    expected_version = serializers.IntegerField(required=False)
+
+
+class ApproveSerializer(serializers.Serializer):
+    content_hash = serializers.CharField(required=False, max_length=64,
+                                         help_text="The hash you reviewed; refused if the content changed since.")
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    scheduled_at = serializers.DateTimeField(allow_null=True, required=False,
+                                             help_text="ISO 8601 with offset; a time in the past means now.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    team = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: every team")
+
+
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    alt_text = serializers.CharField(max_length=1000, allow_blank=True, default="")
+    variant = serializers.IntegerField(required=False, allow_null=True)
+
+
+class CheckRequestSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000, trim_whitespace=False, allow_blank=True)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=ChannelKind.choices), default=list)
+    language = serializers.CharField(max_length=8, default="en")
+    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
+    instructive = serializers.BooleanField(default=True)
+    alt_texts = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=1000),
+                                      required=False, default=list)
+    team = serializers.IntegerField(required=False)
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["error", "warning"])
+    message = serializers.CharField()
+    span = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+
+
+class PartnerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Partner
+        fields = ["id", "name", "kind", "channel", "contact_note"]
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    team = VisibleTeamField(required=False)
+    languages = serializers.ListField(child=serializers.CharField(max_length=8), required=False)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=ChannelKind.choices), required=False)
+    areas = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    needs = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    partners = PartnerSerializer(many=True, required=False)
+
+    class Meta:
+        model = Segment
+        fields = ["id", "team", "name", "description", "languages", "channels", "areas", "needs", "partners",
+                  "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    team = VisibleTeamField(required=False)
+    kind = serializers.ChoiceField(choices=ChannelKind.choices)
+    config = serializers.DictField(required=False, help_text="Secret keys (tokens, passwords) are write-only.")
+    secrets_set = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Channel
+        fields = ["id", "team", "kind", "name", "config", "secrets_set", "is_active", "health", "health_detail",
+                  "health_checked_at", "token_expires_at", "created_at"]
+        read_only_fields = ["health", "health_detail", "health_checked_at", "token_expires_at", "created_at"]
+
+    def get_secrets_set(self, obj: Channel) -> list[str]:
+        return obj.secret_names
+
+    def to_representation(self, instance: Channel) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["config"] = {k: v for k, v in (instance.config or {}).items() if k not in SECRET_KEYS}
+        return data
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    channel_name = serializers.CharField(source="channel.name", read_only=True)
+    channel_kind = serializers.CharField(source="channel.kind", read_only=True)
+    language = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "message", "variant", "language", "channel", "channel_name", "channel_kind", "status",
+                  "attempts", "due_at", "next_attempt_at", "sent_at", "external_id", "external_url", "last_error",
+                  "needs_review", "manual_takedown", "urgent"]
+        read_only_fields = fields
+
+    def get_language(self, obj: Delivery) -> str:
+        return obj.variant.language if obj.variant_id else obj.message.language

@@ -1,0 +1,382 @@
+"""Outbound API views. They call selectors to read and services to write; nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import permissions
+from accounts.models import Role, Team
+from campaigns import selectors
+from campaigns.api import serializers as s
+from campaigns.models import Event, Message, Variant
+from campaigns.services import channels as channel_services
+from campaigns.services import events as event_services
+from campaigns.services import messages as message_services
+from campaigns.services import publishing, workflow
+from campaigns.services import segments as segment_services
+from campaigns.services.checks import run_checks
+from engage.common.errors import InvalidInput, NotFound
+
+
+def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
+    """The team named in the request, or the user's only team with one of ``roles``."""
+    if team is not None:
+        return team
+    ids = sorted(permissions.team_ids(request.user, roles))
+    own = [t for t in ids if t in {m.team_id for m in request.user.memberships.all()}] or ids
+    if len(own) == 1:
+        return Team.objects.get(pk=own[0])
+    raise InvalidInput("Say which team this is for.", fields={"team": ["This field is required."]})
+
+
+class ReadCreatePatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                             mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class EventFilter(filters.FilterSet):
+    class Meta:
+        model = Event
+        fields = {"kind": ["exact"], "team": ["exact"], "risk_level": ["exact"], "starts_at": ["gte", "lte"]}
+
+
+class EventViewSet(ReadCreatePatchViewSet):
+    serializer_class = s.EventSerializer
+    filterset_class = EventFilter
+
+    def get_queryset(self):
+        return selectors.events_for(self.request.user).order_by("-starts_at", "id")
+
+    def perform_create(self, serializer: s.EventSerializer) -> None:
+        data = dict(serializer.validated_data)
+        team = default_team(self.request, data.pop("team", None), {Role.OFFICER, Role.SUPERVISOR})
+        serializer.instance = event_services.event_create(actor=self.request.user, team=team, **data)
+
+    def perform_update(self, serializer: s.EventSerializer) -> None:
+        serializer.instance = event_services.event_update(actor=self.request.user, event=serializer.instance,
+                                                          **serializer.validated_data)
+
+    @extend_schema(request=s.PhaseOverrideSerializer, responses=s.EventSerializer)
+    @action(detail=True, methods=["post"])
+    def phase(self, request: Request, pk: str | None = None) -> Response:
+        """A supervisor overrides the derived phase (null clears the override)."""
+        body = s.PhaseOverrideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = event_services.event_set_phase(actor=request.user, event=self.get_object(),
+                                               phase=body.validated_data["phase"],
+                                               reason=body.validated_data.get("reason", ""))
+        return Response(s.EventSerializer(event, context={"request": request}).data)
+
+
+class CampaignViewSet(ReadCreatePatchViewSet):
+    serializer_class = s.CampaignSerializer
+    filterset_fields = ["team", "event", "archived"]
+
+    def get_queryset(self):
+        return selectors.campaigns_for(self.request.user).order_by("-created_at", "id")
+
+    def perform_create(self, serializer: s.CampaignSerializer) -> None:
+        data = dict(serializer.validated_data)
+        team = default_team(self.request, data.pop("team", None), {Role.OFFICER, Role.SUPERVISOR})
+        serializer.instance = event_services.campaign_create(
+            actor=self.request.user, team=team, name=data.get("name", ""), event=data.get("event"),
+            description=data.get("description", ""))
+
+    def perform_update(self, serializer: s.CampaignSerializer) -> None:
+        serializer.instance = event_services.campaign_update(actor=self.request.user, campaign=serializer.instance,
+                                                             **serializer.validated_data)
+
+
+class MessageFilter(filters.FilterSet):
+    event = filters.NumberFilter(field_name="campaign__event")
+
+    class Meta:
+        model = Message
+        fields = ["campaign", "status", "urgency", "team", "author", "language"]
+
+
+class MessageViewSet(ReadCreatePatchViewSet):
+    filterset_class = MessageFilter
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return selectors.messages_for(self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return s.MessageWriteSerializer
+        return s.MessageSerializer
+
+    def _out(self, message: Message, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.message_detail(self.request.user, message.pk)
+        return Response(s.MessageSerializer(fresh, context={"request": self.request}).data, status=code)
+
+    @extend_schema(request=s.MessageWriteSerializer, responses={201: s.MessageSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.MessageWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        if "campaign" not in data:
+            raise InvalidInput("Say which campaign the message belongs to.", fields={"campaign": ["Required."]})
+        if not data.get("body"):
+            raise InvalidInput("The message needs some text.", fields={"body": ["This field is required."]})
+        campaign = selectors.campaigns_for(request.user).filter(pk=data.pop("campaign")).first()
+        if campaign is None:
+            raise InvalidInput("Unknown campaign.", fields={"campaign": ["Unknown campaign."]})
+        correction_of = None
+        if data.get("correction_of"):
+            correction_of = selectors.messages_for(request.user).filter(pk=data["correction_of"]).first()
+            if correction_of is None:
+                raise InvalidInput("Unknown message to correct.", fields={"correction_of": ["Unknown message."]})
+        variants = data.pop("variants", [])
+        data.pop("expected_version", None)
+        data.pop("correction_of", None)
+        with transaction.atomic():
+            message = message_services.message_create(actor=request.user, campaign=campaign,
+                                                      correction_of=correction_of, **data)
+            for item in variants:
+                message_services.variant_add(actor=request.user, message=message, **item)
+        return self._out(message, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MessageWriteSerializer, responses=s.MessageSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        message = self.get_object()
+        body = s.MessageWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        for key in ("campaign", "correction_of"):
+            if key in data:
+                raise InvalidInput(f"{key} cannot be changed.", fields={key: ["Read-only after creation."]})
+        variants = data.pop("variants", None)
+        with transaction.atomic():
+            message = message_services.message_update(actor=request.user, message=message, **data)
+            if variants is not None:
+                message_services.variants_replace(actor=request.user, message=message, variants=variants)
+        return self._out(message)
+
+    def _run(self, fn: Any, **kwargs: Any) -> Response:
+        return self._out(fn(actor=self.request.user, message=self.get_object(), **kwargs))
+
+    @extend_schema(request=None, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        return self._run(workflow.message_submit)
+
+    @extend_schema(request=s.ApproveSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        body = s.ApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._run(workflow.message_approve, expected_hash=body.validated_data.get("content_hash"))
+
+    @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request: Request, pk: str | None = None) -> Response:
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._run(workflow.message_request_changes, comment=body.validated_data["comment"])
+
+    @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"], url_path="emergency-review")
+    def emergency_review(self, request: Request, pk: str | None = None) -> Response:
+        body = s.CommentSerializer(data=request.data or {"comment": "Reviewed."})
+        body.is_valid(raise_exception=True)
+        return self._run(workflow.message_emergency_review, comment=body.validated_data["comment"])
+
+    @extend_schema(request=s.ScheduleSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        body = s.ScheduleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._run(publishing.message_schedule, scheduled_at=body.validated_data.get("scheduled_at"))
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._run(publishing.message_withdraw, reason=body.validated_data.get("reason", ""))
+
+    @extend_schema(request=None, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"], url_path="pause-override")
+    def pause_override(self, request: Request, pk: str | None = None) -> Response:
+        """A second supervisor lets an emergency message out during a pause."""
+        return self._run(publishing.emergency_pause_override)
+
+    @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def comments(self, request: Request, pk: str | None = None) -> Response:
+        body = s.CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = self.get_object()
+        message_services.comment_add(actor=request.user, message=message, body=body.validated_data["comment"])
+        return self._out(message, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OpenApiResponse(description="Versions, comments and state changes"))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        message = self.get_object()
+        history = selectors.message_history(message)
+        return Response({
+            "versions": [{"version": v.version, "content_hash": v.content_hash, "snapshot": v.snapshot,
+                          "actor": v.created_by.email if v.created_by_id else None, "at": v.created_at}
+                         for v in history["versions"]],
+            "comments": [{"id": c.pk, "kind": c.kind, "body": c.body, "version": c.version,
+                          "actor": c.author.email, "at": c.created_at} for c in history["comments"]],
+            "events": [{"verb": e.verb, "actor": e.actor_label, "at": e.at, "summary": e.summary}
+                       for e in history["events"]],
+        })
+
+    @extend_schema(responses=s.DeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+        message = self.get_object()
+        rows = selectors.deliveries_for(message).select_related("message")
+        return Response(s.DeliverySerializer(rows, many=True).data)
+
+    @extend_schema(request=s.VariantWriteSerializer, responses={201: s.VariantSerializer})
+    @action(detail=True, methods=["post"])
+    def variants(self, request: Request, pk: str | None = None) -> Response:
+        body = s.VariantWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = message_services.variant_add(actor=request.user, message=self.get_object(),
+                                               **body.validated_data)
+        return Response(s.VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.MediaUploadSerializer}, responses={201: s.MediaSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def media(self, request: Request, pk: str | None = None) -> Response:
+        body = s.MediaUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = self.get_object()
+        variant = None
+        if body.validated_data.get("variant"):
+            variant = message.variants.filter(pk=body.validated_data["variant"]).first()
+            if variant is None:
+                raise InvalidInput("Unknown variant.", fields={"variant": ["Unknown variant."]})
+        upload = body.validated_data["file"]
+        if upload.size > 10 * 1024 * 1024:
+            from engage.common.errors import TooLarge
+
+            raise TooLarge("Images can be at most 10 MB.", fields={"file": ["Too large."]})
+        asset = message_services.media_add(actor=request.user, message=message, data=upload.read(),
+                                           alt_text=body.validated_data["alt_text"], variant=variant)
+        return Response(s.MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OpenApiResponse(description="Checker findings for the message and every variant"))
+    @action(detail=True, methods=["get"])
+    def findings(self, request: Request, pk: str | None = None) -> Response:
+        return Response([f.as_dict() for f in workflow.submission_findings(self.get_object())])
+
+
+class VariantViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
+                     viewsets.GenericViewSet):
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    serializer_class = s.VariantSerializer
+
+    def get_queryset(self):
+        return Variant.objects.filter(message__team_id__in=permissions.team_ids(self.request.user)).prefetch_related(
+            "channels")
+
+    @extend_schema(request=s.VariantPatchSerializer, responses=s.VariantSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.VariantPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = message_services.variant_update(actor=request.user, variant=self.get_object(),
+                                                  **body.validated_data)
+        return Response(s.VariantSerializer(variant).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        message_services.variant_remove(actor=request.user, variant=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentViewSet(ReadCreatePatchViewSet):
+    serializer_class = s.SegmentSerializer
+    filterset_fields = ["team"]
+
+    def get_queryset(self):
+        return selectors.segments_for(self.request.user).order_by("name", "id")
+
+    def perform_create(self, serializer: s.SegmentSerializer) -> None:
+        data = dict(serializer.validated_data)
+        team = default_team(self.request, data.pop("team", None), {Role.OFFICER, Role.SUPERVISOR})
+        data["partners"] = [{**p, "channel": p["channel"].pk if p.get("channel") else None}
+                            for p in data.get("partners", [])]
+        serializer.instance = segment_services.segment_create(actor=self.request.user, team=team, **data)
+
+    def perform_update(self, serializer: s.SegmentSerializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("team", None)
+        if "partners" in data:
+            data["partners"] = [{**p, "channel": p["channel"].pk if p.get("channel") else None}
+                                for p in data["partners"]]
+        serializer.instance = segment_services.segment_update(actor=self.request.user, segment=serializer.instance,
+                                                              **data)
+
+
+class ChannelViewSet(ReadCreatePatchViewSet):
+    serializer_class = s.ChannelSerializer
+    filterset_fields = ["team", "kind", "health", "is_active"]
+
+    def get_queryset(self):
+        return selectors.channels_for(self.request.user).order_by("team", "kind", "name", "id")
+
+    def perform_create(self, serializer: s.ChannelSerializer) -> None:
+        data = dict(serializer.validated_data)
+        team = default_team(self.request, data.pop("team", None), {Role.ADMIN})
+        serializer.instance = channel_services.channel_create(actor=self.request.user, team=team, kind=data["kind"],
+                                                              name=data["name"], config=data.get("config"))
+
+    def perform_update(self, serializer: s.ChannelSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = channel_services.channel_update(
+            actor=self.request.user, channel=serializer.instance, name=data.get("name"), config=data.get("config"),
+            is_active=data.get("is_active"))
+
+
+class ChecksView(APIView):
+    @extend_schema(request=s.CheckRequestSerializer, responses=s.FindingSerializer(many=True))
+    def post(self, request: Request) -> Response:
+        body = s.CheckRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        team = None
+        if data.get("team"):
+            if not permissions.can_view_team(request.user, data["team"]):
+                raise NotFound("No such team.")
+            team = Team.objects.get(pk=data["team"])
+        findings = run_checks(body=data["body"], channels=list(data["channels"]), language=data["language"],
+                              hashtags=data["hashtags"], instructive=data["instructive"],
+                              alt_texts=data["alt_texts"], team=team)
+        return Response([{"code": f.code, "severity": f.severity, "message": f.message,
+                          "span": list(f.span) if f.span else None} for f in findings])
+
+
+class PauseView(APIView):
+    resume = False
+
+    @extend_schema(request=s.ReasonSerializer, responses=OpenApiResponse(description="The pause state"))
+    def post(self, request: Request) -> Response:
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        team = body.validated_data.get("team")
+        if team is not None and not permissions.can_view_team(request.user, team):
+            raise NotFound("No such team.")
+        if self.resume:
+            held = publishing.publishing_resume(actor=request.user, reason=body.validated_data["reason"], team=team)
+            return Response({"paused": False, "team": team, "held_for_review": held})
+        pause = publishing.publishing_pause(actor=request.user, reason=body.validated_data["reason"], team=team)
+        return Response({"paused": True, "team": team, "reason": pause.reason, "paused_at": pause.paused_at},
+                        status=status.HTTP_201_CREATED)
+

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import Team
+from campaigns.models import ChannelKind, EventKind, Need, RiskLevel, Urgency, VariantFormat
+
+LANGUAGE_CHOICES = [("en", "English"), ("ar", "Arabic"), ("fa", "Farsi"), ("ti", "Tigrinya"), ("fr", "French"),
+                    ("pl", "Polish"), ("ro", "Romanian"), ("uk", "Ukrainian"), ("es", "Spanish"), ("de", "German"),
+                    ("cy", "Welsh"), ("ur", "Urdu"), ("so", "Somali"), ("bsl", "British Sign Language (video link)")]
+
+
+class MessageForm(forms.Form):
+    campaign = forms.TypedChoiceField(coerce=int, label="Campaign")
+    title = forms.CharField(required=False, max_length=200, label="Internal title",
+                            help_text="Only your team sees this.")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "data-checker": "body"}), max_length=10_000,
+                           label="Message")
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en")
+    urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.ROUTINE)
+    instructive = forms.BooleanField(required=False, initial=True, label="Asks people to do something")
+    channels = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+                                              label="Channels")
+    segments = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+                                              label="Audiences")
+    hashtags = forms.CharField(required=False, label="Hashtags", help_text="Separated by spaces, e.g. #DerbyDay")
+    links = forms.CharField(required=False, label="Links", widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text="One https:// address per line")
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, campaigns: list, channels: list, segments: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [(c.pk, f"{c.name} — {c.team.name}") for c in campaigns]
+        self.fields["channels"].choices = [(c.pk, f"{c.name} ({c.get_kind_display()})") for c in channels]
+        self.fields["segments"].choices = [(g.pk, g.name) for g in segments]
+        self.channel_kinds = {c.pk: c.kind for c in channels}
+
+    def clean_hashtags(self) -> list[str]:
+        return [t for t in self.cleaned_data["hashtags"].replace(",", " ").split() if t.strip("#")]
+
+    def clean_links(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+
+
+class VariantForm(forms.Form):
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES)
+    format = forms.ChoiceField(choices=VariantFormat.choices, initial=VariantFormat.STANDARD)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000, label="Text")
+    channels = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+                                              label="Only on these channels (none ticked: all of the message's)")
+
+    def __init__(self, *args: Any, channels: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [(c.pk, c.name) for c in channels]
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class ScheduleForm(forms.Form):
+    scheduled_at = forms.DateTimeField(required=False, label="Send at (your team's local time)",
+                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                  format="%Y-%m-%dT%H:%M"),
+                                       help_text="Leave empty to send now.")
+
+
+class MediaForm(forms.Form):
+    file = forms.FileField(label="Image (JPEG, PNG or WebP, up to 10 MB)")
+    alt_text = forms.CharField(max_length=1000, label="Alt text", help_text="Describe the image for people who cannot see it.")
+
+
+class EventForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=EventKind.choices)
+    starts_at = forms.DateTimeField(label="Starts (local time)",
+                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    ends_at = forms.DateTimeField(required=False, label="Ends (local time; optional for encampments)",
+                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    location = forms.CharField(max_length=300, required=False)
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+    radius_m = forms.IntegerField(required=False, min_value=0, label="Radius (metres)")
+    expected_attendance = forms.IntegerField(required=False, min_value=0)
+    hashtags = forms.CharField(required=False, help_text="Separated by spaces")
+    risk_level = forms.ChoiceField(choices=RiskLevel.choices, initial=RiskLevel.LOW)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    what_to_bring = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    prohibited_items = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    help_points = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                  label="Where to get help")
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class SegmentForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    languages = forms.CharField(required=False, help_text="ISO 639-1 codes in order of preference, e.g. ar fa ti")
+    channels = forms.MultipleChoiceField(choices=ChannelKind.choices, required=False,
+                                         widget=forms.CheckboxSelectMultiple, label="Channels they use")
+    areas = forms.CharField(required=False, help_text="Separated by commas")
+    needs = forms.MultipleChoiceField(choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class ChannelForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    kind = forms.ChoiceField(choices=ChannelKind.choices)
+    name = forms.CharField(max_length=200)
+    config = forms.JSONField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text='JSON, e.g. {"instance_url": "https://…", "access_token": "…"}. '
+                                       "Tokens are encrypted and never shown again.")
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Which team")
+
+    def __init__(self, *args: Any, teams: list, everything: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(t.pk, t.name) for t in teams]
+        if everything:
+            choices = [("", "Every team"), *choices]
+        self.fields["team"].choices = choices

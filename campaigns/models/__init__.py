@@ -1,0 +1,26 @@
+from campaigns.models.campaigns import Campaign, PlaybookTemplate
+from campaigns.models.channels import Channel, ChannelHealth, ChannelKind
+from campaigns.models.deliveries import Delivery, DeliveryAttempt, DeliveryStatus, PublishingPause
+from campaigns.models.events import Event, EventKind, Phase, RiskLevel, phase_at
+from campaigns.models.messages import (
+    APPROVED_STATES,
+    EDITABLE_STATES,
+    Approval,
+    ApprovalKind,
+    Comment,
+    MediaAsset,
+    Message,
+    MessageStatus,
+    MessageVersion,
+    Urgency,
+    Variant,
+    VariantFormat,
+)
+from campaigns.models.segments import Need, Partner, Segment
+
+__all__ = [
+    "APPROVED_STATES", "EDITABLE_STATES", "Approval", "ApprovalKind", "Campaign", "Channel", "ChannelHealth",
+    "ChannelKind", "Comment", "Delivery", "DeliveryAttempt", "DeliveryStatus", "Event", "EventKind", "MediaAsset",
+    "Message", "MessageStatus", "MessageVersion", "Need", "Partner", "Phase", "PlaybookTemplate", "PublishingPause",
+    "RiskLevel", "Segment", "Urgency", "Variant", "VariantFormat", "phase_at",
+]

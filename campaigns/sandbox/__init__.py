@@ -1,0 +1,173 @@
+"""A local platform sandbox: one HTTP server that speaks every API the adapters use.
+
+For demos, training, benchmarks and tests, without the real platforms. It listens on one
+port (127.0.0.1 by default) and tells the APIs apart by path:
+
+==========  =====================================  ===========================================
+platform    path prefix                             speaks
+==========  =====================================  ===========================================
+mastodon    ``/api/v1/...``, ``/api/v2/media``      statuses, media (v2 with 202 + polling),
+                                                    Idempotency-Key, verify_credentials
+telegram    ``/bot<token>/<method>``                getMe, sendMessage, sendPhoto,
+                                                    sendMediaGroup, deleteMessage
+x           ``/2/...``                              tweets, media upload + metadata, users/me,
+                                                    oauth2/token (refresh)
+facebook    ``/v<version>/...``                     /me, /{page}/feed, /{page}/photos,
+                                                    /{id}/comments, GET and DELETE /{id}
+sms         ``/2010-04-01/Accounts/...``            Twilio Messages (create, fetch, delete),
+                                                    Account fetch
+webhook     ``/hooks/<name>``                       a partner receiving signed webhooks
+==========  =====================================  ===========================================
+
+Each API checks credentials, content types and required fields the way the real one does
+and answers with the real error shapes. Every accepted post is recorded (thread safe);
+Mastodon's Idempotency-Key is honoured (same key, same status, no second post) and so is
+the webhook receiver's.
+
+Behaviours are programmable per platform (:class:`Behaviour`): a delay before answering,
+N answers of 500, N answers of 429 with the platform's retry hint, N requests that are
+processed and then left hanging past the client's timeout, N that are processed and then
+dropped without an answer, and refusing every credential as expired.
+
+In process::
+
+    sandbox = Sandbox.start(port=0)
+    config, secrets = sandbox.config_for("mastodon")
+    sandbox.set_behaviour("mastodon", fail=2)
+    ...
+    assert len(sandbox.posts("mastodon")) == 1
+    sandbox.stop()
+
+As a process: ``python -m campaigns.sandbox --port 8025``, programmed and read through a
+JSON control API:
+
+* ``GET  /_sandbox/health``
+* ``GET  /_sandbox/posts?platform=mastodon[&include_deleted=1]``: accepted posts
+* ``GET  /_sandbox/records?platform=mastodon``: everything stored (posts, media, ...)
+* ``GET  /_sandbox/requests?platform=mastodon``: every API request and its answer
+* ``GET  /_sandbox/behaviour?platform=mastodon``
+* ``POST /_sandbox/behaviour`` ``{"platform": "mastodon", "fail": 2, ...}``: replaces it
+* ``POST /_sandbox/reset``: forgets posts, requests and behaviours
+* ``POST /_sandbox/hooks`` ``{"name": "partner", "secret": "..."}``: a receiver's secret
+* ``GET  /_sandbox/credentials``: adapter config and secrets for every platform
+
+No Django: the sandbox runs without settings. Credentials are fixed, fake and public
+(:class:`SandboxCredentials`); never point a real adapter's secrets at it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from campaigns.sandbox.control import adapter_settings
+from campaigns.sandbox.core import (
+    PLATFORMS,
+    Behaviour,
+    Record,
+    RequestLog,
+    SandboxCredentials,
+    SandboxState,
+    UploadedFile,
+)
+from campaigns.sandbox.server import SandboxServer
+
+logger = logging.getLogger("campaigns.sandbox")
+
+__all__ = [
+    "PLATFORMS",
+    "Behaviour",
+    "Record",
+    "RequestLog",
+    "Sandbox",
+    "SandboxCredentials",
+    "UploadedFile",
+]
+
+
+class Sandbox:
+    """A running sandbox. Make one with :meth:`start`; stop it with :meth:`stop`."""
+
+    def __init__(self, server: SandboxServer, thread: threading.Thread) -> None:
+        self._server = server
+        self._thread = thread
+        self.state = server.state
+
+    @classmethod
+    def start(
+        cls, port: int = 0, *, host: str = "127.0.0.1", credentials: SandboxCredentials | None = None
+    ) -> Sandbox:
+        state = SandboxState(credentials or SandboxCredentials())
+        server = SandboxServer((host, port), state)
+        bound_host, bound_port = server.server_address[:2]
+        shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        state.base_url = f"http://{shown}:{bound_port}"
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"sandbox-{bound_port}",
+            daemon=True,
+        )
+        thread.start()
+        logger.info("platform sandbox listening on %s", state.base_url)
+        return cls(server, thread)
+
+    @property
+    def url(self) -> str:
+        return self.state.base_url
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def credentials(self) -> SandboxCredentials:
+        return self.state.credentials
+
+    def stop(self) -> None:
+        self.state.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def posts(self, platform: str, *, include_deleted: bool = False) -> list[Record]:
+        """Accepted posts on ``platform``, oldest first (withdrawn ones only if asked)."""
+        if platform not in PLATFORMS:
+            raise ValueError(f"unknown platform {platform!r}")
+        return self.state.posts(platform, include_deleted=include_deleted)
+
+    def records(self, platform: str) -> list[Record]:
+        """Everything ``platform`` stored: posts, uploaded media, comments, withdrawals."""
+        with self.state.lock:
+            return [r for r in self.state.records if r.platform == platform]
+
+    def requests(self, platform: str) -> list[RequestLog]:
+        with self.state.lock:
+            return [r for r in self.state.request_log if r.platform == platform]
+
+    def set_behaviour(self, platform: str, **changes: Any) -> Behaviour:
+        """Replace ``platform``'s behaviour with one built from ``changes``."""
+        behaviour = Behaviour(**changes)
+        self.state.set_behaviour(platform, behaviour)
+        return behaviour
+
+    def behaviour(self, platform: str) -> Behaviour:
+        return self.state.behaviour(platform)
+
+    def set_hook_secret(self, name: str, secret: str) -> None:
+        with self.state.lock:
+            self.state.hook_secrets[name] = secret
+
+    def reset(self) -> None:
+        """Forget every post, request, behaviour and hook secret."""
+        self.state.clear()
+
+    def config_for(self, kind: str) -> tuple[dict[str, Any], dict[str, str]]:
+        return adapter_settings(self.state, kind)

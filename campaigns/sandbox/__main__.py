@@ -1,0 +1,43 @@
+"""``python -m campaigns.sandbox --port 8025``: run the platform sandbox until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from campaigns.sandbox import Sandbox
+
+logger = logging.getLogger("campaigns.sandbox")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m campaigns.sandbox",
+        description="A local platform sandbox speaking the APIs Engage publishes to.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8025, help="port to listen on (default 8025; 0 picks one)"
+    )
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    sandbox = Sandbox.start(args.port, host=args.host)
+    stopped = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    logger.info("control API: %s/_sandbox/health", sandbox.url)
+    stopped.wait()
+    logger.info("stopping the platform sandbox")
+    sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

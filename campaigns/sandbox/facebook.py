@@ -1,0 +1,240 @@
+"""Facebook Graph API: /me, Page feed and photos, comments, GET and DELETE of objects."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+from campaigns.sandbox.core import (
+    Answer,
+    Incoming,
+    Reply,
+    Route,
+    SandboxState,
+    bearer,
+    new_record,
+)
+
+
+class GraphApi:
+    platform = "facebook"
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def route(self, request: Incoming) -> Route | None:
+        match = re.fullmatch(r"/(v\d+\.\d+)/(.+)", request.path)
+        if not match:
+            return None
+        node = match.group(2).strip("/")
+        page = self.state.credentials.facebook_page_id
+        method = request.method
+        if method == "GET" and node == "me":
+            return Route(self.platform, "me", self.me)
+        if method == "POST" and node == f"{page}/feed":
+            return Route(self.platform, "feed", self.create_feed_post, creates_post=True)
+        if method == "POST" and node == f"{page}/photos":
+            published = (request.param("published") or "true").lower() != "false"
+            return Route(self.platform, "photos", self.create_photo, creates_post=published)
+        if method == "POST" and node.endswith("/comments") and node.count("/") == 1:
+            return Route(
+                self.platform,
+                "comment",
+                lambda r: self.create_comment(r, node.split("/")[0]),
+                creates_post=True,
+            )
+        if method == "POST" and re.fullmatch(r"\d+/(feed|photos)", node):
+            return Route(self.platform, "wrong_page", lambda r: self._missing(node.split("/")[0], "post"))
+        if "/" not in node and method == "GET":
+            return Route(self.platform, "get_object", lambda r: self.get_object(node))
+        if "/" not in node and method == "DELETE":
+            return Route(self.platform, "delete_object", lambda r: self.delete_object(node))
+        return Route(self.platform, "unknown", lambda r: self._missing(node, method.lower()))
+
+    def error(
+        self,
+        status: int,
+        message: str,
+        code: int,
+        *,
+        subcode: int | None = None,
+        transient: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        body: dict[str, Any] = {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "fbtrace_id": uuid.uuid4().hex[:11].upper(),
+        }
+        if subcode is not None:
+            body["error_subcode"] = subcode
+        if transient:
+            body["is_transient"] = True
+        return Reply(status, {"error": body}, headers or {})
+
+    def _missing(self, object_id: str, verb: str) -> Reply:
+        return self.error(
+            400,
+            f"Unsupported {verb} request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+            "missing permissions, or does not support this operation.",
+            100,
+            subcode=33,
+        )
+
+    def authorize(self, request: Incoming) -> None:
+        token = bearer(request) or request.param("access_token") or ""
+        if not token:
+            raise Answer(
+                self.error(
+                    400,
+                    "An active access token must be used to query information about the current user.",
+                    2500,
+                ),
+                "auth_refused",
+            )
+        if token != self.state.credentials.facebook_token:
+            raise Answer(
+                self.error(400, "Invalid OAuth access token - Cannot parse access token", 190), "auth_refused"
+            )
+        if self.state.behaviour(self.platform).auth_expired:
+            expired = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+            raise Answer(
+                self.error(
+                    400, f"Error validating access token: Session has expired on {expired}.", 190, subcode=463
+                ),
+                "auth_refused",
+            )
+
+    def server_error(self) -> Reply:
+        return self.error(
+            500, "An unexpected error has occurred. Please retry your request later.", 2, transient=True
+        )
+
+    def rate_limited(self, retry_after: int) -> Reply:
+        page = self.state.credentials.facebook_page_id
+        minutes = max(1, -(-retry_after // 60))
+        usage = {
+            page: [
+                {
+                    "type": "pages",
+                    "call_count": 100,
+                    "total_cputime": 25,
+                    "total_time": 25,
+                    "estimated_time_to_regain_access": minutes,
+                }
+            ]
+        }
+        return self.error(
+            400,
+            "There have been too many calls to this Page account. Wait a bit and try again.",
+            80001,
+            headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        )
+
+    def me(self, request: Incoming) -> Reply:
+        page = {"id": self.state.credentials.facebook_page_id, "name": "Engage Sandbox Page"}
+        wanted = [name for name in (request.param("fields") or "id,name").split(",") if name]
+        return Reply(200, {name: page[name] for name in wanted if name in page} | {"id": page["id"]})
+
+    def _post_id(self) -> str:
+        return f"{self.state.credentials.facebook_page_id}_{900_000_000_000_000 + self.state.next_id()}"
+
+    def create_feed_post(self, request: Incoming) -> Reply:
+        message = request.param("message") or ""
+        link = request.param("link") or ""
+        attached = [
+            value
+            for key, values in request.form.items()
+            if key.startswith("attached_media[")
+            for value in values
+        ]
+        if not message.strip() and not link and not attached:
+            raise Answer(self.error(400, "(#100) Missing message or attachment", 100))
+        photos = []
+        with self.state.lock:
+            for raw in attached:
+                try:
+                    fbid = str(json.loads(raw)["media_fbid"])
+                except (ValueError, KeyError, TypeError):
+                    raise Answer(
+                        self.error(
+                            400,
+                            "(#100) param attached_media must be an array of objects with media_fbid",
+                            100,
+                        )
+                    ) from None
+                photo = self.state.find(self.platform, fbid, op="photo")
+                if photo is None or photo.data.get("published"):
+                    raise Answer(
+                        self.error(400, "(#100) attached_media must reference unpublished photos", 100)
+                    )
+                photos.append(fbid)
+            post_id = self._post_id()
+            data = {"id": post_id, "message": message, "link": link, "attached_media": photos}
+            new_record(self.state, self.platform, "feed", request, post_id, is_post=True, data=data)
+        return Reply(200, {"id": post_id})
+
+    def create_photo(self, request: Incoming) -> Reply:
+        upload = request.file("source")
+        if (upload is None or not upload.content) and not request.param("url"):
+            raise Answer(self.error(400, "(#324) Requires upload file", 324))
+        if upload is not None and not upload.content_type.startswith("image/"):
+            raise Answer(self.error(400, "(#324) Missing or invalid image file", 324))
+        published = (request.param("published") or "true").lower() != "false"
+        photo_id = str(800_000_000_000_000 + self.state.next_id())
+        photo: dict[str, Any] = {
+            "id": photo_id,
+            "caption": request.param("caption") or request.param("message") or "",
+            "alt_text_custom": request.param("alt_text_custom") or "",
+            "published": published,
+        }
+        new_record(self.state, self.platform, "photo", request, photo_id, is_post=False, data=photo)
+        if not published:
+            return Reply(200, {"id": photo_id})
+        post_id = self._post_id()
+        photo["post_id"] = post_id
+        data = {"id": post_id, "message": photo["caption"], "photo_id": photo_id}
+        new_record(self.state, self.platform, "photo_post", request, post_id, is_post=True, data=data)
+        return Reply(200, {"id": photo_id, "post_id": post_id})
+
+    def create_comment(self, request: Incoming, object_id: str) -> Reply:
+        with self.state.lock:
+            target = next(
+                (
+                    r
+                    for r in reversed(self.state.records)
+                    if r.platform == self.platform
+                    and r.id == object_id
+                    and r.op in ("feed", "photo_post", "comment")
+                    and not r.deleted
+                ),
+                None,
+            )
+            if target is None:
+                raise Answer(self._missing(object_id, "post"))
+            message = request.param("message") or ""
+            if not message.strip() and request.file("source") is None:
+                raise Answer(self.error(400, "(#100) Missing message or attachment", 100))
+            comment_id = f"{object_id.split('_')[-1]}_{700_000_000_000_000 + self.state.next_id()}"
+            data = {"id": comment_id, "message": message, "parent": object_id}
+            new_record(self.state, self.platform, "comment", request, comment_id, is_post=True, data=data)
+        return Reply(200, {"id": comment_id})
+
+    def get_object(self, object_id: str) -> Reply:
+        record = self.state.find(self.platform, object_id)
+        if record is None or record.deleted:
+            raise Answer(self._missing(object_id, "get"))
+        return Reply(200, record.data)
+
+    def delete_object(self, object_id: str) -> Reply:
+        with self.state.lock:
+            record = self.state.find(self.platform, object_id)
+            if record is None or record.deleted:
+                raise Answer(self._missing(object_id, "delete"))
+            record.deleted = True
+        return Reply(200, {"success": True})

@@ -1,0 +1,196 @@
+"""Mastodon: statuses, media (v2 upload with 202 and polling), Idempotency-Key, credentials."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from campaigns.checker.counting import mastodon_length
+from campaigns.sandbox.core import (
+    Answer,
+    Incoming,
+    Reply,
+    Route,
+    SandboxState,
+    bearer,
+    iso_time,
+    new_record,
+)
+
+
+class MastodonApi:
+    platform = "mastodon"
+    VISIBILITIES = ("public", "unlisted", "private", "direct")
+    MAX_CHARACTERS = 500
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def route(self, request: Incoming) -> Route | None:
+        path, method = request.path, request.method
+        if method == "POST" and path in ("/api/v2/media", "/api/v1/media"):
+            return Route(self.platform, "media", self.upload_media)
+        if method == "GET" and (match := re.fullmatch(r"/api/v1/media/([^/]+)", path)):
+            return Route(self.platform, "media_status", lambda r: self.media_status(r, match.group(1)))
+        if method == "POST" and path == "/api/v1/statuses":
+            return Route(self.platform, "status", self.create_status, creates_post=True)
+        if match := re.fullmatch(r"/api/v1/statuses/([^/]+)", path):
+            if method == "GET":
+                return Route(self.platform, "get_status", lambda r: self.get_status(match.group(1)))
+            if method == "DELETE":
+                return Route(self.platform, "delete_status", lambda r: self.delete_status(match.group(1)))
+        if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+            return Route(self.platform, "verify_credentials", lambda r: Reply(200, self.account()))
+        if path.startswith("/api/"):
+            return Route(self.platform, "unknown", lambda r: self.error(404, "Record not found"))
+        return None
+
+    @staticmethod
+    def error(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+        return Reply(status, {"error": message}, headers or {})
+
+    def authorize(self, request: Incoming) -> None:
+        token = bearer(request)
+        if not token:
+            raise Answer(self.error(401, "This method requires an authenticated user"), "auth_refused")
+        if token != self.state.credentials.mastodon_token or self.state.behaviour(self.platform).auth_expired:
+            raise Answer(self.error(401, "The access token is invalid"), "auth_refused")
+
+    def server_error(self) -> Reply:
+        return self.error(500, "We're sorry, but something went wrong on our end.")
+
+    def rate_limited(self, retry_after: int) -> Reply:
+        reset = iso_time(time.time() + retry_after)
+        headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+        return self.error(429, "Too many requests", headers)
+
+    def account(self) -> dict[str, Any]:
+        username = self.state.credentials.mastodon_username
+        return {
+            "id": "109000000000000001",
+            "username": username,
+            "acct": username,
+            "display_name": "Engage Sandbox",
+            "url": f"{self.state.base_url}/@{username}",
+        }
+
+    def upload_media(self, request: Incoming) -> Reply:
+        if request.content_type != "multipart/form-data":
+            raise Answer(self.error(422, "Validation failed: File can't be blank"))
+        upload = request.file("file")
+        if upload is None or not upload.content:
+            raise Answer(self.error(422, "Validation failed: File can't be blank"))
+        if not upload.content_type.startswith(("image/", "video/", "audio/")):
+            raise Answer(
+                self.error(422, f"Validation failed: File content type is invalid: {upload.content_type}")
+            )
+        description = request.param("description") or ""
+        if len(description) > 1500:
+            raise Answer(
+                self.error(422, "Validation failed: Description is too long (maximum is 1500 characters)")
+            )
+        media_id = str(110_000_000_000_000_000 + self.state.next_id())
+        pending = self.state.behaviour(self.platform).media_processing
+        data = {
+            "id": media_id,
+            "type": upload.content_type.split("/")[0],
+            "url": None if pending else f"{self.state.base_url}/media/{media_id}/original",
+            "preview_url": f"{self.state.base_url}/media/{media_id}/small",
+            "description": description,
+            "blurhash": None,
+            "meta": {},
+        }
+        new_record(self.state, self.platform, "media", request, media_id, is_post=False, data=data)
+        with self.state.lock:
+            self.state.media_polls[media_id] = pending
+        return Reply(202 if pending else 200, data)
+
+    def media_status(self, request: Incoming, media_id: str) -> Reply:
+        record = self.state.find(self.platform, media_id, op="media")
+        if record is None:
+            raise Answer(self.error(404, "Record not found"))
+        with self.state.lock:
+            remaining = self.state.media_polls.get(media_id, 0)
+            if remaining > 0:
+                self.state.media_polls[media_id] = remaining - 1
+                return Reply(206, record.data)
+            record.data["url"] = f"{self.state.base_url}/media/{media_id}/original"
+        return Reply(200, record.data)
+
+    def create_status(self, request: Incoming) -> Reply:
+        key = request.header("Idempotency-Key")
+        token = bearer(request)
+        with self.state.lock:
+            if key and (earlier := self.state.idempotency.get((self.platform, token, key))):
+                record = self.state.find(self.platform, earlier, op="status")
+                if record is not None:
+                    return Reply(200, record.data)
+            text = request.param("status") or ""
+            media_ids = request.param_list("media_ids[]") or request.param_list("media_ids")
+            if not text.strip() and not media_ids:
+                raise Answer(self.error(422, "Validation failed: Text can't be blank"))
+            if mastodon_length(text) > self.MAX_CHARACTERS:
+                raise Answer(
+                    self.error(
+                        422, f"Validation failed: Text character limit of {self.MAX_CHARACTERS} exceeded"
+                    )
+                )
+            if len(media_ids) > 4:
+                raise Answer(self.error(422, "Validation failed: Cannot attach more than 4 files"))
+            attachments = []
+            for media_id in media_ids:
+                media = self.state.find(self.platform, media_id, op="media")
+                if media is None:
+                    raise Answer(self.error(422, "Validation failed: Media attachments are invalid"))
+                if not media.data.get("url"):
+                    raise Answer(
+                        self.error(
+                            422,
+                            "Cannot attach files that have not finished processing. Try again in a moment!",
+                        )
+                    )
+                attachments.append(media.data)
+            visibility = request.param("visibility") or "public"
+            if visibility not in self.VISIBILITIES:
+                raise Answer(self.error(422, "Validation failed: Visibility is not included in the list"))
+            reply_to = request.param("in_reply_to_id")
+            if reply_to and self.state.find(self.platform, reply_to, op="status") is None:
+                raise Answer(self.error(404, "Record not found"))
+            status_id = str(110_000_000_000_000_000 + self.state.next_id())
+            username = self.state.credentials.mastodon_username
+            data = {
+                "id": status_id,
+                "created_at": iso_time(),
+                "in_reply_to_id": reply_to,
+                "visibility": visibility,
+                "language": request.param("language"),
+                "uri": f"{self.state.base_url}/users/{username}/statuses/{status_id}",
+                "url": f"{self.state.base_url}/@{username}/{status_id}",
+                "content": "<p>" + _html_escape(text) + "</p>",
+                "text": text,
+                "media_attachments": attachments,
+                "account": self.account(),
+            }
+            new_record(self.state, self.platform, "status", request, status_id, is_post=True, data=data)
+            if key:
+                self.state.idempotency[(self.platform, token, key)] = status_id
+        return Reply(200, data)
+
+    def get_status(self, status_id: str) -> Reply:
+        record = self.state.find(self.platform, status_id, op="status")
+        if record is None or record.deleted:
+            raise Answer(self.error(404, "Record not found"))
+        return Reply(200, record.data)
+
+    def delete_status(self, status_id: str) -> Reply:
+        with self.state.lock:
+            record = self.state.find(self.platform, status_id, op="status")
+            if record is None or record.deleted:
+                raise Answer(self.error(404, "Record not found"))
+            record.deleted = True
+        return Reply(200, record.data)
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

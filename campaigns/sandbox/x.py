@@ -1,0 +1,250 @@
+"""X API v2: posts, media upload and metadata, users/me, OAuth 2.0 token refresh."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from campaigns.checker.counting import x_weighted_length
+from campaigns.sandbox.core import (
+    Answer,
+    Incoming,
+    Reply,
+    Route,
+    SandboxState,
+    bearer,
+    new_record,
+)
+
+
+class XApi:
+    platform = "x"
+    TEXT_LIMIT = 280
+    PROBLEM = "https://api.twitter.com/2/problems/"
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def route(self, request: Incoming) -> Route | None:
+        path, method = request.path, request.method
+        if not path.startswith("/2/"):
+            return None
+        if method == "POST" and path == "/2/tweets":
+            return Route(self.platform, "tweet", self.create_tweet, creates_post=True)
+        if match := re.fullmatch(r"/2/tweets/(\d+)", path):
+            if method == "GET":
+                return Route(self.platform, "get_tweet", lambda r: self.get_tweet(match.group(1)))
+            if method == "DELETE":
+                return Route(self.platform, "delete_tweet", lambda r: self.delete_tweet(match.group(1)))
+        if method == "GET" and path == "/2/users/me":
+            return Route(self.platform, "users_me", lambda r: Reply(200, {"data": self.user()}))
+        if method == "POST" and path == "/2/media/upload":
+            return Route(self.platform, "media_upload", self.upload_media)
+        if method == "POST" and path == "/2/media/metadata":
+            return Route(self.platform, "media_metadata", self.media_metadata)
+        if method == "POST" and path == "/2/oauth2/token":
+            return Route(self.platform, "oauth2_token", self.token)
+        return Route(
+            self.platform,
+            "unknown",
+            lambda r: self.problem(404, "Not Found Error", "Not Found", kind="resource-not-found"),
+        )
+
+    def problem(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str = "",
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> Reply:
+        body: dict[str, Any] = {
+            "title": title,
+            "detail": detail,
+            "type": f"{self.PROBLEM}{kind}" if kind else "about:blank",
+            "status": status,
+        }
+        if errors:
+            body["errors"] = errors
+        return Reply(status, body, headers or {})
+
+    def invalid(self, message: str, parameter: str) -> Answer:
+        return Answer(
+            self.problem(
+                400,
+                "Invalid Request",
+                "One or more parameters to your request was invalid.",
+                kind="invalid-request",
+                errors=[{"parameters": {parameter: []}, "message": message}],
+            )
+        )
+
+    def authorize(self, request: Incoming) -> None:
+        if request.path == "/2/oauth2/token":
+            return  # authenticated by the refresh token itself
+        token = bearer(request)
+        with self.state.lock:
+            valid = token in self.state.x_access_tokens
+        if not valid or self.state.behaviour(self.platform).auth_expired:
+            raise Answer(self.problem(401, "Unauthorized", "Unauthorized"), "auth_refused")
+
+    def server_error(self) -> Reply:
+        return self.problem(500, "Internal Server Error", "Internal Server Error")
+
+    def rate_limited(self, retry_after: int) -> Reply:
+        headers = {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(int(time.time()) + retry_after),
+        }
+        return self.problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
+
+    @staticmethod
+    def user() -> dict[str, str]:
+        return {"id": "1500000000000000001", "name": "Engage Sandbox", "username": "engage_sandbox"}
+
+    def create_tweet(self, request: Incoming) -> Reply:
+        if request.content_type != "application/json" or not isinstance(request.json, dict):
+            raise self.invalid("The request body must be a JSON object", "body")
+        body = request.json
+        text = body.get("text")
+        media_ids = ((body.get("media") or {}).get("media_ids")) or []
+        if not isinstance(text, str) and not media_ids:
+            raise self.invalid("$.text: is missing but it is required", "text")
+        text = text or ""
+        if x_weighted_length(text) > self.TEXT_LIMIT:
+            raise Answer(self.problem(403, "Forbidden", "Your Tweet text is too long."))
+        if len(media_ids) > 4:
+            raise self.invalid("$.media.media_ids: there must be at most 4 media", "media.media_ids")
+        with self.state.lock:
+            for media_id in media_ids:
+                if self.state.find(self.platform, str(media_id), op="media") is None:
+                    raise self.invalid(f"Your media IDs are invalid: {media_id}", "media.media_ids")
+            reply_to = str(((body.get("reply") or {}).get("in_reply_to_tweet_id")) or "")
+            if reply_to:
+                target = self.state.find(self.platform, reply_to, op="tweet")
+                if target is None or target.deleted:
+                    raise Answer(
+                        self.problem(
+                            403,
+                            "Forbidden",
+                            "You attempted to reply to a Tweet that is deleted or not visible to you.",
+                        )
+                    )
+            if text and any(post.data.get("text") == text for post in self.state.posts(self.platform)):
+                raise Answer(
+                    self.problem(
+                        403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+                    )
+                )
+            tweet_id = str(1_880_000_000_000_000_000 + self.state.next_id())
+            data = {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}
+            new_record(self.state, self.platform, "tweet", request, tweet_id, is_post=True, data=data)
+        return Reply(201, {"data": data})
+
+    def get_tweet(self, tweet_id: str) -> Reply:
+        record = self.state.find(self.platform, tweet_id, op="tweet")
+        if record is None or record.deleted:
+            return Reply(
+                200,
+                {
+                    "errors": [
+                        {
+                            "value": tweet_id,
+                            "detail": f"Could not find tweet with id: [{tweet_id}].",
+                            "title": "Not Found Error",
+                            "resource_type": "tweet",
+                            "type": f"{self.PROBLEM}resource-not-found",
+                        }
+                    ]
+                },
+            )
+        return Reply(200, {"data": record.data})
+
+    def delete_tweet(self, tweet_id: str) -> Reply:
+        with self.state.lock:
+            record = self.state.find(self.platform, tweet_id, op="tweet")
+            if record is None or record.deleted:
+                raise Answer(
+                    self.problem(
+                        404,
+                        "Not Found Error",
+                        f"Could not find tweet with id: [{tweet_id}].",
+                        kind="resource-not-found",
+                    )
+                )
+            record.deleted = True
+        return Reply(200, {"data": {"deleted": True}})
+
+    def upload_media(self, request: Incoming) -> Reply:
+        if request.content_type != "multipart/form-data":
+            raise self.invalid("The request must be multipart/form-data", "media")
+        upload = request.file("media")
+        if upload is None or not upload.content:
+            raise self.invalid("$.media: is missing but it is required", "media")
+        category = request.param("media_category")
+        if category not in ("tweet_image", "dm_image", "subtitles"):
+            raise self.invalid("$.media_category: does not have a value in the enumeration", "media_category")
+        if len(upload.content) > 5 * 1024 * 1024:
+            raise self.invalid("File size exceeds 5242880 bytes.", "media")
+        media_id = str(1_890_000_000_000_000_000 + self.state.next_id())
+        data = {
+            "id": media_id,
+            "media_key": f"3_{media_id}",
+            "size": len(upload.content),
+            "expires_after_secs": 86400,
+            "image": {"image_type": request.param("media_type") or upload.content_type},
+        }
+        new_record(self.state, self.platform, "media", request, media_id, is_post=False, data=data)
+        return Reply(200, {"data": data})
+
+    def media_metadata(self, request: Incoming) -> Reply:
+        if request.content_type != "application/json" or not isinstance(request.json, dict):
+            raise self.invalid("The request body must be a JSON object", "body")
+        media_id = str(request.json.get("id") or "")
+        alt = ((request.json.get("metadata") or {}).get("alt_text") or {}).get("text")
+        with self.state.lock:
+            record = self.state.find(self.platform, media_id, op="media")
+            if record is None:
+                raise self.invalid(f"Media id {media_id} was not found", "id")
+            if not isinstance(alt, str) or len(alt) > 1000:
+                raise self.invalid(
+                    "$.metadata.alt_text.text: must be a string of at most 1000 characters",
+                    "metadata.alt_text.text",
+                )
+            record.data["alt_text"] = alt
+        return Reply(200, {"data": {"id": media_id, "associated_metadata": {"alt_text": {"text": alt}}}})
+
+    def token(self, request: Incoming) -> Reply:
+        if request.param("grant_type") != "refresh_token":
+            return Reply(
+                400,
+                {"error": "invalid_request", "error_description": "Missing required parameter [grant_type]."},
+            )
+        with self.state.lock:
+            if request.param("refresh_token") != self.state.x_refresh_token:
+                return Reply(
+                    400,
+                    {
+                        "error": "invalid_request",
+                        "error_description": "Value passed for the token was invalid.",
+                    },
+                )
+            access = f"sandbox-x-access-{uuid.uuid4().hex}"
+            self.state.x_refresh_token = f"sandbox-x-refresh-{uuid.uuid4().hex}"
+            self.state.x_access_tokens.add(access)
+            refresh = self.state.x_refresh_token
+        return Reply(
+            200,
+            {
+                "token_type": "bearer",
+                "expires_in": 7200,
+                "access_token": access,
+                "scope": "tweet.read tweet.write users.read media.write offline.access",
+                "refresh_token": refresh,
+            },
+        )

@@ -1,0 +1,154 @@
+"""Reads for the campaigns views and APIs. Another team's objects are simply not there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from accounts import permissions
+from accounts.models import Role, User
+from campaigns.models import (
+    Campaign,
+    Channel,
+    Comment,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    MediaAsset,
+    Message,
+    MessageStatus,
+    MessageVersion,
+    PlaybookTemplate,
+    PublishingPause,
+    Segment,
+    Variant,
+)
+
+
+def visible_team_ids(user: User) -> set[int]:
+    return permissions.team_ids(user)
+
+
+def events_for(user: User) -> QuerySet[Event]:
+    return Event.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+
+
+def campaigns_for(user: User) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(team_id__in=visible_team_ids(user)).select_related("team", "event")
+
+
+def channels_for(user: User) -> QuerySet[Channel]:
+    return Channel.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+
+
+def segments_for(user: User) -> QuerySet[Segment]:
+    return Segment.objects.filter(team_id__in=visible_team_ids(user)).select_related("team").prefetch_related(
+        "partners")
+
+
+def messages_for(user: User) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(team_id__in=visible_team_ids(user))
+        .select_related("campaign", "campaign__event", "team", "author", "approved_by")
+        .prefetch_related(
+            "channels",
+            "segments",
+            Prefetch("variants", queryset=Variant.objects.prefetch_related("channels")),
+            Prefetch("media", queryset=MediaAsset.objects.order_by("position", "id")),
+        )
+    )
+
+
+def message_detail(user: User, pk: int) -> Message | None:
+    return messages_for(user).filter(pk=pk).first()
+
+
+def review_queue(user: User) -> QuerySet[Message]:
+    """In review, for the teams the user supervises: most urgent first, then oldest."""
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    urgency_rank = Case(
+        When(urgency="emergency", then=Value(0)), When(urgency="priority", then=Value(1)), default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        messages_for(user)
+        .filter(team_id__in=teams, status=MessageStatus.IN_REVIEW)
+        .annotate(urgency_rank=urgency_rank)
+        .order_by("urgency_rank", "submitted_at", "id")
+    )
+
+
+def emergency_reviews_due(user: User) -> QuerySet[Message]:
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    return (messages_for(user).filter(team_id__in=teams, emergency_self_approved=True,
+                                      emergency_reviewed_at__isnull=True)
+            .exclude(author=user).order_by("approved_at"))
+
+
+def message_history(message: Message) -> dict[str, Any]:
+    from accounts.models import AuditEvent
+
+    return {
+        "versions": list(MessageVersion.objects.filter(message=message).select_related("created_by")),
+        "comments": list(Comment.objects.filter(message=message).select_related("author")),
+        "events": list(AuditEvent.objects.filter(target_type="campaigns.message", target_id=str(message.pk))
+                       .order_by("at", "id")),
+    }
+
+
+def deliveries_for(message: Message) -> QuerySet[Delivery]:
+    return (Delivery.objects.filter(message=message).select_related("channel", "variant")
+            .prefetch_related("attempt_log").order_by("channel__name", "variant_id", "id"))
+
+
+def held_deliveries(user: User) -> QuerySet[Delivery]:
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    return (Delivery.objects.filter(message__team_id__in=teams, status=DeliveryStatus.PENDING, needs_review=True)
+            .select_related("message", "channel", "variant").order_by("due_at"))
+
+
+def problem_deliveries(user: User) -> QuerySet[Delivery]:
+    return (Delivery.objects.filter(message__team_id__in=visible_team_ids(user))
+            .filter(Q(status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED]) | Q(manual_takedown=True))
+            .select_related("message", "channel").order_by("-updated_at")[:100])
+
+
+def scheduled_between(user: User, start: datetime, end: datetime, event: int | None = None) -> QuerySet[Message]:
+    qs = (messages_for(user).filter(scheduled_at__gte=start, scheduled_at__lt=end)
+          .exclude(status=MessageStatus.WITHDRAWN).order_by("scheduled_at"))
+    if event:
+        qs = qs.filter(campaign__event_id=event)
+    return qs
+
+
+def playbooks_for(user: User, *, kind: str = "", phase: str = "") -> QuerySet[PlaybookTemplate]:
+    qs = PlaybookTemplate.objects.filter(is_active=True).filter(
+        Q(team__isnull=True) | Q(team_id__in=visible_team_ids(user)))
+    if kind:
+        qs = qs.filter(Q(event_kind="") | Q(event_kind=kind))
+    if phase:
+        qs = qs.filter(Q(phase="") | Q(phase=phase))
+    return qs.select_related("team").order_by("phase", "title")
+
+
+def pause_banner(user: User) -> dict[str, Any] | None:
+    """The pause that concerns this user, for the banner on every page."""
+    teams = visible_team_ids(user)
+    from accounts.models import Team
+
+    parents = dict(Team.objects.values_list("id", "parent_id"))
+    lineage: set[int] = set()
+    for team_id in teams:
+        current: int | None = team_id
+        while current is not None and current not in lineage:
+            lineage.add(current)
+            current = parents.get(current)
+    pause = (PublishingPause.objects.filter(resumed_at__isnull=True)
+             .filter(Q(team__isnull=True) | Q(team_id__in=lineage))
+             .select_related("team", "paused_by").order_by("-paused_at").first())
+    if pause is None:
+        return None
+    return {"team": pause.team.name if pause.team_id else "", "reason": pause.reason,
+            "by": pause.paused_by.display_name, "at": pause.paused_at, "id": pause.pk}

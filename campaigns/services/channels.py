@@ -1,0 +1,76 @@
+"""Channels: a team's accounts on the platforms. Secrets are encrypted and never read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts import permissions
+from accounts.audit import audit_record
+from accounts.models import Team, User
+from campaigns.models import Channel, ChannelKind
+from engage.common.errors import InvalidInput, NotAllowed
+from engage.common.sanitize import sanitize_text
+
+# Keys of a channel's configuration that are secrets: stored encrypted, write-only in the API.
+SECRET_KEYS = frozenset({
+    "access_token", "bot_token", "page_access_token", "auth_token", "signing_secret", "inbound_secret",
+    "webhook_secret", "secret_token", "password", "api_key", "api_secret",
+})
+
+
+def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    public = {k: v for k, v in config.items() if k not in SECRET_KEYS}
+    secret = {k: str(v) for k, v in config.items() if k in SECRET_KEYS and v not in (None, "")}
+    return public, secret
+
+
+@transaction.atomic
+def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dict[str, Any] | None = None) -> Channel:
+    if not permissions.can_manage_channels(actor, team):
+        raise NotAllowed("Only an administrator of this team can add channels.")
+    if kind not in ChannelKind.values:
+        raise InvalidInput("Unknown channel kind.", fields={"kind": [f"Choose one of {', '.join(ChannelKind.values)}."]})
+    name = sanitize_text(name, max_length=200)
+    if not name:
+        raise InvalidInput("The channel needs a name.", fields={"name": ["This field may not be blank."]})
+    if config is not None and not isinstance(config, dict):
+        raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+    public, secret = split_config(config or {})
+    channel = Channel(team=team, kind=kind, name=name, config=public)
+    channel.set_secrets(secret)
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError as exc:
+        raise InvalidInput("This team already has a channel with that name.", code="duplicate",
+                           fields={"name": ["Taken."]}) from exc
+    audit_record(actor=actor, verb="channel.created", target=channel,
+                 summary={"kind": kind, "name": name, "config": public, "secrets_set": sorted(secret)})
+    return channel
+
+
+@transaction.atomic
+def channel_update(*, actor: User, channel: Channel, name: str | None = None, config: dict[str, Any] | None = None,
+                   is_active: bool | None = None) -> Channel:
+    if not permissions.can_manage_channels(actor, channel.team_id):
+        raise NotAllowed("Only an administrator of this team can change channels.")
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    changed: dict[str, Any] = {}
+    if name is not None:
+        channel.name = sanitize_text(name, max_length=200)
+        changed["name"] = channel.name
+    if config is not None:
+        public, secret = split_config(config)
+        channel.config = {**(channel.config or {}), **public}
+        if secret:
+            channel.set_secrets({**channel.get_secrets(), **secret})
+        changed["config"] = public
+        changed["secrets_changed"] = sorted(secret)
+    if is_active is not None:
+        channel.is_active = is_active
+        changed["is_active"] = is_active
+    channel.save()
+    audit_record(actor=actor, verb="channel.updated", target=channel, summary=changed)
+    return channel

@@ -1,0 +1,526 @@
+"""Scheduling, the delivery life cycle, the publishing pause and withdrawal.
+
+A Delivery is one (variant, channel). Its status changes only by conditional update:
+
+    pending --claim (tick)--> sending --in flight--> sent | pending (retry) | failed | unconfirmed
+                                   \\--(pause, stale claim)--> pending
+
+* The tick claims due rows with ``filter(status=PENDING).update(status=SENDING)`` and a
+  fresh claim token; only the task carrying that token may send.
+* Just before the platform call, the worker sets ``in_flight_since`` by conditional
+  update, after re-checking the approval hash and the pause. Only one worker can do so.
+* A row found SENDING and in flight after a crash is *unconfirmed*: never resent blindly.
+  Platforms that honour the idempotency key make a retry safe, so those go back to pending.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.audit import audit_record
+from accounts.models import Membership, Notification, Role, User
+from campaigns.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Message,
+    MessageStatus,
+    PublishingPause,
+    Urgency,
+    Variant,
+)
+from campaigns.services.content import content_hash
+from campaigns.services.messages import lock_message
+from campaigns.services.workflow import parse_schedule_time
+from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = int(getattr(settings, "ENGAGE_MAX_DELIVERY_ATTEMPTS", 6))
+STALE_CLAIM = timedelta(minutes=5)
+RESUME_REVIEW_AFTER = timedelta(minutes=int(getattr(settings, "ENGAGE_RESUME_REVIEW_MINUTES", 15)))
+
+
+# --- planning -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    variant: Variant | None
+    channel: Channel
+
+
+def plan_deliveries(message: Message) -> list[PlannedDelivery]:
+    """One row per (variant, channel). The original goes on every channel of the message,
+    except where a variant in the original's language names that channel explicitly (an
+    SMS-short version replaces the original on SMS, for example)."""
+    channels = list(message.channels.filter(is_active=True))
+    plan: list[PlannedDelivery] = []
+    replaced: set[int] = set()
+    for variant in message.variants.prefetch_related("channels"):
+        explicit = [c for c in variant.channels.all() if c in channels]
+        targets = explicit or channels
+        if explicit and variant.language == message.language:
+            replaced.update(c.pk for c in explicit)
+        plan.extend(PlannedDelivery(variant=variant, channel=c) for c in targets)
+    plan[:0] = [PlannedDelivery(variant=None, channel=c) for c in channels if c.pk not in replaced]
+    return plan
+
+
+def _new_key() -> str:
+    return f"engage-{uuid.uuid4().hex}"
+
+
+@transaction.atomic
+def message_schedule(*, actor: User, message: Message, scheduled_at: datetime | None) -> Message:
+    message = lock_message(message.pk)
+    if not permissions.can_view_team(actor, message.team_id):
+        raise NotFound("No such message.")
+    if not permissions.can_schedule(actor, message):
+        raise NotAllowed("You cannot schedule messages of this team.")
+    if message.status not in (MessageStatus.APPROVED, MessageStatus.SCHEDULED):
+        raise WrongState(f"Only an approved message can be scheduled; this one is "
+                         f"{message.get_status_display().lower()}.")
+    if not message.approved_hash or message.approved_hash != content_hash(message):
+        raise WrongState("The approved content differs from the current content.", code="not_approved")
+    when = parse_schedule_time(scheduled_at)
+    urgent = message.urgency == Urgency.EMERGENCY
+    for item in plan_deliveries(message):
+        lookup = {"message": message, "channel": item.channel, "variant": item.variant}
+        delivery = Delivery.objects.filter(**lookup).first()
+        if delivery is None:
+            Delivery.objects.create(**lookup, idempotency_key=_new_key(), due_at=when, urgent=urgent)
+        elif delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SKIPPED):
+            Delivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
+                status=DeliveryStatus.PENDING, due_at=when, urgent=urgent, next_attempt_at=None, last_error="",
+                needs_review=False)
+    message.status = MessageStatus.SCHEDULED
+    message.scheduled_at = when
+    message.save(update_fields=["status", "scheduled_at", "updated_at"])
+    audit_record(actor=actor, verb="message.scheduled", target=message,
+                 summary={"scheduled_at": when.isoformat(), "content_hash": message.approved_hash})
+    if when <= timezone.now() + timedelta(seconds=1):
+        from campaigns.tasks import enqueue_tick
+
+        transaction.on_commit(lambda: enqueue_tick(urgent=urgent))
+    return message
+
+
+# --- the pause ------------------------------------------------------------------------------
+
+def active_pauses() -> list[PublishingPause]:
+    return list(PublishingPause.objects.filter(resumed_at__isnull=True).select_related("team", "paused_by"))
+
+
+def paused_team_ids() -> tuple[bool, set[int]]:
+    """(everything paused?, ids of paused teams including their sub-teams)."""
+    from accounts.models import Team
+
+    pauses = PublishingPause.objects.filter(resumed_at__isnull=True).values_list("team_id", flat=True)
+    team_ids = set(pauses)
+    if None in team_ids:
+        return True, set()
+    if not team_ids:
+        return False, set()
+    parents = dict(Team.objects.values_list("id", "parent_id"))
+    paused = set()
+    for team_id in parents:
+        current: int | None = team_id
+        while current is not None:
+            if current in team_ids:
+                paused.add(team_id)
+                break
+            current = parents.get(current)
+    return False, paused
+
+
+def is_paused_for(message: Message) -> bool:
+    everything, teams = paused_team_ids()
+    return everything or message.team_id in teams
+
+
+@transaction.atomic
+def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> PublishingPause:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give a reason for the pause.", fields={"reason": ["This field may not be blank."]})
+    if team is None:
+        if not permissions.can_pause_everything(actor):
+            raise NotAllowed("Only a force-level supervisor can pause every team.")
+    elif not permissions.can_pause_publishing(actor, team):
+        raise NotAllowed("Only a supervisor of this team can pause its publishing.")
+    pause = PublishingPause.objects.create(team_id=team, reason=reason[:500], paused_by=actor)
+    # Claimed rows that have not started their platform call go back to wait.
+    claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
+    if team is not None:
+        everything, teams = paused_team_ids()
+        claimed = claimed.filter(message__team_id__in=teams)
+    claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+    audit_record(actor=actor, verb="publishing.paused", target=pause, team=team, summary={"reason": reason})
+    return pause
+
+
+@transaction.atomic
+def publishing_resume(*, actor: User, reason: str = "", team: int | None = None) -> int:
+    """Lift the pause. Deliveries more than RESUME_REVIEW_AFTER overdue wait for review."""
+    pauses = PublishingPause.objects.filter(resumed_at__isnull=True, team_id=team)
+    if team is None:
+        if not permissions.can_pause_everything(actor):
+            raise NotAllowed("Only a force-level supervisor can resume every team.")
+    elif not permissions.can_pause_publishing(actor, team):
+        raise NotAllowed("Only a supervisor of this team can resume its publishing.")
+    if not pauses.exists():
+        raise WrongState("Publishing is not paused here.")
+    now = timezone.now()
+    count = pauses.update(resumed_at=now, resumed_by=actor)
+    overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
+                                      urgent=False)
+    if team is not None:
+        overdue = overdue.filter(message__team_id=team)
+    held = overdue.update(needs_review=True)
+    audit_record(actor=actor, verb="publishing.resumed", target_type="campaigns.publishingpause", team=team,
+                 summary={"reason": reason, "pauses": count, "held_for_review": held})
+    return held
+
+
+@transaction.atomic
+def delivery_release(*, actor: User, delivery: Delivery, send: bool) -> Delivery:
+    """From the review-before-sending list: send now, or skip."""
+    if not permissions.can_pause_publishing(actor, delivery.message.team_id):
+        raise NotAllowed("Only a supervisor can release held deliveries.")
+    if send:
+        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, needs_review=True).update(
+            needs_review=False, due_at=timezone.now())
+    else:
+        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, needs_review=True).update(
+            needs_review=False, status=DeliveryStatus.SKIPPED, last_error="Skipped after review")
+    if n != 1:
+        raise WrongState("This delivery is not waiting for review.")
+    audit_record(actor=actor, verb="delivery.released" if send else "delivery.skipped", target=delivery,
+                 team=delivery.message.team_id)
+    delivery.refresh_from_db()
+    if send:
+        from campaigns.tasks import enqueue_tick
+
+        transaction.on_commit(lambda: enqueue_tick(urgent=False))
+    return delivery
+
+
+@transaction.atomic
+def emergency_pause_override(*, actor: User, message: Message) -> Message:
+    """A second supervisor confirms that an emergency message may leave during a pause."""
+    message = lock_message(message.pk)
+    if message.urgency != Urgency.EMERGENCY:
+        raise WrongState("Only emergency messages can go out during a pause.")
+    approver_id = message.approved_by_id or message.author_id
+    if not permissions.can_pause_publishing(actor, message.team_id) or actor.pk in (approver_id, message.author_id):
+        raise NotAllowed("A second supervisor, who neither wrote nor approved it, must confirm.")
+    message.pause_override_by = actor
+    message.pause_override_at = timezone.now()
+    message.save(update_fields=["pause_override_by", "pause_override_at", "updated_at"])
+    audit_record(actor=actor, verb="publishing.emergency_override", target=message)
+    from campaigns.tasks import enqueue_tick
+
+    transaction.on_commit(lambda: enqueue_tick(urgent=True))
+    return message
+
+
+# --- the tick: claim due rows ---------------------------------------------------------------
+
+def _due(now: datetime):
+    return Delivery.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status=DeliveryStatus.PENDING,
+        due_at__lte=now,
+        needs_review=False,
+        message__status__in=[MessageStatus.SCHEDULED, MessageStatus.PUBLISHING],
+    )
+
+
+def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list[tuple[int, str, bool]]:
+    """Claim due deliveries. Returns (delivery id, claim token, urgent) for each claimed row."""
+    now = timezone.now()
+    everything, paused = paused_team_ids()
+    due = _due(now)
+    if urgent_only:
+        due = due.filter(urgent=True)
+    if everything:
+        due = due.filter(urgent=True, message__pause_override_by__isnull=False)
+    elif paused:
+        due = due.exclude(Q(message__team_id__in=paused) & Q(message__pause_override_by__isnull=True))
+    claimed: list[tuple[int, str, bool]] = []
+    with transaction.atomic():
+        rows = list(due.order_by("-urgent", "due_at", "id").select_for_update(skip_locked=True)
+                    .values_list("id", "urgent", "message_id")[:limit])
+        for delivery_id, urgent, _message_id in rows:
+            token = uuid.uuid4().hex
+            n = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now)
+            if n == 1:
+                claimed.append((delivery_id, token, urgent))
+        message_ids = {m for _, _, m in rows}
+        Message.objects.filter(pk__in=message_ids, status=MessageStatus.SCHEDULED).update(
+            status=MessageStatus.PUBLISHING)
+    return claimed
+
+
+def delivery_unclaim(*, delivery_id: int, token: str) -> bool:
+    """The task could not be enqueued (broker down): put the row back so the next tick retries."""
+    return bool(Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
+                                        in_flight_since__isnull=True)
+                .update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None))
+
+
+def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
+    """Recover from crashes: stale claims go back to pending; stale in-flight rows become unconfirmed."""
+    now = now or timezone.now()
+    back = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True,
+                                   claimed_at__lt=now - STALE_CLAIM).update(
+        status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    stale = list(Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__lt=now - limit)
+                 .values_list("id", flat=True))
+    unconfirmed = 0
+    for delivery_id in stale:
+        unconfirmed += _finish(delivery_id=delivery_id, token=None, outcome="unconfirmed",
+                               error="The worker stopped during the platform call: check before reposting.")
+    return {"released": back, "unconfirmed": unconfirmed}
+
+
+# --- the send -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SendPermit:
+    delivery: Delivery
+    attempt: DeliveryAttempt
+
+
+def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
+    """Re-check everything and mark the row in flight. None means: do not send."""
+    with transaction.atomic():
+        delivery = (Delivery.objects.select_related("message", "channel", "variant")
+                    .filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
+                            in_flight_since__isnull=True).first())
+        if delivery is None:
+            return None  # a stale, duplicate or released task message
+        message = delivery.message
+        reason = ""
+        if message.status not in (MessageStatus.SCHEDULED, MessageStatus.PUBLISHING):
+            reason = f"Message is {message.status}"
+        elif not message.approved_hash or content_hash(message) != message.approved_hash:
+            reason = "Content differs from what was approved"
+        if reason:
+            Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
+                status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="")
+            DeliveryAttempt.objects.create(delivery=delivery, outcome="skipped", error=reason,
+                                           finished_at=timezone.now())
+            audit_record(actor=None, verb="delivery.skipped", target=delivery, team=message.team_id,
+                         summary={"reason": reason})
+            _refresh_message_status(message.pk)
+            return None
+        if is_paused_for(message) and not (message.urgency == Urgency.EMERGENCY and message.pause_override_by_id):
+            Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
+                status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+            return None
+        now = timezone.now()
+        n = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
+                                    in_flight_since__isnull=True).update(in_flight_since=now,
+                                                                         attempts=delivery.attempts + 1)
+        if n != 1:
+            return None
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, started_at=now, outcome="in_flight")
+    delivery.attempts += 1
+    delivery.in_flight_since = now
+    return SendPermit(delivery=delivery, attempt=attempt)
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    base = min(10 * (2 ** max(attempts - 1, 0)), 900)
+    return timedelta(seconds=max(base, retry_after or 0))
+
+
+@transaction.atomic
+def _finish(
+    *,
+    delivery_id: int,
+    token: str | None,
+    outcome: str,
+    error: str = "",
+    http_status: int | None = None,
+    external_id: str = "",
+    external_url: str = "",
+    retry_after: float | None = None,
+    attempt: DeliveryAttempt | None = None,
+) -> int:
+    """Record the outcome of an in-flight attempt, by conditional update."""
+    now = timezone.now()
+    guard = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, in_flight_since__isnull=False)
+    if token is not None:
+        guard = guard.filter(claim_token=token)
+    delivery = guard.select_related("message").first()
+    if delivery is None:
+        return 0
+    error = error[:500]
+    if outcome == "sent":
+        n = guard.update(status=DeliveryStatus.SENT, sent_at=now, external_id=external_id[:200],
+                         external_url=external_url[:500], last_error="", in_flight_since=None, claim_token="")
+    elif outcome == "transient" and delivery.attempts < MAX_ATTEMPTS:
+        n = guard.update(status=DeliveryStatus.PENDING, next_attempt_at=now + _backoff(delivery.attempts,
+                                                                                         retry_after),
+                         last_error=error, in_flight_since=None, claim_token="", claimed_at=None)
+    elif outcome == "unconfirmed":
+        n = guard.update(status=DeliveryStatus.UNCONFIRMED, last_error=error, in_flight_since=None, claim_token="")
+    else:
+        outcome = "failed"
+        n = guard.update(status=DeliveryStatus.FAILED, last_error=error, in_flight_since=None, claim_token="")
+    if attempt is None:
+        attempt = DeliveryAttempt.objects.filter(delivery_id=delivery_id, outcome="in_flight").order_by("-id").first()
+    if attempt is not None:
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=now,
+                                                             http_status=http_status, error=error)
+    audit_record(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
+                 summary={"http_status": http_status, "error": error, "external_id": external_id})
+    if outcome in ("failed", "unconfirmed"):
+        _alert_failure(delivery, outcome, error)
+    _refresh_message_status(delivery.message_id)
+    return n
+
+
+def delivery_finish(*, permit: SendPermit, token: str, outcome: str, **kwargs: object) -> int:
+    return _finish(delivery_id=permit.delivery.pk, token=token, outcome=outcome, attempt=permit.attempt,
+                   **kwargs)  # type: ignore[arg-type]
+
+
+def _alert_failure(delivery: Delivery, outcome: str, error: str) -> None:
+    message = delivery.message
+    supervisors = Membership.objects.filter(team_id=message.team_id, role=Role.SUPERVISOR).values_list(
+        "user_id", flat=True)
+    recipients = {message.author_id, *supervisors}
+    text = (f"Delivery to {delivery.channel.name} {'failed' if outcome == 'failed' else 'is unconfirmed'}: "
+            f"{error[:200]}")
+    url = f"/desk/messages/{message.pk}/#delivery-{delivery.pk}"
+    Notification.objects.bulk_create(
+        [Notification(user_id=uid, kind=f"delivery_{outcome}", text=text, url=url) for uid in recipients])
+    from campaigns.tasks import email_alert
+
+    ids = sorted(recipients)
+    transaction.on_commit(lambda: email_alert.delay(user_ids=ids, subject="Engage: delivery problem",
+                                                    text=text, url=url))
+
+
+def _refresh_message_status(message_id: int) -> None:
+    """The message's status follows its deliveries."""
+    counts = dict(Delivery.objects.filter(message_id=message_id).values_list("status").annotate(n=Count("id"))
+                  .values_list("status", "n"))
+    open_states = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+    sent = counts.get(DeliveryStatus.SENT, 0)
+    problems = counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.UNCONFIRMED, 0)
+    if open_states:
+        return
+    if sent and not problems:
+        new = MessageStatus.PUBLISHED
+    elif sent:
+        new = MessageStatus.PARTIALLY_PUBLISHED
+    elif problems:
+        new = MessageStatus.FAILED
+    else:
+        return
+    now = timezone.now()
+    Message.objects.filter(pk=message_id, status__in=[MessageStatus.SCHEDULED, MessageStatus.PUBLISHING,
+                                                      MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED]
+                           ).update(status=new, published_at=now if sent else None)
+
+
+@transaction.atomic
+def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
+    """One-click retry of a failed delivery. An unconfirmed one needs ``confirmed_not_posted``."""
+    if not permissions.can_schedule(actor, delivery.message):
+        raise NotAllowed("You cannot retry deliveries of this team.")
+    n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=None, due_at=timezone.now(), attempts=0)
+    if n != 1:
+        raise WrongState("Only a failed delivery can be retried.")
+    Message.objects.filter(pk=delivery.message_id, status__in=[MessageStatus.FAILED,
+                                                               MessageStatus.PARTIALLY_PUBLISHED]).update(
+        status=MessageStatus.PUBLISHING)
+    audit_record(actor=actor, verb="delivery.retried", target=delivery, team=delivery.message.team_id)
+    from campaigns.tasks import enqueue_tick
+
+    transaction.on_commit(lambda: enqueue_tick(urgent=delivery.urgent))
+    delivery.refresh_from_db()
+    return delivery
+
+
+@transaction.atomic
+def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: bool, external_url: str = "") -> Delivery:
+    """A person checked the platform: it was posted (sent) or it was not (send again)."""
+    if not permissions.can_schedule(actor, delivery.message):
+        raise NotAllowed("You cannot resolve deliveries of this team.")
+    if posted:
+        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCONFIRMED).update(
+            status=DeliveryStatus.SENT, sent_at=timezone.now(), external_url=external_url[:500])
+    else:
+        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCONFIRMED).update(
+            status=DeliveryStatus.PENDING, due_at=timezone.now(), next_attempt_at=None)
+        Message.objects.filter(pk=delivery.message_id).exclude(status=MessageStatus.WITHDRAWN).update(
+            status=MessageStatus.PUBLISHING)
+    if n != 1:
+        raise WrongState("This delivery is not unconfirmed.")
+    audit_record(actor=actor, verb="delivery.reconciled", target=delivery, team=delivery.message.team_id,
+                 summary={"posted": posted})
+    _refresh_message_status(delivery.message_id)
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- withdrawal -----------------------------------------------------------------------------
+
+@transaction.atomic
+def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Message:
+    """Stop anything not yet sent; take down what was posted where the platform allows."""
+    message = lock_message(message.pk)
+    if not permissions.can_view_team(actor, message.team_id):
+        raise NotFound("No such message.")
+    if not permissions.can_withdraw(actor, message):
+        raise NotAllowed("Only a supervisor of this team can withdraw messages.")
+    if message.status in (MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED,
+                          MessageStatus.WITHDRAWN):
+        raise WrongState(f"A message that is {message.get_status_display().lower()} cannot be withdrawn.")
+    now = timezone.now()
+    stopped = Delivery.objects.filter(message=message).filter(
+        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
+    ).update(status=DeliveryStatus.WITHDRAWN, claim_token="", last_error="Withdrawn before sending")
+    to_take_down = list(Delivery.objects.filter(message=message, status=DeliveryStatus.SENT).values_list("id",
+                                                                                                      flat=True))
+    message.status = MessageStatus.WITHDRAWN
+    message.withdrawn_at = now
+    message.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    audit_record(actor=actor, verb="message.withdrawn", target=message,
+                 summary={"reason": reason[:500], "stopped": stopped, "to_take_down": len(to_take_down)})
+    from campaigns.tasks import take_down
+
+    for delivery_id in to_take_down:
+        transaction.on_commit(lambda d=delivery_id: take_down.delay(delivery_id=d))
+    return message
+
+
+def delivery_taken_down(*, delivery_id: int, manual: bool, error: str = "") -> None:
+    with transaction.atomic():
+        if manual:
+            Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENT).update(
+                manual_takedown=True, last_error=error[:500] or "Delete this post by hand")
+        else:
+            Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENT).update(
+                status=DeliveryStatus.WITHDRAWN, manual_takedown=False, last_error="")
+        delivery = Delivery.objects.select_related("message").get(pk=delivery_id)
+        audit_record(actor=None, verb="delivery.taken_down" if not manual else "delivery.manual_takedown",
+                     target=delivery, team=delivery.message.team_id, summary={"error": error[:200]})

@@ -1,0 +1,122 @@
+"""The worker's side of a delivery: build the payload, call the adapter, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from campaigns.adapters import get_adapter
+from campaigns.adapters.base import (
+    AdapterError,
+    AuthExpiredError,
+    MediaItem,
+    Payload,
+    PermanentError,
+    TransientError,
+    UnconfirmedError,
+)
+from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
+from campaigns.services.publishing import delivery_begin, delivery_finish, delivery_taken_down
+
+logger = logging.getLogger(__name__)
+
+
+def adapter_for(channel: Channel):
+    return get_adapter(channel.kind, config=channel.config or {}, secrets=channel.get_secrets())
+
+
+def build_payload(delivery: Delivery) -> Payload:
+    message = delivery.message
+    variant = delivery.variant
+    text = variant.body if variant else message.body
+    language = variant.language if variant else message.language
+    assets = MediaAsset.objects.filter(message=message, variant=variant).order_by("position", "id")
+    media = []
+    for asset in assets:
+        with asset.file.open("rb") as handle:
+            media.append(MediaItem(content=handle.read(), mime=asset.mime, alt_text=asset.alt_text,
+                                   filename=asset.file.name.rsplit("/", 1)[-1]))
+    return Payload(
+        text=text,
+        language=language,
+        media=tuple(media),
+        subject=message.title or text.split("\n", 1)[0][:120],
+        link=f"{settings.ENGAGE_SITE_URL}/news/{message.pk}/",
+        metadata={"message_id": str(message.pk), "urgency": message.urgency, "delivery_id": str(delivery.pk),
+                  "language": language},
+    )
+
+
+def delivery_send(*, delivery_id: int, token: str) -> str:
+    permit = delivery_begin(delivery_id=delivery_id, token=token)
+    if permit is None:
+        return "not-sent"
+    delivery = permit.delivery
+    try:
+        adapter = adapter_for(delivery.channel)
+        result = adapter.publish(build_payload(delivery), idempotency_key=delivery.idempotency_key)
+    except UnconfirmedError as exc:
+        outcome = "transient" if getattr(adapter, "honours_idempotency_key", False) else "unconfirmed"
+        delivery_finish(permit=permit, token=token, outcome=outcome, error=str(exc), http_status=exc.http_status)
+        return outcome
+    except TransientError as exc:
+        delivery_finish(permit=permit, token=token, outcome="transient", error=str(exc),
+                        http_status=exc.http_status, retry_after=exc.retry_after)
+        return "transient"
+    except AuthExpiredError as exc:
+        Channel.objects.filter(pk=delivery.channel_id).update(health=ChannelHealth.AUTH_EXPIRED,
+                                                              health_detail=str(exc)[:500])
+        delivery_finish(permit=permit, token=token, outcome="failed", error=str(exc), http_status=exc.http_status)
+        return "failed"
+    except (PermanentError, AdapterError) as exc:
+        delivery_finish(permit=permit, token=token, outcome="failed", error=str(exc),
+                        http_status=getattr(exc, "http_status", None))
+        return "failed"
+    except Exception as exc:  # noqa: BLE001 - after the call began we cannot know: never resend blindly
+        logger.exception("Unexpected error while delivering %s", delivery_id)
+        delivery_finish(permit=permit, token=token, outcome="unconfirmed", error=f"Unexpected error: {exc!r}"[:500])
+        return "unconfirmed"
+    delivery_finish(permit=permit, token=token, outcome="sent", external_id=result.external_id,
+                    external_url=result.external_url, http_status=result.http_status)
+    return "sent"
+
+
+def delivery_take_down(*, delivery_id: int) -> None:
+    delivery = Delivery.objects.select_related("channel").filter(pk=delivery_id, status=DeliveryStatus.SENT).first()
+    if delivery is None:
+        return
+    adapter = adapter_for(delivery.channel)
+    if not adapter.supports_withdraw or not delivery.external_id:
+        delivery_taken_down(delivery_id=delivery_id, manual=True,
+                            error=f"{delivery.channel.get_kind_display()} cannot delete posts through its API.")
+        return
+    try:
+        adapter.withdraw(delivery.external_id)
+    except AdapterError as exc:
+        delivery_taken_down(delivery_id=delivery_id, manual=True, error=f"Take-down failed: {exc}")
+        return
+    delivery_taken_down(delivery_id=delivery_id, manual=False)
+
+
+def channels_check_health() -> int:
+    checked = 0
+    for channel in Channel.objects.filter(is_active=True):
+        try:
+            result = adapter_for(channel).check()
+            state, detail, expires = result.state, result.detail, result.expires_at
+        except AdapterError as exc:
+            state, detail, expires = ChannelHealth.FAILING, str(exc), None
+        with transaction.atomic():
+            before = channel.health
+            Channel.objects.filter(pk=channel.pk).update(health=state, health_detail=detail[:500],
+                                                         health_checked_at=timezone.now(),
+                                                         token_expires_at=expires)
+            if before != state:
+                audit_record(actor=None, verb="channel.health_changed", target=channel,
+                             summary={"from": before, "to": state, "detail": detail[:200]})
+        checked += 1
+    return checked

@@ -1,0 +1,168 @@
+"""The two-person rule: submit, approve, request changes, schedule, withdraw.
+
+Only a supervisor of the message's team approves, and never its author; an approval is
+of one exact content hash. The one exception is a supervisor's emergency self-approval,
+which goes out at once and waits in the review queue for a second supervisor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.audit import audit_record
+from accounts.models import User
+from campaigns.models import Approval, ApprovalKind, Message, MessageStatus, Urgency
+from campaigns.services.content import content_hash
+from campaigns.services.messages import comment_add, lock_message
+from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+
+
+def _visible(actor: User, message: Message) -> None:
+    if not permissions.can_view_team(actor, message.team_id):
+        raise NotFound("No such message.")
+
+
+def submission_findings(message: Message) -> list:
+    """The checker's findings on every variant, for its own channels and language."""
+    from campaigns.services.checks import check_message_all
+
+    return check_message_all(message)
+
+
+@transaction.atomic
+def message_submit(*, actor: User, message: Message) -> Message:
+    message = lock_message(message.pk)
+    _visible(actor, message)
+    if not permissions.can_submit(actor, message):
+        raise NotAllowed("You cannot submit messages of this team.")
+    if message.status not in (MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED):
+        raise WrongState(f"Only a draft can be submitted; this message is {message.get_status_display().lower()}.")
+    if not message.channels.exists():
+        raise InvalidInput("Choose at least one channel before submitting.", code="no_channels",
+                           fields={"channels": ["Choose at least one channel."]})
+    errors = [f for f in submission_findings(message) if f.severity == "error"]
+    if errors:
+        raise InvalidInput(
+            "Fix the checker's errors before submitting: " + "; ".join(f.message for f in errors[:3]),
+            code="checker_errors",
+            fields={"checks": [{"code": f.code, "message": f.message, "span": f.span,
+                                "variant": getattr(f, "variant", None)} for f in errors]},
+        )
+    updated = Message.objects.filter(
+        pk=message.pk, status__in=[MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED], version=message.version
+    ).update(status=MessageStatus.IN_REVIEW, submitted_at=timezone.now())
+    if updated != 1:
+        raise WrongState("The message changed while it was being submitted. Reload and try again.")
+    message.refresh_from_db()
+    audit_record(actor=actor, verb="message.submitted", target=message,
+                 summary={"version": message.version, "content_hash": message.content_hash})
+    return message
+
+
+def approvals_required(message: Message) -> int:
+    if message.urgency == Urgency.PRIORITY and message.team.setting("two_approvals_for_priority", False):
+        return 2
+    return 1
+
+
+@transaction.atomic
+def message_approve(*, actor: User, message: Message, expected_hash: str | None = None) -> Message:
+    message = lock_message(message.pk)
+    _visible(actor, message)
+    self_emergency = permissions.can_emergency_self_approve(actor, message)
+    if not (permissions.can_approve(actor, message) or self_emergency):
+        if actor.pk == message.author_id:
+            raise NotAllowed("You cannot approve your own message. Another supervisor must approve it.",
+                             code="own_message")
+        raise NotAllowed("Only a supervisor of this team can approve messages.")
+    if message.status != MessageStatus.IN_REVIEW:
+        raise WrongState(f"Only a message in review can be approved; this one is "
+                         f"{message.get_status_display().lower()}.")
+    current = content_hash(message)
+    if current != message.content_hash or (expected_hash and expected_hash != current):
+        raise WrongState("The message changed since you opened it. Review the current version.",
+                         code="content_changed")
+    kind = ApprovalKind.EMERGENCY_SELF if self_emergency else ApprovalKind.STANDARD
+    live = Approval.objects.filter(message=message, version=message.version, content_hash=current,
+                                   voided_at__isnull=True)
+    if live.filter(approver=actor).exists():
+        raise WrongState("You have already approved this version.", code="already_approved")
+    if kind == ApprovalKind.STANDARD and live.exists():
+        kind = ApprovalKind.SECOND
+    try:
+        with transaction.atomic():
+            Approval.objects.create(message=message, approver=actor, kind=kind, content_hash=current,
+                                    version=message.version)
+    except IntegrityError as exc:
+        raise WrongState("You have already approved this version.", code="already_approved") from exc
+    required = 1 if self_emergency else approvals_required(message)
+    approvers = live.values("approver_id").distinct().count()
+    audit_record(actor=actor, verb="message.approved" if approvers >= required else "message.approval_added",
+                 target=message, summary={"version": message.version, "content_hash": current, "kind": kind,
+                                          "approvals": approvers, "required": required})
+    if approvers < required:
+        return message
+    now = timezone.now()
+    updated = Message.objects.filter(
+        pk=message.pk, status=MessageStatus.IN_REVIEW, version=message.version, content_hash=current
+    ).update(status=MessageStatus.APPROVED, approved_hash=current, approved_version=message.version,
+             approved_at=now, approved_by=actor, emergency_self_approved=self_emergency)
+    if updated != 1:
+        raise WrongState("The message changed while it was being approved.")
+    message.refresh_from_db()
+    if message.urgency == Urgency.EMERGENCY:
+        from campaigns.services.publishing import message_schedule
+
+        message = message_schedule(actor=actor, message=message, scheduled_at=None)
+    return message
+
+
+@transaction.atomic
+def message_request_changes(*, actor: User, message: Message, comment: str) -> Message:
+    message = lock_message(message.pk)
+    _visible(actor, message)
+    if not permissions.can_approve(actor, message):
+        raise NotAllowed("Only a supervisor of this team who is not the author can request changes.")
+    if message.status != MessageStatus.IN_REVIEW:
+        raise WrongState("Changes can only be requested on a message in review.")
+    if not (comment or "").strip():
+        raise InvalidInput("Say what needs to change.", fields={"comment": ["This field may not be blank."]})
+    Message.objects.filter(pk=message.pk, status=MessageStatus.IN_REVIEW).update(
+        status=MessageStatus.CHANGES_REQUESTED)
+    message.refresh_from_db()
+    comment_add(actor=actor, message=message, body=comment, kind="changes_requested")
+    return message
+
+
+@transaction.atomic
+def message_emergency_review(*, actor: User, message: Message, comment: str = "") -> Message:
+    """A second supervisor reviews a self-approved emergency message after it went out."""
+    message = lock_message(message.pk)
+    _visible(actor, message)
+    if not message.emergency_self_approved:
+        raise WrongState("This message was not self-approved; there is nothing to review.")
+    if message.emergency_reviewed_at is not None:
+        raise WrongState("This emergency message has already been reviewed.")
+    if not permissions.can_review_emergency(actor, message):
+        raise NotAllowed("A second supervisor, not the author, must review an emergency self-approval.")
+    Approval.objects.create(message=message, approver=actor, kind=ApprovalKind.EMERGENCY_REVIEW,
+                            content_hash=message.approved_hash or message.content_hash, version=message.version)
+    message.emergency_reviewed_by = actor
+    message.emergency_reviewed_at = timezone.now()
+    message.save(update_fields=["emergency_reviewed_by", "emergency_reviewed_at", "updated_at"])
+    audit_record(actor=actor, verb="message.emergency_reviewed", target=message, summary={"comment": comment[:500]})
+    if comment.strip():
+        comment_add(actor=actor, message=message, body=comment)
+    return message
+
+
+def parse_schedule_time(value: datetime | None) -> datetime:
+    """A time in the past (or none) means now."""
+    now = timezone.now()
+    if value is None or value <= now:
+        return now
+    return value

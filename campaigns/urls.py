@@ -1,0 +1,29 @@
+"""Staff pages of the outbound room, mounted at /desk/."""
+
+from django.urls import path
+
+from campaigns.views import admin_pages, events, messages
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("messages/", messages.message_list, name="messages"),
+    path("messages/new/", messages.message_new, name="message_new"),
+    path("messages/<int:pk>/", messages.message_detail, name="message"),
+    path("messages/<int:pk>/edit/", messages.message_edit, name="message_edit"),
+    path("messages/<int:pk>/<slug:action>/", messages.message_action, name="message_action"),
+    path("messages/<int:pk>/variants/<int:variant_id>/delete/", messages.variant_delete, name="variant_delete"),
+    path("deliveries/<int:pk>/<slug:action>/", messages.delivery_action, name="delivery_action"),
+    path("review/", messages.review_queue, name="review"),
+    path("calendar/", events.calendar_view, name="calendar"),
+    path("events/", events.event_list, name="events"),
+    path("events/new/", events.event_new, name="event_new"),
+    path("events/<int:pk>/", events.event_detail, name="event"),
+    path("events/<int:pk>/phase/", events.event_phase, name="event_phase"),
+    path("playbooks/", events.playbook_list, name="playbooks"),
+    path("segments/", admin_pages.segment_list, name="segments"),
+    path("segments/new/", admin_pages.segment_edit, name="segment_new"),
+    path("segments/<int:pk>/", admin_pages.segment_edit, name="segment"),
+    path("channels/", admin_pages.channel_list, name="channels"),
+    path("publishing/", admin_pages.publishing_controls, name="publishing"),
+]

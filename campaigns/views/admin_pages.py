@@ -1,0 +1,96 @@
+"""Segments, channels and the publishing controls (pause, resume, review before sending)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import permissions
+from accounts.models import Role, Team
+from campaigns import selectors
+from campaigns.forms import ChannelForm, PauseForm, SegmentForm
+from campaigns.services import channels as channel_services
+from campaigns.services import publishing
+from campaigns.services import segments as segment_services
+from engage.common.web import run_service
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.replace(",", " ").split() if v.strip()]
+
+
+@login_required
+def segment_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "campaigns/segment_list.html", {"segments": selectors.segments_for(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    teams = Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}))
+    segment = None
+    initial = {}
+    if pk is not None:
+        segment = selectors.segments_for(request.user).filter(pk=pk).first()
+        if segment is None:
+            raise Http404("No such segment.")
+        initial = {"team": segment.team_id, "name": segment.name, "description": segment.description,
+                   "languages": " ".join(segment.languages), "channels": segment.channels,
+                   "areas": ", ".join(segment.areas), "needs": segment.needs}
+    form = SegmentForm(request.POST or None, initial=initial, teams=teams)
+    if segment is not None:
+        form.fields["team"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        team = data.pop("team")
+        data["languages"] = _split(data["languages"])
+        data["areas"] = [a.strip() for a in data["areas"].split(",") if a.strip()]
+        if segment is None:
+            result = run_service(request, segment_services.segment_create, team=team, success="Segment saved.",
+                                 **data)
+        else:
+            result = run_service(request, segment_services.segment_update, segment=segment, success="Segment saved.",
+                                 **data)
+        if result is not None:
+            return redirect("campaigns:segments")
+    return render(request, "campaigns/segment_form.html", {"form": form, "segment": segment})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def channel_list(request: HttpRequest) -> HttpResponse:
+    admin_teams = Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.ADMIN}))
+    form = ChannelForm(request.POST or None, teams=admin_teams)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if run_service(request, channel_services.channel_create, team=data["team"], kind=data["kind"],
+                       name=data["name"], config=data["config"] or {}, success="Channel added."):
+            return redirect("campaigns:channels")
+    return render(request, "campaigns/channels.html", {
+        "channels": selectors.channels_for(request.user), "form": form, "can_add": admin_teams.exists(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def publishing_controls(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    supervised = list(Team.objects.filter(pk__in=permissions.team_ids(user, {Role.SUPERVISOR})))
+    everything = permissions.can_pause_everything(user)
+    form = PauseForm(request.POST or None, teams=supervised, everything=everything)
+    if request.method == "POST" and form.is_valid():
+        team = form.cleaned_data["team"]
+        if request.POST.get("do") == "resume":
+            run_service(request, publishing.publishing_resume, team=team, reason=form.cleaned_data["reason"],
+                        success="Publishing resumed. Anything long overdue waits for review below.")
+        else:
+            run_service(request, publishing.publishing_pause, team=team, reason=form.cleaned_data["reason"],
+                        success="Publishing is paused. Nothing leaves until it is resumed.")
+        return redirect("campaigns:publishing")
+    return render(request, "campaigns/publishing.html", {
+        "form": form, "can_pause": bool(supervised) or everything, "pauses": publishing.active_pauses(),
+        "held": selectors.held_deliveries(user), "problems": selectors.problem_deliveries(user),
+    })
+

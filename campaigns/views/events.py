@@ -1,0 +1,135 @@
+"""Events, the calendar of scheduled messages, and playbooks."""
+
+from __future__ import annotations
+
+import calendar as pycal
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import permissions
+from accounts.models import Role, Team
+from campaigns import selectors
+from campaigns.forms import EventForm
+from campaigns.models import EventKind, Phase
+from campaigns.services import events as event_services
+from engage.common.web import run_service
+
+
+@login_required
+def event_list(request: HttpRequest) -> HttpResponse:
+    events = selectors.events_for(request.user).order_by("-starts_at")
+    return render(request, "campaigns/event_list.html", {
+        "events": events,
+        "can_create": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+    })
+
+
+def _event_form_teams(request: HttpRequest):
+    return Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_new(request: HttpRequest) -> HttpResponse:
+    form = EventForm(request.POST or None, teams=_event_form_teams(request))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        team = data.pop("team")
+        event = run_service(request, event_services.event_create, team=team, success="Event created.", **data)
+        if event is not None:
+            run_service(request, event_services.campaign_create, team=team, name=event.name, event=event)
+            return redirect("campaigns:event", pk=event.pk)
+    return render(request, "campaigns/event_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = selectors.events_for(request.user).filter(pk=pk).first()
+    if event is None:
+        raise Http404("No such event.")
+    initial = {f: getattr(event, f) for f in EventForm.base_fields if f not in ("team", "hashtags")}
+    initial["team"] = event.team_id
+    initial["hashtags"] = " ".join(f"#{t}" for t in event.hashtags)
+    form = EventForm(request.POST or None, initial=initial, teams=_event_form_teams(request))
+    form.fields["team"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "team"}
+        if run_service(request, event_services.event_update, event=event, success="Event saved.", **data):
+            return redirect("campaigns:event", pk=pk)
+    playbooks = selectors.playbooks_for(request.user, kind=event.kind, phase=event.phase)
+    return render(request, "campaigns/event_detail.html", {
+        "event": event, "form": form, "playbooks": playbooks,
+        "campaigns": selectors.campaigns_for(request.user).filter(event=event),
+        "messages": selectors.messages_for(request.user).filter(campaign__event=event).order_by("-created_at")[:50],
+        "can_override": permissions.can_override_phase(request.user, event.team_id),
+        "can_edit": permissions.can_manage_events(request.user, event.team_id),
+        "phases": Phase.choices,
+    })
+
+
+@login_required
+@require_POST
+def event_phase(request: HttpRequest, pk: int) -> HttpResponse:
+    event = selectors.events_for(request.user).filter(pk=pk).first()
+    if event is None:
+        raise Http404("No such event.")
+    phase = request.POST.get("phase") or None
+    run_service(request, event_services.event_set_phase, event=event, phase=phase,
+                reason=request.POST.get("reason", ""), success="Phase updated.")
+    return redirect("campaigns:event", pk=pk)
+
+
+@login_required
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    """Scheduled messages by week or month, in the team's time zone."""
+    mode = "week" if request.GET.get("view") == "week" else "month"
+    today = timezone.localdate()
+    try:
+        anchor = date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else today
+    except ValueError:
+        anchor = today
+    if mode == "week":
+        first = anchor - timedelta(days=anchor.weekday())
+        days = [first + timedelta(days=i) for i in range(7)]
+        prev_start, next_start = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        first = anchor.replace(day=1)
+        weeks = pycal.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+        days = [d for week in weeks for d in week]
+        prev_start = (first - timedelta(days=1)).replace(day=1)
+        next_start = (first + timedelta(days=32)).replace(day=1)
+    zone = timezone.get_current_timezone()
+    start_dt = datetime.combine(days[0], time.min, tzinfo=zone)
+    end_dt = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
+    event_id = request.GET.get("event")
+    items = selectors.scheduled_between(request.user, start_dt, end_dt,
+                                        event=int(event_id) if event_id and event_id.isdigit() else None)
+    by_day: dict[date, list] = {d: [] for d in days}
+    for message in items:
+        local_day = timezone.localtime(message.scheduled_at).date()
+        by_day.setdefault(local_day, []).append(message)
+    rows = [days[i:i + 7] for i in range(0, len(days), 7)]
+    return render(request, "campaigns/calendar.html", {
+        "mode": mode, "rows": [[(d, by_day.get(d, [])) for d in row] for row in rows], "first": first,
+        "prev_start": prev_start, "next_start": next_start, "today": today,
+        "events": selectors.events_for(request.user), "event_id": event_id or "",
+        "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    })
+
+
+@login_required
+def playbook_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "")
+    phase = request.GET.get("phase", "")
+    return render(request, "campaigns/playbooks.html", {
+        "templates": selectors.playbooks_for(request.user, kind=kind, phase=phase),
+        "kinds": EventKind.choices, "phases": Phase.choices, "kind": kind, "phase": phase,
+        "events": selectors.events_for(request.user).order_by("-starts_at")[:20],
+        "event_id": request.GET.get("event", ""),
+    })

@@ -1,0 +1,305 @@
+"""Message pages: list, editor (with live checker and per-channel preview), detail, review queue."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import permissions
+from accounts.models import Role
+from campaigns import selectors
+from campaigns.checker.counting import count_for
+from campaigns.forms import CommentForm, MediaForm, MessageForm, ScheduleForm, VariantForm
+from campaigns.models import Delivery, Message, MessageStatus, PlaybookTemplate
+from campaigns.services import messages as message_services
+from campaigns.services import publishing, workflow
+from campaigns.services.playbooks import playbook_fill
+from engage.common.web import run_service
+
+
+def _message(request: HttpRequest, pk: int) -> Message:
+    message = selectors.message_detail(request.user, pk)
+    if message is None:
+        raise Http404("No such message.")
+    return message
+
+
+def _form_context(request: HttpRequest) -> dict[str, Any]:
+    drafter_teams = permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})
+    return {
+        "campaigns": list(selectors.campaigns_for(request.user).filter(team_id__in=drafter_teams, archived=False)),
+        "channels": list(selectors.channels_for(request.user).filter(team_id__in=drafter_teams, is_active=True)),
+        "segments": list(selectors.segments_for(request.user).filter(team_id__in=drafter_teams)),
+    }
+
+
+@login_required
+def message_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.messages_for(request.user).order_by("-updated_at", "-id")
+    status = request.GET.get("status", "")
+    if status in MessageStatus.values:
+        qs = qs.filter(status=status)
+    if request.GET.get("mine"):
+        qs = qs.filter(author=request.user)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "campaigns/message_list.html", {
+        "page": page, "status": status, "statuses": MessageStatus.choices,
+        "can_draft": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def message_new(request: HttpRequest) -> HttpResponse:
+    ctx = _form_context(request)
+    initial: dict[str, Any] = {}
+    template: PlaybookTemplate | None = None
+    if request.GET.get("playbook"):
+        template = selectors.playbooks_for(request.user).filter(pk=request.GET["playbook"]).first()
+    event = None
+    if request.GET.get("event"):
+        event = selectors.events_for(request.user).filter(pk=request.GET["event"]).first()
+    if request.GET.get("campaign"):
+        initial["campaign"] = request.GET["campaign"]
+    elif event is not None:
+        campaign = next((c for c in ctx["campaigns"] if c.event_id == event.pk), None)
+        if campaign:
+            initial["campaign"] = campaign.pk
+    if template is not None:
+        initial.update(body=playbook_fill(body=template.body, event=event), urgency=template.urgency,
+                       language=template.language, title=template.title)
+    if event is not None and event.hashtags:
+        initial["hashtags"] = " ".join(f"#{t}" for t in event.hashtags)
+    form = MessageForm(request.POST or None, initial=initial, **ctx)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        campaign = next(c for c in ctx["campaigns"] if c.pk == data["campaign"])
+        message = run_service(
+            request, message_services.message_create, campaign=campaign, body=data["body"], title=data["title"],
+            language=data["language"], urgency=data["urgency"], instructive=data["instructive"],
+            channels=data["channels"], segments=data["segments"], hashtags=data["hashtags"], links=data["links"],
+            success="Draft saved.",
+        )
+        if message is not None:
+            return redirect("campaigns:message", pk=message.pk)
+    return render(request, "campaigns/message_form.html", {"form": form, "template": template, "event": event,
+                                                           "channel_kinds": form.channel_kinds, **ctx})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _message(request, pk)
+    ctx = _form_context(request)
+    initial = {
+        "campaign": message.campaign_id, "title": message.title, "body": message.body, "language": message.language,
+        "urgency": message.urgency, "instructive": message.instructive,
+        "channels": [c.pk for c in message.channels.all()], "segments": [g.pk for g in message.segments.all()],
+        "hashtags": " ".join(f"#{t}" for t in message.hashtags), "links": "\n".join(message.links),
+        "expected_version": message.version,
+    }
+    form = MessageForm(request.POST or None, initial=initial, **ctx)
+    form.fields["campaign"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        updated = run_service(
+            request, message_services.message_update, message=message, body=data["body"], title=data["title"],
+            language=data["language"], urgency=data["urgency"], instructive=data["instructive"],
+            channels=data["channels"], segments=data["segments"], hashtags=data["hashtags"], links=data["links"],
+            expected_version=data.get("expected_version"), success="Changes saved.",
+        )
+        if updated is not None:
+            if message.status in (MessageStatus.APPROVED, MessageStatus.SCHEDULED, MessageStatus.IN_REVIEW) and \
+                    updated.status == MessageStatus.DRAFT:
+                flash.warning(request, "The content changed, so it is a draft again and needs a new approval.")
+            return redirect("campaigns:message", pk=message.pk)
+    return render(request, "campaigns/message_form.html", {"form": form, "message": message,
+                                                           "channel_kinds": form.channel_kinds, **ctx})
+
+
+def _previews(message: Message) -> list[dict[str, Any]]:
+    previews = []
+    texts = [(None, message.language, message.body)] + [(v, v.language, v.body) for v in message.variants.all()]
+    channels = list(message.channels.all())
+    for variant, language, body in texts:
+        targets = [c for c in variant.channels.all()] if variant is not None and variant.channels.all() else channels
+        previews.append({
+            "variant": variant, "language": language, "body": body,
+            "dir": variant.direction if variant is not None else ("rtl" if language in ("ar", "fa", "ur") else "ltr"),
+            "counts": [{"channel": c, "count": count_for(c.kind, body)} for c in targets],
+        })
+    return previews
+
+
+def _diff(old: str, new: str) -> str:
+    out = []
+    matcher = difflib.SequenceMatcher(a=old.split(" "), b=new.split(" "))
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(escape(" ".join(matcher.a[a1:a2])))
+        if op in ("delete", "replace"):
+            out.append(f"<del>{escape(' '.join(matcher.a[a1:a2]))}</del>")
+        if op in ("insert", "replace"):
+            out.append(f"<ins>{escape(' '.join(matcher.b[b1:b2]))}</ins>")
+    return mark_safe(" ".join(out))  # noqa: S308 - every piece is escaped above
+
+
+@login_required
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _message(request, pk)
+    history = selectors.message_history(message)
+    versions = history["versions"]
+    diffs = []
+    for older, newer in zip(versions, versions[1:], strict=False):
+        diffs.append({"from": older.version, "to": newer.version, "by": newer.created_by, "at": newer.created_at,
+                      "body": _diff(older.snapshot.get("body", ""), newer.snapshot.get("body", ""))})
+    user = request.user
+    return render(request, "campaigns/message_detail.html", {
+        "message": message,
+        "previews": _previews(message),
+        "findings": workflow.submission_findings(message),
+        "history": history,
+        "diffs": list(reversed(diffs)),
+        "deliveries": list(selectors.deliveries_for(message)),
+        "comment_form": CommentForm(),
+        "schedule_form": ScheduleForm(),
+        "variant_form": VariantForm(channels=list(message.channels.all())),
+        "media_form": MediaForm(),
+        "can": {
+            "edit": permissions.can_edit_message(user, message) and message.status in (
+                MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW,
+                MessageStatus.APPROVED, MessageStatus.SCHEDULED),
+            "submit": permissions.can_submit(user, message) and message.status in (
+                MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED),
+            "approve": message.status == MessageStatus.IN_REVIEW and (
+                permissions.can_approve(user, message) or permissions.can_emergency_self_approve(user, message)),
+            "own_message": user.pk == message.author_id,
+            "schedule": permissions.can_schedule(user, message) and message.status in (
+                MessageStatus.APPROVED, MessageStatus.SCHEDULED),
+            "withdraw": permissions.can_withdraw(user, message) and message.status in (
+                MessageStatus.APPROVED, MessageStatus.SCHEDULED, MessageStatus.PUBLISHING, MessageStatus.PUBLISHED,
+                MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED),
+            "emergency_review": message.emergency_self_approved and message.emergency_reviewed_at is None
+            and permissions.can_review_emergency(user, message),
+            "correct": permissions.can_draft(user, message.team_id) and message.status in (
+                MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.WITHDRAWN),
+            "retry": permissions.can_schedule(user, message),
+        },
+    })
+
+
+@login_required
+@require_POST
+def message_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    message = _message(request, pk)
+    target = reverse("campaigns:message", kwargs={"pk": pk})
+    if action == "submit":
+        run_service(request, workflow.message_submit, message=message, success="Sent for approval.")
+    elif action == "approve":
+        run_service(request, workflow.message_approve, message=message,
+                    expected_hash=request.POST.get("content_hash") or None, success="Approved.")
+    elif action == "request-changes":
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            run_service(request, workflow.message_request_changes, message=message,
+                        comment=form.cleaned_data["comment"], success="Changes requested.")
+        else:
+            flash.error(request, "Say what needs to change.")
+    elif action == "comment":
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            run_service(request, message_services.comment_add, message=message, body=form.cleaned_data["comment"],
+                        success="Comment added.")
+    elif action == "schedule":
+        form = ScheduleForm(request.POST)
+        if form.is_valid():
+            run_service(request, publishing.message_schedule, message=message,
+                        scheduled_at=form.cleaned_data["scheduled_at"], success="Scheduled.")
+        else:
+            flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    elif action == "withdraw":
+        run_service(request, publishing.message_withdraw, message=message, reason=request.POST.get("reason", ""),
+                    success="Withdrawn. Posts are being taken down where the platform allows.")
+    elif action == "emergency-review":
+        run_service(request, workflow.message_emergency_review, message=message,
+                    comment=request.POST.get("comment", ""), success="Review recorded.")
+    elif action == "pause-override":
+        run_service(request, publishing.emergency_pause_override, message=message,
+                    success="Confirmed: this emergency message may go out during the pause.")
+    elif action == "variant":
+        form = VariantForm(request.POST, channels=list(message.channels.all()))
+        if form.is_valid():
+            run_service(request, message_services.variant_add, message=message, **form.cleaned_data,
+                        success="Variant added.")
+        else:
+            flash.error(request, "Check the variant: " + "; ".join(e for errs in form.errors.values() for e in errs))
+    elif action == "media":
+        form = MediaForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > 10 * 1024 * 1024:
+                flash.error(request, "Images can be at most 10 MB.")
+            else:
+                run_service(request, message_services.media_add, message=message, data=upload.read(),
+                            alt_text=form.cleaned_data["alt_text"], success="Image added.")
+        else:
+            flash.error(request, "Choose an image and describe it in the alt text.")
+    else:
+        raise Http404("Unknown action.")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def variant_delete(request: HttpRequest, pk: int, variant_id: int) -> HttpResponse:
+    message = _message(request, pk)
+    variant = message.variants.filter(pk=variant_id).first()
+    if variant is None:
+        raise Http404("No such variant.")
+    run_service(request, message_services.variant_remove, variant=variant, success="Variant removed.")
+    return redirect("campaigns:message", pk=pk)
+
+
+@login_required
+@require_POST
+def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    delivery = Delivery.objects.filter(pk=pk, message__team_id__in=permissions.team_ids(request.user)).select_related(
+        "message").first()
+    if delivery is None:
+        raise Http404("No such delivery.")
+    if action == "retry":
+        run_service(request, publishing.delivery_retry, delivery=delivery, success="Retrying.")
+    elif action == "posted":
+        run_service(request, publishing.delivery_resolve_unconfirmed, delivery=delivery, posted=True,
+                    external_url=request.POST.get("external_url", ""), success="Marked as posted.")
+    elif action == "not-posted":
+        run_service(request, publishing.delivery_resolve_unconfirmed, delivery=delivery, posted=False,
+                    success="It will be sent again.")
+    elif action in ("release", "skip"):
+        run_service(request, publishing.delivery_release, delivery=delivery, send=action == "release",
+                    success="Released." if action == "release" else "Skipped.")
+        return redirect("campaigns:publishing")
+    else:
+        raise Http404("Unknown action.")
+    return redirect(reverse("campaigns:message", kwargs={"pk": delivery.message_id}) + f"#delivery-{pk}")
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    if not permissions.team_ids(request.user, {Role.SUPERVISOR}):
+        return render(request, "campaigns/forbidden.html", {"reason": "Only supervisors review messages."},
+                      status=403)
+    return render(request, "campaigns/review.html", {
+        "queue": list(selectors.review_queue(request.user)),
+        "emergencies": list(selectors.emergency_reviews_due(request.user)),
+    })

@@ -1,0 +1,62 @@
+"""One platform sandbox for the adapter tests, reset before each test."""
+
+from __future__ import annotations
+
+import base64
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from campaigns.adapters import get_adapter
+from campaigns.adapters.base import Adapter, MediaItem
+from campaigns.sandbox import Sandbox
+
+# A 1x1 transparent PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def image(name: str = "map.png", alt: str = "Map of the closed roads around the stadium") -> MediaItem:
+    return MediaItem(content=PNG, mime="image/png", alt_text=alt, filename=name)
+
+
+@pytest.fixture(scope="session")
+def running_sandbox() -> Iterator[Sandbox]:
+    sandbox = Sandbox.start(port=0)
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(running_sandbox: Sandbox) -> Sandbox:
+    running_sandbox.reset()
+    return running_sandbox
+
+
+@pytest.fixture
+def make_adapter(sandbox: Sandbox) -> Iterator[Callable[..., Adapter]]:
+    """``make_adapter(kind, read_timeout=..., **config)``: an adapter pointed at the sandbox."""
+    made: list[Any] = []
+
+    def make(kind: str, *, secrets: dict[str, str] | None = None, **overrides: Any) -> Adapter:
+        config, default_secrets = sandbox.config_for(kind)
+        config = {"connect_timeout": 1.0, "read_timeout": 3.0, **config, **overrides}
+        adapter = get_adapter(kind, config=config, secrets=secrets or default_secrets)
+        made.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in made:
+        adapter.close()
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A local URL where nothing listens (connection refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

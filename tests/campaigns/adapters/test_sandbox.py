@@ -1,0 +1,109 @@
+"""The sandbox itself: its control API, running as a process, and thread safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from campaigns.adapters import get_adapter
+from campaigns.adapters.base import Payload, TransientError
+from campaigns.sandbox import Behaviour
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_control_api(sandbox):
+    with httpx.Client(base_url=sandbox.url) as control:
+        assert control.get("/_sandbox/health").json()["ok"] is True
+        answer = control.post("/_sandbox/behaviour", json={"platform": "mastodon", "fail": 1})
+        assert answer.status_code == 200
+        assert answer.json()["behaviour"]["fail"] == 1
+        assert control.get("/_sandbox/behaviour", params={"platform": "mastodon"}).json()["fail"] == 1
+
+        credentials = control.get("/_sandbox/credentials").json()["mastodon"]
+        adapter = get_adapter("mastodon", config=credentials["config"], secrets=credentials["secrets"])
+        with pytest.raises(TransientError):
+            adapter.publish(Payload(text="Hi"), idempotency_key="k")
+        adapter.publish(Payload(text="Hi"), idempotency_key="k")
+
+        posts = control.get("/_sandbox/posts", params={"platform": "mastodon"}).json()
+        assert posts["count"] == 1
+        assert posts["posts"][0]["fields"]["status"] == "Hi"
+        requests = control.get("/_sandbox/requests", params={"platform": "mastodon"}).json()["requests"]
+        assert [r["outcome"] for r in requests] == ["failed", "answered"]
+
+        assert control.post("/_sandbox/reset").json() == {"reset": True}
+        assert control.get("/_sandbox/posts", params={"platform": "mastodon"}).json()["count"] == 0
+
+        assert control.post("/_sandbox/behaviour", json={"platform": "myspace"}).status_code == 400
+        assert control.post("/_sandbox/behaviour", json={"platform": "x", "explode": 1}).status_code == 400
+        assert control.post("/_sandbox/behaviour", json={"platform": "x", "fail": -1}).status_code == 400
+        assert control.post("/_sandbox/hooks", json={"name": "p", "secret": "s"}).status_code == 200
+        assert control.get("/_sandbox/nope").status_code == 404
+        assert control.get("/nothing/here").status_code == 404
+
+
+def test_behaviour_validation():
+    with pytest.raises(ValueError):
+        Behaviour(drop=-1)
+    with pytest.raises(ValueError):
+        Behaviour(applies_to="some")
+
+
+def test_concurrent_posts_are_all_recorded_once(sandbox):
+    config, secrets = sandbox.config_for("mastodon")
+
+    def post(number: int) -> str:
+        with get_adapter("mastodon", config=config, secrets=secrets) as adapter:
+            return adapter.publish(Payload(text=f"Post {number}"), idempotency_key=f"k{number}").external_id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(post, range(40)))
+    assert len(set(ids)) == 40
+    assert len(sandbox.posts("mastodon")) == 40
+
+
+def test_runs_as_a_process_and_is_programmed_over_http(dead_url):
+    port = int(dead_url.rsplit(":", 1)[1])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "campaigns.sandbox", "--port", str(port), "--log-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=2) as control:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    if control.get("/_sandbox/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            control.post(
+                "/_sandbox/behaviour", json={"platform": "telegram", "rate_limit": 1, "retry_after": 3}
+            )
+            telegram = control.get("/_sandbox/credentials").json()["telegram"]
+            adapter = get_adapter("telegram", config=telegram["config"], secrets=telegram["secrets"])
+            with pytest.raises(TransientError) as caught:
+                adapter.publish(Payload(text="Hi"), idempotency_key="k")
+            assert caught.value.retry_after == 3
+            adapter.publish(Payload(text="Hi"), idempotency_key="k")
+            assert control.get("/_sandbox/posts", params={"platform": "telegram"}).json()["count"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr.decode()
