@@ -147,7 +147,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
-            "TEST": {"NAME": env("ENGAGE_SQLITE_TEST_PATH", str(VAR_DIR / "test-engage.sqlite3"))},
+            # A file (not :memory:) so worker processes and threads in the fault tests share it; one per
+            # test process so two test runs on one machine never share a database.
+            "TEST": {"NAME": env("ENGAGE_SQLITE_TEST_PATH", str(VAR_DIR / f"test-engage-{os.getpid()}.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -251,6 +253,8 @@ ENGAGE_DEFAULT_TIMEZONE = env("ENGAGE_DEFAULT_TIMEZONE", "Europe/London")
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("ENGAGE_STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS: list[Path] = []
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from the finders when embedded
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("ENGAGE_MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
@@ -319,6 +323,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelKindEnum": "campaigns.models.channels.ChannelKind.choices",
+        "EventKindEnum": "campaigns.models.events.EventKind.choices",
+        "PartnerKindEnum": "campaigns.models.segments.Partner.KINDS",
+        "UrgencyEnum": "campaigns.models.messages.Urgency.choices",
+        "VariantFormatEnum": "campaigns.models.messages.VariantFormat.choices",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.db import migrations
 PG_UP = """
 CREATE OR REPLACE FUNCTION engage_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'The audit trail is append-only (% refused)', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'The audit trail is append-only (' || TG_OP || ' refused)';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER accounts_auditevent_append_only

@@ -33,8 +33,8 @@ How it decides, in order:
 
 Why langdetect and not lingua: measured here, lingua (with the 15 languages we care about,
 models preloaded) took 1.8 s to build and ~440 MB of memory per process, ~300 MB lazily; all
-languages 5.4 s and 1.2 GB. langdetect loads in ~0.26 s, ~60 MB, and classifies a reply in
-about 1 ms. With a web server, a Celery worker and beat on one small machine, memory wins;
+languages 5.4 s and 1.2 GB. langdetect loads its profiles in ~0.26 s, the whole process stays
+around 75 MB, and it classifies a reply in about 1-2 ms. With a web server, a Celery worker and beat on one small machine, memory wins;
 lingua is more accurate on very short text, which we answer with "unknown" instead.
 """
 

@@ -7,9 +7,10 @@ ships inside the package and is read from disk; nothing is fetched (its module m
 
 Other languages get a deliberately small lexicon of words whose polarity is not in doubt
 (thank-yous, "excellent", "disgraceful", "useless"…) for ar, fa, fr, es, de, pl, ro and uk, plus
-a few emoji for every language. A negator just before a word flips it (``pas bon``,
-``nie dziękuję`` is rare but handled, ``لا شكرا`` likewise). The score is the summed weights
-squashed into [-1, 1] the way VADER squashes its sum. This is a keyword count, not a model:
+a few emoji for every language. A negator up to two words before a lexicon word flips and
+weakens it (``pas bien``, ``غير مقبول``, ``nicht gut``); that also turns "no, thanks" negative,
+one of the cases a word list gets wrong. The score is the summed weights squashed into
+[-1, 1] the way VADER squashes its sum. This is a keyword count, not a model:
 sarcasm, idioms and most negation escape it. When no lexicon word is found the answer is
 ``"unknown"`` (score ``None``), not ``"neutral"``: silence from a tiny lexicon says nothing.
 Any other language is ``"unknown"``.

@@ -1,0 +1,108 @@
+"""The audit trail is append-only, at the ORM and in the database."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from accounts.audit import audit_record
+from accounts.models import AuditEvent
+from accounts.services import audit_export_csv
+from engage.common.errors import NotAllowed
+
+pytestmark = pytest.mark.django_db
+
+
+def _event(world):
+    return audit_record(actor=world.a.officer, verb="test.thing", target=world.a.event, summary={"x": 1})
+
+
+def test_record_has_actor_verb_target_team_and_summary(world):
+    event = _event(world)
+    assert event.actor == world.a.officer and event.actor_label == world.a.officer.email
+    assert (event.target_type, event.target_id) == ("campaigns.event", str(world.a.event.pk))
+    assert event.team_id == world.a.team.pk
+    assert event.summary == {"x": 1}
+
+
+def test_orm_refuses_update_and_delete(world):
+    event = _event(world)
+    event.verb = "rewritten"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(verb="rewritten")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.get(pk=event.pk).verb == "test.thing"
+
+
+def test_database_refuses_raw_update(world):
+    event = _event(world)
+    table = AuditEvent._meta.db_table
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET verb = %s WHERE id = %s", ["rewritten", event.pk])  # noqa: S608
+    assert AuditEvent.objects.get(pk=event.pk).verb == "test.thing"
+
+
+def test_database_refuses_raw_delete_on_postgresql(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite cannot refuse deletes without also refusing the test runner's flush")
+    event = _event(world)
+    table = AuditEvent._meta.db_table
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [event.pk])  # noqa: S608
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_admin_site_cannot_change_or_delete(world, client):
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[AuditEvent]
+    request = type("R", (), {"user": world.a.admin})()
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)
+    assert not model_admin.has_add_permission(request)
+
+
+def test_export_is_itself_audited_and_defuses_formulas(world):
+    audit_record(actor=world.a.admin, verb="test.formula", team=world.a.team, summary={"x": "=HYPERLINK()"})
+    events = AuditEvent.objects.filter(team=world.a.team)
+    body = audit_export_csv(actor=world.a.admin, events=events, filters={"team": "A"})
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["at", "actor", "verb"]
+    assert AuditEvent.objects.filter(verb="audit.exported", actor=world.a.admin).exists()
+    assert all(not cell.startswith("=") for row in rows[1:] for cell in row)
+
+
+def test_non_admin_cannot_export(world):
+    with pytest.raises(NotAllowed):
+        audit_export_csv(actor=world.a.supervisor, events=AuditEvent.objects.all(), filters={})
+
+
+def test_audit_page_for_admins_only_and_scoped_to_their_teams(world, client):
+    audit_record(actor=world.b.officer, verb="secret.b", team=world.b.team)
+    audit_record(actor=world.a.officer, verb="visible.a", team=world.a.team)
+    client.force_login(world.a.supervisor)
+    assert client.get(reverse("desk_accounts:audit")).status_code == 403
+    client.force_login(world.a.admin)
+    page = client.get(reverse("desk_accounts:audit")).content.decode()
+    assert "visible.a" in page and "secret.b" not in page
+    response = client.get(reverse("desk_accounts:audit_export") + "?verb=visible")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "visible.a" in response.content.decode()
+
+
+def test_sign_in_and_failures_are_on_the_record(world, client):
+    from tests.factories import PASSWORD
+
+    client.post(reverse("accounts:login"), {"username": world.a.officer.email, "password": "wrong-one-123"})
+    assert AuditEvent.objects.filter(verb="auth.sign_in_failed", summary__email=world.a.officer.email).exists()
+    client.post(reverse("accounts:login"), {"username": world.a.officer.email, "password": PASSWORD})
+    assert AuditEvent.objects.filter(verb="auth.signed_in", actor=world.a.officer).exists()
