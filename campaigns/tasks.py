@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Celery, current_app, shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 
@@ -20,17 +20,21 @@ def enqueue_tick(*, urgent: bool) -> None:
     try:
         (tick_urgent if urgent else tick).apply_async(queue="urgent" if urgent else "default", retry=False)
     except Exception:  # noqa: BLE001 - the broker is down; the beat tick will claim the rows
-        logger.warning("Could not enqueue an early tick; the next beat tick will pick the deliveries up.")
+        logger.warning("Could not enqueue an early tick; the next beat tick will pick the deliveries up.",
+                       exc_info=True)
 
 
-def _dispatch(claimed: list[tuple[int, str, bool]]) -> int:
+def dispatch_claimed(claimed: list[tuple[int, str, bool]], *, app: Celery | None = None) -> int:
+    """Enqueue one deliver task per claimed row. A row whose task cannot be enqueued (the broker is
+    down) goes straight back to pending, so the next tick retries it: nothing is stuck in sending."""
     from campaigns.services.publishing import delivery_unclaim
 
+    sender = app or current_app
     sent = 0
     for delivery_id, token, urgent in claimed:
-        task = deliver_urgent if urgent else deliver
         try:
-            task.apply_async(kwargs={"delivery_id": delivery_id, "token": token},
+            sender.send_task("campaigns.deliver_urgent" if urgent else "campaigns.deliver",
+                             kwargs={"delivery_id": delivery_id, "token": token},
                              queue="urgent" if urgent else "default", retry=False)
             sent += 1
         except Exception:  # noqa: BLE001 - broker down: put the row back for the next tick
@@ -43,14 +47,14 @@ def _dispatch(claimed: list[tuple[int, str, bool]]) -> int:
 def tick() -> int:
     from campaigns.services.publishing import deliveries_claim_due
 
-    return _dispatch(deliveries_claim_due())
+    return dispatch_claimed(deliveries_claim_due())
 
 
 @shared_task(name="campaigns.tick_urgent", ignore_result=True)
 def tick_urgent() -> int:
     from campaigns.services.publishing import deliveries_claim_due
 
-    return _dispatch(deliveries_claim_due(urgent_only=True))
+    return dispatch_claimed(deliveries_claim_due(urgent_only=True))
 
 
 @shared_task(name="campaigns.deliver", ignore_result=True, acks_late=True)

@@ -360,6 +360,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
 ENGAGE_TICK_SECONDS = float(env("ENGAGE_TICK_SECONDS", "5"))
+# Publishing: retries back off from this base (doubling, at most 15 minutes) up to the limit.
+ENGAGE_RETRY_BASE_SECONDS = float(env("ENGAGE_RETRY_BASE_SECONDS", "10"))
+ENGAGE_MAX_DELIVERY_ATTEMPTS = int(env("ENGAGE_MAX_DELIVERY_ATTEMPTS", "6"))
+# After a pause, deliveries more overdue than this wait on the "review before sending" list.
+ENGAGE_RESUME_REVIEW_MINUTES = int(env("ENGAGE_RESUME_REVIEW_MINUTES", "15"))
 
 # --- logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -46,9 +46,28 @@ from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = int(getattr(settings, "ENGAGE_MAX_DELIVERY_ATTEMPTS", 6))
+MAX_ATTEMPTS = settings.ENGAGE_MAX_DELIVERY_ATTEMPTS
+RETRY_BASE_SECONDS = settings.ENGAGE_RETRY_BASE_SECONDS
 STALE_CLAIM = timedelta(minutes=5)
-RESUME_REVIEW_AFTER = timedelta(minutes=int(getattr(settings, "ENGAGE_RESUME_REVIEW_MINUTES", 15)))
+
+
+def _idempotent_kinds() -> frozenset[str]:
+    """Channel kinds whose platform deduplicates on our idempotency key (a class attribute)."""
+    import importlib
+
+    from campaigns.adapters import _REGISTRY
+
+    kinds = set()
+    for kind, target in _REGISTRY.items():
+        module_name, _, class_name = target.partition(":")
+        adapter_class = getattr(importlib.import_module(module_name), class_name)
+        if getattr(adapter_class, "honours_idempotency_key", False):
+            kinds.add(kind)
+    return frozenset(kinds)
+
+
+IDEMPOTENT_KINDS = _idempotent_kinds()
+RESUME_REVIEW_AFTER = timedelta(minutes=settings.ENGAGE_RESUME_REVIEW_MINUTES)
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -288,12 +307,17 @@ def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
         status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
     limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     stale = list(Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__lt=now - limit)
-                 .values_list("id", flat=True))
-    unconfirmed = 0
-    for delivery_id in stale:
-        unconfirmed += _finish(delivery_id=delivery_id, token=None, outcome="unconfirmed",
-                               error="The worker stopped during the platform call: check before reposting.")
-    return {"released": back, "unconfirmed": unconfirmed}
+                 .values_list("id", "channel__kind"))
+    unconfirmed = retried = 0
+    for delivery_id, kind in stale:
+        if kind in IDEMPOTENT_KINDS:
+            # The platform deduplicates on our idempotency key: sending again is safe.
+            retried += _finish(delivery_id=delivery_id, token=None, outcome="transient",
+                               error="The worker stopped during the platform call; retrying with the same key.")
+        else:
+            unconfirmed += _finish(delivery_id=delivery_id, token=None, outcome="unconfirmed",
+                                   error="The worker stopped during the platform call: check before reposting.")
+    return {"released": back, "unconfirmed": unconfirmed, "retried": retried}
 
 
 # --- the send -------------------------------------------------------------------------------
@@ -344,7 +368,7 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    base = min(10 * (2 ** max(attempts - 1, 0)), 900)
+    base = min(RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)), 900)
     return timedelta(seconds=max(base, retry_after or 0))
 
 

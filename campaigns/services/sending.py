@@ -21,6 +21,7 @@ from campaigns.adapters.base import (
 )
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
 from campaigns.services.publishing import delivery_begin, delivery_finish, delivery_taken_down
+from engage.common.failpoints import failpoint
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +53,24 @@ def build_payload(delivery: Delivery) -> Payload:
 
 
 def delivery_send(*, delivery_id: int, token: str) -> str:
+    """Send one claimed delivery. Returns the outcome: sent, transient, failed, unconfirmed or not-sent."""
+    failpoint("before_send")
     permit = delivery_begin(delivery_id=delivery_id, token=token)
     if permit is None:
         return "not-sent"
     delivery = permit.delivery
     try:
         adapter = adapter_for(delivery.channel)
-        result = adapter.publish(build_payload(delivery), idempotency_key=delivery.idempotency_key)
+        payload = build_payload(delivery)
+    except Exception as exc:  # noqa: BLE001 - nothing left us yet: a configuration problem, not a send
+        logger.exception("Could not prepare delivery %s", delivery_id)
+        delivery_finish(permit=permit, token=token, outcome="failed", error=f"Could not prepare: {exc}"[:500])
+        return "failed"
+    try:
+        result = adapter.publish(payload, idempotency_key=delivery.idempotency_key)
     except UnconfirmedError as exc:
-        outcome = "transient" if getattr(adapter, "honours_idempotency_key", False) else "unconfirmed"
+        # The platform may have it. Only a platform that deduplicates on our key may be asked again.
+        outcome = "transient" if adapter.honours_idempotency_key else "unconfirmed"
         delivery_finish(permit=permit, token=token, outcome=outcome, error=str(exc), http_status=exc.http_status)
         return outcome
     except TransientError as exc:
@@ -80,6 +90,7 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
         logger.exception("Unexpected error while delivering %s", delivery_id)
         delivery_finish(permit=permit, token=token, outcome="unconfirmed", error=f"Unexpected error: {exc!r}"[:500])
         return "unconfirmed"
+    failpoint("after_send")
     delivery_finish(permit=permit, token=token, outcome="sent", external_id=result.external_id,
                     external_url=result.external_url, http_status=result.http_status)
     return "sent"

@@ -24,6 +24,17 @@ from campaigns.services.segments import segment_create
 DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 - documented demo sign-in, embedded run only
 SANDBOX = "http://127.0.0.1:8025"
 
+
+def sandbox_config(kind: str, **overrides: object) -> dict:
+    """Channel config (secrets included) that points at the local platform sandbox of ``run``."""
+    from campaigns.sandbox.control import adapter_settings
+    from campaigns.sandbox.core import SandboxCredentials, SandboxState
+
+    state = SandboxState(SandboxCredentials())
+    state.base_url = SANDBOX
+    config, secrets = adapter_settings(state, kind)
+    return {**config, **secrets, **overrides}
+
 USERS = [
     ("officer@engage.test", "Olu Okafor", "ops", Role.OFFICER),
     ("supervisor@engage.test", "Sam Patel", "ops", Role.SUPERVISOR),
@@ -72,27 +83,22 @@ class Command(BaseCommand):
         return users
 
     def _channels(self, teams: dict[str, Team], admin: User) -> dict[str, Channel]:
+        site = {"site_url": settings.ENGAGE_SITE_URL}
         specs = [
-            ("ops", "public", "Public news pages", {"site_url": settings.ENGAGE_SITE_URL}),
-            ("ops", "mastodon", "Northshire Police on Mastodon (sandbox)",
-             {"instance_url": SANDBOX, "access_token": "demo-mastodon-token"}),
+            ("ops", "public", "Public news pages", site),
+            ("ops", "mastodon", "Northshire Police on Mastodon (sandbox)", sandbox_config("mastodon")),
             ("ops", "telegram", "Northshire updates on Telegram (sandbox)",
-             {"api_base": SANDBOX, "chat_id": "@northshire_updates", "bot_token": "123456:demo-telegram-token"}),
-            ("ops", "sms", "Residents' SMS alerts (sandbox gateway)",
-             {"api_base": SANDBOX, "account_sid": "ACdemo", "from_number": "+447700900000",
-              "recipients": ["+447700900111", "+447700900222"], "price_per_segment": "0.04",
-              "auth_token": "demo-sms-token"}),
+             sandbox_config("telegram")),
+            ("ops", "sms", "Residents' SMS alerts (sandbox gateway)", sandbox_config("sms")),
             ("ops", "email", "Residents' email list",
              {"from_email": "updates@northshire.police.invalid", "recipients": ["residents@lists.invalid"],
               "unsubscribe_url": f"{settings.ENGAGE_SITE_URL}/unsubscribe/"}),
-            ("community", "public", "Public news pages (community)", {"site_url": settings.ENGAGE_SITE_URL}),
+            ("community", "public", "Public news pages (community)", site),
             ("community", "telegram", "Refugee Support Network Telegram (partner, sandbox)",
-             {"api_base": SANDBOX, "chat_id": "@rsn_northshire", "bot_token": "654321:demo-partner-token"}),
-            ("community", "webhook", "Refugee Support Network webhook (sandbox)",
-             {"url": f"{SANDBOX}/hooks/rsn", "signing_secret": "demo-partner-signing-secret"}),
+             sandbox_config("telegram")),
+            ("community", "webhook", "Refugee Support Network webhook (sandbox)", sandbox_config("webhook")),
             ("community", "sms", "Community SMS (sandbox gateway)",
-             {"api_base": SANDBOX, "account_sid": "ACdemo", "from_number": "+447700900000",
-              "recipients": ["+447700900333"], "price_per_segment": "0.04", "auth_token": "demo-sms-token"}),
+             sandbox_config("sms", recipients=["+447700900333"])),
         ]
         out = {}
         for team_key, kind, name, config in specs:

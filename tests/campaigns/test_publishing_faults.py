@@ -1,0 +1,263 @@
+"""Invariant 2 under faults: real Celery worker processes, a private Redis broker, the local
+platform sandbox counting what it receives, and the test database shared with the workers.
+
+Each test counts the posts the sandbox received. Nothing is ever posted twice: a delivery ends
+posted exactly once, or unconfirmed (flagged for a person) — never duplicated.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from campaigns.models import Delivery, DeliveryStatus, MessageStatus
+from campaigns.sandbox import Sandbox
+from campaigns.services import publishing, workflow
+from campaigns.services.channels import channel_create
+from campaigns.services.publishing import deliveries_reap_stale
+from tests.factories import make_message
+from tests.publishing_harness import PrivateRedis, Worker, sender_app, tick, wait_for
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server for a private broker"),
+]
+
+
+@pytest.fixture
+def broker():
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def sandbox():
+    box = Sandbox.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def workers(broker):
+    started: list[Worker] = []
+
+    def start(name: str = "w1", **kwargs) -> Worker:
+        worker = Worker(broker.url, name=name, **kwargs).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def sandbox_channel(world, sandbox, kind: str, **extra):
+    config, secrets = sandbox.config_for(kind)
+    return channel_create(actor=world.a.admin, team=world.a.team, kind=kind, name=f"{kind} sandbox",
+                          config={**config, **secrets, "read_timeout": 1.0, **extra})
+
+
+def approved_and_scheduled(world, channels, n: int = 1, body: str = "Roads near the stadium are busy."):
+    messages = []
+    for i in range(n):
+        message = make_message(world.a, body=f"{body} Please allow extra time. Update {i}. #DerbyDay",
+                               channels=channels)
+        workflow.message_submit(actor=world.a.officer, message=message)
+        workflow.message_approve(actor=world.a.supervisor, message=message)
+        messages.append(publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None))
+    return messages
+
+
+def statuses() -> dict[str, int]:
+    out: dict[str, int] = {}
+    for status in Delivery.objects.values_list("status", flat=True):
+        out[status] = out.get(status, 0) + 1
+    return out
+
+
+def all_in(*wanted: str):
+    return lambda: Delivery.objects.exclude(status__in=wanted).count() == 0
+
+
+def test_two_workers_and_two_ticks_racing_post_each_delivery_once(world, sandbox, broker, workers):
+    mastodon = sandbox_channel(world, sandbox, "mastodon")
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    approved_and_scheduled(world, [mastodon, telegram], n=10)
+    workers("w1")
+    workers("w2")
+    app = sender_app(broker.url)
+    stop = threading.Event()
+
+    def ticker():
+        try:
+            while not stop.is_set():
+                tick(app)
+                time.sleep(0.02)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ticker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(all_in(DeliveryStatus.SENT), timeout=60)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert len(sandbox.posts("mastodon")) == 10
+    assert len(sandbox.posts("telegram")) == 10
+    keys = [p.idempotency_key for p in sandbox.posts("mastodon")]
+    assert len(set(keys)) == 10
+    texts = [p.fields.get("text") for p in sandbox.posts("telegram")]
+    assert len(set(texts)) == 10
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_worker_killed_before_the_platform_call_posts_once_after_recovery(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    approved_and_scheduled(world, [telegram])
+    doomed = workers("doomed", extra_env={"ENGAGE_FAILPOINTS": "before_send=sleep:60"})
+    app = sender_app(broker.url)
+    assert tick(app) == 1
+    wait_for(lambda: doomed.saw("campaigns.deliver"), timeout=20)
+    doomed.kill()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.SENDING and delivery.in_flight_since is None
+    assert sandbox.posts("telegram") == []
+    # Five minutes later the reaper gives the stale claim back; the next tick sends it.
+    assert deliveries_reap_stale(now=timezone.now() + timedelta(minutes=6))["released"] == 1
+    workers("rescuer")
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_worker_killed_after_the_platform_call_is_unconfirmed_never_resent(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    message = approved_and_scheduled(world, [telegram])[0]
+    doomed = workers("doomed", extra_env={"ENGAGE_FAILPOINTS": "after_send=sleep:60"})
+    app = sender_app(broker.url)
+    tick(app)
+    wait_for(lambda: len(sandbox.posts("telegram")) == 1, timeout=20)
+    doomed.kill()
+    assert Delivery.objects.get().in_flight_since is not None
+    result = deliveries_reap_stale(now=timezone.now() + timedelta(minutes=10))
+    assert result["unconfirmed"] == 1
+    workers("after")
+    for _ in range(10):
+        tick(app)
+        time.sleep(0.1)
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.UNCONFIRMED
+    assert "check before reposting" in delivery.last_error
+    assert len(sandbox.posts("telegram")) == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED  # nothing confirmed: a person must look
+
+
+def test_worker_killed_after_the_call_on_an_idempotent_platform_is_retried_safely(world, sandbox, broker, workers):
+    mastodon = sandbox_channel(world, sandbox, "mastodon")
+    approved_and_scheduled(world, [mastodon])
+    doomed = workers("doomed", extra_env={"ENGAGE_FAILPOINTS": "after_send=sleep:60"})
+    app = sender_app(broker.url)
+    tick(app)
+    wait_for(lambda: len(sandbox.posts("mastodon")) == 1, timeout=20)
+    doomed.kill()
+    assert deliveries_reap_stale(now=timezone.now() + timedelta(minutes=10))["retried"] == 1
+    workers("after")
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    assert len(sandbox.posts("mastodon")) == 1  # Mastodon deduplicated on our Idempotency-Key
+    assert Delivery.objects.get().attempts == 2
+
+
+def test_platform_500s_then_recovers(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    sandbox.set_behaviour("telegram", fail=2)
+    approved_and_scheduled(world, [telegram])
+    workers()
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=30)
+    delivery = Delivery.objects.get()
+    assert delivery.attempts == 3
+    assert [a.http_status for a in delivery.attempt_log.order_by("id")] == [500, 500, 200] or \
+        [a.outcome for a in delivery.attempt_log.order_by("id")] == ["transient", "transient", "sent"]
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_platform_429_is_retried_after_the_time_it_asks(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    sandbox.set_behaviour("telegram", rate_limit=1, retry_after=2)
+    approved_and_scheduled(world, [telegram])
+    workers()
+    app = sender_app(broker.url)
+    tick(app)
+    wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.PENDING, attempts=1).exists(), timeout=20)
+    delivery = Delivery.objects.get()
+    assert delivery.next_attempt_at >= delivery.updated_at + timedelta(seconds=1.5)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_timeout_after_sending_is_unconfirmed_on_telegram(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    sandbox.set_behaviour("telegram", hang=1, hang_seconds=5)
+    approved_and_scheduled(world, [telegram])
+    workers()
+    app = sender_app(broker.url)
+    wait_for(all_in(DeliveryStatus.UNCONFIRMED), tick_with=app, timeout=30)
+    for _ in range(5):
+        tick(app)
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_timeout_after_sending_is_retried_with_the_same_key_on_mastodon(world, sandbox, broker, workers):
+    mastodon = sandbox_channel(world, sandbox, "mastodon")
+    sandbox.set_behaviour("mastodon", hang=1, hang_seconds=5)
+    approved_and_scheduled(world, [mastodon])
+    workers()
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=40)
+    assert len(sandbox.posts("mastodon")) == 1
+
+
+def test_broker_down_when_scheduled_loses_nothing(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    broker.stop()
+    approved_and_scheduled(world, [telegram], n=3)
+    app = sender_app(broker.url)
+    assert tick(app) == 0  # nothing could be enqueued ...
+    assert statuses() == {DeliveryStatus.PENDING: 3}  # ... and nothing is stuck as "sending"
+    broker.start()
+    workers()
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=30)
+    assert len(sandbox.posts("telegram")) == 3
+
+
+def test_pause_while_deliveries_are_in_flight(world, sandbox, broker, workers):
+    telegram = sandbox_channel(world, sandbox, "telegram", read_timeout=10.0)
+    sandbox.set_behaviour("telegram", delay=2.0)
+    approved_and_scheduled(world, [telegram], n=4)
+    workers()
+    app = sender_app(broker.url)
+    assert tick(app) == 4
+    wait_for(lambda: Delivery.objects.filter(in_flight_since__isnull=False).count() == 1, timeout=20)
+    publishing.publishing_pause(actor=world.a.supervisor, reason="Incident: hold everything", team=world.a.team.pk)
+    # The one already on the wire completes; the three claimed but not started go back to wait.
+    wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 1, timeout=20)
+    for _ in range(20):
+        tick(app)
+        time.sleep(0.2)
+    assert statuses() == {DeliveryStatus.SENT: 1, DeliveryStatus.PENDING: 3}
+    assert len(sandbox.posts("telegram")) == 1
+    publishing.publishing_resume(actor=world.a.supervisor, reason="Clear", team=world.a.team.pk)
+    sandbox.set_behaviour("telegram")
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    assert len(sandbox.posts("telegram")) == 4
+
