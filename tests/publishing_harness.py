@@ -144,7 +144,7 @@ def tick(app: Celery, *, urgent_only: bool = False) -> int:
     return dispatch_claimed(deliveries_claim_due(urgent_only=urgent_only), app=app)
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 30, interval: float = 0.1,
+def wait_for(condition: Callable[[], bool], *, timeout: float = 60, interval: float = 0.1,
              tick_with: Celery | None = None) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

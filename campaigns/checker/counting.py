@@ -136,9 +136,28 @@ def first_overflow_index(
 ) -> int | None:
     """Index of the first character that no longer fits on the channel, or ``None``.
 
-    Found by bisecting on prefixes, so it is exact for monotonic counts and a close
-    estimate where a URL or mention is cut in the middle.
+    For SMS it is the start of the first segment over the maximum (in the encoding of
+    the whole text). Otherwise it is found by bisecting on prefixes: exact for
+    monotonic counts, a close estimate where a URL or mention is cut in the middle.
     """
+    if kind == "sms":
+        encoding = sms_encoding(text)
+        costs = _sms_char_costs(text, encoding)
+        bounds = _sms_part_bounds(costs, encoding)
+        if len(bounds) <= max_sms_segments:
+            return None
+        if max_sms_segments < 1:
+            return 0
+        if max_sms_segments > 1:
+            return bounds[max_sms_segments][0]
+        # One segment holds more (160 or 70) than each part of a concatenated message.
+        room = GSM_SINGLE if encoding == "GSM-7" else UCS2_SINGLE
+        used = 0
+        for index, cost in enumerate(costs):
+            used += cost
+            if used > room:
+                return index
+        return 0
 
     def over(length: int) -> bool:
         return count_for(kind, text[:length], caption=caption, max_sms_segments=max_sms_segments).over
@@ -298,9 +317,9 @@ def mastodon_length(text: str) -> int:
         entities.append((start, end, MASTODON_URL_LENGTH))
     if "@" in text:
         for m in _MASTODON_MENTION_RE.finditer(text):
-            if not any(start < m.end() and m.start() < end for start, end, _ in entities):
-                entities.append((m.start(), m.end(), 1 + len(m.group("user"))))
+            entities.append((m.start(), m.end(), 1 + len(m.group("user"))))
     entities.sort()
+    # Overlapping entities (a mention inside a URL): the one that starts first wins.
     total = 0
     position = 0
     for start, end, length in entities:
@@ -322,9 +341,12 @@ _GSM_BASIC: Final = frozenset(
 _GSM_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
 
 
+_GSM7_RE: Final = re.compile("[" + re.escape("".join(sorted(_GSM_BASIC | _GSM_EXTENSION))) + "]*")
+
+
 def is_gsm7(text: str) -> bool:
     """True when every character can be sent in the GSM 7-bit alphabet."""
-    return all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text)
+    return _GSM7_RE.fullmatch(text) is not None
 
 
 def non_gsm_characters(text: str) -> list[str]:

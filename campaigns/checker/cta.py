@@ -11,7 +11,7 @@ from engage.common.pii import find_pii
 __all__ = ["has_call_to_action"]
 
 _LINK_RE = re.compile(
-    r"(?:https?://|www\.)\S+|(?<!\w)[\w.-]+\.(?:police\.uk|gov\.uk|nhs\.uk)\b", re.IGNORECASE
+    r"(?:https?://|www\.)\S+|(?<![\w.-])[\w.-]+\.(?:police\.uk|gov\.uk|nhs\.uk)\b", re.IGNORECASE
 )
 _SERVICE_NUMBER_RE = re.compile(r"(?<![\w.])(?:999|101|111|112|105|116 ?\d{3}|0800[ \d]{6,8}\d)(?![\w.])")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")

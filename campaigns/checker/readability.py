@@ -45,7 +45,11 @@ FLESCH_COEFFICIENTS: Final = MappingProxyType(
 )
 _PYPHEN_LANGUAGE: Final = MappingProxyType({"en": "en_GB"})
 
-_NOT_PROSE_RE: Final = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<!\w)[@#][\w.]+", re.IGNORECASE)
+# URLs, anything with an "@" (email addresses, mentions) and hashtags. Every repeated
+# part can only start after a space or punctuation, so matching stays linear.
+_NOT_PROSE_RE: Final = re.compile(
+    r"(?:https?://|www\.)\S+|(?<!\S)[^\s@]*@\S*|(?<!\w)[@#][\w.]+", re.IGNORECASE
+)
 _SENTENCE_END_RE: Final = re.compile(r"(?<=[.!?…])\s+|\n+")
 _WORD_RE: Final = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 
@@ -124,6 +128,11 @@ def _hyphenator(root: str) -> Pyphen:
     return Pyphen(lang=_PYPHEN_LANGUAGE.get(root, root))
 
 
+_LONGEST_HYPHENATED_WORD: Final = 40
+
+
 @lru_cache(maxsize=20_000)
 def _syllables(root: str, word: str) -> int:
+    if len(word) > _LONGEST_HYPHENATED_WORD:
+        return len(word) // 3  # not a real word; Pyphen slows down on very long strings
     return len(_hyphenator(root).positions(word)) + 1

@@ -27,7 +27,13 @@ the webhook receiver's.
 Behaviours are programmable per platform (:class:`Behaviour`): a delay before answering,
 N answers of 500, N answers of 429 with the platform's retry hint, N requests that are
 processed and then left hanging past the client's timeout, N that are processed and then
-dropped without an answer, and refusing every credential as expired.
+dropped without an answer, all of these only after the first M requests, and refusing every
+credential as expired.
+
+Credentials: the defaults in :class:`SandboxCredentials` are fixed, fake and public (never
+point a real adapter's secrets at the sandbox). More accounts (other tokens, bots and
+channels, Pages, SMS accounts and numbers, hook secrets) are let in at start or at run time;
+``accounts.py`` describes their form.
 
 In process::
 
@@ -38,39 +44,35 @@ In process::
     assert len(sandbox.posts("mastodon")) == 1
     sandbox.stop()
 
-As a process: ``python -m campaigns.sandbox --port 8025``, programmed and read through a
-JSON control API:
+As a process: ``python -m campaigns.sandbox --port 8025 [--accounts accounts.json]``,
+programmed and read through a JSON control API:
 
 * ``GET  /_sandbox/health``
 * ``GET  /_sandbox/posts?platform=mastodon[&include_deleted=1]``: accepted posts
 * ``GET  /_sandbox/records?platform=mastodon``: everything stored (posts, media, ...)
-* ``GET  /_sandbox/requests?platform=mastodon``: every API request and its answer
+* ``GET  /_sandbox/requests?platform=mastodon``: every API request and its outcome
 * ``GET  /_sandbox/behaviour?platform=mastodon``
 * ``POST /_sandbox/behaviour`` ``{"platform": "mastodon", "fail": 2, ...}``: replaces it
-* ``POST /_sandbox/reset``: forgets posts, requests and behaviours
+* ``POST /_sandbox/reset``: back to the start (no posts, requests or behaviours; the
+  starting accounts)
+* ``POST /_sandbox/accounts`` ``{"platform": "telegram", "token": "...", "chat": "@..."}``
 * ``POST /_sandbox/hooks`` ``{"name": "partner", "secret": "..."}``: a receiver's secret
-* ``GET  /_sandbox/credentials``: adapter config and secrets for every platform
+* ``GET  /_sandbox/credentials``: adapter config and secrets for the default accounts
 
-No Django: the sandbox runs without settings. Credentials are fixed, fake and public
-(:class:`SandboxCredentials`); never point a real adapter's secrets at it.
+Platforms are named by channel kind: ``mastodon``, ``telegram``, ``x``, ``facebook``,
+``sms`` and ``webhook``. No Django: the sandbox runs without settings.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from campaigns.sandbox.accounts import PLATFORMS, Accounts, SandboxCredentials
 from campaigns.sandbox.control import adapter_settings
-from campaigns.sandbox.core import (
-    PLATFORMS,
-    Behaviour,
-    Record,
-    RequestLog,
-    SandboxCredentials,
-    SandboxState,
-    UploadedFile,
-)
+from campaigns.sandbox.core import Behaviour, Record, RequestLog, SandboxState, UploadedFile
 from campaigns.sandbox.server import SandboxServer
 
 logger = logging.getLogger("campaigns.sandbox")
@@ -96,9 +98,23 @@ class Sandbox:
 
     @classmethod
     def start(
-        cls, port: int = 0, *, host: str = "127.0.0.1", credentials: SandboxCredentials | None = None
+        cls,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        credentials: SandboxCredentials | None = None,
+        accounts: Iterable[Mapping[str, Any]] = (),
     ) -> Sandbox:
-        state = SandboxState(credentials or SandboxCredentials())
+        """Listen on ``host:port`` (0: any free port) in a background thread.
+
+        ``accounts`` are let in besides the default credentials (see ``accounts.py``), and
+        are kept by :meth:`reset`.
+        """
+        credentials = credentials or SandboxCredentials()
+        known = Accounts.from_credentials(credentials)
+        for account in accounts:
+            known.add(account)
+        state = SandboxState(credentials, known)
         server = SandboxServer((host, port), state)
         bound_host, bound_port = server.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
@@ -161,12 +177,16 @@ class Sandbox:
     def behaviour(self, platform: str) -> Behaviour:
         return self.state.behaviour(platform)
 
-    def set_hook_secret(self, name: str, secret: str) -> None:
+    def add_account(self, platform: str, **details: Any) -> None:
+        """Let one more account in (until :meth:`reset`); see ``campaigns/sandbox/accounts.py``."""
         with self.state.lock:
-            self.state.hook_secrets[name] = secret
+            self.state.accounts.add({"platform": platform, **details})
+
+    def set_hook_secret(self, name: str, secret: str) -> None:
+        self.add_account("webhook", name=name, secret=secret)
 
     def reset(self) -> None:
-        """Forget every post, request, behaviour and hook secret."""
+        """Back to how it started: no posts, requests or behaviours, the starting accounts."""
         self.state.clear()
 
     def config_for(self, kind: str) -> tuple[dict[str, Any], dict[str, str]]:

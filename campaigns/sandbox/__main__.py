@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import threading
+from pathlib import Path
 
 from campaigns.sandbox import Sandbox
 
@@ -21,10 +23,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--port", type=int, default=8025, help="port to listen on (default 8025; 0 picks one)"
     )
+    parser.add_argument(
+        "--accounts",
+        type=Path,
+        help="a JSON file with a list of extra accounts to let in (see campaigns/sandbox/accounts.py)",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    sandbox = Sandbox.start(args.port, host=args.host)
+    accounts = json.loads(args.accounts.read_text(encoding="utf-8")) if args.accounts else []
+    if not isinstance(accounts, list):
+        parser.error("--accounts must hold a JSON list of account objects")
+    try:
+        sandbox = Sandbox.start(args.port, host=args.host, accounts=accounts)
+    except ValueError as exc:
+        parser.error(f"--accounts: {exc}")
     stopped = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:

@@ -62,8 +62,12 @@ def control(state: SandboxState, request: Incoming) -> Reply:
             if not name or not secret:
                 raise ValueError("name and secret are required")
             with state.lock:
-                state.hook_secrets[name] = secret
+                state.accounts.add({"platform": "webhook", "name": name, "secret": secret})
             return Reply(200, {"name": name})
+        if action == "accounts" and request.method == "POST":
+            with state.lock:
+                state.accounts.add(document)
+            return Reply(200, {"added": document.get("platform")})
         if action == "credentials" and request.method == "GET":
             return Reply(
                 200,

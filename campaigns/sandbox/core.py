@@ -13,31 +13,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-PLATFORMS = ("mastodon", "telegram", "x", "facebook", "sms", "webhook")
+from campaigns.sandbox.accounts import PLATFORMS, Accounts, SandboxCredentials
+
 MAX_BODY = 32 * 1024 * 1024
 
 
 # --- public data types ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SandboxCredentials:
-    """The fake credentials the sandbox accepts. They are public: never reuse them."""
-
-    mastodon_token: str = "sandbox-mastodon-token"  # noqa: S105 - fake, public sandbox credential
-    mastodon_username: str = "engage"
-    telegram_token: str = "123456789:sandbox-telegram-bot-token"  # noqa: S105 - fake, public sandbox credential
-    telegram_chat: str = "@engage_sandbox"
-    telegram_chat_id: int = -1001234567890
-    x_token: str = "sandbox-x-access-token"  # noqa: S105 - fake, public sandbox credential
-    x_refresh_token: str = "sandbox-x-refresh-token"  # noqa: S105 - fake, public sandbox credential
-    x_client_id: str = "sandbox-x-client-id"
-    facebook_page_id: str = "100000000000001"
-    facebook_token: str = "sandbox-facebook-page-token"  # noqa: S105 - fake, public sandbox credential
-    twilio_account_sid: str = "AC5a1dbeef5a1dbeef5a1dbeef5a1dbeef"
-    twilio_auth_token: str = "sandbox-twilio-auth-token"  # noqa: S105 - fake, public sandbox credential
-    twilio_numbers: tuple[str, ...] = ("+15005550006",)
-    webhook_secret: str = "sandbox-webhook-signing-secret"  # noqa: S105 - fake, public sandbox credential
-
-
 @dataclass(frozen=True)
 class Behaviour:
     """How one platform misbehaves. Counters are consumed request by request.
@@ -213,8 +194,10 @@ class Route:
 class SandboxState:
     """Everything the platforms remember, behind one lock."""
 
-    def __init__(self, credentials: SandboxCredentials) -> None:
+    def __init__(self, credentials: SandboxCredentials, accounts: Accounts | None = None) -> None:
         self.credentials = credentials
+        # What reset() returns to: the default credentials plus the accounts given at start.
+        self.initial_accounts = accounts or Accounts.from_credentials(credentials)
         self.lock = threading.RLock()
         self.release = threading.Event()  # set on stop: hanging requests give up at once
         self._ids = itertools.count(1)
@@ -227,11 +210,9 @@ class SandboxState:
             self.request_log: list[RequestLog] = []
             self.behaviours: dict[str, Behaviour] = {name: Behaviour() for name in PLATFORMS}
             self.idempotency: dict[tuple[str, str, str], str] = {}  # (platform, scope, key) -> record id
-            self.hook_secrets: dict[str, str] = {}
+            self.accounts = self.initial_accounts.copy()
             self.media_polls: dict[str, int] = {}
-            self.telegram_counter = itertools.count(1)
-            self.x_refresh_token = self.credentials.x_refresh_token
-            self.x_access_tokens = {self.credentials.x_token}
+            self.telegram_counters: dict[int, itertools.count[int]] = {}  # message ids are per chat
 
     def next_id(self) -> int:
         with self.lock:

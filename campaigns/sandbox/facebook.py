@@ -31,15 +31,19 @@ class GraphApi:
         if not match:
             return None
         node = match.group(2).strip("/")
-        page = self.state.credentials.facebook_page_id
         method = request.method
         if method == "GET" and node == "me":
             return Route(self.platform, "me", self.me)
-        if method == "POST" and node == f"{page}/feed":
-            return Route(self.platform, "feed", self.create_feed_post, creates_post=True)
-        if method == "POST" and node == f"{page}/photos":
+        edge = re.fullmatch(r"(\d+)/(feed|photos)", node)
+        if method == "POST" and edge and edge.group(2) == "feed":
+            return Route(
+                self.platform, "feed", lambda r: self.create_feed_post(r, edge.group(1)), creates_post=True
+            )
+        if method == "POST" and edge:
             published = (request.param("published") or "true").lower() != "false"
-            return Route(self.platform, "photos", self.create_photo, creates_post=published)
+            return Route(
+                self.platform, "photos", lambda r: self.create_photo(r, edge.group(1)), creates_post=published
+            )
         if method == "POST" and node.endswith("/comments") and node.count("/") == 1:
             return Route(
                 self.platform,
@@ -47,8 +51,6 @@ class GraphApi:
                 lambda r: self.create_comment(r, node.split("/")[0]),
                 creates_post=True,
             )
-        if method == "POST" and re.fullmatch(r"\d+/(feed|photos)", node):
-            return Route(self.platform, "wrong_page", lambda r: self._missing(node.split("/")[0], "post"))
         if "/" not in node and method == "GET":
             return Route(self.platform, "get_object", lambda r: self.get_object(node))
         if "/" not in node and method == "DELETE":
@@ -97,7 +99,7 @@ class GraphApi:
                 ),
                 "auth_refused",
             )
-        if token != self.state.credentials.facebook_token:
+        if token not in self.state.accounts.facebook_pages:
             raise Answer(
                 self.error(400, "Invalid OAuth access token - Cannot parse access token", 190), "auth_refused"
             )
@@ -116,7 +118,7 @@ class GraphApi:
         )
 
     def rate_limited(self, retry_after: int) -> Reply:
-        page = self.state.credentials.facebook_page_id
+        page = next(iter(self.state.accounts.facebook_pages.values()), {"id": "0"})["id"]
         minutes = max(1, -(-retry_after // 60))
         usage = {
             page: [
@@ -136,15 +138,24 @@ class GraphApi:
             headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
         )
 
+    def page(self, request: Incoming) -> dict[str, str]:
+        """The Page whose token this request carries (authorize() has checked it)."""
+        return self.state.accounts.facebook_pages[bearer(request) or request.param("access_token") or ""]
+
+    def _own_page(self, request: Incoming, page_id: str) -> None:
+        if self.page(request)["id"] != page_id:
+            raise Answer(self.error(403, "(#200) The Page access token does not belong to this Page", 200))
+
     def me(self, request: Incoming) -> Reply:
-        page = {"id": self.state.credentials.facebook_page_id, "name": "Engage Sandbox Page"}
+        page = self.page(request)
         wanted = [name for name in (request.param("fields") or "id,name").split(",") if name]
         return Reply(200, {name: page[name] for name in wanted if name in page} | {"id": page["id"]})
 
-    def _post_id(self) -> str:
-        return f"{self.state.credentials.facebook_page_id}_{900_000_000_000_000 + self.state.next_id()}"
+    def _post_id(self, page_id: str) -> str:
+        return f"{page_id}_{900_000_000_000_000 + self.state.next_id()}"
 
-    def create_feed_post(self, request: Incoming) -> Reply:
+    def create_feed_post(self, request: Incoming, page_id: str) -> Reply:
+        self._own_page(request, page_id)
         message = request.param("message") or ""
         link = request.param("link") or ""
         attached = [
@@ -174,12 +185,13 @@ class GraphApi:
                         self.error(400, "(#100) attached_media must reference unpublished photos", 100)
                     )
                 photos.append(fbid)
-            post_id = self._post_id()
+            post_id = self._post_id(page_id)
             data = {"id": post_id, "message": message, "link": link, "attached_media": photos}
             new_record(self.state, self.platform, "feed", request, post_id, is_post=True, data=data)
         return Reply(200, {"id": post_id})
 
-    def create_photo(self, request: Incoming) -> Reply:
+    def create_photo(self, request: Incoming, page_id: str) -> Reply:
+        self._own_page(request, page_id)
         upload = request.file("source")
         if (upload is None or not upload.content) and not request.param("url"):
             raise Answer(self.error(400, "(#324) Requires upload file", 324))
@@ -196,7 +208,7 @@ class GraphApi:
         new_record(self.state, self.platform, "photo", request, photo_id, is_post=False, data=photo)
         if not published:
             return Reply(200, {"id": photo_id})
-        post_id = self._post_id()
+        post_id = self._post_id(page_id)
         photo["post_id"] = post_id
         data = {"id": post_id, "message": photo["caption"], "photo_id": photo_id}
         new_record(self.state, self.platform, "photo_post", request, post_id, is_post=True, data=data)

@@ -38,7 +38,7 @@ class HooksApi:
 
     def secret_for(self, name: str) -> str:
         with self.state.lock:
-            return self.state.hook_secrets.get(name, self.state.credentials.webhook_secret)
+            return self.state.accounts.hook_secrets.get(name, self.state.accounts.default_hook_secret)
 
     def authorize(self, request: Incoming) -> None:
         if request.method != "POST" or request.path.endswith("/health"):

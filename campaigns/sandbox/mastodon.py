@@ -41,7 +41,7 @@ class MastodonApi:
             if method == "DELETE":
                 return Route(self.platform, "delete_status", lambda r: self.delete_status(match.group(1)))
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
-            return Route(self.platform, "verify_credentials", lambda r: Reply(200, self.account()))
+            return Route(self.platform, "verify_credentials", lambda r: Reply(200, self.account(r)))
         if path.startswith("/api/"):
             return Route(self.platform, "unknown", lambda r: self.error(404, "Record not found"))
         return None
@@ -54,7 +54,7 @@ class MastodonApi:
         token = bearer(request)
         if not token:
             raise Answer(self.error(401, "This method requires an authenticated user"), "auth_refused")
-        if token != self.state.credentials.mastodon_token or self.state.behaviour(self.platform).auth_expired:
+        if token not in self.state.accounts.mastodon or self.state.behaviour(self.platform).auth_expired:
             raise Answer(self.error(401, "The access token is invalid"), "auth_refused")
 
     def server_error(self) -> Reply:
@@ -65,8 +65,8 @@ class MastodonApi:
         headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
         return self.error(429, "Too many requests", headers)
 
-    def account(self) -> dict[str, Any]:
-        username = self.state.credentials.mastodon_username
+    def account(self, request: Incoming) -> dict[str, Any]:
+        username = self.state.accounts.mastodon.get(bearer(request), "engage")
         return {
             "id": "109000000000000001",
             "username": username,
@@ -158,7 +158,7 @@ class MastodonApi:
             if reply_to and self.state.find(self.platform, reply_to, op="status") is None:
                 raise Answer(self.error(404, "Record not found"))
             status_id = str(110_000_000_000_000_000 + self.state.next_id())
-            username = self.state.credentials.mastodon_username
+            username = self.state.accounts.mastodon[token]
             data = {
                 "id": status_id,
                 "created_at": iso_time(),
@@ -170,7 +170,7 @@ class MastodonApi:
                 "content": "<p>" + _html_escape(text) + "</p>",
                 "text": text,
                 "media_attachments": attachments,
-                "account": self.account(),
+                "account": self.account(request),
             }
             new_record(self.state, self.platform, "status", request, status_id, is_post=True, data=data)
             if key:

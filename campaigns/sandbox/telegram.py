@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import time
@@ -35,7 +36,7 @@ class TelegramApi:
             return None
         method = match.group(2)
         handlers: dict[str, tuple[Callable[[Incoming], Reply], bool]] = {
-            "getMe": (lambda r: self.ok(self.bot()), False),
+            "getMe": (lambda r: self.ok(self.bot(r)), False),
             "sendMessage": (self.send_message, True),
             "sendPhoto": (self.send_photo, True),
             "sendMediaGroup": (self.send_media_group, True),
@@ -57,9 +58,13 @@ class TelegramApi:
             body["parameters"] = parameters
         return Reply(code, body)
 
+    @staticmethod
+    def _token(request: Incoming) -> str:
+        return request.path.split("/")[1][len("bot") :]
+
     def authorize(self, request: Incoming) -> None:
-        token = request.path.split("/")[1][len("bot") :]
-        if token != self.state.credentials.telegram_token or self.state.behaviour(self.platform).auth_expired:
+        token = self._token(request)
+        if token not in self.state.accounts.telegram_bots or self.state.behaviour(self.platform).auth_expired:
             raise Answer(self.error(401, "Unauthorized"), "auth_refused")
 
     def server_error(self) -> Reply:
@@ -68,30 +73,25 @@ class TelegramApi:
     def rate_limited(self, retry_after: int) -> Reply:
         return self.error(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
-    def bot(self) -> dict[str, Any]:
+    def bot(self, request: Incoming) -> dict[str, Any]:
+        token = self._token(request)
         return {
-            "id": int(self.state.credentials.telegram_token.split(":")[0]),
+            "id": int(token.split(":")[0]),
             "is_bot": True,
             "first_name": "Engage Sandbox",
-            "username": "engage_sandbox_bot",
+            "username": self.state.accounts.telegram_bots.get(token, ""),
             "can_join_groups": True,
         }
 
-    def chat(self) -> dict[str, Any]:
-        return {
-            "id": self.state.credentials.telegram_chat_id,
-            "title": "Engage Sandbox",
-            "username": self.state.credentials.telegram_chat.lstrip("@"),
-            "type": "channel",
-        }
-
-    def _check_chat(self, request: Incoming) -> None:
+    def _chat(self, request: Incoming) -> dict[str, Any]:
+        """The chat ``chat_id`` names; answers "chat not found" for any other."""
         chat_id = request.param("chat_id")
         if not chat_id:
             raise Answer(self.error(400, "Bad Request: chat_id is empty"))
-        known = {self.state.credentials.telegram_chat, str(self.state.credentials.telegram_chat_id)}
-        if chat_id not in known:
+        chat = self.state.accounts.telegram_chats.get(chat_id)
+        if chat is None:
             raise Answer(self.error(400, "Bad Request: chat not found"))
+        return chat
 
     def _reply_to(self, request: Incoming) -> int | None:
         raw = request.param("reply_parameters")
@@ -108,25 +108,27 @@ class TelegramApi:
             message_id, allow_missing = int(request.param("reply_to_message_id") or 0), False
         else:
             return None
-        if self._holder(str(message_id)) is None:
+        if self._holder(self._chat(request)["id"], str(message_id)) is None:
             if allow_missing:
                 return None
             raise Answer(self.error(400, "Bad Request: message to be replied not found"))
         return message_id
 
     def _message(self, request: Incoming, extra: dict[str, Any], *, media_group: str = "") -> dict[str, Any]:
+        chat = self._chat(request)
+        reply_to = self._reply_to(request)
         with self.state.lock:
-            message_id = next(self.state.telegram_counter)
-        message = {"message_id": message_id, "date": int(time.time()), "chat": self.chat(), **extra}
+            counter = self.state.telegram_counters.setdefault(chat["id"], itertools.count(1))
+            message_id = next(counter)
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat, **extra}
         if media_group:
             message["media_group_id"] = media_group
-        reply_to = self._reply_to(request)
         if reply_to is not None:
-            message["reply_to_message"] = {"message_id": reply_to, "chat": self.chat()}
+            message["reply_to_message"] = {"message_id": reply_to, "chat": chat}
         return message
 
     def send_message(self, request: Incoming) -> Reply:
-        self._check_chat(request)
+        self._chat(request)
         text = request.param("text") or ""
         if not text.strip():
             raise Answer(self.error(400, "Bad Request: message text is empty"))
@@ -149,7 +151,7 @@ class TelegramApi:
         ]
 
     def send_photo(self, request: Incoming) -> Reply:
-        self._check_chat(request)
+        self._chat(request)
         upload = request.file("photo")
         if upload is None or not upload.content:
             raise Answer(self.error(400, "Bad Request: there is no photo in the request"))
@@ -164,7 +166,7 @@ class TelegramApi:
         return self.ok(message)
 
     def send_media_group(self, request: Incoming) -> Reply:
-        self._check_chat(request)
+        self._chat(request)
         try:
             media = json.loads(request.param("media") or "")
         except ValueError:
@@ -198,21 +200,23 @@ class TelegramApi:
 
     def _store(self, op: str, request: Incoming, messages: list[dict[str, Any]]) -> None:
         ids = [message["message_id"] for message in messages]
-        data = {"messages": messages, "message_ids": ids}
+        data = {"messages": messages, "message_ids": ids, "chat_id": messages[0]["chat"]["id"]}
         new_record(self.state, self.platform, op, request, ",".join(map(str, ids)), is_post=True, data=data)
 
-    def _holder(self, message_id: str) -> Record | None:
-        """The post holding ``message_id`` (an album holds several)."""
+    def _holder(self, chat_id: int, message_id: str) -> Record | None:
+        """The post holding ``message_id`` in the chat (an album holds several)."""
         for record in self.state.posts(self.platform):
+            if record.data.get("chat_id") != chat_id:
+                continue
             if message_id in [str(i) for i in record.data.get("message_ids", [])]:
                 return record
         return None
 
     def delete_message(self, request: Incoming) -> Reply:
-        self._check_chat(request)
+        chat = self._chat(request)
         message_id = request.param("message_id") or ""
         with self.state.lock:
-            record = self._holder(message_id)
+            record = self._holder(chat["id"], message_id)
             if record is None:
                 raise Answer(self.error(400, "Bad Request: message to delete not found"))
             record.data["message_ids"] = [i for i in record.data["message_ids"] if str(i) != message_id]

@@ -74,9 +74,8 @@ class TwilioApi:
             username, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise refused from None
-        credentials = self.state.credentials
         path_sid = request.path.split("/")[3].removesuffix(".json")
-        if (username, password) != (credentials.twilio_account_sid, credentials.twilio_auth_token):
+        if not password or self.state.accounts.twilio.get(username) != password:
             raise refused
         if path_sid != username or self.state.behaviour(self.platform).auth_expired:
             raise refused
@@ -88,7 +87,7 @@ class TwilioApi:
         return self.error(429, 20429, "Too Many Requests")
 
     def account(self, request: Incoming) -> Reply:
-        sid = self.state.credentials.twilio_account_sid
+        sid = request.path.split("/")[3].removesuffix(".json")
         return Reply(200, {"sid": sid, "friendly_name": "Engage Sandbox", "status": "active", "type": "Full"})
 
     def create_message(self, request: Incoming) -> Reply:
@@ -104,7 +103,7 @@ class TwilioApi:
             raise Answer(self.error(400, 21211, f"Invalid 'To' Phone Number: {to}"))
         if not sender and not service:
             raise Answer(self.error(400, 21603, "A 'From' phone number is required."))
-        if sender and sender not in self.state.credentials.twilio_numbers:
+        if sender and sender not in self.state.accounts.twilio_numbers:
             raise Answer(
                 self.error(
                     400,
@@ -123,7 +122,7 @@ class TwilioApi:
             raise Answer(self.error(400, 21610, "Attempt to send to unsubscribed recipient"))
         sid = "SM" + uuid.uuid4().hex
         now = format_datetime(datetime.now(UTC), usegmt=True).replace("GMT", "+0000")
-        account = self.state.credentials.twilio_account_sid
+        account = request.path.split("/")[3]
         data = {
             "sid": sid,
             "account_sid": account,

@@ -88,7 +88,7 @@ class XApi:
             return  # authenticated by the refresh token itself
         token = bearer(request)
         with self.state.lock:
-            valid = token in self.state.x_access_tokens
+            valid = token in self.state.accounts.x_tokens
         if not valid or self.state.behaviour(self.platform).auth_expired:
             raise Answer(self.problem(401, "Unauthorized", "Unauthorized"), "auth_refused")
 
@@ -226,7 +226,8 @@ class XApi:
                 {"error": "invalid_request", "error_description": "Missing required parameter [grant_type]."},
             )
         with self.state.lock:
-            if request.param("refresh_token") != self.state.x_refresh_token:
+            old = request.param("refresh_token") or ""
+            if old not in self.state.accounts.x_refresh_tokens:
                 return Reply(
                     400,
                     {
@@ -235,9 +236,10 @@ class XApi:
                     },
                 )
             access = f"sandbox-x-access-{uuid.uuid4().hex}"
-            self.state.x_refresh_token = f"sandbox-x-refresh-{uuid.uuid4().hex}"
-            self.state.x_access_tokens.add(access)
-            refresh = self.state.x_refresh_token
+            refresh = f"sandbox-x-refresh-{uuid.uuid4().hex}"
+            self.state.accounts.x_refresh_tokens.discard(old)  # X rotates refresh tokens
+            self.state.accounts.x_refresh_tokens.add(refresh)
+            self.state.accounts.x_tokens.add(access)
         return Reply(
             200,
             {

@@ -16,6 +16,7 @@ A Delivery is one (variant, channel). Its status changes only by conditional upd
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,17 +54,9 @@ STALE_CLAIM = timedelta(minutes=5)
 
 def _idempotent_kinds() -> frozenset[str]:
     """Channel kinds whose platform deduplicates on our idempotency key (a class attribute)."""
-    import importlib
+    from campaigns.adapters import KINDS, adapter_class
 
-    from campaigns.adapters import _REGISTRY
-
-    kinds = set()
-    for kind, target in _REGISTRY.items():
-        module_name, _, class_name = target.partition(":")
-        adapter_class = getattr(importlib.import_module(module_name), class_name)
-        if getattr(adapter_class, "honours_idempotency_key", False):
-            kinds.add(kind)
-    return frozenset(kinds)
+    return frozenset(k for k in KINDS if getattr(adapter_class(k), "honours_idempotency_key", False))
 
 
 IDEMPOTENT_KINDS = _idempotent_kinds()
@@ -163,6 +156,8 @@ def paused_team_ids() -> tuple[bool, set[int]]:
 
 
 def is_paused_for(message: Message) -> bool:
+    if not PublishingPause.objects.filter(resumed_at__isnull=True).exists():
+        return False
     everything, teams = paused_team_ids()
     return everything or message.team_id in teams
 
@@ -307,25 +302,53 @@ def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
         status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
     limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     stale = list(Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__lt=now - limit)
-                 .values_list("id", "channel__kind"))
+                 .select_related("message", "channel"))
     unconfirmed = retried = 0
-    for delivery_id, kind in stale:
-        if kind in IDEMPOTENT_KINDS:
+    for delivery in stale:
+        if delivery.channel.kind in IDEMPOTENT_KINDS:
             # The platform deduplicates on our idempotency key: sending again is safe.
-            retried += _finish(delivery_id=delivery_id, token=None, outcome="transient",
+            retried += _finish(delivery=delivery, token=None, outcome="transient",
                                error="The worker stopped during the platform call; retrying with the same key.")
         else:
-            unconfirmed += _finish(delivery_id=delivery_id, token=None, outcome="unconfirmed",
+            unconfirmed += _finish(delivery=delivery, token=None, outcome="unconfirmed",
                                    error="The worker stopped during the platform call: check before reposting.")
     return {"released": back, "unconfirmed": unconfirmed, "retried": retried}
 
 
 # --- the send -------------------------------------------------------------------------------
 
+_VERIFIED: dict[tuple, float] = {}
+_VERIFIED_SECONDS = 30.0
+
+
+def _content_matches_approval(message: Message) -> bool:
+    """The content about to go out is the content approved.
+
+    Every delivery compares the stored content hash (kept by the services on every edit) with
+    the approved one. The hash is also recomputed from the rows themselves: the first time this
+    process sends a given version of a message, and again every 30 seconds, so a write that
+    bypassed the services is caught too. (The 5 queries of a recompute, on each of a message's
+    deliveries, were half the cost of a send.)
+    """
+    if message.content_hash != message.approved_hash:
+        return False
+    key = (message.pk, message.version, message.content_hash, message.updated_at)
+    now = time.monotonic()
+    if _VERIFIED.get(key, 0.0) > now:
+        return True
+    if content_hash(message) != message.approved_hash:
+        return False
+    if len(_VERIFIED) > 10_000:
+        _VERIFIED.clear()
+    _VERIFIED[key] = now + _VERIFIED_SECONDS
+    return True
+
+
 @dataclass(frozen=True)
 class SendPermit:
+    """A delivery marked in flight by this worker, loaded with its message, channel and variant."""
+
     delivery: Delivery
-    attempt: DeliveryAttempt
 
 
 def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
@@ -340,7 +363,7 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
         reason = ""
         if message.status not in (MessageStatus.SCHEDULED, MessageStatus.PUBLISHING):
             reason = f"Message is {message.status}"
-        elif not message.approved_hash or content_hash(message) != message.approved_hash:
+        elif not message.approved_hash or not _content_matches_approval(message):
             reason = "Content differs from what was approved"
         if reason:
             Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
@@ -361,10 +384,9 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
                                                                          attempts=delivery.attempts + 1)
         if n != 1:
             return None
-        attempt = DeliveryAttempt.objects.create(delivery=delivery, started_at=now, outcome="in_flight")
     delivery.attempts += 1
     delivery.in_flight_since = now
-    return SendPermit(delivery=delivery, attempt=attempt)
+    return SendPermit(delivery=delivery)
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -375,7 +397,7 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
 @transaction.atomic
 def _finish(
     *,
-    delivery_id: int,
+    delivery: Delivery,
     token: str | None,
     outcome: str,
     error: str = "",
@@ -383,34 +405,31 @@ def _finish(
     external_id: str = "",
     external_url: str = "",
     retry_after: float | None = None,
-    attempt: DeliveryAttempt | None = None,
 ) -> int:
-    """Record the outcome of an in-flight attempt, by conditional update."""
+    """Record the outcome of an in-flight attempt, by conditional update. ``delivery`` carries the
+    attempt count and start time as marked in flight, and its message."""
     now = timezone.now()
-    guard = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, in_flight_since__isnull=False)
+    guard = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, in_flight_since__isnull=False)
     if token is not None:
         guard = guard.filter(claim_token=token)
-    delivery = guard.select_related("message").first()
-    if delivery is None:
-        return 0
     error = error[:500]
+    done = {"in_flight_since": None, "claim_token": ""}
     if outcome == "sent":
         n = guard.update(status=DeliveryStatus.SENT, sent_at=now, external_id=external_id[:200],
-                         external_url=external_url[:500], last_error="", in_flight_since=None, claim_token="")
+                         external_url=external_url[:500], last_error="", **done)
     elif outcome == "transient" and delivery.attempts < MAX_ATTEMPTS:
-        n = guard.update(status=DeliveryStatus.PENDING, next_attempt_at=now + _backoff(delivery.attempts,
-                                                                                         retry_after),
-                         last_error=error, in_flight_since=None, claim_token="", claimed_at=None)
+        n = guard.update(status=DeliveryStatus.PENDING, last_error=error, claimed_at=None,
+                         next_attempt_at=now + _backoff(delivery.attempts, retry_after), **done)
     elif outcome == "unconfirmed":
-        n = guard.update(status=DeliveryStatus.UNCONFIRMED, last_error=error, in_flight_since=None, claim_token="")
+        n = guard.update(status=DeliveryStatus.UNCONFIRMED, last_error=error, external_id=external_id[:200],
+                         external_url=external_url[:500], **done)
     else:
         outcome = "failed"
-        n = guard.update(status=DeliveryStatus.FAILED, last_error=error, in_flight_since=None, claim_token="")
-    if attempt is None:
-        attempt = DeliveryAttempt.objects.filter(delivery_id=delivery_id, outcome="in_flight").order_by("-id").first()
-    if attempt is not None:
-        DeliveryAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=now,
-                                                             http_status=http_status, error=error)
+        n = guard.update(status=DeliveryStatus.FAILED, last_error=error, **done)
+    if n != 1:
+        return 0  # finished by someone else (the reaper, or a withdrawal)
+    DeliveryAttempt.objects.create(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now,
+                                   finished_at=now, outcome=outcome, http_status=http_status, error=error)
     audit_record(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
                  summary={"http_status": http_status, "error": error, "external_id": external_id})
     if outcome in ("failed", "unconfirmed"):
@@ -420,8 +439,7 @@ def _finish(
 
 
 def delivery_finish(*, permit: SendPermit, token: str, outcome: str, **kwargs: object) -> int:
-    return _finish(delivery_id=permit.delivery.pk, token=token, outcome=outcome, attempt=permit.attempt,
-                   **kwargs)  # type: ignore[arg-type]
+    return _finish(delivery=permit.delivery, token=token, outcome=outcome, **kwargs)  # type: ignore[arg-type]
 
 
 def _alert_failure(delivery: Delivery, outcome: str, error: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -14,11 +16,13 @@ from campaigns.adapters.base import (
     AdapterError,
     AuthExpiredError,
     MediaItem,
+    PartialDeliveryError,
     Payload,
     PermanentError,
     TransientError,
     UnconfirmedError,
 )
+from campaigns.adapters.http import client_from_config
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
 from campaigns.services.publishing import delivery_begin, delivery_finish, delivery_taken_down
 from engage.common.failpoints import failpoint
@@ -26,8 +30,17 @@ from engage.common.failpoints import failpoint
 logger = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=16)
+def _shared_client(connect_timeout: float | None, read_timeout: float | None) -> httpx.Client:
+    """One pooled HTTP client per timeout pair and process (httpx clients are thread-safe)."""
+    config = {k: v for k, v in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)) if v}
+    return client_from_config(config)
+
+
 def adapter_for(channel: Channel):
-    return get_adapter(channel.kind, config=channel.config or {}, secrets=channel.get_secrets())
+    config = channel.config or {}
+    http = _shared_client(config.get("connect_timeout"), config.get("read_timeout"))
+    return get_adapter(channel.kind, config=config, secrets=channel.get_secrets(), http=http)
 
 
 def build_payload(delivery: Delivery) -> Payload:
@@ -68,6 +81,13 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
         return "failed"
     try:
         result = adapter.publish(payload, idempotency_key=delivery.idempotency_key)
+    except PartialDeliveryError as exc:
+        # Some recipients have it: keep their ids; never resend to them. A person decides the rest.
+        accepted = exc.result.external_id if exc.result else ",".join(exc.accepted.values())
+        delivery_finish(permit=permit, token=token, outcome="unconfirmed", external_id=accepted,
+                        error=f"Partly delivered: {len(exc.accepted)} accepted, {len(exc.unconfirmed)} unconfirmed, "
+                              f"{len(exc.unsent)} not sent. {exc}", http_status=exc.http_status)
+        return "unconfirmed"
     except UnconfirmedError as exc:
         # The platform may have it. Only a platform that deduplicates on our key may be asked again.
         outcome = "transient" if adapter.honours_idempotency_key else "unconfirmed"

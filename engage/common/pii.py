@@ -39,6 +39,7 @@ ordinary numbers are not phone numbers or dates.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ _UK_SERVICE_PREFIXES_NO_ZERO: Final = tuple(prefix[1:] for prefix in _UK_SERVICE
 # -- email ------------------------------------------------------------------------------------------
 
 _EMAIL_RE: Final = re.compile(
-    r"(?<![\w.+@-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?<![\w.%+@-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w@-])"
 )
 
@@ -325,9 +326,12 @@ def _valid_day_month(day: int, month: int) -> bool:
 
 
 def _follows_keyword(text: str, start: int, keyword_ends: list[int]) -> bool:
-    for end in keyword_ends:
-        if end <= start <= end + _KEYWORD_WINDOW:
-            between = text[end:start]
-            if "\n" not in between and not re.search(r"[.!?]\s", between):
-                return True
+    """True when a keyword ends at most ``_KEYWORD_WINDOW`` characters before ``start``,
+    in the same sentence. ``keyword_ends`` is sorted."""
+    first = bisect.bisect_left(keyword_ends, start - _KEYWORD_WINDOW)
+    last = bisect.bisect_right(keyword_ends, start)
+    for end in keyword_ends[first:last]:
+        between = text[end:start]
+        if "\n" not in between and not re.search(r"[.!?]\s", between):
+            return True
     return False

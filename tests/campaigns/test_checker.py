@@ -39,7 +39,12 @@ def test_a_calm_plain_message_has_no_findings() -> None:
 
 def test_length_x_error_spans_the_overflow() -> None:
     body = "Avoid the area. " + "a" * 300
-    findings = check_message(body=body, channels=["x"], instructive=False, config=CheckerConfig(disabled=frozenset({"readability"})))
+    findings = check_message(
+        body=body,
+        channels=["x"],
+        instructive=False,
+        config=CheckerConfig(disabled=frozenset({"readability"})),
+    )
     [finding] = only(findings, "length.x")
     assert finding.severity == "error"
     assert finding.span == (280, len(body))
@@ -85,7 +90,9 @@ def test_length_telegram_caption_limit_applies_only_with_an_image() -> None:
 
 @pytest.mark.parametrize("kind", ["email", "webhook", "public"])
 def test_no_length_limit_for_email_webhook_public(kind: str) -> None:
-    assert only(check_message(body="Avoid the area. " + "f" * 100_000, channels=[kind]), f"length.{kind}") == []
+    assert (
+        only(check_message(body="Avoid the area. " + "f" * 100_000, channels=[kind]), f"length.{kind}") == []
+    )
 
 
 def test_duplicate_channels_are_reported_once() -> None:
@@ -123,7 +130,13 @@ def test_readability_target_is_configurable() -> None:
 
 
 def test_readability_skips_short_texts() -> None:
-    assert only(check_message(body="Notwithstanding considerations, familiarise yourselves.", channels=["x"]), "readability") == []
+    assert (
+        only(
+            check_message(body="Notwithstanding considerations, familiarise yourselves.", channels=["x"]),
+            "readability",
+        )
+        == []
+    )
 
 
 def test_readability_in_german_uses_the_german_formula() -> None:
@@ -138,7 +151,9 @@ def test_readability_in_german_uses_the_german_formula() -> None:
 
 @pytest.mark.parametrize("language", ["ar", "fa", "ti", "pl"])
 def test_readability_is_skipped_for_languages_without_a_formula(language: str) -> None:
-    body = "الطريق مغلق الليلة بسبب الحدث الكبير في الملعب، يرجى استخدام طريق آخر وتجنب المنطقة حتى الصباح " * 3
+    body = (
+        "الطريق مغلق الليلة بسبب الحدث الكبير في الملعب، يرجى استخدام طريق آخر وتجنب المنطقة حتى الصباح " * 3
+    )
     assert only(check_message(body=body, channels=["x"], language=language), "readability") == []
 
 
@@ -303,7 +318,10 @@ def test_hashtag_missing() -> None:
 
 @pytest.mark.parametrize("body", [CALM + " #carnival2025", CALM + " Carnival2025 updates", CALM + " #NHC"])
 def test_hashtag_present_with_or_without_hash_any_case(body: str) -> None:
-    assert only(check_message(body=body, channels=["x"], hashtags=["#Carnival2025", "NHC"]), "hashtag.missing") == []
+    assert (
+        only(check_message(body=body, channels=["x"], hashtags=["#Carnival2025", "NHC"]), "hashtag.missing")
+        == []
+    )
 
 
 def test_hashtag_inside_a_longer_tag_does_not_count() -> None:
@@ -334,7 +352,9 @@ def test_personal_data_warnings_with_spans() -> None:
 
 
 def test_image_without_alt_text_is_an_error() -> None:
-    findings = check_message(body=CALM, channels=["x"], images=[ImageInfo(alt_text="A closed road"), ImageInfo(alt_text="  ")])
+    findings = check_message(
+        body=CALM, channels=["x"], images=[ImageInfo(alt_text="A closed road"), ImageInfo(alt_text="  ")]
+    )
     [finding] = only(findings, "media.alt_missing")
     assert finding.severity == "error" and "Image 2" in finding.message
     assert has_errors(findings)
@@ -358,10 +378,20 @@ def test_good_alt_text_has_no_finding() -> None:
 def test_codes_and_code_prefixes_can_be_disabled() -> None:
     body = "ROAD CLOSED!!! Idiots crashed a vehicle. Call 07700 900123. " + "h" * 300
     everything = set(codes(check_message(body=body, channels=["x", "sms"], images=[ImageInfo(alt_text="")])))
-    assert {"tone.shouting", "tone.exclamations", "tone.hostile", "tone.jargon", "pii.phone", "length.x", "media.alt_missing"} <= everything
+    assert {
+        "tone.shouting",
+        "tone.exclamations",
+        "tone.hostile",
+        "tone.jargon",
+        "pii.phone",
+        "length.x",
+        "media.alt_missing",
+    } <= everything
 
     config = CheckerConfig(disabled=frozenset({"tone", "pii.phone", "length.x", "media"}))
-    remaining = set(codes(check_message(body=body, channels=["x", "sms"], images=[ImageInfo(alt_text="")], config=config)))
+    remaining = set(
+        codes(check_message(body=body, channels=["x", "sms"], images=[ImageInfo(alt_text="")], config=config))
+    )
     assert not any(code.startswith(("tone.", "media.")) for code in remaining)
     assert "pii.phone" not in remaining and "length.x" not in remaining
 

@@ -237,6 +237,10 @@ def test_first_overflow_index() -> None:
     assert first_overflow_index("x", "a" * 280) is None
     assert first_overflow_index("x", "a" * 300) == 280
     assert first_overflow_index("sms", "a" * 500) == 459
+    assert first_overflow_index("sms", "a" * 200, max_sms_segments=1) == 160
+    assert first_overflow_index("sms", "ب" * 300) == 201  # UCS-2: 3 × 67
+    assert first_overflow_index("sms", "ب" * 100, max_sms_segments=1) == 70
+    assert first_overflow_index("sms", "a" * 10, max_sms_segments=0) == 0
     assert first_overflow_index("telegram", "b" * 1100, caption=True) == 1024
 
 

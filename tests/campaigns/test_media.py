@@ -131,7 +131,9 @@ def test_png_stays_png_without_text_exif_or_icc() -> None:
 
 
 def test_webp_stays_webp_without_exif_or_xmp() -> None:
-    data = encode(two_colour_image(), "WEBP", exif=exif_with_gps(orientation=3), xmp=b"<x:xmpmeta>secret</x:xmpmeta>")
+    data = encode(
+        two_colour_image(), "WEBP", exif=exif_with_gps(orientation=3), xmp=b"<x:xmpmeta>secret</x:xmpmeta>"
+    )
     assert "exif" in Image.open(io.BytesIO(data)).info
 
     result = process_image(data=data)
@@ -167,6 +169,14 @@ def test_sixteen_bit_greyscale_png_is_scaled_not_clipped() -> None:
     assert out.mode == "L"
     assert 120 <= out.getpixel((0, 0)) <= 135  # 32768 / 256 = 128, not 255
     assert out.getpixel((3, 0)) == 0
+
+
+def test_cmyk_jpeg_becomes_rgb() -> None:
+    data = encode(Image.new("CMYK", (10, 10), (0, 255, 255, 0)), "JPEG")
+    out = reopen(process_image(data=data))
+    assert out.format == "JPEG" and out.mode == "RGB"
+    red, green, blue = out.getpixel((5, 5))
+    assert red > 200 and green < 60 and blue < 60
 
 
 def test_multi_picture_jpeg_from_a_phone_is_accepted_as_jpeg() -> None:

@@ -129,7 +129,7 @@ def test_worker_killed_before_the_platform_call_posts_once_after_recovery(world,
     doomed = workers("doomed", extra_env={"ENGAGE_FAILPOINTS": "before_send=sleep:60"})
     app = sender_app(broker.url)
     assert tick(app) == 1
-    wait_for(lambda: doomed.saw("campaigns.deliver"), timeout=20)
+    wait_for(lambda: doomed.saw("campaigns.deliver"), timeout=40)
     doomed.kill()
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.SENDING and delivery.in_flight_since is None
@@ -137,7 +137,7 @@ def test_worker_killed_before_the_platform_call_posts_once_after_recovery(world,
     # Five minutes later the reaper gives the stale claim back; the next tick sends it.
     assert deliveries_reap_stale(now=timezone.now() + timedelta(minutes=6))["released"] == 1
     workers("rescuer")
-    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=60)
     assert len(sandbox.posts("telegram")) == 1
 
 
@@ -147,7 +147,7 @@ def test_worker_killed_after_the_platform_call_is_unconfirmed_never_resent(world
     doomed = workers("doomed", extra_env={"ENGAGE_FAILPOINTS": "after_send=sleep:60"})
     app = sender_app(broker.url)
     tick(app)
-    wait_for(lambda: len(sandbox.posts("telegram")) == 1, timeout=20)
+    wait_for(lambda: len(sandbox.posts("telegram")) == 1, timeout=40)
     doomed.kill()
     assert Delivery.objects.get().in_flight_since is not None
     result = deliveries_reap_stale(now=timezone.now() + timedelta(minutes=10))
@@ -170,11 +170,11 @@ def test_worker_killed_after_the_call_on_an_idempotent_platform_is_retried_safel
     doomed = workers("doomed", extra_env={"ENGAGE_FAILPOINTS": "after_send=sleep:60"})
     app = sender_app(broker.url)
     tick(app)
-    wait_for(lambda: len(sandbox.posts("mastodon")) == 1, timeout=20)
+    wait_for(lambda: len(sandbox.posts("mastodon")) == 1, timeout=40)
     doomed.kill()
     assert deliveries_reap_stale(now=timezone.now() + timedelta(minutes=10))["retried"] == 1
     workers("after")
-    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=60)
     assert len(sandbox.posts("mastodon")) == 1  # Mastodon deduplicated on our Idempotency-Key
     assert Delivery.objects.get().attempts == 2
 
@@ -184,7 +184,7 @@ def test_platform_500s_then_recovers(world, sandbox, broker, workers):
     sandbox.set_behaviour("telegram", fail=2)
     approved_and_scheduled(world, [telegram])
     workers()
-    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=30)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=60)
     delivery = Delivery.objects.get()
     assert delivery.attempts == 3
     assert [a.http_status for a in delivery.attempt_log.order_by("id")] == [500, 500, 200] or \
@@ -199,10 +199,10 @@ def test_platform_429_is_retried_after_the_time_it_asks(world, sandbox, broker, 
     workers()
     app = sender_app(broker.url)
     tick(app)
-    wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.PENDING, attempts=1).exists(), timeout=20)
+    wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.PENDING, attempts=1).exists(), timeout=40)
     delivery = Delivery.objects.get()
     assert delivery.next_attempt_at >= delivery.updated_at + timedelta(seconds=1.5)
-    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=60)
     assert len(sandbox.posts("telegram")) == 1
 
 
@@ -212,7 +212,7 @@ def test_timeout_after_sending_is_unconfirmed_on_telegram(world, sandbox, broker
     approved_and_scheduled(world, [telegram])
     workers()
     app = sender_app(broker.url)
-    wait_for(all_in(DeliveryStatus.UNCONFIRMED), tick_with=app, timeout=30)
+    wait_for(all_in(DeliveryStatus.UNCONFIRMED), tick_with=app, timeout=60)
     for _ in range(5):
         tick(app)
     assert len(sandbox.posts("telegram")) == 1
@@ -236,7 +236,7 @@ def test_broker_down_when_scheduled_loses_nothing(world, sandbox, broker, worker
     assert statuses() == {DeliveryStatus.PENDING: 3}  # ... and nothing is stuck as "sending"
     broker.start()
     workers()
-    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=30)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=sender_app(broker.url), timeout=60)
     assert len(sandbox.posts("telegram")) == 3
 
 
@@ -247,10 +247,10 @@ def test_pause_while_deliveries_are_in_flight(world, sandbox, broker, workers):
     workers()
     app = sender_app(broker.url)
     assert tick(app) == 4
-    wait_for(lambda: Delivery.objects.filter(in_flight_since__isnull=False).count() == 1, timeout=20)
+    wait_for(lambda: Delivery.objects.filter(in_flight_since__isnull=False).count() == 1, timeout=40)
     publishing.publishing_pause(actor=world.a.supervisor, reason="Incident: hold everything", team=world.a.team.pk)
     # The one already on the wire completes; the three claimed but not started go back to wait.
-    wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 1, timeout=20)
+    wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 1, timeout=40)
     for _ in range(20):
         tick(app)
         time.sleep(0.2)
@@ -258,6 +258,6 @@ def test_pause_while_deliveries_are_in_flight(world, sandbox, broker, workers):
     assert len(sandbox.posts("telegram")) == 1
     publishing.publishing_resume(actor=world.a.supervisor, reason="Clear", team=world.a.team.pk)
     sandbox.set_behaviour("telegram")
-    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=60)
     assert len(sandbox.posts("telegram")) == 4
 

@@ -109,7 +109,15 @@ def test_impossible_dates_are_ignored() -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["12 High Street", "4a St John's Road", "221B Baker Street", "10 Downing St", "SW1A 1AA", "M1 1AE", "EH1 2NG"],
+    [
+        "12 High Street",
+        "4a St John's Road",
+        "221B Baker Street",
+        "10 Downing St",
+        "SW1A 1AA",
+        "M1 1AE",
+        "EH1 2NG",
+    ],
 )
 def test_addresses_and_postcodes(address: str) -> None:
     assert found(f"He lives at {address}, we believe.") == [("address", address)]

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Payload, TransientError
-from campaigns.sandbox import Behaviour
+from campaigns.adapters.base import AuthExpiredError, Payload, PermanentError, TransientError
+from campaigns.sandbox import Behaviour, Sandbox
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -71,11 +71,23 @@ def test_concurrent_posts_are_all_recorded_once(sandbox):
     assert len(sandbox.posts("mastodon")) == 40
 
 
-def test_runs_as_a_process_and_is_programmed_over_http(dead_url):
+def test_runs_as_a_process_and_is_programmed_over_http(dead_url, tmp_path):
     port = int(dead_url.rsplit(":", 1)[1])
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text('[{"platform": "telegram", "token": "42:demo", "chat": "@demo_channel"}]')
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-m", "campaigns.sandbox", "--port", str(port), "--log-level", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "campaigns.sandbox",
+            "--port",
+            str(port),
+            "--log-level",
+            "WARNING",
+            "--accounts",
+            str(accounts),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -102,8 +114,79 @@ def test_runs_as_a_process_and_is_programmed_over_http(dead_url):
                 adapter.publish(Payload(text="Hi"), idempotency_key="k")
             assert caught.value.retry_after == 3
             adapter.publish(Payload(text="Hi"), idempotency_key="k")
-            assert control.get("/_sandbox/posts", params={"platform": "telegram"}).json()["count"] == 1
+            demo = get_adapter(
+                "telegram",
+                config={"api_base": url, "chat_id": "@demo_channel"},
+                secrets={"bot_token": "42:demo"},
+            )
+            demo.publish(Payload(text="Hi from the demo bot"), idempotency_key="k2")
+            assert control.get("/_sandbox/posts", params={"platform": "telegram"}).json()["count"] == 2
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0, stderr.decode()
+
+
+def test_more_accounts_are_let_in_and_others_refused(sandbox):
+    sandbox.add_account(
+        "telegram", token="654321:partner-bot", username="partner_bot", chat="@partner_channel"
+    )
+    sandbox.add_account("sms", account_sid="ACpartner", auth_token="partner-auth", numbers=["+447700900000"])
+    sandbox.add_account("facebook", token="partner-page-token", page_id="200000000000002", name="Partner")
+    telegram = get_adapter(
+        "telegram",
+        config={"api_base": sandbox.url, "chat_id": "@partner_channel"},
+        secrets={"bot_token": "654321:partner-bot"},
+    )
+    first = telegram.publish(Payload(text="Hello"), idempotency_key="k")
+    assert first.external_url == "https://t.me/partner_channel/1"  # message ids count per chat
+    assert telegram.check().detail == "@partner_bot"
+    sms = get_adapter(
+        "sms",
+        config={
+            "api_base": sandbox.url,
+            "account_sid": "ACpartner",
+            "from_number": "+447700900000",
+            "recipients": ["+447700900111"],
+        },
+        secrets={"auth_token": "partner-auth"},
+    )
+    sms.publish(Payload(text="Hello"), idempotency_key="k")
+    facebook_config, _ = sandbox.config_for("facebook")
+    partner_page = get_adapter(
+        "facebook",
+        config={**facebook_config, "page_id": "200000000000002"},
+        secrets={"page_access_token": "partner-page-token"},
+    )
+    assert partner_page.check().detail == "Partner"
+    partner_page.publish(Payload(text="Hello"), idempotency_key="k")
+    wrong_page = get_adapter(
+        "facebook", config=facebook_config, secrets={"page_access_token": "partner-page-token"}
+    )
+    with pytest.raises(PermanentError, match="#200"):
+        wrong_page.publish(Payload(text="Hello"), idempotency_key="k")
+    with pytest.raises(ValueError, match="needs 'token'"):
+        sandbox.add_account("mastodon", username="nobody")
+
+    sandbox.reset()  # accounts added at run time are forgotten
+    with pytest.raises(AuthExpiredError):
+        telegram.publish(Payload(text="Hello"), idempotency_key="k")
+
+
+def test_accounts_given_at_start_survive_reset():
+    with Sandbox.start(
+        accounts=[{"platform": "mastodon", "token": "demo-token", "username": "northshire"}]
+    ) as own:
+        own.reset()
+        adapter = get_adapter(
+            "mastodon", config={"instance_url": own.url}, secrets={"access_token": "demo-token"}
+        )
+        result = adapter.publish(Payload(text="Hello"), idempotency_key="k")
+        assert result.external_url.startswith(f"{own.url}/@northshire/")
+        with httpx.Client(base_url=own.url) as control:
+            answer = control.post("/_sandbox/accounts", json={"platform": "x", "token": "demo-x"})
+            assert answer.status_code == 200
+            assert control.post("/_sandbox/accounts", json={"platform": "x"}).status_code == 400
+        get_adapter("x", config={"api_base": own.url}, secrets={"access_token": "demo-x"}).publish(
+            Payload(text="Hello"), idempotency_key="k"
+        )

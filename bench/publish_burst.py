@@ -1,0 +1,133 @@
+"""Publishing burst: N approved messages x 5 channels all due at once.
+
+Local platform servers (the sandbox) answer after 50 ms; a real Celery worker sends. Prints the
+time until the last delivery is sent, deliveries per second, the ratio to the ideal
+(deliveries x 50 ms / concurrency) and the number of duplicate posts (must be 0).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/engage_bench \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \\
+    .venv/bin/python bench/publish_burst.py --messages 1000 --concurrency 32
+
+It uses (and empties) the database it is given: never point it at real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
+
+KINDS = ("mastodon", "telegram", "x", "facebook", "webhook")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.05, help="platform answer delay in seconds")
+    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    broker = settings.CELERY_BROKER_URL
+    if not broker.startswith("redis"):
+        print("warning: CELERY_BROKER_URL is not Redis; the figure will not be the production one")
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("flush", verbosity=0, interactive=False)
+
+    from accounts.models import Role
+    from accounts.services import membership_set, team_create, user_create
+    from campaigns.models import Delivery, DeliveryStatus
+    from campaigns.sandbox import Sandbox
+    from campaigns.services import events as event_services
+    from campaigns.services import messages as message_services
+    from campaigns.services import publishing, workflow
+    from campaigns.services.channels import channel_create
+    from tests.publishing_harness import Worker, sender_app, tick
+
+    sandbox = Sandbox.start()
+    for kind in KINDS:
+        sandbox.set_behaviour(kind, delay=args.latency, applies_to="all")
+    team = team_create(name="Bench", slug="bench")
+    officer = user_create(email="officer@bench.test", password=None)
+    supervisor = user_create(email="supervisor@bench.test", password=None)
+    admin = user_create(email="admin@bench.test", password=None)
+    for user, role in ((officer, Role.OFFICER), (supervisor, Role.SUPERVISOR), (admin, Role.ADMIN)):
+        membership_set(user=user, team=team, role=role)
+    channels = []
+    for kind in KINDS:
+        config, secrets = sandbox.config_for(kind)
+        channels.append(channel_create(actor=admin, team=team, kind=kind, name=kind,
+                                       config={**config, **secrets}))
+    campaign = event_services.campaign_create(actor=officer, team=team, name="Burst")
+
+    started = time.perf_counter()
+    for i in range(args.messages):
+        message = message_services.message_create(
+            actor=officer, campaign=campaign, channels=channels, hashtags=["Bench"],
+            body=f"Update {i}: roads near the stadium are busy. Please allow extra time. #Bench")
+        workflow.message_submit(actor=officer, message=message)
+        workflow.message_approve(actor=supervisor, message=message)
+        publishing.message_schedule(actor=officer, message=message, scheduled_at=None)
+    prepared = time.perf_counter() - started
+    total = Delivery.objects.count()
+    print(f"prepared {args.messages} approved messages, {total} deliveries in {prepared:.1f} s")
+
+    workers = [Worker(broker, name=f"bench{i}", concurrency=args.concurrency, pool=args.pool).start()
+               for i in range(args.workers)]
+    app = sender_app(broker)
+    concurrency = args.concurrency * args.workers
+    try:
+        t0 = time.perf_counter()
+        while Delivery.objects.exclude(status=DeliveryStatus.SENT).exists():
+            tick(app)
+            time.sleep(0.05)
+            if time.perf_counter() - t0 > 1800:
+                print("gave up after 30 minutes")
+                return 1
+        elapsed = time.perf_counter() - t0
+    finally:
+        for worker in workers:
+            worker.stop()
+        connection.close()
+
+    durations = sorted(float(m.group(1)) for w in workers for line in w.lines
+                       if (m := re.search(r"campaigns\.deliver\[.*\] succeeded in ([0-9.]+)s", line)))
+    posts = [p for kind in KINDS for p in sandbox.posts(kind)]
+    per_platform = Counter(p.platform for p in posts)
+    texts = Counter((p.platform, str(p.fields.get("text") or p.fields.get("status") or p.fields.get("message")
+                                     or p.idempotency_key)) for p in posts)
+    duplicates = sum(n - 1 for n in texts.values() if n > 1) + max(0, len(posts) - total)
+    ideal = total * args.latency / concurrency
+    print(f"deliveries           {total}")
+    print(f"worker concurrency   {concurrency} ({args.workers} x {args.pool} {args.concurrency})")
+    print(f"time to last sent    {elapsed:.2f} s")
+    print(f"deliveries/second    {total / elapsed:.1f}")
+    print(f"ideal                {ideal:.2f} s  ({total} x {args.latency * 1000:.0f} ms / {concurrency})")
+    print(f"ratio to ideal       {elapsed / ideal:.2f}x  (target 1.5x)")
+    print(f"posts received       {len(posts)} {dict(per_platform)}")
+    print(f"duplicate posts      {duplicates}")
+    if durations:
+        print(f"task time p50/p95    {durations[len(durations) // 2] * 1000:.0f} / "
+              f"{durations[int(len(durations) * 0.95)] * 1000:.0f} ms (inside the worker)")
+    sandbox.stop()
+    return 0 if duplicates == 0 and len(posts) == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

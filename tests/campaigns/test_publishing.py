@@ -1,0 +1,212 @@
+"""Scheduling, the delivery life cycle, the pause and withdrawal, in-process against the sandbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AuditEvent, Notification
+from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus
+from campaigns.sandbox import Sandbox
+from campaigns.services import messages as message_services
+from campaigns.services import publishing, workflow
+from campaigns.services.channels import channel_create
+from campaigns.services.publishing import deliveries_claim_due, plan_deliveries
+from campaigns.services.sending import delivery_send, delivery_take_down
+from engage.common.errors import NotAllowed, WrongState
+from tests.factories import make_approved, make_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    box = Sandbox.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset(sandbox):
+    sandbox.reset()
+
+
+def channel(world, sandbox, kind, **extra):
+    config, secrets = sandbox.config_for(kind)
+    return channel_create(actor=world.a.admin, team=world.a.team, kind=kind, name=f"{kind}-{len(extra)}",
+                          config={**config, **secrets, "read_timeout": 1.0, **extra})
+
+
+def send_due() -> list[str]:
+    return [delivery_send(delivery_id=d, token=t) for d, t, _ in deliveries_claim_due()]
+
+
+def schedule_now(world, message):
+    return publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
+
+
+def test_plan_one_row_per_variant_and_channel_with_sms_short_replacing_the_original(world, sandbox):
+    telegram, sms = channel(world, sandbox, "telegram"), channel(world, sandbox, "sms")
+    message = make_message(world.a, channels=[telegram, sms])
+    message_services.variant_add(actor=world.a.officer, message=message, language="ar",
+                                 body="الطرق مزدحمة. يرجى استخدام القطار. #DerbyDay")
+    message_services.variant_add(actor=world.a.officer, message=message, language="en", format="sms_short",
+                                 body="Derby: roads busy, use the train. #DerbyDay", channels=[sms])
+    plan = {(p.variant.language if p.variant else "orig", p.variant.format if p.variant else "", p.channel.kind)
+            for p in plan_deliveries(message)}
+    assert plan == {("orig", "", "telegram"), ("ar", "standard", "telegram"), ("ar", "standard", "sms"),
+                    ("en", "sms_short", "sms")}
+
+
+def test_schedule_in_the_future_waits_then_goes_out_once(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    message = make_approved(world.a, channels=[telegram])
+    later = timezone.now() + timedelta(hours=1)
+    publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=later)
+    assert send_due() == []
+    Delivery.objects.update(due_at=timezone.now() - timedelta(seconds=1))
+    assert send_due() == ["sent"]
+    assert send_due() == []
+    assert len(sandbox.posts("telegram")) == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.PUBLISHED
+    delivery = Delivery.objects.get()
+    assert delivery.external_id and delivery.attempts == 1
+
+
+def test_scheduling_needs_approval_and_a_drafter(world, sandbox):
+    draft = make_message(world.a)
+    with pytest.raises(WrongState):
+        publishing.message_schedule(actor=world.a.officer, message=draft, scheduled_at=None)
+    approved = make_approved(world.a)
+    with pytest.raises(NotAllowed):
+        publishing.message_schedule(actor=world.a.liaison, message=approved, scheduled_at=None)
+
+
+def test_the_worker_refuses_content_changed_behind_the_services_back(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    message = make_approved(world.a, channels=[telegram])
+    schedule_now(world, message)
+    # A write that bypasses the services (no new version, no voided approval):
+    Message.objects.filter(pk=message.pk).update(body="Something nobody approved")
+    assert send_due() == ["not-sent"]
+    assert sandbox.posts("telegram") == []
+    assert Delivery.objects.get().status == DeliveryStatus.SKIPPED
+
+
+def test_edit_after_scheduling_stops_the_pending_deliveries(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    message = schedule_now(world, make_approved(world.a, channels=[telegram]))
+    message_services.message_update(actor=world.a.officer, message=message, body=message.body + " Updated.")
+    assert send_due() == []
+    assert Delivery.objects.get().status == DeliveryStatus.SKIPPED
+    assert sandbox.posts("telegram") == []
+
+
+def test_pause_stops_everything_and_resume_holds_the_long_overdue(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    first = schedule_now(world, make_approved(world.a, channels=[telegram]))
+    publishing.publishing_pause(actor=world.a.supervisor, reason="Major incident", team=world.a.team.pk)
+    assert deliveries_claim_due() == []
+    with pytest.raises(NotAllowed):
+        publishing.publishing_pause(actor=world.a.officer, reason="no", team=world.a.team.pk)
+    Delivery.objects.filter(message=first).update(due_at=timezone.now() - timedelta(hours=1))
+    held = publishing.publishing_resume(actor=world.a.supervisor, reason="Clear", team=world.a.team.pk)
+    assert held == 1
+    assert deliveries_claim_due() == []  # waiting for review, not sent at once
+    delivery = Delivery.objects.get(message=first)
+    publishing.delivery_release(actor=world.a.supervisor, delivery=delivery, send=True)
+    assert send_due() == ["sent"]
+    assert AuditEvent.objects.filter(verb__in=["publishing.paused", "publishing.resumed"]).count() == 2
+
+
+def test_global_pause_needs_a_force_level_supervisor(world):
+    with pytest.raises(NotAllowed):
+        publishing.publishing_pause(actor=world.a.supervisor, reason="All stop", team=None)
+
+
+def test_emergency_during_pause_needs_a_second_supervisor(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    publishing.publishing_pause(actor=world.a.supervisor, reason="Incident", team=world.a.team.pk)
+    message = make_message(world.a, author=world.a.supervisor, urgency="emergency", channels=[telegram],
+                           body="Please move away from Station Road now, calmly. If you are in danger call 999.")
+    workflow.message_submit(actor=world.a.supervisor, message=message)
+    workflow.message_approve(actor=world.a.supervisor, message=message)  # self-approved emergency
+    assert send_due() == []
+    with pytest.raises(NotAllowed):
+        publishing.emergency_pause_override(actor=world.a.supervisor, message=message)
+    publishing.emergency_pause_override(actor=world.a.supervisor2, message=message)
+    assert send_due() == ["sent"]
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_failure_after_retries_alerts_author_and_supervisors(world, sandbox, settings):
+    telegram = channel(world, sandbox, "telegram")
+    sandbox.set_behaviour("telegram", fail=100)
+    message = schedule_now(world, make_approved(world.a, channels=[telegram]))
+    for _ in range(publishing.MAX_ATTEMPTS):
+        Delivery.objects.update(next_attempt_at=None)
+        send_due()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == publishing.MAX_ATTEMPTS
+    alerted = set(Notification.objects.filter(kind="delivery_failed").values_list("user_id", flat=True))
+    assert {world.a.officer.pk, world.a.supervisor.pk, world.a.supervisor2.pk} <= alerted
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    sandbox.set_behaviour("telegram")
+    publishing.delivery_retry(actor=world.a.officer, delivery=delivery)
+    assert send_due() == ["sent"]
+    message.refresh_from_db()
+    assert message.status == MessageStatus.PUBLISHED
+
+
+def test_unconfirmed_is_resolved_by_a_person_never_resent_automatically(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    sandbox.set_behaviour("telegram", drop=1)
+    schedule_now(world, make_approved(world.a, channels=[telegram]))
+    assert send_due() == ["unconfirmed"]
+    assert send_due() == []
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.UNCONFIRMED
+    publishing.delivery_resolve_unconfirmed(actor=world.a.officer, delivery=delivery, posted=True)
+    assert Delivery.objects.get().status == DeliveryStatus.SENT
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_withdraw_takes_down_where_possible_and_lists_the_rest(world, sandbox):
+    telegram, sms = channel(world, sandbox, "telegram"), channel(world, sandbox, "sms")
+    message = schedule_now(world, make_approved(world.a, channels=[telegram, sms]))
+    assert sorted(send_due()) == ["sent", "sent"]
+    with pytest.raises(NotAllowed):
+        publishing.message_withdraw(actor=world.a.officer, message=message)
+    publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Appeal resolved")
+    for delivery in Delivery.objects.all():
+        delivery_take_down(delivery_id=delivery.pk)
+    by_kind = {d.channel.kind: d for d in Delivery.objects.select_related("channel")}
+    assert by_kind["telegram"].status == DeliveryStatus.WITHDRAWN
+    assert by_kind["sms"].status == DeliveryStatus.SENT and by_kind["sms"].manual_takedown
+    assert sandbox.posts("telegram") == []  # deleted on the platform
+    message.refresh_from_db()
+    assert message.status == MessageStatus.WITHDRAWN
+
+
+def test_withdraw_before_sending_stops_pending(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    message = make_approved(world.a, channels=[telegram])
+    publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=timezone.now() + timedelta(hours=2))
+    publishing.message_withdraw(actor=world.a.supervisor, message=message)
+    Delivery.objects.update(due_at=timezone.now())
+    assert send_due() == []
+    assert Delivery.objects.get().status == DeliveryStatus.WITHDRAWN
+
+
+def test_a_stale_or_duplicated_task_message_sends_nothing(world, sandbox):
+    telegram = channel(world, sandbox, "telegram")
+    schedule_now(world, make_approved(world.a, channels=[telegram]))
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    assert delivery_send(delivery_id=delivery_id, token=token) == "sent"
+    assert delivery_send(delivery_id=delivery_id, token=token) == "not-sent"  # redelivered task
+    assert delivery_send(delivery_id=delivery_id, token="forged") == "not-sent"
+    assert len(sandbox.posts("telegram")) == 1
