@@ -20,9 +20,9 @@ from campaigns import selectors
 from campaigns.api import serializers as s
 from campaigns.models import Event, Message, Variant
 from campaigns.services import channels as channel_services
+from campaigns.services import coverage, publishing, workflow
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks
 from engage.common.errors import InvalidInput, NotFound
@@ -272,6 +272,21 @@ class MessageViewSet(ReadCreatePatchViewSet):
         asset = message_services.media_add(actor=request.user, message=message, data=upload.read(),
                                            alt_text=body.validated_data["alt_text"], variant=variant)
         return Response(s.MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OpenApiResponse(description="Delivery plan per targeted segment and coverage gaps"))
+    @action(detail=True, methods=["get"])
+    def coverage(self, request: Request, pk: str | None = None) -> Response:
+        message = self.get_object()
+        plans = coverage.delivery_plan(message)
+        gaps = [g.as_dict() for p in plans for g in p.gaps]
+        return Response({"plan": [p.as_dict() for p in plans], "gaps": gaps,
+                         "blocking": bool(gaps) and coverage.coverage_blocks_submission(message)})
+
+    @extend_schema(request=None, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"], url_path="apply-plan")
+    def apply_plan(self, request: Request, pk: str | None = None) -> Response:
+        """Add the channels the delivery plan proposes for the targeted segments."""
+        return self._run(coverage.message_apply_plan)
 
     @extend_schema(responses=OpenApiResponse(description="Checker findings for the message and every variant"))
     @action(detail=True, methods=["get"])

@@ -44,6 +44,20 @@ def message_submit(*, actor: User, message: Message) -> Message:
     if not message.channels.exists():
         raise InvalidInput("Choose at least one channel before submitting.", code="no_channels",
                            fields={"channels": ["Choose at least one channel."]})
+    unedited = [v for v in message.variants.all() if v.machine_suggested and not v.human_edited]
+    if unedited:
+        raise InvalidInput(
+            "A machine-suggested translation must be checked and edited by a person before submission: "
+            + ", ".join(v.language for v in unedited) + ".",
+            code="machine_translation_unedited", fields={"variants": [v.pk for v in unedited]},
+        )
+    from campaigns.services.coverage import coverage_blocks_submission, coverage_gaps
+
+    if coverage_blocks_submission(message):
+        gaps = coverage_gaps(message)
+        if gaps:
+            raise InvalidInput("Every targeted audience must be covered first: " + gaps[0].message,
+                               code="coverage_gaps", fields={"coverage": [g.as_dict() for g in gaps]})
     errors = [f for f in submission_findings(message) if f.severity == "error"]
     if errors:
         raise InvalidInput(
