@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="Celery worker concurrency")
 
     def handle(self, *args, **options) -> None:
+        os.environ["ENGAGE_SANDBOX_URL"] = f"http://127.0.0.1:{options['sandbox_port']}"
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_periodic_tasks", verbosity=0)
         if not options["no_demo"]:

@@ -4,6 +4,7 @@ write goes through the same services as the application."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from campaigns.services.channels import channel_create
 from campaigns.services.segments import segment_create
 
 DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 - documented demo sign-in, embedded run only
-SANDBOX = "http://127.0.0.1:8025"
+SANDBOX = os.environ.get("ENGAGE_SANDBOX_URL", "http://127.0.0.1:8025")
 
 
 def sandbox_config(kind: str, **overrides: object) -> dict:
