@@ -37,27 +37,26 @@ class RequestContextMiddleware:
 _2FA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/feeds/", "/cap/", "/news/", "/events/", "/contact/")
 
 
-class TwoFactorRequiredMiddleware:
-    """With ENGAGE_REQUIRE_2FA on, supervisors and admins must sign in with a second factor.
+OTP_PENDING_SESSION_KEY = "engage_otp_pending"
 
-    Signed-in pages redirect them to enrolment (no device yet) or verification. The API
-    enforces the same rule at token issue time.
+
+class TwoFactorRequiredMiddleware:
+    """Signed-in pages need the second factor from anyone who has one, and from supervisors and
+    admins when ENGAGE_REQUIRE_2FA is on. They go to verification (or enrolment, without a device)
+    until they pass. The API refuses with 403 ``otp_required``; tokens need the code at issue time.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.ENGAGE_REQUIRE_2FA and request.user.is_authenticated:
+        if request.user.is_authenticated and not request.user.is_verified():
             from accounts.permissions import must_use_2fa
 
             path = request.path
-            if (
-                must_use_2fa(request.user)
-                and not request.user.is_verified()
-                and not path.startswith(_2FA_EXEMPT_PREFIXES)
-                and path != "/"
-            ):
+            required = request.session.get(OTP_PENDING_SESSION_KEY) or (
+                settings.ENGAGE_REQUIRE_2FA and must_use_2fa(request.user))
+            if required and not path.startswith(_2FA_EXEMPT_PREFIXES) and path != "/":
                 if path.startswith("/api/"):
                     return JsonResponse(
                         {"error": {"code": "otp_required", "message": "Sign in with your second factor first.",

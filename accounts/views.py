@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import permissions, selectors, services
 from accounts.audit import audit_record
 from accounts.forms import AuditFilterForm, OtpForm, SignInForm
+from accounts.middleware import OTP_PENDING_SESSION_KEY
 from accounts.models import Notification, Role
 
 ROLE_HOMES = {
@@ -45,6 +46,7 @@ class SignInView(auth_views.LoginView):
         response = super().form_valid(form)
         user = form.get_user()
         if any(devices_for_user(user, confirmed=True)):
+            self.request.session[OTP_PENDING_SESSION_KEY] = True
             return redirect(f"{reverse('accounts:otp')}?next={self.get_redirect_url() or ''}")
         return response
 
@@ -93,6 +95,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["otp"].strip())
         if device is not None:
             otp_login(request, device)
+            request.session.pop(OTP_PENDING_SESSION_KEY, None)
             audit_record(actor=request.user, verb="auth.second_factor_verified", target=request.user)
             return redirect(_safe_next(request))
         audit_record(actor=request.user, verb="auth.second_factor_failed", target=request.user)
@@ -123,11 +126,13 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(home_url(request.user))
 
 
 @login_required
+@require_safe
 def audit_list(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
         return HttpResponseForbidden("Only administrators can read the audit trail.")
@@ -141,6 +146,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def audit_export(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
         return HttpResponseForbidden("Only administrators can export the audit trail.")
