@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Membership, Role, Team, User
+from accounts.teams import lineage, parent_map
 
 DRAFTERS = frozenset({Role.OFFICER, Role.SUPERVISOR})
 TRIAGERS = frozenset({Role.LIAISON, Role.SUPERVISOR})
@@ -34,21 +35,16 @@ def _memberships(user: User) -> dict[int, tuple[str, bool]]:
     return cached
 
 
-def _parents() -> dict[int, int | None]:
-    return dict(Team.objects.values_list("id", "parent_id"))
+def _parents(user: User) -> dict[int, int | None]:
+    parents = getattr(user, "_engage_parents", None)
+    if parents is None:
+        parents = parent_map()
+        user._engage_parents = parents
+    return parents
 
 
 def _lineage(user: User, team_id: int) -> list[int]:
-    parents = getattr(user, "_engage_parents", None)
-    if parents is None:
-        parents = _parents()
-        user._engage_parents = parents
-    chain: list[int] = []
-    current: int | None = team_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
+    return lineage(team_id, _parents(user))
 
 
 def forget(user: Any) -> None:
@@ -77,8 +73,7 @@ def team_ids(user: Any, roles: frozenset[str] | set[str] | None = None) -> set[i
     own = _memberships(user)
     if not own:
         return set()
-    parents = getattr(user, "_engage_parents", None) or _parents()
-    user._engage_parents = parents
+    parents = _parents(user)
     result = set()
     for team_id in parents:
         if roles is None:
@@ -156,8 +151,7 @@ def can_pause_everything(user: Any) -> bool:
     """A supervisor of a top-level team (a force) may pause every team."""
     if not _active(user):
         return False
-    parents = getattr(user, "_engage_parents", None) or _parents()
-    user._engage_parents = parents
+    parents = _parents(user)
     return any(
         role == Role.SUPERVISOR and parents.get(team_id) is None for team_id, (role, _) in _memberships(user).items()
     )

@@ -9,6 +9,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 
 from accounts import permissions
 from accounts.models import Role, User
+from accounts.teams import parent_map, with_ancestors
 from campaigns.models import (
     Campaign,
     Channel,
@@ -135,16 +136,7 @@ def playbooks_for(user: User, *, kind: str = "", phase: str = "") -> QuerySet[Pl
 
 def pause_banner(user: User) -> dict[str, Any] | None:
     """The pause that concerns this user, for the banner on every page."""
-    teams = visible_team_ids(user)
-    from accounts.models import Team
-
-    parents = dict(Team.objects.values_list("id", "parent_id"))
-    lineage: set[int] = set()
-    for team_id in teams:
-        current: int | None = team_id
-        while current is not None and current not in lineage:
-            lineage.add(current)
-            current = parents.get(current)
+    lineage = with_ancestors(visible_team_ids(user), parent_map())
     pause = (PublishingPause.objects.filter(resumed_at__isnull=True)
              .filter(Q(team__isnull=True) | Q(team_id__in=lineage))
              .select_related("team", "paused_by").order_by("-paused_at").first())

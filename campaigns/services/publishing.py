@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Membership, Notification, Role, User
+from accounts.teams import parent_map, with_descendants
 from campaigns.models import (
     Channel,
     Delivery,
@@ -135,24 +136,12 @@ def active_pauses() -> list[PublishingPause]:
 
 def paused_team_ids() -> tuple[bool, set[int]]:
     """(everything paused?, ids of paused teams including their sub-teams)."""
-    from accounts.models import Team
-
-    pauses = PublishingPause.objects.filter(resumed_at__isnull=True).values_list("team_id", flat=True)
-    team_ids = set(pauses)
-    if None in team_ids:
+    pauses = set(PublishingPause.objects.filter(resumed_at__isnull=True).values_list("team_id", flat=True))
+    if None in pauses:
         return True, set()
-    if not team_ids:
+    if not pauses:
         return False, set()
-    parents = dict(Team.objects.values_list("id", "parent_id"))
-    paused = set()
-    for team_id in parents:
-        current: int | None = team_id
-        while current is not None:
-            if current in team_ids:
-                paused.add(team_id)
-                break
-            current = parents.get(current)
-    return False, paused
+    return False, with_descendants(pauses, parent_map())
 
 
 def is_paused_for(message: Message) -> bool:
