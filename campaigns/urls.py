@@ -1,8 +1,8 @@
 """Staff pages of the outbound room, mounted at /desk/."""
 
-from django.urls import path
+from django.urls import include, path
 
-from campaigns.views import admin_pages, events, messages
+from campaigns.views import admin_pages, events, media, messages
 
 app_name = "campaigns"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("messages/<int:pk>/variants/<int:variant_id>/delete/", messages.variant_delete, name="variant_delete"),
     path("deliveries/<int:pk>/<slug:action>/", messages.delivery_action, name="delivery_action"),
     path("review/", messages.review_queue, name="review"),
+    path("media/<int:pk>/", media.media_file, name="media"),
     path("calendar/", events.calendar_view, name="calendar"),
     path("events/", events.event_list, name="events"),
     path("events/new/", events.event_new, name="event_new"),
@@ -26,4 +27,5 @@ urlpatterns = [
     path("segments/<int:pk>/", admin_pages.segment_edit, name="segment"),
     path("channels/", admin_pages.channel_list, name="channels"),
     path("publishing/", admin_pages.publishing_controls, name="publishing"),
+    path("", include("campaigns.urls_public_face")),  # rumours and CAP fields (the public face's staff pages)
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts import permissions
@@ -80,7 +81,7 @@ class MediaSerializer(serializers.ModelSerializer):
         fields = ["id", "variant", "url", "mime", "width", "height", "sha256", "alt_text", "position"]
 
     def get_url(self, obj: MediaAsset) -> str:
-        return obj.file.url
+        return reverse("campaigns:media", kwargs={"pk": obj.pk})
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -207,6 +208,9 @@ class SegmentSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "name", "description", "languages", "channels", "areas", "needs", "partners",
                   "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        # No unique-together validator: it would make ``team`` required (the view defaults it), and
+        # the service reports a taken name as {"name": [...]}.
+        validators: list = []
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -220,6 +224,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "kind", "name", "config", "secrets_set", "is_active", "health", "health_detail",
                   "health_checked_at", "token_expires_at", "created_at"]
         read_only_fields = ["health", "health_detail", "health_checked_at", "token_expires_at", "created_at"]
+        validators: list = []  # as for segments: the service checks the name is free
 
     def get_secrets_set(self, obj: Channel) -> list[str]:
         return obj.secret_names
