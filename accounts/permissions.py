@@ -112,9 +112,17 @@ def can_submit(user: Any, message: Any) -> bool:
     return can_edit_message(user, message)
 
 
+def wrote_part_of(user: Any, message: Any) -> bool:
+    """The user is the author, or saved any version of the message's content."""
+    if user.pk == message.author_id:
+        return True
+    versions = getattr(message, "versions", None)
+    return bool(message.pk and versions is not None and versions.filter(created_by_id=user.pk).exists())
+
+
 def can_approve(user: Any, message: Any) -> bool:
-    """A supervisor of the message's team who is not its author."""
-    return has_role(user, message.team_id, {Role.SUPERVISOR}) and user.pk != message.author_id
+    """A supervisor of the message's team who wrote none of it: the second person of the two-person rule."""
+    return has_role(user, message.team_id, {Role.SUPERVISOR}) and not wrote_part_of(user, message)
 
 
 def can_emergency_self_approve(user: Any, message: Any) -> bool:

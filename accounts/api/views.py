@@ -47,6 +47,9 @@ class ObtainTokenView(APIView):
         else:
             locked = getattr(request._request, "axes_locked_out", False)
         if locked:
+            # Answer in the API's error format; without this, AxesMiddleware swaps the response for
+            # its HTML lock-out page (status 429).
+            request._request.axes_locked_out = False
             return error_response(status_code=status.HTTP_403_FORBIDDEN, code="locked_out",
                                   message="Too many failed sign-ins. This account is locked for a while.")
         if user is None:

@@ -71,6 +71,11 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
     if is_active is not None:
         channel.is_active = is_active
         changed["is_active"] = is_active
-    channel.save()
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError as exc:
+        raise InvalidInput("This team already has a channel with that name.", code="duplicate",
+                           fields={"name": ["Taken."]}) from exc
     audit_record(actor=actor, verb="channel.updated", target=channel, summary=changed)
     return channel

@@ -7,6 +7,7 @@ was not approved in exactly that form.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,9 +72,43 @@ def _clean_links(values: Sequence[str] | None) -> list[str]:
     return links
 
 
+MAX_CAP_BYTES = 20_000
+
+
+def _clean_cap(value: Any, *, depth: int = 0) -> Any:
+    """CAP fields are user text too: sanitise every string, refuse anything that is not plain data."""
+    if depth > 5:
+        raise InvalidInput("The CAP fields are nested too deeply.", fields={"cap": ["Too deeply nested."]})
+    if isinstance(value, dict):
+        return {sanitize_text(str(k), max_length=100): _clean_cap(v, depth=depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_cap(v, depth=depth + 1) for v in value]
+    if isinstance(value, str):
+        return sanitize_text(value, max_length=5000)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise InvalidInput("CAP fields must be text, numbers, lists or objects.", fields={"cap": ["Invalid value."]})
+
+
+def clean_cap(cap: Any) -> dict[str, Any]:
+    if cap in (None, ""):
+        return {}
+    if not isinstance(cap, dict):
+        raise InvalidInput("cap must be an object.", fields={"cap": ["Expected an object."]})
+    cleaned = _clean_cap(cap)
+    if len(json.dumps(cleaned)) > MAX_CAP_BYTES:
+        raise InvalidInput("The CAP fields are too long.", fields={"cap": ["Too long."]})
+    return cleaned
+
+
+def _ids_ok(ids: set[int]) -> bool:
+    """Ids a database row could have: SQLite raises OverflowError on an ``IN`` past 64 bits."""
+    return all(0 < i < 2**63 for i in ids)
+
+
 def _team_channels(message: Message, channels: Sequence[Channel | int]) -> list[Channel]:
     ids = {c.pk if isinstance(c, Channel) else int(c) for c in channels}
-    found = list(Channel.objects.filter(pk__in=ids, team_id=message.team_id, is_active=True))
+    found = list(Channel.objects.filter(pk__in=ids, team_id=message.team_id, is_active=True)) if _ids_ok(ids) else []
     if len(found) != len(ids):
         raise InvalidInput("Choose channels of this message's team.", fields={"channels": ["Unknown channel."]})
     return found
@@ -81,7 +116,7 @@ def _team_channels(message: Message, channels: Sequence[Channel | int]) -> list[
 
 def _team_segments(message: Message, segments: Sequence[Segment | int]) -> list[Segment]:
     ids = {s.pk if isinstance(s, Segment) else int(s) for s in segments}
-    found = list(Segment.objects.filter(pk__in=ids, team_id=message.team_id))
+    found = list(Segment.objects.filter(pk__in=ids, team_id=message.team_id)) if _ids_ok(ids) else []
     if len(found) != len(ids):
         raise InvalidInput("Choose segments of this message's team.", fields={"segments": ["Unknown segment."]})
     return found
@@ -196,7 +231,7 @@ def message_create(
         links=_clean_links(links),
         hashtags=_clean_tags(hashtags),
         instructive=instructive,
-        cap=cap or {},
+        cap=clean_cap(cap),
         correction_of=correction_of,
     )
     if channels:
@@ -259,7 +294,7 @@ def message_update(
         message.instructive = instructive
         fields.append("instructive")
     if cap is not None:
-        message.cap = cap
+        message.cap = clean_cap(cap)
         fields.append("cap")
     if fields:
         message.save(update_fields=[*fields, "updated_at"])

@@ -86,7 +86,12 @@ def segment_update(*, actor: User, segment: Segment, **data: Any) -> Segment:
     for key, value in fields.items():
         setattr(segment, key, value)
     if fields:
-        segment.save(update_fields=[*fields.keys(), "updated_at"])
+        try:
+            with transaction.atomic():
+                segment.save(update_fields=[*fields.keys(), "updated_at"])
+        except IntegrityError as exc:
+            raise InvalidInput("This team already has a segment with that name.", code="duplicate",
+                               fields={"name": ["Taken."]}) from exc
     if "partners" in data:
         _set_partners(segment, data["partners"] or [])
     audit_record(actor=actor, verb="segment.updated", target=segment, summary={"before": before, "after": fields})

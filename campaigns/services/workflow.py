@@ -89,8 +89,8 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
     _visible(actor, message)
     self_emergency = permissions.can_emergency_self_approve(actor, message)
     if not (permissions.can_approve(actor, message) or self_emergency):
-        if actor.pk == message.author_id:
-            raise NotAllowed("You cannot approve your own message. Another supervisor must approve it.",
+        if permissions.wrote_part_of(actor, message):
+            raise NotAllowed("You wrote this message, or part of it, so another supervisor must approve it.",
                              code="own_message")
         raise NotAllowed("Only a supervisor of this team can approve messages.")
     if message.status != MessageStatus.IN_REVIEW:

@@ -19,6 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 # C0/C1 controls except tab and newline, plus bidi overrides that can disguise text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What an HTML parser would take for the start of a tag, a comment or a declaration.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def sanitize_text(text: str, *, max_length: int | None = None) -> str:
@@ -28,8 +30,17 @@ def sanitize_text(text: str, *, max_length: int | None = None) -> str:
     text = unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     # Strip tags (and comments) with an empty allowlist, then undo the entity escaping bleach
-    # adds: we store plain text and escape it when rendering.
-    cleaned = html.unescape(bleach.clean(text, tags=set(), attributes={}, strip=True, strip_comments=True))
+    # adds: we store plain text and escape it when rendering. Unescaping can make new tags
+    # ("&lt;script&gt;", or "<<script>script>" once the inner tag is stripped), so repeat until
+    # nothing changes; whatever still looks like a tag after a few rounds loses its "<".
+    cleaned = text
+    for _ in range(4):
+        previous = cleaned
+        cleaned = html.unescape(bleach.clean(cleaned, tags=set(), attributes={}, strip=True, strip_comments=True))
+        if cleaned == previous:
+            break
+    else:
+        cleaned = _TAG_START.sub("", cleaned)
     cleaned = cleaned.strip()
     if max_length is not None:
         cleaned = cleaned[:max_length]
