@@ -29,9 +29,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Calendar", reverse("campaigns:calendar")))
     if teams:
         items.append(("Events", reverse("campaigns:events")))
+        items.append(("Dashboard", reverse("dashboard:index")))
     if drafter:
         items.append(("Segments", reverse("campaigns:segments")))
         items.append(("Playbooks", reverse("campaigns:playbooks")))
+    if triager:
+        items.append(("Inbox", reverse("inbox:list")))
     if triager or supervisor or admin:
         items.append(("Publishing", reverse("campaigns:publishing")))
     if admin:

@@ -1,6 +1,6 @@
 """Staff pages of the outbound room, mounted at /desk/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from campaigns.views import admin_pages, events, media, messages
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("segments/<int:pk>/", admin_pages.segment_edit, name="segment"),
     path("channels/", admin_pages.channel_list, name="channels"),
     path("publishing/", admin_pages.publishing_controls, name="publishing"),
+    path("", include("campaigns.urls_public_face")),  # rumours and CAP fields (the public face's staff pages)
 ]

@@ -7,5 +7,9 @@ class EngageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Bind shared tasks to our Celery app in every process (web, worker, beat).
+        # Bind shared tasks to our Celery app in every process (web, worker, beat), and connect
+        # the public page cache's invalidation there too (a worker publishes and withdraws).
+        from engage import public_cache
         from engage.celery import app  # noqa: F401
+
+        public_cache.connect()

@@ -70,6 +70,21 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public address of the site, for links in feeds, emails and CAP alerts.
 ENGAGE_SITE_URL = env("ENGAGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- the public face --------------------------------------------------------------------------
+# Public pages are cached whole; anything published or withdrawn invalidates them at once.
+ENGAGE_PUBLIC_CACHE_SECONDS = int(env("ENGAGE_PUBLIC_CACHE_SECONDS", "60"))
+# Each process may keep its own copy this long before re-checking the shared version (seconds).
+# Unset: 1 s in front of a network cache (Redis), none in front of the embedded file cache.
+ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS = float(env("ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS")) if env(
+    "ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS") else None
+ENGAGE_PUBLIC_POLL_SECONDS = int(env("ENGAGE_PUBLIC_POLL_SECONDS", "20"))  # live event page refresh
+ENGAGE_PUBLIC_AUTHOR = env("ENGAGE_PUBLIC_AUTHOR", "Police communications team")
+# CAP 1.2: the sender id (e.g. "alerts@northshire.police.uk") and status ("Actual"; "Exercise" for drills).
+ENGAGE_CAP_SENDER = env("ENGAGE_CAP_SENDER")
+ENGAGE_CAP_STATUS = env("ENGAGE_CAP_STATUS", "Actual")
+# Replies from the public form that answer no message go to this team's inbox (its slug).
+ENGAGE_CONTACT_TEAM = env("ENGAGE_CONTACT_TEAM")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -97,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "engage.public_cache.PublicPageCacheMiddleware",  # cached public pages skip the rest (issue 7)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

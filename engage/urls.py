@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("desk/", include("accounts.urls_desk")),
     path("desk/", include("campaigns.urls")),
+    path("desk/inbox/", include("engage.urls_inbox")),
+    path("desk/dashboard/", include("engage.urls_dashboard")),
     path("api/v1/", include("engage.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

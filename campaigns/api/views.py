@@ -68,7 +68,7 @@ class EventViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(request=s.PhaseOverrideSerializer, responses=s.EventSerializer)
     @action(detail=True, methods=["post"])
-    def phase(self, request: Request, pk: str | None = None) -> Response:
+    def phase(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         """A supervisor overrides the derived phase (null clears the override)."""
         body = s.PhaseOverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -169,53 +169,53 @@ class MessageViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(request=None, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str | None = None) -> Response:
+    def submit(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         return self._run(workflow.message_submit)
 
     @extend_schema(request=s.ApproveSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str | None = None) -> Response:
+    def approve(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.ApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._run(workflow.message_approve, expected_hash=body.validated_data.get("content_hash"))
 
     @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="request-changes")
-    def request_changes(self, request: Request, pk: str | None = None) -> Response:
+    def request_changes(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._run(workflow.message_request_changes, comment=body.validated_data["comment"])
 
     @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="emergency-review")
-    def emergency_review(self, request: Request, pk: str | None = None) -> Response:
+    def emergency_review(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.CommentSerializer(data=request.data or {"comment": "Reviewed."})
         body.is_valid(raise_exception=True)
         return self._run(workflow.message_emergency_review, comment=body.validated_data["comment"])
 
     @extend_schema(request=s.ScheduleSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
-    def schedule(self, request: Request, pk: str | None = None) -> Response:
+    def schedule(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.ScheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._run(publishing.message_schedule, scheduled_at=body.validated_data.get("scheduled_at"))
 
     @extend_schema(request=s.ReasonSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+    def withdraw(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._run(publishing.message_withdraw, reason=body.validated_data.get("reason", ""))
 
     @extend_schema(request=None, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="pause-override")
-    def pause_override(self, request: Request, pk: str | None = None) -> Response:
+    def pause_override(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         """A second supervisor lets an emergency message out during a pause."""
         return self._run(publishing.emergency_pause_override)
 
     @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
-    def comments(self, request: Request, pk: str | None = None) -> Response:
+    def comments(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message = self.get_object()
@@ -224,7 +224,7 @@ class MessageViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(responses=OpenApiResponse(description="Versions, comments and state changes"))
     @action(detail=True, methods=["get"])
-    def history(self, request: Request, pk: str | None = None) -> Response:
+    def history(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         message = self.get_object()
         history = selectors.message_history(message)
         return Response({
@@ -239,14 +239,14 @@ class MessageViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(responses=s.DeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
-    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+    def deliveries(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         message = self.get_object()
         rows = selectors.deliveries_for(message).select_related("message")
         return Response(s.DeliverySerializer(rows, many=True).data)
 
     @extend_schema(request=s.VariantWriteSerializer, responses={201: s.VariantSerializer})
     @action(detail=True, methods=["post"])
-    def variants(self, request: Request, pk: str | None = None) -> Response:
+    def variants(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.VariantWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         variant = message_services.variant_add(actor=request.user, message=self.get_object(),
@@ -255,7 +255,7 @@ class MessageViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(request={"multipart/form-data": s.MediaUploadSerializer}, responses={201: s.MediaSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
-    def media(self, request: Request, pk: str | None = None) -> Response:
+    def media(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.MediaUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         message = self.get_object()
@@ -275,7 +275,7 @@ class MessageViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(responses=OpenApiResponse(description="Delivery plan per targeted segment and coverage gaps"))
     @action(detail=True, methods=["get"])
-    def coverage(self, request: Request, pk: str | None = None) -> Response:
+    def coverage(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         message = self.get_object()
         plans = coverage.delivery_plan(message)
         gaps = [g.as_dict() for p in plans for g in p.gaps]
@@ -284,13 +284,13 @@ class MessageViewSet(ReadCreatePatchViewSet):
 
     @extend_schema(request=None, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="apply-plan")
-    def apply_plan(self, request: Request, pk: str | None = None) -> Response:
+    def apply_plan(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         """Add the channels the delivery plan proposes for the targeted segments."""
         return self._run(coverage.message_apply_plan)
 
     @extend_schema(responses=OpenApiResponse(description="Checker findings for the message and every variant"))
     @action(detail=True, methods=["get"])
-    def findings(self, request: Request, pk: str | None = None) -> Response:
+    def findings(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         return Response([f.as_dict() for f in workflow.submission_findings(self.get_object())])
 
 

@@ -16,6 +16,7 @@ from campaigns.models.messages import (
     Variant,
     VariantFormat,
 )
+from campaigns.models.rumours import Rumour, RumourChange, RumourStatus
 from campaigns.models.segments import Need, Partner, Segment
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "ChannelKind", "Comment", "Delivery", "DeliveryAttempt", "DeliveryStatus", "Event", "EventKind", "MediaAsset",
     "Message", "MessageStatus", "MessageVersion", "Need", "Partner", "Phase", "PlaybookTemplate", "PublishingPause",
     "RiskLevel", "Segment", "Urgency", "Variant", "VariantFormat", "phase_at",
+    "Rumour", "RumourChange", "RumourStatus",
 ]

@@ -144,8 +144,12 @@ def coverage_blocks_submission(message: Message) -> bool:
 
 def message_apply_plan(*, actor: Any, message: Message) -> Message:
     """Add the channels the plan proposes for every targeted segment (the officer may then adjust)."""
+    from accounts import permissions
     from campaigns.services.messages import message_update
+    from engage.common.errors import NotAllowed
 
+    if not permissions.can_edit_message(actor, message):
+        raise NotAllowed("You cannot edit messages of this team.")
     current = {c.pk for c in message.channels.all()}
     proposed = {pk for plan in delivery_plan(message) for pk in plan.channels}
     if proposed <= current:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import permissions
 from accounts.models import Role, Team
@@ -14,6 +14,7 @@ from campaigns.forms import ChannelForm, PauseForm, SegmentForm
 from campaigns.services import channels as channel_services
 from campaigns.services import publishing
 from campaigns.services import segments as segment_services
+from campaigns.views import forbidden
 from engage.common.web import run_service
 
 
@@ -22,8 +23,12 @@ def _split(value: str) -> list[str]:
 
 
 @login_required
+@require_safe
 def segment_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "campaigns/segment_list.html", {"segments": selectors.segments_for(request.user)})
+    return render(request, "campaigns/segment_list.html", {
+        "segments": selectors.segments_for(request.user),
+        "can_create": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+    })
 
 
 @login_required
@@ -36,9 +41,13 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         segment = selectors.segments_for(request.user).filter(pk=pk).first()
         if segment is None:
             raise Http404("No such segment.")
+        if request.method == "POST" and not permissions.can_manage_segments(request.user, segment.team_id):
+            return forbidden(request, "Only officers and supervisors of this team change its segments.")
         initial = {"team": segment.team_id, "name": segment.name, "description": segment.description,
                    "languages": " ".join(segment.languages), "channels": segment.channels,
                    "areas": ", ".join(segment.areas), "needs": segment.needs}
+    elif not teams.exists():
+        return forbidden(request, "Only officers and supervisors create segments.")
     form = SegmentForm(request.POST or None, initial=initial, teams=teams)
     if segment is not None:
         form.fields["team"].disabled = True
@@ -55,13 +64,16 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                                  **data)
         if result is not None:
             return redirect("campaigns:segments")
-    return render(request, "campaigns/segment_form.html", {"form": form, "segment": segment})
+    can_edit = segment is None or permissions.can_manage_segments(request.user, segment.team_id)
+    return render(request, "campaigns/segment_form.html", {"form": form, "segment": segment, "can_edit": can_edit})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def channel_list(request: HttpRequest) -> HttpResponse:
     admin_teams = Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.ADMIN}))
+    if request.method == "POST" and not admin_teams.exists():
+        return forbidden(request, "Only administrators add channels.")
     form = ChannelForm(request.POST or None, teams=admin_teams)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -79,6 +91,8 @@ def publishing_controls(request: HttpRequest) -> HttpResponse:
     user = request.user
     supervised = list(Team.objects.filter(pk__in=permissions.team_ids(user, {Role.SUPERVISOR})))
     everything = permissions.can_pause_everything(user)
+    if request.method == "POST" and not (supervised or everything):
+        return forbidden(request, "Only supervisors pause or resume publishing.")
     form = PauseForm(request.POST or None, teams=supervised, everything=everything)
     if request.method == "POST" and form.is_valid():
         team = form.cleaned_data["team"]

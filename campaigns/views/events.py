@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
 from accounts.models import Role, Team
@@ -17,10 +17,12 @@ from campaigns import selectors
 from campaigns.forms import EventForm
 from campaigns.models import EventKind, Phase
 from campaigns.services import events as event_services
+from campaigns.views import forbidden
 from engage.common.web import run_service
 
 
 @login_required
+@require_safe
 def event_list(request: HttpRequest) -> HttpResponse:
     events = selectors.events_for(request.user).order_by("-starts_at")
     return render(request, "campaigns/event_list.html", {
@@ -36,6 +38,8 @@ def _event_form_teams(request: HttpRequest):
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_new(request: HttpRequest) -> HttpResponse:
+    if not permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}):
+        return forbidden(request, "Only officers and supervisors create events.")
     form = EventForm(request.POST or None, teams=_event_form_teams(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -53,6 +57,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
+    if request.method == "POST" and not permissions.can_manage_events(request.user, event.team_id):
+        return forbidden(request, "Only officers and supervisors of this team edit its events.")
     initial = {f: getattr(event, f) for f in EventForm.base_fields if f not in ("team", "hashtags")}
     initial["team"] = event.team_id
     initial["hashtags"] = " ".join(f"#{t}" for t in event.hashtags)
@@ -86,6 +92,7 @@ def event_phase(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def calendar_view(request: HttpRequest) -> HttpResponse:
     """Scheduled messages by week or month, in the team's time zone."""
     mode = "week" if request.GET.get("view") == "week" else "month"
@@ -124,6 +131,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def playbook_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     phase = request.GET.get("phase", "")
@@ -132,4 +140,5 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
         "kinds": EventKind.choices, "phases": Phase.choices, "kind": kind, "phase": phase,
         "events": selectors.events_for(request.user).order_by("-starts_at")[:20],
         "event_id": request.GET.get("event", ""),
+        "can_draft": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
     })

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
 from accounts.models import Role
@@ -21,9 +21,10 @@ from campaigns import selectors
 from campaigns.checker.counting import count_for
 from campaigns.forms import CommentForm, MediaForm, MessageForm, ScheduleForm, VariantForm
 from campaigns.models import Delivery, Message, MessageStatus, PlaybookTemplate
+from campaigns.services import coverage, publishing, workflow
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
 from campaigns.services.playbooks import playbook_fill
+from campaigns.views import forbidden
 from engage.common.web import run_service
 
 
@@ -44,6 +45,7 @@ def _form_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def message_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.messages_for(request.user).order_by("-updated_at", "-id")
     status = request.GET.get("status", "")
@@ -61,6 +63,8 @@ def message_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_new(request: HttpRequest) -> HttpResponse:
+    if not permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}):
+        return forbidden(request, "Only officers and supervisors draft messages.")
     ctx = _form_context(request)
     initial: dict[str, Any] = {}
     template: PlaybookTemplate | None = None
@@ -100,6 +104,8 @@ def message_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message(request, pk)
+    if not permissions.can_edit_message(request.user, message):
+        return forbidden(request, "Only officers and supervisors of this team edit its messages.")
     ctx = _form_context(request)
     initial = {
         "campaign": message.campaign_id, "title": message.title, "body": message.body, "language": message.language,
@@ -155,6 +161,7 @@ def _diff(old: str, new: str) -> str:
 
 
 @login_required
+@require_safe
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message(request, pk)
     history = selectors.message_history(message)
@@ -168,6 +175,8 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "message": message,
         "previews": _previews(message),
         "findings": workflow.submission_findings(message),
+        "plans": coverage.delivery_plan(message),
+        "coverage_blocking": coverage.coverage_blocks_submission(message),
         "history": history,
         "diffs": list(reversed(diffs)),
         "deliveries": list(selectors.deliveries_for(message)),
@@ -215,6 +224,9 @@ def message_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                         comment=form.cleaned_data["comment"], success="Changes requested.")
         else:
             flash.error(request, "Say what needs to change.")
+    elif action == "apply-plan":
+        run_service(request, coverage.message_apply_plan, message=message,
+                    success="Added the channels the plan proposes.")
     elif action == "comment":
         form = CommentForm(request.POST)
         if form.is_valid():
@@ -295,10 +307,10 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not permissions.team_ids(request.user, {Role.SUPERVISOR}):
-        return render(request, "campaigns/forbidden.html", {"reason": "Only supervisors review messages."},
-                      status=403)
+        return forbidden(request, "Only supervisors review messages.")
     return render(request, "campaigns/review.html", {
         "queue": list(selectors.review_queue(request.user)),
         "emergencies": list(selectors.emergency_reviews_due(request.user)),

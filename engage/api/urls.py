@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import MeView, ObtainTokenView
 from campaigns.api import views as outbound
+from engage.api import inbound, metrics
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -14,6 +15,7 @@ router.register("messages", outbound.MessageViewSet, basename="message")
 router.register("variants", outbound.VariantViewSet, basename="variant")
 router.register("segments", outbound.SegmentViewSet, basename="segment")
 router.register("channels", outbound.ChannelViewSet, basename="channel")
+router.register("replies", inbound.ReplyViewSet, basename="reply")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -21,5 +23,9 @@ urlpatterns = [
     path("checks/", outbound.ChecksView.as_view(), name="api-checks"),
     path("publishing/pause/", outbound.PauseView.as_view(resume=False), name="api-pause"),
     path("publishing/resume/", outbound.PauseView.as_view(resume=True), name="api-resume"),
+    path("inbound/<str:channel_id>/", inbound.InboundView.as_view(), name="api-inbound"),
+    path("metrics/trust/", inbound.TrustMetricsView.as_view(), name="api-metrics-trust"),
+    path("metrics/series/", metrics.SeriesView.as_view(), name="api-metrics-series"),
+    path("metrics/export/<slug:table>.<slug:ext>", metrics.ExportView.as_view(), name="api-metrics-export"),
     path("", include(router.urls)),
 ]

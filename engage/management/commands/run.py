@@ -35,6 +35,7 @@ class Command(BaseCommand):
         call_command("setup_periodic_tasks", verbosity=0)
         if not options["no_demo"]:
             call_command("seed_demo")
+            call_command("seed_demo_replies")
         python = sys.executable
         bin_dir = Path(python).parent
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "engage.settings", "PYTHONUNBUFFERED": "1"}

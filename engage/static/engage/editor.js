@@ -41,9 +41,10 @@
       strong.textContent = (f.severity === "error" ? "Error: " : "Warning: ");
       li.appendChild(strong);
       li.appendChild(document.createTextNode(f.message));
-      if (f.span && body.value) {
+      var quoted = f.span && body.value ? body.value.slice(f.span[0], f.span[1]).slice(0, 80) : "";
+      if (quoted && f.message.indexOf(quoted) < 0) {  // not when the message already quotes it
         var quote = document.createElement("q");
-        quote.textContent = body.value.slice(f.span[0], f.span[1]).slice(0, 80);
+        quote.textContent = quoted;
         li.appendChild(document.createTextNode(" "));
         li.appendChild(quote);
       }

@@ -1,0 +1,24 @@
+"""The inbound room's data: citizens' replies and the team policies that govern them."""
+
+from engage.models.metrics import MetricsRollup, MetricsRollupState  # noqa: F401 (the metrics summary)
+from engage.models.policies import AnswerTemplate, CategoryRule, RetentionPolicy, SlaPolicy, TemplatePurpose
+from engage.models.replies import (
+    OPEN_STATUSES,
+    AnswerKind,
+    AnswerStatus,
+    ClassificationCorrection,
+    InboundCursor,
+    RejectedInbound,
+    Reply,
+    ReplyAnswer,
+    ReplyCampaign,
+    ReplyNote,
+    ReplySource,
+    ReplyStatus,
+)
+
+__all__ = [
+    "OPEN_STATUSES", "AnswerKind", "AnswerStatus", "AnswerTemplate", "CategoryRule", "ClassificationCorrection",
+    "InboundCursor", "RejectedInbound", "Reply", "ReplyAnswer", "ReplyCampaign", "ReplyNote", "ReplySource",
+    "ReplyStatus", "RetentionPolicy", "SlaPolicy", "TemplatePurpose",
+]

@@ -1,0 +1,96 @@
+"""What a team decides about replies: answer templates, SLAs, retention and category rules.
+
+Each has defaults in code (``engage.services.policy_defaults``); rows here override them per team.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class TemplatePurpose(models.TextChoices):
+    URGENT = "urgent", "Urgent: someone may be in danger"
+    GENERAL = "general", "General answer"
+
+
+class AnswerTemplate(models.Model):
+    """A pre-approved answer. Sent directly, with no further approval, so only supervisors make them.
+
+    ``team`` empty: shipped with Engage and available to every team (e.g. "call 999/112 now").
+    """
+
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="answer_templates")
+    title = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=10, choices=TemplatePurpose.choices, default=TemplatePurpose.GENERAL)
+    language = models.CharField(max_length=16, default="en")
+    body = models.TextField()
+    is_active = models.BooleanField(default=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["purpose", "title", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "title", "language"], name="answer_template_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
+
+
+class RetentionPolicy(models.Model):
+    """How many days a team keeps replies of one category before redacting them."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=20)
+    days = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["team", "category"]
+        constraints = [models.UniqueConstraint(fields=["team", "category"], name="retention_once")]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.days} days"
+
+
+class SlaPolicy(models.Model):
+    """Minutes to a first answer, per team and category (``urgent`` for urgent replies)."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=20)
+    minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no clock")
+
+    class Meta:
+        ordering = ["team", "category"]
+        constraints = [models.UniqueConstraint(fields=["team", "category"], name="sla_once")]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.minutes} minutes"
+
+
+class CategoryRule(models.Model):
+    """An admin's keyword rule, added to engage.classify's defaults for one language (``*``: all).
+
+    ``team`` empty: every team.
+    """
+
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=16, default="*")
+    category = models.CharField(max_length=20)
+    pattern = models.CharField(max_length=500)
+    weight = models.FloatField(default=1.0)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["language", "category", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.language}/{self.category}: {self.pattern}"

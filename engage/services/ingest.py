@@ -1,0 +1,369 @@
+"""Taking replies in: webhooks, Mastodon polling and the public form.
+
+Invariant 3: a reply acknowledged with a 2xx is in the database and will be processed, even if
+the broker is down. So, in this order:
+
+1. the request is verified (per channel kind) and parsed; anything wrong is refused with a
+   4xx and recorded as a :class:`RejectedInbound` row;
+2. each reply is inserted in its own transaction, deduplicated by the unique
+   (channel, provider id) constraint: a second delivery of the same update finds the row and
+   is acknowledged as a duplicate, also under concurrency (the loser of the race gets an
+   IntegrityError and reads the winner's row);
+3. only after the commit is a processing task enqueued (``transaction.on_commit``); if the broker
+   is unreachable the failure is logged and swallowed, never turned into an error;
+4. the view answers 2xx only after every insert has committed;
+5. the sweeper (``engage.sweep``, every few seconds) processes any reply still unprocessed a few
+   seconds after it was stored, so nothing depends on the broker message arriving.
+
+The text is sanitised here, on the way in (invariant 6), so ``Reply.text`` is always plain,
+safe text; the raw form is kept beside it until retention.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from accounts.models import Membership, Role, Team
+from campaigns.models import Channel, ChannelKind, Message
+from engage.common.errors import InvalidInput, NotFound
+from engage.common.sanitize import sanitize_text
+from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
+from engage.services.identity import author_key
+from engage.webhooks import (
+    MAX_TEXT_CHARS,
+    InboundItem,
+    WebhookRejected,
+    parse_mastodon_notifications,
+    parse_partner,
+    parse_telegram_update,
+    parse_twilio_sms,
+    verify_partner,
+    verify_telegram,
+    verify_twilio,
+)
+
+logger = logging.getLogger(__name__)
+
+INBOUND_KINDS = frozenset({ChannelKind.TELEGRAM, ChannelKind.SMS, ChannelKind.WEBHOOK})
+PUBLIC_FORM_MAX_CHARS = MAX_TEXT_CHARS  # as much as a webhook may carry
+
+
+@dataclass(frozen=True)
+class Stored:
+    reply_id: int
+    created: bool
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _scrub(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL characters: replace them (raw data only)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_scrub(str(k)): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def enqueue_processing(reply_id: int) -> None:
+    """Ask a worker to process the reply now. Losing this message is harmless: the sweeper
+    processes anything left unprocessed, so a broker failure is logged, never raised."""
+    from engage.services.enqueue import send
+    from engage.tasks import process_reply
+
+    if not send(process_reply, kwargs={"reply_id": reply_id}):
+        logger.info("Reply %s not enqueued; the sweeper will process it.", reply_id)
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+def reply_store(
+    *,
+    team_id: int,
+    channel: Channel | None,
+    source: str,
+    provider_id: str,
+    text: str,
+    author_handle: str = "",
+    author_name: str = "",
+    in_reply_to: str = "",
+    received_at: datetime | None = None,
+    raw_payload: Any = None,
+    message_id: int | None = None,
+) -> Stored:
+    """Insert one reply (its own transaction) or find the one already stored with that id."""
+    now = timezone.now()
+    when = min(received_at or now, now)  # a sender's clock ahead of ours must not bend the metrics
+    provider_id = _scrub(provider_id.strip())[:200]
+    reply = Reply(
+        team_id=team_id,
+        channel=channel,
+        source=source,
+        provider_id=provider_id,
+        in_reply_to=_scrub(in_reply_to)[:200],
+        raw_payload=_scrub(raw_payload),
+        raw_text=_scrub(text or ""),
+        text=sanitize_text(text or "", max_length=MAX_TEXT_CHARS),
+        author_handle=sanitize_text(author_handle, max_length=200),
+        author_name=sanitize_text(author_name, max_length=200),
+        author_key=author_key(sanitize_text(author_handle, max_length=200)),
+        received_at=when,
+        created_at=now,
+        message_id=message_id,
+    )
+    try:
+        with transaction.atomic():
+            reply.save(force_insert=True)
+            transaction.on_commit(partial(enqueue_processing, reply.pk))
+    except IntegrityError:
+        existing = Reply.objects.filter(provider_id=provider_id)
+        existing = existing.filter(channel=channel) if channel is not None else existing.filter(
+            channel__isnull=True, source=source)
+        found = existing.values_list("pk", flat=True).first()
+        if found is None:
+            raise
+        return Stored(reply_id=found, created=False)
+    return Stored(reply_id=reply.pk, created=True)
+
+
+def replies_store(*, channel: Channel, items: list[InboundItem], raws: list[Any]) -> list[Stored]:
+    return [
+        reply_store(team_id=channel.team_id, channel=channel, source=item.kind, provider_id=item.provider_id,
+                    text=item.text, author_handle=item.author_handle, author_name=item.author_name,
+                    in_reply_to=item.in_reply_to, received_at=item.received_at, raw_payload=raw)
+        for item, raw in zip(items, raws, strict=True)
+    ]
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+# Each webhook names its channel; during a burst the same few channels are looked up thousands of
+# times a second. They are kept in this process for CHANNEL_TTL seconds, and forgotten at once when
+# saved here (post_save); a change made in another process is seen within CHANNEL_TTL.
+CHANNEL_TTL = 2.0
+_channels: dict[int, tuple[float, Channel | None]] = {}
+
+
+def _forget_channel(sender: Any, instance: Channel, **kwargs: Any) -> None:
+    _channels.pop(instance.pk, None)
+
+
+post_save.connect(_forget_channel, sender=Channel, dispatch_uid="engage.ingest.forget_channel")
+
+
+def inbound_channel(channel_id: int | str) -> Channel:
+    """The active channel that takes webhooks at this id, or NotFound."""
+    try:
+        pk = int(channel_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such channel.") from None
+    now = time.monotonic()
+    cached = _channels.get(pk)
+    if cached is not None and now - cached[0] < CHANNEL_TTL:
+        channel = cached[1]
+    else:
+        channel = Channel.objects.filter(pk=pk, is_active=True, kind__in=INBOUND_KINDS).first()
+        if len(_channels) > 1000:
+            _channels.clear()
+        _channels[pk] = (now, channel)
+    if channel is None:
+        raise NotFound("No such channel.")
+    return channel
+
+
+def _raw_items(body: bytes, count: int) -> list[Any]:
+    """The part of a partner's JSON body that each item came from (the item itself in a batch)."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return [None] * count
+    if isinstance(document, dict) and isinstance(document.get("items"), list):
+        return list(document["items"])[:count]
+    return [document] * count
+
+
+def inbound_parse(
+    *, channel: Channel, headers: Mapping[str, str], body: bytes, url: str, form: Mapping[str, str]
+) -> tuple[list[InboundItem], list[Any]]:
+    """Verify the request by the channel's scheme and read its replies; raises WebhookRejected."""
+    secrets = channel.get_secrets()
+    config = channel.config or {}
+    if channel.kind == ChannelKind.TELEGRAM:
+        verify_telegram(headers=headers, secret_token=secrets.get("secret_token") or secrets.get("inbound_secret", ""))
+        items = parse_telegram_update(body)
+        update = json.loads(body.decode("utf-8")) if items else None
+        return items, [update] * len(items)
+    if channel.kind == ChannelKind.SMS:
+        params = {key: str(value) for key, value in form.items()}
+        signature = next((str(v) for k, v in headers.items() if k.lower().replace("_", "-")
+                          in ("x-twilio-signature", "http-x-twilio-signature")), "")
+        verify_twilio(url=str(config.get("inbound_url") or url), params=params, signature=signature,
+                      auth_token=secrets.get("auth_token", ""))
+        items = parse_twilio_sms(params)
+        return items, [params] * len(items)
+    if channel.kind == ChannelKind.WEBHOOK:
+        verify_partner(headers=headers, body=body,
+                       secret=secrets.get("inbound_secret") or secrets.get("signing_secret", ""))
+        items = parse_partner(body)
+        return items, _raw_items(body, len(items))
+    raise WebhookRejected("channel.no_inbound", "This channel does not take webhooks.", 404)
+
+
+def inbound_receive(
+    *, channel: Channel, headers: Mapping[str, str], body: bytes, url: str, form: Mapping[str, str]
+) -> list[Stored]:
+    """Verify, parse and store. Every reply is committed when this returns."""
+    items, raws = inbound_parse(channel=channel, headers=headers, body=body, url=url, form=form)
+    return replies_store(channel=channel, items=items, raws=raws)
+
+
+def inbound_reject_record(
+    *, channel: Channel | None, channel_ref: str, code: str, status: int, message: str, remote_addr: str | None,
+    body: bytes,
+) -> None:
+    """Keep a note of a refused request: the reason, never the (untrusted) body itself."""
+    try:
+        with transaction.atomic():
+            RejectedInbound.objects.create(
+                channel=channel, channel_ref=str(channel_ref)[:40], code=code[:40], status=status,
+                message=message[:500], remote_addr=remote_addr or None, body_size=len(body),
+                body_sha256=hashlib.sha256(body).hexdigest(),
+            )
+    except Exception:  # noqa: BLE001 - recording a refusal must never turn it into a 500
+        logger.warning("Could not record a rejected inbound request (%s)", code, exc_info=True)
+
+
+# --- the public form --------------------------------------------------------------------------
+
+def public_contact_team() -> Team | None:
+    """Whose inbox the general contact form goes to: ``ENGAGE_CONTACT_TEAM`` (a team slug), else
+    the team whose setting ``public_contact`` is on, else the first team with a liaison officer."""
+    slug = getattr(settings, "ENGAGE_CONTACT_TEAM", "") or os.environ.get("ENGAGE_CONTACT_TEAM", "")
+    if slug:
+        team = Team.objects.filter(slug=slug).first()
+        if team is not None:
+            return team
+    for team in Team.objects.exclude(settings={}).order_by("id"):
+        if team.setting("public_contact", False):
+            return team
+    membership = Membership.objects.filter(role=Role.LIAISON).order_by("team_id").select_related("team").first()
+    if membership is not None:
+        return membership.team
+    return Team.objects.filter(parent__isnull=True).order_by("id").first()
+
+
+def reply_submit_public(
+    *, team: Team, text: str, nonce: str, contact: str = "", name: str = "", message: Message | None = None,
+    language: str = "",
+) -> Stored:
+    """A message from the public form. ``nonce`` comes from the form itself and the id also covers
+    the text, so submitting the same form twice (a double click, a refresh) stores it once, while
+    two different messages can never be taken for one (even if a cache served the same form twice)."""
+    if not (text or "").strip():
+        raise InvalidInput("Write your message.", fields={"text": ["This field is required."]})
+    if len(text) > PUBLIC_FORM_MAX_CHARS:
+        raise InvalidInput(f"Your message is longer than {PUBLIC_FORM_MAX_CHARS} characters.",
+                           fields={"text": ["Too long."]})
+    if message is not None and message.team_id != team.pk:
+        raise NotFound("No such news item.")
+    raw = {"text": text, "contact": contact, "name": name, "news": message.pk if message else None,
+           "page_language": language[:16]}
+    return reply_store(
+        team_id=team.pk, channel=None, source=ReplySource.WEB,
+        provider_id=f"web-{nonce}-{hashlib.sha256(text.encode()).hexdigest()[:16]}", text=text,
+        author_handle=contact, author_name=name, in_reply_to=str(message.pk) if message else "",
+        raw_payload={"form": raw}, message_id=message.pk if message else None,
+    )
+
+
+# --- Mastodon polling -------------------------------------------------------------------------
+
+MASTODON_PAGE = 40
+MASTODON_MAX_PAGES = 10
+
+
+def _id_order(value: str) -> tuple[int, str]:
+    return (len(value), value) if value.isdigit() else (0, value)
+
+
+def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> int:
+    """Store the mentions of ``channel``'s account since the last poll; returns how many were new.
+
+    ``GET /api/v1/notifications?types[]=mention&min_id=<last>``, page by page (oldest pages
+    first), at most :data:`MASTODON_MAX_PAGES` pages a run. The cursor moves only after a page is
+    stored, so a crash means the page is fetched again and deduplicated, never lost.
+    """
+    from campaigns.adapters.base import AdapterError
+    from campaigns.adapters.http import Redactor, client_from_config, json_or_empty, send
+
+    config, secrets = channel.config or {}, channel.get_secrets()
+    base = str(config.get("instance_url") or "").rstrip("/")
+    token = secrets.get("access_token", "")
+    cursor, _ = InboundCursor.objects.get_or_create(channel=channel)
+    if not base or not token:
+        InboundCursor.objects.filter(pk=cursor.pk).update(polled_at=timezone.now(),
+                                                          last_error="Missing instance_url or access_token.")
+        return 0
+    client = http or client_from_config(config)
+    redact = Redactor([token])
+    last_id, new, error = cursor.last_id, 0, ""
+    try:
+        for _ in range(MASTODON_MAX_PAGES):
+            params: list[tuple[str, str | int]] = [("types[]", "mention"), ("limit", MASTODON_PAGE)]
+            if last_id:
+                params.append(("min_id", last_id))
+            response = send(client, "GET", f"{base}/api/v1/notifications", what="mastodon notifications",
+                            retry_safe=True, redact=redact, params=params,
+                            headers={"Authorization": f"Bearer {token}"})
+            if response.status_code != 200:
+                error = f"mastodon notifications: HTTP {response.status_code}"
+                break
+            page = json_or_empty(response)
+            if not isinstance(page, list) or not page:
+                break
+            items = parse_mastodon_notifications(page)
+            raws = {str(n.get("status", {}).get("id")): n for n in page if isinstance(n, dict)
+                    and isinstance(n.get("status"), dict)}
+            stored = replies_store(channel=channel, items=items, raws=[raws.get(i.provider_id) for i in items])
+            new += sum(1 for s in stored if s.created)
+            ids = [str(n.get("id")) for n in page if isinstance(n, dict) and n.get("id") is not None]
+            if ids:
+                last_id = max(ids, key=_id_order)
+                InboundCursor.objects.filter(pk=cursor.pk).update(last_id=last_id)
+            if len(page) < MASTODON_PAGE:
+                break
+    except (AdapterError, WebhookRejected) as exc:
+        error = str(exc)[:500]
+    finally:
+        if http is None:
+            client.close()
+    InboundCursor.objects.filter(pk=cursor.pk).update(polled_at=timezone.now(), last_error=error[:500])
+    if error:
+        logger.warning("Polling channel %s: %s", channel.pk, error)
+    return new
+
+
+def mastodon_poll_all() -> dict[int, int]:
+    results: dict[int, int] = {}
+    for channel in Channel.objects.filter(kind=ChannelKind.MASTODON, is_active=True):
+        if (channel.config or {}).get("poll_mentions", True) is False:
+            continue
+        results[channel.pk] = mastodon_poll(channel=channel)
+    return results

@@ -1,0 +1,139 @@
+"""Retention and people's rights over their replies.
+
+* :func:`replies_apply_retention` (daily): a reply older than its category's period (per team,
+  see ``policies``) is **redacted**: the author's handle, name and key, the text, its masked copy,
+  the raw text and raw payload, the danger words, and the internal notes are cleared. What stays
+  is anonymous: team, channel, category, sentiment, language, urgency, status and the times, so the
+  metrics still count it. A reply under legal hold is skipped until the hold is lifted.
+* :func:`replies_subject_access` exports everything stored about one handle or phone number;
+  :func:`replies_erase` redacts all of it now (legal holds excepted, and reported). Both are for
+  administrators and both are audited; the audit records a keyed digest of the handle, not the
+  handle itself.
+* Refused webhook requests (:class:`RejectedInbound`) are deleted after 30 days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.audit import audit_record
+from accounts.models import Role, Team, User
+from engage.common.errors import InvalidInput, NotAllowed
+from engage.common.sanitize import sanitize_text
+from engage.models import RejectedInbound, Reply, ReplyNote
+from engage.services import policies
+from engage.services.identity import author_key, key_digest
+
+REJECTED_KEEP_DAYS = 30
+BATCH = 2000
+REDACTED_NOTE = "[redacted]"
+
+
+def _redact_ids(ids: list[int], now: datetime) -> int:
+    if not ids:
+        return 0
+    count = Reply.objects.filter(pk__in=ids, redacted_at__isnull=True, legal_hold=False).update(
+        text="", text_masked="", raw_text="", raw_payload=None, author_handle="", author_name="", author_key="",
+        urgent_terms=[], processing_error="", redacted_at=now, updated_at=now)
+    ReplyNote.objects.filter(reply_id__in=ids).exclude(body=REDACTED_NOTE).update(body=REDACTED_NOTE)
+    return count
+
+
+def replies_apply_retention(*, now: datetime | None = None) -> dict[str, int]:
+    """Redact what has outlived its retention period. Returns counts per "team:category"."""
+    now = now or timezone.now()
+    done: dict[str, int] = {}
+    for team_id in Team.objects.values_list("pk", flat=True):
+        for category, days in policies.retention_days(team_id=team_id).items():
+            cutoff = now - timedelta(days=days)
+            due = Reply.objects.filter(team_id=team_id, category=category, redacted_at__isnull=True,
+                                       legal_hold=False, received_at__lt=cutoff)
+            total = 0
+            while True:
+                ids = list(due.order_by("pk").values_list("pk", flat=True)[:BATCH])
+                if not ids:
+                    break
+                with transaction.atomic():
+                    count = _redact_ids(ids, now)
+                    audit_record(actor=None, verb="reply.redacted", target_type="engage.reply", team=team_id,
+                                 summary={"reason": "retention", "category": category or "unclassified",
+                                          "days": days, "count": count, "first_id": ids[0], "last_id": ids[-1]})
+                total += count
+                if len(ids) < BATCH:
+                    break
+            if total:
+                done[f"{team_id}:{category or 'unclassified'}"] = total
+    stale = now - timedelta(days=REJECTED_KEEP_DAYS)
+    RejectedInbound.objects.filter(at__lt=stale).delete()
+    return done
+
+
+# --- rights -------------------------------------------------------------------------------------
+
+def _admin_team_ids(actor: User) -> set[int]:
+    return {t for t in permissions.team_ids(actor, {Role.ADMIN}) if permissions.can_manage_retention(actor, t)}
+
+
+def _by_author(actor: User, handle: str) -> tuple[str, QuerySet[Reply]]:
+    teams = _admin_team_ids(actor)
+    if not teams:
+        raise NotAllowed("Only administrators can search replies by author.")
+    key = author_key(sanitize_text(handle, max_length=200))
+    if not key:
+        raise InvalidInput("Give a handle or a phone number.", fields={"handle": ["This field is required."]})
+    return key, Reply.objects.filter(author_key=key, team_id__in=teams)
+
+
+def _export(replies: Iterable[Reply]) -> list[dict[str, Any]]:
+    rows = []
+    for reply in replies:
+        rows.append({
+            "id": reply.pk,
+            "received_at": reply.received_at.isoformat(),
+            "source": reply.source,
+            "channel": reply.channel.name if reply.channel_id else "Public form",
+            "author_handle": reply.author_handle,
+            "author_name": reply.author_name,
+            "text": reply.text,
+            "raw_text": reply.raw_text,
+            "language": reply.language,
+            "category": reply.category,
+            "sentiment": reply.sentiment,
+            "status": reply.status,
+            "legal_hold": reply.legal_hold,
+            "answers": [{"sent_at": a.sent_at.isoformat() if a.sent_at else None, "status": a.status,
+                         "text": a.body} for a in reply.answers.all()],
+            "notes": [{"at": n.created_at.isoformat(), "text": n.body} for n in reply.notes.all()],
+        })
+    return rows
+
+
+def replies_subject_access(*, actor: User, handle: str) -> dict[str, Any]:
+    """Everything stored about one person (by handle or phone number), for a subject-access request."""
+    key, qs = _by_author(actor, handle)
+    replies = list(qs.select_related("channel").prefetch_related("answers", "notes").order_by("received_at"))
+    with transaction.atomic():
+        audit_record(actor=actor, verb="reply.subject_access_exported", target_type="engage.reply",
+                     summary={"author": key_digest(key), "count": len(replies), "ids": [r.pk for r in replies]})
+    return {"handle": key, "count": len(replies), "generated_at": timezone.now().isoformat(),
+            "replies": _export(replies)}
+
+
+@transaction.atomic
+def replies_erase(*, actor: User, handle: str, reason: str = "") -> dict[str, int]:
+    """Erase everything from one person now. Replies under legal hold are kept, and counted."""
+    key, qs = _by_author(actor, handle)
+    ids = list(qs.filter(redacted_at__isnull=True, legal_hold=False).values_list("pk", flat=True))
+    held = qs.filter(redacted_at__isnull=True, legal_hold=True).count()
+    erased = _redact_ids(ids, timezone.now())
+    audit_record(actor=actor, verb="reply.erased", target_type="engage.reply",
+                 summary={"author": key_digest(key), "erased": erased, "held": held, "ids": ids,
+                          "reason": sanitize_text(reason, max_length=300)})
+    return {"erased": erased, "held": held}
