@@ -9,8 +9,8 @@ import time_machine
 
 from accounts.models import AuditEvent
 from engage.common.errors import NotAllowed
+from engage.metrics import trust_metrics
 from engage.models import RejectedInbound, Reply
-from engage.selectors_inbox import MetricFilters, trust_metrics
 from engage.services import policies, retention, triage
 from engage.tasks import retention as retention_task
 from tests.engage.inbound_helpers import make_reply
@@ -61,7 +61,7 @@ def test_each_category_is_redacted_when_its_period_ends(world, replies):
     with time_machine.travel(T0 + timedelta(days=366), tick=False):
         retention_task()  # the daily task itself
     assert _redacted(replies["complaint"])
-    metrics = trust_metrics(world.a.admin, MetricFilters())
+    metrics = trust_metrics(user=world.a.admin)
     assert metrics["replies"] == 3 and metrics["by_category"] == {"complaint": 1, "praise": 1, "question": 1}
 
 
