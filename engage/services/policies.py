@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import permissions
+from accounts import permissions, teams
 from accounts.audit import audit_record
 from accounts.models import Role, Team, User
 from engage.classify.category import CATEGORIES, DEFAULT_RULES, Rule
@@ -60,13 +60,7 @@ MAX_RETENTION_DAYS = 3650
 
 def lineage(team_id: int) -> list[int]:
     """The team and the teams above it, nearest first."""
-    parents = dict(Team.objects.values_list("id", "parent_id"))
-    chain: list[int] = []
-    current: int | None = team_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
+    return teams.lineage(team_id, teams.parent_map())
 
 
 # --- reading ----------------------------------------------------------------------------------
