@@ -27,7 +27,7 @@ from accounts.models import Notification, Role
 ROLE_HOMES = {
     Role.OFFICER: "campaigns:messages",
     Role.SUPERVISOR: "campaigns:review",
-    Role.LIAISON: "campaigns:events",
+    Role.LIAISON: "inbox:list",
     Role.ADMIN: "desk_accounts:audit",
 }
 

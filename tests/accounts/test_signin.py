@@ -41,16 +41,13 @@ def test_lock_out_after_repeated_failures(world, client):
 
 
 @pytest.mark.parametrize(("role", "home"), [("officer", "/desk/messages/"), ("supervisor", "/desk/review/"),
-                                            ("liaison", "/desk/"), ("admin", "/desk/audit/")])
+                                            ("liaison", "/desk/inbox/"), ("admin", "/desk/audit/")])
 def test_each_role_lands_on_its_home(world, client, role, home):
     response = sign_in(client, world.a.users[role])
     assert response.status_code == 302
     landed = client.get(response["Location"], follow=True)
     assert landed.status_code == 200
-    if role != "liaison":
-        assert landed.request["PATH_INFO"] == home
-    else:
-        assert landed.request["PATH_INFO"].startswith("/desk/")
+    assert landed.request["PATH_INFO"] == home
 
 
 def test_supervisors_must_enrol_and_verify_when_2fa_is_required(world, client, settings):

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LANDINGS = {
     "officer": ("/desk/messages/", "Messages"),
     "supervisor": ("/desk/review/", "Review queue"),
-    "liaison": ("/desk/events/", "Events"),
+    "liaison": ("/desk/inbox/", "Inbox"),
     "admin": ("/desk/audit/", "Audit trail"),
 }
 
