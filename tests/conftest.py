@@ -16,6 +16,10 @@ def _celery_in_memory():
     from engage.celery import app
 
     os.environ.setdefault("ENGAGE_REAL_BROKER_URL", app.conf.broker_url or "")
+    # Celery prefers the CELERY_BROKER_URL environment variable over any configuration, for every app
+    # in the process: drop it here (settings have read it already), or unit tests would enqueue into
+    # the real broker and the fault tests' sender apps would ignore the broker they are given.
+    os.environ.pop("CELERY_BROKER_URL", None)
     app.conf.broker_url = "memory://"
     app.conf.broker_transport_options = {}
     yield
