@@ -210,7 +210,10 @@ def public_page(*, params: Iterable[str] = (), max_age: int = 30) -> Callable:
                 stored = {"status": response.status_code, "content": content, "etag": _etag(content),
                           "gzip": gzip.compress(content, compresslevel=6, mtime=0) if len(content) > 512 else None,
                           "headers": {h: response[h] for h in _KEPT_HEADERS if h in response}}
-                if not response.cookies:
+                # Only a page rendered for an anonymous visitor is shared: a signed-in person's copy
+                # carries their name and a CSRF token in the header.
+                user = getattr(request, "user", None)
+                if not response.cookies and not (user is not None and user.is_authenticated):
                     cache.set(key, stored, ttl())
                     _local_put(key, stored)
             return _respond(request, stored, max_age=max_age)

@@ -208,3 +208,17 @@ def test_local_copies_are_kept_only_in_front_of_a_network_cache(settings):
         assert public_cache._local_seconds() == 0
     finally:
         settings.CACHES = own
+
+
+@pytest.mark.django_db
+def test_a_page_rendered_for_signed_in_staff_is_never_shared(world, client, settings):
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    client.force_login(world.a.supervisor)
+    assert client.get("/news/").status_code == 200  # rendered for a signed-in person: not stored
+    client.logout()
+    public_view = client.get("/news/").content.decode()
+    assert world.a.supervisor.display_name not in public_view
+    assert "csrfmiddlewaretoken" not in public_view
