@@ -66,3 +66,13 @@ def api(world):
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """The local platform sandbox, one per test module (modules reset it between tests as they need)."""
+    from campaigns.sandbox import Sandbox
+
+    box = Sandbox.start()
+    yield box
+    box.stop()

@@ -19,7 +19,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Channel, Delivery, DeliveryStatus
-from engage.metrics.scope import Scope, segment_exists
+from engage.metrics.scope import Scope, by_message_and_channel
 from engage.metrics.sql import ratio
 from engage.models import Reply
 
@@ -31,15 +31,7 @@ STATUSES = ("sent", "failed", "withdrawn", "unconfirmed", "skipped", "waiting")
 
 def deliveries_in_scope(scope: Scope) -> QuerySet[Delivery]:
     """Deliveries on the channels of the teams in scope (so no join is needed without other filters)."""
-    qs = Delivery.objects.filter(channel__team_id__in=scope.team_ids)
-    if scope.event is not None:
-        qs = qs.filter(message__campaign__event_id=scope.event.pk)
-    if scope.campaign is not None:
-        qs = qs.filter(message__campaign_id=scope.campaign.pk)
-    if scope.segment is not None:
-        qs = qs.filter(segment_exists(scope.segment.pk))
-    if scope.channel is not None:
-        qs = qs.filter(channel_id=scope.channel.pk)
+    qs = by_message_and_channel(Delivery.objects.filter(channel__team_id__in=scope.team_ids), scope)
     if scope.since is not None or scope.until is not None:
         qs = qs.annotate(_when=Coalesce("sent_at", "due_at"))
         if scope.since is not None:

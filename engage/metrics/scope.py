@@ -191,9 +191,8 @@ def segment_exists(segment_id: int, message_ref: str = "message_id") -> Exists:
     return Exists(Message.segments.through.objects.filter(message_id=OuterRef(message_ref), segment_id=segment_id))
 
 
-def replies(scope: Scope, *, period: bool = True) -> QuerySet[Reply]:
-    """The replies in scope. ``period=False`` ignores since/until (for the backlog, which is now)."""
-    qs = Reply.objects.filter(team_id__in=scope.team_ids)
+def by_message_and_channel(qs: QuerySet, scope: Scope) -> QuerySet:
+    """The scope's event, campaign, segment and channel filters, for rows with ``message`` and ``channel``."""
     if scope.event is not None:
         qs = qs.filter(message__campaign__event_id=scope.event.pk)
     if scope.campaign is not None:
@@ -202,6 +201,12 @@ def replies(scope: Scope, *, period: bool = True) -> QuerySet[Reply]:
         qs = qs.filter(segment_exists(scope.segment.pk))
     if scope.channel is not None:
         qs = qs.filter(channel_id=scope.channel.pk)
+    return qs
+
+
+def replies(scope: Scope, *, period: bool = True) -> QuerySet[Reply]:
+    """The replies in scope. ``period=False`` ignores since/until (for the backlog, which is now)."""
+    qs = by_message_and_channel(Reply.objects.filter(team_id__in=scope.team_ids), scope)
     if scope.language:
         qs = qs.filter(language=scope.language)
     if scope.phase:

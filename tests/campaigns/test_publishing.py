@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus
-from campaigns.sandbox import Sandbox
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
@@ -19,13 +18,6 @@ from engage.common.errors import NotAllowed, WrongState
 from tests.factories import make_approved, make_message
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox.start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture(autouse=True)

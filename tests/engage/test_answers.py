@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Membership, Notification
 from campaigns.models import Message, MessageStatus
-from campaigns.sandbox import Sandbox
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due
@@ -24,13 +23,6 @@ from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import CHAT_ID, TG_SECRET, process_all
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox.start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture(autouse=True)
