@@ -262,7 +262,11 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
         due = due.exclude(Q(message__team_id__in=paused) & Q(message__pause_override_by__isnull=True))
     claimed: list[tuple[int, str, bool]] = []
     with transaction.atomic():
-        rows = list(due.order_by("-urgent", "due_at", "id").select_for_update(skip_locked=True)
+        # Lock the delivery rows only ("of self"). The filter joins the message; a lock on every
+        # joined table would make two ticks skip each other's *message* rows, and PostgreSQL keeps
+        # the delivery lock it took before skipping, so a due row could be skipped by both.
+        rows = list(due.order_by("-urgent", "due_at", "id")
+                    .select_for_update(skip_locked=True, of=("self",))
                     .values_list("id", "urgent", "message_id")[:limit])
         for delivery_id, urgent, _message_id in rows:
             token = uuid.uuid4().hex
