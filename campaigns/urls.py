@@ -11,6 +11,7 @@ urlpatterns = [
     path("messages/new/", messages.message_new, name="message_new"),
     path("messages/<int:pk>/", messages.message_detail, name="message"),
     path("messages/<int:pk>/edit/", messages.message_edit, name="message_edit"),
+    path("messages/<int:pk>/deliveries/", messages.message_deliveries, name="message_deliveries"),
     path("messages/<int:pk>/<slug:action>/", messages.message_action, name="message_action"),
     path("messages/<int:pk>/variants/<int:variant_id>/delete/", messages.variant_delete, name="variant_delete"),
     path("deliveries/<int:pk>/<slug:action>/", messages.delivery_action, name="delivery_action"),

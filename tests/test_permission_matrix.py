@@ -346,6 +346,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "campaigns:messages": ("page", [GET(EVERYONE)]),
     "campaigns:message_new": ("page", [GET(DRAFTERS), POST(DRAFTERS, body=_message_form)]),
     "campaigns:message": ("page", [GET(EVERYONE)]),
+    "campaigns:message_deliveries": ("page", [GET(EVERYONE)]),  # the panel the message page refreshes
     "campaigns:message_edit": ("page", [GET(DRAFTERS), POST(DRAFTERS, body=_message_form)]),
     "campaigns:message_action": ("page", [
         POST(DRAFTERS, action="submit"),
@@ -527,6 +528,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "public:news_reply": ("public", [GET(EVERYONE, **PUBLIC),
                                      POST(EVERYONE, **PUBLIC, body=lambda x: {"text": "Thank you."})]),
     "public:how_we_use_messages": ("public", [GET(EVERYONE, anon=OK)]),
+    # "Did this answer help?": anyone with the link; the matrix's token is not a valid one, so a friendly 400.
+    "public:feedback": ("public", [GET(EVERYONE, anon=OK), POST(EVERYONE, anon=OK, body=lambda x: {"helpful": "yes"})]),
     "public:transparency": ("public", [GET(EVERYONE, anon=OK)]),  # anonymised aggregates only
     # Django's admin: staff only; no Engage role is staff, so everyone is sent to the admin's sign-in.
     "admin:index": ("admin", [GET(every(LOGIN))]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages as flash
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -20,7 +22,7 @@ from accounts.models import Role
 from campaigns import selectors
 from campaigns.checker.counting import count_for
 from campaigns.forms import CommentForm, MediaForm, MessageForm, ScheduleForm, VariantForm
-from campaigns.models import Delivery, Message, MessageStatus, PlaybookTemplate
+from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PlaybookTemplate
 from campaigns.services import coverage, publishing, workflow
 from campaigns.services import messages as message_services
 from campaigns.services.playbooks import playbook_fill
@@ -179,7 +181,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "coverage_blocking": coverage.coverage_blocks_submission(message),
         "history": history,
         "diffs": list(reversed(diffs)),
-        "deliveries": list(selectors.deliveries_for(message)),
+        **_deliveries_context(message),
         "comment_form": CommentForm(),
         "schedule_form": ScheduleForm(),
         "variant_form": VariantForm(channels=list(message.channels.all())),
@@ -205,6 +207,39 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "retry": permissions.can_schedule(user, message),
         },
     })
+
+
+def _deliveries_context(message: Message) -> dict[str, Any]:
+    """What the deliveries panel shows, and whether (and how often) the page should refresh it."""
+    deliveries = list(selectors.deliveries_for(message))
+    counts: dict[str, int] = {}
+    for d in deliveries:
+        counts[d.status] = counts.get(d.status, 0) + 1
+    waiting = [d for d in deliveries if d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+               and not d.needs_review]
+    soon = timezone.now() + timedelta(minutes=15)
+    busy = any(d.status == DeliveryStatus.SENDING or d.due_at is None or d.due_at <= soon for d in waiting)
+    return {
+        "deliveries": deliveries,
+        "delivery_counts": [{"label": label, "count": counts[value]}
+                            for value, label in DeliveryStatus.choices if value in counts],
+        "live": bool(waiting),
+        # Every few seconds while something is about to go out; once a minute while it waits.
+        "poll_seconds": 4 if busy else 60,
+    }
+
+
+@login_required
+@require_safe
+def message_deliveries(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deliveries panel alone, for the message page to refresh itself while it publishes."""
+    message = _message(request, pk)
+    response = render(request, "campaigns/_deliveries.html", {
+        "message": message, **_deliveries_context(message),
+        "can": {"retry": permissions.can_schedule(request.user, message)},
+    })
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
