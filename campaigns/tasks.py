@@ -87,9 +87,16 @@ def take_down(*, delivery_id: int) -> None:
 
 @shared_task(name="campaigns.check_channels", ignore_result=True)
 def check_channels() -> int:
-    from campaigns.services.sending import channels_check_health
+    from campaigns.services.health import channels_check_health
 
     return channels_check_health()
+
+
+@shared_task(name="campaigns.fetch_stats", ignore_result=True)
+def fetch_stats() -> dict[str, int]:
+    from campaigns.services.stats import deliveries_fetch_stats
+
+    return deliveries_fetch_stats()
 
 
 @shared_task(name="campaigns.email_alert", ignore_result=True)

@@ -10,6 +10,8 @@ PERIODIC_TASKS: list[dict] = [
      "description": "Stale claims go back to pending; stale in-flight sends become unconfirmed."},
     {"name": "Channel health", "task": "campaigns.check_channels", "every": 1800.0,
      "description": "Checks each channel's credentials and warns before tokens expire."},
+    {"name": "Platform post statistics", "task": "campaigns.fetch_stats", "every": 900.0,
+     "description": "Fetches views, shares, replies and likes of recent posts from the platforms that give them."},
     {"name": "Inbound sweeper", "task": "engage.sweep", "every": 10.0,
      "description": "Processes replies left unprocessed (broker down), sends pending and approved answers."},
     {"name": "Mastodon mentions", "task": "engage.poll_mastodon", "every": 60.0,

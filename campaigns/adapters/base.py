@@ -69,9 +69,29 @@ class PublishResult:
 
 @dataclass(frozen=True)
 class HealthResult:
+    """What ``check()`` learned. ``expires_at`` is when the credentials stop working, where the
+    platform tells us (Facebook's ``debug_token``, an X OAuth 2.0 user token); ``None`` means the
+    platform gives no expiry (or the token never expires)."""
+
     state: HealthState
     detail: str = ""
     expires_at: datetime | None = None
+    expiry_unknown: bool = False  # the platform could not say this time (keep what we knew)
+
+
+@dataclass(frozen=True)
+class PostStats:
+    """One post's figures as the platform counts them; ``None`` where the platform does not give
+    that figure (Mastodon has no views, for example), never a made-up zero.
+
+    ``shares`` are boosts, reposts plus quotes, or shares; ``likes`` are favourites, likes or
+    reactions; ``replies`` are the platform's own count of replies or comments.
+    """
+
+    views: int | None = None
+    shares: int | None = None
+    replies: int | None = None
+    likes: int | None = None
 
 
 class AdapterError(Exception):
@@ -160,6 +180,10 @@ class Adapter(Protocol):
     def lookup(self, *, idempotency_key: str) -> PublishResult | None: ...
 
     def count(self, text: str) -> int: ...
+
+    # Optional (``AdapterBase`` gives every adapter a default): ``supports_stats`` says whether
+    # ``stats(external_id) -> PostStats | None`` and ``stats_many(external_ids) -> dict[str,
+    # PostStats]`` ask the platform for a post's figures (None / left out: the post is gone).
 
 
 ConfigMapping = Mapping[str, Any]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 import httpx
 
 from campaigns.adapters import textcount
-from campaigns.adapters.base import HealthResult, PermanentError, PublishResult
+from campaigns.adapters.base import HealthResult, PermanentError, PostStats, PublishResult
 from campaigns.adapters.http import Redactor, client_from_config
 
 
@@ -19,6 +20,9 @@ class AdapterBase:
     supports_withdraw: ClassVar[bool] = False
     honours_idempotency_key: ClassVar[bool] = False
     can_lookup: ClassVar[bool] = False
+    supports_stats: ClassVar[bool] = False
+    stats_batch_size: ClassVar[int] = 1  # ids per platform request in ``stats_many``
+    stats_figures: ClassVar[frozenset[str]] = frozenset()  # which PostStats figures the platform gives
     required_config: ClassVar[tuple[str, ...]] = ()
     required_secrets: ClassVar[tuple[str, ...]] = ()
 
@@ -78,3 +82,49 @@ class AdapterBase:
 
     def check(self) -> HealthResult:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError
+
+    def stats(self, external_id: str) -> PostStats | None:
+        """The post's figures, or None: the platform gives none (the default) or the post is gone."""
+        return None
+
+    def stats_many(self, external_ids: Iterable[str]) -> dict[str, PostStats]:
+        """Figures for several posts; posts that are gone are left out. Platforms that answer
+        for many ids in one request (X) override this; errors propagate as adapter errors, so
+        a 429 stops the caller at once."""
+        found: dict[str, PostStats] = {}
+        for external_id in external_ids:
+            figures = self.stats(external_id)
+            if figures is not None:
+                found[external_id] = figures
+        return found
+
+
+def figure(value: Any) -> int | None:
+    """A count from a platform's JSON: a non-negative whole number, or None if it is absent or odd."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return int(value)
+
+
+def parse_expiry(value: Any) -> datetime | None:
+    """An expiry from a channel's config: unix seconds, an ISO 8601 time or date (a date means
+    the start of that day, UTC). Empty, zero or unreadable: None."""
+    if value in (None, "", 0, "0"):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
+        try:
+            return datetime.fromtimestamp(int(float(value)), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None

@@ -9,7 +9,18 @@
   photos and is left out then;
 * reply to a citizen's comment or post: ``POST /{object-id}/comments`` (``message``; text
   only);
-* withdraw: ``DELETE /{post-id}``; check: ``GET /me?fields=id,name``.
+* withdraw: ``DELETE /{post-id}``;
+* check: ``GET /me?fields=id,name``, then ``GET /debug_token?input_token=<page token>`` for
+  ``data.is_valid`` and ``data.expires_at`` (unix seconds; 0 means it never expires, as for a
+  Page token made from a long-lived user token). ``debug_token`` is the one call whose token
+  travels in the query string (the API takes it nowhere else); the caller's own token (the
+  ``app_access_token`` secret if set, else the Page token) still goes in the header, and
+  ``input_token`` is redacted from httpx's log lines and from every error detail;
+* stats: ``GET /{post-id}?fields=shares,comments.summary(true).limit(0),
+  reactions.summary(true).limit(0)`` (Graph leaves ``shares`` out when there are none), and
+  views from ``GET /{post-id}/insights?metric=post_impressions`` (config ``views_metric``;
+  empty to skip). Insights need the ``read_insights`` permission: without it, views are
+  None and the rest still counts.
 
 The token is sent in the ``Authorization: Bearer`` header, never in the URL. Graph errors
 are ``{"error": {"message", "type", "code", "error_subcode", "is_transient"}}``: code 190
@@ -19,12 +30,14 @@ returns); codes 1 and 2, or ``is_transient``, are temporary.
 Facebook has no idempotency key: a timeout on the post itself is an UnconfirmedError.
 
 Config: ``page_id`` (required), ``api_base`` (default ``https://graph.facebook.com``),
-``api_version`` (default ``v21.0``). Secrets: ``page_access_token``.
+``api_version`` (default ``v21.0``), ``views_metric`` (default ``post_impressions``).
+Secrets: ``page_access_token``; optionally ``app_access_token`` for ``debug_token``.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -35,14 +48,18 @@ from campaigns.adapters.base import (
     HealthResult,
     Payload,
     PermanentError,
+    PostStats,
     PublishResult,
     TransientError,
 )
-from campaigns.adapters.common import AdapterBase
+from campaigns.adapters.common import AdapterBase, figure
 from campaigns.adapters.http import error_for_status, json_or_empty, send, short
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
+DEFAULT_VIEWS_METRIC = "post_impressions"
+STATS_FIELDS = "shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
+GONE_CODES = frozenset({100})  # "Object with ID ... does not exist"
 MAX_PHOTOS = 10
 AUTH_CODES = frozenset({102, 190})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
@@ -54,6 +71,8 @@ class FacebookAdapter(AdapterBase):
     supports_withdraw = True
     honours_idempotency_key = False
     can_lookup = False
+    supports_stats = True
+    stats_figures = frozenset({"views", "shares", "replies", "likes"})
     required_config = ("page_id",)
     required_secrets = ("page_access_token",)
 
@@ -138,7 +157,83 @@ class FacebookAdapter(AdapterBase):
             return HealthResult(
                 state="failing", detail=f"the token belongs to {page.get('id')}, not page {self._page}"
             )
-        return HealthResult(state="ok", detail=str(page.get("name", "")))
+        name = str(page.get("name", ""))
+        try:
+            token = self._debug_token()
+        except AuthExpiredError as exc:
+            return HealthResult(state="auth_expired", detail=exc.detail)
+        except AdapterError as exc:
+            return HealthResult(state="ok", detail=f"{name} (expiry not checked: {exc.detail})"[:500],
+                                expiry_unknown=True)
+        if token.get("is_valid") is False:
+            reason = (token.get("error") or {}).get("message") or "the token is no longer valid"
+            return HealthResult(state="auth_expired", detail=self.redact(f"facebook check: {reason}"))
+        expires = token.get("expires_at")
+        expires_at = (
+            datetime.fromtimestamp(int(expires), UTC)
+            if isinstance(expires, int | float) and not isinstance(expires, bool) and expires > 0
+            else None
+        )
+        return HealthResult(state="ok", detail=name, expires_at=expires_at)
+
+    def _debug_token(self) -> dict[str, Any]:
+        """``GET /debug_token``: the Page token's validity and expiry (``data``)."""
+        caller = self.secrets.get("app_access_token") or self.secrets["page_access_token"]
+        response = send(
+            self.http,
+            "GET",
+            self._url("debug_token"),
+            what="facebook token check",
+            retry_safe=True,
+            redact=self.redact,
+            headers={"Authorization": f"Bearer {caller}"},
+            params={"input_token": self.secrets["page_access_token"]},
+        )
+        body = json_or_empty(response)
+        body = body if isinstance(body, dict) else {}
+        if not (200 <= response.status_code < 300) or "error" in body:
+            raise self._error(response, body, what="facebook token check", retry_safe=True)
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+    # --- statistics ----------------------------------------------------------------------------
+    def stats(self, external_id: str) -> PostStats | None:
+        try:
+            post = self._call(
+                "GET", external_id, what="facebook stats", retry_safe=True, params={"fields": STATS_FIELDS}
+            )
+        except PermanentError as exc:
+            if not isinstance(exc, AuthExpiredError) and (
+                exc.http_status == 404 or exc.platform_code in GONE_CODES
+            ):
+                return None
+            raise
+        return PostStats(
+            views=self._views(external_id),
+            shares=figure((post.get("shares") or {}).get("count", 0)),
+            replies=figure(((post.get("comments") or {}).get("summary") or {}).get("total_count")),
+            likes=figure(((post.get("reactions") or {}).get("summary") or {}).get("total_count")),
+        )
+
+    def _views(self, external_id: str) -> int | None:
+        metric = str(self.config.get("views_metric", DEFAULT_VIEWS_METRIC) or "")
+        if not metric:
+            return None
+        try:
+            body = self._call(
+                "GET", f"{external_id}/insights", what="facebook insights", retry_safe=True,
+                params={"metric": metric},
+            )
+        except AuthExpiredError:
+            raise
+        except PermanentError:
+            return None  # no read_insights permission, or the metric is not offered for this post
+        for entry in body.get("data") or []:
+            if isinstance(entry, dict) and entry.get("name") == metric:
+                values = entry.get("values") or []
+                if values and isinstance(values[-1], dict):
+                    return figure(values[-1].get("value"))
+        return None
 
     # --- the one call ------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, what: str, retry_safe: bool, **kwargs: Any) -> dict[str, Any]:
@@ -167,6 +262,21 @@ class FacebookAdapter(AdapterBase):
         if code is not None:
             message = f"{message} (code {code}{'/' + str(error['error_subcode']) if error.get('error_subcode') else ''})"
         detail = self.redact(f"{what}: HTTP {response.status_code}: {message}")
+        result = self._classify(response, error, code, detail, message, what=what, retry_safe=retry_safe)
+        result.platform_code = code
+        return result
+
+    def _classify(
+        self,
+        response: httpx.Response,
+        error: dict[str, Any],
+        code: Any,
+        detail: str,
+        message: str,
+        *,
+        what: str,
+        retry_safe: bool,
+    ) -> AdapterError:
         status = response.status_code
         if code in AUTH_CODES:
             return AuthExpiredError(detail, http_status=status)

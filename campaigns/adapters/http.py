@@ -10,7 +10,8 @@ Timeouts are explicit (connect 5 s, read 15 s by default; a channel's config may
   :class:`TransientError`.
 
 Secrets are redacted from every detail this module builds, and the ``httpx`` logger gets a
-filter that hides Telegram bot tokens, which travel in the URL path.
+filter that hides Telegram bot tokens, which travel in the URL path, and the
+``input_token`` of Facebook's ``debug_token``, which travels in the query string.
 """
 
 from __future__ import annotations
@@ -43,18 +44,21 @@ REDACTED = "[redacted]"
 logger = logging.getLogger(__name__)
 
 _BOT_TOKEN_IN_PATH = re.compile(r"/bot[^/\s\"']+/")
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:input_token|access_token)=)[^&\s\"']+")
 
 
 class _HttpxUrlRedactor(logging.Filter):
-    """httpx logs every request URL at INFO; Telegram puts the bot token in that URL."""
+    """httpx logs every request URL at INFO; Telegram puts the bot token in that URL, and
+    Facebook's ``debug_token`` the token it inspects."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
             return True
-        if "/bot" in message:
-            record.msg = _BOT_TOKEN_IN_PATH.sub(f"/bot{REDACTED}/", message)
+        if "/bot" in message or "_token=" in message:
+            message = _BOT_TOKEN_IN_PATH.sub(f"/bot{REDACTED}/", message)
+            record.msg = _TOKEN_IN_QUERY.sub(rf"\g<1>{REDACTED}", message)
             record.args = ()
         return True
 

@@ -9,7 +9,10 @@
   idempotency keys for one hour, so within that hour a retry with the same key returns
   the original status instead of posting twice: a timeout is a TransientError here.
 * withdraw: ``DELETE /api/v1/statuses/:id`` (a 404 means it is already gone).
-* check: ``GET /api/v1/accounts/verify_credentials`` (401: the token was revoked).
+* check: ``GET /api/v1/accounts/verify_credentials`` (401: the token was revoked). Mastodon
+  access tokens do not expire, so the check reports no expiry.
+* stats: ``GET /api/v1/statuses/:id``: ``reblogs_count`` (shares), ``favourites_count``
+  (likes), ``replies_count``; Mastodon counts no views. A 404 means the status is gone.
 
 Config: ``instance_url`` (required), ``visibility`` (default ``public``),
 ``max_characters`` (the instance's limit, default 500), ``media_poll_attempts`` (20),
@@ -30,10 +33,11 @@ from campaigns.adapters.base import (
     MediaItem,
     Payload,
     PermanentError,
+    PostStats,
     PublishResult,
     TransientError,
 )
-from campaigns.adapters.common import AdapterBase
+from campaigns.adapters.common import AdapterBase, figure
 from campaigns.adapters.http import error_for_status, json_or_empty, send, short
 
 MAX_MEDIA = 4
@@ -45,6 +49,8 @@ class MastodonAdapter(AdapterBase):
     supports_withdraw = True
     honours_idempotency_key = True
     can_lookup = False
+    supports_stats = True
+    stats_figures = frozenset({"shares", "replies", "likes"})
     required_config = ("instance_url",)
     required_secrets = ("access_token",)
 
@@ -175,6 +181,31 @@ class MastodonAdapter(AdapterBase):
         error = self._error(response, "mastodon check", retry_safe=True)
         state = "auth_expired" if isinstance(error, AuthExpiredError) else "failing"
         return HealthResult(state=state, detail=error.detail)
+
+    # --- statistics ----------------------------------------------------------------------------
+    def stats(self, external_id: str) -> PostStats | None:
+        response = send(
+            self.http,
+            "GET",
+            f"{self._base}/api/v1/statuses/{external_id}",
+            what="mastodon stats",
+            retry_safe=True,
+            redact=self.redact,
+            headers=self._auth,
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._error(response, "mastodon stats", retry_safe=True)
+        status = json_or_empty(response)
+        if not isinstance(status, dict):
+            raise PermanentError("mastodon stats: the answer was not a status")
+        return PostStats(
+            views=None,
+            shares=figure(status.get("reblogs_count")),
+            replies=figure(status.get("replies_count")),
+            likes=figure(status.get("favourites_count")),
+        )
 
     # --- errors ------------------------------------------------------------------------------
     def _error(self, response: httpx.Response, what: str, *, retry_safe: bool) -> AdapterError:

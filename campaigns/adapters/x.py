@@ -6,7 +6,10 @@
   1000 characters);
 * post: ``POST /2/tweets`` (JSON ``text``, ``media.media_ids``,
   ``reply.in_reply_to_tweet_id``), 201 with ``{"data": {"id", "text"}}``;
-* withdraw: ``DELETE /2/tweets/:id``; check: ``GET /2/users/me``.
+* withdraw: ``DELETE /2/tweets/:id``; check: ``GET /2/users/me``;
+* stats: ``GET /2/tweets?ids=...&tweet.fields=public_metrics`` (up to 100 ids a request):
+  ``impression_count`` (views), ``retweet_count`` + ``quote_count`` (shares),
+  ``reply_count``, ``like_count``. Deleted posts come back under ``errors`` and are left out.
 
 X has no idempotency key, so a timeout after sending is an UnconfirmedError. X refuses a
 post whose text duplicates a recent one with 403; after an unconfirmed attempt that 403
@@ -15,7 +18,9 @@ is a strong hint that the first attempt went through, and the detail says so.
 
 OAuth 2.0 user tokens expire (two hours unless refreshed). :func:`refresh_access_token`
 exchanges a refresh token for a new pair; storing the new pair is the caller's job, since
-adapters do not write to the database.
+adapters do not write to the database. ``check()`` reports the access token's expiry when the
+channel's config records it (``expires_at``: unix seconds or ISO 8601, written with the token
+pair); an app-only bearer token has none and never expires.
 
 Config: ``api_base`` (default ``https://api.x.com``), ``username`` (for post links).
 Secrets: ``access_token``.
@@ -24,6 +29,7 @@ Secrets: ``access_token``.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,14 +43,16 @@ from campaigns.adapters.base import (
     MediaItem,
     Payload,
     PermanentError,
+    PostStats,
     PublishResult,
 )
-from campaigns.adapters.common import AdapterBase
+from campaigns.adapters.common import AdapterBase, figure, parse_expiry
 from campaigns.adapters.http import Redactor, error_for_status, json_or_empty, send, short
 
 DEFAULT_API_BASE = "https://api.x.com"
 MAX_MEDIA = 4
 ALT_TEXT_LIMIT = 1000
+STATS_BATCH = 100  # GET /2/tweets takes at most 100 ids
 
 
 class XAdapter(AdapterBase):
@@ -52,6 +60,9 @@ class XAdapter(AdapterBase):
     supports_withdraw = True
     honours_idempotency_key = False
     can_lookup = False
+    supports_stats = True
+    stats_figures = frozenset({"views", "shares", "replies", "likes"})
+    stats_batch_size = STATS_BATCH
     required_secrets = ("access_token",)
 
     @property
@@ -126,7 +137,39 @@ class XAdapter(AdapterBase):
         except AdapterError as exc:
             return HealthResult(state="failing", detail=exc.detail)
         user = (json_or_empty(response) or {}).get("data") or {}
-        return HealthResult(state="ok", detail=f"@{user.get('username', '?')}")
+        return HealthResult(
+            state="ok",
+            detail=f"@{user.get('username', '?')}",
+            expires_at=parse_expiry(self.config.get("expires_at")),
+        )
+
+    def stats(self, external_id: str) -> PostStats | None:
+        return self.stats_many([external_id]).get(external_id)
+
+    def stats_many(self, external_ids: Iterable[str]) -> dict[str, PostStats]:
+        ids = [str(i) for i in external_ids if str(i).isdigit()]
+        found: dict[str, PostStats] = {}
+        for start in range(0, len(ids), STATS_BATCH):
+            batch = ids[start : start + STATS_BATCH]
+            response = self._send(
+                "GET",
+                "/2/tweets",
+                what="x stats",
+                retry_safe=True,
+                params={"ids": ",".join(batch), "tweet.fields": "public_metrics"},
+            )
+            for post in (json_or_empty(response) or {}).get("data") or []:
+                if not isinstance(post, dict) or str(post.get("id")) not in batch:
+                    continue
+                metrics = post.get("public_metrics") or {}
+                retweets, quotes = figure(metrics.get("retweet_count")), figure(metrics.get("quote_count"))
+                found[str(post["id"])] = PostStats(
+                    views=figure(metrics.get("impression_count")),
+                    shares=None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0),
+                    replies=figure(metrics.get("reply_count")),
+                    likes=figure(metrics.get("like_count")),
+                )
+        return found
 
     def _send(self, method: str, path: str, *, what: str, retry_safe: bool, **kwargs: Any) -> httpx.Response:
         response = send(

@@ -40,6 +40,9 @@ class Channel(models.Model):
     health_detail = models.CharField(max_length=500, blank=True)
     health_checked_at = models.DateTimeField(null=True, blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
+    # The last expiry warning sent for token_expires_at ("14d", "3d", "expired"; "" none yet), so
+    # each threshold warns once (campaigns.services.health).
+    token_warning = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -45,6 +45,13 @@ class Delivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     manual_takedown = models.BooleanField(default=False, help_text="Withdrawn by us, but a person must delete it")
     needs_review = models.BooleanField(default=False, help_text="Overdue after a pause: review before sending")
+    # The post's figures as the platform last gave them (campaigns.services.stats); None where the
+    # platform does not give that figure or they were never fetched.
+    stats_views = models.PositiveBigIntegerField(null=True, blank=True)
+    stats_shares = models.PositiveBigIntegerField(null=True, blank=True)
+    stats_replies = models.PositiveBigIntegerField(null=True, blank=True)
+    stats_likes = models.PositiveBigIntegerField(null=True, blank=True)
+    stats_fetched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,14 +6,18 @@ port (127.0.0.1 by default) and tells the APIs apart by path:
 ==========  =====================================  ===========================================
 platform    path prefix                             speaks
 ==========  =====================================  ===========================================
-mastodon    ``/api/v1/...``, ``/api/v2/media``      statuses, media (v2 with 202 + polling),
-                                                    Idempotency-Key, verify_credentials
+mastodon    ``/api/v1/...``, ``/api/v2/media``      statuses (with their counts), media (v2
+                                                    with 202 + polling), Idempotency-Key,
+                                                    verify_credentials
 telegram    ``/bot<token>/<method>``                getMe, sendMessage, sendPhoto,
                                                     sendMediaGroup, deleteMessage
-x           ``/2/...``                              tweets, media upload + metadata, users/me,
+x           ``/2/...``                              tweets, tweet lookup (``public_metrics``),
+                                                    media upload + metadata, users/me,
                                                     oauth2/token (refresh)
-facebook    ``/v<version>/...``                     /me, /{page}/feed, /{page}/photos,
-                                                    /{id}/comments, GET and DELETE /{id}
+facebook    ``/v<version>/...``                     /me, /debug_token, /{page}/feed,
+                                                    /{page}/photos, /{id}/comments, GET (with
+                                                    summaries) and DELETE /{id},
+                                                    /{post}/insights
 sms         ``/2010-04-01/Accounts/...``            Twilio Messages (create, fetch, delete),
                                                     Account fetch
 webhook     ``/hooks/<name>``                       a partner receiving signed webhooks
@@ -22,7 +26,9 @@ webhook     ``/hooks/<name>``                       a partner receiving signed w
 Each API checks credentials, content types and required fields the way the real one does
 and answers with the real error shapes. Every accepted post is recorded (thread safe);
 Mastodon's Idempotency-Key is honoured (same key, same status, no second post) and so is
-the webhook receiver's.
+the webhook receiver's. Posts have figures (views, reposts, quotes, replies, likes): made up
+steadily from the post id, plus the replies the sandbox holds, unless set with
+:meth:`Sandbox.set_stats`; the platforms' statistics endpoints serve them in their own shapes.
 
 Behaviours are programmable per platform (:class:`Behaviour`): a delay before answering,
 N answers of 500, N answers of 429 with the platform's retry hint, N requests that are
@@ -57,6 +63,8 @@ programmed and read through a JSON control API:
   starting accounts)
 * ``POST /_sandbox/accounts`` ``{"platform": "telegram", "token": "...", "chat": "@..."}``
 * ``POST /_sandbox/hooks`` ``{"name": "partner", "secret": "..."}``: a receiver's secret
+* ``POST /_sandbox/stats`` ``{"platform": "x", "id": "...", "views": 1200, "likes": 30}``:
+  a post's figures (``views``, ``reposts``, ``quotes``, ``replies``, ``likes``)
 * ``GET  /_sandbox/credentials``: adapter config and secrets for the default accounts
 
 Platforms are named by channel kind: ``mastodon``, ``telegram``, ``x``, ``facebook``,
@@ -181,6 +189,13 @@ class Sandbox:
         """Let one more account in (until :meth:`reset`); see ``campaigns/sandbox/accounts.py``."""
         with self.state.lock:
             self.state.accounts.add({"platform": platform, **details})
+
+    def set_stats(self, platform: str, post_id: str, **figures: int) -> None:
+        """Fix a post's figures (``views``, ``reposts``, ``quotes``, ``replies``, ``likes``) until
+        :meth:`reset`; figures not given stay as made up."""
+        if platform not in PLATFORMS:
+            raise ValueError(f"unknown platform {platform!r}")
+        self.state.set_figures(platform, post_id, **figures)
 
     def set_hook_secret(self, name: str, secret: str) -> None:
         self.add_account("webhook", name=name, secret=secret)

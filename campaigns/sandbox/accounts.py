@@ -10,7 +10,9 @@ with a ``platform`` and that platform's fields:
 * ``{"platform": "telegram", "token": "123:abc", "username": "my_bot"}`` (a bot) and/or
   ``"chat": "@channel"`` (or ``"chats": [...]``): a channel the bots may post to
 * ``{"platform": "x", "token": "...", "refresh_token": "..."}``
-* ``{"platform": "facebook", "token": "...", "page_id": "123", "name": "Our Page"}``
+* ``{"platform": "facebook", "token": "...", "page_id": "123", "name": "Our Page"}``, and
+  ``"expires_at": <unix seconds>`` for a token that expires (the default: never, like a
+  Page token made from a long-lived user token); past it the token is refused as expired
 * ``{"platform": "sms", "account_sid": "AC...", "auth_token": "...", "numbers": ["+44..."]}``
 * ``{"platform": "webhook", "name": "partner", "secret": "..."}``
 
@@ -152,9 +154,13 @@ class Accounts:
             if account.get("refresh_token"):
                 self.x_refresh_tokens.add(text("refresh_token"))
         elif platform == "facebook":
+            expires = account.get("expires_at") or 0
+            if isinstance(expires, bool) or not isinstance(expires, int | float | str) or not str(expires).isdigit():
+                raise ValueError("a facebook account's 'expires_at' is unix seconds")
             self.facebook_pages[text("token")] = {
                 "id": text("page_id"),
                 "name": text("name", required=False) or "Sandbox Page",
+                "expires_at": str(int(expires)),
             }
         elif platform == "sms":
             if account.get("account_sid") or account.get("auth_token"):

@@ -64,6 +64,13 @@ def control(state: SandboxState, request: Incoming) -> Reply:
             with state.lock:
                 state.accounts.add({"platform": "webhook", "name": name, "secret": secret})
             return Reply(200, {"name": name})
+        if action == "stats" and request.method == "POST":
+            name = need_platform(str(document.pop("platform", platform)))
+            post_id = str(document.pop("id", "") or "")
+            if not post_id:
+                raise ValueError("id (the post's id on the platform) is required")
+            state.set_figures(name, post_id, **document)
+            return Reply(200, {"platform": name, "id": post_id, "figures": state.stats[(name, post_id)]})
         if action == "accounts" and request.method == "POST":
             with state.lock:
                 state.accounts.add(document)

@@ -212,6 +212,7 @@ class SandboxState:
             self.idempotency: dict[tuple[str, str, str], str] = {}  # (platform, scope, key) -> record id
             self.accounts = self.initial_accounts.copy()
             self.media_polls: dict[str, int] = {}
+            self.stats: dict[tuple[str, str], dict[str, int]] = {}  # (platform, post id) -> figures set
             self.telegram_counters: dict[int, itertools.count[int]] = {}  # message ids are per chat
 
     def next_id(self) -> int:
@@ -253,6 +254,45 @@ class SandboxState:
         with self.lock:
             self.request_log.append(entry)
 
+    def figures(self, platform: str, record: Record) -> dict[str, int]:
+        """One post's figures: ``views``, ``reposts``, ``quotes``, ``replies``, ``likes``.
+
+        Set ones (:meth:`set_figures`) win. Otherwise they are made up, steadily, from the post
+        id (a few hundred to a few thousand views, likes a few per cent of them, shares and
+        replies fewer), and the replies the sandbox holds to the post are added to the replies.
+        """
+        seed = int(hashlib.sha256(f"{platform}:{record.id}".encode()).hexdigest()[:12], 16)
+        views = 300 + seed % 4700
+        made = {
+            "views": views,
+            "reposts": views * (5 + seed % 11) // 1000,
+            "quotes": views * (seed % 3) // 1000,
+            "replies": views * (2 + seed % 7) // 1000,
+            "likes": views * (15 + seed % 36) // 1000,
+        }
+        with self.lock:
+            replies = sum(
+                1
+                for r in self.records
+                if r.platform == platform
+                and not r.deleted
+                and record.id in (r.data.get("in_reply_to_id"), r.data.get("parent"), _x_reply_to(r))
+            )
+            chosen = self.stats.get((platform, record.id))
+        if chosen is not None:
+            return {**made, **chosen}
+        made["replies"] += replies
+        return made
+
+    def set_figures(self, platform: str, post_id: str, **figures: int) -> None:
+        unknown = set(figures) - {"views", "reposts", "quotes", "replies", "likes"}
+        if unknown:
+            raise ValueError(f"unknown figures: {', '.join(sorted(unknown))}")
+        if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in figures.values()):
+            raise ValueError("figures must be whole numbers, not negative")
+        with self.lock:
+            self.stats[(platform, str(post_id))] = {**self.stats.get((platform, str(post_id)), {}), **figures}
+
     def posts(self, platform: str, *, include_deleted: bool = False) -> list[Record]:
         with self.lock:
             return [
@@ -260,6 +300,11 @@ class SandboxState:
                 for r in self.records
                 if r.platform == platform and r.is_post and (include_deleted or not r.deleted)
             ]
+
+
+def _x_reply_to(record: Record) -> str | None:
+    reply = record.fields.get("reply") if record.platform == "x" else None
+    return str(reply.get("in_reply_to_tweet_id")) if isinstance(reply, dict) else None
 
 
 def new_record(

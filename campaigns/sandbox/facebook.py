@@ -1,9 +1,11 @@
-"""Facebook Graph API: /me, Page feed and photos, comments, GET and DELETE of objects."""
+"""Facebook Graph API: /me, /debug_token, Page feed and photos, comments, GET (with the
+``shares``, ``comments`` and ``reactions`` summaries) and DELETE of objects, post insights."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -34,6 +36,10 @@ class GraphApi:
         method = request.method
         if method == "GET" and node == "me":
             return Route(self.platform, "me", self.me)
+        if method == "GET" and node == "debug_token":
+            return Route(self.platform, "debug_token", self.debug_token)
+        if method == "GET" and (insights := re.fullmatch(r"([0-9_]+)/insights", node)):
+            return Route(self.platform, "insights", lambda r: self.insights(r, insights.group(1)))
         edge = re.fullmatch(r"(\d+)/(feed|photos)", node)
         if method == "POST" and edge and edge.group(2) == "feed":
             return Route(
@@ -52,7 +58,7 @@ class GraphApi:
                 creates_post=True,
             )
         if "/" not in node and method == "GET":
-            return Route(self.platform, "get_object", lambda r: self.get_object(node))
+            return Route(self.platform, "get_object", lambda r: self.get_object(node, r))
         if "/" not in node and method == "DELETE":
             return Route(self.platform, "delete_object", lambda r: self.delete_object(node))
         return Route(self.platform, "unknown", lambda r: self._missing(node, method.lower()))
@@ -102,6 +108,15 @@ class GraphApi:
         if token not in self.state.accounts.facebook_pages:
             raise Answer(
                 self.error(400, "Invalid OAuth access token - Cannot parse access token", 190), "auth_refused"
+            )
+        expires_at = int(self.state.accounts.facebook_pages[token].get("expires_at") or 0)
+        if expires_at and expires_at <= time.time():
+            expired = format_datetime(datetime.fromtimestamp(expires_at, UTC), usegmt=True)
+            raise Answer(
+                self.error(
+                    400, f"Error validating access token: Session has expired on {expired}.", 190, subcode=463
+                ),
+                "auth_refused",
             )
         if self.state.behaviour(self.platform).auth_expired:
             expired = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
@@ -237,11 +252,106 @@ class GraphApi:
             new_record(self.state, self.platform, "comment", request, comment_id, is_post=True, data=data)
         return Reply(200, {"id": comment_id})
 
-    def get_object(self, object_id: str) -> Reply:
+    def debug_token(self, request: Incoming) -> Reply:
+        """``GET /debug_token?input_token=...``: what the token is and until when it works."""
+        token = (request.query.get("input_token") or [""])[0]
+        if not token:
+            raise Answer(self.error(400, "(#100) The parameter input_token is required", 100))
+        page = self.state.accounts.facebook_pages.get(token)
+        if page is None:
+            return Reply(200, {"data": {"is_valid": False, "error": {
+                "code": 190, "message": "Invalid OAuth access token - Cannot parse access token"}}})
+        expires_at = int(page.get("expires_at") or 0)
+        data: dict[str, Any] = {
+            "app_id": "100000000000099",
+            "type": "PAGE",
+            "application": "Engage Sandbox",
+            "data_access_expires_at": int(time.time()) + 90 * 86400,
+            "expires_at": expires_at,
+            "is_valid": True,
+            "issued_at": int(time.time()) - 86400,
+            "profile_id": page["id"],
+            "scopes": ["pages_manage_posts", "pages_read_engagement", "read_insights"],
+            "user_id": "100000000000042",
+        }
+        if expires_at and expires_at <= time.time():
+            data["is_valid"] = False
+            data["error"] = {"code": 190, "subcode": 463,
+                             "message": "Error validating access token: Session has expired."}
+        return Reply(200, {"data": data})
+
+    @staticmethod
+    def _wanted(request: Incoming) -> dict[str, str]:
+        """``fields=shares,comments.summary(true).limit(0)`` as {field: its modifiers}."""
+        wanted: dict[str, str] = {}
+        for part in re.findall(r"[a-z_]+(?:\.[a-z_]+\([^)]*\))*", request.param("fields") or ""):
+            name, _, modifiers = part.partition(".")
+            wanted[name] = modifiers
+        return wanted
+
+    def _post_record(self, object_id: str) -> Any:
+        with self.state.lock:
+            return next(
+                (
+                    r
+                    for r in reversed(self.state.records)
+                    if r.platform == self.platform and r.id == object_id and r.is_post and r.op != "comment"
+                ),
+                None,
+            )
+
+    def get_object(self, object_id: str, request: Incoming) -> Reply:
         record = self.state.find(self.platform, object_id)
         if record is None or record.deleted:
             raise Answer(self._missing(object_id, "get"))
-        return Reply(200, record.data)
+        wanted = self._wanted(request)
+        if not wanted:
+            return Reply(200, record.data)
+        body: dict[str, Any] = {name: record.data[name] for name in wanted if name in record.data}
+        body["id"] = record.id
+        if record.is_post and record.op != "comment" and {"shares", "comments", "reactions"} & set(wanted):
+            figures = self.state.figures(self.platform, record)
+            shares = figures["reposts"] + figures["quotes"]
+            if "shares" in wanted and shares:  # Graph leaves "shares" out when nobody shared
+                body["shares"] = {"count": shares}
+            for edge, total in (("comments", figures["replies"]), ("reactions", figures["likes"])):
+                if edge in wanted:
+                    summary = "summary(true)" in wanted[edge]
+                    body[edge] = {"data": [], "paging": {"cursors": {"before": "QVFI", "after": "QVFI"}}}
+                    if summary:
+                        body[edge]["summary"] = {"total_count": total, "can_comment": True, "order": "ranked"}
+        return Reply(200, body)
+
+    INSIGHT_METRICS = frozenset({"post_impressions", "post_impressions_unique", "post_clicks"})
+
+    def insights(self, request: Incoming, object_id: str) -> Reply:
+        """``GET /{post-id}/insights?metric=post_impressions``: lifetime figures of a Page post."""
+        record = self._post_record(object_id)
+        if record is None or record.deleted:
+            raise Answer(self._missing(object_id, "get"))
+        metrics = [m for m in (request.param("metric") or "").split(",") if m]
+        if not metrics:
+            raise Answer(self.error(400, "(#100) The value must be a valid insights metric", 100))
+        for metric in metrics:
+            if metric not in self.INSIGHT_METRICS:
+                raise Answer(self.error(400, "(#100) The value must be a valid insights metric", 100))
+        figures = self.state.figures(self.platform, record)
+        values = {
+            "post_impressions": figures["views"],
+            "post_impressions_unique": figures["views"] * 7 // 10,
+            "post_clicks": figures["views"] // 25,
+        }
+        data = [
+            {
+                "name": metric,
+                "period": "lifetime",
+                "values": [{"value": values[metric]}],
+                "title": metric.replace("_", " ").capitalize(),
+                "id": f"{object_id}/insights/{metric}/lifetime",
+            }
+            for metric in metrics
+        ]
+        return Reply(200, {"data": data, "paging": {"previous": "", "next": ""}})
 
     def delete_object(self, object_id: str) -> Reply:
         with self.state.lock:

@@ -1,4 +1,5 @@
-"""Mastodon: statuses, media (v2 upload with 202 and polling), Idempotency-Key, credentials."""
+"""Mastodon: statuses (with their counts), media (v2 upload with 202 and polling),
+Idempotency-Key, credentials."""
 
 from __future__ import annotations
 
@@ -171,6 +172,9 @@ class MastodonApi:
                 "text": text,
                 "media_attachments": attachments,
                 "account": self.account(request),
+                "replies_count": 0,
+                "reblogs_count": 0,
+                "favourites_count": 0,
             }
             new_record(self.state, self.platform, "status", request, status_id, is_post=True, data=data)
             if key:
@@ -181,7 +185,13 @@ class MastodonApi:
         record = self.state.find(self.platform, status_id, op="status")
         if record is None or record.deleted:
             raise Answer(self.error(404, "Record not found"))
-        return Reply(200, record.data)
+        figures = self.state.figures(self.platform, record)
+        counts = {
+            "replies_count": figures["replies"],
+            "reblogs_count": figures["reposts"] + figures["quotes"],
+            "favourites_count": figures["likes"],
+        }
+        return Reply(200, {**record.data, **counts})
 
     def delete_status(self, status_id: str) -> Reply:
         with self.state.lock:

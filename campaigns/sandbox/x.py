@@ -1,4 +1,5 @@
-"""X API v2: posts, media upload and metadata, users/me, OAuth 2.0 token refresh."""
+"""X API v2: posts (and their lookup with ``public_metrics``), media upload and metadata,
+users/me, OAuth 2.0 token refresh."""
 
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ class XApi:
             return None
         if method == "POST" and path == "/2/tweets":
             return Route(self.platform, "tweet", self.create_tweet, creates_post=True)
+        if method == "GET" and path == "/2/tweets":
+            return Route(self.platform, "lookup_tweets", self.lookup_tweets)
         if match := re.fullmatch(r"/2/tweets/(\d+)", path):
             if method == "GET":
-                return Route(self.platform, "get_tweet", lambda r: self.get_tweet(match.group(1)))
+                return Route(self.platform, "get_tweet", lambda r: self.get_tweet(match.group(1), r))
             if method == "DELETE":
                 return Route(self.platform, "delete_tweet", lambda r: self.delete_tweet(match.group(1)))
         if method == "GET" and path == "/2/users/me":
@@ -146,24 +149,85 @@ class XApi:
             new_record(self.state, self.platform, "tweet", request, tweet_id, is_post=True, data=data)
         return Reply(201, {"data": data})
 
-    def get_tweet(self, tweet_id: str) -> Reply:
+    TWEET_FIELDS = frozenset({
+        "article", "attachments", "author_id", "card_uri", "context_annotations", "conversation_id",
+        "created_at", "edit_controls", "edit_history_tweet_ids", "entities", "geo", "id",
+        "in_reply_to_user_id", "lang", "non_public_metrics", "note_tweet", "organic_metrics",
+        "possibly_sensitive", "promoted_metrics", "public_metrics", "referenced_tweets",
+        "reply_settings", "scopes", "source", "text", "withheld",
+    })
+
+    def _tweet_fields(self, request: Incoming) -> set[str]:
+        wanted = {name for name in (request.param("tweet.fields") or "").split(",") if name}
+        for name in sorted(wanted):
+            if name not in self.TWEET_FIELDS:
+                raise self.invalid(
+                    f"The `tweet.fields` query parameter value [{name}] is not one of "
+                    f"[{','.join(sorted(self.TWEET_FIELDS))}]",
+                    "tweet.fields",
+                )
+        return wanted
+
+    def _tweet(self, record: Any, fields: set[str]) -> dict[str, Any]:
+        data = dict(record.data)
+        if "public_metrics" in fields:
+            figures = self.state.figures(self.platform, record)
+            data["public_metrics"] = {
+                "retweet_count": figures["reposts"],
+                "reply_count": figures["replies"],
+                "like_count": figures["likes"],
+                "quote_count": figures["quotes"],
+                "bookmark_count": figures["likes"] // 10,
+                "impression_count": figures["views"],
+            }
+        return data
+
+    def _not_found(self, tweet_id: str, *, parameter: str) -> dict[str, Any]:
+        return {
+            "value": tweet_id,
+            "detail": f"Could not find tweet with {parameter}: [{tweet_id}].",
+            "title": "Not Found Error",
+            "resource_type": "tweet",
+            "parameter": parameter,
+            "resource_id": tweet_id,
+            "type": f"{self.PROBLEM}resource-not-found",
+        }
+
+    def get_tweet(self, tweet_id: str, request: Incoming) -> Reply:
+        fields = self._tweet_fields(request)
         record = self.state.find(self.platform, tweet_id, op="tweet")
         if record is None or record.deleted:
-            return Reply(
-                200,
-                {
-                    "errors": [
-                        {
-                            "value": tweet_id,
-                            "detail": f"Could not find tweet with id: [{tweet_id}].",
-                            "title": "Not Found Error",
-                            "resource_type": "tweet",
-                            "type": f"{self.PROBLEM}resource-not-found",
-                        }
-                    ]
-                },
+            return Reply(200, {"errors": [self._not_found(tweet_id, parameter="id")]})
+        return Reply(200, {"data": self._tweet(record, fields)})
+
+    def lookup_tweets(self, request: Incoming) -> Reply:
+        """``GET /2/tweets?ids=1,2,...``: 1 to 100 ids; missing ones come back under ``errors``."""
+        raw = request.param("ids")
+        if not raw:
+            raise self.invalid("The `ids` query parameter can not be empty", "ids")
+        ids = raw.split(",")
+        if not 1 <= len(ids) <= 100:
+            raise self.invalid(
+                f"The number of values in the `ids` query parameter list [{len(ids)}] is not between 1 and 100",
+                "ids",
             )
-        return Reply(200, {"data": record.data})
+        for tweet_id in ids:
+            if not re.fullmatch(r"\d{1,19}", tweet_id):
+                raise self.invalid(f"The `ids` query parameter value [{tweet_id}] is not valid", "ids")
+        fields = self._tweet_fields(request)
+        data, errors = [], []
+        for tweet_id in ids:
+            record = self.state.find(self.platform, tweet_id, op="tweet")
+            if record is None or record.deleted:
+                errors.append(self._not_found(tweet_id, parameter="ids"))
+            else:
+                data.append(self._tweet(record, fields))
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return Reply(200, body)
 
     def delete_tweet(self, tweet_id: str) -> Reply:
         with self.state.lock:

@@ -17,6 +17,7 @@ from engage.common.sanitize import sanitize_text
 SECRET_KEYS = frozenset({
     "access_token", "bot_token", "page_access_token", "auth_token", "signing_secret", "inbound_secret",
     "webhook_secret", "secret_token", "password", "api_key", "api_secret",
+    "refresh_token", "client_secret", "app_access_token",
 })
 
 

@@ -7,10 +7,7 @@ import logging
 
 import httpx
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from accounts.audit import audit_record
 from campaigns.adapters import get_adapter
 from campaigns.adapters.base import (
     AdapterError,
@@ -134,20 +131,7 @@ def delivery_take_down(*, delivery_id: int) -> None:
 
 
 def channels_check_health() -> int:
-    checked = 0
-    for channel in Channel.objects.filter(is_active=True):
-        try:
-            result = adapter_for(channel).check()
-            state, detail, expires = result.state, result.detail, result.expires_at
-        except AdapterError as exc:
-            state, detail, expires = ChannelHealth.FAILING, str(exc), None
-        with transaction.atomic():
-            before = channel.health
-            Channel.objects.filter(pk=channel.pk).update(health=state, health_detail=detail[:500],
-                                                         health_checked_at=timezone.now(),
-                                                         token_expires_at=expires)
-            if before != state:
-                audit_record(actor=None, verb="channel.health_changed", target=channel,
-                             summary={"from": before, "to": state, "detail": detail[:200]})
-        checked += 1
-    return checked
+    """Moved to :mod:`campaigns.services.health` (expiry warnings); kept for callers importing it here."""
+    from campaigns.services.health import channels_check_health as check_all
+
+    return check_all()

@@ -7,26 +7,35 @@
 * **Replies per post**: replies linked to a sent delivery on that channel (through the
   platform's reply-to id), over the deliveries sent. This is the one engagement figure we
   measure ourselves.
-* **Views and shares per post** are not available: no adapter fetches platform statistics yet
-  (:data:`PLATFORM_STATS_AVAILABLE`), and the figures say so rather than show zeros.
+* **Views, shares, replies and likes on the platforms** (``views``, ``shares``,
+  ``platform_replies``, ``likes``): sums of the figures the platforms gave for the deliveries
+  in scope, fetched by ``campaigns.services.stats`` every 15 minutes for 14 days after
+  posting. ``None`` means "not given by the platform" (Mastodon counts no views; Telegram, SMS,
+  email, partner webhooks and the public pages give no figures) or not fetched yet, never a
+  made-up zero; ``posts_measured`` says on how many posts the figures rest, and
+  ``stats_given`` which figures the channel's platform gives at all.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from campaigns.adapters import adapter_class
 from campaigns.models import Channel, Delivery, DeliveryStatus
 from engage.metrics.scope import Scope, by_message_and_channel
 from engage.metrics.sql import ratio
 from engage.models import Reply
 
-PLATFORM_STATS_AVAILABLE = False
-PLATFORM_STATS_NOTE = ("Views, shares and likes per post are not shown: Engage's platform adapters do not "
-                       "fetch platform statistics yet.")
 STATUSES = ("sent", "failed", "withdrawn", "unconfirmed", "skipped", "waiting")
+# Figure key in the rows -> Delivery field it sums, and the PostStats name the adapters use.
+PLATFORM_FIGURES = {"views": ("stats_views", "views"), "shares": ("stats_shares", "shares"),
+                    "platform_replies": ("stats_replies", "replies"), "likes": ("stats_likes", "likes")}
+NO_FIGURES_NOTE = ("Views, shares, replies and likes come from Mastodon (no views), X and Facebook, fetched "
+                   "every 15 minutes for 14 days after posting; Telegram, SMS, email, partner webhooks and the "
+                   "public pages do not give them.")
 
 
 def deliveries_in_scope(scope: Scope) -> QuerySet[Delivery]:
@@ -53,9 +62,26 @@ def _status_counts() -> dict[str, Count]:
     }
 
 
+def _stats_sums() -> dict[str, Any]:
+    sums: dict[str, Any] = {key: Sum(field) for key, (field, _name) in PLATFORM_FIGURES.items()}
+    sums["posts_measured"] = Count("pk", filter=Q(stats_fetched_at__isnull=False))
+    sums["stats_fetched_at"] = Max("stats_fetched_at")
+    return sums
+
+
+def figures_given(kind: str) -> frozenset[str]:
+    """Row keys of the figures this kind of channel's platform gives."""
+    try:
+        given = getattr(adapter_class(kind), "stats_figures", frozenset())
+    except Exception:  # noqa: BLE001 - an unknown kind gives nothing
+        return frozenset()
+    return frozenset(key for key, (_field, name) in PLATFORM_FIGURES.items() if name in given)
+
+
 def deliveries_by_channel(scope: Scope, replies: QuerySet[Reply]) -> list[dict[str, Any]]:
     """Per channel: deliveries by status, and the replies that came back to them."""
-    rows = list(deliveries_in_scope(scope).values("channel_id").annotate(**_status_counts()).order_by())
+    rows = list(deliveries_in_scope(scope).values("channel_id").annotate(**_status_counts(), **_stats_sums())
+                .order_by())
     channels = {c.pk: c for c in Channel.objects.filter(pk__in=[row["channel_id"] for row in rows])}
     for row in rows:
         row["channel__name"] = channels[row["channel_id"]].name
@@ -72,14 +98,43 @@ def deliveries_by_channel(scope: Scope, replies: QuerySet[Reply]) -> list[dict[s
             "success_rate": ratio(row["sent"], row["sent"] + row["failed"] + row["unconfirmed"]),
             "replies": replies_linked,
             "replies_per_post": ratio(replies_linked, row["sent"], 2),
-            "views": None, "shares": None,
+            **_platform_figures(row),
         })
     return out
 
 
+def _platform_figures(row: dict[str, Any]) -> dict[str, Any]:
+    given = figures_given(row["channel__kind"])
+    figures: dict[str, Any] = {key: (row[key] if key in given else None) for key in PLATFORM_FIGURES}
+    figures.update(posts_measured=row["posts_measured"], stats_fetched_at=row["stats_fetched_at"],
+                   stats_given=sorted(given))
+    return figures
+
+
+def _total(rows: list[dict[str, Any]], key: str) -> int | None:
+    known = [r[key] for r in rows if r.get(key) is not None]
+    return sum(known) if known else None
+
+
+def platform_stats_note(totals: dict[str, Any]) -> str:
+    """One sentence for the dashboard and the report: the platform figures, or why there are none."""
+    if not totals["posts_measured"]:
+        return "No figures from the platforms yet. " + NO_FIGURES_NOTE
+    parts = [f"{totals[key]:,} {label}" for key, label in (
+        ("views", "views"), ("shares", "shares"), ("platform_replies", "replies"), ("likes", "likes"))
+        if totals[key] is not None]
+    listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
+    posts = totals["posts_measured"]
+    return (f"On the platforms, {posts:,} post{'s' if posts != 1 else ''} measured: {listed or 'no figures given'}. "
+            + NO_FIGURES_NOTE)
+
+
 def delivery_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    totals = {key: sum(r[key] for r in rows) for key in ("total", *STATUSES, "replies")}
+    totals: dict[str, Any] = {key: sum(r[key] for r in rows) for key in ("total", *STATUSES, "replies")}
     totals["success_rate"] = ratio(totals["sent"], totals["sent"] + totals["failed"] + totals["unconfirmed"])
-    totals["platform_stats_available"] = PLATFORM_STATS_AVAILABLE
-    totals["platform_stats_note"] = PLATFORM_STATS_NOTE
+    for key in PLATFORM_FIGURES:
+        totals[key] = _total(rows, key)
+    totals["posts_measured"] = sum(r.get("posts_measured", 0) for r in rows)
+    totals["platform_stats_available"] = totals["posts_measured"] > 0
+    totals["platform_stats_note"] = platform_stats_note(totals)
     return totals

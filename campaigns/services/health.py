@@ -1,0 +1,173 @@
+"""Channel health: check each channel's credentials, and warn before its token expires.
+
+The periodic ``campaigns.check_channels`` task (every 30 minutes) asks each active channel's
+adapter to ``check()`` itself and records the answer: ``health``, ``health_detail``,
+``health_checked_at`` and ``token_expires_at``.
+
+**Where the expiry comes from.** The platform's word wins: Facebook's ``debug_token`` gives a
+Page token's ``expires_at``, and an X OAuth 2.0 user token's expiry is kept in the channel's
+config (``expires_at``) with the token. Mastodon, Telegram and Twilio tokens do not expire.
+Where the platform gives no expiry, an administrator may record one by hand in the channel's
+config as ``token_expires_at`` (an ISO 8601 date or time, or unix seconds): useful for a token
+whose expiry the API does not reveal (an SMTP password rotated by policy, a partner's webhook
+secret). Neither: no expiry, and ``token_expires_at`` is cleared. A check that could not reach
+the platform keeps the expiry it knew.
+
+**Warnings.** At 14 days and 3 days before the expiry (``ENGAGE_TOKEN_WARNING_DAYS``) and when
+it has passed, the team's administrators and supervisors get an in-app notification and an
+email, and the warning is on the audit trail. Each threshold warns once: the last one sent is
+kept in ``Channel.token_warning``, and starts over when the expiry changes (a new token). A
+first check that finds the token already within 3 days sends the 3-day warning only. An
+expired token sets the channel's health to *sign-in expired*, whatever the platform said.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import Membership, Notification, Role
+from campaigns.adapters.base import AdapterError, HealthResult
+from campaigns.adapters.common import parse_expiry
+from campaigns.models import Channel, ChannelHealth
+from campaigns.services.sending import adapter_for
+
+logger = logging.getLogger(__name__)
+
+EXPIRED = "expired"
+DEFAULT_WARNING_DAYS = (14, 3)
+SAME_EXPIRY = timedelta(minutes=1)
+
+
+def warning_days() -> tuple[int, ...]:
+    """The thresholds, in days before the expiry, largest first."""
+    days = getattr(settings, "ENGAGE_TOKEN_WARNING_DAYS", DEFAULT_WARNING_DAYS)
+    return tuple(sorted({int(d) for d in days if int(d) > 0}, reverse=True))
+
+
+def warning_level(expires_at: datetime | None, now: datetime) -> str:
+    """``""`` (no expiry, or far off), ``"14d"``, ``"3d"``, ... or ``"expired"``."""
+    if expires_at is None:
+        return ""
+    if expires_at <= now:
+        return EXPIRED
+    level = ""
+    for days in warning_days():
+        if expires_at - now <= timedelta(days=days):
+            level = f"{days}d"
+    return level
+
+
+def _rank(level: str) -> int:
+    if not level:
+        return 0
+    if level == EXPIRED:
+        return 1_000_000
+    try:
+        return 100_000 - int(level.removesuffix("d"))  # fewer days left: more urgent
+    except ValueError:
+        return 0
+
+
+def _expiry(channel: Channel, result: HealthResult) -> datetime | None:
+    if result.expires_at is not None:
+        return result.expires_at
+    manual = parse_expiry((channel.config or {}).get("token_expires_at"))
+    if manual is not None:
+        return manual
+    if result.expiry_unknown or result.state == ChannelHealth.FAILING:
+        return channel.token_expires_at  # could not ask: keep what we knew
+    return None
+
+
+def _changed(before: datetime | None, after: datetime | None) -> bool:
+    if before is None or after is None:
+        return before is not after
+    return abs(before - after) > SAME_EXPIRY
+
+
+@transaction.atomic
+def channel_health_record(*, channel_id: int, result: HealthResult, now: datetime | None = None) -> Channel:
+    """Record one check's result, set the expiry, and warn if a new threshold was crossed."""
+    now = now or timezone.now()
+    channel = Channel.objects.select_for_update().select_related("team").get(pk=channel_id)
+    expires = _expiry(channel, result)
+    state, detail = str(result.state), result.detail
+    level = warning_level(expires, now)
+    if level == EXPIRED and expires is not None:
+        state = ChannelHealth.AUTH_EXPIRED
+        detail = f"The token expired on {_when(expires, channel)}." + (f" {detail}" if detail else "")
+    warned = "" if _changed(channel.token_expires_at, expires) else channel.token_warning
+    notify = _rank(level) > _rank(warned)
+    if notify or not level:
+        warned = level
+    before = channel.health
+    Channel.objects.filter(pk=channel.pk).update(
+        health=state, health_detail=detail[:500], health_checked_at=now, token_expires_at=expires,
+        token_warning=warned)
+    if before != state:
+        audit_record(actor=None, verb="channel.health_changed", target=channel,
+                     summary={"from": before, "to": state, "detail": detail[:200]})
+    if notify and expires is not None:
+        _warn(channel, level=level, expires=expires, now=now)
+    channel.refresh_from_db()
+    return channel
+
+
+def _when(moment: datetime, channel: Channel) -> str:
+    try:
+        zone = ZoneInfo(channel.team.timezone or settings.ENGAGE_DEFAULT_TIMEZONE)
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).strftime("%d %b %Y %H:%M %Z")
+
+
+def _days_left(expires: datetime, now: datetime) -> str:
+    days = math.ceil((expires - now).total_seconds() / 86400)
+    return "within a day" if days <= 1 else f"in {days} days"
+
+
+def _warn(channel: Channel, *, level: str, expires: datetime, now: datetime) -> None:
+    """The team's administrators and supervisors: in the app and by email, on the audit trail."""
+    recipients = sorted(set(Membership.objects.filter(
+        team_id=channel.team_id, role__in=(Role.ADMIN, Role.SUPERVISOR), user__is_active=True,
+    ).values_list("user_id", flat=True)))
+    label = f'{channel.get_kind_display()} channel "{channel.name}"'
+    if level == EXPIRED:
+        kind, subject = "channel_token_expired", "Engage: a channel's sign-in has expired"
+        text = (f"The token of the {label} expired on {_when(expires, channel)}. Nothing can be published "
+                "to it until an administrator enters a new one.")
+    else:
+        kind, subject = "channel_token_expiring", "Engage: a channel's sign-in expires soon"
+        text = (f"The token of the {label} expires {_days_left(expires, now)} ({_when(expires, channel)}). "
+                "An administrator should renew it before then.")
+    url = reverse("campaigns:channels")
+    Notification.objects.bulk_create(
+        [Notification(user_id=uid, kind=kind, text=text[:500], url=url) for uid in recipients])
+    audit_record(actor=None, verb="channel.token_warning", target=channel,
+                 summary={"level": level, "expires_at": expires.isoformat(), "notified": recipients})
+    if recipients:
+        from campaigns.tasks import email_alert
+
+        transaction.on_commit(lambda: email_alert.delay(user_ids=recipients, subject=subject, text=text, url=url))
+
+
+def channels_check_health(*, now: datetime | None = None) -> int:
+    """Check every active channel; one that cannot be reached is recorded as failing, never skipped."""
+    checked = 0
+    for channel in Channel.objects.filter(is_active=True).order_by("pk"):
+        try:
+            result = adapter_for(channel).check()
+        except AdapterError as exc:
+            result = HealthResult(state="failing", detail=str(exc), expiry_unknown=True)
+        channel_health_record(channel_id=channel.pk, result=result, now=now)
+        checked += 1
+    return checked
