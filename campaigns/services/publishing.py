@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts import permissions
@@ -35,6 +35,7 @@ from campaigns.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    MediaAsset,
     Message,
     MessageStatus,
     PublishingPause,
@@ -144,8 +145,15 @@ def paused_team_ids() -> tuple[bool, set[int]]:
     return False, with_descendants(pauses, parent_map())
 
 
-def is_paused_for(message: Message) -> bool:
-    if not PublishingPause.objects.filter(resumed_at__isnull=True).exists():
+def _any_pause():
+    return PublishingPause.objects.filter(resumed_at__isnull=True)
+
+
+def is_paused_for(message: Message, *, any_pause: bool | None = None) -> bool:
+    """``any_pause``: whether any pause is in force, when the caller already asked the database."""
+    if any_pause is None:
+        any_pause = _any_pause().exists()
+    if not any_pause:
         return False
     everything, teams = paused_team_ids()
     return everything or message.team_id in teams
@@ -347,7 +355,11 @@ class SendPermit:
 def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
     """Re-check everything and mark the row in flight. None means: do not send."""
     with transaction.atomic():
+        # One query for the row, its message, channel and variant, whether any pause is in force and
+        # whether the message has images (most have none: then the payload needs no media query).
         delivery = (Delivery.objects.select_related("message", "channel", "variant")
+                    .annotate(any_pause=Exists(_any_pause()),
+                              has_media=Exists(MediaAsset.objects.filter(message_id=OuterRef("message_id"))))
                     .filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
                             in_flight_since__isnull=True).first())
         if delivery is None:
@@ -367,7 +379,8 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
                          summary={"reason": reason})
             _refresh_message_status(message.pk)
             return None
-        if is_paused_for(message) and not (message.urgency == Urgency.EMERGENCY and message.pause_override_by_id):
+        if (is_paused_for(message, any_pause=delivery.any_pause)
+                and not (message.urgency == Urgency.EMERGENCY and message.pause_override_by_id)):
             Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
                 status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
             return None

@@ -45,7 +45,10 @@ def build_payload(delivery: Delivery) -> Payload:
     variant = delivery.variant
     text = variant.body if variant else message.body
     language = variant.language if variant else message.language
-    assets = MediaAsset.objects.filter(message=message, variant=variant).order_by("position", "id")
+    if getattr(delivery, "has_media", True) is False:  # delivery_begin asked already: no images at all
+        assets = MediaAsset.objects.none()
+    else:
+        assets = MediaAsset.objects.filter(message=message, variant=variant).order_by("position", "id")
     media = []
     for asset in assets:
         with asset.file.open("rb") as handle:

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
-from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus
+from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PublishingPause
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
@@ -202,3 +202,41 @@ def test_a_stale_or_duplicated_task_message_sends_nothing(world, sandbox):
     assert delivery_send(delivery_id=delivery_id, token=token) == "not-sent"  # redelivered task
     assert delivery_send(delivery_id=delivery_id, token="forged") == "not-sent"
     assert len(sandbox.posts("telegram")) == 1
+
+
+def _statements(captured) -> list[str]:
+    """The SQL a send ran, without the savepoints the test's transaction turns commits into."""
+    return [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
+def test_a_send_costs_a_pinned_number_of_queries(world, sandbox):
+    """The send path is the publishing burst's cost: 6 statements for a message's second delivery
+    (load and check, mark in flight; record sent, attempt, audit, status of the others), one
+    more for its last (the message's status), one more when it has images. Pinned so that a
+    change to the path shows up here, not only in bench/publish_burst.py."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    telegram, mastodon = channel(world, sandbox, "telegram"), channel(world, sandbox, "mastodon")
+    message = make_approved(world.a, channels=[telegram, mastodon])
+    schedule_now(world, message)
+    claimed = deliveries_claim_due()
+    assert len(claimed) == 2
+    (first_id, first_token, _), (last_id, last_token, _) = claimed
+    assert delivery_send(delivery_id=first_id, token=first_token) == "sent"  # verifies the content hash once
+    with CaptureQueriesContext(connection) as captured:
+        assert delivery_send(delivery_id=last_id, token=last_token) == "sent"
+    statements = _statements(captured)
+    assert len(statements) == 7, "\n".join(statements)
+    assert statements[-1].startswith("UPDATE") and "campaigns_message" in statements[-1]
+
+    # A pause that lands between the claim and the send (written here straight to the table, so
+    # that the claim is not released first as publishing_pause does): the first query sees it.
+    posts = len(sandbox.posts("telegram"))
+    again = make_approved(world.a, channels=[telegram])
+    schedule_now(world, again)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    PublishingPause.objects.create(team=world.a.team, reason="Major incident", paused_by=world.a.supervisor)
+    assert delivery_send(delivery_id=delivery_id, token=token) == "not-sent"
+    assert Delivery.objects.get(pk=delivery_id).status == DeliveryStatus.PENDING
+    assert len(sandbox.posts("telegram")) == posts
