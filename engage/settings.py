@@ -381,6 +381,13 @@ ENGAGE_RETRY_BASE_SECONDS = float(env("ENGAGE_RETRY_BASE_SECONDS", "10"))
 ENGAGE_MAX_DELIVERY_ATTEMPTS = int(env("ENGAGE_MAX_DELIVERY_ATTEMPTS", "6"))
 # After a pause, deliveries more overdue than this wait on the "review before sending" list.
 ENGAGE_RESUME_REVIEW_MINUTES = int(env("ENGAGE_RESUME_REVIEW_MINUTES", "15"))
+# Channel tokens: warn the team's administrators and supervisors this many days before expiry.
+ENGAGE_TOKEN_WARNING_DAYS = tuple(int(d) for d in env("ENGAGE_TOKEN_WARNING_DAYS", "14,3").split(",") if d.strip())
+# Platform post statistics (views, shares, replies): posts sent in the last N days, at most this many
+# a run, none fetched again within M minutes.
+ENGAGE_STATS_DAYS = int(env("ENGAGE_STATS_DAYS", "14"))
+ENGAGE_STATS_MAX_POSTS = int(env("ENGAGE_STATS_MAX_POSTS", "500"))
+ENGAGE_STATS_MIN_MINUTES = int(env("ENGAGE_STATS_MIN_MINUTES", "15"))
 
 # --- logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -222,8 +222,9 @@ class ChannelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Channel
         fields = ["id", "team", "kind", "name", "config", "secrets_set", "is_active", "health", "health_detail",
-                  "health_checked_at", "token_expires_at", "created_at"]
-        read_only_fields = ["health", "health_detail", "health_checked_at", "token_expires_at", "created_at"]
+                  "health_checked_at", "token_expires_at", "token_warning", "created_at"]
+        read_only_fields = ["health", "health_detail", "health_checked_at", "token_expires_at", "token_warning",
+                            "created_at"]
         validators: list = []  # as for segments: the service checks the name is free
 
     def get_secrets_set(self, obj: Channel) -> list[str]:
@@ -244,7 +245,8 @@ class DeliverySerializer(serializers.ModelSerializer):
         model = Delivery
         fields = ["id", "message", "variant", "language", "channel", "channel_name", "channel_kind", "status",
                   "attempts", "due_at", "next_attempt_at", "sent_at", "external_id", "external_url", "last_error",
-                  "needs_review", "manual_takedown", "urgent"]
+                  "needs_review", "manual_takedown", "urgent", "stats_views", "stats_shares", "stats_replies",
+                  "stats_likes", "stats_fetched_at"]
         read_only_fields = fields
 
     def get_language(self, obj: Delivery) -> str:

@@ -209,12 +209,20 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+def _stats_text(d: Delivery) -> str:
+    """"120 views · 4 shares · 2 replies": what the platform told us about the post, if anything."""
+    figures = [(d.stats_views, "view", "views"), (d.stats_shares, "share", "shares"),
+               (d.stats_replies, "reply", "replies")]
+    return " · ".join(f"{n:,} {one if n == 1 else many}" for n, one, many in figures if n is not None)
+
+
 def _deliveries_context(message: Message) -> dict[str, Any]:
     """What the deliveries panel shows, and whether (and how often) the page should refresh it."""
     deliveries = list(selectors.deliveries_for(message))
     counts: dict[str, int] = {}
     for d in deliveries:
         counts[d.status] = counts.get(d.status, 0) + 1
+        d.stats_text = _stats_text(d)
     waiting = [d for d in deliveries if d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
                and not d.needs_review]
     soon = timezone.now() + timedelta(minutes=15)

@@ -79,3 +79,17 @@ def test_names_in_the_panel_are_escaped(world, client):
     html = _panel(client, message)
     assert "<script>alert(2)" not in html and "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_panel_shows_what_the_platform_said_about_the_post(world, client):
+    message = make_approved(world.a, channels=[world.a.public])
+    publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
+    assert [delivery_send(delivery_id=d, token=t) for d, t, _ in deliveries_claim_due()] == ["sent"]
+    client.force_login(world.a.officer)
+    assert "view" not in _panel(client, message)  # nothing fetched: nothing claimed
+    message.deliveries.update(stats_views=1200, stats_shares=1, stats_replies=None, stats_fetched_at=timezone.now())
+    html = _panel(client, message)
+    assert "1,200 views · 1 share<" in html and "repl" not in html  # a figure the platform never gave is not 0
+    response = client.get(f"/api/v1/messages/{message.pk}/deliveries/")
+    [row] = response.json()
+    assert (row["stats_views"], row["stats_shares"], row["stats_replies"]) == (1200, 1, None)
