@@ -92,6 +92,7 @@ def main() -> int:
                for i in range(args.workers)]
     app = sender_app(broker)
     concurrency = args.concurrency * args.workers
+    print(f"load average (1 min) {os.getloadavg()[0]:.2f} at the start, on {os.cpu_count()} cores")
     try:
         t0 = time.perf_counter()
         while Delivery.objects.exclude(status=DeliveryStatus.SENT).exists():
@@ -114,6 +115,7 @@ def main() -> int:
                                      or p.idempotency_key)) for p in posts)
     duplicates = sum(n - 1 for n in texts.values() if n > 1) + max(0, len(posts) - total)
     ideal = total * args.latency / concurrency
+    print(f"load average (1 min) {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores")
     print(f"deliveries           {total}")
     print(f"worker concurrency   {concurrency} ({args.workers} x {args.pool} {args.concurrency})")
     print(f"time to last sent    {elapsed:.2f} s")
