@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from engage import views, views_dashboard, views_inbox
+from engage import views, views_dashboard, views_feedback, views_inbox
 
 app_name = "public"
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("contact/", views_inbox.contact, name="contact"),
     path("news/<int:pk>/reply/", views_inbox.news_reply, name="news_reply"),
     path("how-we-use-your-messages/", views_inbox.how_we_use_messages, name="how_we_use_messages"),
+    path("feedback/<str:token>/", views_feedback.feedback, name="feedback"),  # "Did this answer help?"
 ]

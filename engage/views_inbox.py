@@ -355,6 +355,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
             run_service(request, team_update_settings, team=team, success="Routing saved.", changes={
                 "restricted_queue": request.POST.get("restricted_queue") == "on",
                 "public_contact": request.POST.get("public_contact") == "on",
+                "answer_feedback": request.POST.get("answer_feedback") == "on",  # engage.services.feedback
             })
         elif kind == "rule-disable":
             rule = CategoryRule.objects.filter(pk=request.POST.get("rule") or 0, team=team).first()
@@ -383,6 +384,8 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
             else:
                 flash.error(request, "Check the form: " + "; ".join(e for errs in form.errors.values() for e in errs))
         return redirect(reverse("inbox:settings") + f"?team={team.pk}")
+    from engage.services.feedback import feedback_enabled
+
     slas = [(c, policies.sla_minutes(team_id=team.pk, category=c, urgent=False)) for c in CATEGORIES]
     slas.insert(0, (policies.URGENT, policies.sla_minutes(team_id=team.pk, category="", urgent=True)))
     return render(request, "engage/inbox/settings.html", {
@@ -394,6 +397,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
         "forms": {"template": TemplateForm(), "sla": SlaForm(), "retention": RetentionForm(), "rule": RuleForm()},
         "can_admin": permissions.can_manage_team(user, team),
         "can_templates": permissions.has_role(user, team, {Role.SUPERVISOR}),
+        "answer_feedback": feedback_enabled(team.pk),  # inherited from a team above when not set here
     })
 
 

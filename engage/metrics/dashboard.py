@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from engage.metrics import equity, reach, response, summary, voice
+from engage.metrics.helpfulness import helpfulness
 from engage.metrics.scope import Scope, phase_expression, replies
 from engage.metrics.series import fill
 from engage.metrics.sql import ratio
@@ -119,4 +120,5 @@ def dashboard(scope: Scope, *, interval: str | None = None, now: datetime | None
         "reach": reach.delivery_totals(channels),
         "rumours": voice.rumour_summary(scope),
         "corrections_published": voice.corrections_published(scope),
+        "helpfulness": helpfulness(scope),
     }

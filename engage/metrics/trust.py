@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
+from engage.metrics.helpfulness import helpfulness
 from engage.metrics.response import response_summary
 from engage.metrics.scope import replies, resolve_scope
 from engage.metrics.summary import categories as summary_categories
@@ -68,6 +69,7 @@ def trust_metrics(
             "accuracy": corrections["category_accuracy"],
             "sentiment_corrected": corrections["sentiment_corrected"],
         },
+        "helpfulness": helpfulness(scope),  # "Did this answer help?" votes (additive, issue 8)
         "filters": scope.as_dict(),
         "source": source,
         "as_of": (state.watermark if state is not None else now).isoformat(),

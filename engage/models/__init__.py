@@ -1,5 +1,6 @@
 """The inbound room's data: citizens' replies and the team policies that govern them."""
 
+from engage.models.feedback import AnswerFeedback  # noqa: F401 (the trust signal, issue 8)
 from engage.models.metrics import MetricsRollup, MetricsRollupState  # noqa: F401 (the metrics summary)
 from engage.models.policies import AnswerTemplate, CategoryRule, RetentionPolicy, SlaPolicy, TemplatePurpose
 from engage.models.replies import (

@@ -201,6 +201,10 @@ class ReplyAnswer(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # "Did this answer help?": asked with the answer; answered (the vote itself is anonymous, apart:
+    # engage.models.feedback.AnswerFeedback explains why these two flags are all the answer keeps).
+    feedback_requested = models.BooleanField(default=False)
+    feedback_given = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

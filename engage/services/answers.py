@@ -14,6 +14,11 @@ A send that may have reached the platform is never blindly retried (invariant 2)
 platforms that deduplicate on our key (Mastodon). The publishing pause holds answers too
 (invariant 4): they wait, pending, until publishing resumes.
 
+**"Did this answer help?"** When the team has it on, an answer on email, SMS or Telegram ends with
+one fixed line asking it, with a signed link (:mod:`engage.services.feedback`); it is added after the
+approved text at sending time (dropped if it would push the text over the channel's limit), and
+``feedback_requested`` records that it went out.
+
 **Free text** becomes a campaigns Message (in the team's "Answers to the public" campaign, on the
 reply's channel) created with ``message_create`` and submitted, so it goes through the same
 two-person approval as any message. The campaigns room knows nothing about replies, so the inbox
@@ -30,7 +35,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -55,6 +60,7 @@ from engage.models import (
     ReplyStatus,
 )
 from engage.services import policies
+from engage.services.feedback import feedback_suffix
 
 logger = logging.getLogger(__name__)
 
@@ -314,11 +320,12 @@ def _finish(answer_id: int, *, status: str, error: str = "", retry_in: float | N
                 text=f"The answer to reply {answer.reply_id} was not sent: {error}"[:500])
 
 
-def _mark_sent(answer_id: int, *, external_id: str, sent_at=None) -> bool:
+def _mark_sent(answer_id: int, *, external_id: str, sent_at=None, feedback_requested: bool = False) -> bool:
     with transaction.atomic():
         now = sent_at or timezone.now()
+        extra = {"feedback_requested": True} if feedback_requested else {}
         updated = ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
-            status=AnswerStatus.SENT, sent_at=now, external_id=external_id[:200], last_error="")
+            status=AnswerStatus.SENT, sent_at=now, external_id=external_id[:200], last_error="", **extra)
         if not updated:
             return False
         answer = ReplyAnswer.objects.select_related("reply").get(pk=answer_id)
@@ -378,8 +385,13 @@ def answer_send(*, answer_id: int) -> str:
         _finish(answer_id, status=AnswerStatus.FAILED, error="This reply cannot be answered on its channel.",
                 notify=True)
         return "failed"
+    language = answer.language or _answer_language(reply)
+    # "Did this answer help?" (engage.services.feedback): fixed words after the approved text, when
+    # the team asks it and the channel is private and can carry a link.
+    question = feedback_suffix(answer=answer, team_id=reply.team_id, channel_kind=route.channel.kind,
+                               language=language)
     payload = Payload(
-        text=route.prefix + body, language=answer.language or _answer_language(reply),
+        text=route.prefix + body + question, language=language,
         in_reply_to=route.in_reply_to, recipients=route.recipients,
         subject=f"Reply from {reply.team.name}",
         metadata={"reply_id": str(reply.pk), "answer_id": str(answer.pk), "kind": answer.kind},
@@ -390,6 +402,9 @@ def answer_send(*, answer_id: int) -> str:
     except AdapterError as exc:
         _finish(answer_id, status=AnswerStatus.FAILED, error=f"Channel not usable: {exc}", notify=True)
         return "failed"
+    if question and adapter.limit and adapter.count(payload.text) > adapter.limit:
+        question = ""  # the question never stops an answer: too long with it (SMS segments), send without
+        payload = replace(payload, text=route.prefix + body)
     try:
         result = adapter.publish(payload, idempotency_key=answer.idempotency_key)
     except UnconfirmedError as exc:  # includes a partial send: never resent blindly
@@ -416,7 +431,7 @@ def answer_send(*, answer_id: int) -> str:
         close = getattr(adapter, "close", None)
         if close is not None:
             close()
-    _mark_sent(answer_id, external_id=result.external_id)
+    _mark_sent(answer_id, external_id=result.external_id, feedback_requested=bool(question))
     return "sent"
 
 

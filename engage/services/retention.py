@@ -10,6 +10,8 @@
   administrators and both are audited; the audit records a keyed digest of the handle, not the
   handle itself.
 * Refused webhook requests (:class:`RejectedInbound`) are deleted after 30 days.
+* The anonymous "Did this answer help?" votes are deleted after the team's longest period
+  (``engage.services.feedback.feedback_apply_retention``): counted as ``"feedback"``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from engage.common.errors import InvalidInput, NotAllowed
 from engage.common.sanitize import sanitize_text
 from engage.models import RejectedInbound, Reply, ReplyNote
 from engage.services import policies
+from engage.services.feedback import feedback_apply_retention
 from engage.services.identity import author_key, key_digest
 
 REJECTED_KEEP_DAYS = 30
@@ -72,6 +75,8 @@ def replies_apply_retention(*, now: datetime | None = None) -> dict[str, int]:
                 done[f"{team_id}:{category or 'unclassified'}"] = total
     stale = now - timedelta(days=REJECTED_KEEP_DAYS)
     RejectedInbound.objects.filter(at__lt=stale).delete()
+    if votes := feedback_apply_retention(now=now):
+        done["feedback"] = votes
     return done
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
-from accounts.services import membership_set, team_create, user_create
+from accounts.services import membership_set, team_create, team_update_settings, user_create
 from campaigns.models import Campaign, Channel, Event, Message, Segment
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
@@ -54,6 +54,8 @@ class Command(BaseCommand):
             teams = self._teams()
             users = self._users(teams)
             admin = users["admin@engage.test"]
+            if "answer_feedback" not in (teams["force"].settings or {}):  # "Did this answer help?" (issue 8)
+                team_update_settings(team=teams["force"], actor=admin, changes={"answer_feedback": True})
             channels = self._channels(teams, admin)
             segments = self._segments(teams, users["officer@engage.test"], channels)
             events = self._events(teams, users["officer@engage.test"])
