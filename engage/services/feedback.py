@@ -41,7 +41,7 @@ from engage.services import policies
 SETTING = "answer_feedback"
 SALT = "engage.feedback.answer"
 TOKEN_MAX_AGE = timedelta(days=30)
-MAX_TOKEN_LENGTH = 200  # a real token is about 45 characters; anything far longer is not one of ours
+MAX_TOKEN_LENGTH = 200  # a real token is about 55 characters; anything far longer is not one of ours
 FEEDBACK_CHANNEL_KINDS = frozenset({ChannelKind.EMAIL, ChannelKind.SMS, ChannelKind.TELEGRAM})
 
 # The line added to the answer, in the answer's language where we have the words (else English).
