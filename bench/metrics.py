@@ -312,12 +312,20 @@ def run(user: Any, event: Any, repeat: int) -> None:
     timed("dashboard data: team, all 1M replies", lambda: dashboard(resolve_scope(user=user)), repeat)
     timed("dashboard data: team, last 30 days (whole days)",
           lambda: dashboard(resolve_scope(user=user, since=since)), repeat)
-    timed("dashboard data: team, since a time 30 days ago (hours)",
+    timed("dashboard data: team, since a time 30 days ago (days + hours)",
           lambda: dashboard(resolve_scope(user=user, since=odd_since)), repeat)
     timed("dashboard data: the large event",
           lambda: dashboard(resolve_scope(user=user, event=event.pk)), repeat)
     timed("dashboard data: one segment (Farsi speakers)",
           lambda: dashboard(resolve_scope(user=user, segment=farsi.pk)), repeat)
+    timed("dashboard data: one segment, last 30 days",
+          lambda: dashboard(resolve_scope(user=user, segment=farsi.pk, since=since)), repeat)
+    timed("dashboard data: one segment, the large event",
+          lambda: dashboard(resolve_scope(user=user, segment=farsi.pk, event=event.pk)), repeat)
+    timed("dashboard data: one language (fa; computed live)",
+          lambda: dashboard(resolve_scope(user=user, language="fa")), repeat)
+    timed("dashboard page (HTTP), one segment",
+          lambda: _ok(client.get(f"/desk/dashboard/?segment={farsi.pk}&period=all")), repeat)
     timed("dashboard page (HTTP, rendered with charts), all time",
           lambda: _ok(client.get("/desk/dashboard/?period=all")), repeat)
     timed("dashboard page (HTTP), the large event",

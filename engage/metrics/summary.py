@@ -5,14 +5,23 @@ friends), exactly, and that is what happens for small scopes. With a million rep
 dashboard takes seconds, so large scopes read the summary instead: counts per hour and per day.
 
 **When the summary is read** (:func:`choose_source`): it has been built at least once, the
-filters are ones it is keyed by (team, event, campaign, phase, channel, period; not segment
-or language, which go live), and the scope holds more than ``ENGAGE_METRICS_LIVE_MAX`` replies
-(5,000 by default); otherwise the figures are computed live. Every result says which
+filters are ones it is keyed by (team, event, campaign, phase, channel, segment, period; not
+language, which goes live), and the scope holds more than ``ENGAGE_METRICS_LIVE_MAX`` replies
+(5,000 by default; for a segment filter, the scope without it, since a live segment filter reads
+all those replies); otherwise the figures are computed live. Every result says which
 (``source``: ``live`` or ``summary``, with ``as_of``).
 
+**Segments.** Each row keeps the set of segments of the answered message (``",3,7,"``), so a
+reply is in exactly one row per dimension whatever its segments: the team's totals never count
+it twice. A segment filter keeps the rows whose set holds the segment (each of its replies once,
+as the live ``EXISTS`` filter); the per-segment table adds each set's sums to each of its
+segments (a reply to a message aimed at two segments counts for both, as live). A language
+filter would need rows per language *and* category (several times the rows), so it stays live.
+
 **What differs when it is.** Counts are exact, as of the last refresh (a minute at most, with the
-periodic task). Periods are whole hours (or whole days for periods that start and end at the
-team's midnight): a reply at 10:40 counts for a period starting at 10:30. Percentiles of the
+periodic task). Periods are whole hours: a reply at 10:40 counts for a period starting at
+10:30. Whole days inside the period are read from the day rows, the hours at either end from
+the hour rows (:func:`grain_for`; hours only for hourly charts). Percentiles of the
 time to first response are interpolated within the bands of
 :data:`engage.models.metrics.RESPONSE_BANDS`, assuming the answers in a band are spread evenly;
 each answer is placed inside its band and percentiles interpolate between ranks as
@@ -23,14 +32,16 @@ minutes and 5 days).
 **Refresh** (:func:`summary_refresh`, every minute from the beat, and a full rebuild nightly):
 the hours touched since the last refresh are recomputed, delete-and-insert in one transaction,
 with ``INSERT ... SELECT ... GROUP BY`` in the database (nothing goes through Python row by
-row). Touched means a reply stored or updated (``updated_at``), a correction made, an event's
-times changed, or an SLA clock that ran out unanswered, since the last refresh less two minutes
-(for transactions that committed late). A deleted reply (erasure) leaves its hour stale until the
-nightly rebuild.
+row; a reply's segment set is a correlated ``string_agg`` / ``group_concat`` subquery). Touched
+means a reply stored or updated (``updated_at``), a correction made, an event's times changed,
+or an SLA clock that ran out unanswered, since the last refresh less two minutes (for
+transactions that committed late). A deleted reply (erasure), or a change to the segments of a
+message already answered, leaves its hours stale until the nightly rebuild.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +50,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
+    Aggregate,
     CharField,
     Count,
     DateTimeField,
@@ -46,15 +58,19 @@ from django.db.models import (
     FloatField,
     Func,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    TextField,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Trunc
+from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from accounts.models import Team
+from campaigns.models import Message
 from engage.metrics.response import answered_q, needs_answer_q, response_seconds, shape_counts, sla_conditions
 from engage.metrics.scope import Scope, phase_expression
 from engage.models import ClassificationCorrection, MetricsRollup, MetricsRollupState, Reply
@@ -63,12 +79,13 @@ from engage.models.metrics import BAND_FIELDS, RESPONSE_BANDS
 STATE = "replies"
 SLACK = timedelta(minutes=2)
 STUCK_AFTER = timedelta(minutes=15)
-DIMENSIONS = (MetricsRollup.CATEGORY, MetricsRollup.LANGUAGE, MetricsRollup.SEGMENT)
+GRAIN_MIXED = "dh"  # read whole days from day rows, the rest from hour rows (never stored)
+DIMENSIONS = (MetricsRollup.CATEGORY, MetricsRollup.LANGUAGE)
 COUNT_FIELDS = ("replies", "needing", "answered", "answered_needing", "urgent", "processed", "corrected_category",
                 "corrected_sentiment", "sla_met", "sla_missed", "sla_pending", "positive", "neutral", "negative",
                 "sentiment_unknown", "sentiment_unclassified")
 KEY_FIELDS = ("team_id", "grain", "period_start", "dimension", "value", "campaign_id", "event_id", "phase",
-              "channel_id")
+              "channel_id", "segments")
 
 
 def live_max() -> int:
@@ -150,12 +167,32 @@ def _measures(now: datetime) -> dict[str, Any]:
     return measures
 
 
+class SegmentList(Aggregate):
+    """The ids, in order, between commas: ``,3,7,`` (NULL for none)."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self.as_sql(compiler, connection, template="(',' || STRING_AGG(CAST(%(expressions)s AS text), ',' "
+                                                          "ORDER BY %(expressions)s) || ',')", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        # The lookup reads the (message, segment) unique index, so in segment order; an order
+        # only keeps the rows few: a set is matched by its members, whatever their order.
+        return self.as_sql(compiler, connection, template="(',' || GROUP_CONCAT(%(expressions)s, ',') || ',')",
+                           **extra)
+
+
+def segment_set(message_ref: str = "message_id") -> Coalesce:
+    """The segments of the answered message as in ``MetricsRollup.segments`` (``""``: none)."""
+    through = Message.segments.through
+    ids = (through.objects.filter(message_id=OuterRef(message_ref)).order_by().values("message_id")
+           .annotate(ids=SegmentList("segment_id")).values("ids"))
+    return Coalesce(Subquery(ids, output_field=TextField()), Value(""), output_field=TextField())
+
+
 def _value(dimension: str) -> Any:
-    if dimension == MetricsRollup.CATEGORY:
-        return F("category")
-    if dimension == MetricsRollup.LANGUAGE:
-        return F("language")
-    return Coalesce(Cast(F("message__segments"), CharField()), Value(""), output_field=CharField())
+    return F("category") if dimension == MetricsRollup.CATEGORY else F("language")
 
 
 def _insert(source: QuerySet[Reply], *, grain: str, dimension: str, zone: str, now: datetime) -> int:
@@ -172,6 +209,7 @@ def _insert(source: QuerySet[Reply], *, grain: str, dimension: str, zone: str, n
         "k_event_id": F("message__campaign__event_id"),
         "k_phase": phase_expression(),
         "k_channel_id": F("channel_id"),
+        "k_segments": segment_set(),
     }
     measures = _measures(now)
     qs = (source.annotate(_rt=response_seconds()).annotate(**keys).values(*keys).annotate(**measures)
@@ -214,7 +252,7 @@ def _insert_days_from_hours(team_ids: list[int], zone: str, days: dict[int, set[
         "k_team_id": F("team_id"), "k_grain": Value(MetricsRollup.GRAIN_DAY, output_field=CharField()),
         "k_period_start": LocalDayStart(F("period_start"), zone), "k_dimension": F("dimension"),
         "k_value": F("value"), "k_campaign_id": F("campaign_id"), "k_event_id": F("event_id"),
-        "k_phase": F("phase"), "k_channel_id": F("channel_id"),
+        "k_phase": F("phase"), "k_channel_id": F("channel_id"), "k_segments": F("segments"),
     }
     measures: dict[str, Any] = {name: Sum(name) for name in (*COUNT_FIELDS, *BAND_FIELDS)}
     measures["rt_sum"] = Sum("rt_sum")
@@ -378,14 +416,49 @@ def _aligned_to_days(moment: datetime | None, zone: ZoneInfo) -> bool:
 
 
 def grain_for(scope: Scope, interval: str = "day") -> str:
-    """Days when the period is whole days (or open) and charts are daily; hours otherwise."""
-    if interval == "day" and _aligned_to_days(scope.since, scope.tz) and _aligned_to_days(scope.until, scope.tz):
+    """Days when the period is whole days (or open) and charts are daily; for daily charts of a
+    period that starts or ends inside a day, the whole days inside it plus the hours at either
+    end (:data:`GRAIN_MIXED`); hours otherwise."""
+    if interval != "day":
+        return MetricsRollup.GRAIN_HOUR
+    if _aligned_to_days(scope.since, scope.tz) and _aligned_to_days(scope.until, scope.tz):
         return MetricsRollup.GRAIN_DAY
-    return MetricsRollup.GRAIN_HOUR
+    return GRAIN_MIXED if _whole_hour_offsets(str(scope.tz)) else MetricsRollup.GRAIN_HOUR
+
+
+def _period_q(scope: Scope, grain: str) -> Q:
+    """The rows of the period: its hours (from the hour holding ``since``), its days, or for
+    :data:`GRAIN_MIXED` the day rows of the whole days inside it and the hour rows of the rest
+    (the two never overlap, so their sums are the period's)."""
+    start = (scope.since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+             if scope.since is not None else None)
+    if grain != GRAIN_MIXED:
+        q = Q(grain=grain)
+        if start is not None:
+            q &= Q(period_start__gte=start)
+        if scope.until is not None:
+            q &= Q(period_start__lt=scope.until)
+        return q
+    first = None if scope.since is None else (
+        scope.since if _aligned_to_days(scope.since, scope.tz)
+        else _next_local_day(scope.since, str(scope.tz)))
+    last = None if scope.until is None else _day_start(scope.until, str(scope.tz))
+    if first is not None and last is not None and first >= last:  # no whole day inside
+        return _period_q(scope, MetricsRollup.GRAIN_HOUR)
+    days = Q(grain=MetricsRollup.GRAIN_DAY)
+    if first is not None:
+        days &= Q(period_start__gte=first)
+    if last is not None:
+        days &= Q(period_start__lt=last)
+    if start is not None and start < first:
+        days |= Q(grain=MetricsRollup.GRAIN_HOUR, period_start__gte=start, period_start__lt=first)
+    if last is not None and last < scope.until:
+        days |= Q(grain=MetricsRollup.GRAIN_HOUR, period_start__gte=last, period_start__lt=scope.until)
+    return days
 
 
 def rows(scope: Scope, dimension: str, grain: str) -> QuerySet[MetricsRollup]:
-    qs = MetricsRollup.objects.filter(team_id__in=scope.team_ids, grain=grain, dimension=dimension)
+    qs = MetricsRollup.objects.filter(_period_q(scope, grain), team_id__in=scope.team_ids, dimension=dimension)
     if scope.event is not None:
         qs = qs.filter(event_id=scope.event.pk)
     if scope.campaign is not None:
@@ -394,22 +467,21 @@ def rows(scope: Scope, dimension: str, grain: str) -> QuerySet[MetricsRollup]:
         qs = qs.filter(channel_id=scope.channel.pk)
     if scope.phase:
         qs = qs.filter(phase=scope.phase)
-    if scope.since is not None:
-        start = scope.since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        qs = qs.filter(period_start__gte=start)
-    if scope.until is not None:
-        qs = qs.filter(period_start__lt=scope.until)
+    if scope.segment is not None:
+        qs = qs.filter(segments__contains=f",{scope.segment.pk},")
     return qs
 
 
 def choose_source(scope: Scope, *, interval: str = "day") -> tuple[str, MetricsRollupState | None]:
     """``("summary", state)`` when the summary can and should answer, else ``("live", None)``."""
-    if scope.segment is not None or scope.language:
+    if scope.language:
         return "live", None
     state = summary_state()
     if state is None:
         return "live", None
-    total = rows(scope, MetricsRollup.CATEGORY, grain_for(scope, interval)).aggregate(n=Sum("replies"))["n"] or 0
+    # Live, a segment filter is an EXISTS over every reply of the rest of the scope: count those.
+    broader = dataclasses.replace(scope, segment=None)
+    total = rows(broader, MetricsRollup.CATEGORY, grain_for(scope, interval)).aggregate(n=Sum("replies"))["n"] or 0
     return ("summary", state) if total > live_max() else ("live", None)
 
 
@@ -528,7 +600,7 @@ def response_by(scope: Scope, grain: str, dimension: str, overall: dict[str, Any
     from engage.metrics.equity import build_rows
 
     if dimension == "segment":
-        source, field = MetricsRollup.SEGMENT, "value"
+        source, field = MetricsRollup.CATEGORY, "segments"
     elif dimension == "language":
         source, field = MetricsRollup.LANGUAGE, "value"
     elif dimension == "phase":
@@ -538,14 +610,32 @@ def response_by(scope: Scope, grain: str, dimension: str, overall: dict[str, Any
     else:
         raise ValueError(f"Unknown dimension {dimension!r}")
     data = rows(scope, source, grain).values(field).annotate(**_sums()).order_by()
+    if dimension == "segment":
+        data = _per_segment(data)
     groups = []
     for row in data:
         key = row[field]
-        if dimension == "segment":
-            key = int(key) if key else None
         times = band_percentiles(row)
         groups.append((key, _shaped(row), times[0.5], times[0.9]))
     return build_rows(dimension, groups, overall)
+
+
+def _per_segment(data: Any) -> list[dict[str, Any]]:
+    """Rows per segment set -> rows per segment (``None``: no segment): each set's sums added to
+    each of its segments, so a reply counts once for each segment its message targeted."""
+    out: dict[int | None, dict[str, Any]] = {}
+    for row in data:
+        members = [int(pk) for pk in (row["segments"] or "").strip(",").split(",") if pk] or [None]
+        for key in members:
+            total = out.setdefault(key, {"segments": key})
+            for name, value in row.items():
+                if name == "segments" or value is None:
+                    continue
+                if name == "rt_max":
+                    total[name] = max(total.get(name) or 0.0, value)
+                else:
+                    total[name] = (total.get(name) or 0) + value
+    return list(out.values())
 
 
 def sentiment_by_phase(scope: Scope, grain: str) -> list[dict[str, Any]]:

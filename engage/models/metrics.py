@@ -2,9 +2,15 @@
 report stay fast with a million replies (``engage.metrics.summary`` fills and reads it).
 
 One row counts the replies of one team, in one hour (``grain`` h, UTC) or one day (``grain`` d,
-the team's calendar day), with the same campaign, event, phase and channel, and the same value
-of one *dimension*: ``c`` category, ``l`` language or ``s`` segment (a reply to a message aimed
-at two segments is counted in both ``s`` rows, once in ``c`` and once in ``l``). The measures are
+the team's calendar day), with the same campaign, event, phase and channel, the same *segments*
+and the same value of one *dimension*: ``c`` category or ``l`` language. Every reply is counted
+once in the ``c`` rows and once in the ``l`` rows, whatever its segments.
+
+``segments`` is the set of segments the answered message targeted, as their ids in order between
+commas (``",3,7,"``; empty for a reply to no segmented message or to no message). So the replies
+of segment 3 are exactly the rows whose set contains ``,3,`` (each reply once, as the live
+filter counts them), and per-segment figures are the rows of each set added to each of its
+segments (a reply to a message aimed at two segments counts for both, as live). The measures are
 counts (replies, needing an answer, answered, SLA met/missed/pending, sentiment, corrections)
 and a histogram of the time to first response in fixed bands (:data:`RESPONSE_BANDS`), from
 which percentiles are interpolated.
@@ -33,7 +39,6 @@ class MetricsRollup(models.Model):
     GRAIN_DAY = "d"
     CATEGORY = "c"
     LANGUAGE = "l"
-    SEGMENT = "s"
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
     grain = models.CharField(max_length=1)
@@ -44,6 +49,7 @@ class MetricsRollup(models.Model):
     event_id = models.BigIntegerField(null=True, blank=True)
     phase = models.CharField(max_length=6)
     channel_id = models.BigIntegerField(null=True, blank=True)
+    segments = models.TextField(blank=True, help_text='The message\'s segment ids, e.g. ",3,7,"; empty: none')
 
     replies = models.PositiveIntegerField(default=0)
     needing = models.PositiveIntegerField(default=0)
