@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     # After 0006 (answer feedback), which was committed first on 0004: one leaf, whatever the numbers.
     dependencies = [
-        ('engage', '0006_answer_feedback'),
+        ('engage', '0005_answer_feedback'),
     ]
 
     operations = [
