@@ -80,7 +80,10 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[Columns, list[dict
     "channels": ("Deliveries per channel", lambda d: (
         [("channel", "Channel"), ("kind", "Kind"), ("total", "Deliveries"), ("sent", "Sent"), ("failed", "Failed"),
          ("withdrawn", "Withdrawn"), ("unconfirmed", "Unconfirmed"), ("skipped", "Skipped"), ("waiting", "Waiting"),
-         ("replies", "Replies to posts"), ("replies_per_post", "Replies per post")], d["channels"])),
+         ("replies", "Replies to posts"), ("replies_per_post", "Replies per post"),
+         ("views", "Views (platform)"), ("shares", "Shares (platform)"), ("likes", "Likes (platform)"),
+         ("platform_replies", "Replies (platform)"), ("posts_measured", "Posts measured"),
+         ("stats_fetched_at", "Platform figures as of")], d["channels"])),
     "rumours": ("Rumours", lambda d: (
         [("event", "Event"), ("claim", "Claim"), ("status", "Status"), ("raised_at", "Raised"),
          ("published_at", "Decided"), ("explanation", "Explanation")], d.get("rumour_list", []))),

@@ -152,7 +152,7 @@ def test_only_recent_sent_posts_and_at_most_the_cap_per_run(world, sandbox, chan
     assert fetched == {first["facebook"].pk, second["x"].pk, second["mastodon"].pk, second["facebook"].pk}
 
 
-def test_reach_sums_the_platform_figures_per_channel(world, sandbox, channels):
+def _two_posts_with_figures(world, sandbox, channels):
     first, second = publish(world, channels, BODIES[0]), publish(world, channels, BODIES[1])
     figures = {
         ("mastodon", 0): {"reposts": 3, "quotes": 0, "replies": 2, "likes": 10},
@@ -166,6 +166,9 @@ def test_reach_sums_the_platform_figures_per_channel(world, sandbox, channels):
         sandbox.set_stats(kind, (first, second)[n][kind].external_id, **values)
     deliveries_fetch_stats()
 
+
+def test_reach_sums_the_platform_figures_per_channel(world, sandbox, channels):
+    _two_posts_with_figures(world, sandbox, channels)
     scope = resolve_scope(user=world.a.supervisor, team=world.a.team.pk)
     rows = {r["kind"]: r for r in reach.deliveries_by_channel(scope, Reply.objects.all())}
     picked = {kind: {k: rows[kind][k] for k in ("views", "shares", "platform_replies", "likes", "posts_measured")}
@@ -190,6 +193,20 @@ def test_reach_sums_the_platform_figures_per_channel(world, sandbox, channels):
     data = dashboard(scope)
     assert data["reach"]["views"] == 3600
     assert data["reach"]["platform_stats_note"] == totals["platform_stats_note"]
+
+
+def test_the_dashboard_table_and_the_export_show_the_platform_figures(world, sandbox, channels, client):
+    _two_posts_with_figures(world, sandbox, channels)
+    client.force_login(world.a.supervisor)
+    exported = client.get(f"/api/v1/metrics/export/channels.json?team={world.a.team.pk}").json()
+    by_kind = {row["kind"]: row for row in exported["rows"]}
+    assert (by_kind["x"]["views"], by_kind["x"]["shares"], by_kind["x"]["likes"]) == (1500, 13, 70)
+    assert by_kind["telegram"]["views"] is None  # not given by the platform: not a zero
+    page = client.get(f"/desk/dashboard/?team={world.a.team.pk}").content.decode()
+    reach_table = page[page.index("<caption>Deliveries and replies per channel</caption>"):]
+    reach_table = reach_table[:reach_table.index("</table>")]
+    assert "<th scope=\"col\" class=\"num\">Views</th>" in reach_table
+    assert "<td class=\"num\">1,500</td>" in reach_table and "<td class=\"num\">2,100</td>" in reach_table
 
 
 def test_reach_before_any_figures_says_so(world, sandbox, channels):
