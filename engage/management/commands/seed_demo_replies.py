@@ -19,7 +19,9 @@ the bulk helpers below and nowhere else: :func:`_backdate_message` moves a publi
 message's times (and its deliveries') to when the story says it went out, and
 :func:`_record_demo_answers` records answers as sent at a past time (``ReplyAnswer`` rows with a
 pre-approved template, ``first_response_at``, status), as ``answer_send`` would have, without
-contacting any platform. One audit event records what they did.
+contacting any platform. One audit event records what they did. About half of the people answered
+on email, SMS or Telegram then vote on "Did this answer help?" through the real service
+(:func:`_record_demo_votes`; Farsi speakers, answered late, say yes less often).
 
 Safe to run twice: everything is looked up first (events and segments by name, messages by
 title, replies by their provider id), and answers are only recorded for replies that have none.
@@ -39,7 +41,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Team, User
-from campaigns.models import Campaign, Channel, Delivery, Event, Message, MessageStatus, Segment
+from campaigns.models import Campaign, Channel, ChannelKind, Delivery, Event, Message, MessageStatus, Segment
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
@@ -53,6 +55,7 @@ from engage.models import (
     ReplySource,
     ReplyStatus,
 )
+from engage.services.feedback import feedback_record, feedback_token
 from engage.services.ingest import reply_store
 from engage.services.processing import reply_process
 
@@ -122,22 +125,41 @@ def _backdate_message(message: Message, when: datetime) -> None:
         created_at=when - timedelta(minutes=60), due_at=when, claimed_at=when, sent_at=when + timedelta(seconds=2))
 
 
+def _record_demo_votes(answers: list[ReplyAnswer], groups: dict[int, str]) -> int:
+    """Some of the people answered on email, SMS or Telegram say whether the answer helped (the
+    anonymous "Did this answer help?" votes, through the real service): Farsi speakers, answered late,
+    say yes less often. Only answers recorded in this run vote, so repeating adds none."""
+    votes = 0
+    for answer in answers:
+        reply = answer.reply
+        kind = reply.channel.kind if reply.channel_id else ChannelKind.EMAIL  # the form is answered by email
+        if kind not in (ChannelKind.EMAIL, ChannelKind.SMS, ChannelKind.TELEGRAM):
+            continue
+        rng = random.Random(f"vote-{reply.provider_id}")  # noqa: S311 - demo data, the same on every run
+        if rng.random() >= 0.45:
+            continue
+        ReplyAnswer.objects.filter(pk=answer.pk).update(feedback_requested=True)
+        helpful = rng.random() < (0.45 if groups.get(reply.pk) == "fa" else 0.85)
+        votes += feedback_record(token=feedback_token(answer_id=answer.pk, channel_kind=kind), helpful=helpful)
+    return votes
+
+
 def _record_demo_answers(plan: list[tuple[Reply, datetime, bool]], template: AnswerTemplate,
-                         actor: User) -> int:
+                         actor: User) -> list[ReplyAnswer]:
     """Bulk helper: record each reply's answer as sent at the given time (and close some)."""
-    made = 0
+    made = []
     for reply, sent_at, close in plan:
         key = f"engage-demo-answer-{reply.pk}"
         if ReplyAnswer.objects.filter(Q(reply=reply) | Q(idempotency_key=key)).exists():
             continue
-        ReplyAnswer.objects.create(
+        answer = ReplyAnswer.objects.create(
             reply=reply, kind=AnswerKind.TEMPLATE, template=template, body=template.body, language=template.language,
             status=AnswerStatus.SENT, idempotency_key=key, attempts=1, claimed_at=sent_at, sent_at=sent_at,
             external_id=f"demo-{reply.pk}", created_by=actor, created_at=sent_at - timedelta(seconds=20))
         Reply.objects.filter(pk=reply.pk, first_response_at__isnull=True).update(
             first_response_at=sent_at, status=ReplyStatus.CLOSED if close else ReplyStatus.ANSWERED,
             closed_at=sent_at + timedelta(minutes=5) if close else None, assignee=actor, updated_at=timezone.now())
-        made += 1
+        made.append(answer)
     return made
 
 
@@ -166,16 +188,18 @@ class Command(BaseCommand):
                 processed += bool(reply_process(reply_id=reply.pk))
         template = (AnswerTemplate.objects.filter(team__isnull=True, purpose="general", language="en").first()
                     or AnswerTemplate.objects.filter(purpose="general").first())
-        answered = 0
+        answered = votes = 0
         if template is not None:
-            plan = self._answer_plan([Reply.objects.get(pk=r.pk) for r, _g in stored],
-                                     {r.pk: g for r, g in stored})
+            groups = {r.pk: g for r, g in stored}
+            plan = self._answer_plan([Reply.objects.get(pk=r.pk) for r, _g in stored], groups)
             with transaction.atomic():
-                answered = _record_demo_answers(plan, template, supervisor)
+                answers = _record_demo_answers(plan, template, supervisor)
+                answered = len(answers)
+                votes = _record_demo_votes(answers, groups)
                 if answered:
                     audit_record(actor=None, verb="demo.replies_seeded", team=ops.pk,
                                  summary={"replies": len(stored), "processed": processed, "answers": answered,
-                                          "by": "seed_demo_replies", "liaison": liaison.pk})
+                                          "votes": votes, "by": "seed_demo_replies", "liaison": liaison.pk})
         try:
             from engage.metrics.summary import summary_refresh
 
@@ -183,7 +207,8 @@ class Command(BaseCommand):
         except Exception as exc:  # noqa: BLE001 - the summary is an optimisation; the demo works without it
             self.stderr.write(f"Could not refresh the metrics summary: {exc}")
         self.stdout.write(self.style.SUCCESS(
-            f"Demo replies ready: {len(stored)} replies ({processed} classified now), {answered} answers recorded. "
+            f"Demo replies ready: {len(stored)} replies ({processed} classified now), {answered} answers recorded, "
+            f"{votes} “did this help?” votes. "
             f"Open the dashboard for “{DERBY}”."))
 
     # --- the past derby ------------------------------------------------------------------------------

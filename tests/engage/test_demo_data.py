@@ -1,0 +1,46 @@
+"""The demo a new user starts with (``manage.py run`` seeds it): what issue 8's "done when" needs.
+
+A supervisor opens the dashboard for the football derby, sees the under-served segment flagged and
+the "Did this answer help?" votes, and the seeding is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from campaigns.models import Event
+from engage.metrics.dashboard import dashboard
+from engage.metrics.scope import resolve_scope
+from engage.models import AnswerFeedback, Reply, ReplyAnswer
+
+pytestmark = pytest.mark.django_db
+
+DERBY = "Northshire v Westport derby"
+FARSI = "Farsi-speaking residents near the stadium"
+
+
+def test_the_demo_derby_shows_an_under_served_segment_and_votes_and_seeding_twice_adds_nothing():
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo_replies", verbosity=0)
+    counts = (Reply.objects.count(), ReplyAnswer.objects.count(), AnswerFeedback.objects.count())
+    assert counts[0] > 300 and counts[1] > 200
+
+    supervisor = User.objects.get(email="supervisor@engage.test")
+    derby = Event.objects.get(name=DERBY)
+    data = dashboard(resolve_scope(user=supervisor, event=derby.pk))
+    flagged = {row["label"] for row in data["segments"] if row["under_served"]}
+    assert flagged == {FARSI}, data["segments"]
+
+    votes = data["helpfulness"]
+    assert votes["overall"]["votes"] >= 20 and votes["overall"]["asked"] >= votes["overall"]["votes"]
+    by_segment = {row["name"]: row for row in votes["segments"]}
+    others = [row for name, row in by_segment.items() if name != FARSI and row["votes"]]
+    assert others and all(by_segment[FARSI]["rate"] < row["rate"] for row in others)
+    # Anonymous: the only way from a vote back to an answer would be a key it does not have.
+    assert {f.name for f in AnswerFeedback._meta.get_fields()}.isdisjoint({"reply", "answer", "ip_address"})
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo_replies", verbosity=0)
+    assert (Reply.objects.count(), ReplyAnswer.objects.count(), AnswerFeedback.objects.count()) == counts
