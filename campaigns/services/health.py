@@ -19,6 +19,15 @@ email, and the warning is on the audit trail. Each threshold warns once: the las
 kept in ``Channel.token_warning``, and starts over when the expiry changes (a new token). A
 first check that finds the token already within 3 days sends the 3-day warning only. An
 expired token sets the channel's health to *sign-in expired*, whatever the platform said.
+
+**Tokens that renew themselves.** An X channel given a ``refresh_token`` (secret) and its app's
+``client_id`` (and ``client_secret`` for a confidential client) is renewed by the check when its
+access token has less than ``REFRESH_AHEAD`` (65 minutes) left, or no known expiry: the new pair
+(X rotates the refresh token too) is stored encrypted, the new expiry in ``config.expires_at``, and
+``channel.token_refreshed`` goes on the audit trail. The row is locked while the platform is asked,
+so two checks never spend the same refresh token. While renewal works, nobody is warned about an
+access token that lasts two hours; when X refuses the refresh token, ``channel.token_refresh_failed``
+is audited and the usual warnings apply, so the team hears before the channel stops.
 """
 
 from __future__ import annotations
@@ -35,16 +44,19 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Notification, Role
-from campaigns.adapters.base import AdapterError, HealthResult
+from campaigns.adapters.base import AdapterError, AuthExpiredError, HealthResult
 from campaigns.adapters.common import parse_expiry
+from campaigns.adapters.x import DEFAULT_API_BASE as X_API_BASE
+from campaigns.adapters.x import refresh_access_token
 from campaigns.models import Channel, ChannelHealth
-from campaigns.services.sending import adapter_for
+from campaigns.services.sending import _shared_client, adapter_for
 
 logger = logging.getLogger(__name__)
 
 EXPIRED = "expired"
 DEFAULT_WARNING_DAYS = (14, 3)
 SAME_EXPIRY = timedelta(minutes=1)
+REFRESH_AHEAD = timedelta(minutes=65)  # the check runs every 30 minutes: two chances before expiry
 
 
 def warning_days() -> tuple[int, ...]:
@@ -94,14 +106,58 @@ def _changed(before: datetime | None, after: datetime | None) -> bool:
     return abs(before - after) > SAME_EXPIRY
 
 
+def renews_itself(channel: Channel) -> bool:
+    """The channel holds what it needs to renew its own access token (an X user token)."""
+    return (channel.kind == "x" and bool((channel.config or {}).get("client_id"))
+            and "refresh_token" in channel.secret_names)
+
+
+def token_refresh_if_due(*, channel_id: int, now: datetime | None = None) -> bool | None:
+    """Renew a self-renewing channel's access token when it is due. None: the channel does not
+    renew itself; True: renewed, or not due yet; False: the platform refused or could not be asked."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        if not renews_itself(channel):
+            return None
+        config, secrets = dict(channel.config or {}), channel.get_secrets()
+        expires = parse_expiry(config.get("expires_at"))
+        if expires is not None and expires - now > REFRESH_AHEAD:
+            return True
+        try:
+            pair = refresh_access_token(
+                client_id=str(config["client_id"]), refresh_token=secrets["refresh_token"],
+                client_secret=secrets.get("client_secret", ""), api_base=config.get("api_base") or X_API_BASE,
+                http=_shared_client(config.get("connect_timeout"), config.get("read_timeout")))
+        except AdapterError as exc:
+            audit_record(actor=None, verb="channel.token_refresh_failed", target=channel,
+                         summary={"error": str(exc)[:200], "refused": isinstance(exc, AuthExpiredError)})
+            logger.warning("Could not renew the token of channel %s: %s", channel.pk, exc)
+            return False
+        channel.set_secrets({**secrets, "access_token": pair.access_token, "refresh_token": pair.refresh_token})
+        if pair.expires_at is not None:
+            config["expires_at"] = pair.expires_at.isoformat()
+        else:
+            config.pop("expires_at", None)
+        channel.config = config
+        channel.save(update_fields=["config", "secrets_encrypted"])
+        audit_record(actor=None, verb="channel.token_refreshed", target=channel,
+                     summary={"expires_at": config.get("expires_at")})
+        return True
+
+
 @transaction.atomic
-def channel_health_record(*, channel_id: int, result: HealthResult, now: datetime | None = None) -> Channel:
-    """Record one check's result, set the expiry, and warn if a new threshold was crossed."""
+def channel_health_record(*, channel_id: int, result: HealthResult, now: datetime | None = None,
+                          renewed: bool = False) -> Channel:
+    """Record one check's result, set the expiry, and warn if a new threshold was crossed.
+    ``renewed``: the channel renews its own token and did (no warnings before it expires)."""
     now = now or timezone.now()
     channel = Channel.objects.select_for_update().select_related("team").get(pk=channel_id)
     expires = _expiry(channel, result)
     state, detail = str(result.state), result.detail
     level = warning_level(expires, now)
+    if renewed and level != EXPIRED:
+        level = ""
     if level == EXPIRED and expires is not None:
         state = ChannelHealth.AUTH_EXPIRED
         detail = f"The token expired on {_when(expires, channel)}." + (f" {detail}" if detail else "")
@@ -164,10 +220,13 @@ def channels_check_health(*, now: datetime | None = None) -> int:
     """Check every active channel; one that cannot be reached is recorded as failing, never skipped."""
     checked = 0
     for channel in Channel.objects.filter(is_active=True).order_by("pk"):
+        renewed = token_refresh_if_due(channel_id=channel.pk, now=now)
+        if renewed is not None:
+            channel = Channel.objects.get(pk=channel.pk)  # the new token and expiry
         try:
             result = adapter_for(channel).check()
         except AdapterError as exc:
             result = HealthResult(state="failing", detail=str(exc), expiry_unknown=True)
-        channel_health_record(channel_id=channel.pk, result=result, now=now)
+        channel_health_record(channel_id=channel.pk, result=result, now=now, renewed=bool(renewed))
         checked += 1
     return checked

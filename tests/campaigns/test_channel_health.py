@@ -211,3 +211,58 @@ def test_the_channels_page_shows_the_expiry_with_a_warning_style(world, sandbox,
     Channel.objects.filter(pk=channel.pk).update(token_warning="expired", health="auth_expired")
     page = client.get("/desk/channels/").content.decode()
     assert '<div class="gap error">Token expired on' in page
+
+
+def renewing_x_channel(world, sandbox, *, expires_in, refresh_token="sandbox-x-refresh-token"):  # noqa: S107
+    config, secrets = sandbox.config_for("x")
+    return channel_create(actor=world.a.admin, team=world.a.team, kind="x", name="X renewing",
+                          config={**config, **secrets, "client_id": "sandbox-x-client-id", "read_timeout": 2.0,
+                                  "expires_at": int((timezone.now() + expires_in).timestamp()),
+                                  "refresh_token": refresh_token})
+
+
+def _token_calls(sandbox):
+    return [r for r in sandbox.requests("x") if r.op == "oauth2_token"]
+
+
+def test_an_x_token_about_to_expire_is_renewed_and_nobody_is_warned(world, sandbox):
+    from campaigns.adapters.base import Payload
+    from campaigns.services.sending import adapter_for
+
+    channel = renewing_x_channel(world, sandbox, expires_in=timedelta(minutes=30))
+    before = channel.get_secrets()
+    channel = check(channel)
+    assert len(_token_calls(sandbox)) == 1
+    after = channel.get_secrets()
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] != before["refresh_token"]  # X rotates it: the new one is kept
+    assert "refresh_token" not in channel.config and "access_token" not in channel.config
+    assert timedelta(hours=1, minutes=55) < channel.token_expires_at - timezone.now() <= timedelta(hours=2)
+    assert (channel.health, channel.token_warning) == (ChannelHealth.OK, "")
+    assert not warnings(channel).exists()  # a two-hour token that renews itself is no news
+    refreshed = AuditEvent.objects.get(verb="channel.token_refreshed", target_id=str(channel.pk))
+    assert before["refresh_token"] not in str(refreshed.summary) and after["access_token"] not in str(refreshed.summary)
+    adapter_for(channel).publish(Payload(text="Posted with the renewed token"), idempotency_key="renewed")
+
+    check(channel)  # not due again for almost two hours: the platform is not asked
+    assert len(_token_calls(sandbox)) == 1
+
+
+def test_a_refused_refresh_token_warns_the_team_and_keeps_the_old_pair(
+        world, sandbox, eager_celery, django_capture_on_commit_callbacks):
+    channel = renewing_x_channel(world, sandbox, expires_in=timedelta(minutes=40), refresh_token="revoked-by-user")
+    before = channel.get_secrets()
+    with django_capture_on_commit_callbacks(execute=True):
+        channel = check(channel)
+    assert len(_token_calls(sandbox)) == 1
+    assert channel.get_secrets() == before
+    assert AuditEvent.objects.filter(verb="channel.token_refresh_failed", target_id=str(channel.pk)).exists()
+    assert channel.token_warning == "3d" and warnings(channel, "channel_token_expiring").exists()
+    assert any("expires within a day" in m.body for m in mail.outbox), [m.body for m in mail.outbox]
+
+    # A renewal that fails again does not warn again for the same expiry.
+    sent = warnings(channel).count()
+    with django_capture_on_commit_callbacks(execute=True):
+        check(channel)
+    assert len(_token_calls(sandbox)) == 2  # it did try again
+    assert warnings(channel).count() == sent and len(mail.outbox) == 1
