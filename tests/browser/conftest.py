@@ -138,6 +138,16 @@ def shot(page: Any, artifacts_dir: Path, name: str) -> Path:
     return path
 
 
+def ensure_shipped_answers() -> None:
+    """Migration engage 0002 loads the shipped answer templates; a transactional test's flush may
+    have emptied them. Its own function puts them back (it only adds what is missing)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("engage.migrations.0002_shipped_answer_templates").ship(apps, None)
+
+
 def ensure_playbook_library() -> None:
     """Migration 0002 loads the shipped playbook; a transactional test's flush may have emptied it."""
     from campaigns.models import PlaybookTemplate

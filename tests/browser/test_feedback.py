@@ -15,7 +15,7 @@ from engage.models import AnswerFeedback, AnswerTemplate, Reply
 from engage.services import answers
 from engage.services.ingest import reply_store
 from engage.services.processing import reply_process
-from tests.browser.conftest import PHONE, open_page, shot
+from tests.browser.conftest import PHONE, ensure_shipped_answers, open_page, shot
 from tests.browser.test_public import run_axe
 from tests.engage.public_helpers import private_cache  # noqa: F401 - autouse: a cache of the test's own
 from tests.factories import make_world
@@ -27,6 +27,7 @@ def _link(world, n: int, text: str, language: str) -> str:
     stored = reply_store(team_id=world.a.team.pk, channel=None, source="web", provider_id=f"web-browser-{n}",
                          text=text, author_handle=f"person{n}@example.org")
     reply_process(reply_id=stored.reply_id)
+    ensure_shipped_answers()
     template = AnswerTemplate.objects.get(team=None, title="Thank you, we have read it", language=language)
     answers.reply_respond(actor=world.a.liaison, reply=Reply.objects.get(pk=stored.reply_id), template=template)
     found = re.search(r"https?://\S+/(feedback/\S+)", mail.outbox[-1].body)
