@@ -5,18 +5,23 @@ friends), exactly, and that is what happens for small scopes. With a million rep
 dashboard takes seconds, so large scopes read the summary instead: counts per hour and per day.
 
 **When the summary is read** (:func:`choose_source`): it has been built at least once, the
-filters are ones it is keyed by (team, event, campaign, phase, channel, segment, period; not
-language, which goes live), and the scope holds more than ``ENGAGE_METRICS_LIVE_MAX`` replies
-(5,000 by default; for a segment filter, the scope without it, since a live segment filter reads
-all those replies); otherwise the figures are computed live. Every result says which
+filters are ones it is keyed by (team, event, campaign, phase, channel, segment, language,
+period), and the scope holds more than ``ENGAGE_METRICS_LIVE_MAX`` replies (5,000 by default;
+for a segment or language filter, the scope without them, since live such a filter reads all
+those replies); otherwise the figures are computed live. Every result says which
 (``source``: ``live`` or ``summary``, with ``as_of``).
 
 **Segments.** Each row keeps the set of segments of the answered message (``",3,7,"``), so a
 reply is in exactly one row per dimension whatever its segments: the team's totals never count
 it twice. A segment filter keeps the rows whose set holds the segment (each of its replies once,
 as the live ``EXISTS`` filter); the per-segment table adds each set's sums to each of its
-segments (a reply to a message aimed at two segments counts for both, as live). A language
-filter would need rows per language *and* category (several times the rows), so it stays live.
+segments (a reply to a message aimed at two segments counts for both, as live).
+
+**Languages.** A language filter reads the language rows of that language (``value`` is the
+language), which hold every measure but the volume per category; that one comes from the rows
+of both (:data:`MetricsRollup.LANGUAGE_CATEGORY`, ``value`` ``"<language>|<category>"``), read
+only under a language filter (:func:`category_rows`). Each dimension's rows count every reply
+once, and reads filter by dimension (the indexes lead with team or event, grain, dimension).
 
 **What differs when it is.** Counts are exact, as of the last refresh (a minute at most, with the
 periodic task). Periods are whole hours: a reply at 10:40 counts for a period starting at
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,7 +72,7 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import Coalesce, Trunc
+from django.db.models.functions import Coalesce, Concat, Left, Trunc
 from django.utils import timezone
 
 from accounts.models import Team
@@ -80,7 +86,7 @@ STATE = "replies"
 SLACK = timedelta(minutes=2)
 STUCK_AFTER = timedelta(minutes=15)
 GRAIN_MIXED = "dh"  # read whole days from day rows, the rest from hour rows (never stored)
-DIMENSIONS = (MetricsRollup.CATEGORY, MetricsRollup.LANGUAGE)
+DIMENSIONS = (MetricsRollup.CATEGORY, MetricsRollup.LANGUAGE, MetricsRollup.LANGUAGE_CATEGORY)
 COUNT_FIELDS = ("replies", "needing", "answered", "answered_needing", "urgent", "processed", "corrected_category",
                 "corrected_sentiment", "sla_met", "sla_missed", "sla_pending", "positive", "neutral", "negative",
                 "sentiment_unknown", "sentiment_unclassified")
@@ -192,6 +198,8 @@ def segment_set(message_ref: str = "message_id") -> Coalesce:
 
 
 def _value(dimension: str) -> Any:
+    if dimension == MetricsRollup.LANGUAGE_CATEGORY:
+        return Concat(F("language"), Value("|"), F("category"), output_field=CharField())
     return F("category") if dimension == MetricsRollup.CATEGORY else F("language")
 
 
@@ -458,7 +466,41 @@ def _period_q(scope: Scope, grain: str) -> Q:
 
 
 def rows(scope: Scope, dimension: str, grain: str) -> QuerySet[MetricsRollup]:
+    """The rows of ``dimension`` in the scope: each of its replies in exactly one of them. Under a
+    language filter the category rows cannot be narrowed to the language, so the language rows
+    of that language stand for them (group them by anything but ``value``; for the volume per
+    category, :func:`category_rows`)."""
+    if scope.language:
+        if dimension == MetricsRollup.LANGUAGE_CATEGORY:
+            # A prefix test narrows the rows; category_rows keeps the exact language (see there).
+            qs = (MetricsRollup.objects.filter(_period_q(scope, grain), team_id__in=scope.team_ids,
+                                               dimension=dimension)
+                  .alias(_lang=Left("value", len(scope.language) + 1)).filter(_lang=f"{scope.language}|"))
+        else:
+            qs = MetricsRollup.objects.filter(_period_q(scope, grain), team_id__in=scope.team_ids,
+                                              dimension=MetricsRollup.LANGUAGE, value=scope.language)
+        return _filtered(qs, scope)
     qs = MetricsRollup.objects.filter(_period_q(scope, grain), team_id__in=scope.team_ids, dimension=dimension)
+    return _filtered(qs, scope)
+
+
+def category_rows(scope: Scope, grain: str) -> tuple[QuerySet[MetricsRollup], Callable[[str], str | None]]:
+    """The rows to group by ``value`` for the volume per category, and how to read the category
+    from a ``value`` (``None``: not the scope's language, skip the group). Under a language filter
+    these are the rows of both: ``"<language>|<category>"``, whose language is all before the last
+    ``|`` (categories are fixed keys, without one); so a language holding ``|`` is never taken
+    for another."""
+    if not scope.language:
+        return rows(scope, MetricsRollup.CATEGORY, grain), lambda value: value
+
+    def category(value: str) -> str | None:
+        language, _, key = value.rpartition("|")
+        return key if language == scope.language else None
+
+    return rows(scope, MetricsRollup.LANGUAGE_CATEGORY, grain), category
+
+
+def _filtered(qs: QuerySet[MetricsRollup], scope: Scope) -> QuerySet[MetricsRollup]:
     if scope.event is not None:
         qs = qs.filter(event_id=scope.event.pk)
     if scope.campaign is not None:
@@ -474,13 +516,12 @@ def rows(scope: Scope, dimension: str, grain: str) -> QuerySet[MetricsRollup]:
 
 def choose_source(scope: Scope, *, interval: str = "day") -> tuple[str, MetricsRollupState | None]:
     """``("summary", state)`` when the summary can and should answer, else ``("live", None)``."""
-    if scope.language:
-        return "live", None
     state = summary_state()
     if state is None:
         return "live", None
-    # Live, a segment filter is an EXISTS over every reply of the rest of the scope: count those.
-    broader = dataclasses.replace(scope, segment=None)
+    # Live, a segment filter is an EXISTS over every reply of the rest of the scope, and a language
+    # filter a test of each of them (no index leads with the language): count those.
+    broader = dataclasses.replace(scope, segment=None, language="")
     total = rows(broader, MetricsRollup.CATEGORY, grain_for(scope, interval)).aggregate(n=Sum("replies"))["n"] or 0
     return ("summary", state) if total > live_max() else ("live", None)
 
@@ -574,9 +615,15 @@ def categories(scope: Scope, grain: str) -> list[dict[str, Any]]:
     from engage.metrics.response import NO_ANSWER_CATEGORIES
     from engage.metrics.voice import CATEGORY_LABELS, CATEGORY_ORDER
 
-    data = (rows(scope, MetricsRollup.CATEGORY, grain).values("value")
-            .annotate(replies=Sum("replies"), answered=Sum("answered")).order_by())
-    by_key = {(row["value"] or "unclassified"): row for row in data}
+    source, category = category_rows(scope, grain)
+    data = source.values("value").annotate(replies=Sum("replies"), answered=Sum("answered")).order_by()
+    by_key: dict[str, dict[str, int]] = {}
+    for row in data:
+        key = category(row["value"])
+        if key is not None:
+            total = by_key.setdefault(key or "unclassified", {"replies": 0, "answered": 0})
+            total["replies"] += int(row["replies"] or 0)
+            total["answered"] += int(row["answered"] or 0)
     ordered = [k for k in CATEGORY_ORDER if k in by_key] + sorted(k for k in by_key if k not in CATEGORY_ORDER)
     return [{"category": key, "label": CATEGORY_LABELS.get(key, key.replace("_", " ").capitalize()),
              "replies": int(by_key[key]["replies"]), "answered": int(by_key[key]["answered"]),
@@ -666,12 +713,15 @@ def series_points(scope: Scope, *, metric: str, interval: str) -> tuple[list[dic
         period = Trunc("period_start", "day", tzinfo=scope.tz)
     base = rows(scope, MetricsRollup.CATEGORY, grain).annotate(_t=period)
     if metric == "categories":
-        data = base.values("_t", "value").annotate(n=Sum("replies")).order_by("_t")
-        keys = sorted({row["value"] or "unclassified" for row in data})
+        source, category = category_rows(scope, grain)
+        data = [(row["_t"], category(row["value"]), int(row["n"] or 0))
+                for row in source.annotate(_t=period).values("_t", "value").annotate(n=Sum("replies")).order_by("_t")]
+        data = [(t, key or "unclassified", n) for t, key, n in data if key is not None]
+        keys = sorted({key for _, key, _ in data})
         points: dict[Any, dict[str, Any]] = {}
-        for row in data:
-            point = points.setdefault(row["_t"], {"t": row["_t"], **{k: 0 for k in keys}})
-            point[row["value"] or "unclassified"] += int(row["n"] or 0)
+        for t, key, n in data:
+            point = points.setdefault(t, {"t": t, **{k: 0 for k in keys}})
+            point[key] += n
         return list(points.values()), keys
     if metric == "sentiment":
         return sentiment_series(scope, grain, interval=interval), ["positive", "neutral", "negative", "unknown",

@@ -3,8 +3,10 @@ report stay fast with a million replies (``engage.metrics.summary`` fills and re
 
 One row counts the replies of one team, in one hour (``grain`` h, UTC) or one day (``grain`` d,
 the team's calendar day), with the same campaign, event, phase and channel, the same *segments*
-and the same value of one *dimension*: ``c`` category or ``l`` language. Every reply is counted
-once in the ``c`` rows and once in the ``l`` rows, whatever its segments.
+and the same value of one *dimension*: ``c`` category, ``l`` language, or ``x`` both
+(``"<language>|<category>"``, read only under a language filter, for its per-category volume).
+Every reply is counted once in the ``c`` rows, once in the ``l`` rows and once in the ``x`` rows,
+whatever its segments.
 
 ``segments`` is the set of segments the answered message targeted, as their ids in order between
 commas (``",3,7,"``; empty for a reply to no segmented message or to no message). So the replies
@@ -39,6 +41,7 @@ class MetricsRollup(models.Model):
     GRAIN_DAY = "d"
     CATEGORY = "c"
     LANGUAGE = "l"
+    LANGUAGE_CATEGORY = "x"  # value "<language>|<category>" (a category never holds "|")
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
     grain = models.CharField(max_length=1)

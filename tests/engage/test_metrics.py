@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -159,7 +160,8 @@ def test_summary_table_agrees_with_the_live_figures(world, case):
     summary_refresh(full=True)
     assert MetricsRollup.objects.exists()
     for kwargs in ({}, {"event": case.event.pk}, {"channel": world.a.mastodon.pk}, {"phase": "during"},
-                   {"segment": case.farsi.pk}, {"segment": case.visitors.pk, "phase": "during"}):
+                   {"segment": case.farsi.pk}, {"segment": case.visitors.pk, "phase": "during"},
+                   {"language": "fa"}, {"language": "en", "event": case.event.pk}, {"language": "de"}):
         scope = resolve_scope(user=world.a.supervisor, **kwargs)
         live, rolled = dashboard(scope, source="live"), dashboard(scope, source="summary")
         assert rolled["source"] == "summary"
@@ -200,8 +202,8 @@ def _assert_same_counts(live, rolled, label) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_summary_segment_figures_equal_the_live_ones(world, seed):
     """Random replies to messages aimed at no segment, one, or two of three: filtered by each
-    segment (alone and with other filters), every count read from the summary equals the live one,
-    and the team's totals count each reply once."""
+    segment or language (alone and with other filters), every count read from the summary equals
+    the live one (the volume per category too), and the team's totals count each reply once."""
     from campaigns.services import messages as message_services
     from campaigns.services.segments import segment_create
 
@@ -221,7 +223,8 @@ def test_summary_segment_figures_equal_the_live_ones(world, seed):
         make_reply(tw.team.pk, received_at=start + timedelta(minutes=rng.randint(0, 5 * 24 * 60)),
                    message=rng.choice([None, *messages]), channel=rng.choice([None, tw.sms, tw.mastodon]),
                    category=rng.choice(["question", "question", "complaint", "praise", "spam", ""]),
-                   language=rng.choice(["en", "fa", "ar"]), sentiment=rng.choice(["positive", "negative", ""]),
+                   language=rng.choice(["en", "fa", "ar", "", "en|fa"]),
+                   sentiment=rng.choice(["positive", "negative", ""]),
                    response_after=rng.choice([None, rng.uniform(20, 90_000)]),
                    sla_minutes=rng.choice([None, 30, 600]))
     summary_refresh(full=True)
@@ -234,6 +237,12 @@ def test_summary_segment_figures_equal_the_live_ones(world, seed):
         {"segment": segments[0].pk, "since": start + timedelta(days=1), "until": start + timedelta(days=3)},
         {"segment": segments[2].pk, "since": start + timedelta(days=1, hours=5)},
         {"since": start + timedelta(days=2, hours=13), "until": start + timedelta(days=4, hours=2)},
+        {"language": "fa"}, {"language": "en"}, {"language": "ar", "channel": tw.mastodon.pk},
+        {"language": "en", "segment": segments[1].pk},
+        {"language": "fa", "segment": segments[0].pk, "since": start + timedelta(days=1, hours=5),
+         "until": start + timedelta(days=4)},
+        {"language": "en", "since": start + timedelta(days=2, hours=13), "until": start + timedelta(days=4, hours=2)},
+        {"language": "en|fa"}, {"language": "zz"},
     ]
     # Daily charts of a period starting and ending inside a day: whole days from the day rows.
     assert grain_for(resolve_scope(user=user, since=start + timedelta(hours=5)), "day") == GRAIN_MIXED
@@ -242,11 +251,21 @@ def test_summary_segment_figures_equal_the_live_ones(world, seed):
         live = dashboard(scope, source="live", interval=interval)
         rolled = dashboard(scope, source="summary", interval=interval)
         _assert_same_counts(live, rolled, (kwargs, interval))
+        if "language" in kwargs:  # the volume per category, which only the rows of both answer
+            assert rolled["categories"] == live["categories"], kwargs
+            assert sum(r["replies"] for r in rolled["categories"]) == rolled["summary"]["replies"], kwargs
+            assert [r["key"] for r in rolled["languages"]] in ([kwargs["language"]], []), kwargs
+            with override_settings(ENGAGE_METRICS_LIVE_MAX=0):
+                by_day = series(scope, metric="categories", interval="day")
+            assert by_day["source"] == "summary"
+            with override_settings(ENGAGE_METRICS_LIVE_MAX=10**9):
+                assert series(scope, metric="categories", interval="day")["points"] == by_day["points"], kwargs
         # The per-segment table: each segment's own filtered figures (its replies, once each).
         for row in rolled["segments"]:
             if row["key"] is not None and "segment" not in kwargs:
                 alone = dashboard(resolve_scope(user=user, segment=row["key"], since=kwargs.get("since"),
-                                                until=kwargs.get("until")), source="live")
+                                                until=kwargs.get("until"), language=kwargs.get("language", ""),
+                                                channel=kwargs.get("channel")), source="live")
                 assert row["replies"] == alone["summary"]["replies"]
 
 
@@ -276,11 +295,22 @@ def test_large_scopes_read_the_summary(world, case, settings):
     assert figures["source"] == "summary"
     assert (figures["replies"], figures["answered_needing"], figures["sla"]["met"]) == (9, 5, 4)
     assert figures["by_category"]["question"] == 4
-    # A segment filter reads it too (the rows keep the message's segments); a language filter goes live.
+    # A segment filter reads it too (the rows keep the message's segments), and a language filter.
     visitors = trust_metrics(user=world.a.supervisor, segment=case.visitors.pk)  # replies 1 2 3 6 8
     assert visitors["source"] == "summary" and (visitors["replies"], visitors["answered_needing"]) == (5, 4)
     assert visitors["by_category"] == {"complaint": 1, "information": 1, "praise": 1, "question": 2}
-    assert trust_metrics(user=world.a.supervisor, language="en")["source"] == "live"
+    english = trust_metrics(user=world.a.supervisor, language="en")  # all but replies 4 and 5
+    assert english["source"] == "summary"
+    english_live = replies(resolve_scope(user=world.a.supervisor, language="en"))
+    assert english["replies"] == english_live.count() == 7
+    assert english["by_category"] == {
+        (c or "unclassified"): english_live.filter(category=c).count() for c in set(english_live.values_list(
+            "category", flat=True))}
+    # The threshold counts the scope without the language (live, the filter reads all those replies).
+    assert trust_metrics(user=world.a.supervisor, language="fa")["source"] == "summary"
+    settings.ENGAGE_METRICS_LIVE_MAX = 9
+    assert trust_metrics(user=world.a.supervisor, language="fa")["source"] == "live"
+    settings.ENGAGE_METRICS_LIVE_MAX = 3
     # The time series reads it too, with the same counts as live.
     scope = resolve_scope(user=world.a.supervisor, event=case.event.pk)
     for metric in ("replies", "answered", "response_rate", "sentiment"):
