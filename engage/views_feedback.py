@@ -11,18 +11,15 @@ visitor's address, and the view never names the answer or the reply on the page.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.middleware import client_ip
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ratelimit import over_limit
 from engage.public_i18n import chrome_context, visitor_language
 from engage.services.feedback import (
     FeedbackTokenExpired,
@@ -69,23 +66,7 @@ def _words(language: str) -> dict[str, str]:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    """Fixed-window counters in the shared cache, per hashed client address (as the contact form)."""
-    address = client_ip(request) or "unknown"
-    ident = hashlib.sha256(address.encode()).hexdigest()[:24]
-    now = int(timezone.now().timestamp())
-    limited = False
-    for window, limit, name in VOTE_LIMITS:
-        key = f"engage:feedback:{name}:{ident}:{now // window}"
-        if cache.add(key, 1, timeout=window + 5):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=window + 5)
-                count = 1
-        limited = limited or count > limit
-    return limited
+    return over_limit(request, prefix="feedback", limits=VOTE_LIMITS)
 
 
 def _page(request: HttpRequest, state: str, *, status: int = 200, **extra: Any) -> HttpResponse:

@@ -7,13 +7,11 @@ audited each time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +20,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
-from accounts.middleware import client_ip
 from accounts.models import Role, Team, User
 from campaigns import selectors as outbound
 from campaigns.models import Message
@@ -30,6 +27,7 @@ from engage import selectors_inbox as selectors
 from engage.classify.category import CATEGORIES
 from engage.common.errors import ServiceError
 from engage.common.pii import mask_pii
+from engage.common.ratelimit import over_limit
 from engage.common.web import run_service
 from engage.forms_inbox import (
     AssignForm,
@@ -407,23 +405,7 @@ FORM_LIMITS = ((60, 5, "minute"), (86400, 30, "day"))  # (seconds, submissions, 
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    """Fixed-window counters in the shared cache, per hashed client address."""
-    address = client_ip(request) or "unknown"
-    ident = hashlib.sha256(address.encode()).hexdigest()[:24]
-    now = int(timezone.now().timestamp())
-    limited = False
-    for window, limit, name in FORM_LIMITS:
-        key = f"engage:public-form:{name}:{ident}:{now // window}"
-        if cache.add(key, 1, timeout=window + 5):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, timeout=window + 5)
-                count = 1
-        limited = limited or count > limit
-    return limited
+    return over_limit(request, prefix="public-form", limits=FORM_LIMITS)
 
 
 CATEGORY_LABELS = {

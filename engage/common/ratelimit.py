@@ -1,0 +1,35 @@
+"""Fixed-window counters per client address, in the shared cache (the public form, feedback votes).
+
+The address is hashed before it becomes a cache key, and nothing else about the visitor is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.middleware import client_ip
+
+
+def over_limit(request: HttpRequest, *, prefix: str, limits: Iterable[tuple[int, int, str]]) -> bool:
+    """Count this request against each ``(window seconds, allowed, name)`` limit; True when any is passed."""
+    address = client_ip(request) or "unknown"
+    ident = hashlib.sha256(address.encode()).hexdigest()[:24]
+    now = int(timezone.now().timestamp())
+    limited = False
+    for window, limit, name in limits:
+        key = f"engage:{prefix}:{name}:{ident}:{now // window}"
+        if cache.add(key, 1, timeout=window + 5):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=window + 5)
+                count = 1
+        limited = limited or count > limit
+    return limited
