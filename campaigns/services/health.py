@@ -49,19 +49,18 @@ from campaigns.adapters.common import parse_expiry
 from campaigns.adapters.x import DEFAULT_API_BASE as X_API_BASE
 from campaigns.adapters.x import refresh_access_token
 from campaigns.models import Channel, ChannelHealth
-from campaigns.services.sending import _shared_client, adapter_for
+from campaigns.services.sending import adapter_for, http_client_for
 
 logger = logging.getLogger(__name__)
 
 EXPIRED = "expired"
-DEFAULT_WARNING_DAYS = (14, 3)
 SAME_EXPIRY = timedelta(minutes=1)
 REFRESH_AHEAD = timedelta(minutes=65)  # the check runs every 30 minutes: two chances before expiry
 
 
 def warning_days() -> tuple[int, ...]:
     """The thresholds, in days before the expiry, largest first."""
-    days = getattr(settings, "ENGAGE_TOKEN_WARNING_DAYS", DEFAULT_WARNING_DAYS)
+    days = settings.ENGAGE_TOKEN_WARNING_DAYS
     return tuple(sorted({int(d) for d in days if int(d) > 0}, reverse=True))
 
 
@@ -128,7 +127,7 @@ def token_refresh_if_due(*, channel_id: int, now: datetime | None = None) -> boo
             pair = refresh_access_token(
                 client_id=str(config["client_id"]), refresh_token=secrets["refresh_token"],
                 client_secret=secrets.get("client_secret", ""), api_base=config.get("api_base") or X_API_BASE,
-                http=_shared_client(config.get("connect_timeout"), config.get("read_timeout")))
+                http=http_client_for(config))
         except AdapterError as exc:
             audit_record(actor=None, verb="channel.token_refresh_failed", target=channel,
                          summary={"error": str(exc)[:200], "refused": isinstance(exc, AuthExpiredError)})

@@ -34,10 +34,14 @@ def _shared_client(connect_timeout: float | None, read_timeout: float | None) ->
     return client_from_config(config)
 
 
+def http_client_for(config: dict) -> httpx.Client:
+    """The process's pooled HTTP client for a channel's timeouts (for adapters, and calls beside them)."""
+    return _shared_client(config.get("connect_timeout"), config.get("read_timeout"))
+
+
 def adapter_for(channel: Channel):
     config = channel.config or {}
-    http = _shared_client(config.get("connect_timeout"), config.get("read_timeout"))
-    return get_adapter(channel.kind, config=config, secrets=channel.get_secrets(), http=http)
+    return get_adapter(channel.kind, config=config, secrets=channel.get_secrets(), http=http_client_for(config))
 
 
 def build_payload(delivery: Delivery) -> Payload:

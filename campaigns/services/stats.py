@@ -30,7 +30,6 @@ import logging
 import math
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,15 +37,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.adapters import KINDS, adapter_class
-from campaigns.adapters.base import AdapterError, PostStats, TransientError
+from campaigns.adapters.base import AdapterError, TransientError
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
 from campaigns.services.sending import adapter_for
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DAYS = 14
-DEFAULT_MAX_POSTS = 500
-DEFAULT_MIN_MINUTES = 15
 SLACK = timedelta(seconds=60)  # a run that starts a little early still refetches what the last run fetched
 
 
@@ -77,9 +73,8 @@ def deliveries_fetch_stats(*, now: datetime | None = None) -> dict[str, int]:
     """Fetch and store the figures of the posts that are due. Returns what happened, in counts."""
     now = now or timezone.now()
     due = deliveries_due_for_stats(
-        now=now, days=int(getattr(settings, "ENGAGE_STATS_DAYS", DEFAULT_DAYS)),
-        min_minutes=int(getattr(settings, "ENGAGE_STATS_MIN_MINUTES", DEFAULT_MIN_MINUTES)),
-        limit=int(getattr(settings, "ENGAGE_STATS_MAX_POSTS", DEFAULT_MAX_POSTS)))
+        now=now, days=settings.ENGAGE_STATS_DAYS, min_minutes=settings.ENGAGE_STATS_MIN_MINUTES,
+        limit=settings.ENGAGE_STATS_MAX_POSTS)
     by_channel: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for delivery_id, channel_id, external_id in due:
         by_channel[channel_id].append((delivery_id, external_id))
@@ -124,15 +119,19 @@ def _fetch_channel(channel: Channel, posts: list[tuple[int, str]], *, now: datet
             counts["errors"] += 1
             logger.warning("Post statistics for channel %s stop for this run: %s", channel.pk, exc.detail)
             return
+        measured, gone = [], []
         for delivery_id, external_id in batch:
             figures = found.get(external_id)
-            _store(delivery_id, figures, now=now)
-            counts["posts" if figures is not None else "gone"] += 1
+            if figures is None:  # a post the platform no longer has keeps the figures it had
+                gone.append(delivery_id)
+                continue
+            measured.append(Delivery(pk=delivery_id, stats_views=figures.views, stats_shares=figures.shares,
+                                     stats_replies=figures.replies, stats_likes=figures.likes, stats_fetched_at=now))
+        # One statement per batch for the figures, one for the posts that are gone (not one per post).
+        Delivery.objects.bulk_update(measured, [*STATS_FIELDS, "stats_fetched_at"])
+        Delivery.objects.filter(pk__in=gone).update(stats_fetched_at=now)
+        counts["posts"] += len(measured)
+        counts["gone"] += len(gone)
 
 
-def _store(delivery_id: int, figures: PostStats | None, *, now: datetime) -> None:
-    values: dict[str, Any] = {"stats_fetched_at": now}
-    if figures is not None:
-        values.update(stats_views=figures.views, stats_shares=figures.shares, stats_replies=figures.replies,
-                      stats_likes=figures.likes)
-    Delivery.objects.filter(pk=delivery_id).update(**values)
+STATS_FIELDS = ("stats_views", "stats_shares", "stats_replies", "stats_likes")
