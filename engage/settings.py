@@ -371,6 +371,10 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Celery's Django fix-up closes every database connection around every task unless this is
+# set; engage/celery.py applies CONN_MAX_AGE and health checks instead (as for web requests).
+# The fix-up still closes them all once per this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_ROUTES = {"campaigns.tasks.deliver_urgent": {"queue": "urgent"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
