@@ -15,11 +15,41 @@ from django.core.mail import send_mail
 logger = logging.getLogger(__name__)
 
 
+# Set while an early tick waits in the queue; the tick clears it as it starts, before claiming.
+TICK_PENDING_KEY = {False: "engage:tick:pending", True: "engage:tick:pending:urgent"}
+TICK_PENDING_SECONDS = 10
+
+
+def _tick_already_pending(urgent: bool) -> bool:
+    """True when an early tick is queued and has not started: it will claim these rows too, as
+    they were committed before this call. Scheduling 1,000 messages then costs one tick, not
+    1,000. If the flag outlives a lost tick message, the beat's tick (every few seconds) and
+    the flag's expiry bound the delay."""
+    from django.core.cache import cache
+
+    try:
+        return not cache.add(TICK_PENDING_KEY[urgent], 1, TICK_PENDING_SECONDS)
+    except Exception:  # noqa: BLE001 - no cache: ask anyway
+        return False
+
+
+def _tick_started(urgent: bool) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.delete(TICK_PENDING_KEY[urgent])
+    except Exception:  # noqa: BLE001 - the flag expires by itself
+        logger.warning("Could not clear the pending-tick flag.", exc_info=True)
+
+
 def enqueue_tick(*, urgent: bool) -> None:
     """Ask for a tick now rather than at the next beat. Losing this message is harmless."""
+    if _tick_already_pending(urgent):
+        return
     try:
         (tick_urgent if urgent else tick).apply_async(queue="urgent" if urgent else "default", retry=False)
     except Exception:  # noqa: BLE001 - the broker is down; the beat tick will claim the rows
+        _tick_started(urgent)
         logger.warning("Could not enqueue an early tick; the next beat tick will pick the deliveries up.",
                        exc_info=True)
 
@@ -47,6 +77,7 @@ def dispatch_claimed(claimed: list[tuple[int, str, bool]], *, app: Celery | None
 def tick() -> int:
     from campaigns.services.publishing import deliveries_claim_due
 
+    _tick_started(urgent=False)
     return dispatch_claimed(deliveries_claim_due())
 
 
@@ -54,6 +85,7 @@ def tick() -> int:
 def tick_urgent() -> int:
     from campaigns.services.publishing import deliveries_claim_due
 
+    _tick_started(urgent=True)
     return dispatch_claimed(deliveries_claim_due(urgent_only=True))
 
 
