@@ -14,6 +14,38 @@ def _label(actor: User | None) -> str:
     return actor.email if actor is not None else "system"
 
 
+def audit_event(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    team: Team | int | None = None,
+    summary: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The audit row for an action, not yet saved (for a caller that writes it in one statement
+    with the change it records; see ``engage.common.onestatement``)."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+    team_id = team if isinstance(team, int) or team is None else team.pk
+    if team_id is None and target is not None:
+        team_id = getattr(target, "team_id", None)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent(
+        actor=actor,
+        actor_label=_label(actor),
+        verb=verb,
+        target_type=target_type,
+        target_id=str(target_id),
+        team_id=team_id,
+        summary=summary or {},
+        ip_address=current_ip(),
+    )
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -24,21 +56,7 @@ def audit_record(
     team: Team | int | None = None,
     summary: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if target is not None:
-        target_type = target_type or target._meta.label_lower
-        target_id = target_id or target.pk
-    team_id = team if isinstance(team, int) or team is None else team.pk
-    if team_id is None and target is not None:
-        team_id = getattr(target, "team_id", None)
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    return AuditEvent.objects.create(
-        actor=actor,
-        actor_label=_label(actor),
-        verb=verb,
-        target_type=target_type,
-        target_id=str(target_id),
-        team_id=team_id,
-        summary=summary or {},
-        ip_address=current_ip(),
-    )
+    event = audit_event(actor=actor, verb=verb, target=target, target_type=target_type, target_id=target_id,
+                        team=team, summary=summary)
+    event.save(force_insert=True)
+    return event

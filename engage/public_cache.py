@@ -138,7 +138,8 @@ def _local_put(key: str, stored: dict[str, Any]) -> None:
 
 def bump_now_and_on_commit() -> None:
     bump()
-    transaction.on_commit(bump)
+    if transaction.get_connection().in_atomic_block:  # outside one, the change is committed already
+        transaction.on_commit(bump)
 
 
 def page_key(request: HttpRequest, *, params: Iterable[str], version: int | None = None) -> str:
