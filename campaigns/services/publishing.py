@@ -18,16 +18,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.audit import audit_record
+from accounts.audit import audit_event, audit_record
 from accounts.models import Membership, Notification, Role, User
 from accounts.teams import parent_map, with_descendants
 from campaigns.models import (
@@ -46,6 +47,7 @@ from campaigns.services.content import content_hash
 from campaigns.services.messages import lock_message
 from campaigns.services.workflow import parse_schedule_time
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from engage.common.onestatement import update_and_insert
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +270,6 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
         due = due.filter(urgent=True, message__pause_override_by__isnull=False)
     elif paused:
         due = due.exclude(Q(message__team_id__in=paused) & Q(message__pause_override_by__isnull=True))
-    claimed: list[tuple[int, str, bool]] = []
     with transaction.atomic():
         # Lock the delivery rows only ("of self"). The filter joins the message; a lock on every
         # joined table would make two ticks skip each other's *message* rows, and PostgreSQL keeps
@@ -276,12 +277,18 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
         rows = list(due.order_by("-urgent", "due_at", "id")
                     .select_for_update(skip_locked=True, of=("self",))
                     .values_list("id", "urgent", "message_id")[:limit])
-        for delivery_id, urgent, _message_id in rows:
-            token = uuid.uuid4().hex
-            n = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
-                status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now)
-            if n == 1:
-                claimed.append((delivery_id, token, urgent))
+        if not rows:
+            return []
+        # One statement claims the batch, under one fresh token: a task needs the row's id *and*
+        # this claim's token, and a new claim of the row gets a new token.
+        token = uuid.uuid4().hex
+        ids = [delivery_id for delivery_id, _, _ in rows]
+        n = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now)
+        if n != len(rows):  # not expected under the row locks; re-read what this claim holds
+            ours = set(Delivery.objects.filter(pk__in=ids, claim_token=token).values_list("id", flat=True))
+            rows = [row for row in rows if row[0] in ours]
+        claimed = [(delivery_id, token, urgent) for delivery_id, urgent, _ in rows]
         message_ids = {m for _, _, m in rows}
         Message.objects.filter(pk__in=message_ids, status=MessageStatus.SCHEDULED).update(
             status=MessageStatus.PUBLISHING)
@@ -313,12 +320,20 @@ def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
         else:
             unconfirmed += _finish(delivery=delivery, token=None, outcome="unconfirmed",
                                    error="The worker stopped during the platform call: check before reposting.")
-    return {"released": back, "unconfirmed": unconfirmed, "retried": retried}
+    # A worker that stopped between recording a delivery's outcome and updating its message
+    # leaves the message "publishing" with nothing left open: settle it here.
+    open_rows = Delivery.objects.filter(message_id=OuterRef("pk"),
+                                        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    settled = list(Message.objects.filter(status=MessageStatus.PUBLISHING).exclude(Exists(open_rows))
+                   .values_list("pk", flat=True)[:500])
+    for message_id in settled:
+        _refresh_message_status(message_id)
+    return {"released": back, "unconfirmed": unconfirmed, "retried": retried, "settled": len(settled)}
 
 
 # --- the send -------------------------------------------------------------------------------
 
-_VERIFIED: dict[tuple, float] = {}
+_VERIFIED: dict[str, float] = {}
 _VERIFIED_SECONDS = 30.0
 
 
@@ -326,22 +341,38 @@ def _content_matches_approval(message: Message) -> bool:
     """The content about to go out is the content approved.
 
     Every delivery compares the stored content hash (kept by the services on every edit) with
-    the approved one. The hash is also recomputed from the rows themselves: the first time this
-    process sends a given version of a message, and again every 30 seconds, so a write that
-    bypassed the services is caught too. (The 5 queries of a recompute, on each of a message's
-    deliveries, were half the cost of a send.)
+    the approved one. The hash is also recomputed from the rows themselves, so that a write
+    that bypassed the services is caught too: the first time any worker sends a given version
+    of a message, and again whenever the last recompute is more than 30 seconds old. The time
+    of the last recompute is shared through the cache (Redis in production), so a message's
+    five deliveries on five worker processes cost one recompute, not five (five queries each,
+    half the cost of a send).
     """
     if message.content_hash != message.approved_hash:
         return False
-    key = (message.pk, message.version, message.content_hash, message.updated_at)
-    now = time.monotonic()
+    key = (f"engage:verified:{message.pk}:{message.version}:{message.approved_hash}:"
+           f"{message.updated_at.timestamp() if message.updated_at else ''}")
+    now = time.time()
     if _VERIFIED.get(key, 0.0) > now:
+        return True
+    from django.core.cache import cache
+
+    try:
+        until = cache.get(key)
+    except Exception:  # noqa: BLE001 - no cache: recompute
+        until = None
+    if isinstance(until, float) and now < until <= now + _VERIFIED_SECONDS:
+        _VERIFIED[key] = until
         return True
     if content_hash(message) != message.approved_hash:
         return False
     if len(_VERIFIED) > 10_000:
         _VERIFIED.clear()
-    _VERIFIED[key] = now + _VERIFIED_SECONDS
+    _VERIFIED[key] = until = now + _VERIFIED_SECONDS
+    try:
+        cache.set(key, until, _VERIFIED_SECONDS)
+    except Exception:  # noqa: BLE001 - the next delivery recomputes
+        logger.warning("Could not share a content verification.", exc_info=True)
     return True
 
 
@@ -352,47 +383,103 @@ class SendPermit:
     delivery: Delivery
 
 
+_SENDABLE = (MessageStatus.SCHEDULED, MessageStatus.PUBLISHING)
+
+
 def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
-    """Re-check everything and mark the row in flight. None means: do not send."""
-    with transaction.atomic():
-        # One query for the row, its message, channel and variant, whether any pause is in force and
-        # whether the message has images (most have none: then the payload needs no media query).
-        delivery = (Delivery.objects.select_related("message", "channel", "variant")
-                    .annotate(any_pause=Exists(_any_pause()),
-                              has_media=Exists(MediaAsset.objects.filter(message_id=OuterRef("message_id"))))
-                    .filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
-                            in_flight_since__isnull=True).first())
-        if delivery is None:
-            return None  # a stale, duplicate or released task message
-        message = delivery.message
-        reason = ""
-        if message.status not in (MessageStatus.SCHEDULED, MessageStatus.PUBLISHING):
-            reason = f"Message is {message.status}"
-        elif not message.approved_hash or not _content_matches_approval(message):
-            reason = "Content differs from what was approved"
-        if reason:
-            Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
-                status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="")
-            DeliveryAttempt.objects.create(delivery=delivery, outcome="skipped", error=reason,
-                                           finished_at=timezone.now())
-            audit_record(actor=None, verb="delivery.skipped", target=delivery, team=message.team_id,
-                         summary={"reason": reason})
-            _refresh_message_status(message.pk)
-            return None
-        if (is_paused_for(message, any_pause=delivery.any_pause)
-                and not (message.urgency == Urgency.EMERGENCY and message.pause_override_by_id)):
-            Delivery.objects.filter(pk=delivery_id, claim_token=token).update(
-                status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
-            return None
-        now = timezone.now()
-        n = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
-                                    in_flight_since__isnull=True).update(in_flight_since=now,
-                                                                         attempts=delivery.attempts + 1)
-        if n != 1:
-            return None
+    """Re-check everything and mark the row in flight. None means: do not send.
+
+    No transaction on the way to sending: one query loads the row, its message, channel and
+    variant, whether any pause is in force and whether the message has images (most have none:
+    then the payload needs no media query); one conditional update marks it in flight, and only
+    if the message is, at that instant, still sendable with the hash just checked. A pause
+    pressed in between releases the claim (a new token), so the update finds nothing.
+    """
+    loaded = list(Delivery.objects.select_related("message", "channel", "variant")
+                  .annotate(any_pause=Exists(_any_pause()),
+                            has_media=Exists(MediaAsset.objects.filter(message_id=OuterRef("message_id"))))
+                  .filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
+                          in_flight_since__isnull=True)
+                  .order_by()[:1])  # no default ordering: it would join the team just to sort one row
+    delivery = loaded[0] if loaded else None
+    if delivery is None:
+        return None  # a stale, duplicate or released task message
+    message = delivery.message
+    reason = ""
+    if message.status not in _SENDABLE:
+        reason = f"Message is {message.status}"
+    elif not message.approved_hash or not _content_matches_approval(message):
+        reason = "Content differs from what was approved"
+    if reason:
+        _skip(delivery, token, reason)
+        return None
+    if (is_paused_for(message, any_pause=delivery.any_pause)
+            and not (message.urgency == Urgency.EMERGENCY and message.pause_override_by_id)):
+        Delivery.objects.filter(pk=delivery_id, claim_token=token, in_flight_since__isnull=True).update(
+            status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+        return None
+    now = timezone.now()
+    if _mark_in_flight(delivery_id=delivery_id, token=token, approved_hash=message.approved_hash, now=now) != 1:
+        # Released or taken by another task; or, if the claim is still ours, the message was edited,
+        # withdrawn or un-approved in the instant since the check.
+        _skip(delivery, token, "The message changed just before sending")
+        return None
     delivery.attempts += 1
     delivery.in_flight_since = now
     return SendPermit(delivery=delivery)
+
+
+def _hot_sql(name: str) -> str:
+    """The two statements every delivery runs that Django would compile anew each time (a third
+    of a send's Python time): written once per process from the models' table and column names."""
+    sql = _HOT_SQL.get(name)
+    if sql is None:
+        quote = connection.ops.quote_name
+        d, m = Delivery._meta, Message._meta
+
+        def col(meta, field: str) -> str:
+            return quote(meta.get_field(field).column)
+
+        table = quote(d.db_table)
+        if name == "in_flight":
+            # Mark in flight only if still claimed by this task and, at this instant, the message is
+            # sendable with the hash just checked.
+            sql = (f"UPDATE {table} SET {col(d, 'in_flight_since')} = %s, {col(d, 'attempts')} = "  # noqa: S608
+                   f"{col(d, 'attempts')} + 1 WHERE {col(d, 'id')} = %s AND {col(d, 'status')} = %s AND "
+                   f"{col(d, 'claim_token')} = %s AND {col(d, 'in_flight_since')} IS NULL AND EXISTS ("
+                   f"SELECT 1 FROM {quote(m.db_table)} m WHERE m.{col(m, 'id')} = {table}.{col(d, 'message')} "
+                   f"AND m.{col(m, 'status')} IN (%s, %s) AND m.{col(m, 'approved_hash')} = %s "
+                   f"AND m.{col(m, 'content_hash')} = %s)")
+        else:  # "status_counts"
+            sql = (f"SELECT {col(d, 'status')}, COUNT(*) FROM {table} "  # noqa: S608
+                   f"WHERE {col(d, 'message')} = %s GROUP BY {col(d, 'status')}")
+        _HOT_SQL[name] = sql
+    return sql
+
+
+_HOT_SQL: dict[str, str] = {}
+
+
+def _mark_in_flight(*, delivery_id: int, token: str, approved_hash: str, now: datetime) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_hot_sql("in_flight"), [
+            connection.ops.adapt_datetimefield_value(now), delivery_id, DeliveryStatus.SENDING, token,
+            *_SENDABLE, approved_hash, approved_hash])
+        return cursor.rowcount
+
+
+def _skip(delivery: Delivery, token: str, reason: str) -> None:
+    with transaction.atomic():
+        n = Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=DeliveryStatus.SENDING,
+                                    in_flight_since__isnull=True).update(
+            status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="")
+        if n != 1:
+            return
+        DeliveryAttempt.objects.create(delivery=delivery, outcome="skipped", error=reason,
+                                       finished_at=timezone.now())
+        audit_record(actor=None, verb="delivery.skipped", target=delivery, team=delivery.message.team_id,
+                     summary={"reason": reason})
+    _refresh_message_status(delivery.message_id)
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -400,7 +487,6 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     return timedelta(seconds=max(base, retry_after or 0))
 
 
-@transaction.atomic
 def _finish(
     *,
     delivery: Delivery,
@@ -413,7 +499,14 @@ def _finish(
     retry_after: float | None = None,
 ) -> int:
     """Record the outcome of an in-flight attempt, by conditional update. ``delivery`` carries the
-    attempt count and start time as marked in flight, and its message."""
+    attempt count and start time as marked in flight, and its message.
+
+    The update, the attempt row and the audit row stand or fall together: one statement on
+    PostgreSQL (``engage.common.onestatement``), a transaction elsewhere. The message's status is
+    worked out after that, not inside it: two of a message's deliveries finishing at once would
+    otherwise each count the other as still sending (neither sees the other's uncommitted row)
+    and the message would stay "publishing". After its own commit, the last one to commit sees
+    every other outcome (and the reaper settles a message whose worker stopped in between)."""
     now = timezone.now()
     guard = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, in_flight_since__isnull=False)
     if token is not None:
@@ -421,25 +514,30 @@ def _finish(
     error = error[:500]
     done = {"in_flight_since": None, "claim_token": ""}
     if outcome == "sent":
-        n = guard.update(status=DeliveryStatus.SENT, sent_at=now, external_id=external_id[:200],
-                         external_url=external_url[:500], last_error="", **done)
+        values = {"status": DeliveryStatus.SENT, "sent_at": now, "external_id": external_id[:200],
+                  "external_url": external_url[:500], "last_error": "", **done}
     elif outcome == "transient" and delivery.attempts < MAX_ATTEMPTS:
-        n = guard.update(status=DeliveryStatus.PENDING, last_error=error, claimed_at=None,
-                         next_attempt_at=now + _backoff(delivery.attempts, retry_after), **done)
+        values = {"status": DeliveryStatus.PENDING, "last_error": error, "claimed_at": None,
+                  "next_attempt_at": now + _backoff(delivery.attempts, retry_after), **done}
     elif outcome == "unconfirmed":
-        n = guard.update(status=DeliveryStatus.UNCONFIRMED, last_error=error, external_id=external_id[:200],
-                         external_url=external_url[:500], **done)
+        values = {"status": DeliveryStatus.UNCONFIRMED, "last_error": error, "external_id": external_id[:200],
+                  "external_url": external_url[:500], **done}
     else:
         outcome = "failed"
-        n = guard.update(status=DeliveryStatus.FAILED, last_error=error, **done)
+        values = {"status": DeliveryStatus.FAILED, "last_error": error, **done}
+    records = [
+        DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
+                        outcome=outcome, http_status=http_status, error=error),
+        audit_event(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
+                    summary={"http_status": http_status, "error": error, "external_id": external_id}),
+    ]
+    alert = outcome in ("failed", "unconfirmed")
+    with transaction.atomic() if alert else nullcontext():
+        n = update_and_insert(guard, values, records)
+        if n == 1 and alert:
+            _alert_failure(delivery, outcome, error)
     if n != 1:
         return 0  # finished by someone else (the reaper, or a withdrawal)
-    DeliveryAttempt.objects.create(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now,
-                                   finished_at=now, outcome=outcome, http_status=http_status, error=error)
-    audit_record(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
-                 summary={"http_status": http_status, "error": error, "external_id": external_id})
-    if outcome in ("failed", "unconfirmed"):
-        _alert_failure(delivery, outcome, error)
     _refresh_message_status(delivery.message_id)
     return n
 
@@ -466,9 +564,13 @@ def _alert_failure(delivery: Delivery, outcome: str, error: str) -> None:
 
 
 def _refresh_message_status(message_id: int) -> None:
-    """The message's status follows its deliveries."""
-    counts = dict(Delivery.objects.filter(message_id=message_id).values_list("status").annotate(n=Count("id"))
-                  .values_list("status", "n"))
+    """The message's status follows its deliveries, once none is pending or sending: published
+    (all sent), partially published (some sent, some failed or unconfirmed) or failed (none sent).
+    (Two plain statements: one conditional UPDATE with the counts as subqueries costs more to
+    compile in Django than the round trip it saves; the first is written once, see ``_hot_sql``.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(_hot_sql("status_counts"), [message_id])
+        counts = dict(cursor.fetchall())
     open_states = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
     sent = counts.get(DeliveryStatus.SENT, 0)
     problems = counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.UNCONFIRMED, 0)

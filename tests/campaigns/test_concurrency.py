@@ -185,6 +185,24 @@ def test_two_ticks_claim_each_due_delivery_exactly_once(tworld):
         Delivery.objects.filter(pk__in=due_ids).update(status=DeliveryStatus.SENT, claim_token="")
 
 
+def test_a_messages_last_deliveries_finishing_at_once_publish_it(tworld):
+    """Each finish counts the message's other deliveries after committing its own outcome; counted
+    inside its transaction, each would see the other still sending and neither would settle it."""
+    a = tworld.a
+    for _ in range(ROUNDS):
+        message = make_approved(a, channels=[a.public, a.mastodon])
+        publishing.message_schedule(actor=a.officer, message=message,
+                                    scheduled_at=timezone.now() - timedelta(minutes=1))
+        claimed = publishing.deliveries_claim_due()
+        permits = [publishing.delivery_begin(delivery_id=d, token=t) for d, t, _ in claimed]
+        assert len(permits) == 2 and all(permits)
+        race(*[lambda p=permit, t=token: publishing.delivery_finish(permit=p, token=t, outcome="sent")
+               for permit, (_, token, _) in zip(permits, claimed, strict=True)])
+        message.refresh_from_db()
+        assert Delivery.objects.filter(message=message, status=DeliveryStatus.SENT).count() == 2
+        assert message.status == MessageStatus.PUBLISHED, "both finished, the message still says publishing"
+
+
 def test_the_race_helper_reports_real_errors():
     """A crash in a racing thread is not mistaken for a refusal (so the tests above can fail)."""
     with pytest.raises(AssertionError, match="ZeroDivisionError"):
