@@ -4,8 +4,9 @@ Every public page and feed is cached whole, per path, allowed query parameters a
 visitor's (normalised) languages, under a *version* number kept in the cache. Anything that
 changes what the public sees bumps the version, so every page is rebuilt on its next visit:
 
-* a delivery on any channel being recorded (``delivery.sent``, reconciled, taken down) or a
-  message withdrawn: the audit trail records each of these (invariant 5), so the receiver
+* a delivery on the public channel being recorded (``delivery.sent``, reconciled, taken down; a
+  delivery's audit row names its channel's kind, and one that does not is taken as public) or
+  a message withdrawn: the audit trail records each of these (invariant 5), so the receiver
   listens to ``AuditEvent`` rows, which also catches the services' conditional
   ``QuerySet.update()`` calls that send no ``post_save``;
 * an event edited or its phase overridden, a rumour registered or its status changed.
@@ -260,7 +261,13 @@ _NOT_PUBLIC = ("/static/", "/media/", "/desk/", "/api/", "/admin/", "/accounts/"
 # --- invalidation ---------------------------------------------------------------------------
 
 def _on_audit(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    if created and str(getattr(instance, "verb", "")).startswith(_PUBLIC_VERBS):
+    verb = str(getattr(instance, "verb", ""))
+    if not created or not verb.startswith(_PUBLIC_VERBS):
+        return
+    # The public pages show what went out on the public channel. A delivery's audit row names its
+    # channel's kind; one to Mastodon or by SMS (most of a publishing burst) changes no page.
+    kind = (getattr(instance, "summary", None) or {}).get("channel") if verb.startswith("delivery.") else None
+    if kind in (None, "public"):
         bump_now_and_on_commit()
 
 

@@ -529,7 +529,8 @@ def _finish(
         DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
                         outcome=outcome, http_status=http_status, error=error),
         audit_event(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
-                    summary={"http_status": http_status, "error": error, "external_id": external_id}),
+                    summary={"channel": delivery.channel.kind, "http_status": http_status, "error": error,
+                             "external_id": external_id}),
     ]
     alert = outcome in ("failed", "unconfirmed")
     with transaction.atomic() if alert else nullcontext():

@@ -270,8 +270,8 @@ def test_a_send_costs_a_pinned_number_of_queries(world, sandbox):
     [attempt] = delivery.attempt_log.all()
     assert (attempt.outcome, attempt.http_status, attempt.started_at < attempt.finished_at) == ("sent", 200, True)
     event = AuditEvent.objects.get(verb="delivery.sent", target_id=str(last_id))
-    assert (event.team_id, event.actor_id, event.summary["external_id"]) == (world.a.team.pk, None,
-                                                                             delivery.external_id)
+    assert (event.team_id, event.actor_id, event.summary["external_id"], event.summary["channel"]) == (
+        world.a.team.pk, None, delivery.external_id, delivery.channel.kind)
     message.refresh_from_db()
     assert message.status == MessageStatus.PUBLISHED and message.published_at
 

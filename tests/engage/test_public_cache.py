@@ -63,6 +63,22 @@ def test_publishing_invalidates_the_pages(world, client):
         assert after != before and b"Gates open at 13:00" in after, url
 
 
+def test_only_a_delivery_on_the_public_channel_invalidates_the_pages(world):
+    """A publishing burst to Mastodon, X and SMS must not empty the public cache 5,000 times."""
+    from accounts.audit import audit_record
+
+    def versions_after(**summary) -> bool:
+        before = public_cache.current_version()
+        audit_record(actor=None, verb="delivery.sent", target_type="campaigns.delivery", target_id=1,
+                     summary=summary)
+        return public_cache.current_version() > before
+
+    assert not versions_after(channel="mastodon")
+    assert not versions_after(channel="sms")
+    assert versions_after(channel="public")
+    assert versions_after(http_status=200)  # a row that names no channel is taken as public
+
+
 def test_withdrawing_invalidates_the_pages(world, client):
     message = publish(world.a, body=NEW_BODY)
     assert b"Gates open" in client.get("/news/").content
