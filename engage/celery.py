@@ -2,13 +2,19 @@
 
 Database connections in workers follow the same rule as in web requests: Django's
 ``close_old_connections`` runs before and after each task, so a connection lives for
-``CONN_MAX_AGE`` (60 s on PostgreSQL, none on SQLite) and is health-checked before reuse, and
-one left broken or inside a transaction by a task is closed. Celery's own Django fix-up would
-instead close every connection around every task (``CELERY_DB_REUSE_MAX`` unset): a new
-PostgreSQL connection per delivery, a third of a send's time in the publishing burst.
+``CONN_MAX_AGE`` (60 s on PostgreSQL, none on SQLite), and one left broken or inside a
+transaction by a task is closed. Celery's own Django fix-up would instead close every
+connection around every task (``CELERY_DB_REUSE_MAX`` unset): a new PostgreSQL connection per
+delivery, a third of a send's time in the publishing burst.
+
+Django's health check (``CONN_HEALTH_CHECKS``, a ``SELECT 1`` before the first query of each
+task) is skipped for a connection that finished the previous task cleanly less than
+``RECHECK_SECONDS`` ago: back-to-back deliveries do not pay a round trip each to learn that
+the connection they just used still works. A connection idle for longer is checked as usual.
 """
 
 import os
+import time
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
@@ -19,12 +25,37 @@ app = Celery("engage")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+RECHECK_SECONDS = 5.0
+_finished_cleanly: dict[str, float] = {}  # connection alias -> when a task last left it usable
+
+
+def _eager(sender) -> bool:
+    return bool(getattr(getattr(sender, "request", None), "is_eager", False))
+
 
 @task_prerun.connect
-@task_postrun.connect
-def _close_old_connections(sender=None, **kwargs) -> None:
-    if getattr(getattr(sender, "request", None), "is_eager", False):
+def _before_task(sender=None, **kwargs) -> None:
+    if _eager(sender):
         return  # run in the caller's process and transaction (tests, eager mode)
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connections
 
     close_old_connections()
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and now - _finished_cleanly.get(conn.alias, -RECHECK_SECONDS) < RECHECK_SECONDS:
+            conn.health_check_done = True
+
+
+@task_postrun.connect
+def _after_task(sender=None, **kwargs) -> None:
+    if _eager(sender):
+        return
+    from django.db import close_old_connections, connections
+
+    close_old_connections()  # closes a connection that is broken, mid-transaction or past its age
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.errors_occurred and conn.get_autocommit():
+            _finished_cleanly[conn.alias] = now
+        else:
+            _finished_cleanly.pop(conn.alias, None)

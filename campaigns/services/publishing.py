@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -292,7 +292,17 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
         message_ids = {m for _, _, m in rows}
         Message.objects.filter(pk__in=message_ids, status=MessageStatus.SCHEDULED).update(
             status=MessageStatus.PUBLISHING)
+    _verify_content_ahead(message_ids)
     return claimed
+
+
+def _verify_content_ahead(message_ids: set[int]) -> None:
+    """Recompute each claimed message's content hash once, here, so that its deliveries' workers
+    find the verification in the shared cache instead of each recomputing it at the same moment
+    (a message's deliveries sit next to each other in the queue). A message that does not match
+    is left alone: its workers recompute, find the difference and skip."""
+    for message in Message.objects.filter(pk__in=message_ids, approved_hash__gt=""):
+        _content_matches_approval(message)
 
 
 def delivery_unclaim(*, delivery_id: int, token: str) -> bool:
@@ -395,12 +405,22 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
     if the message is, at that instant, still sendable with the hash just checked. A pause
     pressed in between releases the claim (a new token), so the update finds nothing.
     """
-    loaded = list(Delivery.objects.select_related("message", "channel", "variant")
-                  .annotate(any_pause=Exists(_any_pause()),
-                            has_media=Exists(MediaAsset.objects.filter(message_id=OuterRef("message_id"))))
-                  .filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
-                          in_flight_since__isnull=True)
-                  .order_by()[:1])  # no default ordering: it would join the team just to sort one row
+    rows = (Delivery.objects.select_related("message", "channel", "variant")
+            .annotate(any_pause=Exists(_any_pause()),
+                      has_media=Exists(MediaAsset.objects.filter(message_id=OuterRef("message_id"))))
+            .filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token, in_flight_since__isnull=True)
+            .order_by())  # no default ordering: it would join the team just to sort one row
+    try:
+        loaded = list(rows[:1])
+    except (InterfaceError, OperationalError):
+        # The database dropped this worker's connection since its last task (a restart, a
+        # failover; engage/celery.py skips the health check for a connection used moments ago).
+        # Nothing has been written or sent: reconnect once and read again.
+        if connection.in_atomic_block:
+            raise
+        logger.warning("Database connection lost before delivery %s; reconnecting once.", delivery_id)
+        connection.close()
+        loaded = list(rows[:1])
     delivery = loaded[0] if loaded else None
     if delivery is None:
         return None  # a stale, duplicate or released task message

@@ -123,6 +123,29 @@ def test_two_workers_and_two_ticks_racing_post_each_delivery_once(world, sandbox
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
 
 
+@pytest.mark.postgres
+def test_a_connection_the_database_dropped_between_tasks_costs_no_delivery(world, sandbox, broker, workers):
+    """The worker keeps its connection between tasks and skips the health check right after a task.
+    If PostgreSQL drops the connection in between (a restart, a failover, an administrator), the
+    next delivery reconnects and goes out at once, not after the reaper's five minutes."""
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating another session's connection is a PostgreSQL feature")
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    approved_and_scheduled(world, [telegram])
+    worker = workers("w1")
+    app = sender_app(broker.url)
+    wait_for(all_in(DeliveryStatus.SENT), tick_with=app, timeout=30)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cursor.fetchall(), "the worker held no connection to drop"
+    approved_and_scheduled(world, [telegram], body="Gates open at 13:00.")
+    assert tick(app) == 1
+    wait_for(all_in(DeliveryStatus.SENT), timeout=20)
+    assert len(sandbox.posts("telegram")) == 2
+    assert worker.saw("reconnecting once")
+
+
 def test_worker_killed_before_the_platform_call_posts_once_after_recovery(world, sandbox, broker, workers):
     telegram = sandbox_channel(world, sandbox, "telegram")
     approved_and_scheduled(world, [telegram])
