@@ -42,11 +42,13 @@ def cpu_by_process() -> dict[int, tuple[str, float]]:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        group = ("this bench (sandbox, tick)" if int(pid) == os.getpid() else "celery worker" if "celery" in cmdline
+        group = ("this bench (sandbox, tick)" if int(pid) == os.getpid() else "celery" if "celery" in cmdline
                  else "postgres" if comm.startswith("postgres") else "redis" if comm.startswith("redis")
                  else "other")
-        found[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / TICKS)
-    return found
+        found[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / TICKS, int(fields[1]))
+    celery = {pid for pid, (group, _, _) in found.items() if group == "celery"}
+    return {pid: ((("worker pool" if parent in celery else "worker main") if group == "celery" else group), seconds)
+            for pid, (group, seconds, parent) in found.items()}  # a pool process's parent is the worker
 
 
 def cpu_report(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], deliveries: int) -> None:
