@@ -266,7 +266,8 @@ def _on_audit(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
         return
     # The public pages show what went out on the public channel. A delivery's audit row names its
     # channel's kind; one to Mastodon or by SMS (most of a publishing burst) changes no page.
-    kind = (getattr(instance, "summary", None) or {}).get("channel") if verb.startswith("delivery.") else None
+    summary = getattr(instance, "summary", None)
+    kind = summary.get("channel") if verb.startswith("delivery.") and isinstance(summary, dict) else None
     if kind in (None, "public"):
         bump_now_and_on_commit()
 

@@ -301,8 +301,11 @@ def _verify_content_ahead(message_ids: set[int]) -> None:
     find the verification in the shared cache instead of each recomputing it at the same moment
     (a message's deliveries sit next to each other in the queue). A message that does not match
     is left alone: its workers recompute, find the difference and skip."""
-    for message in Message.objects.filter(pk__in=message_ids, approved_hash__gt=""):
-        _content_matches_approval(message)
+    try:
+        for message in Message.objects.filter(pk__in=message_ids, approved_hash__gt=""):
+            _content_matches_approval(message)
+    except Exception:  # noqa: BLE001 - only a head start: the claimed rows must still be enqueued
+        logger.warning("Could not verify claimed messages ahead of their workers.", exc_info=True)
 
 
 def delivery_unclaim(*, delivery_id: int, token: str) -> bool:
@@ -332,10 +335,11 @@ def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
                                    error="The worker stopped during the platform call: check before reposting.")
     # A worker that stopped between recording a delivery's outcome and updating its message
     # leaves the message "publishing" with nothing left open: settle it here.
-    open_rows = Delivery.objects.filter(message_id=OuterRef("pk"),
-                                        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
-    settled = list(Message.objects.filter(status=MessageStatus.PUBLISHING).exclude(Exists(open_rows))
-                   .values_list("pk", flat=True)[:500])
+    deliveries = Delivery.objects.filter(message_id=OuterRef("pk"))
+    open_rows = deliveries.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    outcomes = deliveries.filter(status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED])
+    settled = list(Message.objects.filter(Exists(outcomes), status=MessageStatus.PUBLISHING)
+                   .exclude(Exists(open_rows)).values_list("pk", flat=True)[:500])
     for message_id in settled:
         _refresh_message_status(message_id)
     return {"released": back, "unconfirmed": unconfirmed, "retried": retried, "settled": len(settled)}

@@ -14,7 +14,8 @@ The rows are inserted once per updated row, so only when the guard matched. The 
 one Django compiles for ``queryset.update(**values)``; the inserted values are those Django
 would save for the unsaved instances given (each field's ``pre_save`` and database preparation,
 cast to its column type). ``post_save`` is sent for each inserted instance, as ``save()``
-would, after the statement (listeners such as the public page cache see the audit rows).
+would, after the statement (listeners such as the public page cache see the audit rows);
+``pre_save`` is not, and a model's own ``save()`` is not called.
 
 Other databases (SQLite, the embedded default) get the same writes in a transaction.
 """
