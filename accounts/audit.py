@@ -46,17 +46,8 @@ def audit_event(
     )
 
 
-def audit_record(
-    *,
-    actor: User | None,
-    verb: str,
-    target: models.Model | None = None,
-    target_type: str = "",
-    target_id: str | int = "",
-    team: Team | int | None = None,
-    summary: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = audit_event(actor=actor, verb=verb, target=target, target_type=target_type, target_id=target_id,
-                        team=team, summary=summary)
+def audit_record(**fields: Any) -> AuditEvent:
+    """Write one audit row now; takes :func:`audit_event`'s arguments."""
+    event = audit_event(**fields)
     event.save(force_insert=True)
     return event
