@@ -15,6 +15,7 @@ A Delivery is one (variant, channel). Its status changes only by conditional upd
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -302,7 +303,10 @@ def _verify_content_ahead(message_ids: set[int]) -> None:
     (a message's deliveries sit next to each other in the queue). A message that does not match
     is left alone: its workers recompute, find the difference and skip."""
     try:
-        for message in Message.objects.filter(pk__in=message_ids, approved_hash__gt=""):
+        # The snapshot's related rows for the whole batch in five queries, not four per message.
+        messages = (Message.objects.filter(pk__in=message_ids, approved_hash__gt="")
+                    .prefetch_related("media", "variants__channels", "channels", "segments"))
+        for message in messages:
             _content_matches_approval(message)
     except Exception:  # noqa: BLE001 - only a head start: the claimed rows must still be enqueued
         logger.warning("Could not verify claimed messages ahead of their workers.", exc_info=True)
@@ -453,40 +457,37 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
     return SendPermit(delivery=delivery)
 
 
-def _hot_sql(name: str) -> str:
-    """The two statements every delivery runs that Django would compile anew each time (a third
-    of a send's Python time): written once per process from the models' table and column names."""
-    sql = _HOT_SQL.get(name)
-    if sql is None:
-        quote = connection.ops.quote_name
-        d, m = Delivery._meta, Message._meta
+# The two statements every delivery runs that Django would compile anew each time (a third of a
+# send's Python time): written once per process from the models' table and column names.
 
-        def col(meta, field: str) -> str:
-            return quote(meta.get_field(field).column)
-
-        table = quote(d.db_table)
-        if name == "in_flight":
-            # Mark in flight only if still claimed by this task and, at this instant, the message is
-            # sendable with the hash just checked.
-            sql = (f"UPDATE {table} SET {col(d, 'in_flight_since')} = %s, {col(d, 'attempts')} = "  # noqa: S608
-                   f"{col(d, 'attempts')} + 1 WHERE {col(d, 'id')} = %s AND {col(d, 'status')} = %s AND "
-                   f"{col(d, 'claim_token')} = %s AND {col(d, 'in_flight_since')} IS NULL AND EXISTS ("
-                   f"SELECT 1 FROM {quote(m.db_table)} m WHERE m.{col(m, 'id')} = {table}.{col(d, 'message')} "
-                   f"AND m.{col(m, 'status')} IN (%s, %s) AND m.{col(m, 'approved_hash')} = %s "
-                   f"AND m.{col(m, 'content_hash')} = %s)")
-        else:  # "status_counts"
-            sql = (f"SELECT {col(d, 'status')}, COUNT(*) FROM {table} "  # noqa: S608
-                   f"WHERE {col(d, 'message')} = %s GROUP BY {col(d, 'status')}")
-        _HOT_SQL[name] = sql
-    return sql
+def _col(model, field: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
-_HOT_SQL: dict[str, str] = {}
+@functools.cache
+def _in_flight_sql() -> str:
+    """Mark in flight only if still claimed by this task and, at this instant, the message is
+    sendable with the hash just checked."""
+    d, m = Delivery, Message
+    table = connection.ops.quote_name(d._meta.db_table)
+    return (f"UPDATE {table} SET {_col(d, 'in_flight_since')} = %s, {_col(d, 'attempts')} = "  # noqa: S608
+            f"{_col(d, 'attempts')} + 1 WHERE {_col(d, 'id')} = %s AND {_col(d, 'status')} = %s AND "
+            f"{_col(d, 'claim_token')} = %s AND {_col(d, 'in_flight_since')} IS NULL AND EXISTS (SELECT 1 "
+            f"FROM {connection.ops.quote_name(m._meta.db_table)} m WHERE m.{_col(m, 'id')} = "
+            f"{table}.{_col(d, 'message')} AND m.{_col(m, 'status')} IN (%s, %s) "
+            f"AND m.{_col(m, 'approved_hash')} = %s AND m.{_col(m, 'content_hash')} = %s)")
+
+
+@functools.cache
+def _status_counts_sql() -> str:
+    d = Delivery
+    return (f"SELECT {_col(d, 'status')}, COUNT(*) FROM {connection.ops.quote_name(d._meta.db_table)} "  # noqa: S608
+            f"WHERE {_col(d, 'message')} = %s GROUP BY {_col(d, 'status')}")
 
 
 def _mark_in_flight(*, delivery_id: int, token: str, approved_hash: str, now: datetime) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(_hot_sql("in_flight"), [
+        cursor.execute(_in_flight_sql(), [
             connection.ops.adapt_datetimefield_value(now), delivery_id, DeliveryStatus.SENDING, token,
             *_SENDABLE, approved_hash, approved_hash])
         return cursor.rowcount
@@ -592,9 +593,9 @@ def _refresh_message_status(message_id: int) -> None:
     """The message's status follows its deliveries, once none is pending or sending: published
     (all sent), partially published (some sent, some failed or unconfirmed) or failed (none sent).
     (Two plain statements: one conditional UPDATE with the counts as subqueries costs more to
-    compile in Django than the round trip it saves; the first is written once, see ``_hot_sql``.)"""
+    compile in Django than the round trip it saves; the first is written once, ``_status_counts_sql``.)"""
     with connection.cursor() as cursor:
-        cursor.execute(_hot_sql("status_counts"), [message_id])
+        cursor.execute(_status_counts_sql(), [message_id])
         counts = dict(cursor.fetchall())
     open_states = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
     sent = counts.get(DeliveryStatus.SENT, 0)

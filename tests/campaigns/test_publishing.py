@@ -305,3 +305,22 @@ def test_the_reaper_settles_a_message_whose_worker_stopped_before_updating_it(wo
     Message.objects.filter(pk=skipped.pk).update(status=MessageStatus.PUBLISHING)
     assert publishing.deliveries_reap_stale()["settled"] == 0
     assert Message.objects.get(pk=skipped.pk).status == MessageStatus.PUBLISHING
+
+
+def test_the_tick_verifies_a_batch_of_messages_in_a_fixed_number_of_queries(world, sandbox):
+    """The tick recomputes each claimed message's content hash ahead of its workers; the related rows
+    come for the whole batch at once, so three messages cost what one does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    telegram = channel(world, sandbox, "telegram")
+
+    def claim_queries(n: int) -> int:
+        for _ in range(n):
+            schedule_now(world, make_approved(world.a, channels=[telegram]))
+        publishing._VERIFIED.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert len(deliveries_claim_due()) == n
+        return len(_statements(captured))
+
+    assert claim_queries(1) == claim_queries(3)
