@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (sign-in auditing)
+        from accounts import signals  # sign-in auditing
+
+        signals.connect_credential_signals()

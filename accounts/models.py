@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone as dj_timezone
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -46,6 +47,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     date_joined = models.DateTimeField(default=dj_timezone.now)
+    # Raised by "sign out everywhere" and second-factor changes: every session signed before no
+    # longer verifies (see _get_session_auth_hash). A password change does that by itself.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -62,6 +66,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django stores this in the session at sign-in and signs the session out when it no longer
+        # matches. Generation 0 keeps Django's own value, so existing sessions survive the upgrade.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac("engage.accounts.User.session_auth_hash", f"{self.password}:{self.session_generation}",
+                           secret=secret, algorithm="sha256").hexdigest()
 
 
 class Team(models.Model):
@@ -167,3 +179,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.text[:60]}"
+
+
+class ApiTokenGrant(models.Model):
+    """How an API token was issued. knox keeps only the token's digest; this keeps whether the
+    second factor was checked, so a token issued on a password alone stops working the moment
+    its user must use 2FA (see ``accounts.api.auth``)."""
+
+    token = models.OneToOneField("knox.AuthToken", primary_key=True, on_delete=models.CASCADE,
+                                 related_name="engage_grant")
+    otp_verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=dj_timezone.now)
+
+    def __str__(self) -> str:
+        return f"Token grant ({'with' if self.otp_verified else 'without'} second factor)"

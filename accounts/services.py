@@ -6,16 +6,19 @@ import csv
 import io
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone as dj_timezone
 from django.utils.text import slugify
+from knox.models import AuthToken
 
 from accounts import permissions
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Membership, Notification, Role, Team, User
-from engage.common.errors import InvalidInput, NotAllowed
+from accounts.models import ApiTokenGrant, AuditEvent, Membership, Notification, Role, Team, User
+from engage.common.errors import InvalidInput, NotAllowed, WrongState
 from engage.common.timeutil import is_valid_zone
 
 
@@ -145,3 +148,65 @@ def _csv_safe(value: str) -> str:
 
 def notifications_mark_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=dj_timezone.now())
+
+
+# --- API tokens and sessions (issue 12, section 6) ---------------------------------------------
+
+TOKEN_REVOKE_REASONS = frozenset({
+    "signed_out", "signed_out_everywhere", "password_changed", "second_factor_enrolled",
+    "second_factor_removed", "second_factor_required",
+})
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, otp_verified: bool) -> tuple[AuthToken, str]:
+    """A new API token for ``user``, recording whether the second factor was checked. Refused
+    (409 ``token_limit``) when the user already holds ``ENGAGE_TOKEN_LIMIT_PER_USER`` live tokens."""
+    # Lock the user's row so two parallel sign-ins cannot both take the last free place.
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    now = dj_timezone.now()
+    AuthToken.objects.filter(user=user, expiry__lt=now).delete()
+    limit = settings.ENGAGE_TOKEN_LIMIT_PER_USER
+    if AuthToken.objects.filter(user=user).count() >= limit:
+        raise WrongState(
+            f"You already hold {limit} API tokens, the most allowed. Sign one out "
+            "(POST /api/v1/auth/logout/), all of them (POST /api/v1/auth/logout-all/), or wait until one expires.",
+            code="token_limit")
+    instance, key = AuthToken.objects.create(user)
+    ApiTokenGrant.objects.create(token=instance, otp_verified=otp_verified)
+    audit_record(actor=user, verb="auth.token_issued", target=user,
+                 summary={"expiry": str(instance.expiry), "otp_verified": otp_verified})
+    return instance, key
+
+
+@transaction.atomic
+def api_tokens_revoke(
+    *, user: User, reason: str, actor: User | None = None, token: AuthToken | None = None,
+    only_without_otp: bool = False,
+) -> int:
+    """Delete ``token`` (one), or every token of ``user`` (those issued without the second factor
+    when ``only_without_otp``). Audited with the reason when anything was deleted."""
+    if reason not in TOKEN_REVOKE_REASONS:
+        raise ValueError(f"Unknown reason {reason!r}.")
+    tokens = AuthToken.objects.filter(user=user)
+    if token is not None:
+        tokens = tokens.filter(pk=token.pk)
+    if only_without_otp:
+        tokens = tokens.exclude(engage_grant__otp_verified=True)
+    _total, per_model = tokens.delete()
+    count = per_model.get(AuthToken._meta.label, 0)
+    if count:
+        audit_record(actor=actor or user, verb="auth.tokens_revoked", target=user,
+                     summary={"reason": reason, "count": count})
+    return count
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, user: User, actor: User | None = None, reason: str = "signed_out_everywhere") -> int:
+    """Revoke every API token of ``user`` and end every session (raise the session generation).
+    The caller keeps its own browser session only by calling ``update_session_auth_hash`` after."""
+    count = api_tokens_revoke(user=user, reason=reason, actor=actor)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    audit_record(actor=actor or user, verb="auth.sessions_ended", target=user, summary={"reason": reason})
+    return count

@@ -6,6 +6,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -115,7 +116,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["otp"].strip()):
             device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            device.save(update_fields=["confirmed"])  # ends every other session and API token (signals)
+            request.user.refresh_from_db(fields=["session_generation"])
+            update_session_auth_hash(request, request.user)  # ... but keeps this one
             otp_login(request, device)
             audit_record(actor=request.user, verb="auth.second_factor_enrolled", target=request.user)
             messages.success(request, "Two-factor sign-in is on for your account.")

@@ -8,6 +8,7 @@ transactions) and Celery over kombu's SQLAlchemy transport on a second SQLite fi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -55,8 +56,21 @@ if not SECRET_KEY:
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith(_INSECURE_PREFIX) or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("SECRET_KEY is too weak for production (at least 50 varied characters).")
 
-# Channel secrets are encrypted at rest with Fernet keys derived from this (or SECRET_KEY).
-ENGAGE_FIELD_ENCRYPTION_KEY = env("ENGAGE_FIELD_ENCRYPTION_KEY", SECRET_KEY)
+# Channel secrets are encrypted at rest with Fernet keys derived from this (or SECRET_KEY when
+# embedded). Comma-separated keys rotate: the first encrypts, all decrypt.
+ENGAGE_FIELD_ENCRYPTION_KEY = env("ENGAGE_FIELD_ENCRYPTION_KEY", "" if PRODUCTION else SECRET_KEY)
+if PRODUCTION:
+    # A separate key: whoever learns SECRET_KEY (it signs cookies and reset links, and sits in more
+    # places) must not also be able to read every channel's credentials.
+    _encrypting_key = next((k.strip() for k in ENGAGE_FIELD_ENCRYPTION_KEY.split(",") if k.strip()), "")
+    if not _encrypting_key:
+        raise ImproperlyConfigured("ENGAGE_FIELD_ENCRYPTION_KEY must be set when DJANGO_ENV=production "
+                                   "(a key of its own, not SECRET_KEY).")
+    if _encrypting_key == SECRET_KEY:
+        raise ImproperlyConfigured("ENGAGE_FIELD_ENCRYPTION_KEY must differ from SECRET_KEY in production.")
+    if len(_encrypting_key) < 32 or len(set(_encrypting_key)) < 5:
+        raise ImproperlyConfigured("ENGAGE_FIELD_ENCRYPTION_KEY is too weak for production "
+                                   "(at least 32 varied characters).")
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if PRODUCTION and DEBUG:
@@ -67,8 +81,16 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# The public address of the site, for links in feeds, emails and CAP alerts.
-ENGAGE_SITE_URL = env("ENGAGE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address of the site, for links in feeds, emails (password reset too: never the
+# request's Host header) and CAP alerts. Production needs an https address.
+ENGAGE_SITE_URL = env("ENGAGE_SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _site = _urlsplit(ENGAGE_SITE_URL)
+    if _site.scheme != "https" or not _site.hostname or _site.query or _site.fragment:
+        raise ImproperlyConfigured("ENGAGE_SITE_URL must be the site's https address (https://host[:port][/path]) "
+                                   "when DJANGO_ENV=production.")
 
 # --- the public face --------------------------------------------------------------------------
 # Public pages are cached whole; anything published or withdrawn invalidates them at once.
@@ -208,6 +230,26 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("ENGAGE_AXES_ENABLED", True)
 
+# --- client addresses, API tokens and the API docs (issue 12, section 6) ----------------------
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated). Empty
+# (the default): the header is ignored and REMOTE_ADDR is the client. accounts.middleware.client_ip
+# applies it for the lock-out, every rate limit and the audit trail (docs/security.md).
+ENGAGE_TRUSTED_PROXIES = env_list("ENGAGE_TRUSTED_PROXIES")
+for _proxy in ENGAGE_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"ENGAGE_TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from _exc
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
+# Most API tokens one user may hold at once; one more is refused with 409 token_limit.
+ENGAGE_TOKEN_LIMIT_PER_USER = int(env("ENGAGE_TOKEN_LIMIT_PER_USER", "20"))
+# /api/schema/ and /api/docs/ without signing in: open when embedded, closed in production.
+ENGAGE_PUBLIC_API_DOCS = env_bool("ENGAGE_PUBLIC_API_DOCS", not PRODUCTION)
+# Webhook refusals kept as RejectedInbound rows, per caller address and in all, per hour; an
+# address refused more than ENGAGE_INBOUND_REFUSED_THROTTLE times gets 429 before any lookup.
+ENGAGE_INBOUND_REJECT_LOG_PER_ADDRESS = int(env("ENGAGE_INBOUND_REJECT_LOG_PER_ADDRESS", "50"))
+ENGAGE_INBOUND_REJECT_LOG_TOTAL = int(env("ENGAGE_INBOUND_REJECT_LOG_TOTAL", "2000"))
+
 # Two-factor sign-in: required for supervisors and admins when on (the default in production).
 ENGAGE_REQUIRE_2FA = env_bool("ENGAGE_REQUIRE_2FA", PRODUCTION)
 OTP_TOTP_ISSUER = env("ENGAGE_OTP_ISSUER", "Engage")
@@ -242,7 +284,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env_bool("ENGAGE_BEHIND_PROXY", False):
+    if env_bool("ENGAGE_BEHIND_PROXY", bool(ENGAGE_TRUSTED_PROXIES)):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- i18n and time --------------------------------------------------------------------------
@@ -308,7 +350,7 @@ EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes "not signed in" a 401, as the contract says.
-        "knox.auth.TokenAuthentication",
+        "accounts.api.auth.TokenAuthentication",  # knox's, plus the second-factor rule per request
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -320,14 +362,19 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "token": env("ENGAGE_TOKEN_THROTTLE", "10/min"),
         "inbound": env("ENGAGE_INBOUND_THROTTLE", "600/min"),
+        "inbound_address": env("ENGAGE_INBOUND_ADDRESS_THROTTLE", "3000/min"),
+        "inbound_refused": env("ENGAGE_INBOUND_REFUSED_THROTTLE", "30/min"),
         "public_form": env("ENGAGE_PUBLIC_FORM_THROTTLE", "5/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Never read X-Forwarded-For in DRF itself; Engage's throttles use accounts.middleware.client_ip.
+    "NUM_PROXIES": 0,
 }
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # named, because accounts.ApiTokenGrant points at it
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=int(env("ENGAGE_TOKEN_HOURS", "12"))),
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_LIMIT_PER_USER": 20,
+    "TOKEN_LIMIT_PER_USER": ENGAGE_TOKEN_LIMIT_PER_USER,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Engage API",

@@ -1,10 +1,16 @@
-"""POST /api/v1/auth/token/ — {"email", "password"} (+ "otp" where 2FA applies) → {"token"}."""
+"""API sign-in and sign-out.
+
+``POST /api/v1/auth/token/``: ``{"email", "password"}`` (+ ``"otp"`` where 2FA applies) → ``{"token", "expiry"}``.
+``POST /api/v1/auth/logout/``: revoke the token used (or end the browser session).
+``POST /api/v1/auth/logout-all/``: revoke every token of the user and end all their sessions.
+"""
 
 from __future__ import annotations
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth import logout as django_logout
 from django_otp import devices_for_user, match_token
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
@@ -12,12 +18,12 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import permissions
+from accounts import permissions, services
 from accounts.audit import audit_record
 from engage.common.api import error_response
+from engage.common.throttling import ScopedClientRateThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -29,7 +35,7 @@ class TokenRequestSerializer(serializers.Serializer):
 class ObtainTokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedClientRateThrottle]
     throttle_scope = "token"
 
     @extend_schema(request=TokenRequestSerializer,
@@ -66,9 +72,40 @@ class ObtainTokenView(APIView):
                 audit_record(actor=user, verb="auth.second_factor_failed", target=user)
                 return error_response(status_code=status.HTTP_401_UNAUTHORIZED, code="otp_invalid",
                                       message="That code is not right, or it has expired.")
-        instance, token = AuthToken.objects.create(user)
-        audit_record(actor=user, verb="auth.token_issued", target=user, summary={"expiry": str(instance.expiry)})
+        instance, token = services.api_token_issue(user=user, otp_verified=needs_otp)
         return Response({"token": token, "expiry": instance.expiry})
+
+
+def _end_browser_session(request: Request) -> None:
+    if request.auth is None and request._request.user.is_authenticated:
+        django_logout(request._request)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request carries (a browser session is signed out instead)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, AuthToken):
+            services.api_tokens_revoke(user=request.user, token=request.auth, reason="signed_out")
+        else:
+            _end_browser_session(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Sign out everywhere: every API token of the user is revoked and every session ended."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: inline_serializer("LogoutAll", {
+        "tokens_revoked": serializers.IntegerField()})})
+    def post(self, request: Request) -> Response:
+        count = services.user_sign_out_everywhere(user=request.user)
+        _end_browser_session(request)
+        return Response({"tokens_revoked": count})
 
 
 class MeView(APIView):

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import MeView, ObtainTokenView
+from accounts.api.views import LogoutAllView, LogoutView, MeView, ObtainTokenView
 from campaigns.api import views as outbound
 from engage.api import inbound, metrics
 
@@ -19,6 +19,8 @@ router.register("replies", inbound.ReplyViewSet, basename="reply")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", LogoutAllView.as_view(), name="api-logout-all"),
     path("me/", MeView.as_view(), name="api-me"),
     path("checks/", outbound.ChecksView.as_view(), name="api-checks"),
     path("publishing/pause/", outbound.PauseView.as_view(resume=False), name="api-pause"),
