@@ -43,35 +43,43 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 # --- webhooks ---------------------------------------------------------------------------------
 
-class InboundThrottle(SimpleRateThrottle):
-    """Per channel id and caller address (REMOTE_ADDR only: X-Forwarded-For is forgeable), at the
-    ``inbound`` rate of the settings.
-
-    A fixed-window counter (one increment per request) rather than DRF's sliding window, which
+class _FixedWindowThrottle(SimpleRateThrottle):
+    """A fixed-window counter (one increment per request) rather than DRF's sliding window, which
     keeps every request's time in one cache entry and rewrites it on each request: at the rates a
     platform delivers during an incident that list is thousands long. A fixed window may let up
     to twice the rate through across a window boundary, which is fine for flood protection.
+
+    The caller is :func:`accounts.middleware.client_ip` (``X-Forwarded-For`` only from a trusted
+    proxy). Every check runs before the channel is looked up.
     """
 
-    scope = "inbound"
+    counts = True  # False: only read the counter (something else increments it)
+
+    def ident(self, request: Request, view: APIView) -> str:
+        return client_ip(request._request) or "unknown"
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        ident = client_ip(request._request) or "unknown"
-        return self.cache_format % {"scope": self.scope, "ident": f"{view.kwargs.get('channel_id')}:{ident}"}
+        return self.cache_format % {"scope": self.scope, "ident": self.ident(request, view)}
+
+    def _window_key(self, request: Request, view: APIView) -> tuple[str, int, float]:
+        now = self.timer()
+        window = int(now // self.duration)
+        return f"{self.get_cache_key(request, view)}:{window}", window, now
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
-        now = self.timer()
-        window = int(now // self.duration)
-        key = f"{self.get_cache_key(request, view)}:{window}"
-        try:
-            count = self.cache.incr(key)
-        except ValueError:
-            if self.cache.add(key, 1, timeout=self.duration + 1):
-                count = 1
-            else:
+        key, window, now = self._window_key(request, view)
+        if self.counts:
+            try:
                 count = self.cache.incr(key)
+            except ValueError:
+                if self.cache.add(key, 1, timeout=self.duration + 1):
+                    count = 1
+                else:
+                    count = self.cache.incr(key)
+        else:
+            count = self.cache.get(key, 0) + 1  # as if this request were refused too
         if count > self.num_requests:
             self._wait = (window + 1) * self.duration - now
             return False
@@ -79,6 +87,40 @@ class InboundThrottle(SimpleRateThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+
+class InboundThrottle(_FixedWindowThrottle):
+    """Per channel id and caller address, at the ``inbound`` rate of the settings."""
+
+    scope = "inbound"
+
+    def ident(self, request: Request, view: APIView) -> str:
+        return f"{view.kwargs.get('channel_id')}:{super().ident(request, view)}"
+
+
+class InboundAddressThrottle(_FixedWindowThrottle):
+    """Per caller address over every channel id (``inbound_address``): made-up ids share one budget."""
+
+    scope = "inbound_address"
+
+
+class InboundRefusedThrottle(_FixedWindowThrottle):
+    """An address refused more than ``inbound_refused`` times in the window (unknown channel, bad
+    signature, malformed body) gets 429 for everything until the window ends. Platforms are
+    almost never refused, so this stops guessing and junk long before the general rates do."""
+
+    scope = "inbound_refused"
+    counts = False
+
+    def note_refusal(self, request: Request, view: APIView) -> None:
+        if self.rate is None:
+            return
+        key, _window, _now = self._window_key(request, view)
+        if not self.cache.add(key, 1, timeout=self.duration + 1):
+            try:
+                self.cache.incr(key)
+            except ValueError:
+                self.cache.set(key, 1, timeout=self.duration + 1)
 
 
 class InboundView(APIView):
@@ -92,7 +134,7 @@ class InboundView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [InboundThrottle]
+    throttle_classes = [InboundRefusedThrottle, InboundAddressThrottle, InboundThrottle]
     parser_classes: list[Any] = []  # the body is read raw: signatures cover the exact bytes
 
     @classmethod
@@ -114,26 +156,28 @@ class InboundView(APIView):
     def post(self, request: Request, channel_id: str) -> HttpResponse:
         raw = request._request
         remote = client_ip(raw)
+
+        def refuse(*, channel: Any, code: str, status: int, message: str, body: bytes) -> HttpResponse:
+            InboundRefusedThrottle().note_refusal(request, self)
+            inbound_reject_record(channel=channel, channel_ref=channel_id, code=code, status=status,
+                                  message=message, remote_addr=remote, body=body)
+            return error_response(status_code=status, code=code, message=message)
+
         try:
             body = raw.body
         except RequestDataTooBig:
-            inbound_reject_record(channel=None, channel_ref=channel_id, code="payload.too_large", status=413,
-                                  message="The body is too large.", remote_addr=remote, body=b"")
-            return error_response(status_code=413, code="payload.too_large", message="The body is too large.")
+            return refuse(channel=None, code="payload.too_large", status=413, message="The body is too large.",
+                          body=b"")
         try:
             channel = inbound_channel(channel_id)
         except NotFound:
-            inbound_reject_record(channel=None, channel_ref=channel_id, code="not_found", status=404,
-                                  message="No such channel.", remote_addr=remote, body=body)
-            return error_response(status_code=404, code="not_found", message="Not found.")
+            return refuse(channel=None, code="not_found", status=404, message="Not found.", body=body)
         try:
             form = raw.POST if channel.kind == ChannelKind.SMS else {}
             stored = inbound_receive(channel=channel, headers=raw.headers, body=body,
                                      url=raw.build_absolute_uri(), form=form)
         except WebhookRejected as exc:
-            inbound_reject_record(channel=channel, channel_ref=channel_id, code=exc.code, status=exc.status,
-                                  message=exc.message, remote_addr=remote, body=body)
-            return error_response(status_code=exc.status, code=exc.code, message=exc.message)
+            return refuse(channel=channel, code=exc.code, status=exc.status, message=exc.message, body=body)
         except DatabaseError:
             logger.exception("Could not store replies for channel %s", channel.pk)
             response = error_response(status_code=503, code="unavailable",

@@ -16,13 +16,20 @@ from accounts.middleware import client_ip
 
 
 def over_limit(request: HttpRequest, *, prefix: str, limits: Iterable[tuple[int, int, str]]) -> bool:
-    """Count this request against each ``(window seconds, allowed, name)`` limit; True when any is passed."""
-    address = client_ip(request) or "unknown"
-    ident = hashlib.sha256(address.encode()).hexdigest()[:24]
+    """Count this request against each ``(window seconds, allowed, name)`` limit; True when any is passed.
+
+    The client is :func:`accounts.middleware.client_ip` (``X-Forwarded-For`` only from a trusted proxy).
+    """
+    return count_over_limit(ident=client_ip(request) or "unknown", prefix=prefix, limits=limits)
+
+
+def count_over_limit(*, ident: str, prefix: str, limits: Iterable[tuple[int, int, str]]) -> bool:
+    """Count one event for ``ident`` (hashed before use) against each limit; True when any is passed."""
+    hashed = hashlib.sha256(ident.encode()).hexdigest()[:24]
     now = int(timezone.now().timestamp())
     limited = False
     for window, limit, name in limits:
-        key = f"engage:{prefix}:{name}:{ident}:{now // window}"
+        key = f"engage:{prefix}:{name}:{hashed}:{now // window}"
         if cache.add(key, 1, timeout=window + 5):
             count = 1
         else:

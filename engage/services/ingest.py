@@ -41,6 +41,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Team
 from campaigns.models import Channel, ChannelKind, Message
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ratelimit import count_over_limit
 from engage.common.sanitize import sanitize_text
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
 from engage.services.identity import author_key
@@ -238,12 +239,23 @@ def inbound_reject_record(
     *, channel: Channel | None, channel_ref: str, code: str, status: int, message: str, remote_addr: str | None,
     body: bytes,
 ) -> None:
-    """Keep a note of a refused request: the reason, never the (untrusted) body itself."""
+    """Keep a note of a refused request: the reason, never the (untrusted) body or headers.
+
+    Refusals are free to send, so what they can store is capped: at most
+    ``ENGAGE_INBOUND_REJECT_LOG_PER_ADDRESS`` rows per caller address and
+    ``ENGAGE_INBOUND_REJECT_LOG_TOTAL`` in all per hour; past a cap the refusal is only logged.
+    """
+    per_address = (3600, settings.ENGAGE_INBOUND_REJECT_LOG_PER_ADDRESS, "address")
+    total = (3600, settings.ENGAGE_INBOUND_REJECT_LOG_TOTAL, "total")
+    if (count_over_limit(ident=remote_addr or "unknown", prefix="inbound-rejected", limits=[per_address])
+            or count_over_limit(ident="all", prefix="inbound-rejected", limits=[total])):
+        logger.warning("Refused webhook request not recorded (cap reached): %s %s", status, code[:40])
+        return
     try:
         with transaction.atomic():
             RejectedInbound.objects.create(
                 channel=channel, channel_ref=str(channel_ref)[:40], code=code[:40], status=status,
-                message=message[:500], remote_addr=remote_addr or None, body_size=len(body),
+                message=message[:200], remote_addr=remote_addr or None, body_size=len(body),
                 body_sha256=hashlib.sha256(body).hexdigest(),
             )
     except Exception:  # noqa: BLE001 - recording a refusal must never turn it into a 500
