@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 
 class SignInForm(AuthenticationForm):
@@ -34,3 +38,14 @@ class AuditFilterForm(forms.Form):
     target_id = forms.CharField(required=False, label="Object id")
     since = forms.DateTimeField(required=False, label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     until = forms.DateTimeField(required=False, label="Until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+class SiteUrlPasswordResetForm(PasswordResetForm):
+    """The reset link points at ``ENGAGE_SITE_URL``, never at the request's Host header: a forged
+    Host would otherwise send the one-time link (and so the account) to the forger's server."""
+
+    def save(self, **kwargs: Any) -> None:
+        site = urlsplit(settings.ENGAGE_SITE_URL)
+        kwargs["domain_override"] = site.netloc
+        kwargs["use_https"] = site.scheme == "https"
+        super().save(**kwargs)

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import permissions, selectors, services
 from accounts.audit import audit_record
-from accounts.forms import AuditFilterForm, OtpForm, SignInForm
+from accounts.forms import AuditFilterForm, OtpForm, SignInForm, SiteUrlPasswordResetForm
 from accounts.middleware import OTP_PENDING_SESSION_KEY
 from accounts.models import Notification, Role
 
@@ -60,6 +60,7 @@ class SignOutView(auth_views.LogoutView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = SiteUrlPasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"

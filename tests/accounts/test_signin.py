@@ -83,11 +83,11 @@ def test_a_voluntary_device_is_always_required(world, client, settings):
     assert client.get("/desk/messages/").status_code == 200
 
 
-def test_password_reset_sends_a_link_that_works_once(world, client):
+def test_password_reset_sends_a_link_that_works_once(world, client, settings):
     client.post(reverse("accounts:password_reset"), {"email": world.a.officer.email})
     assert len(mail.outbox) == 1
     link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/reset/" in line)
-    path = link.split("testserver", 1)[-1].strip()
+    path = link.split(settings.ENGAGE_SITE_URL, 1)[-1].strip()
     form_page = client.get(path, follow=True)
     assert form_page.status_code == 200
     new = "a-much-better-passphrase-2026"
@@ -96,6 +96,22 @@ def test_password_reset_sends_a_link_that_works_once(world, client):
     assert sign_in(client, world.a.officer, new).status_code == 302
     client.logout()
     assert client.get(path, follow=True).context["validlink"] is False
+
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_HOST": "evil.example"},
+    {"HTTP_X_FORWARDED_HOST": "evil.example"},
+    {"HTTP_HOST": "evil.example", "HTTP_X_FORWARDED_HOST": "evil.example", "HTTP_X_FORWARDED_PROTO": "http"},
+])
+def test_password_reset_link_uses_the_site_url_under_a_poisoned_host(world, client, settings, headers):
+    settings.ALLOWED_HOSTS = ["*"]  # even where the host check would let the forged name through
+    settings.ENGAGE_SITE_URL = "https://engage.example.org"
+    response = client.post(reverse("accounts:password_reset"), {"email": world.a.officer.email}, **headers)
+    assert response.status_code == 302
+    body = mail.outbox[0].body
+    link = next(line for line in body.splitlines() if "/accounts/reset/" in line)
+    assert link.startswith("https://engage.example.org/accounts/reset/")
+    assert "evil" not in body and "evil" not in mail.outbox[0].subject
 
 
 def test_unknown_email_gets_the_same_answer(world, client):
