@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from engage.api.docs import DocsView, SchemaView
 from engage.views_media import public_media_file
 
 urlpatterns = [
@@ -12,8 +12,8 @@ urlpatterns = [
     path("desk/inbox/", include("engage.urls_inbox")),
     path("desk/dashboard/", include("engage.urls_dashboard")),
     path("api/v1/", include("engage.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),  # sign-in needed unless ENGAGE_PUBLIC_API_DOCS
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("media/<int:pk>/", public_media_file, name="public-media"),
     path("", include("engage.urls_public")),
 ]
