@@ -59,13 +59,14 @@ def client_ip(request: HttpRequest) -> str | None:
     written by the client and is never believed. With no trusted proxies (the default) the
     header is ignored entirely. Neither gunicorn nor uWSGI rewrite ``REMOTE_ADDR`` from it.
     """
-    remote = _parse_ip(str(request.META.get("REMOTE_ADDR") or ""))
+    meta = getattr(request, "META", None) or {}
+    remote = _parse_ip(str(meta.get("REMOTE_ADDR") or ""))
     if remote is None:
         return None
     networks = trusted_proxy_networks()
     if not networks or not _trusted(remote, networks):
         return str(remote)
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")  # repeated headers arrive comma-joined
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")  # repeated headers arrive comma-joined
     client = remote
     for hop in reversed([part for part in forwarded.split(",") if part.strip()]):
         address = _parse_ip(hop)

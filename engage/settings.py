@@ -370,7 +370,7 @@ REST_FRAMEWORK = {
     # Never read X-Forwarded-For in DRF itself; Engage's throttles use accounts.middleware.client_ip.
     "NUM_PROXIES": 0,
 }
-KNOX_TOKEN_MODEL = "knox.AuthToken"  # named, because accounts.ApiTokenGrant points at it
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 - a model name; named because accounts.ApiTokenGrant points at it
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=int(env("ENGAGE_TOKEN_HOURS", "12"))),
     "AUTH_HEADER_PREFIX": "Token",

@@ -53,8 +53,6 @@ class _FixedWindowThrottle(SimpleRateThrottle):
     proxy). Every check runs before the channel is looked up.
     """
 
-    counts = True  # False: only read the counter (something else increments it)
-
     def ident(self, request: Request, view: APIView) -> str:
         return client_ip(request._request) or "unknown"
 
@@ -70,16 +68,13 @@ class _FixedWindowThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         key, window, now = self._window_key(request, view)
-        if self.counts:
-            try:
+        try:
+            count = self.cache.incr(key)
+        except ValueError:
+            if self.cache.add(key, 1, timeout=self.duration + 1):
+                count = 1
+            else:
                 count = self.cache.incr(key)
-            except ValueError:
-                if self.cache.add(key, 1, timeout=self.duration + 1):
-                    count = 1
-                else:
-                    count = self.cache.incr(key)
-        else:
-            count = self.cache.get(key, 0) + 1  # as if this request were refused too
         if count > self.num_requests:
             self._wait = (window + 1) * self.duration - now
             return False
@@ -105,17 +100,40 @@ class InboundAddressThrottle(_FixedWindowThrottle):
 
 
 class InboundRefusedThrottle(_FixedWindowThrottle):
-    """An address refused more than ``inbound_refused`` times in the window (unknown channel, bad
-    signature, malformed body) gets 429 for everything until the window ends. Platforms are
-    almost never refused, so this stops guessing and junk long before the general rates do."""
+    """Refusals cost the caller: more than ``inbound_refused`` of them in the window and the
+    caller gets 429 before any lookup until the window ends. Platforms are almost never refused,
+    so this stops guessing and junk long before the general rates do.
+
+    Two counters: per address for requests to ids that are no channel (so made-up ids block the
+    address everywhere), and per channel and address for refusals by a real channel (so one
+    misconfigured channel, say a rotated secret, never holds back the platform's other channels).
+    """
 
     scope = "inbound_refused"
-    counts = False
 
-    def note_refusal(self, request: Request, view: APIView) -> None:
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        for key in self._keys(request, view, window):
+            if self.cache.get(key, 0) + 1 > self.num_requests:  # as if this request were refused too
+                self._wait = (window + 1) * self.duration - now
+                return False
+        return True
+
+    def _keys(self, request: Request, view: APIView, window: int) -> list[str]:
+        address = self.ident(request, view)
+        channel_ref = view.kwargs.get("channel_id")
+        return [f"{self.cache_format % {'scope': self.scope, 'ident': ident}}:{window}"
+                for ident in (address, f"{channel_ref}:{address}")]
+
+    def note_refusal(self, request: Request, view: APIView, *, channel_known: bool) -> None:
         if self.rate is None:
             return
-        key, _window, _now = self._window_key(request, view)
+        window = int(self.timer() // self.duration)
+        by_address, by_channel = self._keys(request, view, window)
+        key = by_channel if channel_known else by_address
         if not self.cache.add(key, 1, timeout=self.duration + 1):
             try:
                 self.cache.incr(key)
@@ -158,7 +176,7 @@ class InboundView(APIView):
         remote = client_ip(raw)
 
         def refuse(*, channel: Any, code: str, status: int, message: str, body: bytes) -> HttpResponse:
-            InboundRefusedThrottle().note_refusal(request, self)
+            InboundRefusedThrottle().note_refusal(request, self, channel_known=channel is not None)
             inbound_reject_record(channel=channel, channel_ref=channel_id, code=code, status=status,
                                   message=message, remote_addr=remote, body=body)
             return error_response(status_code=status, code=code, message=message)

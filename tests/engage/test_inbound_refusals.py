@@ -48,6 +48,17 @@ def test_spoofed_forwarded_for_does_not_reset_the_count(world, monkeypatch, sett
     assert codes == [404, 404, 404, 429, 429]
 
 
+def test_one_misconfigured_channel_does_not_hold_back_the_platforms_others(world, monkeypatch, settings):
+    private_cache(settings)
+    monkeypatch.setattr(InboundRefusedThrottle, "rate", "3/min", raising=False)
+    broken, healthy = telegram_channel(world.a), telegram_channel(world.b)
+    platform = Client(REMOTE_ADDR="149.154.167.1")
+    codes = [post_telegram(platform, broken, telegram_update(update_id=n, message_id=n), secret="rotated").status_code
+             for n in range(5)]
+    assert codes == [403, 403, 403, 429, 429]
+    assert post_telegram(platform, healthy, telegram_update()).status_code == 200
+
+
 def test_all_channel_ids_share_one_budget_per_address(world, monkeypatch, settings):
     private_cache(settings)
     monkeypatch.setattr(InboundAddressThrottle, "rate", "4/min", raising=False)
