@@ -444,6 +444,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     # The API (signed out: 401).
     "api-token": ("api", [POST(EVERYONE, anon=OK, body=lambda x: {})]),  # a 400: no credentials given
     "api-me": ("api", [GET(EVERYONE)]),
+    "api-logout": ("api", [POST(EVERYONE)]),  # anyone signs themselves out
+    "api-logout-all": ("api", [POST(EVERYONE)]),
     "api-checks": ("api", [POST(EVERYONE, body=lambda x: {"body": "Roads are busy.", "channels": ["sms"]})]),
     "api-pause": ("api", [POST(SUPERVISOR, other_team=HIDDEN,
                                body=lambda x: {"reason": "Incident", "team": x.world.a.team.pk})]),

@@ -2,20 +2,26 @@
 
 A token records whether the second factor was checked when it was issued
 (:class:`accounts.models.ApiTokenGrant`). A token issued on a password alone is refused (401
-``otp_required``) as soon as its user must use the second factor: a confirmed device, or
-``ENGAGE_REQUIRE_2FA`` with a supervisor or admin role or platform-operator rights. Tokens are
-also deleted when that happens (see ``accounts.signals``), but this check does not rely on it:
-a setting flipped on, or a role given by any route, takes effect at the next request.
+``otp_required``) as soon as its user must use the second factor: ``ENGAGE_REQUIRE_2FA`` with a
+supervisor or admin role or platform-operator rights. Such tokens are also deleted when a role is
+given (see ``accounts.signals``), but this check does not rely on it: a setting flipped on, or a
+role given by any route, takes effect at the next request. Enrolling or removing a device deletes
+every token of the user at once (``accounts.signals``).
 """
 
 from __future__ import annotations
 
+import binascii
+from hmac import compare_digest
 from typing import Any
 
 from django.conf import settings
-from django_otp import devices_for_user
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.crypto import hash_token
+from knox.models import get_token_model
+from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
 from accounts import permissions
@@ -29,13 +35,33 @@ class SecondFactorRequired(exceptions.AuthenticationFailed):
 
 
 def needs_second_factor(user: Any) -> bool:
-    """The rule of the token endpoint: a confirmed device, or 2FA required for this user."""
-    if settings.ENGAGE_REQUIRE_2FA and permissions.must_use_2fa(user):
-        return True
-    return any(devices_for_user(user, confirmed=True))
+    """Whether a token issued on a password alone may no longer be used: 2FA is required for this
+    user (``ENGAGE_REQUIRE_2FA`` and a supervisor or admin role, or platform operator). Enrolling
+    or removing a device revokes every token as it happens (``accounts.signals``); this check needs
+    no query beyond the memberships the permission checks load anyway."""
+    return bool(settings.ENGAGE_REQUIRE_2FA and permissions.must_use_2fa(user))
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
+        # knox's own loop, with the grant loaded in the same query as the token and its user.
+        message = _("Invalid token.")
+        key = token.decode("utf-8")
+        candidates = get_token_model().objects.filter(
+            token_key=key[:CONSTANTS.TOKEN_KEY_LENGTH]).select_related("user", "engage_grant")
+        for auth_token in candidates:
+            if self._cleanup_token(auth_token):
+                continue
+            try:
+                digest = hash_token(key)
+            except (TypeError, binascii.Error) as exc:
+                raise exceptions.AuthenticationFailed(message) from exc
+            if compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
+                return self.validate_user(auth_token)
+        raise exceptions.AuthenticationFailed(message)
+
     def validate_user(self, auth_token: Any) -> tuple[Any, Any]:
         user, token = super().validate_user(auth_token)
         try:
