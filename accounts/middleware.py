@@ -98,6 +98,17 @@ _2FA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/feeds/", "/cap/", "/news/", 
 OTP_PENDING_SESSION_KEY = "engage_otp_pending"
 
 
+def second_factor_pending(request: HttpRequest) -> bool:
+    """Signed in with the password, but the second factor this session needs is not given yet."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_verified():
+        return False
+    from accounts.permissions import must_use_2fa
+
+    return bool(request.session.get(OTP_PENDING_SESSION_KEY) or (
+        settings.ENGAGE_REQUIRE_2FA and must_use_2fa(user)))
+
+
 class TwoFactorRequiredMiddleware:
     """Signed-in pages need the second factor from anyone who has one, and from supervisors and
     admins when ENGAGE_REQUIRE_2FA is on. They go to verification (or enrolment, without a device)
@@ -108,13 +119,9 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and not request.user.is_verified():
-            from accounts.permissions import must_use_2fa
-
+        if second_factor_pending(request):
             path = request.path
-            required = request.session.get(OTP_PENDING_SESSION_KEY) or (
-                settings.ENGAGE_REQUIRE_2FA and must_use_2fa(request.user))
-            if required and not path.startswith(_2FA_EXEMPT_PREFIXES) and path != "/":
+            if not path.startswith(_2FA_EXEMPT_PREFIXES) and path != "/":
                 if path.startswith("/api/"):
                     return JsonResponse(
                         {"error": {"code": "otp_required", "message": "Sign in with your second factor first.",

@@ -6,7 +6,7 @@ from typing import Any
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import permissions, selectors, services
 from accounts.audit import audit_record
 from accounts.forms import AuditFilterForm, OtpForm, SignInForm, SiteUrlPasswordResetForm
-from accounts.middleware import OTP_PENDING_SESSION_KEY
+from accounts.middleware import OTP_PENDING_SESSION_KEY, second_factor_pending
 from accounts.models import Notification, Role
 
 ROLE_HOMES = {
@@ -57,6 +57,44 @@ class SignInView(auth_views.LoginView):
 
 class SignOutView(auth_views.LogoutView):
     next_page = reverse_lazy("accounts:login")
+
+
+def _needs_second_factor_first(request: HttpRequest) -> HttpResponse | None:
+    # /accounts/ is outside the two-factor middleware (it holds the sign-in pages themselves), so
+    # pages here that change credentials check it: a password alone must not replace the password.
+    if second_factor_pending(request):
+        return redirect(f"{reverse('accounts:otp')}?next={request.path}")
+    return None
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password: every API token is revoked and every other session ends (signals and
+    Django's session hash); this session stays (``update_session_auth_hash``)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("desk_accounts:home")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and (pending := _needs_second_factor_first(request)) is not None:
+            return pending
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed. You are signed out everywhere else, "
+                                       "and your API tokens no longer work.")
+        return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """Revoke every API token and end every session of the signed-in user, this one included."""
+    if (pending := _needs_second_factor_first(request)) is not None:
+        return pending
+    services.user_sign_out_everywhere(user=request.user)
+    logout(request)
+    return redirect("accounts:login")
 
 
 class PasswordResetView(auth_views.PasswordResetView):

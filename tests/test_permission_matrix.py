@@ -331,6 +331,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "accounts:logout": ("page", [POST(every(LOGIN))]),  # everyone ends on the sign-in page
     "accounts:otp": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"otp": "000000"})]),
     "accounts:otp_setup": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"otp": "000000"})]),
+    "accounts:password_change": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {})]),  # a form error
+    "accounts:sign_out_everywhere": ("page", [POST(every(LOGIN))]),  # everyone ends on the sign-in page
     "accounts:password_reset": ("page", [GET(EVERYONE, anon=OK),
                                          POST(EVERYONE, anon=OK, body=lambda x: {"email": "nobody@example.org"})]),
     "accounts:password_reset_done": ("page", [GET(EVERYONE, anon=OK)]),

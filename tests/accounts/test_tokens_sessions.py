@@ -209,3 +209,45 @@ def test_expired_tokens_do_not_count_against_the_limit(world, settings):
     token_for(world.a.officer)
     AuthToken.objects.filter(user=world.a.officer).update(expiry=timezone.now() - timedelta(minutes=1))
     assert works(token_for(world.a.officer))
+
+
+# --- the desk's own page -------------------------------------------------------------------------
+
+def test_changing_the_password_on_the_desk_keeps_this_session_only(world):
+    token = token_for(world.a.officer)
+    elsewhere = browser(world.a.officer)
+    here = browser(world.a.officer)
+    new = "a-much-better-passphrase-2026"
+    response = here.post(reverse("accounts:password_change"),
+                         {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    assert signed_in(here)
+    assert not signed_in(elsewhere)
+    assert not works(token)
+
+
+def test_sign_out_everywhere_on_the_desk_ends_this_session_too(world):
+    token = token_for(world.a.officer)
+    elsewhere = browser(world.a.officer)
+    here = browser(world.a.officer)
+    assert here.get(reverse("accounts:password_change")).status_code == 200
+    assert here.post(reverse("accounts:sign_out_everywhere")).status_code == 302
+    assert not signed_in(here) and not signed_in(elsewhere)
+    assert not works(token)
+
+
+def test_a_session_waiting_for_its_second_factor_cannot_change_the_password(world):
+    device = confirmed_device(world.a.officer)
+    client = Client()
+    client.post("/accounts/login/", {"username": world.a.officer.email, "password": PASSWORD})
+    new = "a-much-better-passphrase-2026"
+    response = client.post(reverse("accounts:password_change"),
+                           {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:otp"))
+    world.a.officer.refresh_from_db()
+    assert world.a.officer.check_password(PASSWORD)
+    response = client.post(reverse("accounts:sign_out_everywhere"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:otp"))
+    assert not AuditEvent.objects.filter(verb="auth.sessions_ended", actor=world.a.officer).exclude(
+        summary__reason="second_factor_enrolled").exists()
+    assert device.confirmed
