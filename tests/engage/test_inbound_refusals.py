@@ -69,7 +69,7 @@ def test_all_channel_ids_share_one_budget_per_address(world, monkeypatch, settin
 
 def test_refusals_stored_are_capped_per_address_and_in_all(world, monkeypatch, settings):
     private_cache(settings)
-    monkeypatch.setattr(InboundRefusedThrottle, "rate", None, raising=False)
+    monkeypatch.setattr(InboundRefusedThrottle, "rate", "1000/min", raising=False)  # only the caps here
     settings.ENGAGE_INBOUND_REJECT_LOG_PER_ADDRESS = 3
     settings.ENGAGE_INBOUND_REJECT_LOG_TOTAL = 5
     one = Client(REMOTE_ADDR="203.0.113.1")
