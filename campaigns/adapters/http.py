@@ -9,6 +9,12 @@ Timeouts are explicit (connect 5 s, read 15 s by default; a channel's config may
   honours our idempotency key, or the request creates nothing visible), then
   :class:`TransientError`.
 
+Every client this module makes connects through :class:`~campaigns.adapters.netguard.GuardedTransport`
+(https only, public addresses only, checked at connection time): a destination the policy refuses
+is a :class:`PermanentError`, since retrying cannot help. Error details never quote the
+platform's answer (a status code and a fixed sentence only), so whatever a host answers is
+never shown back to users.
+
 Secrets are redacted from every detail this module builds, and the ``httpx`` logger gets a
 filter that hides Telegram bot tokens, which travel in the URL path, and the
 ``input_token`` of Facebook's ``debug_token``, which travels in the query string.
@@ -35,6 +41,7 @@ from campaigns.adapters.base import (
     TransientError,
     UnconfirmedError,
 )
+from campaigns.adapters.netguard import DestinationRefused, GuardedTransport
 
 USER_AGENT = "Engage/0.1"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -103,7 +110,8 @@ def make_client(
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """A client with explicit timeouts and our User-Agent. Redirects are not followed."""
+    """A client with explicit timeouts and our User-Agent. Redirects are not followed, and every
+    connection goes through the outbound address policy (``transport`` replaces it: tests only)."""
     timeout = httpx.Timeout(
         connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
     )
@@ -111,8 +119,9 @@ def make_client(
         timeout=timeout,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
-        transport=transport,
+        transport=transport or GuardedTransport(verify=_ssl_context()),
         verify=_ssl_context(),
+        trust_env=False,
     )
 
 
@@ -155,6 +164,8 @@ def send(
     """
     try:
         return client.request(method, url, **kwargs)
+    except DestinationRefused as exc:
+        raise PermanentError(redact(f"{what}: refused by the outbound address policy: {exc}")) from None
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise TransientError(redact(f"{what}: could not connect ({type(exc).__name__}: {exc})")) from None
     except (httpx.WriteError, httpx.WriteTimeout) as exc:
@@ -170,6 +181,50 @@ def send(
         raise PermanentError(redact(f"{what}: {type(exc).__name__}: {exc}")) from None
 
 
+_STATUS_TEXT = {
+    400: "the platform refused the request",
+    401: "the platform refused our credentials",
+    402: "the platform account needs payment",
+    403: "the platform refused access",
+    404: "not found at this address",
+    405: "the address does not take this request",
+    408: "the platform timed out",
+    409: "the platform reported a conflict",
+    410: "gone from the platform",
+    413: "too large for the platform",
+    415: "the platform refused the format",
+    422: "the platform refused the content",
+    429: "rate limited by the platform",
+}
+_PLATFORM_CODE = re.compile(r"^[0-9]{1,10}(/[0-9]{1,10})?$")
+
+
+def status_text(status: int) -> str:
+    """A fixed sentence for an HTTP status: what error details say instead of quoting the answer."""
+    if status in _STATUS_TEXT:
+        return _STATUS_TEXT[status]
+    if status >= 500:
+        return "the platform had an error"
+    if 300 <= status < 400:
+        return "the platform answered with a redirect, which is not followed"
+    if status >= 400:
+        return "the platform refused the request"
+    return "unexpected answer"
+
+
+def code_text(code: object) -> str:
+    """`` (code 190/463)`` for a platform's numeric error code; nothing for anything else."""
+    text = str(code) if code is not None and not isinstance(code, bool) else ""
+    return f" (code {text})" if _PLATFORM_CODE.match(text) else ""
+
+
+def answer_detail(what: str, response: httpx.Response, *, platform_code: object = None, explain: str = "") -> str:
+    """``"<what>: HTTP <status>: <fixed sentence>"``: never any of the answer's body. ``explain`` is
+    the adapter's own fixed sentence for an error it recognised (never the platform's text)."""
+    status = response.status_code
+    return f"{what}: HTTP {status}: {explain or status_text(status)}{code_text(platform_code)}"
+
+
 def error_for_status(
     response: httpx.Response,
     *,
@@ -178,27 +233,36 @@ def error_for_status(
     redact: Redactor,
     retry_safe: bool,
     retry_after: float | None = None,
+    platform_code: object = None,
+    explain: str = "",
 ) -> AdapterError:
     """The error for a non-2xx answer, by status code alone.
 
-    Platform adapters parse their error body first (for the detail, the retry delay and the
-    platform codes that override the status) and fall back to this. 504 means a gateway
-    gave up waiting for the platform, which may still have acted: unconfirmed unless the
-    request is retry safe.
+    Platform adapters parse their error body first (for the retry delay and the platform codes
+    that override the status) and fall back to this. ``detail`` is the platform's own error
+    text: it is kept on the error as ``platform_message`` (for the adapter's own decisions and
+    the worker's log), never in ``detail``, which is stored and shown to users: that says the
+    status, a fixed sentence and a numeric platform code only. 504 means a gateway gave up
+    waiting for the platform, which may still have acted: unconfirmed unless the request is
+    retry safe.
     """
     status = response.status_code
-    message = redact(f"{what}: HTTP {status}: {detail}" if detail else f"{what}: HTTP {status}")
+    message = redact(answer_detail(what, response, platform_code=platform_code, explain=explain))
+    error: AdapterError
     if status == 429:
         if retry_after is None:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return TransientError(message, http_status=status, retry_after=retry_after)
-    if status == 401:
-        return AuthExpiredError(message, http_status=status)
-    if status == 504 and not retry_safe:
-        return UnconfirmedError(message + "; it may have been accepted", http_status=status)
-    if status >= 500 or status == 408:
-        return TransientError(message, http_status=status, retry_after=retry_after)
-    return PermanentError(message, http_status=status)
+        error = TransientError(message, http_status=status, retry_after=retry_after)
+    elif status == 401:
+        error = AuthExpiredError(message, http_status=status)
+    elif status == 504 and not retry_safe:
+        error = UnconfirmedError(message + "; it may have been accepted", http_status=status)
+    elif status >= 500 or status == 408:
+        error = TransientError(message, http_status=status, retry_after=retry_after)
+    else:
+        error = PermanentError(message, http_status=status)
+    error.platform_message = redact(detail)
+    return error
 
 
 def json_or_empty(response: httpx.Response) -> Any:

@@ -25,7 +25,7 @@ from campaigns.models import (
     Variant,
     VariantFormat,
 )
-from campaigns.services.channels import SECRET_KEYS
+from campaigns.services.channel_config import schema_for
 
 
 class VisibleTeamField(serializers.PrimaryKeyRelatedField):
@@ -232,7 +232,10 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Channel) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["config"] = {k: v for k, v in (instance.config or {}).items() if k not in SECRET_KEYS}
+        # Only the kind's known, non-secret settings: never a secret, nor an unknown key stored before
+        # the schema was enforced.
+        schema = schema_for(instance.kind)
+        data["config"] = {k: v for k, v in (instance.config or {}).items() if k in schema and not schema[k].secret}
         return data
 
 
