@@ -166,6 +166,8 @@ def send(
         return client.request(method, url, **kwargs)
     except DestinationRefused as exc:
         raise PermanentError(redact(f"{what}: refused by the outbound address policy: {exc}")) from None
+    except httpx.InvalidURL:
+        raise PermanentError(f"{what}: the address is not a valid URL") from None
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise TransientError(redact(f"{what}: could not connect ({type(exc).__name__}: {exc})")) from None
     except (httpx.WriteError, httpx.WriteTimeout) as exc:
