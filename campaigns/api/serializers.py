@@ -26,6 +26,7 @@ from campaigns.models import (
     VariantFormat,
 )
 from campaigns.services.channel_config import schema_for
+from engage.common.links import safe_external_url
 
 
 class VisibleTeamField(serializers.PrimaryKeyRelatedField):
@@ -254,3 +255,8 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     def get_language(self, obj: Delivery) -> str:
         return obj.variant.language if obj.variant_id else obj.message.language
+
+    def to_representation(self, instance: Delivery) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["external_url"] = safe_external_url(data.get("external_url"))  # a link only if plain http(s)
+        return data

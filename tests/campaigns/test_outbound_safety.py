@@ -506,7 +506,7 @@ def test_safe_external_urls_stay():
         assert safe_external_url(url) == url
 
 
-def test_a_platform_answer_with_a_javascript_url_is_recorded_without_it(world, client):
+def test_a_platform_answer_with_a_javascript_url_is_recorded_without_it(world, client, api):
     message = make_approved(world.a, channels=[world.a.public, world.a.mastodon])
     publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
     for delivery_id, token, _urgent in publishing.deliveries_claim_due():
@@ -519,6 +519,9 @@ def test_a_platform_answer_with_a_javascript_url_is_recorded_without_it(world, c
     client.force_login(world.a.officer)
     page = client.get(f"/desk/messages/{message.pk}/").content.decode()
     assert 'href="javascript:' not in page
+    rows = api(world.a.officer).get(f"/api/v1/messages/{message.pk}/deliveries/").json()
+    rows = rows["results"] if isinstance(rows, dict) else rows
+    assert rows and {row["external_url"] for row in rows} == {""}
 
 
 def test_a_person_cannot_record_a_javascript_url_either(world):
@@ -533,3 +536,27 @@ def test_a_person_cannot_record_a_javascript_url_either(world):
                                                 external_url="javascript:alert(1)")
     publishing.delivery_resolve_unconfirmed(actor=world.a.officer, delivery=delivery, posted=True,
                                             external_url="https://mastodon.example/@police/9")
+
+
+# --- production refuses to open the policy without saying so --------------------------------------
+
+def _production_env(tmp_path, **extra: str) -> dict[str, str]:
+    import secrets as random_secrets
+
+    return {"DJANGO_ENV": "production", "SECRET_KEY": random_secrets.token_urlsafe(64),
+            "ENGAGE_FIELD_ENCRYPTION_KEY": random_secrets.token_urlsafe(64), "ALLOWED_HOSTS": "engage.example.org",
+            "ENGAGE_SITE_URL": "https://engage.example.org", "ENGAGE_VAR_DIR": str(tmp_path), **extra}
+
+
+@pytest.mark.slow
+def test_production_refuses_private_destinations_unless_acknowledged(tmp_path):
+    from tests.test_settings import _check
+
+    refused = _check(_production_env(tmp_path, ENGAGE_OUTBOUND_ALLOW_PRIVATE="1"))
+    assert refused.returncode != 0
+    assert "ENGAGE_OUTBOUND_ALLOW_PRIVATE" in refused.stderr
+    acknowledged = _check(_production_env(tmp_path, ENGAGE_OUTBOUND_ALLOW_PRIVATE="1",
+                                          ENGAGE_OUTBOUND_ALLOW_PRIVATE_ACKNOWLEDGED="1"))
+    assert "ENGAGE_OUTBOUND_ALLOW_PRIVATE" not in acknowledged.stderr, acknowledged.stderr
+    default = _check(_production_env(tmp_path, ENGAGE_OUTBOUND_ALLOWED_HOSTS="sms-gateway.force.internal:8443"))
+    assert "ENGAGE_OUTBOUND_ALLOW_PRIVATE" not in default.stderr, default.stderr
