@@ -326,6 +326,8 @@ ENGAGE_EMAIL_CHANNEL_SENDERS = env_list(
 # may be private, such as an on-premises SMS gateway.
 ENGAGE_OUTBOUND_ALLOW_PRIVATE = env_bool("ENGAGE_OUTBOUND_ALLOW_PRIVATE", not PRODUCTION)
 ENGAGE_OUTBOUND_ALLOWED_HOSTS = env_list("ENGAGE_OUTBOUND_ALLOWED_HOSTS")
+# An egress proxy for platform requests (environment proxies are ignored); empty: connect directly.
+ENGAGE_OUTBOUND_PROXY = env("ENGAGE_OUTBOUND_PROXY")
 if PRODUCTION and ENGAGE_OUTBOUND_ALLOW_PRIVATE and not env_bool("ENGAGE_OUTBOUND_ALLOW_PRIVATE_ACKNOWLEDGED", False):
     raise ImproperlyConfigured(
         "ENGAGE_OUTBOUND_ALLOW_PRIVATE lets channel settings reach the server's own network. In production "

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
+from django.conf import settings
 
 from campaigns.adapters.base import (
     AdapterError,
@@ -119,7 +120,8 @@ def make_client(
         timeout=timeout,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
-        transport=transport or GuardedTransport(verify=_ssl_context()),
+        transport=transport or GuardedTransport(
+            verify=_ssl_context(), proxy=str(getattr(settings, "ENGAGE_OUTBOUND_PROXY", "") or "")),
         verify=_ssl_context(),
         trust_env=False,
     )

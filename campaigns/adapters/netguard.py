@@ -27,6 +27,10 @@ Two settings open the policy, both explicit:
 * ``ENGAGE_OUTBOUND_ALLOWED_HOSTS``: ``host`` or ``host:port`` entries (an on-premises SMS
   gateway, say) that may resolve to private addresses and use plain http.
 
+Environment proxies (``HTTPS_PROXY``) are ignored: a proxy connects on our behalf, past the check.
+A deployment whose egress goes through a proxy names it in ``ENGAGE_OUTBOUND_PROXY``; the name is
+then checked before each request, and the proxy should refuse private destinations as well.
+
 :func:`check_url` applies the same policy when a channel is saved, so a bad URL is a 400 then
 rather than a failing channel later.
 """
@@ -220,19 +224,27 @@ class GuardedTransport(httpx.HTTPTransport):
     are never used (a proxy would connect on our behalf, past the check).
     """
 
-    def __init__(self, *, verify: ssl.SSLContext, limits: httpx.Limits | None = None) -> None:
+    def __init__(self, *, verify: ssl.SSLContext, limits: httpx.Limits | None = None, proxy: str = "") -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        super().__init__(verify=verify, trust_env=False, limits=limits)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=verify,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(),
-        )
+        super().__init__(verify=verify, trust_env=False, limits=limits, proxy=proxy or None)
+        self._proxied = bool(proxy)
+        if not proxy:
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=verify,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=GuardedBackend(),
+            )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        check_request_url(request.url.scheme, request.url.host, request.url.port)
+        url = request.url
+        check_request_url(url.scheme, url.host, url.port)
+        if self._proxied and not private_allowed(url.host, url.port):
+            # Through an egress proxy (``ENGAGE_OUTBOUND_PROXY``) the proxy connects, so the name is
+            # checked here, before the request; the proxy resolves it again and should refuse
+            # private destinations itself too.
+            resolve_public(url.host, url.port or (443 if url.scheme == "https" else 80))
         return super().handle_request(request)
 
 

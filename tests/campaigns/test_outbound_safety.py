@@ -267,6 +267,20 @@ def test_a_name_is_resolved_once_per_connection_and_that_answer_is_the_one_judge
         server.close()
 
 
+def test_through_an_egress_proxy_the_destination_is_checked_before_the_proxy_is_asked(
+        production_policy, fake_dns, listener):
+    production_policy.ENGAGE_OUTBOUND_PROXY = f"http://127.0.0.1:{listener.port}"
+    fake_dns("public.partner.example", "93.184.216.34")
+    with pytest.raises(PermanentError, match="outbound address policy"):
+        _get("https://10.0.0.1/")
+    with pytest.raises(PermanentError, match="outbound address policy"):
+        _get("https://loopback.localhost/")
+    assert listener.accepted == 0
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the stand-in proxy hangs up: any error will do
+        _get("https://public.partner.example/")
+    assert listener.accepted == 1  # a public destination does go through the proxy
+
+
 # --- redirects ------------------------------------------------------------------------------------
 
 def test_a_redirect_to_loopback_is_refused_even_when_the_first_hop_is_allowed(production_policy, listener):
