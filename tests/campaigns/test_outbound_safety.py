@@ -574,3 +574,21 @@ def test_production_refuses_private_destinations_unless_acknowledged(tmp_path):
     assert "ENGAGE_OUTBOUND_ALLOW_PRIVATE" not in acknowledged.stderr, acknowledged.stderr
     default = _check(_production_env(tmp_path, ENGAGE_OUTBOUND_ALLOWED_HOSTS="sms-gateway.force.internal:8443"))
     assert "ENGAGE_OUTBOUND_ALLOW_PRIVATE" not in default.stderr, default.stderr
+
+
+def test_mastodon_polling_never_quotes_an_odd_answer_in_last_error(world):
+    from engage.models import InboundCursor
+    from engage.services.ingest import mastodon_poll
+
+    odd = [{"id": "1", "type": "mention", "created_at": MARKER,
+            "account": {"id": "9", "acct": "someone", "display_name": "Someone"},
+            "status": {"id": "5", "content": "<p>hello</p>", "created_at": MARKER, "visibility": "public"}}]
+    server = Http(lambda path: (200, {"Content-Type": "application/json"}, json.dumps(odd).encode()))
+    try:
+        channel = channel_create(actor=world.a.admin, team=world.a.team, kind="mastodon", name="Polled",
+                                 config={"instance_url": server.url, "access_token": "tok-123456"})
+        mastodon_poll(channel=channel)
+    finally:
+        server.close()
+    error = InboundCursor.objects.get(channel=channel).last_error
+    assert error and MARKER not in error, error
