@@ -592,3 +592,19 @@ def test_mastodon_polling_never_quotes_an_odd_answer_in_last_error(world):
         server.close()
     error = InboundCursor.objects.get(channel=channel).last_error
     assert error and MARKER not in error, error
+
+
+def test_unknown_keys_stored_before_the_schema_are_moved_into_the_encrypted_secrets(world, api):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("campaigns.migrations.0005_channel_config_unknown_keys_encrypted")
+    Channel.objects.filter(pk=world.a.mastodon.pk).update(
+        config={"instance_url": "http://127.0.0.1:9", "secret": "plain-s3cret", "password": "hunter22"})
+    migration.forwards(apps, None)
+    channel = Channel.objects.get(pk=world.a.mastodon.pk)
+    assert channel.config == {"instance_url": "http://127.0.0.1:9"}
+    assert channel.get_secrets() == {"access_token": "tok-A", "password": "hunter22", "secret": "plain-s3cret"}
+    shown = api(world.a.admin).get(f"/api/v1/channels/{channel.pk}/").json()
+    assert "plain-s3cret" not in json.dumps(shown)
