@@ -38,6 +38,7 @@ class Key:
     secret: bool = False
     choices: tuple[str, ...] = ()
     max_length: int = MAX_TEXT
+    maximum: float | None = None  # for int and number: a worker must never wait or loop without end
 
 
 def _secret() -> Key:
@@ -45,9 +46,9 @@ def _secret() -> Key:
 
 
 COMMON: dict[str, Key] = {
-    "connect_timeout": Key("number"),
-    "read_timeout": Key("number"),
-    "max_characters": Key("int"),
+    "connect_timeout": Key("number", maximum=60),
+    "read_timeout": Key("number", maximum=300),
+    "max_characters": Key("int", maximum=100_000),
     "token_expires_at": Key("expiry"),
 }
 
@@ -55,8 +56,8 @@ SCHEMAS: dict[str, dict[str, Key]] = {
     "mastodon": {
         "instance_url": Key("fetch_url"),
         "visibility": Key("choice", choices=("public", "unlisted", "private", "direct")),
-        "media_poll_attempts": Key("int"),
-        "media_poll_interval": Key("number"),
+        "media_poll_attempts": Key("int", maximum=120),
+        "media_poll_interval": Key("number", maximum=30),
         "poll_mentions": Key("bool"),
         "access_token": _secret(),
     },
@@ -95,7 +96,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "price_per_segment": Key("decimal"),
         "currency": Key("text", max_length=10),
         "max_cost": Key("decimal"),
-        "max_segments": Key("int"),
+        "max_segments": Key("int", maximum=100),
         "status_callback": Key("link_url"),
         "inbound_url": Key("link_url"),
         "auth_token": _secret(),
@@ -113,7 +114,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "url": Key("fetch_url"),
         "health_url": Key("fetch_url"),
         "honours_idempotency_key": Key("bool"),
-        "max_inline_media_bytes": Key("int"),
+        "max_inline_media_bytes": Key("int", maximum=50 * 1024 * 1024),
         "signing_secret": _secret(),
         "inbound_secret": _secret(),
     },
@@ -175,6 +176,8 @@ def _problem(key: Key, value: Any) -> str | None:
         return "Expected a whole number, 0 or more."
     if key.type == "number" and (not _is_number(value) or value < 0):
         return "Expected a number, 0 or more."
+    if key.type in ("int", "number") and key.maximum is not None and _is_number(value) and value > key.maximum:
+        return f"At most {key.maximum:g}."
     if key.type == "bool" and not isinstance(value, bool):
         return "Expected true or false."
     if key.type == "id" and not (isinstance(value, str) and 0 < len(value) <= 100

@@ -409,6 +409,8 @@ def test_secrets_are_encrypted_write_only_and_the_schema_decides_which(world, ap
     ("email", {"unsubscribe_url": "data:text/html,<script>alert(1)</script>"}, "unsubscribe_url"),
     ("webhook", {"url": "file:///etc/passwd"}, "url"),
     ("webhook", {"url": "https://user:pass@partner.example/"}, "url"),
+    ("webhook", {"read_timeout": 1e9}, "read_timeout"),
+    ("mastodon", {"media_poll_attempts": 10**9}, "media_poll_attempts"),
 ])
 def test_values_of_the_wrong_type_or_scheme_are_refused(world, kind, config, needle):
     with pytest.raises(InvalidInput) as caught:
