@@ -47,6 +47,7 @@ from campaigns.adapters.netguard import DestinationRefused, GuardedTransport
 USER_AGENT = "Engage/0.1"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # the most of a platform's answer that is read
 REDACTED = "[redacted]"
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,14 @@ def send(
     whether a timeout after the request was written may be retried blindly.
     """
     try:
-        return client.request(method, url, **kwargs)
+        auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
+        follow_redirects = kwargs.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
+        response = client.send(client.build_request(method, url, **kwargs), stream=True, auth=auth,
+                               follow_redirects=follow_redirects)
+        try:
+            return _bounded(response, what=what, retry_safe=retry_safe)
+        finally:
+            response.close()
     except DestinationRefused as exc:
         raise PermanentError(redact(f"{what}: refused by the outbound address policy: {exc}")) from None
     except httpx.InvalidURL:
@@ -183,6 +191,29 @@ def send(
     except httpx.HTTPError as exc:
         # Bad URL, unsupported protocol, proxy misconfiguration: a configuration problem.
         raise PermanentError(redact(f"{what}: {type(exc).__name__}: {exc}")) from None
+
+
+def _bounded(response: httpx.Response, *, what: str, retry_safe: bool) -> httpx.Response:
+    """The response, read whole, unless its (decoded) body passes ``MAX_ANSWER_BYTES``: platform
+    answers are small JSON documents, and a host that streams without end (or a compression
+    bomb) must not fill a worker's memory."""
+    chunks, total = [], 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > MAX_ANSWER_BYTES:
+            detail = f"{what}: HTTP {response.status_code}: the answer is larger than {MAX_ANSWER_BYTES} bytes"
+            if retry_safe:
+                raise PermanentError(detail, http_status=response.status_code)
+            raise UnconfirmedError(detail + "; it may have been accepted", http_status=response.status_code)
+        chunks.append(chunk)
+    skip = {"content-encoding", "content-length", "transfer-encoding"}  # the content below is decoded
+    return httpx.Response(
+        response.status_code,
+        headers=[(name, value) for name, value in response.headers.multi_items() if name.lower() not in skip],
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 _STATUS_TEXT = {

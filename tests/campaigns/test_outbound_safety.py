@@ -610,3 +610,30 @@ def test_unknown_keys_stored_before_the_schema_are_moved_into_the_encrypted_secr
     assert channel.get_secrets() == {"access_token": "tok-A", "password": "hunter22", "secret": "plain-s3cret"}
     shown = api(world.a.admin).get(f"/api/v1/channels/{channel.pk}/").json()
     assert "plain-s3cret" not in json.dumps(shown)
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_an_answer_too_large_to_be_a_platform_answer_is_not_read_whole(encoding):
+    """A host that answers without end, or with a small gzip that expands to gigabytes."""
+    import gzip
+
+    from campaigns.adapters.base import UnconfirmedError
+    from campaigns.adapters.http import MAX_ANSWER_BYTES
+
+    raw = b"{" + b" " * (MAX_ANSWER_BYTES + 10) + b"}"
+    body = gzip.compress(raw) if encoding == "gzip" else raw
+    headers = {"Content-Type": "application/json"} | ({"Content-Encoding": "gzip"} if encoding == "gzip" else {})
+    server = Http(lambda path: (200, headers, body))
+    try:
+        with pytest.raises(PermanentError, match="larger than"):
+            _get(server.url)
+        with make_client() as client, pytest.raises(UnconfirmedError, match="larger than"):
+            send(client, "POST", server.url, what="probe", retry_safe=False, redact=Redactor([]))
+        small = Http(lambda path: (200, {"Content-Type": "application/json", "Retry-After": "3"}, b'{"id": "7"}'))
+        try:
+            answer = _get(small.url)
+            assert (answer.json(), answer.headers["Retry-After"]) == ({"id": "7"}, "3")
+        finally:
+            small.close()
+    finally:
+        server.close()
