@@ -15,6 +15,7 @@ To add a key, add a :class:`Key` to its kind's schema (``COMMON`` for every kind
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,12 +30,15 @@ from campaigns.adapters.netguard import DestinationRefused, check_url
 from engage.common.errors import InvalidInput
 
 MAX_TEXT = 500
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 MAX_LIST = 5000
 
 
 @dataclass(frozen=True)
 class Key:
-    type: str  # text, int, number, decimal, bool, list, fetch_url, link_url, email, id, choice, backend
+    type: str  # text, int, number, decimal, bool, list, fetch_url, link_url, email, address, domain, id,
+    # choice, backend, expiry
     secret: bool = False
     choices: tuple[str, ...] = ()
     max_length: int = MAX_TEXT
@@ -105,9 +109,9 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "from_email": Key("email"),
         "recipients": Key("list"),
         "unsubscribe_url": Key("link_url"),
-        "unsubscribe_email": Key("text", max_length=254),
-        "reply_to": Key("text", max_length=254),
-        "message_id_domain": Key("text", max_length=253),
+        "unsubscribe_email": Key("address", max_length=254),
+        "reply_to": Key("address", max_length=254),
+        "message_id_domain": Key("domain", max_length=253),
         "backend": Key("backend"),
     },
     "webhook": {
@@ -167,7 +171,7 @@ def allowed_backends() -> list[str]:
 
 def _problem(key: Key, value: Any) -> str | None:
     """What is wrong with one value, or None."""
-    if key.type in ("text", "email", "backend", "choice", "fetch_url", "link_url"):
+    if key.type in ("text", "email", "address", "domain", "backend", "choice", "fetch_url", "link_url"):
         if not isinstance(value, str):
             return "Expected a string."
         if len(value) > key.max_length:
@@ -209,6 +213,10 @@ def _problem(key: Key, value: Any) -> str | None:
         return check_link_url(value)
     if key.type == "email":
         return sender_problem(value)
+    if key.type == "address" and not _ADDRESS.match(value):
+        return "Enter one plain email address (name@example.org)."
+    if key.type == "domain" and not _DOMAIN.match(value):
+        return "Enter a domain name (example.org)."
     if key.type == "backend" and value not in allowed_backends():
         return "This email backend is not allowed (see ENGAGE_EMAIL_CHANNEL_BACKENDS)."
     return None

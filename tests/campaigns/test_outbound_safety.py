@@ -411,6 +411,9 @@ def test_secrets_are_encrypted_write_only_and_the_schema_decides_which(world, ap
     ("webhook", {"url": "https://user:pass@partner.example/"}, "url"),
     ("webhook", {"read_timeout": 1e9}, "read_timeout"),
     ("mastodon", {"media_poll_attempts": 10**9}, "media_poll_attempts"),
+    ("email", {"reply_to": "a@example.org\r\nBcc: everyone@example.org"}, "reply_to"),
+    ("email", {"unsubscribe_email": "x@example.org?subject=spam&body=<script>"}, "unsubscribe_email"),
+    ("email", {"message_id_domain": "example.org>\r\nX-Evil: 1"}, "message_id_domain"),
 ])
 def test_values_of_the_wrong_type_or_scheme_are_refused(world, kind, config, needle):
     with pytest.raises(InvalidInput) as caught:
