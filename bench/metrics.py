@@ -84,7 +84,8 @@ def build(replies: int, deliveries: int) -> dict[str, Any]:
     membership_set(user=officer, team=team, role=Role.OFFICER)
     membership_set(user=admin, team=team, role=Role.ADMIN)
     channels = [channel_create(actor=admin, team=team, kind=kind, name=f"Bench {kind}",
-                               config={"instance_url": "http://127.0.0.1:9"}).pk for kind in CHANNEL_KINDS]
+                               config={"instance_url": "http://127.0.0.1:9"} if kind == "mastodon" else {}).pk
+                for kind in CHANNEL_KINDS]
     languages = ["fa", "ar", "en", "pl", "ro", "ti", "en", "en"]
     segments = [segment_create(actor=officer, team=team, name=f"Segment {i}" if i else "Farsi speakers",
                                languages=[languages[i]], channels=["sms"], needs=[]).pk for i in range(SEGMENTS)]

@@ -346,6 +346,36 @@ ENGAGE_PUBLISH_EMAIL_BACKEND = env(
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
 
+# Which Django email backends an email channel's config may choose (``backend``); the one above is
+# always allowed. Which sender addresses its ``from_email`` may use: domains (``police.uk``) or
+# whole addresses; ``*`` allows any (the default outside production only).
+ENGAGE_EMAIL_CHANNEL_BACKENDS = env_list(
+    "ENGAGE_EMAIL_CHANNEL_BACKENDS",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else
+    "django.core.mail.backends.smtp.EmailBackend,django.core.mail.backends.filebased.EmailBackend,"
+    "django.core.mail.backends.locmem.EmailBackend,django.core.mail.backends.console.EmailBackend",
+)
+ENGAGE_EMAIL_CHANNEL_SENDERS = env_list(
+    "ENGAGE_EMAIL_CHANNEL_SENDERS",
+    DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") if PRODUCTION else "*",
+)
+
+# --- what the platform fetches (campaigns.adapters.netguard) ---------------------------------
+# Every outbound request (posts, health checks, stats, Mastodon polling) is https to a public
+# address, checked when it connects. Allowing private addresses (and plain http) is for the
+# embedded demo's local sandbox (127.0.0.1:8025) and the tests; production refuses it unless
+# acknowledged. ENGAGE_OUTBOUND_ALLOWED_HOSTS names single hosts (``host`` or ``host:port``) that
+# may be private, such as an on-premises SMS gateway.
+ENGAGE_OUTBOUND_ALLOW_PRIVATE = env_bool("ENGAGE_OUTBOUND_ALLOW_PRIVATE", not PRODUCTION)
+ENGAGE_OUTBOUND_ALLOWED_HOSTS = env_list("ENGAGE_OUTBOUND_ALLOWED_HOSTS")
+# An egress proxy for platform requests (environment proxies are ignored); empty: connect directly.
+ENGAGE_OUTBOUND_PROXY = env("ENGAGE_OUTBOUND_PROXY")
+if PRODUCTION and ENGAGE_OUTBOUND_ALLOW_PRIVATE and not env_bool("ENGAGE_OUTBOUND_ALLOW_PRIVATE_ACKNOWLEDGED", False):
+    raise ImproperlyConfigured(
+        "ENGAGE_OUTBOUND_ALLOW_PRIVATE lets channel settings reach the server's own network. In production "
+        "name the hosts in ENGAGE_OUTBOUND_ALLOWED_HOSTS instead, or set "
+        "ENGAGE_OUTBOUND_ALLOW_PRIVATE_ACKNOWLEDGED=1 as well.")
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

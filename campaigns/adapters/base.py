@@ -20,7 +20,8 @@ The errors say what the caller may do next:
   caller that knows nothing about it still will not resend; a caller that does can record
   ``accepted`` and retry only ``unsent``.
 
-Error details never contain secrets: adapters redact tokens before building them.
+Error details never contain secrets (adapters redact tokens before building them) and never
+quote a platform's answer: an HTTP status, a fixed sentence and a numeric platform code only.
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ class AdapterError(Exception):
     """
 
     platform_code: str | int | None = None
+    # The platform's own error text, for the adapter's decisions and the worker's log only: never
+    # stored or shown (``detail`` is what is; it never quotes what a host answered).
+    platform_message: str = ""
 
     def __init__(self, detail: str, *, http_status: int | None = None) -> None:
         super().__init__(detail)

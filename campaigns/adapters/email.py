@@ -22,6 +22,10 @@ No withdraw: a sent email cannot be recalled.
 
 Config: ``from_email`` (default ``DEFAULT_FROM_EMAIL``), ``recipients``,
 ``unsubscribe_url``, ``unsubscribe_email``, ``reply_to``, ``message_id_domain``, ``backend``.
+``backend`` must be one of ``ENGAGE_EMAIL_CHANNEL_BACKENDS`` (or the configured
+``ENGAGE_PUBLISH_EMAIL_BACKEND``) and ``from_email`` an address or domain of
+``ENGAGE_EMAIL_CHANNEL_SENDERS``: the channel's settings are checked when saved, and again here,
+so a setting stored before (or around) that check still cannot load code or forge a sender.
 """
 
 from __future__ import annotations
@@ -54,6 +58,15 @@ SUBJECT_LIMIT = 120
 RECIPIENT_REFUSED = "recipient_refused"
 
 
+def sender_allowed(from_email: str) -> bool:
+    """Whether ``ENGAGE_EMAIL_CHANNEL_SENDERS`` allows this sender (an address, its domain, or ``*``)."""
+    if any(c in from_email for c in "\r\n"):
+        return False
+    address = parseaddr(from_email)[1].lower()
+    allowed = {str(a).strip().lower() for a in getattr(settings, "ENGAGE_EMAIL_CHANNEL_SENDERS", ())}
+    return bool(address) and ("*" in allowed or address in allowed or address.rpartition("@")[2] in allowed)
+
+
 def _hash(value: str, length: int = 24) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:length]
 
@@ -66,7 +79,10 @@ class EmailAdapter(AdapterBase):
 
     @property
     def _from_email(self) -> str:
-        return str(self.config.get("from_email") or settings.DEFAULT_FROM_EMAIL)
+        from_email = str(self.config.get("from_email") or settings.DEFAULT_FROM_EMAIL)
+        if from_email != settings.DEFAULT_FROM_EMAIL and not sender_allowed(from_email):
+            raise PermanentError("email: this channel's from_email is not an allowed sender")
+        return from_email
 
     @property
     def _domain(self) -> str:
@@ -77,7 +93,11 @@ class EmailAdapter(AdapterBase):
         return address.rpartition("@")[2] or "engage.invalid"
 
     def _connection(self) -> BaseEmailBackend:
-        backend = self.config.get("backend") or getattr(settings, "ENGAGE_PUBLISH_EMAIL_BACKEND", None)
+        configured = getattr(settings, "ENGAGE_PUBLISH_EMAIL_BACKEND", None)
+        backend = self.config.get("backend") or configured
+        allowed = [*getattr(settings, "ENGAGE_EMAIL_CHANNEL_BACKENDS", ()), configured]
+        if backend and backend not in allowed:
+            raise PermanentError("email: this channel's backend is not an allowed email backend")
         return get_connection(backend or None, fail_silently=False)
 
     def message_id(self, *, idempotency_key: str, recipient: str) -> str:
@@ -92,6 +112,7 @@ class EmailAdapter(AdapterBase):
         )
         if not recipients:
             raise PermanentError("email: no recipients")
+        _ = self._from_email  # refuses a sender that is not allowed before anything is sent
         connection = self._connection()
         try:
             connection.open()

@@ -53,7 +53,7 @@ from campaigns.adapters.base import (
     TransientError,
 )
 from campaigns.adapters.common import AdapterBase, figure
-from campaigns.adapters.http import error_for_status, json_or_empty, send, short
+from campaigns.adapters.http import answer_detail, error_for_status, json_or_empty, send, short
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v21.0"
@@ -154,10 +154,8 @@ class FacebookAdapter(AdapterBase):
         except AdapterError as exc:
             return HealthResult(state="failing", detail=exc.detail)
         if str(page.get("id")) != self._page:
-            return HealthResult(
-                state="failing", detail=f"the token belongs to {page.get('id')}, not page {self._page}"
-            )
-        name = str(page.get("name", ""))
+            return HealthResult(state="failing", detail=f"the token belongs to another page, not page {self._page}")
+        name = "the Page token was accepted"
         try:
             token = self._debug_token()
         except AuthExpiredError as exc:
@@ -166,8 +164,7 @@ class FacebookAdapter(AdapterBase):
             return HealthResult(state="ok", detail=f"{name} (expiry not checked: {exc.detail})"[:500],
                                 expiry_unknown=True)
         if token.get("is_valid") is False:
-            reason = (token.get("error") or {}).get("message") or "the token is no longer valid"
-            return HealthResult(state="auth_expired", detail=self.redact(f"facebook check: {reason}"))
+            return HealthResult(state="auth_expired", detail="facebook check: the token is no longer valid")
         expires = token.get("expires_at")
         expires_at = (
             datetime.fromtimestamp(int(expires), UTC)
@@ -259,11 +256,11 @@ class FacebookAdapter(AdapterBase):
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         code = error.get("code")
         message = short(str(error.get("message") or response.reason_phrase))
-        if code is not None:
-            message = f"{message} (code {code}{'/' + str(error['error_subcode']) if error.get('error_subcode') else ''})"
-        detail = self.redact(f"{what}: HTTP {response.status_code}: {message}")
+        full_code = f"{code}/{error['error_subcode']}" if code is not None and error.get("error_subcode") else code
+        detail = self.redact(answer_detail(what, response, platform_code=full_code))
         result = self._classify(response, error, code, detail, message, what=what, retry_safe=retry_safe)
         result.platform_code = code
+        result.platform_message = self.redact(message)
         return result
 
     def _classify(
@@ -285,13 +282,13 @@ class FacebookAdapter(AdapterBase):
         if code in TRANSIENT_CODES or error.get("is_transient") is True:
             if status == 504 and not retry_safe:
                 return error_for_status(
-                    response, what=what, detail=message, redact=self.redact, retry_safe=False
+                    response, what=what, detail=message, redact=self.redact, retry_safe=False, platform_code=code
                 )
             return TransientError(detail, http_status=status)
         if error and 400 <= status < 500 and status not in (401, 429):
             return PermanentError(detail, http_status=status)
         return error_for_status(
-            response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe
+            response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe, platform_code=code
         )
 
 

@@ -176,8 +176,7 @@ class MastodonAdapter(AdapterBase):
         except AdapterError as exc:
             return HealthResult(state="failing", detail=exc.detail)
         if response.status_code == 200:
-            account = json_or_empty(response)
-            return HealthResult(state="ok", detail=f"@{account.get('acct', '?')}")
+            return HealthResult(state="ok", detail="the instance accepted the access token")
         error = self._error(response, "mastodon check", retry_safe=True)
         state = "auth_expired" if isinstance(error, AuthExpiredError) else "failing"
         return HealthResult(state=state, detail=error.detail)

@@ -200,8 +200,9 @@ class SmsAdapter(AdapterBase):
         if response.status_code == 200 and isinstance(body, dict):
             status = str(body.get("status", "active"))
             if status != "active":
-                return HealthResult(state="failing", detail=f"account is {status}")
-            return HealthResult(state="ok", detail=str(body.get("friendly_name", "")))
+                shown = status if status in ("suspended", "closed") else "not active"
+                return HealthResult(state="failing", detail=f"the account is {shown}")
+            return HealthResult(state="ok", detail="the account is active")
         error = self._error(response, body, what="sms check", retry_safe=True)
         state = "auth_expired" if isinstance(error, AuthExpiredError) else "failing"
         return HealthResult(state=state, detail=error.detail)
@@ -210,10 +211,8 @@ class SmsAdapter(AdapterBase):
         body = body if isinstance(body, dict) else {}
         code = body.get("code")
         message = short(str(body.get("message") or response.reason_phrase))
-        if code is not None:
-            message = f"{message} (Twilio error {code})"
         error = error_for_status(
-            response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe
+            response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe, platform_code=code
         )
         error.platform_code = code
         return error

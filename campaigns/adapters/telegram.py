@@ -153,7 +153,7 @@ class TelegramAdapter(AdapterBase):
                     json={"chat_id": self._chat_id, "message_id": int(message_id)},
                 )
             except PermanentError as exc:
-                if "message to delete not found" in exc.detail:
+                if "message to delete not found" in exc.platform_message:
                     continue  # already gone
                 failures.append(exc)
             except TransientError as exc:
@@ -163,12 +163,12 @@ class TelegramAdapter(AdapterBase):
 
     def check(self) -> HealthResult:
         try:
-            bot = self._call("getMe", what="telegram getMe", retry_safe=True)
+            self._call("getMe", what="telegram getMe", retry_safe=True)
         except AuthExpiredError as exc:
             return HealthResult(state="auth_expired", detail=exc.detail)
         except AdapterError as exc:
             return HealthResult(state="failing", detail=exc.detail)
-        return HealthResult(state="ok", detail=f"@{bot.get('username', '?')}")
+        return HealthResult(state="ok", detail="the Bot API accepted the bot token")
 
     # --- the one call ------------------------------------------------------------------------
     def _call(self, method: str, *, what: str, retry_safe: bool, **kwargs: Any) -> Any:
@@ -193,7 +193,9 @@ class TelegramAdapter(AdapterBase):
         retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
         status = response.status_code
         if status == 200:  # 200 with ok: false does not happen in the Bot API, but be strict
-            return PermanentError(self.redact(f"{what}: {short(description)}"), http_status=status)
+            error = PermanentError(f"{what}: the Bot API answered without ok", http_status=status)
+            error.platform_message = self.redact(short(description))
+            return error
         if status == 404 and description == "Not Found":
             # Telegram answers 404 for a token it does not know (and for unknown methods).
             return AuthExpiredError(self.redact(f"{what}: bot token not recognised"), http_status=status)
@@ -204,4 +206,23 @@ class TelegramAdapter(AdapterBase):
             redact=self.redact,
             retry_safe=retry_safe,
             retry_after=float(retry_after) if retry_after is not None else None,
+            explain=_explain(description),
         )
+
+
+# Bot API errors we recognise, by a phrase of their description, with our own sentence for them:
+# error details never quote the platform's text.
+_KNOWN_ERRORS = (
+    ("chat not found", "the chat was not found (check chat_id)"),
+    ("not enough rights", "the bot may not post in this chat"),
+    ("bot was kicked", "the bot was removed from the chat"),
+    ("bot is not a member", "the bot is not a member of the chat"),
+    ("message is too long", "the text is too long for Telegram"),
+    ("message to delete not found", "the message is already gone"),
+    ("wrong file identifier", "Telegram could not read an image"),
+)
+
+
+def _explain(description: str) -> str:
+    lowered = description.lower()
+    return next((sentence for phrase, sentence in _KNOWN_ERRORS if phrase in lowered), "")

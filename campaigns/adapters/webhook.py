@@ -144,7 +144,9 @@ class WebhookAdapter(AdapterBase):
             detail = str(body.get("error") or body.get("detail") or body.get("message") or "")
         if response.status_code == 403:
             # A partner refusing our signature is a credentials problem, like a 401.
-            return AuthExpiredError(self.redact(f"{what}: HTTP 403: {short(detail)}"), http_status=403)
+            error = AuthExpiredError(f"{what}: HTTP 403: the partner refused our signature", http_status=403)
+            error.platform_message = self.redact(short(detail))
+            return error
         return error_for_status(
             response,
             what=what,

@@ -131,15 +131,14 @@ class XAdapter(AdapterBase):
 
     def check(self) -> HealthResult:
         try:
-            response = self._send("GET", "/2/users/me", what="x check", retry_safe=True)
+            self._send("GET", "/2/users/me", what="x check", retry_safe=True)
         except AuthExpiredError as exc:
             return HealthResult(state="auth_expired", detail=exc.detail)
         except AdapterError as exc:
             return HealthResult(state="failing", detail=exc.detail)
-        user = (json_or_empty(response) or {}).get("data") or {}
         return HealthResult(
             state="ok",
-            detail=f"@{user.get('username', '?')}",
+            detail="X accepted the access token",
             expires_at=parse_expiry(self.config.get("expires_at")),
         )
 
@@ -194,8 +193,10 @@ def _error(response: httpx.Response, *, what: str, redact: Redactor, retry_safe:
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("message"):
         detail = f"{detail}: {errors[0]['message']}"
+    explain = ""
     if response.status_code == 403 and "duplicate" in detail.lower():
-        detail += " (if an earlier attempt was unconfirmed, it was probably published)"
+        explain = ("X refused a duplicate post (if an earlier attempt was unconfirmed, it was probably "
+                   "published)")
     retry_after = None
     reset = response.headers.get("x-rate-limit-reset")
     if response.status_code == 429 and reset and reset.isdigit():
@@ -207,6 +208,7 @@ def _error(response: httpx.Response, *, what: str, redact: Redactor, retry_safe:
         redact=redact,
         retry_safe=retry_safe,
         retry_after=retry_after,
+        explain=explain,
     )
 
 

@@ -25,7 +25,8 @@ from campaigns.models import (
     Variant,
     VariantFormat,
 )
-from campaigns.services.channels import SECRET_KEYS
+from campaigns.services.channel_config import schema_for
+from engage.common.links import safe_external_url
 
 
 class VisibleTeamField(serializers.PrimaryKeyRelatedField):
@@ -232,7 +233,10 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Channel) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["config"] = {k: v for k, v in (instance.config or {}).items() if k not in SECRET_KEYS}
+        # Only the kind's known, non-secret settings: never a secret, nor an unknown key stored before
+        # the schema was enforced.
+        schema = schema_for(instance.kind)
+        data["config"] = {k: v for k, v in (instance.config or {}).items() if k in schema and not schema[k].secret}
         return data
 
 
@@ -251,3 +255,8 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     def get_language(self, obj: Delivery) -> str:
         return obj.variant.language if obj.variant_id else obj.message.language
+
+    def to_representation(self, instance: Delivery) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["external_url"] = safe_external_url(data.get("external_url"))  # a link only if plain http(s)
+        return data

@@ -1,4 +1,9 @@
-"""Channels: a team's accounts on the platforms. Secrets are encrypted and never read back."""
+"""Channels: a team's accounts on the platforms. Secrets are encrypted and never read back.
+
+A channel's ``config`` follows its kind's schema (``campaigns.services.channel_config``): unknown
+keys, values of the wrong type, URLs the outbound policy refuses, an email backend or sender not
+allowed: all a 400 naming the setting. The schema says which keys are secrets.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,19 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
 from campaigns.models import Channel, ChannelKind
+from campaigns.services.channel_config import SECRET_KEYS, config_validate, secret_names
 from engage.common.errors import InvalidInput, NotAllowed
 from engage.common.sanitize import sanitize_text
 
-# Keys of a channel's configuration that are secrets: stored encrypted, write-only in the API.
-SECRET_KEYS = frozenset({
-    "access_token", "bot_token", "page_access_token", "auth_token", "signing_secret", "inbound_secret",
-    "webhook_secret", "secret_token", "password", "api_key", "api_secret",
-    "refresh_token", "client_secret", "app_access_token",
-})
+__all__ = ["SECRET_KEYS", "channel_create", "channel_update", "split_config"]
 
 
-def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    public = {k: v for k, v in config.items() if k not in SECRET_KEYS}
-    secret = {k: str(v) for k, v in config.items() if k in SECRET_KEYS and v not in (None, "")}
+def split_config(config: dict[str, Any], *, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate ``config`` for ``kind`` and split it into (plain settings, secrets to encrypt)."""
+    config_validate(kind=kind, config=config)
+    secrets_of_kind = secret_names(kind)
+    public = {k: v for k, v in config.items() if k not in secrets_of_kind}
+    secret = {k: str(v) for k, v in config.items() if k in secrets_of_kind and v not in (None, "")}
     return public, secret
 
 
@@ -38,8 +42,8 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
         raise InvalidInput("The channel needs a name.", fields={"name": ["This field may not be blank."]})
     if config is not None and not isinstance(config, dict):
         raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
-    public, secret = split_config(config or {})
-    channel = Channel(team=team, kind=kind, name=name, config=public)
+    public, secret = split_config(config or {}, kind=kind)
+    channel = Channel(team=team, kind=kind, name=name, config={k: v for k, v in public.items() if v is not None})
     channel.set_secrets(secret)
     try:
         with transaction.atomic():
@@ -63,8 +67,11 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
         channel.name = sanitize_text(name, max_length=200)
         changed["name"] = channel.name
     if config is not None:
-        public, secret = split_config(config)
-        channel.config = {**(channel.config or {}), **public}
+        if not isinstance(config, dict):
+            raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+        public, secret = split_config(config, kind=channel.kind)
+        merged = {**(channel.config or {}), **public}
+        channel.config = {k: v for k, v in merged.items() if v is not None}  # null removes a setting
         if secret:
             channel.set_secrets({**channel.get_secrets(), **secret})
         changed["config"] = public

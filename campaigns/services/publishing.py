@@ -48,6 +48,7 @@ from campaigns.services.content import content_hash
 from campaigns.services.messages import lock_message
 from campaigns.services.workflow import parse_schedule_time
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from engage.common.links import safe_external_url
 from engage.common.onestatement import update_and_insert
 
 logger = logging.getLogger(__name__)
@@ -537,6 +538,7 @@ def _finish(
     if token is not None:
         guard = guard.filter(claim_token=token)
     error = error[:500]
+    external_url = safe_external_url(external_url)  # a platform's answer: a link only if plain http(s)
     done = {"in_flight_since": None, "claim_token": ""}
     if outcome == "sent":
         values = {"status": DeliveryStatus.SENT, "sent_at": now, "external_id": external_id[:200],
@@ -641,6 +643,8 @@ def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: boo
     """A person checked the platform: it was posted (sent) or it was not (send again)."""
     if not permissions.can_schedule(actor, delivery.message):
         raise NotAllowed("You cannot resolve deliveries of this team.")
+    if external_url and not safe_external_url(external_url):
+        raise InvalidInput("The post's address must be an http(s) URL.", fields={"external_url": ["Not an http(s) URL."]})
     if posted:
         n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCONFIRMED).update(
             status=DeliveryStatus.SENT, sent_at=timezone.now(), external_url=external_url[:500])

@@ -361,8 +361,10 @@ def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> int:
                 InboundCursor.objects.filter(pk=cursor.pk).update(last_id=last_id)
             if len(page) < MASTODON_PAGE:
                 break
-    except (AdapterError, WebhookRejected) as exc:
+    except AdapterError as exc:
         error = str(exc)[:500]
+    except WebhookRejected as exc:  # the instance's answer was not what Mastodon sends: never quote it
+        error = f"mastodon notifications: the instance's answer could not be read ({exc.code})"
     finally:
         if http is None:
             client.close()

@@ -145,7 +145,7 @@ def test_withdraw(sandbox, make_adapter):
 def test_check(sandbox, make_adapter):
     adapter = make_adapter("facebook")
     health = adapter.check()
-    assert (health.state, health.detail) == ("ok", "Engage Sandbox Page")
+    assert (health.state, health.detail) == ("ok", "the Page token was accepted")
     assert [r.fields for r in sandbox.requests("facebook") if r.op == "me"] == [{"fields": "id,name"}]
     assert make_adapter("facebook", page_id="999").check().state == "failing"
     sandbox.set_behaviour("facebook", auth_expired=True)

@@ -133,12 +133,16 @@ def test_a_revoked_token_is_auth_expired_and_never_shown(sandbox, make_adapter):
         adapter.publish(Payload(text="Hello"), idempotency_key="k")
     assert caught.value.http_status == 401
     assert "revoked-token-123" not in str(caught.value)
-    assert "The access token is invalid" in str(caught.value)
+    # The instance's own words are kept for the adapter and the log, never in the shown detail.
+    assert "The access token is invalid" in caught.value.platform_message
+    assert "The access token is invalid" not in str(caught.value)
+    assert str(caught.value) == "mastodon status: HTTP 401: the platform refused our credentials"
 
 
 def test_validation_failure_is_permanent(sandbox, make_adapter):
-    with pytest.raises(PermanentError, match="can't be blank"):
+    with pytest.raises(PermanentError, match="HTTP 422: the platform refused the content") as caught:
         make_adapter("mastodon").publish(Payload(text="   "), idempotency_key="k")
+    assert "can't be blank" in caught.value.platform_message
 
 
 def test_too_many_images_are_refused_before_sending(sandbox, make_adapter):
@@ -160,7 +164,7 @@ def test_withdraw_deletes_the_status(sandbox, make_adapter):
 def test_check_reports_ok_and_auth_expired(sandbox, make_adapter):
     adapter = make_adapter("mastodon")
     health = adapter.check()
-    assert (health.state, health.detail) == ("ok", "@engage")
+    assert (health.state, health.detail) == ("ok", "the instance accepted the access token")
     sandbox.set_behaviour("mastodon", auth_expired=True)
     health = adapter.check()
     assert health.state == "auth_expired"

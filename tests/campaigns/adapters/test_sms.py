@@ -164,7 +164,7 @@ def test_no_withdraw(make_adapter):
 
 def test_check(sandbox, make_adapter):
     adapter = make_adapter("sms")
-    assert (adapter.check().state, adapter.check().detail) == ("ok", "Engage Sandbox")
+    assert (adapter.check().state, adapter.check().detail) == ("ok", "the account is active")
     sandbox.set_behaviour("sms", auth_expired=True)
     assert adapter.check().state == "auth_expired"
 

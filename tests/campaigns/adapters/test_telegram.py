@@ -141,8 +141,9 @@ def test_a_wrong_token_is_auth_expired(sandbox, make_adapter):
 
 
 def test_unknown_chat_is_permanent(sandbox, make_adapter):
-    with pytest.raises(PermanentError, match="chat not found"):
+    with pytest.raises(PermanentError, match=r"the chat was not found \(check chat_id\)") as caught:
         make_adapter("telegram", chat_id="@nobody").publish(Payload(text="Hi"), idempotency_key="k")
+    assert "chat not found" in caught.value.platform_message
 
 
 def test_a_caption_too_long_for_images_is_refused_before_sending(sandbox, make_adapter):
@@ -162,7 +163,7 @@ def test_withdraw_deletes_the_message(sandbox, make_adapter):
 def test_check_is_get_me(sandbox, make_adapter):
     adapter = make_adapter("telegram")
     assert adapter.check().state == "ok"
-    assert adapter.check().detail == "@engage_sandbox_bot"
+    assert adapter.check().detail == "the Bot API accepted the bot token"
     sandbox.set_behaviour("telegram", auth_expired=True)
     health = adapter.check()
     assert health.state == "auth_expired"

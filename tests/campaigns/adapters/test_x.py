@@ -110,7 +110,7 @@ def test_withdraw(sandbox, make_adapter):
 
 def test_check(sandbox, make_adapter):
     adapter = make_adapter("x")
-    assert (adapter.check().state, adapter.check().detail) == ("ok", "@engage_sandbox")
+    assert (adapter.check().state, adapter.check().detail) == ("ok", "X accepted the access token")
     sandbox.set_behaviour("x", auth_expired=True)
     assert adapter.check().state == "auth_expired"
 
