@@ -21,6 +21,14 @@ SECRET_KEYS = frozenset({
 })
 
 
+def _refuse_recipient_lists(config: dict[str, Any] | None) -> None:
+    """A list channel's recipients are rows with a language, segments and consent, encrypted at rest
+    (``campaigns.services.recipients``), never a list of addresses in the settings."""
+    if isinstance(config, dict) and "recipients" in config:
+        raise InvalidInput("Recipients are not channel settings: add them as the channel's recipients.",
+                           fields={"config": ["Remove recipients: manage them under the channel's recipients."]})
+
+
 def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     public = {k: v for k, v in config.items() if k not in SECRET_KEYS}
     secret = {k: str(v) for k, v in config.items() if k in SECRET_KEYS and v not in (None, "")}
@@ -38,6 +46,7 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
         raise InvalidInput("The channel needs a name.", fields={"name": ["This field may not be blank."]})
     if config is not None and not isinstance(config, dict):
         raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+    _refuse_recipient_lists(config)
     public, secret = split_config(config or {})
     channel = Channel(team=team, kind=kind, name=name, config=public)
     channel.set_secrets(secret)
@@ -63,6 +72,9 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
         channel.name = sanitize_text(name, max_length=200)
         changed["name"] = channel.name
     if config is not None:
+        if not isinstance(config, dict):
+            raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+        _refuse_recipient_lists(config)
         public, secret = split_config(config)
         channel.config = {**(channel.config or {}), **public}
         if secret:

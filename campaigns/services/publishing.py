@@ -493,11 +493,11 @@ def _mark_in_flight(*, delivery_id: int, token: str, approved_hash: str, now: da
         return cursor.rowcount
 
 
-def _skip(delivery: Delivery, token: str, reason: str) -> None:
+def _skip(delivery: Delivery, token: str, reason: str, *, in_flight: bool = False) -> None:
     with transaction.atomic():
         n = Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=DeliveryStatus.SENDING,
-                                    in_flight_since__isnull=True).update(
-            status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="")
+                                    in_flight_since__isnull=not in_flight).update(
+            status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="", in_flight_since=None)
         if n != 1:
             return
         DeliveryAttempt.objects.create(delivery=delivery, outcome="skipped", error=reason,
@@ -566,6 +566,11 @@ def _finish(
         return 0  # finished by someone else (the reaper, or a withdrawal)
     _refresh_message_status(delivery.message_id)
     return n
+
+
+def delivery_skip_in_flight(*, permit: SendPermit, token: str, reason: str) -> None:
+    """Nothing was sent and nothing will be (a list variant that reaches nobody): skipped, not failed."""
+    _skip(permit.delivery, token, reason, in_flight=True)
 
 
 def delivery_finish(*, permit: SendPermit, token: str, outcome: str, **kwargs: object) -> int:
