@@ -49,6 +49,7 @@ from campaigns.services.messages import lock_message
 from campaigns.services.workflow import parse_schedule_time
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from engage.common.onestatement import update_and_insert
+from engage.common.pii import mask_pii
 
 logger = logging.getLogger(__name__)
 
@@ -554,7 +555,9 @@ def _finish(
         DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
                         outcome=outcome, http_status=http_status, error=error),
         audit_event(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
-                    summary={"channel": delivery.channel.kind, "http_status": http_status, "error": error,
+                    summary={"channel": delivery.channel.kind, "http_status": http_status,
+                             # a list send's error can name a recipient: never an address in the audit
+                             "error": mask_pii(error) if error else "",
                              "external_id": external_id}),
     ]
     alert = outcome in ("failed", "unconfirmed")
