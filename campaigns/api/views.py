@@ -273,14 +273,16 @@ class MessageViewSet(ReadCreatePatchViewSet):
                                            alt_text=body.validated_data["alt_text"], variant=variant)
         return Response(s.MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=OpenApiResponse(description="Delivery plan per targeted segment and coverage gaps"))
+    @extend_schema(responses=OpenApiResponse(description="Delivery plan per targeted segment, coverage gaps, and "
+                                                         "who on each SMS or email list gets which text (counts, cost)"))
     @action(detail=True, methods=["get"])
     def coverage(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         message = self.get_object()
         plans = coverage.delivery_plan(message)
         gaps = [g.as_dict() for p in plans for g in p.gaps]
         return Response({"plan": [p.as_dict() for p in plans], "gaps": gaps,
-                         "blocking": bool(gaps) and coverage.coverage_blocks_submission(message)})
+                         "blocking": bool(gaps) and coverage.coverage_blocks_submission(message),
+                         "recipients": [r.as_dict() for r in coverage.recipient_plan(message)]})
 
     @extend_schema(request=None, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="apply-plan")

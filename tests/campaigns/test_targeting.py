@@ -162,3 +162,50 @@ def test_the_rule_is_deterministic_and_never_crosses_a_target():
     for order in (texts, list(reversed(texts))):
         assert choose(order, Person(language="fa", segments=frozenset({7})), audience=frozenset(),
                       original_language="en", channel_kind="sms") == fa_fans
+
+
+def test_the_plan_counts_who_gets_which_text_and_what_it_costs_before_approval(world, sandbox, client):
+    from decimal import Decimal
+
+    from campaigns.services.coverage import recipient_plan
+    from campaigns.services.recipients import recipients_import
+
+    channel = sms_channel(world, sandbox)  # the sandbox's price: 0.04 GBP a part
+    fans = segment_create(actor=world.a.officer, team=world.a.team, name="Away fans", languages=["en"],
+                          channels=["sms"], needs=[])
+    recipients_import(actor=world.a.admin, channel=channel, language="fa", consent_source="paper forms",
+                      text="+447700900201\n+447700900202\n+447700900203,ar\nnot a number\n")
+    recipient_add(actor=world.a.admin, channel=channel, address="+447700900101", consent_source="form")
+    recipient_add(actor=world.a.admin, channel=channel, address="+447700900102", segments=[fans.pk],
+                  consent_source="club list")
+    gone = recipient_add(actor=world.a.admin, channel=channel, address="+447700900103", consent_source="form")
+    recipient_opt_out(actor=world.a.admin, recipient=gone)
+    message = trilingual(world, channel)
+    message_services.variant_add(actor=world.a.officer, message=message, language="en", body=EN_FANS, segment=fans)
+    workflow.message_submit(actor=world.a.officer, message=message)
+
+    [reach] = recipient_plan(message)
+    by_label = {t.label: (t.recipients, t.sms_segments, t.cost) for t in reach.texts}
+    fa_parts = by_label["FA · Standard"][1]
+    assert by_label == {
+        "Original (EN)": (1, 1, "0.04"),
+        "FA · Standard": (2, fa_parts, str(Decimal("0.04") * 2 * fa_parts)),
+        "AR · Standard": (1, 1, "0.04"),
+        "EN · Standard · Away fans": (1, 1, "0.04"),
+    }
+    assert (reach.recipients, reach.opted_out, reach.not_targeted, reach.currency) == (5, 1, 0, "GBP")
+    assert Decimal(reach.cost) == Decimal("0.04") * (3 + 2 * fa_parts)
+
+    # The supervisor sees it on the page they approve from; counts, never the numbers.
+    client.force_login(world.a.supervisor)
+    page = client.get(f"/desk/messages/{message.pk}/").content.decode()
+    assert "Who gets which text" in page and "Approve this version" in page
+    assert "+447700900" not in page
+    # And the API gives the same counts.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world.a.supervisor)
+    body = api.get(f"/api/v1/messages/{message.pk}/coverage/").json()
+    assert {t["label"]: t["recipients"] for t in body["recipients"][0]["texts"]} == {
+        label: n for label, (n, _, _) in by_label.items()}
