@@ -209,3 +209,21 @@ def test_the_plan_counts_who_gets_which_text_and_what_it_costs_before_approval(w
     body = api.get(f"/api/v1/messages/{message.pk}/coverage/").json()
     assert {t["label"]: t["recipients"] for t in body["recipients"][0]["texts"]} == {
         label: n for label, (n, _, _) in by_label.items()}
+
+
+def test_an_email_list_gets_one_text_each_in_their_language(world, sandbox, settings):
+    from django.core import mail
+
+    settings.ENGAGE_PUBLISH_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    channel = channel_create(actor=world.a.admin, team=world.a.team, kind="email", name="Residents",
+                             config={"from_email": "updates@police.example"})
+    for address, language in (("ann@example.org", "en"), ("dariush@example.org", "fa"), ("amal@example.org", "ar"),
+                              ("bea@example.org", "pl")):
+        recipient_add(actor=world.a.admin, channel=channel, address=address, language=language, consent_source="web")
+    assert sorted(approve_and_send(world, trilingual(world, channel))) == ["sent", "sent", "sent"]
+    got: dict[str, list[str]] = defaultdict(list)
+    for email in mail.outbox:
+        [to] = email.to
+        got[to].append(email.body.split("\n\n")[0])
+    assert dict(got) == {"ann@example.org": [EN], "dariush@example.org": [FA], "amal@example.org": [AR],
+                         "bea@example.org": [EN]}  # nothing in Polish: the original
