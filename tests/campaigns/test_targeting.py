@@ -227,3 +227,14 @@ def test_an_email_list_gets_one_text_each_in_their_language(world, sandbox, sett
         got[to].append(email.body.split("\n\n")[0])
     assert dict(got) == {"ann@example.org": [EN], "dariush@example.org": [FA], "amal@example.org": [AR],
                          "bea@example.org": [EN]}  # nothing in Polish: the original
+
+
+def test_a_refused_number_is_never_written_into_the_audit_trail(world, sandbox):
+    from accounts.models import AuditEvent
+
+    channel = sms_channel(world, sandbox)
+    recipient_add(actor=world.a.admin, channel=channel, address="+15005550001", consent_source="form")  # invalid
+    assert approve_and_send(world, make_message(world.a, body=EN, channels=[channel])) == ["failed"]
+    failed = AuditEvent.objects.get(verb="delivery.failed")
+    assert "[phone]" in failed.summary["error"]
+    assert not [e.verb for e in AuditEvent.objects.all() if "5005550001" in str(e.summary)]
