@@ -37,3 +37,20 @@ def decrypt(token: str) -> str:
         return _box(settings.ENGAGE_FIELD_ENCRYPTION_KEY).decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise ValueError("Channel secrets cannot be decrypted with the configured key.") from exc
+
+
+@lru_cache(maxsize=4)
+def _digest_key(material: str) -> bytes:
+    first = next((k.strip() for k in material.split(",") if k.strip()), "")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"engage-field-digest", info=b"hmac").derive(
+        first.encode()
+    )
+
+
+def digest(value: str) -> str:
+    """A keyed digest (HMAC-SHA256) of ``value``: finds an encrypted field's row by its value
+    (duplicates, opt-outs, subject access) without storing the value in the clear. It is keyed
+    with the first field-encryption key; rotating that key means re-digesting the rows."""
+    import hmac
+
+    return hmac.new(_digest_key(settings.ENGAGE_FIELD_ENCRYPTION_KEY), value.encode(), "sha256").hexdigest()

@@ -17,6 +17,7 @@ from campaigns.models import (
     Delivery,
     DeliveryStatus,
     Event,
+    ListRecipient,
     MediaAsset,
     Message,
     MessageStatus,
@@ -144,3 +145,15 @@ def pause_banner(user: User) -> dict[str, Any] | None:
         return None
     return {"team": pause.team.name if pause.team_id else "", "reason": pause.reason,
             "by": pause.paused_by.display_name, "at": pause.paused_at, "id": pause.pk}
+
+
+def list_recipients_for(user: User) -> QuerySet[ListRecipient]:
+    """The recipients of the list channels the user administers (addresses stay encrypted here)."""
+    return (ListRecipient.objects.filter(channel__team_id__in=permissions.team_ids(user, {Role.ADMIN}))
+            .select_related("channel").prefetch_related("segments"))
+
+
+def list_channels_for(user: User) -> QuerySet[Channel]:
+    """SMS and email channels the user administers: the lists they may manage."""
+    return channels_for(user).filter(team_id__in=permissions.team_ids(user, {Role.ADMIN}),
+                                     kind__in=["sms", "email"])

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from campaigns.views import admin_pages, events, media, messages
+from campaigns.views import admin_pages, events, media, messages, recipients
 
 app_name = "campaigns"
 
@@ -27,6 +27,10 @@ urlpatterns = [
     path("segments/new/", admin_pages.segment_edit, name="segment_new"),
     path("segments/<int:pk>/", admin_pages.segment_edit, name="segment"),
     path("channels/", admin_pages.channel_list, name="channels"),
+    path("channels/<int:pk>/recipients/", recipients.recipient_list, name="recipients"),
+    path("channels/<int:pk>/recipients/export.csv", recipients.recipient_export, name="recipients_export"),
+    path("channels/<int:pk>/recipients/<int:recipient_id>/opt-out/", recipients.recipient_opt_out,
+         name="recipient_opt_out"),
     path("publishing/", admin_pages.publishing_controls, name="publishing"),
     path("", include("campaigns.urls_public_face")),  # rumours and CAP fields (the public face's staff pages)
 ]

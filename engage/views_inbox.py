@@ -328,7 +328,8 @@ def inbox_rights(request: HttpRequest) -> HttpResponse:
                                  reason=form.cleaned_data.get("reason", ""))
             if result is not None:
                 flash.success(request, f"{result['erased']} repl{'y' if result['erased'] == 1 else 'ies'} erased; "
-                                       f"{result['held']} kept under legal hold.")
+                                       f"{result['held']} kept under legal hold; "
+                                       f"{result.get('list_entries', 0)} SMS or email list entries deleted.")
                 return redirect("inbox:rights")
     return render(request, "engage/inbox/rights.html", {"form": form, "result": result})
 

@@ -93,7 +93,10 @@ def make_team_world(force: Team, label: str) -> TeamWorld:
                               config={"instance_url": "http://127.0.0.1:9", "access_token": f"tok-{label}"})
     sms = channel_create(actor=admin, team=team, kind="sms", name=f"SMS {label}",
                          config={"api_base": "http://127.0.0.1:9", "account_sid": "AC1", "from_number": "+447700900000",
-                                 "recipients": ["+447700900111"], "auth_token": "sms-secret"})
+                                 "auth_token": "sms-secret"})
+    from campaigns.services.recipients import recipient_add
+
+    recipient_add(actor=admin, channel=sms, address="+447700900111", language="en", consent_source="test list")
     from campaigns.services.segments import segment_create
 
     segment = segment_create(actor=officer, team=team, name=f"Visitors {label}", languages=["en", "ar"],

@@ -258,6 +258,15 @@ class Arranged:
         return self.a.mastodon
 
     @property
+    def sms_channel(self):
+        """Team A's SMS list (the factory puts one recipient on it)."""
+        return self.a.sms
+
+    @property
+    def list_recipient(self):
+        return self.a.sms.list_recipients.order_by("pk").first()
+
+    @property
     def inbound_channel(self):
         """Team A's SMS gateway: its webhooks are signed (Twilio's scheme) with the channel's auth token."""
         return self.a.sms
@@ -404,6 +413,11 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "campaigns:channels": ("page", [GET(EVERYONE), POST(ADMIN, body=lambda x: {
         "team": x.world.a.team.pk, "kind": "public", "name": "Website",
         "config": '{"site_url": "http://testserver"}'})]),
+    # The people on a list channel: team administrators (can_manage_channels); exports are audited.
+    "campaigns:recipients": ("page", [GET(ADMIN, subject="sms_channel"), POST(ADMIN, subject="sms_channel", body=lambda x: {
+        "action": "add", "add-address": "+447700900998", "add-language": "fa", "add-consent_source": "form"})]),
+    "campaigns:recipients_export": ("page", [GET(ADMIN, subject="sms_channel")]),
+    "campaigns:recipient_opt_out": ("page", [POST(ADMIN, subject="sms_channel", body=lambda x: {"reason": "Asked"})]),
     "campaigns:publishing": ("page", [GET(EVERYONE),
                                       POST(SUPERVISOR, body=lambda x: {"reason": "Incident", "team": x.world.a.team.pk})]),
     # Rumour control (can_manage_events to register, can_set_rumour_status to decide) and CAP fields.
@@ -513,6 +527,14 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "channel-list": ("api", [GET(EVERYONE), POST(ADMIN, body=lambda x: {
         "team": x.world.a.team.pk, "kind": "public", "name": "Website", "config": {"site_url": "http://testserver"}})]),
     "channel-detail": ("api", [GET(EVERYONE), PATCH(ADMIN, body=lambda x: {"name": "Mastodon (main)"})]),
+    # Others see an empty list, and no one of them (404) by id.
+    "recipient-list": ("api", [GET(EVERYONE), POST(ADMIN, body=lambda x: {
+        "channel": x.sms_channel.pk, "address": "+447700900997", "language": "ar", "consent_source": "form"})]),
+    "recipient-detail": ("api", [GET({**every(HIDDEN), "admin": OK})]),
+    "recipient-opt-out": ("api", [POST({**every(HIDDEN), "admin": OK}, body=lambda x: {"reason": "Asked"})]),
+    "recipient-import": ("api", [POST(ADMIN, body=lambda x: {
+        "channel": x.sms_channel.pk, "text": "+447700900996\n+447700900995,fa", "consent_source": "paper"})]),
+    "recipient-export": ("api", [GET(ADMIN, query=lambda x: f"?channel={x.sms_channel.pk}")]),
     # The OpenAPI schema and its browsable page are public, as the contract says.
     "api-schema": ("api", [GET(EVERYONE, anon=OK)]),
     "api-docs": ("api", [GET(EVERYONE, anon=OK)]),
@@ -544,7 +566,7 @@ SUBJECT_BY_PREFIX = {
     "messages": "draft", "variants": "variant", "deliveries": "delivery", "events": "event",
     "campaigns": "campaign", "segments": "segment", "channels": "channel", "news": "published",
     "rumours": "rumour", "cap": "draft", "inbox": "reply", "replies": "reply", "feeds": "event", "img": "image",
-    "media": "image", "dashboard": "event",
+    "media": "image", "dashboard": "event", "recipients": "list_recipient",
 }
 
 
@@ -666,6 +688,8 @@ def build_url(route: Route, case: Case, x: Arranged) -> str:
             kwargs["ext"] = "csv"
         elif param == "table":
             kwargs["table"] = "categories"
+        elif param == "recipient_id":
+            kwargs["recipient_id"] = x.list_recipient.pk
         elif param == "channel_id":
             kwargs["channel_id"] = x.inbound_channel.pk
         elif param == "uidb64":

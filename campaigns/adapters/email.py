@@ -20,7 +20,10 @@ both.
 
 No withdraw: a sent email cannot be recalled.
 
-Config: ``from_email`` (default ``DEFAULT_FROM_EMAIL``), ``recipients``,
+Recipients: ``payload.recipients``, as for SMS (``campaigns.services.targeting``); ``recipients``
+in the config is only for using the adapter on its own.
+
+Config: ``from_email`` (default ``DEFAULT_FROM_EMAIL``),
 ``unsubscribe_url``, ``unsubscribe_email``, ``reply_to``, ``message_id_domain``, ``backend``.
 ``backend`` must be one of ``ENGAGE_EMAIL_CHANNEL_BACKENDS`` (or the configured
 ``ENGAGE_PUBLISH_EMAIL_BACKEND``) and ``from_email`` an address or domain of

@@ -25,7 +25,11 @@ whose request timed out may have been texted. ``publish`` never sends twice to a
 Images are not sent: MMS needs publicly hosted media URLs. The result detail says so.
 There is no withdraw: a sent text cannot be recalled.
 
-Config: ``account_sid``, ``from_number`` (or ``messaging_service_sid``), ``recipients``,
+Recipients: ``payload.recipients``. A channel never stores them: the send engine gives each
+delivery the list recipients its text targets (``campaigns.services.targeting``); ``recipients``
+in the config is only for using the adapter on its own (tests, the sandbox).
+
+Config: ``account_sid``, ``from_number`` (or ``messaging_service_sid``),
 ``price_per_segment`` (decimal string, default 0), ``currency``, ``max_segments``
 (default 10; the text is refused above it without sending), ``max_cost``, ``status_callback``, ``api_base`` (default
 ``https://api.twilio.com``). Secrets: ``auth_token``.
@@ -106,10 +110,11 @@ class SmsAdapter(AdapterBase):
     def count(self, text: str) -> int:
         return textcount.sms_count(text, max_segments=self._max_segments).used
 
-    def estimate(self, payload: Payload) -> SmsEstimate:
-        """Segments, encoding, recipients and cost of ``payload``, before anything is sent."""
+    def estimate(self, payload: Payload, *, recipient_count: int | None = None) -> SmsEstimate:
+        """Segments, encoding, recipients and cost of ``payload``, before anything is sent
+        (``recipient_count``: for that many recipients instead of the payload's, for a plan)."""
         counted = textcount.sms_count(payload.text, max_segments=self._max_segments)
-        recipients = len(self._recipients(payload))
+        recipients = len(self._recipients(payload)) if recipient_count is None else recipient_count
         try:
             price = Decimal(str(self.config.get("price_per_segment", "0")))
         except InvalidOperation:

@@ -260,3 +260,53 @@ class DeliverySerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["external_url"] = safe_external_url(data.get("external_url"))  # a link only if plain http(s)
         return data
+
+class ListRecipientSerializer(serializers.Serializer):
+    """A person on an SMS or email list. The address is write-only: lists show it masked; the
+    audited export gives it in the clear."""
+
+    id = serializers.IntegerField(read_only=True)
+    channel = serializers.IntegerField(source="channel_id", min_value=1, max_value=2**63 - 1)
+    address = serializers.CharField(write_only=True, max_length=254)
+    address_masked = serializers.SerializerMethodField()
+    language = serializers.CharField(max_length=16, default="en")
+    segments = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                     default=list, max_length=100, write_only=True,
+                                     help_text="Segment ids (of the channel's team); read back as ids")
+    consent_source = serializers.CharField(max_length=100)
+    consented_at = serializers.DateTimeField(read_only=True)
+    opted_out_at = serializers.DateTimeField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_address_masked(self, obj: Any) -> str:
+        from campaigns.services.recipients import mask_address
+
+        return mask_address(obj.address)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["segments"] = sorted(s.pk for s in instance.segments.all())
+        return data
+
+
+class ListRecipientImportSerializer(serializers.Serializer):
+    channel = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    text = serializers.CharField(max_length=1_000_000, help_text="One address per line, or address,language")
+    language = serializers.CharField(max_length=16, default="en")
+    segments = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                     default=list, max_length=100)
+    consent_source = serializers.CharField(max_length=100)
+
+
+class ListRecipientExportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    address = serializers.CharField()
+    language = serializers.CharField()
+    segments = serializers.ListField(child=serializers.IntegerField())
+    consent_source = serializers.CharField()
+    consented_at = serializers.DateTimeField()
+    opted_out_at = serializers.DateTimeField(allow_null=True)
+
+
+class OptOutSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -23,9 +24,10 @@ from campaigns.services import channels as channel_services
 from campaigns.services import coverage, publishing, workflow
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
+from campaigns.services import recipients as recipient_services
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks
-from engage.common.errors import InvalidInput, NotFound
+from engage.common.errors import InvalidInput, NotAllowed, NotFound
 
 
 def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
@@ -273,14 +275,16 @@ class MessageViewSet(ReadCreatePatchViewSet):
                                            alt_text=body.validated_data["alt_text"], variant=variant)
         return Response(s.MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=OpenApiResponse(description="Delivery plan per targeted segment and coverage gaps"))
+    @extend_schema(responses=OpenApiResponse(description="Delivery plan per targeted segment, coverage gaps, and "
+                                                         "who on each SMS or email list gets which text (counts, cost)"))
     @action(detail=True, methods=["get"])
     def coverage(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         message = self.get_object()
         plans = coverage.delivery_plan(message)
         gaps = [g.as_dict() for p in plans for g in p.gaps]
         return Response({"plan": [p.as_dict() for p in plans], "gaps": gaps,
-                         "blocking": bool(gaps) and coverage.coverage_blocks_submission(message)})
+                         "blocking": bool(gaps) and coverage.coverage_blocks_submission(message),
+                         "recipients": [r.as_dict() for r in coverage.recipient_plan(message)]})
 
     @extend_schema(request=None, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="apply-plan")
@@ -395,3 +399,68 @@ class PauseView(APIView):
         return Response({"paused": True, "team": team, "reason": pause.reason, "paused_at": pause.paused_at},
                         status=status.HTTP_201_CREATED)
 
+
+
+def _list_channel(request: Request, value: Any) -> Any:
+    """A list channel the caller may see (unknown and other forces' ids answer alike); the service
+    then refuses those who may not manage it."""
+    channel = selectors.channels_for(request.user).filter(pk=value, kind__in=["sms", "email"]).first()
+    if channel is None:
+        raise InvalidInput("Unknown list channel.", fields={"channel": ["Choose an SMS or email channel."]})
+    if not permissions.can_manage_channels(request.user, channel.team_id):
+        raise NotAllowed("Only an administrator of this team manages its recipients.")
+    return channel
+
+
+class ListRecipientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                           viewsets.GenericViewSet):
+    """People on the SMS and email lists of the teams you administer (addresses masked)."""
+
+    http_method_names = ["get", "post", "head", "options"]
+    serializer_class = s.ListRecipientSerializer
+    filterset_fields = ["channel", "language"]
+
+    def get_queryset(self):
+        return selectors.list_recipients_for(self.request.user).order_by("channel", "id")
+
+    def perform_create(self, serializer: s.ListRecipientSerializer) -> None:
+        data = serializer.validated_data
+        serializer.instance = recipient_services.recipient_add(
+            actor=self.request.user, channel=_list_channel(self.request, data["channel_id"]), address=data["address"],
+            language=data["language"], segments=data["segments"], consent_source=data["consent_source"])
+
+    @extend_schema(request=s.ListRecipientImportSerializer,
+                   responses=inline_serializer("ListImportResult", {
+                       "added": drf_serializers.IntegerField(), "already_listed": drf_serializers.IntegerField(),
+                       "opted_out": drf_serializers.IntegerField(), "invalid": drf_serializers.IntegerField()}))
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_list(self, request: Request, format: str | None = None) -> Response:
+        """Add many people to a list at once (one address per line); audited."""
+        body = s.ListRecipientImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        result = recipient_services.recipients_import(
+            actor=request.user, channel=_list_channel(request, data["channel"]), text=data["text"],
+            language=data["language"], segments=data["segments"], consent_source=data["consent_source"])
+        return Response(result, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[OpenApiParameter("channel", int, required=True)],
+                   responses=s.ListRecipientExportSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def export(self, request: Request, format: str | None = None) -> Response:
+        """Every person on one list with their address in the clear (administrators; audited)."""
+        value = request.query_params.get("channel", "")
+        if not value.isdigit() or not 0 < int(value) < 2**63:
+            raise InvalidInput("Say which list.", fields={"channel": ["A channel id is required."]})
+        rows = recipient_services.recipients_export(actor=request.user, channel=_list_channel(request, int(value)))
+        return Response(rows)
+
+    @extend_schema(request=s.OptOutSerializer, responses=s.ListRecipientSerializer)
+    @action(detail=True, methods=["post"], url_path="opt-out")
+    def opt_out(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
+        """Take someone off the list: they get nothing more."""
+        body = s.OptOutSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        recipient = recipient_services.recipient_opt_out(actor=request.user, recipient=self.get_object(),
+                                                         reason=body.validated_data.get("reason", ""))
+        return Response(s.ListRecipientSerializer(recipient).data)

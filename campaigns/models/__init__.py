@@ -16,12 +16,13 @@ from campaigns.models.messages import (
     Variant,
     VariantFormat,
 )
+from campaigns.models.recipients import ListRecipient
 from campaigns.models.rumours import Rumour, RumourChange, RumourStatus
 from campaigns.models.segments import Need, Partner, Segment
 
 __all__ = [
     "APPROVED_STATES", "EDITABLE_STATES", "Approval", "ApprovalKind", "Campaign", "Channel", "ChannelHealth",
-    "ChannelKind", "Comment", "Delivery", "DeliveryAttempt", "DeliveryStatus", "Event", "EventKind", "MediaAsset",
+    "ChannelKind", "Comment", "ListRecipient", "Delivery", "DeliveryAttempt", "DeliveryStatus", "Event", "EventKind", "MediaAsset",
     "Message", "MessageStatus", "MessageVersion", "Need", "Partner", "Phase", "PlaybookTemplate", "PublishingPause",
     "RiskLevel", "Segment", "Urgency", "Variant", "VariantFormat", "phase_at",
     "Rumour", "RumourChange", "RumourStatus",

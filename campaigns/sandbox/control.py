@@ -108,7 +108,6 @@ def adapter_settings(state: SandboxState, kind: str) -> tuple[dict[str, Any], di
                 "api_base": url,
                 "account_sid": creds.twilio_account_sid,
                 "from_number": creds.twilio_numbers[0],
-                "recipients": ["+447700900001", "+447700900002"],
                 "price_per_segment": "0.04",
                 "currency": "GBP",
             },

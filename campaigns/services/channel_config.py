@@ -96,7 +96,6 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "account_sid": Key("text", max_length=100),
         "from_number": Key("text", max_length=40),
         "messaging_service_sid": Key("text", max_length=100),
-        "recipients": Key("list"),
         "price_per_segment": Key("decimal"),
         "currency": Key("text", max_length=10),
         "max_cost": Key("decimal"),
@@ -107,7 +106,6 @@ SCHEMAS: dict[str, dict[str, Key]] = {
     },
     "email": {
         "from_email": Key("email"),
-        "recipients": Key("list"),
         "unsubscribe_url": Key("link_url"),
         "unsubscribe_email": Key("address", max_length=254),
         "reply_to": Key("address", max_length=254),

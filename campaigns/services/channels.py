@@ -22,6 +22,14 @@ from engage.common.sanitize import sanitize_text
 __all__ = ["SECRET_KEYS", "channel_create", "channel_update", "split_config"]
 
 
+def _refuse_recipient_lists(config: dict[str, Any] | None) -> None:
+    """A list channel's recipients are rows with a language, segments and consent, encrypted at rest
+    (``campaigns.services.recipients``), never a list of addresses in the settings."""
+    if isinstance(config, dict) and "recipients" in config:
+        raise InvalidInput("Recipients are not channel settings: add them as the channel's recipients.",
+                           fields={"config": ["Remove recipients: manage them under the channel's recipients."]})
+
+
 def split_config(config: dict[str, Any], *, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate ``config`` for ``kind`` and split it into (plain settings, secrets to encrypt)."""
     config_validate(kind=kind, config=config)
@@ -42,6 +50,7 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
         raise InvalidInput("The channel needs a name.", fields={"name": ["This field may not be blank."]})
     if config is not None and not isinstance(config, dict):
         raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+    _refuse_recipient_lists(config)
     public, secret = split_config(config or {}, kind=kind)
     channel = Channel(team=team, kind=kind, name=name, config={k: v for k, v in public.items() if v is not None})
     channel.set_secrets(secret)
@@ -69,6 +78,7 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
     if config is not None:
         if not isinstance(config, dict):
             raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+        _refuse_recipient_lists(config)
         public, secret = split_config(config, kind=channel.kind)
         merged = {**(channel.config or {}), **public}
         channel.config = {k: v for k, v in merged.items() if v is not None}  # null removes a setting

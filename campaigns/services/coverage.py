@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
+
 from campaigns.models import Channel, ChannelKind, Message, Need, Segment, VariantFormat
 
 
@@ -155,3 +157,108 @@ def message_apply_plan(*, actor: Any, message: Message) -> Message:
     if proposed <= current:
         return message
     return message_update(actor=actor, message=message, channels=sorted(current | proposed))
+
+
+# --- who gets which text on list channels -------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextReach:
+    """One text (the original or a variant) on one list channel: how many get it, and its cost."""
+
+    variant: int | None
+    label: str
+    language: str
+    segment_name: str
+    recipients: int
+    sms_segments: int | None = None
+    encoding: str = ""
+    cost: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"variant": self.variant, "label": self.label, "language": self.language,
+                "segment_name": self.segment_name, "recipients": self.recipients,
+                "sms_segments": self.sms_segments, "encoding": self.encoding, "cost": self.cost}
+
+
+@dataclass(frozen=True)
+class ChannelReach:
+    channel: int
+    channel_name: str
+    kind: str
+    texts: list[TextReach]
+    not_targeted: int   # on the list, but outside the message's audience (or no text may reach them)
+    opted_out: int
+    cost: str | None = None
+    currency: str = ""
+
+    @property
+    def recipients(self) -> int:
+        return sum(t.recipients for t in self.texts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "channel_name": self.channel_name, "kind": self.kind,
+                "recipients": self.recipients, "not_targeted": self.not_targeted, "opted_out": self.opted_out,
+                "cost": self.cost, "currency": self.currency, "texts": [t.as_dict() for t in self.texts]}
+
+
+def _sms_adapter(channel: Channel) -> Any:
+    from campaigns.adapters import get_adapter
+    from campaigns.adapters.base import AdapterError
+
+    try:
+        return get_adapter(channel.kind, config=channel.config or {}, secrets=channel.get_secrets())
+    except (AdapterError, ValueError, KeyError, TypeError):
+        return None  # misconfigured: the plan shows counts without a price
+
+
+def recipient_plan(message: Message) -> list[ChannelReach]:
+    """Before approval: on each list channel (SMS, email), how many recipients get which text of
+    the message (``campaigns.services.targeting``'s rule) and, on SMS, what it costs (the adapter's
+    estimate: parts x recipients x price per part). Counts only, never addresses."""
+    from decimal import Decimal
+
+    from campaigns.adapters.base import Payload
+    from campaigns.adapters.textcount import sms_count
+    from campaigns.models import ListRecipient
+    from campaigns.services.publishing import plan_deliveries
+    from campaigns.services.targeting import LIST_KINDS, recipient_counts
+
+    planned = [(p.variant, p.channel) for p in plan_deliveries(message) if p.channel.kind in LIST_KINDS]
+    if not planned:
+        return []
+    counts, missed = recipient_counts(message, planned)
+    opted_out = dict(ListRecipient.objects.filter(channel_id__in={c.pk for _, c in planned},
+                                                  opted_out_at__isnull=False)
+                     .order_by().values("channel_id").annotate(n=Count("pk")).values_list("channel_id", "n"))
+    segment_names = dict(Segment.objects.filter(variants__message=message).values_list("pk", "name"))
+    by_channel: dict[int, tuple[Channel, list[Any]]] = {}
+    for variant, channel in planned:
+        by_channel.setdefault(channel.pk, (channel, []))[1].append(variant)
+    out = []
+    for channel_id, (channel, variants) in by_channel.items():
+        adapter = _sms_adapter(channel) if channel.kind == ChannelKind.SMS else None
+        texts, total, currency = [], Decimal(0), ""
+        for variant in variants:
+            body = variant.body if variant else message.body
+            language = variant.language if variant else message.language
+            segment = segment_names.get(variant.segment_id, "") if variant and variant.segment_id else ""
+            label = (f"{language.upper()} · {variant.get_format_display()}" if variant
+                     else f"Original ({language.upper()})") + (f" · {segment}" if segment else "")
+            n = counts.get((variant.pk if variant else None, channel_id), 0)
+            parts, encoding, cost = None, "", None
+            if channel.kind == ChannelKind.SMS:
+                if adapter is not None:
+                    estimate = adapter.estimate(Payload(text=body, language=language), recipient_count=n)
+                    parts, encoding, cost = estimate.segments, estimate.encoding, estimate.cost
+                    currency = estimate.currency
+                    total += cost
+                else:
+                    counted = sms_count(body)
+                    parts, encoding = counted.segments, counted.encoding
+            texts.append(TextReach(variant=variant.pk if variant else None, label=label, language=language,
+                                   segment_name=segment, recipients=n, sms_segments=parts, encoding=encoding,
+                                   cost=str(cost) if cost is not None else None))
+        out.append(ChannelReach(channel=channel_id, channel_name=channel.name, kind=channel.kind, texts=texts,
+                                not_targeted=missed.get(channel_id, 0), opted_out=opted_out.get(channel_id, 0),
+                                cost=str(total) if adapter is not None else None, currency=currency))
+    return out

@@ -50,6 +50,7 @@ from campaigns.services.workflow import parse_schedule_time
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from engage.common.links import safe_external_url
 from engage.common.onestatement import update_and_insert
+from engage.common.pii import mask_pii
 
 logger = logging.getLogger(__name__)
 
@@ -494,11 +495,11 @@ def _mark_in_flight(*, delivery_id: int, token: str, approved_hash: str, now: da
         return cursor.rowcount
 
 
-def _skip(delivery: Delivery, token: str, reason: str) -> None:
+def _skip(delivery: Delivery, token: str, reason: str, *, in_flight: bool = False) -> None:
     with transaction.atomic():
         n = Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=DeliveryStatus.SENDING,
-                                    in_flight_since__isnull=True).update(
-            status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="")
+                                    in_flight_since__isnull=not in_flight).update(
+            status=DeliveryStatus.SKIPPED, last_error=reason, claim_token="", in_flight_since=None)
         if n != 1:
             return
         DeliveryAttempt.objects.create(delivery=delivery, outcome="skipped", error=reason,
@@ -556,7 +557,9 @@ def _finish(
         DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
                         outcome=outcome, http_status=http_status, error=error),
         audit_event(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
-                    summary={"channel": delivery.channel.kind, "http_status": http_status, "error": error,
+                    summary={"channel": delivery.channel.kind, "http_status": http_status,
+                             # a list send's error can name a recipient: never an address in the audit
+                             "error": mask_pii(error) if error else "",
                              "external_id": external_id}),
     ]
     alert = outcome in ("failed", "unconfirmed")
@@ -568,6 +571,11 @@ def _finish(
         return 0  # finished by someone else (the reaper, or a withdrawal)
     _refresh_message_status(delivery.message_id)
     return n
+
+
+def delivery_skip_in_flight(*, permit: SendPermit, token: str, reason: str) -> None:
+    """Nothing was sent and nothing will be (a list variant that reaches nobody): skipped, not failed."""
+    _skip(permit.delivery, token, reason, in_flight=True)
 
 
 def delivery_finish(*, permit: SendPermit, token: str, outcome: str, **kwargs: object) -> int:

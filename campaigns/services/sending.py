@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import replace
 
 import httpx
 from django.conf import settings
@@ -21,7 +22,13 @@ from campaigns.adapters.base import (
 )
 from campaigns.adapters.http import client_from_config
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
-from campaigns.services.publishing import delivery_begin, delivery_finish, delivery_taken_down
+from campaigns.services.publishing import (
+    delivery_begin,
+    delivery_finish,
+    delivery_skip_in_flight,
+    delivery_taken_down,
+)
+from campaigns.services.targeting import delivery_recipients
 from engage.common.failpoints import failpoint
 
 logger = logging.getLogger(__name__)
@@ -79,10 +86,19 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
     try:
         adapter = adapter_for(delivery.channel)
         payload = build_payload(delivery)
+        # A list channel (SMS, email) sends this text only to the recipients it was written for
+        # (invariant 9), never to a list in the channel's settings.
+        recipients = delivery_recipients(delivery)
     except Exception as exc:  # noqa: BLE001 - nothing left us yet: a configuration problem, not a send
         logger.exception("Could not prepare delivery %s", delivery_id)
         delivery_finish(permit=permit, token=token, outcome="failed", error=f"Could not prepare: {exc}"[:500])
         return "failed"
+    if recipients is not None:
+        if not recipients:
+            delivery_skip_in_flight(permit=permit, token=token, reason="No recipient of this list is targeted "
+                                                                       "by this text.")
+            return "skipped"
+        payload = replace(payload, recipients=recipients)
     try:
         result = adapter.publish(payload, idempotency_key=delivery.idempotency_key)
     except PartialDeliveryError as exc:

@@ -178,6 +178,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "previews": _previews(message),
         "findings": workflow.submission_findings(message),
         "plans": coverage.delivery_plan(message),
+        "reach": coverage.recipient_plan(message),
         "coverage_blocking": coverage.coverage_blocks_submission(message),
         "history": history,
         "diffs": list(reversed(diffs)),

@@ -411,7 +411,8 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=s.EraseSerializer,
                    responses=inline_serializer("EraseResult", {"erased": serializers.IntegerField(),
-                                                               "held": serializers.IntegerField()}))
+                                                               "held": serializers.IntegerField(),
+                                                               "list_entries": serializers.IntegerField()}))
     @action(detail=False, methods=["post"])
     def erase(self, request: Request, format: str | None = None) -> Response:
         """Erase everything from one handle or phone number (administrators; audited)."""

@@ -15,6 +15,7 @@ router.register("messages", outbound.MessageViewSet, basename="message")
 router.register("variants", outbound.VariantViewSet, basename="variant")
 router.register("segments", outbound.SegmentViewSet, basename="segment")
 router.register("channels", outbound.ChannelViewSet, basename="channel")
+router.register("recipients", outbound.ListRecipientViewSet, basename="recipient")
 router.register("replies", inbound.ReplyViewSet, basename="reply")
 
 urlpatterns = [

@@ -49,6 +49,7 @@ from accounts.audit import audit_record
 from accounts.models import Membership, Notification, Role, Team, User
 from campaigns.models import Channel, ChannelKind, Message, MessageStatus
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from engage.common.pii import mask_pii
 from engage.common.sanitize import sanitize_text
 from engage.models import (
     AnswerKind,
@@ -312,7 +313,7 @@ def _finish(answer_id: int, *, status: str, error: str = "", retry_in: float | N
             return
         answer = ReplyAnswer.objects.select_related("reply").get(pk=answer_id)
         audit_record(actor=None, verb=f"reply.answer_{status}", target=answer.reply, team=answer.reply.team_id,
-                     summary={"answer": answer_id, "error": error[:300], "attempts": answer.attempts})
+                     summary={"answer": answer_id, "error": mask_pii(error)[:300], "attempts": answer.attempts})
         if notify and answer.created_by_id:
             Notification.objects.create(
                 user_id=answer.created_by_id, kind="answer_failed",

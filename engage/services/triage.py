@@ -190,10 +190,10 @@ def reply_escalate(*, actor: User, reply: Reply, reason: str = "") -> Reply:
                      text=f"{actor.display_name} escalated reply {reply.pk} to you"
                           + (f": {reason}" if reason else "."))
         for u in supervisors])
-    if reason:
-        ReplyNote.objects.create(reply=reply, author=actor, body=f"Escalated: {reason}")
+    note = ReplyNote.objects.create(reply=reply, author=actor, body=f"Escalated: {reason}") if reason else None
+    # The reason is in the note (redacted with the reply), not in the append-only audit trail.
     audit_record(actor=actor, verb="reply.escalated", target=reply, team=reply.team_id,
-                 summary={"from": previous, "reason": reason, "notified": len(supervisors)})
+                 summary={"from": previous, "note": note.pk if note else None, "notified": len(supervisors)})
     return reply
 
 

@@ -13,6 +13,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due, plan_deliveries
+from campaigns.services.recipients import recipient_add
 from campaigns.services.sending import delivery_send, delivery_take_down
 from engage.common.errors import NotAllowed, WrongState
 from tests.factories import make_approved, make_message
@@ -27,8 +28,11 @@ def _reset(sandbox):
 
 def channel(world, sandbox, kind, **extra):
     config, secrets = sandbox.config_for(kind)
-    return channel_create(actor=world.a.admin, team=world.a.team, kind=kind, name=f"{kind}-{len(extra)}",
+    made = channel_create(actor=world.a.admin, team=world.a.team, kind=kind, name=f"{kind}-{len(extra)}",
                           config={**config, **secrets, "read_timeout": 1.0, **extra})
+    if kind == "sms":
+        recipient_add(actor=world.a.admin, channel=made, address="+447700900001", consent_source="test")
+    return made
 
 
 def send_due() -> list[str]:

@@ -227,7 +227,7 @@ def test_subject_access_and_erasure_are_for_administrators(world, api, inbox):
     assert AuditEvent.objects.get(verb="reply.subject_access_exported").summary["count"] == 2
     assert api(world.a.liaison).post(f"{URL}erase/", {"handle": "+447700900123"}, format="json").status_code == 403
     erased = admin.post(f"{URL}erase/", {"handle": "07700900123", "reason": "SAR-1"}, format="json")
-    assert erased.status_code == 200 and erased.json() == {"erased": 2, "held": 0}
+    assert erased.status_code == 200 and erased.json() == {"erased": 2, "held": 0, "list_entries": 0}
     assert not Reply.objects.filter(author_key="+447700900123").exists()
     assert AuditEvent.objects.filter(verb="reply.erased").count() == 1
     # Another team's admin finds nothing of team A's.

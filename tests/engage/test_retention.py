@@ -94,7 +94,7 @@ def test_erasure_by_phone_number_spares_legal_holds_and_other_teams(world, repli
     with pytest.raises(NotAllowed):
         retention.replies_erase(actor=world.a.supervisor, handle="+447700900123")
     result = retention.replies_erase(actor=world.a.admin, handle="(07700) 900-123", reason="Request 42")
-    assert result == {"erased": 1, "held": 1}
+    assert result == {"erased": 1, "held": 1, "list_entries": 0}
     assert _redacted(replies["question"]) and not _redacted(held) and not _redacted(elsewhere)
     event = AuditEvent.objects.get(verb="reply.erased")
     assert event.summary["erased"] == 1 and event.summary["held"] == 1

@@ -21,6 +21,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.segments import segment_create
+from engage.common.errors import InvalidInput
 
 DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 - documented demo sign-in, embedded run only
 SANDBOX = os.environ.get("ENGAGE_SANDBOX_URL", "http://127.0.0.1:8025")
@@ -34,6 +35,7 @@ def sandbox_config(kind: str, **overrides: object) -> dict:
     state = SandboxState(SandboxCredentials())
     state.base_url = SANDBOX
     config, secrets = adapter_settings(state, kind)
+    config.pop("recipients", None)  # list channels keep their recipients as rows (see _recipients)
     return {**config, **secrets, **overrides}
 
 USERS = [
@@ -58,6 +60,7 @@ class Command(BaseCommand):
                 team_update_settings(team=teams["force"], actor=admin, changes={"answer_feedback": True})
             channels = self._channels(teams, admin)
             segments = self._segments(teams, users["officer@engage.test"], channels)
+            self._recipients(admin, channels, segments)
             events = self._events(teams, users["officer@engage.test"])
         self._messages(teams, users, channels, segments, events)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -94,14 +97,14 @@ class Command(BaseCommand):
              sandbox_config("telegram")),
             ("ops", "sms", "Residents' SMS alerts (sandbox gateway)", sandbox_config("sms")),
             ("ops", "email", "Residents' email list",
-             {"from_email": "updates@northshire.police.invalid", "recipients": ["residents@lists.invalid"],
+             {"from_email": "updates@northshire.police.invalid",
               "unsubscribe_url": f"{settings.ENGAGE_SITE_URL}/unsubscribe/"}),
             ("community", "public", "Public news pages (community)", site),
             ("community", "telegram", "Refugee Support Network Telegram (partner, sandbox)",
              sandbox_config("telegram")),
             ("community", "webhook", "Refugee Support Network webhook (sandbox)", sandbox_config("webhook")),
             ("community", "sms", "Community SMS (sandbox gateway)",
-             sandbox_config("sms", recipients=["+447700900333"])),
+             sandbox_config("sms")),
         ]
         out = {}
         for team_key, kind, name, config in specs:
@@ -109,6 +112,25 @@ class Command(BaseCommand):
                 actor=admin, team=teams[team_key], kind=kind, name=name, config=config)
             out[f"{team_key}:{kind}"] = channel
         return out
+
+    def _recipients(self, admin: User, channels: dict[str, Channel], segments: dict[str, Segment]) -> None:
+        """The list channels' subscribers, each with a language and segments (fictional numbers)."""
+        from campaigns.services.recipients import recipient_add
+
+        encampment = [s for name, s in segments.items() if name.startswith("Encampment")]
+        older = [s for name, s in segments.items() if name.startswith("Older")]
+        specs = [("ops:sms", "+447700900001", "en", older), ("ops:sms", "+447700900002", "en", []),
+                 ("ops:email", "residents@lists.invalid", "en", []),
+                 ("community:sms", "+447700900333", "ar", encampment),
+                 ("community:sms", "+447700900334", "fa", encampment)]
+        for key, address, language, chosen in specs:
+            channel = channels[key]
+            try:
+                recipient_add(actor=admin, channel=channel, address=address, language=language,
+                              segments=[s.pk for s in chosen if s.team_id == channel.team_id],
+                              consent_source="Demo data")
+            except InvalidInput:
+                continue  # already on the list (a second run)
 
     def _segments(self, teams: dict[str, Team], officer: User, channels: dict[str, Channel]) -> dict[str, Segment]:
         specs = [
