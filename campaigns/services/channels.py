@@ -27,7 +27,7 @@ def _refuse_recipient_lists(config: dict[str, Any] | None) -> None:
     (``campaigns.services.recipients``), never a list of addresses in the settings."""
     if isinstance(config, dict) and "recipients" in config:
         raise InvalidInput("Recipients are not channel settings: add them as the channel's recipients.",
-                           fields={"config": ["Remove recipients: manage them under the channel's recipients."]})
+                           fields={"config": ["recipients: not a setting; manage them as the channel's recipients."]})
 
 
 def split_config(config: dict[str, Any], *, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
