@@ -14,8 +14,9 @@ LANGUAGE_CHOICES = [("en", "English"), ("ar", "Arabic"), ("fa", "Farsi"), ("ti",
 
 class MessageForm(forms.Form):
     campaign = forms.TypedChoiceField(coerce=int, label="Campaign")
-    title = forms.CharField(required=False, max_length=200, label="Internal title",
-                            help_text="Only your team sees this.")
+    title = forms.CharField(required=False, max_length=200, label="Title",
+                            help_text="Goes out as the email subject and the webhook title, and is approved "
+                                      "with the message. Empty: the first line of the message.")
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "data-checker": "body"}), max_length=10_000,
                            label="Message")
     language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en")

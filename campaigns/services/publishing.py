@@ -44,7 +44,7 @@ from campaigns.models import (
     Urgency,
     Variant,
 )
-from campaigns.services.content import content_hash
+from campaigns.services.content import approved_snapshot, content_hash
 from campaigns.services.messages import lock_message
 from campaigns.services.workflow import parse_schedule_time
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
@@ -399,6 +399,7 @@ class SendPermit:
     """A delivery marked in flight by this worker, loaded with its message, channel and variant."""
 
     delivery: Delivery
+    snapshot: dict | None = None  # the approved version's content: the only source of the payload
 
 
 _SENDABLE = (MessageStatus.SCHEDULED, MessageStatus.PUBLISHING)
@@ -438,6 +439,9 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
         reason = f"Message is {message.status}"
     elif not message.approved_hash or not _content_matches_approval(message):
         reason = "Content differs from what was approved"
+    snapshot = None if reason else approved_snapshot(message)
+    if snapshot is None and not reason:
+        reason = "There is no approved version of this content"
     if reason:
         _skip(delivery, token, reason)
         return None
@@ -454,7 +458,7 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
         return None
     delivery.attempts += 1
     delivery.in_flight_since = now
-    return SendPermit(delivery=delivery)
+    return SendPermit(delivery=delivery, snapshot=snapshot)
 
 
 # The two statements every delivery runs that Django would compile anew each time (a third of a
