@@ -147,8 +147,10 @@ class MessageWriteSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(serializers.Serializer):
-    content_hash = serializers.CharField(required=False, max_length=64,
-                                         help_text="The hash you reviewed; refused if the content changed since.")
+    # Required, but checked by the service after permission and state (403 and 409 come first).
+    content_hash = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                         help_text="Required: the content hash you reviewed. Missing: 400; "
+                                                   "the content changed since: 409.")
 
 
 class CommentSerializer(serializers.Serializer):

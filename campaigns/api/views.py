@@ -177,7 +177,7 @@ class MessageViewSet(ReadCreatePatchViewSet):
     def approve(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.ApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._run(workflow.message_approve, expected_hash=body.validated_data.get("content_hash"))
+        return self._run(workflow.message_approve, expected_hash=body.validated_data.get("content_hash", ""))
 
     @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="request-changes")

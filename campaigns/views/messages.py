@@ -259,7 +259,7 @@ def message_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         run_service(request, workflow.message_submit, message=message, success="Sent for approval.")
     elif action == "approve":
         run_service(request, workflow.message_approve, message=message,
-                    expected_hash=request.POST.get("content_hash") or None, success="Approved.")
+                    expected_hash=request.POST.get("content_hash", ""), success="Approved.")
     elif action == "request-changes":
         form = CommentForm(request.POST)
         if form.is_valid():
