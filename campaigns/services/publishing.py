@@ -665,8 +665,11 @@ def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: boo
 # --- withdrawal -----------------------------------------------------------------------------
 
 @transaction.atomic
-def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Message:
-    """Stop anything not yet sent; take down what was posted where the platform allows."""
+def message_withdraw(*, actor: User, message: Message, reason: str = "", confirmation: str = "") -> Message:
+    """Stop anything not yet sent; take down what was posted where the platform allows.
+
+    A withdrawal needs a reason (400 without one), kept in the audit trail and the history with
+    ``confirmation``: what the person confirmed (the page's sentence; "api" for an API call)."""
     message = lock_message(message.pk)
     if not permissions.can_view_team(actor, message.team_id):
         raise NotFound("No such message.")
@@ -675,6 +678,10 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Mess
     if message.status in (MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED,
                           MessageStatus.WITHDRAWN):
         raise WrongState(f"A message that is {message.get_status_display().lower()} cannot be withdrawn.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("Say why the message is withdrawn: the reason is kept in its history.",
+                           code="reason_required", fields={"reason": ["This field may not be blank."]})
     now = timezone.now()
     stopped = Delivery.objects.filter(message=message).filter(
         Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
@@ -685,7 +692,8 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Mess
     message.withdrawn_at = now
     message.save(update_fields=["status", "withdrawn_at", "updated_at"])
     audit_record(actor=actor, verb="message.withdrawn", target=message,
-                 summary={"reason": reason[:500], "stopped": stopped, "to_take_down": len(to_take_down)})
+                 summary={"reason": reason[:500], "confirmation": (confirmation or "")[:300], "stopped": stopped,
+                          "to_take_down": len(to_take_down)})
     from campaigns.tasks import take_down
 
     for delivery_id in to_take_down:
