@@ -383,3 +383,38 @@ def test_any_leaving_field_changed_behind_the_services_back_stops_the_worker(wor
             raise _Rollback
     except _Rollback:
         pass
+
+
+# --- the public pages, feeds and CAP show the approved words, not the live rows ----------------------
+
+def test_public_pages_feeds_and_cap_show_the_approved_version(world, client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "engage-h1-public-snapshot"}}
+    from engage import public_cache
+
+    public_cache.reset_local()
+    message = make_message(world.a, channels=[world.a.public], urgency="priority",
+                           body="Roads near the stadium are closed until 18:00. Use the train. #DerbyDay")
+    message_services.variant_add(actor=world.a.officer, message=message, language="ar",
+                                 body="الطرق مغلقة حتى الساعة 18:00. استخدموا القطار. #DerbyDay")
+    message_services.media_add(actor=world.a.officer, message=message, data=png(),
+                               alt_text="Map of the closed roads")
+    message = workflow.message_submit(actor=world.a.officer, message=message)
+    message = workflow.message_approve(actor=world.a.supervisor, message=message, expected_hash=message.content_hash)
+    publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
+    assert set(send_due()) == {"sent"}
+    # Rows changed behind the services' back after publishing.
+    Message.objects.filter(pk=message.pk).update(body="FORGED original", cap={"headline": "FORGED", "sender": "x@y"})
+    Variant.objects.filter(message=message).update(body="FORGED variant")
+    MediaAsset.objects.filter(message=message).update(alt_text="FORGED alt")
+    public_cache.reset_local()
+    pages = [client.get(f"/news/{message.pk}/").content.decode(),
+             client.get(f"/news/{message.pk}/?lang=ar").content.decode(),
+             client.get("/news/").content.decode(),
+             client.get("/feeds/news.atom").content.decode(),
+             client.get(f"/cap/{message.pk}.xml").content.decode()]
+    everything = "\n".join(pages)
+    assert "FORGED" not in everything
+    assert "Roads near the stadium are closed until 18:00" in pages[0]
+    assert "الطرق مغلقة حتى الساعة 18:00" in pages[1] and "الطرق مغلقة" in pages[4]
+    assert "Map of the closed roads" in pages[0]
