@@ -418,3 +418,32 @@ def test_public_pages_feeds_and_cap_show_the_approved_version(world, client, set
     assert "Roads near the stadium are closed until 18:00" in pages[0]
     assert "الطرق مغلقة حتى الساعة 18:00" in pages[1] and "الطرق مغلقة" in pages[4]
     assert "Map of the closed roads" in pages[0]
+
+
+def test_the_migration_rehashes_stored_content_and_carries_a_standing_approval(world, sandbox):
+    """campaigns 0005: an approval that held under the old hash (no title, image type or corrected
+    message) holds under the new one, and its stored version gains the new fields."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("campaigns.migrations.0005_message_title_in_content_hash")
+    message = rich_approved(world, sandbox)
+    old_snapshot = message_snapshot(message)
+    del old_snapshot["title"], old_snapshot["correction_of"]
+    for item in [*old_snapshot["media"], *(m for v in old_snapshot["variants"] for m in v["media"])]:
+        del item["mime"]
+    old = hash_snapshot(old_snapshot)
+    Message.objects.filter(pk=message.pk).update(content_hash=old, approved_hash=old)
+    MessageVersion.objects.filter(message=message, version=message.version).update(content_hash=old,
+                                                                                  snapshot=old_snapshot)
+    Approval.objects.filter(message=message).update(content_hash=old)
+    stale = make_submitted(world.a)  # an approval that did not hold is not carried over
+    Message.objects.filter(pk=stale.pk).update(content_hash=old, approved_hash="f" * 64)
+    migration.rehash(apps, None)
+    message.refresh_from_db()
+    stale.refresh_from_db()
+    assert message.content_hash == message.approved_hash == content_hash(message) != old
+    assert message.is_approved and approved_snapshot(message)["title"] == "Derby day: roads busy"
+    assert Approval.objects.filter(message=message, content_hash=message.content_hash).exists()
+    assert stale.content_hash == content_hash(stale) and stale.approved_hash == "f" * 64
