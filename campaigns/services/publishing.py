@@ -410,7 +410,9 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
 
     No transaction on the way to sending: one query loads the row, its message, channel and
     variant, whether any pause is in force and whether the message has images (most have none:
-    then the payload needs no media query); one conditional update marks it in flight, and only
+    then the payload needs no media query); the approved version's snapshot, which the payload is
+    built from (one query per message and process: it never changes); one conditional update marks
+    it in flight, and only
     if the message is, at that instant, still sendable with the hash just checked. A pause
     pressed in between releases the claim (a new token), so the update finds nothing.
     """
