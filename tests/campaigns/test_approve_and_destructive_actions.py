@@ -69,8 +69,10 @@ def test_api_approve_checks_permission_and_state_before_the_hash(world, api):
 
 
 def test_page_approve_without_the_reviewed_hash_approves_nothing(world, client):
-    message = make_submitted(world.a)
+    message = make_submitted(world.a, title="Derby day: roads busy")
     client.force_login(world.a.supervisor)
+    detail = client.get(f"/desk/messages/{message.pk}/").content.decode()
+    assert "the email subject and the webhook title): <strong>Derby day: roads busy</strong>" in detail
     response = client.post(page(message, "approve"), {})
     assert response.status_code == 302
     message.refresh_from_db()
