@@ -14,8 +14,9 @@ LANGUAGE_CHOICES = [("en", "English"), ("ar", "Arabic"), ("fa", "Farsi"), ("ti",
 
 class MessageForm(forms.Form):
     campaign = forms.TypedChoiceField(coerce=int, label="Campaign")
-    title = forms.CharField(required=False, max_length=200, label="Internal title",
-                            help_text="Only your team sees this.")
+    title = forms.CharField(required=False, max_length=200, label="Title",
+                            help_text="Goes out as the email subject and the webhook title, and is approved "
+                                      "with the message. Empty: the first line of the message.")
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "data-checker": "body"}), max_length=10_000,
                            label="Message")
     language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en")
@@ -61,10 +62,36 @@ class CommentForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    scheduled_at = forms.DateTimeField(required=False, label="Send at (your team's local time)",
+    scheduled_at = forms.DateTimeField(label="Send at (your team's local time)",
                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                   format="%Y-%m-%dT%H:%M"),
-                                       help_text="Leave empty to send now.")
+                                       help_text="A time in the future. To send at once, use “Send now”.",
+                                       error_messages={"required": "Choose a time, or use “Send now” to send at "
+                                                                   "once."})
+
+    def clean_scheduled_at(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data["scheduled_at"]
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("That time has passed, so nothing was scheduled. To send the message at "
+                                        "once, use “Send now”.", code="past")
+        return value
+
+
+class SendNowForm(forms.Form):
+    confirm = forms.BooleanField(label="Send it now, on every channel of this message",
+                                 error_messages={"required": "Tick the box to confirm that it goes out now."})
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(max_length=500, label="Why is it withdrawn?",
+                             help_text="Kept in the message's history and the audit trail.",
+                             error_messages={"required": "Say why the message is withdrawn."})
+    confirm = forms.BooleanField(
+        label="I understand: anything not yet sent is stopped, and what was posted is deleted where the platform "
+              "allows. This cannot be undone.",
+        error_messages={"required": "Tick the box to confirm the withdrawal."})
 
 
 class MediaForm(forms.Form):
@@ -127,7 +154,9 @@ class ChannelForm(forms.Form):
 
 
 class PauseForm(forms.Form):
-    reason = forms.CharField(max_length=500)
+    reason = forms.CharField(max_length=500, label="Reason",
+                             help_text="To pause: why nothing may leave now. To resume: why it is safe to send "
+                                       "again (what was checked). Kept in the audit trail either way.")
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Which team")
 
     def __init__(self, *args: Any, teams: list, everything: bool, **kwargs: Any) -> None:

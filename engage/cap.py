@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from campaigns.models import Message, MessageStatus, Urgency, VariantFormat
 from campaigns.services.cap import DEFAULTS, event_area
-from engage.selectors import public_texts
+from engage.selectors import approved_content, public_texts
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CONTENT_TYPE = "application/cap+xml; charset=utf-8"
@@ -53,8 +53,13 @@ def identifier(message: Message, *, cancel: bool = False) -> str:
     return f"{base}.cancel" if cancel else base
 
 
+def approved_cap(message: Message) -> dict:
+    """The CAP fields as the supervisor approved them (the approved version's snapshot), never the live row."""
+    return (approved_content(message) or {}).get("cap") or {}
+
+
 def sender_of(message: Message) -> str:
-    return (message.cap or {}).get("sender") or default_sender()
+    return approved_cap(message).get("sender") or default_sender()
 
 
 def sent_of(message: Message) -> datetime:
@@ -97,8 +102,9 @@ def meta(message: Message) -> AlertMeta:
         msg_type = "Update" if original is not None and _was_alert(original) else "Alert"
     if original is not None and _was_alert(original):
         refs.append(reference(original))
+    body = (approved_content(message) or {}).get("body", "")
     return AlertMeta(msg_type=msg_type, identifier=identifier(message, cancel=withdrawn), sent=sent,
-                     headline=headline(message.body), references=" ".join(refs))
+                     headline=headline(body), references=" ".join(refs))
 
 
 def _was_alert(message: Message) -> bool:
@@ -115,15 +121,16 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 
 
 def _area(message: Message) -> dict[str, str]:
-    cap = message.cap or {}
+    cap = approved_cap(message)
     if cap.get("areaDesc"):
         return {k: cap[k] for k in ("areaDesc", "circle", "polygon") if cap.get(k)}
     return event_area(message.campaign.event if message.campaign_id else None)
 
 
 def _info(alert: ET.Element, message: Message, *, language: str, body: str) -> None:
-    cap = message.cap or {}
-    defaults = DEFAULTS.get(message.urgency, DEFAULTS[Urgency.PRIORITY])
+    approved = approved_content(message) or {}
+    cap = approved.get("cap") or {}
+    defaults = DEFAULTS.get(approved.get("urgency", message.urgency), DEFAULTS[Urgency.PRIORITY])
     event = message.campaign.event if message.campaign_id else None
     info = _sub(alert, "info")
     _sub(info, "language", language)
@@ -143,7 +150,7 @@ def _info(alert: ET.Element, message: Message, *, language: str, body: str) -> N
     _sub(info, "senderName", cap.get("senderName") or message.team.name)
     _sub(info, "headline", headline(body))
     _sub(info, "description", body)
-    if cap.get("instruction") and language == message.language:
+    if cap.get("instruction") and language == approved.get("language", message.language):
         _sub(info, "instruction", cap["instruction"])
     _sub(info, "web", cap.get("web") or f"{_site()}/news/{message.pk}/?lang={language}")
     area = _area(message)

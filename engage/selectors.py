@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db.models import Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -25,6 +26,7 @@ from campaigns.models import (
     MediaAsset,
     Message,
     MessageStatus,
+    MessageVersion,
     Rumour,
     RumourChange,
     Segment,
@@ -60,6 +62,9 @@ def published_messages() -> QuerySet[Message]:
                      queryset=Delivery.objects.filter(channel__kind=ChannelKind.PUBLIC, status=DeliveryStatus.SENT)
                      .select_related("variant").order_by("id")),
             Prefetch("media", queryset=MediaAsset.objects.order_by("position", "id")),
+            Prefetch("versions", to_attr="approved_versions",
+                     queryset=MessageVersion.objects.filter(version=F("message__approved_version"))
+                     .only("message_id", "version", "content_hash", "snapshot")),
         )
         .order_by(F("public_at").desc(nulls_last=True), "-id")
     )
@@ -89,19 +94,33 @@ class PublicText:
         return self.format == VariantFormat.EASY_READ
 
 
+def approved_content(message: Message) -> dict[str, Any] | None:
+    """The approved version's snapshot: what the public pages, feeds and CAP show, never the live rows."""
+    from campaigns.services.content import approved_snapshot
+
+    return approved_snapshot(message)
+
+
 def public_texts(message: Message) -> list[PublicText]:
-    """The texts that went out on the public channel: the original first, then variants."""
+    """The texts that went out on the public channel, as approved: the original first, then variants.
+    A text the approved version does not have is not shown."""
+    from campaigns.services.content import snapshot_variant
+
+    snapshot = approved_content(message)
+    if snapshot is None:
+        return []
     texts: list[PublicText] = []
     seen: set[int | None] = set()
     for delivery in getattr(message, "public_deliveries", None) or _public_deliveries(message):
         if delivery.variant_id in seen:
             continue
         seen.add(delivery.variant_id)
-        variant = delivery.variant
-        if variant is None:
-            texts.append(PublicText(message.language, VariantFormat.STANDARD, message.body, None))
-        elif variant.format != VariantFormat.SMS_SHORT:
-            texts.append(PublicText(variant.language, variant.format, variant.body, variant.pk))
+        approved = snapshot_variant(snapshot, delivery.variant_id)
+        if approved is None:
+            continue
+        fmt = approved.get("format", VariantFormat.STANDARD)
+        if fmt != VariantFormat.SMS_SHORT:
+            texts.append(PublicText(approved["language"], fmt, approved["body"], delivery.variant_id))
     texts.sort(key=lambda t: (t.variant_id is not None, t.language, t.format))
     return texts
 
@@ -123,8 +142,10 @@ def pick_text(message: Message, prefs: tuple[str, ...] | list[str], *, easy_read
     """The text in the visitor's best language (easy read if asked for and there is one),
     falling back to the original."""
     texts = public_texts(message)
-    if not texts:  # not published publicly: callers filter these out; be safe anyway
-        texts = [PublicText(message.language, VariantFormat.STANDARD, message.body, None)]
+    if not texts:  # not published publicly: callers filter these out; be safe anyway (approved words only)
+        snapshot = approved_content(message) or {}
+        texts = [PublicText(snapshot.get("language", message.language), VariantFormat.STANDARD,
+                            snapshot.get("body", ""), None)]
     chosen: PublicText | None = None
     for lang in prefs:
         in_lang = [t for t in texts if t.language.split("-")[0] == lang]
@@ -142,8 +163,25 @@ def pick_text(message: Message, prefs: tuple[str, ...] | list[str], *, easy_read
 
 
 def media_for(message: Message, text: PublicText) -> list[MediaAsset]:
-    """The message's own images, and those of the chosen variant."""
-    return [m for m in message.media.all() if m.variant_id is None or m.variant_id == text.variant_id]
+    """The message's own images, and those of the chosen variant, as approved: an image whose bytes'
+    hash is in the approved version, in its approved order, with its approved alt text."""
+    from campaigns.services.content import snapshot_variant
+
+    snapshot = approved_content(message)
+    if snapshot is None:
+        return []
+    approved: dict[tuple[int | None, str], dict[str, Any]] = {
+        (None, item["sha256"]): item for item in snapshot.get("media", [])}
+    variant = snapshot_variant(snapshot, text.variant_id) if text.variant_id is not None else None
+    for item in (variant or {}).get("media", []):
+        approved[(text.variant_id, item["sha256"])] = item
+    chosen = []
+    for asset in message.media.all():
+        item = approved.get((asset.variant_id, asset.sha256))
+        if item is not None:
+            asset.alt_text = item.get("alt_text", "")  # shown as approved (not saved)
+            chosen.append((item.get("position", 0), asset.variant_id is not None, asset.pk, asset))
+    return [asset for *_, asset in sorted(chosen, key=lambda c: c[:3])]
 
 
 # --- lists and filters -------------------------------------------------------------------------

@@ -420,6 +420,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "campaigns.models.channels.ChannelKind.choices",
         "EventKindEnum": "campaigns.models.events.EventKind.choices",
         "PartnerKindEnum": "campaigns.models.segments.Partner.KINDS",
+        "MessageStatusEnum": "campaigns.models.messages.MessageStatus.choices",
         "UrgencyEnum": "campaigns.models.messages.Urgency.choices",
         "VariantFormatEnum": "campaigns.models.messages.VariantFormat.choices",
     },

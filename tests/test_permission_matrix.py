@@ -361,9 +361,12 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "campaigns:message_edit": ("page", [GET(DRAFTERS), POST(DRAFTERS, body=_message_form)]),
     "campaigns:message_action": ("page", [
         POST(DRAFTERS, action="submit"),
-        POST(SUPERVISOR, action="approve", subject="in_review"),  # the officer wrote it: refused too
-        POST(every(DENIED), action="approve", subject="own_in_review"),  # never one's own routine message
-        POST(SUPERVISOR, action="approve", subject="own_emergency_in_review"),  # the emergency exception
+        POST(SUPERVISOR, action="approve", subject="in_review",  # the officer wrote it: refused too
+             body=lambda x: {"content_hash": x.in_review.content_hash}),
+        POST(every(DENIED), action="approve", subject="own_in_review",  # never one's own routine message
+             body=lambda x: {"content_hash": x.own_in_review.content_hash}),
+        POST(SUPERVISOR, action="approve", subject="own_emergency_in_review",  # the emergency exception
+             body=lambda x: {"content_hash": x.own_emergency_in_review.content_hash}),
         POST(SUPERVISOR, action="request-changes", subject="in_review",
              body=lambda x: {"comment": "Please say which station."}),
         POST(every(DENIED), action="request-changes", subject="own_in_review",
@@ -372,7 +375,9 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         POST(DRAFTERS, action="apply-plan", subject="targeted_draft"),
         POST({**DRAFTERS, "liaison": DENIED, "admin": DENIED}, action="apply-plan"),
         POST(DRAFTERS, action="schedule", subject="approved", body=lambda x: {"scheduled_at": _future(2)}),
-        POST(SUPERVISOR, action="withdraw", subject="scheduled", body=lambda x: {"reason": "Match postponed"}),
+        POST(DRAFTERS, action="send-now", subject="approved", body=lambda x: {"confirm": "on"}),
+        POST(SUPERVISOR, action="withdraw", subject="scheduled",
+             body=lambda x: {"reason": "Match postponed", "confirm": "on"}),
         POST(SUPERVISOR, action="emergency-review", subject="emergency_self_approved",
              body=lambda x: {"comment": "Checked."}),
         POST(SUPERVISOR, action="pause-override", subject="emergency_approved"),
@@ -496,9 +501,12 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "message-list": ("api", [GET(EVERYONE), POST(DRAFTERS, body=lambda x: {"campaign": x.campaign.pk,
                                                                            "body": GOOD_BODY})]),
     "message-detail": ("api", [GET(EVERYONE), PATCH(DRAFTERS, body=lambda x: {"title": "Roads"})]),
-    "message-approve": ("api", [POST(SUPERVISOR, subject="in_review"),
-                                POST(every(DENIED), subject="own_in_review"),
-                                POST(SUPERVISOR, subject="own_emergency_in_review")]),
+    "message-approve": ("api", [POST(SUPERVISOR, subject="in_review",
+                                     body=lambda x: {"content_hash": x.in_review.content_hash}),
+                                POST(every(DENIED), subject="own_in_review",
+                                     body=lambda x: {"content_hash": x.own_in_review.content_hash}),
+                                POST(SUPERVISOR, subject="own_emergency_in_review",
+                                     body=lambda x: {"content_hash": x.own_emergency_in_review.content_hash})]),
     "message-request-changes": ("api", [POST(SUPERVISOR, subject="in_review",
                                              body=lambda x: {"comment": "Say which station."}),
                                         POST(every(DENIED), subject="own_in_review",

@@ -148,8 +148,10 @@ class MessageWriteSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(serializers.Serializer):
-    content_hash = serializers.CharField(required=False, max_length=64,
-                                         help_text="The hash you reviewed; refused if the content changed since.")
+    # Required, but checked by the service after permission and state (403 and 409 come first).
+    content_hash = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                         help_text="Required: the content hash you reviewed. Missing: 400; "
+                                                   "the content changed since: 409.")
 
 
 class CommentSerializer(serializers.Serializer):
@@ -158,7 +160,23 @@ class CommentSerializer(serializers.Serializer):
 
 class ScheduleSerializer(serializers.Serializer):
     scheduled_at = serializers.DateTimeField(allow_null=True, required=False,
-                                             help_text="ISO 8601 with offset; a time in the past means now.")
+                                             help_text="ISO 8601 with offset; empty or a time in the past means now "
+                                                       "(the answer says so in sending_now).")
+    send_now = serializers.BooleanField(required=False, default=False,
+                                        help_text="Send at once, explicitly (leave scheduled_at out).")
+
+
+class ScheduleResultSerializer(MessageSerializer):
+    sending_now = serializers.BooleanField(read_only=True, help_text="True: it goes out now, not at a later time.")
+    notice = serializers.CharField(read_only=True, help_text="What happened, in a sentence.")
+
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "sending_now", "notice"]
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="",
+                                   help_text="Required: why it is withdrawn (kept in the history). Missing: 400.")
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
@@ -179,7 +180,7 @@ class MessageViewSet(ReadCreatePatchViewSet):
     def approve(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
         body = s.ApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._run(workflow.message_approve, expected_hash=body.validated_data.get("content_hash"))
+        return self._run(workflow.message_approve, expected_hash=body.validated_data.get("content_hash", ""))
 
     @extend_schema(request=s.CommentSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="request-changes")
@@ -195,19 +196,36 @@ class MessageViewSet(ReadCreatePatchViewSet):
         body.is_valid(raise_exception=True)
         return self._run(workflow.message_emergency_review, comment=body.validated_data["comment"])
 
-    @extend_schema(request=s.ScheduleSerializer, responses=s.MessageSerializer)
+    @extend_schema(request=s.ScheduleSerializer, responses=s.ScheduleResultSerializer)
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
+        """The contract keeps "a time in the past means now"; the answer says plainly when it goes out now."""
         body = s.ScheduleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._run(publishing.message_schedule, scheduled_at=body.validated_data.get("scheduled_at"))
+        when = body.validated_data.get("scheduled_at")
+        if body.validated_data.get("send_now"):
+            if when is not None and when > timezone.now():
+                raise InvalidInput("Give either send_now or a future scheduled_at, not both.",
+                                   fields={"send_now": ["Conflicts with scheduled_at."]})
+            when = None
+        message = publishing.message_schedule(actor=request.user, message=self.get_object(), scheduled_at=when)
+        fresh = selectors.message_detail(request.user, message.pk)
+        fresh.sending_now = when is None or when <= timezone.now()
+        if not fresh.sending_now:
+            fresh.notice = f"Scheduled for {message.scheduled_at.isoformat()}."
+        elif body.validated_data.get("send_now"):
+            fresh.notice = "Sending now."
+        else:
+            fresh.notice = "Sending now: no time was given, or the time given has passed."
+        return Response(s.ScheduleResultSerializer(fresh, context={"request": request}).data)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.MessageSerializer)
+    @extend_schema(request=s.WithdrawSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
-        body = s.ReasonSerializer(data=request.data)
+        body = s.WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._run(publishing.message_withdraw, reason=body.validated_data.get("reason", ""))
+        return self._run(publishing.message_withdraw, reason=body.validated_data.get("reason", ""),
+                         confirmation="api")
 
     @extend_schema(request=None, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"], url_path="pause-override")

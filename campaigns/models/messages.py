@@ -47,7 +47,8 @@ class Message(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="messages")
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_messages")
-    title = models.CharField(max_length=200, blank=True, help_text="Internal: not published")
+    title = models.CharField(max_length=200, blank=True,
+                             help_text="The email subject and webhook title: approved with the rest")
     body = models.TextField()
     language = models.CharField(max_length=8, default="en")
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)

@@ -44,7 +44,7 @@ from campaigns.models import (
     Urgency,
     Variant,
 )
-from campaigns.services.content import content_hash
+from campaigns.services.content import approved_snapshot, content_hash
 from campaigns.services.messages import lock_message
 from campaigns.services.workflow import parse_schedule_time
 from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
@@ -401,6 +401,7 @@ class SendPermit:
     """A delivery marked in flight by this worker, loaded with its message, channel and variant."""
 
     delivery: Delivery
+    snapshot: dict | None = None  # the approved version's content: the only source of the payload
 
 
 _SENDABLE = (MessageStatus.SCHEDULED, MessageStatus.PUBLISHING)
@@ -411,7 +412,9 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
 
     No transaction on the way to sending: one query loads the row, its message, channel and
     variant, whether any pause is in force and whether the message has images (most have none:
-    then the payload needs no media query); one conditional update marks it in flight, and only
+    then the payload needs no media query); the approved version's snapshot, which the payload is
+    built from (one query per message and process: it never changes); one conditional update marks
+    it in flight, and only
     if the message is, at that instant, still sendable with the hash just checked. A pause
     pressed in between releases the claim (a new token), so the update finds nothing.
     """
@@ -440,6 +443,9 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
         reason = f"Message is {message.status}"
     elif not message.approved_hash or not _content_matches_approval(message):
         reason = "Content differs from what was approved"
+    snapshot = None if reason else approved_snapshot(message)
+    if snapshot is None and not reason:
+        reason = "There is no approved version of this content"
     if reason:
         _skip(delivery, token, reason)
         return None
@@ -456,7 +462,7 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
         return None
     delivery.attempts += 1
     delivery.in_flight_since = now
-    return SendPermit(delivery=delivery)
+    return SendPermit(delivery=delivery, snapshot=snapshot)
 
 
 # The two statements every delivery runs that Django would compile anew each time (a third of a
@@ -673,8 +679,11 @@ def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: boo
 # --- withdrawal -----------------------------------------------------------------------------
 
 @transaction.atomic
-def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Message:
-    """Stop anything not yet sent; take down what was posted where the platform allows."""
+def message_withdraw(*, actor: User, message: Message, reason: str = "", confirmation: str = "") -> Message:
+    """Stop anything not yet sent; take down what was posted where the platform allows.
+
+    A withdrawal needs a reason (400 without one), kept in the audit trail and the history with
+    ``confirmation``: what the person confirmed (the page's sentence; "api" for an API call)."""
     message = lock_message(message.pk)
     if not permissions.can_view_team(actor, message.team_id):
         raise NotFound("No such message.")
@@ -683,6 +692,10 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Mess
     if message.status in (MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED,
                           MessageStatus.WITHDRAWN):
         raise WrongState(f"A message that is {message.get_status_display().lower()} cannot be withdrawn.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("Say why the message is withdrawn: the reason is kept in its history.",
+                           code="reason_required", fields={"reason": ["This field may not be blank."]})
     now = timezone.now()
     stopped = Delivery.objects.filter(message=message).filter(
         Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
@@ -693,7 +706,8 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "") -> Mess
     message.withdrawn_at = now
     message.save(update_fields=["status", "withdrawn_at", "updated_at"])
     audit_record(actor=actor, verb="message.withdrawn", target=message,
-                 summary={"reason": reason[:500], "stopped": stopped, "to_take_down": len(to_take_down)})
+                 summary={"reason": reason[:500], "confirmation": (confirmation or "")[:300], "stopped": stopped,
+                          "to_take_down": len(to_take_down)})
     from campaigns.tasks import take_down
 
     for delivery_id in to_take_down:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from dataclasses import replace
 
@@ -22,6 +23,7 @@ from campaigns.adapters.base import (
 )
 from campaigns.adapters.http import client_from_config
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
+from campaigns.services.content import approved_snapshot, snapshot_variant
 from campaigns.services.publishing import (
     delivery_begin,
     delivery_finish,
@@ -51,27 +53,69 @@ def adapter_for(channel: Channel):
     return get_adapter(channel.kind, config=config, secrets=channel.get_secrets(), http=http_client_for(config))
 
 
-def build_payload(delivery: Delivery) -> Payload:
-    message = delivery.message
-    variant = delivery.variant
-    text = variant.body if variant else message.body
-    language = variant.language if variant else message.language
-    if getattr(delivery, "has_media", True) is False:  # delivery_begin asked already: no images at all
-        assets = MediaAsset.objects.none()
-    else:
-        assets = MediaAsset.objects.filter(message=message, variant=variant).order_by("position", "id")
+class NotApproved(PermanentError):
+    """The delivery is not part of what was approved (its text, channel or images): nothing leaves."""
+
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def _approved_media(delivery: Delivery, items: list[dict]) -> tuple[MediaItem, ...]:
+    """The approved images of this delivery's text, in the approved order: for each, the bytes of
+    an image of the same variant whose sha256 is the approved one, checked again on the bytes."""
+    if not items:
+        return ()
+    wanted = {item["sha256"] for item in items}
+    assets = {a.sha256: a for a in MediaAsset.objects.filter(message_id=delivery.message_id,
+                                                             variant_id=delivery.variant_id, sha256__in=wanted)}
     media = []
-    for asset in assets:
+    for item in sorted(items, key=lambda i: i.get("position", 0)):
+        asset = assets.get(item["sha256"])
+        if asset is None:
+            raise NotApproved(f"The approved image {item['sha256'][:12]} is missing.")
         with asset.file.open("rb") as handle:
-            media.append(MediaItem(content=handle.read(), mime=asset.mime, alt_text=asset.alt_text,
-                                   filename=asset.file.name.rsplit("/", 1)[-1]))
+            content = handle.read()
+        if hashlib.sha256(content).hexdigest() != item["sha256"]:
+            raise NotApproved(f"The stored image {item['sha256'][:12]} is not the approved one.")
+        mime = item.get("mime") or asset.mime
+        media.append(MediaItem(content=content, mime=mime, alt_text=item.get("alt_text", ""),
+                               filename=f"{item['sha256'][:16]}.{_EXTENSIONS.get(mime, 'img')}"))
+    return tuple(media)
+
+
+def build_payload(delivery: Delivery, snapshot: dict | None = None) -> Payload:
+    """What goes out on this delivery, built from the approved snapshot only (never the live
+    rows): the text, language, title and images of the delivery's variant (or the original)
+    as the supervisor approved them. ``snapshot`` is the approved one when the caller has it.
+
+    Raises :class:`NotApproved` when there is no approved snapshot, or when the delivery's
+    variant or channel is not in it."""
+    message = delivery.message
+    if snapshot is None:
+        snapshot = approved_snapshot(message)
+    if snapshot is None:
+        raise NotApproved("There is no approved version of this message.")
+    text_of = snapshot_variant(snapshot, delivery.variant_id)
+    if text_of is None:
+        raise NotApproved("This variant is not part of the approved version.")
+    # As plan_deliveries: a variant's own channels (those of the message), else every channel of the message.
+    explicit = [c for c in text_of.get("channels") or () if c in snapshot["channels"]]
+    if delivery.channel_id not in (explicit or snapshot["channels"]):
+        raise NotApproved("This channel is not part of the approved version.")
+    text, language = text_of["body"], text_of["language"]
+    if getattr(delivery, "has_media", True) is False:  # delivery_begin asked already: no images at all
+        media: tuple[MediaItem, ...] = ()
+        if text_of.get("media"):
+            raise NotApproved("The approved images are missing.")
+    else:
+        media = _approved_media(delivery, list(text_of.get("media") or []))
     return Payload(
         text=text,
         language=language,
-        media=tuple(media),
-        subject=message.title or text.split("\n", 1)[0][:120],
+        media=media,
+        subject=snapshot["title"] or text.split("\n", 1)[0][:120],
         link=f"{settings.ENGAGE_SITE_URL}/news/{message.pk}/",
-        metadata={"message_id": str(message.pk), "urgency": message.urgency, "delivery_id": str(delivery.pk),
+        metadata={"message_id": str(message.pk), "urgency": snapshot["urgency"], "delivery_id": str(delivery.pk),
                   "language": language},
     )
 
@@ -85,10 +129,10 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
     delivery = permit.delivery
     try:
         adapter = adapter_for(delivery.channel)
-        payload = build_payload(delivery)
+        payload = build_payload(delivery, permit.snapshot)
         # A list channel (SMS, email) sends this text only to the recipients it was written for
         # (invariant 9), never to a list in the channel's settings.
-        recipients = delivery_recipients(delivery)
+        recipients = delivery_recipients(delivery, snapshot=permit.snapshot)
     except Exception as exc:  # noqa: BLE001 - nothing left us yet: a configuration problem, not a send
         logger.exception("Could not prepare delivery %s", delivery_id)
         delivery_finish(permit=permit, token=token, outcome="failed", error=f"Could not prepare: {exc}"[:500])

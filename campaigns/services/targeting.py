@@ -122,22 +122,42 @@ def _people(channel_id: int) -> Iterable[tuple[ListRecipient, Person]]:
                                 needs=frozenset(n for s in segments for n in (s.needs or [])))
 
 
-def delivery_recipients(delivery: Delivery) -> tuple[str, ...] | None:
+def _snapshot_text(snapshot: dict, variant_id: int | None) -> Text | None:
+    if variant_id is None:
+        return Text(variant=None, language=snapshot["language"], segment=None, format=VariantFormat.STANDARD)
+    item = next((v for v in snapshot.get("variants", []) if v.get("id") == variant_id), None)
+    if item is None:
+        return None
+    return Text(variant=variant_id, language=item["language"], segment=item.get("segment"), format=item["format"])
+
+
+def delivery_recipients(delivery: Delivery, *, snapshot: dict | None = None) -> tuple[str, ...] | None:
     """The addresses ``delivery`` goes to, in a stable order; None when its channel is not a list.
 
     The candidates are the texts of the message's deliveries on the same channel (created from the
-    approved message when it was scheduled); the recipients are the channel's, as they are now."""
+    approved message when it was scheduled); the recipients are the channel's, as they are now.
+    Given the approved ``snapshot``, each text's language, segment and format and the message's
+    audience are read from it, never from the live rows."""
     channel = delivery.channel
     if channel.kind not in LIST_KINDS:
         return None
     message = delivery.message
-    texts = [text_of(message, d.variant) for d in
-             Delivery.objects.filter(message_id=message.pk, channel_id=channel.pk).select_related("variant")]
-    mine = text_of(message, delivery.variant)
-    audience = frozenset(message.segments.values_list("pk", flat=True))
+    siblings = list(Delivery.objects.filter(message_id=message.pk, channel_id=channel.pk).select_related("variant"))
+    if snapshot is not None:
+        texts = [text for d in siblings if (text := _snapshot_text(snapshot, d.variant_id)) is not None]
+        mine = _snapshot_text(snapshot, delivery.variant_id)
+        if mine is None:
+            return ()
+        audience = frozenset(snapshot.get("segments") or ())
+        original_language = snapshot["language"]
+    else:
+        texts = [text_of(message, d.variant) for d in siblings]
+        mine = text_of(message, delivery.variant)
+        audience = frozenset(message.segments.values_list("pk", flat=True))
+        original_language = message.language
     chosen = []
     for recipient, person in _people(channel.pk):
-        if choose(texts, person, audience=audience, original_language=message.language,
+        if choose(texts, person, audience=audience, original_language=original_language,
                   channel_kind=channel.kind) == mine:
             chosen.append(recipient.address)
     return tuple(dict.fromkeys(chosen))

@@ -85,6 +85,12 @@ def approvals_required(message: Message) -> int:
 
 @transaction.atomic
 def message_approve(*, actor: User, message: Message, expected_hash: str | None = None) -> Message:
+    """Approve the exact content the supervisor reviewed.
+
+    ``expected_hash`` is the content hash shown to the supervisor. The API and the page always pass
+    what the request carried, and an empty one is refused (400): nobody approves content unseen.
+    ``None`` is for code that approves the current content on a person's behalf (seeding, tests).
+    """
     message = lock_message(message.pk)
     _visible(actor, message)
     self_emergency = permissions.can_emergency_self_approve(actor, message)
@@ -96,8 +102,11 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
     if message.status != MessageStatus.IN_REVIEW:
         raise WrongState(f"Only a message in review can be approved; this one is "
                          f"{message.get_status_display().lower()}.")
+    if expected_hash is not None and not expected_hash.strip():
+        raise InvalidInput("Give the content_hash of the version you reviewed; it is shown with the message.",
+                           code="content_hash_required", fields={"content_hash": ["This field is required."]})
     current = content_hash(message)
-    if current != message.content_hash or (expected_hash and expected_hash != current):
+    if current != message.content_hash or (expected_hash is not None and expected_hash.strip() != current):
         raise WrongState("The message changed since you opened it. Review the current version.",
                          code="content_changed")
     kind = ApprovalKind.EMERGENCY_SELF if self_emergency else ApprovalKind.STANDARD

@@ -21,7 +21,15 @@ from accounts import permissions
 from accounts.models import Role
 from campaigns import selectors
 from campaigns.checker.counting import count_for
-from campaigns.forms import CommentForm, MediaForm, MessageForm, ScheduleForm, VariantForm
+from campaigns.forms import (
+    CommentForm,
+    MediaForm,
+    MessageForm,
+    ScheduleForm,
+    SendNowForm,
+    VariantForm,
+    WithdrawForm,
+)
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PlaybookTemplate
 from campaigns.services import coverage, publishing, workflow
 from campaigns.services import messages as message_services
@@ -185,6 +193,8 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_deliveries_context(message),
         "comment_form": CommentForm(),
         "schedule_form": ScheduleForm(),
+        "send_now_form": SendNowForm(),
+        "withdraw_form": WithdrawForm(),
         "variant_form": VariantForm(channels=list(message.channels.all())),
         "media_form": MediaForm(),
         "can": {
@@ -260,7 +270,7 @@ def message_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         run_service(request, workflow.message_submit, message=message, success="Sent for approval.")
     elif action == "approve":
         run_service(request, workflow.message_approve, message=message,
-                    expected_hash=request.POST.get("content_hash") or None, success="Approved.")
+                    expected_hash=request.POST.get("content_hash", ""), success="Approved.")
     elif action == "request-changes":
         form = CommentForm(request.POST)
         if form.is_valid():
@@ -277,15 +287,29 @@ def message_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             run_service(request, message_services.comment_add, message=message, body=form.cleaned_data["comment"],
                         success="Comment added.")
     elif action == "schedule":
+        # A time that has passed is refused: sending at once is its own, explicit action.
         form = ScheduleForm(request.POST)
         if form.is_valid():
-            run_service(request, publishing.message_schedule, message=message,
-                        scheduled_at=form.cleaned_data["scheduled_at"], success="Scheduled.")
+            when = form.cleaned_data["scheduled_at"]
+            run_service(request, publishing.message_schedule, message=message, scheduled_at=when,
+                        success=f"Scheduled for {timezone.localtime(when):%a %d %b %H:%M %Z}.")
+        else:
+            flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    elif action == "send-now":
+        form = SendNowForm(request.POST)
+        if form.is_valid():
+            run_service(request, publishing.message_schedule, message=message, scheduled_at=None,
+                        success="Sending now.")
         else:
             flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     elif action == "withdraw":
-        run_service(request, publishing.message_withdraw, message=message, reason=request.POST.get("reason", ""),
-                    success="Withdrawn. Posts are being taken down where the platform allows.")
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            run_service(request, publishing.message_withdraw, message=message, reason=form.cleaned_data["reason"],
+                        confirmation=str(WithdrawForm.base_fields["confirm"].label),
+                        success="Withdrawn. Posts are being taken down where the platform allows.")
+        else:
+            flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     elif action == "emergency-review":
         run_service(request, workflow.message_emergency_review, message=message,
                     comment=request.POST.get("comment", ""), success="Review recorded.")

@@ -376,11 +376,14 @@ def answer_send(*, answer_id: int) -> str:
     body = answer.body
     if answer.kind == AnswerKind.FREE_TEXT:
         message = answer.message
-        if message is None or not message.is_approved:
+        from campaigns.services.content import approved_snapshot
+
+        snapshot = approved_snapshot(message) if message is not None and message.is_approved else None
+        if snapshot is None:
             ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
                 status=AnswerStatus.AWAITING_APPROVAL, attempts=F("attempts") - 1)
             return "not-sent"
-        body = message.body  # exactly what was approved
+        body = snapshot["body"]  # exactly what was approved, from the approved version
     route = answer_route(reply)
     if route is None:
         _finish(answer_id, status=AnswerStatus.FAILED, error="This reply cannot be answered on its channel.",

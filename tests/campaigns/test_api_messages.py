@@ -528,7 +528,7 @@ def test_sanitising_keeps_ordinary_text(world, api):
 
 def test_approve_and_history_are_audited(world, api):
     message = make_submitted(world.a)
-    api(world.a.supervisor).post(url(message, "approve"), {}, format="json")
+    api(world.a.supervisor).post(url(message, "approve"), {"content_hash": message.content_hash}, format="json")
     event = AuditEvent.objects.get(verb="message.approved", target_id=str(message.pk))
     assert event.actor == world.a.supervisor
     assert event.summary["content_hash"] == message.content_hash

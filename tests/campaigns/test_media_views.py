@@ -45,5 +45,5 @@ def test_staff_and_public_access(world, client):
     publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
     assert [delivery_send(delivery_id=d, token=t) for d, t, _ in deliveries_claim_due()] == ["sent"]
     assert client.get(public_url).status_code == 200
-    publishing.message_withdraw(actor=world.a.supervisor, message=message)
+    publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Out of date")
     assert client.get(public_url).status_code == 404

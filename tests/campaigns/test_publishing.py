@@ -222,7 +222,7 @@ def test_withdraw_before_sending_stops_pending(world, sandbox):
     telegram = channel(world, sandbox, "telegram")
     message = make_approved(world.a, channels=[telegram])
     publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=timezone.now() + timedelta(hours=2))
-    publishing.message_withdraw(actor=world.a.supervisor, message=message)
+    publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Out of date")
     Delivery.objects.update(due_at=timezone.now())
     assert send_due() == []
     assert Delivery.objects.get().status == DeliveryStatus.WITHDRAWN
