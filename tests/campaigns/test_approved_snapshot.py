@@ -465,7 +465,6 @@ def test_the_migration_sends_a_titled_message_not_yet_sending_back_for_review(wo
     """A title no supervisor approved never leaves: an approved or scheduled message with a title
     goes back to review, its pending deliveries skipped, its approvals voided, audited."""
     from django.apps import apps
-
     from django.utils import timezone
 
     from accounts.models import AuditEvent
