@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from accounts import permissions
 from accounts.models import Role, User
@@ -17,6 +17,7 @@ from campaigns.models import (
     Delivery,
     DeliveryStatus,
     Event,
+    EventRevision,
     MediaAsset,
     Message,
     MessageStatus,
@@ -34,6 +35,12 @@ def visible_team_ids(user: User) -> set[int]:
 
 def events_for(user: User) -> QuerySet[Event]:
     return Event.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+
+
+def events_with_publication(user: User) -> QuerySet[Event]:
+    """The user's events with their published revision and the working copy's latest revision hash."""
+    latest = EventRevision.objects.filter(event=OuterRef("pk")).order_by("-number").values("content_hash")[:1]
+    return events_for(user).select_related("published_revision").annotate(latest_hash=Subquery(latest))
 
 
 def campaigns_for(user: User) -> QuerySet[Campaign]:

@@ -151,11 +151,12 @@ def test_the_live_event_page_on_a_phone_picks_up_a_new_update_without_a_reload(
     assert page.evaluate("() => window.__samePage === true"), "the page was reloaded"
 
     # A rumour decision also arrives by itself.
-    from campaigns.services.rumours import rumour_create, rumour_set_status
+    from campaigns.services.rumours import rumour_create
+    from tests.factories import publish_rumour_verdict
 
     claim = rumour_create(actor=tw.officer, event=tw.event, claim="Trains are suspended")
-    rumour_set_status(actor=tw.supervisor, rumour=claim, status="confirmed",
-                      explanation="Northern Rail has suspended trains until 17:00.")
+    publish_rumour_verdict(writer=tw.officer, publisher=tw.supervisor, rumour=claim, status="confirmed",
+                           explanation="Northern Rail has suspended trains until 17:00.")
     expect(page.locator("#rumours li.rumour")).to_have_count(2, timeout=15_000)
     expect(page.locator("#rumours li.rumour").first.locator(".verdict")).to_have_text("Confirmed")
     assert page.evaluate("() => window.__samePage === true"), "the page was reloaded"

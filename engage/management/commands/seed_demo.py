@@ -178,8 +178,24 @@ class Command(BaseCommand):
             if event is None:
                 event = event_services.event_create(actor=author, team=teams[team_key], **data)
                 event_services.campaign_create(actor=author, team=teams[team_key], name=data["name"], event=event)
+            if event_services.event_draft(event) is not None:
+                self._publish_event(event)
             out[data["name"]] = event
         return out
+
+    def _publish_event(self, event: Event) -> None:
+        """The public page shows an event once a second person published it: a demo supervisor of
+        the event's team where there is one, else the seed's own marker (audited as such)."""
+        from accounts import permissions
+
+        draft = event_services.event_draft(event)
+        authors = {r.author_id for r in event_services.pending_revisions(event)}
+        for email in ("supervisor@engage.test", "supervisor2@engage.test"):
+            user = User.objects.get(email=email)
+            if permissions.can_publish_event(user, event, draft_authors=authors):
+                event_services.event_publish(actor=user, event=event, expected_hash=draft.content_hash)
+                return
+        event_services.event_publish_seeded(event=event, label="demo seed")
 
     def _messages(self, teams, users, channels, segments, events) -> None:
         officer, supervisor = users["officer@engage.test"], users["supervisor@engage.test"]
