@@ -72,6 +72,12 @@ def _validate_event(data: dict[str, Any]) -> None:
             raise InvalidInput("A polygon is at least three [lat, lon] points.", fields={"polygon": ["Invalid."]})
 
 
+def _to_minute(value: datetime | None) -> datetime | None:
+    """Event times are to the minute, as the desk's form gives them: a save from the form must not
+    make a draft of seconds nobody can see."""
+    return value.replace(second=0, microsecond=0) if isinstance(value, datetime) else value
+
+
 def _validate_times(*, kind: str, starts: datetime | None, ends: datetime | None) -> None:
     latest = timezone.now() + timedelta(days=366 * MAX_YEARS_AHEAD)
     for key, value in (("starts_at", starts), ("ends_at", ends)):
@@ -230,7 +236,7 @@ def event_create(
     name = sanitize_text(name, max_length=200)
     if not name:
         raise InvalidInput("The event needs a name.", fields={"name": ["This field may not be blank."]})
-    data = {"kind": kind, "starts_at": starts_at, "ends_at": ends_at, **fields}
+    data = {"kind": kind, "starts_at": _to_minute(starts_at), "ends_at": _to_minute(ends_at), **fields}
     _validate_event(data)
     for key in _TEXT_FIELDS:
         if key in data:
@@ -259,6 +265,9 @@ def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
             changes[key] = sanitize_text(changes[key] or "")
     if "hashtags" in changes:
         changes["hashtags"] = _clean_hashtags(changes["hashtags"])
+    for key in ("starts_at", "ends_at"):
+        if key in changes:
+            changes[key] = _to_minute(changes[key])
     merged = {"kind": event.kind, "starts_at": event.starts_at, "ends_at": event.ends_at, **changes}
     _validate_event(merged)
     before = {k: str(getattr(event, k)) for k in changes}

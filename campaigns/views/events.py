@@ -77,7 +77,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_publication_context(request, event),
         "event": event, "form": form, "playbooks": playbooks,
         "campaigns": selectors.campaigns_for(request.user).filter(event=event),
-        "messages": selectors.messages_for(request.user).filter(campaign__event=event).order_by("-created_at")[:50],
+        "event_messages": selectors.messages_for(request.user).filter(campaign__event=event)
+        .order_by("-created_at")[:50],  # not "messages": that name is the flash messages' in base.html
         "can_override": permissions.can_override_phase(request.user, event.team_id),
         "can_edit": permissions.can_manage_events(request.user, event.team_id),
         "phases": Phase.choices,

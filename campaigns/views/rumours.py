@@ -64,6 +64,7 @@ def rumour_board(request: HttpRequest, pk: int) -> HttpResponse:
         })
     return render(request, "campaigns/rumours.html", {
         "event": event, "rows": rows, "form": form, "can_add": can_add, "can_decide": can_decide,
+        "event_is_public": event.public_version() is not None,
     })
 
 

@@ -203,7 +203,7 @@ def test_the_live_event_page_works_without_javascript(browser, live_server, publ
         context.close()
 
 
-def test_staff_register_a_rumour_and_a_supervisor_corrects_it_on_the_live_page(page, live_server, artifacts_dir):
+def test_staff_register_a_rumour_and_a_second_person_publishes_the_correction(page, live_server, artifacts_dir):
     from tests.browser.conftest import sign_in, sign_out
     from tests.factories import PASSWORD
 
@@ -214,17 +214,23 @@ def test_staff_register_a_rumour_and_a_supervisor_corrects_it_on_the_live_page(p
     page.get_by_label("The claim, as people repeat it").fill("The bridge on Station Road has collapsed")
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status").filter(has_text="Rumour registered")).to_be_visible()
-    expect(page.locator("section.card").filter(has_text="Station Road has collapsed")).to_contain_text(
-        "Waiting for a supervisor")
+    card = page.locator("section.card").filter(has_text="Station Road has collapsed")
+    expect(card).to_contain_text("Not public yet")
+    card.get_by_label("What we know").select_option("false")
+    card.get_by_label("Explanation (public)").fill("The bridge is open. Engineers inspected it at 14:00.")
+    card.get_by_role("button", name="Save for publication").click()
+    expect(page.get_by_role("status").filter(has_text="Verdict saved")).to_be_visible()
+    card = page.locator("section.card").filter(has_text="Station Road has collapsed")
+    expect(card).to_contain_text("Waiting to be published")
+    expect(card.get_by_role("button", name="Publish this verdict")).to_have_count(0)  # not by its author
     page.console.assert_clean()
     sign_out(page)
 
     sign_in(page, live_server, tw.supervisor.email, PASSWORD)
     page.goto(f"{live_server.url}/desk/events/{tw.event.pk}/rumours/")
     card = page.locator("section.card").filter(has_text="Station Road has collapsed")
-    card.get_by_label("What we know").select_option("false")
-    card.get_by_label("Explanation (public)").fill("The bridge is open. Engineers inspected it at 14:00.")
-    card.get_by_role("button", name="Publish the decision").click()
+    shot(page, artifacts_dir, "staff-rumours-to-publish")
+    card.get_by_role("button", name="Publish this verdict").click()
     card = page.locator("section.card").filter(has_text="Station Road has collapsed")
     expect(card.locator(".status").first).to_have_text("False")
     shot(page, artifacts_dir, "staff-rumours")

@@ -13,7 +13,6 @@ from django.core.cache import cache
 from campaigns.services import events as event_services
 from campaigns.services import publishing
 from campaigns.services.rumours import rumour_create
-from tests.factories import publish_event, publish_rumour_verdict
 from engage import public_cache
 from tests.engage.public_helpers import (
     ARABIC,
@@ -21,6 +20,7 @@ from tests.engage.public_helpers import (
     private_cache,  # noqa: F401 - autouse: a cache of the test's own
     publish,
 )
+from tests.factories import publish_event, publish_rumour_verdict
 
 pytestmark = pytest.mark.django_db
 

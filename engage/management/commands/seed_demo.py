@@ -59,6 +59,7 @@ class Command(BaseCommand):
             channels = self._channels(teams, admin)
             segments = self._segments(teams, users["officer@engage.test"], channels)
             events = self._events(teams, users["officer@engage.test"])
+            self._rumours(events, users)
         self._messages(teams, users, channels, segments, events)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Sign in with any of these (password {DEMO_PASSWORD}):")
@@ -182,6 +183,22 @@ class Command(BaseCommand):
                 self._publish_event(event)
             out[data["name"]] = event
         return out
+
+    def _rumours(self, events: dict[str, Event], users: dict[str, User]) -> None:
+        """A claim on the derby's rumour board: the officer writes the verdict, a supervisor publishes it."""
+        from campaigns.models import Rumour
+        from campaigns.services import rumours as rumour_services
+
+        derby = events["Northshire v Eastport derby"]
+        claim = "The derby has been cancelled because of the weather."
+        if Rumour.objects.filter(event=derby, claim=claim).exists():
+            return
+        officer, supervisor = users["officer@engage.test"], users["supervisor@engage.test"]
+        rumour = rumour_services.rumour_create(actor=officer, event=derby, claim=claim)
+        verdict = rumour_services.rumour_verdict_write(
+            actor=officer, rumour=rumour, status="false",
+            explanation="The derby goes ahead as planned. Kick-off is at 15:00; check the club's site for updates.")
+        rumour_services.rumour_verdict_publish(actor=supervisor, verdict=verdict, expected_hash=verdict.content_hash)
 
     def _publish_event(self, event: Event) -> None:
         """The public page shows an event once a second person published it: a demo supervisor of
