@@ -24,6 +24,7 @@ from campaigns.models import (
     MessageVersion,
     PlaybookTemplate,
     PublishingPause,
+    RumourVerdict,
     Segment,
     Variant,
 )
@@ -35,6 +36,28 @@ def visible_team_ids(user: User) -> set[int]:
 
 def events_for(user: User) -> QuerySet[Event]:
     return Event.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+
+
+def event_drafts_to_publish(user: User) -> list[Event]:
+    """Events of the user's supervised teams whose public fields changed since the last publication."""
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    return [e for e in Event.objects.filter(team_id__in=teams).select_related("team", "published_revision")
+            .annotate(latest_hash=Subquery(EventRevision.objects.filter(event=OuterRef("pk"))
+                                           .order_by("-number").values("content_hash")[:1]))
+            .order_by("-updated_at")
+            if e.latest_hash and e.latest_hash != (e.published_revision.content_hash if e.published_revision_id
+                                                   else None)]
+
+
+def rumour_verdicts_to_review(user: User) -> dict[str, list[RumourVerdict]]:
+    """Verdicts of the user's supervised teams waiting to be published, and emergency ones to review."""
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    base = RumourVerdict.objects.filter(rumour__event__team_id__in=teams).select_related(
+        "rumour__event", "author", "published_by")
+    return {
+        "pending": list(base.filter(published_at__isnull=True, superseded_at__isnull=True).order_by("created_at")),
+        "emergency": list(base.filter(emergency=True, emergency_reviewed_at__isnull=True).order_by("published_at")),
+    }
 
 
 def events_with_publication(user: User) -> QuerySet[Event]:

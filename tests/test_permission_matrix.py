@@ -387,6 +387,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         POST(every(HIDDEN), action="no-such-action"),
     ]),
     "campaigns:review": ("page", [GET(SUPERVISOR)]),
+    "public-words": ("page", [GET(SUPERVISOR)]),  # event drafts, rumour verdicts, templates to approve
     "campaigns:media": ("page", [GET(EVERYONE)]),  # a message's image, for its team only
     # The metrics dashboard and event reports (can_view_metrics: any role of the team).
     "dashboard:index": ("page", [GET(EVERYONE)]),

@@ -34,7 +34,11 @@ def test_an_officers_event_edit_is_published_by_a_supervisor_from_the_diff(page,
     sign_out(page)
 
     sign_in(page, live_server, tw.supervisor.email, PASSWORD)
-    page.goto(f"{live_server.url}/desk/events/{tw.event.pk}/")
+    page.goto(f"{live_server.url}/desk/review/")
+    page.get_by_role("link", name="Public words to review").click()
+    expect(page.locator("#ev-h + ul")).to_contain_text("Derby A")
+    shot(page, artifacts_dir, "staff-public-words-to-review")
+    page.locator("#ev-h + ul").get_by_role("link", name="Derby A").click()
     publication = page.locator("#publication")
     expect(publication.locator("table.diff")).to_contain_text("Casualty point at Gate Z.")
     shot(page, artifacts_dir, "staff-event-publish-diff")
