@@ -25,7 +25,7 @@ def approve_existing(apps, schema_editor):
     AnswerTemplate = apps.get_model("engage", "AnswerTemplate")
     AnswerTemplateVersion = apps.get_model("engage", "AnswerTemplateVersion")
     now = timezone.now()
-    for template in AnswerTemplate.objects.all().iterator():
+    for template in AnswerTemplate.objects.filter(versions__isnull=True).iterator():  # idempotent
         shipped = template.team_id is None
         digest = _hash(template)
         version = AnswerTemplateVersion.objects.create(

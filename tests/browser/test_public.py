@@ -27,7 +27,7 @@ from tests.engage.public_helpers import (
     private_cache,  # noqa: F401 - autouse: a cache of the test's own
     publish,
 )
-from tests.factories import make_world
+from tests.factories import make_world, publish_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +66,7 @@ def public_world(settings):
         what_to_bring="Your ticket, water in a plastic bottle, layers for the weather.",
         prohibited_items="Glass, flares, smoke bombs, fireworks.",
         help_points="Help point by Gate C; first aid at Gates A and D.")
+    publish_event(tw.event, tw.supervisor)  # the public page shows the published revision only
     publish(tw, variants=[("ar", ARABIC, "standard")])
     publish(tw, urgency="priority", body="Station Road is closed to traffic until 18:00. Please use Mill Lane. "
             "#DerbyDay", variants=[("ar", "طريق المحطة مغلق أمام السيارات حتى الساعة 18:00. يرجى استخدام "
