@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='event',
             name='published_revision',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.eventrevision'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.eventrevision'),
         ),
         migrations.CreateModel(
             name='RumourVerdict',
@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rumourchange',
             name='verdict',
-            field=models.OneToOneField(blank=True, help_text='The published version this row records', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='change', to='campaigns.rumourverdict'),
+            field=models.OneToOneField(blank=True, help_text='The published version this row records', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='change', to='campaigns.rumourverdict'),
         ),
         migrations.AddIndex(
             model_name='eventrevision',

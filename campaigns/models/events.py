@@ -68,7 +68,7 @@ class Event(models.Model):
     # What the public pages show: the last revision a second person published (never this row's
     # working copy). Empty until the first publication, so a new event is not public.
     published_revision = models.ForeignKey("campaigns.EventRevision", null=True, blank=True,
-                                           on_delete=models.PROTECT, related_name="+")
+                                           on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-starts_at"]

@@ -91,7 +91,7 @@ class RumourChange(models.Model):
     explanation = models.TextField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    verdict = models.OneToOneField(RumourVerdict, null=True, blank=True, on_delete=models.PROTECT,
+    verdict = models.OneToOneField(RumourVerdict, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="change", help_text="The published version this row records")
 
     class Meta:

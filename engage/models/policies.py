@@ -39,7 +39,7 @@ class AnswerTemplate(models.Model):
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_version = models.ForeignKey("engage.AnswerTemplateVersion", null=True, blank=True,
-                                         on_delete=models.PROTECT, related_name="+")
+                                         on_delete=models.SET_NULL, related_name="+")
     approved_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
