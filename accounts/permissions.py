@@ -196,7 +196,37 @@ def can_override_phase(user: Any, team: Team | int | None) -> bool:
 
 
 def can_set_rumour_status(user: Any, team: Team | int | None) -> bool:
+    """May write a verdict on a rumour (a version someone else then publishes)."""
+    return has_role(user, team, DRAFTERS)
+
+
+def can_publish_event(user: Any, event: Any, *, draft_authors: set[int]) -> bool:
+    """A supervisor of the event's team who wrote none of the unpublished revisions."""
+    return has_role(user, event.team_id, {Role.SUPERVISOR}) and user.pk not in draft_authors
+
+
+def can_publish_rumour_verdict(user: Any, team: Team | int | None, *, writers: set[int]) -> bool:
+    """A supervisor of the team who wrote neither the verdict nor (for a first verdict) the claim."""
+    return has_role(user, team, {Role.SUPERVISOR}) and user.pk not in writers
+
+
+def can_emergency_publish(user: Any, team: Team | int | None) -> bool:
+    """A supervisor may publish their own rumour verdict or answer template at once in an emergency;
+    a second supervisor reviews it afterwards."""
     return has_role(user, team, {Role.SUPERVISOR})
+
+
+def can_review_emergency_publication(user: Any, team: Team | int | None, *, publisher_id: int | None) -> bool:
+    return has_role(user, team, {Role.SUPERVISOR}) and user.pk != publisher_id
+
+
+def can_write_answer_template(user: Any, team: Team | int | None) -> bool:
+    return has_role(user, team, {Role.SUPERVISOR})
+
+
+def can_approve_answer_template(user: Any, team: Team | int | None, *, author_id: int | None) -> bool:
+    """A supervisor of the template's team who did not write this version."""
+    return has_role(user, team, {Role.SUPERVISOR}) and user.pk != author_id
 
 
 def can_triage(user: Any, team: Team | int | None) -> bool:

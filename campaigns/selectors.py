@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from accounts import permissions
 from accounts.models import Role, User
@@ -17,6 +17,7 @@ from campaigns.models import (
     Delivery,
     DeliveryStatus,
     Event,
+    EventRevision,
     ListRecipient,
     MediaAsset,
     Message,
@@ -24,6 +25,7 @@ from campaigns.models import (
     MessageVersion,
     PlaybookTemplate,
     PublishingPause,
+    RumourVerdict,
     Segment,
     Variant,
 )
@@ -35,6 +37,34 @@ def visible_team_ids(user: User) -> set[int]:
 
 def events_for(user: User) -> QuerySet[Event]:
     return Event.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+
+
+def event_drafts_to_publish(user: User) -> list[Event]:
+    """Events of the user's supervised teams whose public fields changed since the last publication."""
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    return [e for e in Event.objects.filter(team_id__in=teams).select_related("team", "published_revision")
+            .annotate(latest_hash=Subquery(EventRevision.objects.filter(event=OuterRef("pk"))
+                                           .order_by("-number").values("content_hash")[:1]))
+            .order_by("-updated_at")
+            if e.latest_hash and e.latest_hash != (e.published_revision.content_hash if e.published_revision_id
+                                                   else None)]
+
+
+def rumour_verdicts_to_review(user: User) -> dict[str, list[RumourVerdict]]:
+    """Verdicts of the user's supervised teams waiting to be published, and emergency ones to review."""
+    teams = permissions.team_ids(user, {Role.SUPERVISOR})
+    base = RumourVerdict.objects.filter(rumour__event__team_id__in=teams).select_related(
+        "rumour__event", "author", "published_by")
+    return {
+        "pending": list(base.filter(published_at__isnull=True, superseded_at__isnull=True).order_by("created_at")),
+        "emergency": list(base.filter(emergency=True, emergency_reviewed_at__isnull=True).order_by("published_at")),
+    }
+
+
+def events_with_publication(user: User) -> QuerySet[Event]:
+    """The user's events with their published revision and the working copy's latest revision hash."""
+    latest = EventRevision.objects.filter(event=OuterRef("pk")).order_by("-number").values("content_hash")[:1]
+    return events_for(user).select_related("published_revision").annotate(latest_hash=Subquery(latest))
 
 
 def campaigns_for(user: User) -> QuerySet[Campaign]:

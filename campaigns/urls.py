@@ -22,6 +22,7 @@ urlpatterns = [
     path("events/new/", events.event_new, name="event_new"),
     path("events/<int:pk>/", events.event_detail, name="event"),
     path("events/<int:pk>/phase/", events.event_phase, name="event_phase"),
+    path("events/<int:pk>/publish/", events.event_publish, name="event_publish"),
     path("playbooks/", events.playbook_list, name="playbooks"),
     path("segments/", admin_pages.segment_list, name="segments"),
     path("segments/new/", admin_pages.segment_edit, name="segment_new"),

@@ -56,7 +56,7 @@ def published_messages() -> QuerySet[Message]:
         Message.objects.filter(Exists(_public_sent()))
         .exclude(status=MessageStatus.WITHDRAWN)
         .annotate(public_at=Subquery(first_sent), corrected_by_id=Subquery(latest_correction))
-        .select_related("campaign__event", "team")
+        .select_related("campaign__event__published_revision", "team")
         .prefetch_related(
             Prefetch("deliveries", to_attr="public_deliveries",
                      queryset=Delivery.objects.filter(channel__kind=ChannelKind.PUBLIC, status=DeliveryStatus.SENT)
@@ -189,7 +189,7 @@ def media_for(message: Message, text: PublicText) -> list[MediaAsset]:
 def news(*, event_id: int | None = None, area: str = "") -> QuerySet[Message]:
     qs = published_messages()
     if event_id is not None:
-        qs = qs.filter(campaign__event_id=event_id, campaign__event__is_public=True)
+        qs = qs.filter(campaign__event_id=event_id, campaign__event__in=_published_events())
     if area:
         qs = qs.filter(segments__in=segment_ids_for_area(area)).distinct()
     return qs
@@ -204,40 +204,62 @@ def segment_ids_for_area(area: str) -> list[int]:
 def filter_choices() -> dict[str, list]:
     """Public events that have published updates, and the areas those updates target."""
     published = published_messages().order_by()
-    events = list(Event.objects.filter(is_public=True, campaigns__messages__in=published.values("pk"))
-                  .distinct().order_by("-starts_at").values_list("pk", "name"))
+    rows = (_published_events().filter(campaigns__messages__in=published.values("pk"))
+            .distinct().order_by("-published_revision__starts_at")
+            .values_list("pk", "published_revision__snapshot"))
+    events = [(pk, (snapshot or {}).get("name", "")) for pk, snapshot in rows]
     areas: set[str] = set()
     for values in Segment.objects.filter(messages__in=published.values("pk")).values_list("areas", flat=True):
         areas.update(str(a).strip() for a in values or [] if str(a).strip())
     return {"events": events, "areas": sorted(areas, key=str.casefold)}
 
 
+def _published_events() -> QuerySet[Event]:
+    """Events with a published revision that is public (and not taken off the pages since).
+
+    The public pages never read an event's own columns, only its published revision: see
+    :func:`public_event`."""
+    return Event.objects.filter(is_public=True, published_revision__isnull=False,
+                                published_revision__is_public=True)
+
+
 def live_events(*, now: datetime | None = None) -> list[Event]:
-    """Public events that have not finished (or finished in the last day), soonest first."""
+    """Public events (as published) that have not finished (or finished in the last day), soonest first."""
     now = now or timezone.now()
-    return list(Event.objects.filter(is_public=True)
-                .filter(Q(ends_at__isnull=True) | Q(ends_at__gte=now - timedelta(days=1)))
-                .filter(starts_at__lte=now + timedelta(days=14))
-                .select_related("team").order_by("starts_at")[:10])
+    rows = (_published_events()
+            .filter(Q(published_revision__ends_at__isnull=True)
+                    | Q(published_revision__ends_at__gte=now - timedelta(days=1)))
+            .filter(published_revision__starts_at__lte=now + timedelta(days=14))
+            .select_related("team", "published_revision").order_by("published_revision__starts_at")[:10])
+    return [event.published_revision.as_event(event) for event in rows]
 
 
 # --- the live event page -------------------------------------------------------------------------
 
 def public_event(pk: int) -> Event | None:
-    return Event.objects.filter(pk=pk, is_public=True).select_related("team").first()
+    """The event as its last published revision says (an unsaved Event), or None if not public."""
+    event = _published_events().filter(pk=pk).select_related("team", "published_revision").first()
+    return event.published_revision.as_event(event) if event is not None else None
+
+
+def public_event_of(message: Message) -> Event | None:
+    """The published version of a message's event, for a news item (None if the event is not public)."""
+    if not message.campaign_id or not message.campaign.event_id:
+        return None
+    return message.campaign.event.public_version()
 
 
 def event_updates(event: Event, *, limit: int = EVENT_PAGE_UPDATES) -> list[Message]:
-    return list(published_messages().filter(campaign__event=event)[:limit])
+    return list(published_messages().filter(campaign__event_id=event.pk)[:limit])
 
 
 def public_rumours(event: Event) -> list[Rumour]:
-    return list(Rumour.objects.filter(event=event, published_at__isnull=False)
+    return list(Rumour.objects.filter(event_id=event.pk, published_at__isnull=False)
                 .order_by("-status_changed_at", "-id"))
 
 
 def corrections_log(event: Event) -> list[RumourChange]:
-    return list(RumourChange.objects.filter(rumour__event=event, rumour__published_at__isnull=False)
+    return list(RumourChange.objects.filter(rumour__event_id=event.pk, rumour__published_at__isnull=False)
                 .select_related("rumour").order_by("-created_at", "-id"))
 
 

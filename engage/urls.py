@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from engage.api.docs import DocsView, SchemaView
 from engage.views_media import public_media_file
+from engage.views_review import public_words
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("desk/", include("campaigns.urls")),
     path("desk/inbox/", include("engage.urls_inbox")),
     path("desk/dashboard/", include("engage.urls_dashboard")),
+    path("desk/public-words/", public_words, name="public-words"),  # event drafts, verdicts, templates
     path("api/v1/", include("engage.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),  # sign-in needed unless ENGAGE_PUBLIC_API_DOCS
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),

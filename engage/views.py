@@ -60,8 +60,7 @@ def _item(message: Message, lang: VisitorLanguage, *, easy: bool) -> dict[str, A
     chosen = selectors.pick_text(message, lang.prefs, easy_read=easy)
     return {"message": message, "chosen": chosen, "text": chosen.text, "zone": _zone(message.team.timezone),
             "media": [_image(asset) for asset in selectors.media_for(message, chosen.text)],
-            "event": message.campaign.event if message.campaign.event_id and message.campaign.event.is_public
-            else None}
+            "event": selectors.public_event_of(message)}
 
 
 _EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg"}

@@ -45,7 +45,14 @@ from engage.forms_inbox import (
     StatusForm,
     TemplateForm,
 )
-from engage.models import AnswerStatus, AnswerTemplate, CategoryRule, ReplyAnswer, ReplyStatus
+from engage.models import (
+    AnswerStatus,
+    AnswerTemplate,
+    AnswerTemplateVersion,
+    CategoryRule,
+    ReplyAnswer,
+    ReplyStatus,
+)
 from engage.services import answers, policies, retention, triage
 from engage.services.identity import author_label, mask_handle
 from engage.services.ingest import public_contact_team, reply_submit_public
@@ -336,6 +343,29 @@ def inbox_rights(request: HttpRequest) -> HttpResponse:
 
 # --- settings (supervisors: templates; administrators: clocks, retention, rules) -----------------
 
+def _post_id(request: HttpRequest, name: str) -> int:
+    raw = request.POST.get(name) or ""
+    return int(raw) if raw.isdigit() and len(raw) < 18 else 0
+
+
+def _template_versions(user: Any, team: Team) -> list[dict[str, Any]]:
+    """Template versions of the team waiting for a second supervisor, and what this user may do."""
+    rows = []
+    for version in policies.pending_template_versions([team.pk]):
+        approved = version.template.approved_version
+        to_approve = version.is_pending
+        rows.append({
+            "version": version, "to_approve": to_approve, "approved": approved if to_approve else None,
+            "can_approve": to_approve and permissions.can_approve_answer_template(
+                user, team, author_id=version.author_id),
+            "can_emergency": to_approve and user.pk == version.author_id
+            and permissions.can_emergency_publish(user, team),
+            "can_review": not to_approve and user.pk != version.author_id
+            and permissions.can_review_emergency_publication(user, team, publisher_id=version.approved_by_id),
+        })
+    return rows
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def inbox_settings(request: HttpRequest) -> HttpResponse:
@@ -360,18 +390,34 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
             rule = CategoryRule.objects.filter(pk=request.POST.get("rule") or 0, team=team).first()
             if rule is not None:
                 run_service(request, policies.category_rule_disable, rule=rule, success="Rule switched off.")
-        elif kind == "template-disable":
-            template = AnswerTemplate.objects.filter(pk=request.POST.get("template") or 0, team=team).first()
+        elif kind in ("template-disable", "template-enable"):
+            template = AnswerTemplate.objects.filter(pk=_post_id(request, "template"), team=team).first()
             if template is not None:
-                run_service(request, policies.answer_template_save, team=team, template=template,
-                            title=template.title, body=template.body, language=template.language,
-                            purpose=template.purpose, is_active=False, success="Template withdrawn.")
+                run_service(request, policies.answer_template_set_active, template=template,
+                            is_active=kind == "template-enable",
+                            success="Template withdrawn." if kind == "template-disable" else "Template in use again.")
+        elif kind in ("template-approve", "template-review"):
+            version = AnswerTemplateVersion.objects.filter(pk=_post_id(request, "version"), template__team=team).first()
+            if version is None:
+                flash.error(request, "No such template version.")
+            elif kind == "template-approve":
+                emergency = request.POST.get("emergency") == "on"
+                run_service(request, policies.answer_template_approve, version=version, emergency=emergency,
+                            expected_hash=request.POST.get("content_hash", ""),
+                            success="Template approved: it is used from now on." + (
+                                " As an emergency approval, it waits for a second supervisor's review."
+                                if emergency else ""))
+            else:
+                run_service(request, policies.answer_template_review, version=version,
+                            comment=request.POST.get("comment", ""), success="Approval reviewed.")
         elif kind in forms_by_kind:
             form = forms_by_kind[kind](request.POST)
             if form.is_valid():
                 d = form.cleaned_data
                 if kind == "template":
-                    run_service(request, policies.answer_template_save, team=team, success="Template approved.", **d)
+                    template = AnswerTemplate.objects.filter(pk=_post_id(request, "template"), team=team).first()
+                    run_service(request, policies.answer_template_save, team=team, template=template,
+                                success="Template saved. Another supervisor approves it before it is used.", **d)
                 elif kind == "sla":
                     run_service(request, policies.sla_policy_set, team=team, category=d["category"],
                                 minutes=d.get("minutes"), success="Response time saved.")
@@ -389,7 +435,8 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
     slas.insert(0, (policies.URGENT, policies.sla_minutes(team_id=team.pk, category="", urgent=True)))
     return render(request, "engage/inbox/settings.html", {
         "teams": teams, "team": team,
-        "templates": list(policies.templates_for_team(team.pk)),
+        "templates": list(policies.templates_to_manage(team.pk)),
+        "template_versions": _template_versions(user, team),
         "slas": slas,
         "retention": sorted((c, d) for c, d in policies.retention_days(team_id=team.pk).items() if c),
         "rules": list(CategoryRule.objects.filter(team=team, is_active=True)),

@@ -86,6 +86,7 @@ def make_team_world(force: Team, label: str) -> TeamWorld:
         actor=officer, team=team, name=f"Derby {label}", kind="planned",
         starts_at=timezone.now() + timedelta(days=3), ends_at=timezone.now() + timedelta(days=3, hours=4),
         location="Stadium", hashtags=["DerbyDay"])
+    event = publish_event(event, supervisor)
     campaign = event_services.campaign_create(actor=officer, team=team, name=f"Derby {label}", event=event)
     public = channel_create(actor=admin, team=team, kind="public", name=f"Public {label}",
                             config={"site_url": "http://testserver"})
@@ -105,6 +106,31 @@ def make_team_world(force: Team, label: str) -> TeamWorld:
                      admin=admin, event=event, campaign=campaign, public=public, mastodon=mastodon, sms=sms,
                      segment=segment,
                      users={"officer": officer, "supervisor": supervisor, "liaison": liaison, "admin": admin})
+
+
+def publish_event(event: Event, supervisor: User) -> Event:
+    """Publish an event's current draft the way a second person does (the public pages show only
+    published revisions)."""
+    draft = event_services.event_draft(event)
+    if draft is None:
+        return event
+    return event_services.event_publish(actor=supervisor, event=event, expected_hash=draft.content_hash)
+
+
+def publish_rumour_verdict(*, writer: User, publisher: User, rumour: Any, status: str, explanation: str) -> Any:
+    """One person writes a rumour's verdict, a second publishes it."""
+    from campaigns.services.rumours import rumour_verdict_publish, rumour_verdict_write
+
+    verdict = rumour_verdict_write(actor=writer, rumour=rumour, status=status, explanation=explanation)
+    return rumour_verdict_publish(actor=publisher, verdict=verdict, expected_hash=verdict.content_hash)
+
+
+def approve_template(template: Any, approver: User) -> Any:
+    """A second supervisor approves a template's pending version."""
+    from engage.services.policies import answer_template_approve
+
+    version = template.versions.filter(approved_at__isnull=True, superseded_at__isnull=True).first()
+    return answer_template_approve(actor=approver, version=version, expected_hash=version.content_hash)
 
 
 def make_world() -> World:

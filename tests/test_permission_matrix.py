@@ -202,6 +202,13 @@ class Arranged:
         return rumour_create(actor=self.a.officer, event=self.a.event, claim="The match is cancelled.")
 
     @cached_property
+    def rumour_verdict(self) -> Any:
+        from campaigns.services.rumours import rumour_verdict_write
+
+        return rumour_verdict_write(actor=self.a.officer, rumour=self.rumour, status="false",
+                                    explanation="The match goes ahead.")
+
+    @cached_property
     def reply(self) -> Any:
         """A processed citizen reply on team A's Mastodon account: answerable."""
         return self._reply("matrix-1")
@@ -396,6 +403,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         POST(every(HIDDEN), action="no-such-action"),
     ]),
     "campaigns:review": ("page", [GET(SUPERVISOR)]),
+    "public-words": ("page", [GET(SUPERVISOR)]),  # event drafts, rumour verdicts, templates to approve
     "campaigns:media": ("page", [GET(EVERYONE)]),  # a message's image, for its team only
     # The metrics dashboard and event reports (can_view_metrics: any role of the team).
     "dashboard:index": ("page", [GET(EVERYONE)]),
@@ -407,6 +415,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "campaigns:event_new": ("page", [GET(DRAFTERS), POST(DRAFTERS, body=_event_form)]),
     "campaigns:event": ("page", [GET(EVERYONE), POST(DRAFTERS, body=_event_form)]),
     "campaigns:event_phase": ("page", [POST(SUPERVISOR, body=lambda x: {"phase": "during", "reason": "Kick-off"})]),
+    "campaigns:event_publish": ("page", [POST(SUPERVISOR, body=lambda x: {"content_hash": "0" * 64})]),
     "campaigns:playbooks": ("page", [GET(EVERYONE)]),
     # Segments, channels, publishing controls.
     "campaigns:segments": ("page", [GET(EVERYONE)]),
@@ -427,8 +436,13 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
                                       POST(SUPERVISOR, body=lambda x: {"reason": "Incident", "team": x.world.a.team.pk})]),
     # Rumour control (can_manage_events to register, can_set_rumour_status to decide) and CAP fields.
     "campaigns:rumours": ("page", [GET(EVERYONE), POST(DRAFTERS, body=lambda x: {"claim": "Gates close early."})]),
-    "campaigns:rumour_status": ("page", [POST(SUPERVISOR, body=lambda x: {
+    # Writing a verdict is for drafters; publishing it (by someone who did not write it) and the
+    # after-review of an emergency self-publication are for supervisors.
+    "campaigns:rumour_status": ("page", [POST(DRAFTERS, body=lambda x: {
         f"r{x.rumour.pk}-status": "false", f"r{x.rumour.pk}-explanation": "The match goes ahead as planned."})]),
+    "campaigns:rumour_verdict_publish": ("page", [POST(SUPERVISOR, body=lambda x: {
+        "content_hash": x.rumour_verdict.content_hash})]),
+    "campaigns:rumour_verdict_review": ("page", [POST(SUPERVISOR, body=lambda x: {"comment": "Checked."})]),
     "campaigns:message_cap": ("page", [POST(DRAFTERS, subject="draft", body=lambda x: {"clear": "1"})]),
     # The triage inbox: liaison officers, supervisors and administrators (INBOX_ROLES); officers do not
     # see citizens' replies at all (404), administrators see them but do not triage (can_triage).
@@ -495,6 +509,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         "starts_at": (timezone.now() + timedelta(days=9)).isoformat()})]),
     "event-detail": ("api", [GET(EVERYONE), PATCH(DRAFTERS, body=lambda x: {"location": "Harbour"})]),
     "event-phase": ("api", [POST(SUPERVISOR, body=lambda x: {"phase": "during", "reason": "Kick-off"})]),
+    "event-publish": ("api", [POST(SUPERVISOR, body=lambda x: {"content_hash": "0" * 64})]),
     "campaign-list": ("api", [GET(EVERYONE), POST(DRAFTERS, body=lambda x: {"name": "Extra",
                                                                             "team": x.world.a.team.pk})]),
     "campaign-detail": ("api", [GET(EVERYONE), PATCH(DRAFTERS, body=lambda x: {"description": "Matchday"})]),
@@ -573,8 +588,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
 SUBJECT_BY_PREFIX = {
     "messages": "draft", "variants": "variant", "deliveries": "delivery", "events": "event",
     "campaigns": "campaign", "segments": "segment", "channels": "channel", "news": "published",
-    "rumours": "rumour", "cap": "draft", "inbox": "reply", "replies": "reply", "feeds": "event", "img": "image",
-    "media": "image", "dashboard": "event", "recipients": "list_recipient",
+    "rumours": "rumour", "rumour-verdicts": "rumour_verdict", "cap": "draft", "inbox": "reply", "replies": "reply",
+    "feeds": "event", "img": "image", "media": "image", "dashboard": "event", "recipients": "list_recipient",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
@@ -49,8 +50,42 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "name", "kind", "description", "location", "latitude", "longitude", "radius_m",
                   "polygon", "starts_at", "ends_at", "expected_attendance", "hashtags", "risk_level", "phase",
                   "phase_override", "what_to_bring", "prohibited_items", "help_points", "is_public", "created_at",
-                  "updated_at"]
+                  "updated_at", "content_hash", "published_revision", "published_hash", "published_at",
+                  "has_unpublished_changes"]
         read_only_fields = ["phase_override", "created_at", "updated_at"]
+
+    content_hash = serializers.SerializerMethodField(
+        help_text="Hash of the working copy's public fields: what POST .../publish/ takes.")
+    published_revision = serializers.SerializerMethodField(
+        help_text="Number of the revision the public pages show; null until first published.")
+    published_hash = serializers.SerializerMethodField()
+    published_at = serializers.SerializerMethodField()
+    has_unpublished_changes = serializers.SerializerMethodField(
+        help_text="The public fields were changed since the last publication (or never published).")
+
+    def get_content_hash(self, obj: Event) -> str | None:
+        latest = getattr(obj, "latest_hash", None)
+        if latest is None and not hasattr(obj, "latest_hash"):
+            revision = obj.revisions.order_by("-number").first()
+            latest = revision.content_hash if revision else None
+        return latest
+
+    def get_published_revision(self, obj: Event) -> int | None:
+        return obj.published_revision.number if obj.published_revision_id else None
+
+    def get_published_hash(self, obj: Event) -> str | None:
+        return obj.published_revision.content_hash if obj.published_revision_id else None
+
+    def get_published_at(self, obj: Event) -> datetime | None:
+        return obj.published_revision.published_at if obj.published_revision_id else None
+
+    def get_has_unpublished_changes(self, obj: Event) -> bool:
+        return self.get_content_hash(obj) != self.get_published_hash(obj)
+
+
+class EventPublishSerializer(serializers.Serializer):
+    content_hash = serializers.CharField(max_length=64, help_text="The hash of the version you reviewed "
+                                                                  "(the event's content_hash); 409 if it changed.")
 
 
 class PhaseOverrideSerializer(serializers.Serializer):

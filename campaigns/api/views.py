@@ -58,7 +58,11 @@ class EventViewSet(ReadCreatePatchViewSet):
     filterset_class = EventFilter
 
     def get_queryset(self):
-        return selectors.events_for(self.request.user).order_by("-starts_at", "id")
+        return selectors.events_with_publication(self.request.user).order_by("-starts_at", "id")
+
+    def _fresh(self, event: Event) -> Response:
+        event = selectors.events_with_publication(self.request.user).get(pk=event.pk)
+        return Response(s.EventSerializer(event, context={"request": self.request}).data)
 
     def perform_create(self, serializer: s.EventSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -78,7 +82,19 @@ class EventViewSet(ReadCreatePatchViewSet):
         event = event_services.event_set_phase(actor=request.user, event=self.get_object(),
                                                phase=body.validated_data["phase"],
                                                reason=body.validated_data.get("reason", ""))
-        return Response(s.EventSerializer(event, context={"request": request}).data)
+        return self._fresh(event)
+
+    @extend_schema(request=s.EventPublishSerializer, responses=s.EventSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:
+        """A supervisor who wrote none of the unpublished changes publishes the reviewed version
+        (by its ``content_hash``) on the public pages. 403 for an author or a non-supervisor, 409
+        when there is nothing to publish or the content changed since it was reviewed."""
+        body = s.EventPublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = event_services.event_publish(actor=request.user, event=self.get_object(),
+                                             expected_hash=body.validated_data["content_hash"])
+        return self._fresh(event)
 
 
 class CampaignViewSet(ReadCreatePatchViewSet):

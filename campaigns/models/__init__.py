@@ -1,7 +1,16 @@
 from campaigns.models.campaigns import Campaign, PlaybookTemplate
 from campaigns.models.channels import Channel, ChannelHealth, ChannelKind
 from campaigns.models.deliveries import Delivery, DeliveryAttempt, DeliveryStatus, PublishingPause
-from campaigns.models.events import Event, EventKind, Phase, RiskLevel, phase_at
+from campaigns.models.events import (
+    PUBLIC_EVENT_FIELDS,
+    Event,
+    EventKind,
+    EventRevision,
+    Phase,
+    RiskLevel,
+    phase_at,
+    snapshot_hash,
+)
 from campaigns.models.messages import (
     APPROVED_STATES,
     EDITABLE_STATES,
@@ -17,7 +26,7 @@ from campaigns.models.messages import (
     VariantFormat,
 )
 from campaigns.models.recipients import ListRecipient
-from campaigns.models.rumours import Rumour, RumourChange, RumourStatus
+from campaigns.models.rumours import Rumour, RumourChange, RumourStatus, RumourVerdict
 from campaigns.models.segments import Need, Partner, Segment
 
 __all__ = [
@@ -25,5 +34,6 @@ __all__ = [
     "ChannelKind", "Comment", "ListRecipient", "Delivery", "DeliveryAttempt", "DeliveryStatus", "Event", "EventKind", "MediaAsset",
     "Message", "MessageStatus", "MessageVersion", "Need", "Partner", "Phase", "PlaybookTemplate", "PublishingPause",
     "RiskLevel", "Segment", "Urgency", "Variant", "VariantFormat", "phase_at",
-    "Rumour", "RumourChange", "RumourStatus",
+    "PUBLIC_EVENT_FIELDS", "EventRevision", "snapshot_hash",
+    "Rumour", "RumourChange", "RumourStatus", "RumourVerdict",
 ]

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
-from campaigns.models import Campaign, Event, EventKind, Phase, RiskLevel
-from engage.common.errors import InvalidInput, NotAllowed, NotFound
+from campaigns.models import (
+    PUBLIC_EVENT_FIELDS,
+    Campaign,
+    Event,
+    EventKind,
+    EventRevision,
+    Phase,
+    RiskLevel,
+    snapshot_hash,
+)
+from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from engage.common.sanitize import sanitize_text
 
 _TEXT_FIELDS = ("description", "location", "what_to_bring", "prohibited_items", "help_points")
+
+# Sanity limits on an event's times: a typo (or a test) like 1900-9999 must not put "Happening now"
+# on the public home page. Encampments may last long; everything else is a gathering of days.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_YEARS_AHEAD = 5
+MAX_DURATION = timedelta(days=31)
+MAX_ENCAMPMENT_DURATION = timedelta(days=3 * 366)
 
 
 def _clean_hashtags(values: Any) -> list[str]:
@@ -38,6 +57,7 @@ def _validate_event(data: dict[str, Any]) -> None:
     starts, ends = data.get("starts_at"), data.get("ends_at")
     if starts and ends and ends <= starts:
         raise InvalidInput("The event must end after it starts.", fields={"ends_at": ["Must be after the start."]})
+    _validate_times(kind=data.get("kind") or "", starts=starts, ends=ends)
     lat, lon = data.get("latitude"), data.get("longitude")
     if lat is not None and not -90 <= float(lat) <= 90:
         raise InvalidInput("Latitude is between -90 and 90.", fields={"latitude": ["Out of range."]})
@@ -52,6 +72,160 @@ def _validate_event(data: dict[str, Any]) -> None:
             raise InvalidInput("A polygon is at least three [lat, lon] points.", fields={"polygon": ["Invalid."]})
 
 
+def _to_minute(value: datetime | None) -> datetime | None:
+    """Event times are to the minute, as the desk's form gives them: a save from the form must not
+    make a draft of seconds nobody can see."""
+    return value.replace(second=0, microsecond=0) if isinstance(value, datetime) else value
+
+
+def _validate_times(*, kind: str, starts: datetime | None, ends: datetime | None) -> None:
+    latest = timezone.now() + timedelta(days=366 * MAX_YEARS_AHEAD)
+    for key, value in (("starts_at", starts), ("ends_at", ends)):
+        if value is not None and not EARLIEST_EVENT <= value <= latest:
+            raise InvalidInput(
+                f"Give a date between {EARLIEST_EVENT.year} and {latest.year}.",
+                fields={key: [f"Out of range: between {EARLIEST_EVENT.year} and {latest.year}."]})
+    if starts and ends:
+        limit = MAX_ENCAMPMENT_DURATION if kind == EventKind.ENCAMPMENT else MAX_DURATION
+        if ends - starts > limit:
+            what = "An encampment" if kind == EventKind.ENCAMPMENT else "An event of this kind"
+            raise InvalidInput(
+                f"{what} can last at most {limit.days} days; check the dates (or make it an encampment).",
+                fields={"ends_at": [f"At most {limit.days} days after the start."]})
+
+
+# --- revisions: the public fields go out only as a second person published them ----------------
+
+def _latest_revision(event: Event) -> EventRevision | None:
+    return EventRevision.objects.filter(event=event).order_by("-number").first()
+
+
+def _record_revision(*, actor: User | None, event: Event, author_label: str = "") -> EventRevision | None:
+    """A new draft revision if the working copy's public fields differ from the latest revision."""
+    event.refresh_from_db(fields=list(PUBLIC_EVENT_FIELDS))
+    snapshot = event.public_snapshot()
+    digest = snapshot_hash(snapshot)
+    latest = _latest_revision(event)
+    if latest is not None and latest.content_hash == digest:
+        return None
+    revision = EventRevision.objects.create(
+        event=event, number=(latest.number + 1) if latest else 1, snapshot=snapshot, content_hash=digest,
+        starts_at=event.starts_at, ends_at=event.ends_at, is_public=event.is_public,
+        author=actor if actor is not None and actor.is_authenticated else None, author_label=author_label[:200])
+    audit_record(actor=actor, verb="event.revision_drafted", target=event,
+                 summary={"revision": revision.number, "content_hash": digest})
+    return revision
+
+
+def pending_revisions(event: Event) -> list[EventRevision]:
+    """The draft revisions written since the last publication, oldest first."""
+    qs = EventRevision.objects.filter(event=event, published_at__isnull=True)
+    if event.published_revision_id:
+        qs = qs.filter(number__gt=EventRevision.objects.filter(pk=event.published_revision_id)
+                       .values_list("number", flat=True)[0])
+    return list(qs.select_related("author").order_by("number"))
+
+
+def event_draft(event: Event) -> EventRevision | None:
+    """The revision waiting to be published: the latest one, if it is newer than the published one."""
+    latest = _latest_revision(event)
+    if latest is None or latest.published_at is not None or latest.pk == event.published_revision_id:
+        return None
+    if event.published_revision_id and latest.content_hash == event.published_revision.content_hash:
+        return None  # changed and changed back: the public already sees these words
+    return latest
+
+
+def event_diff(event: Event) -> list[dict[str, Any]]:
+    """Field by field: what the public sees now, and what publishing the draft would show."""
+    draft = event_draft(event)
+    if draft is None:
+        return []
+    published = event.published_revision.snapshot if event.published_revision_id else {}
+    zone = _zone(event.team.timezone if event.team_id else "")
+    return [{"field": name, "label": _LABELS.get(name, name.replace("_", " ").capitalize()),
+             "published": _display(name, published.get(name), zone) if event.published_revision_id else None,
+             "draft": _display(name, draft.snapshot.get(name), zone)}
+            for name in PUBLIC_EVENT_FIELDS if published.get(name) != draft.snapshot.get(name)]
+
+
+_LABELS = {"phase_override": "Phase (set by a supervisor)", "is_public": "Shown on the public pages",
+           "help_points": "Where to get help", "radius_m": "Radius (metres)", "starts_at": "Starts",
+           "ends_at": "Ends"}
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or settings.ENGAGE_DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _display(name: str, value: Any, zone: ZoneInfo) -> str:
+    """A snapshot value as the desk shows it in a diff."""
+    if value in (None, "", []):
+        return "—"
+    if name in ("starts_at", "ends_at"):
+        return datetime.fromisoformat(value).astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+    if name == "hashtags":
+        return " ".join(f"#{tag}" for tag in value)
+    if name == "is_public":
+        return "Yes" if value else "No"
+    if name == "polygon":
+        return "; ".join(f"{p[0]}, {p[1]}" for p in value)
+    return str(value)
+
+
+@transaction.atomic
+def event_publish(*, actor: User, event: Event, expected_hash: str) -> Event:
+    """A supervisor of the event's team, who wrote none of the drafts since the last publication,
+    publishes exactly the revision they reviewed (by its content hash)."""
+    event = Event.objects.select_for_update().filter(pk=event.pk).first()
+    if event is None or not permissions.can_view_team(actor, event.team_id):
+        raise NotFound("No such event.")
+    pending = pending_revisions(event)
+    authors = {r.author_id for r in pending if r.author_id is not None}
+    if not permissions.can_publish_event(actor, event, draft_authors=authors):
+        if actor.pk in authors:
+            raise NotAllowed("You wrote changes in this draft, so another supervisor must publish it.",
+                             code="own_revision")
+        raise NotAllowed("Only a supervisor of this team can publish an event's public page.")
+    draft = event_draft(event)
+    if draft is None:
+        raise WrongState("Nothing to publish: the public page already shows the latest version.",
+                         code="nothing_to_publish")
+    if not expected_hash or expected_hash != draft.content_hash \
+            or draft.content_hash != snapshot_hash(event.public_snapshot()):
+        raise WrongState("The event changed since you opened it. Review the current version.",
+                         code="content_changed")
+    now = timezone.now()
+    updated = EventRevision.objects.filter(pk=draft.pk, published_at__isnull=True).update(
+        published_by=actor, published_at=now)
+    if updated != 1:
+        raise WrongState("This revision was published meanwhile.", code="nothing_to_publish")
+    event.published_revision = draft
+    event.save(update_fields=["published_revision", "updated_at"])
+    audit_record(actor=actor, verb="event.published", target=event,
+                 summary={"revision": draft.number, "content_hash": draft.content_hash,
+                          "authors": sorted(authors), "first": len(EventRevision.objects.filter(
+                              event=event, published_at__isnull=False)[:2]) == 1})
+    return event
+
+
+@transaction.atomic
+def event_publish_seeded(*, event: Event, label: str = "seed") -> Event:
+    """Demo and shipped data only: publish the working copy as a revision written and published by
+    the system (``label``), with no user. Never reachable from a view or the API."""
+    revision = _record_revision(actor=None, event=event, author_label=label) or _latest_revision(event)
+    if revision is not None and revision.published_at is None:
+        EventRevision.objects.filter(pk=revision.pk).update(published_at=timezone.now())
+        event.published_revision = revision
+        event.save(update_fields=["published_revision", "updated_at"])
+        audit_record(actor=None, verb="event.published", target=event,
+                     summary={"revision": revision.number, "content_hash": revision.content_hash, "seed": label})
+    return event
+
+
 @transaction.atomic
 def event_create(
     *, actor: User, team: Team, name: str, kind: str, starts_at: datetime, ends_at: datetime | None = None,
@@ -62,7 +236,7 @@ def event_create(
     name = sanitize_text(name, max_length=200)
     if not name:
         raise InvalidInput("The event needs a name.", fields={"name": ["This field may not be blank."]})
-    data = {"kind": kind, "starts_at": starts_at, "ends_at": ends_at, **fields}
+    data = {"kind": kind, "starts_at": _to_minute(starts_at), "ends_at": _to_minute(ends_at), **fields}
     _validate_event(data)
     for key in _TEXT_FIELDS:
         if key in data:
@@ -71,6 +245,7 @@ def event_create(
     data.pop("phase_override", None)
     event = Event.objects.create(team=team, name=name, created_by=actor, **data)
     audit_record(actor=actor, verb="event.created", target=event, summary={"name": name, "kind": kind})
+    _record_revision(actor=actor, event=event)
     return event
 
 
@@ -90,7 +265,10 @@ def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
             changes[key] = sanitize_text(changes[key] or "")
     if "hashtags" in changes:
         changes["hashtags"] = _clean_hashtags(changes["hashtags"])
-    merged = {"starts_at": event.starts_at, "ends_at": event.ends_at, **changes}
+    for key in ("starts_at", "ends_at"):
+        if key in changes:
+            changes[key] = _to_minute(changes[key])
+    merged = {"kind": event.kind, "starts_at": event.starts_at, "ends_at": event.ends_at, **changes}
     _validate_event(merged)
     before = {k: str(getattr(event, k)) for k in changes}
     for key, value in changes.items():
@@ -98,6 +276,7 @@ def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
     event.save(update_fields=[*changes.keys(), "updated_at"])
     audit_record(actor=actor, verb="event.updated", target=event,
                  summary={"before": before, "after": {k: str(v) for k, v in changes.items()}})
+    _record_revision(actor=actor, event=event)
     return event
 
 
@@ -113,6 +292,7 @@ def event_set_phase(*, actor: User, event: Event, phase: str | None, reason: str
     event.save(update_fields=["phase_override", "updated_at"])
     audit_record(actor=actor, verb="event.phase_overridden", target=event,
                  summary={"from": before, "to": event.phase_override, "reason": reason[:500]})
+    _record_revision(actor=actor, event=event)
     return event
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar as pycal
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from accounts import permissions
 from accounts.models import Role, Team
 from campaigns import selectors
 from campaigns.forms import EventForm
-from campaigns.models import EventKind, Phase
+from campaigns.models import Event, EventKind, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
 from engage.common.web import run_service
@@ -24,7 +25,7 @@ from engage.common.web import run_service
 @login_required
 @require_safe
 def event_list(request: HttpRequest) -> HttpResponse:
-    events = selectors.events_for(request.user).order_by("-starts_at")
+    events = selectors.events_with_publication(request.user).order_by("-starts_at")
     return render(request, "campaigns/event_list.html", {
         "events": events,
         "can_create": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
@@ -44,7 +45,8 @@ def event_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         team = data.pop("team")
-        event = run_service(request, event_services.event_create, team=team, success="Event created.", **data)
+        event = run_service(request, event_services.event_create, team=team,
+                            success="Event created. It is not public until a supervisor publishes it.", **data)
         if event is not None:
             run_service(request, event_services.campaign_create, team=team, name=event.name, event=event)
             return redirect("campaigns:event", pk=event.pk)
@@ -66,17 +68,50 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form.fields["team"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "team"}
-        if run_service(request, event_services.event_update, event=event, success="Event saved.", **data):
+        if run_service(request, event_services.event_update, event=event,
+                       success="Event saved. Changes to the public page wait for a supervisor to publish them.",
+                       **data):
             return redirect("campaigns:event", pk=pk)
     playbooks = selectors.playbooks_for(request.user, kind=event.kind, phase=event.phase)
     return render(request, "campaigns/event_detail.html", {
+        **_publication_context(request, event),
         "event": event, "form": form, "playbooks": playbooks,
         "campaigns": selectors.campaigns_for(request.user).filter(event=event),
-        "messages": selectors.messages_for(request.user).filter(campaign__event=event).order_by("-created_at")[:50],
+        "event_messages": selectors.messages_for(request.user).filter(campaign__event=event)
+        .order_by("-created_at")[:50],  # not "messages": that name is the flash messages' in base.html
         "can_override": permissions.can_override_phase(request.user, event.team_id),
         "can_edit": permissions.can_manage_events(request.user, event.team_id),
         "phases": Phase.choices,
     })
+
+
+def _publication_context(request: HttpRequest, event: Event) -> dict[str, Any]:
+    """What the public sees, what waits to be published (field by field), and who may publish it."""
+    draft = event_services.event_draft(event)
+    pending = event_services.pending_revisions(event) if draft else []
+    authors = {r.author_id for r in pending if r.author_id is not None}
+    is_supervisor = permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR})
+    return {
+        "draft": draft, "diff": event_services.event_diff(event), "pending_authors": pending,
+        "published": event.published_revision, "public_view": event.public_version(),
+        "can_publish": bool(draft) and permissions.can_publish_event(request.user, event, draft_authors=authors),
+        "wrote_draft": bool(draft) and is_supervisor and request.user.pk in authors,
+        "revisions": event.revisions.select_related("author", "published_by").order_by("-number")[:20],
+    }
+
+
+@login_required
+@require_POST
+def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supervisor who wrote none of the draft publishes it (the hash they reviewed)."""
+    event = selectors.events_for(request.user).filter(pk=pk).first()
+    if event is None:
+        raise Http404("No such event.")
+    if not permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR}):
+        return forbidden(request, "Only a supervisor of this team publishes an event's public page.")
+    run_service(request, event_services.event_publish, event=event,
+                expected_hash=request.POST.get("content_hash", ""), success="Published on the public pages.")
+    return redirect("campaigns:event", pk=pk)
 
 
 @login_required

@@ -59,13 +59,17 @@ def transparency_figures(*, now: datetime | None = None) -> dict[str, Any]:
             periods.append({"days": days, **_figures(scope, now),
                             "corrections": voice.corrections_published(scope)["total"]})
         events = []
-        recent = (Event.objects.filter(team_id__in=teams, is_public=True, starts_at__lte=now)
-                  .filter(Q(ends_at__isnull=True) | Q(ends_at__gte=now - timedelta(days=90)))
-                  .order_by("-starts_at")[:10])
+        # Names and times as published (never an unpublished draft's).
+        recent = (Event.objects.filter(team_id__in=teams, is_public=True, published_revision__is_public=True,
+                                       published_revision__starts_at__lte=now)
+                  .filter(Q(published_revision__ends_at__isnull=True)
+                          | Q(published_revision__ends_at__gte=now - timedelta(days=90)))
+                  .select_related("published_revision").order_by("-published_revision__starts_at")[:10])
         for event in recent:
             figures = _figures(Scope(team_ids=teams, event=event, tz=zone), now)
             if not figures["suppressed"]:
-                events.append({"name": event.name, "starts_at": event.starts_at, "ends_at": event.ends_at,
+                shown = event.published_revision.as_event(event)
+                events.append({"name": shown.name, "starts_at": shown.starts_at, "ends_at": shown.ends_at,
                                **figures})
         forces.append({"name": force.name, "periods": periods, "events": events})
     return {"forces": forces, "generated_at": now, "min_count": MIN_COUNT}

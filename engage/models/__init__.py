@@ -2,7 +2,15 @@
 
 from engage.models.feedback import AnswerFeedback  # noqa: F401 (the trust signal, issue 8)
 from engage.models.metrics import MetricsRollup, MetricsRollupState  # noqa: F401 (the metrics summary)
-from engage.models.policies import AnswerTemplate, CategoryRule, RetentionPolicy, SlaPolicy, TemplatePurpose
+from engage.models.policies import (
+    AnswerTemplate,
+    AnswerTemplateVersion,
+    CategoryRule,
+    RetentionPolicy,
+    SlaPolicy,
+    TemplateApprovalKind,
+    TemplatePurpose,
+)
 from engage.models.replies import (
     OPEN_STATUSES,
     AnswerKind,
@@ -21,5 +29,5 @@ from engage.models.replies import (
 __all__ = [
     "OPEN_STATUSES", "AnswerKind", "AnswerStatus", "AnswerTemplate", "CategoryRule", "ClassificationCorrection",
     "InboundCursor", "RejectedInbound", "Reply", "ReplyAnswer", "ReplyCampaign", "ReplyNote", "ReplySource",
-    "ReplyStatus", "RetentionPolicy", "SlaPolicy", "TemplatePurpose",
+    "ReplyStatus", "RetentionPolicy", "SlaPolicy", "TemplatePurpose", "AnswerTemplateVersion", "TemplateApprovalKind",
 ]

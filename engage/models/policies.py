@@ -16,9 +16,16 @@ class TemplatePurpose(models.TextChoices):
 
 
 class AnswerTemplate(models.Model):
-    """A pre-approved answer. Sent directly, with no further approval, so only supervisors make them.
+    """A pre-approved answer. Sent directly, with no further approval, so two people stand behind it.
 
-    ``team`` empty: shipped with Engage and available to every team (e.g. "call 999/112 now").
+    A supervisor writes a version (``AnswerTemplateVersion``); a supervisor who did not write that
+    version approves it, and only then do this row's ``title``, ``purpose``, ``language`` and
+    ``body`` take its words: they only ever hold the approved version (``approved_version``,
+    ``approved_hash``). A template with no approved version is never offered or sent. An edit is a
+    new pending version, so it voids nothing that went out and changes nothing until approved.
+
+    ``team`` empty: shipped with Engage and available to every team (e.g. "call 999/112 now"),
+    approved by the ``shipped`` marker of its data migration.
     """
 
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE,
@@ -31,6 +38,9 @@ class AnswerTemplate(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    approved_version = models.ForeignKey("engage.AnswerTemplateVersion", null=True, blank=True,
+                                         on_delete=models.SET_NULL, related_name="+")
+    approved_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -41,6 +51,50 @@ class AnswerTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"
+
+
+class TemplateApprovalKind(models.TextChoices):
+    STANDARD = "standard", "Approved by a second supervisor"
+    EMERGENCY_SELF = "emergency_self", "Emergency: approved by its author, reviewed afterwards"
+    SHIPPED = "shipped", "Shipped with Engage"
+    LEGACY = "legacy", "Approved before the two-person rule: review it"
+
+
+class AnswerTemplateVersion(models.Model):
+    """One version of a template's words, written by one person. Never edited; approved at most once."""
+
+    template = models.ForeignKey(AnswerTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=10, choices=TemplatePurpose.choices)
+    language = models.CharField(max_length=16)
+    body = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    author_label = models.CharField(max_length=200, blank=True, help_text="Who wrote it when not a user")
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_kind = models.CharField(max_length=16, choices=TemplateApprovalKind.choices, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # Emergency self-approvals and legacy approvals wait for a second supervisor's review.
+    review_due = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="answer_template_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approved_at is None and self.superseded_at is None
 
 
 class RetentionPolicy(models.Model):

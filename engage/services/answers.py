@@ -175,7 +175,8 @@ def answer_from_template(*, actor: User, reply: Reply, template: AnswerTemplate)
     """Queue a pre-approved answer (sent by :func:`reply_respond` right after the commit)."""
     reply = _lock(reply)
     _require_triage(actor, reply)
-    if not policies.templates_for_team(reply.team_id).filter(pk=template.pk).exists():
+    template = policies.templates_for_team(reply.team_id).filter(pk=template.pk).first()
+    if template is None or not policies.is_approved(template):
         raise NotFound("No such answer template.")
     _answerable(reply)
     key = f"engage-reply-{reply.pk}-template-{template.pk}"

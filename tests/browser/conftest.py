@@ -146,6 +146,8 @@ def ensure_shipped_answers() -> None:
     from django.apps import apps
 
     importlib.import_module("engage.migrations.0002_shipped_answer_templates").ship(apps, None)
+    # and approves them with the shipped marker, as migration 0009 does (issue 12)
+    importlib.import_module("engage.migrations.0009_answer_template_versions").approve_existing(apps, None)
 
 
 def ensure_playbook_library() -> None:

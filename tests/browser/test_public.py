@@ -27,7 +27,7 @@ from tests.engage.public_helpers import (
     private_cache,  # noqa: F401 - autouse: a cache of the test's own
     publish,
 )
-from tests.factories import make_world
+from tests.factories import make_world, publish_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +66,7 @@ def public_world(settings):
         what_to_bring="Your ticket, water in a plastic bottle, layers for the weather.",
         prohibited_items="Glass, flares, smoke bombs, fireworks.",
         help_points="Help point by Gate C; first aid at Gates A and D.")
+    publish_event(tw.event, tw.supervisor)  # the public page shows the published revision only
     publish(tw, variants=[("ar", ARABIC, "standard")])
     publish(tw, urgency="priority", body="Station Road is closed to traffic until 18:00. Please use Mill Lane. "
             "#DerbyDay", variants=[("ar", "طريق المحطة مغلق أمام السيارات حتى الساعة 18:00. يرجى استخدام "
@@ -151,11 +152,12 @@ def test_the_live_event_page_on_a_phone_picks_up_a_new_update_without_a_reload(
     assert page.evaluate("() => window.__samePage === true"), "the page was reloaded"
 
     # A rumour decision also arrives by itself.
-    from campaigns.services.rumours import rumour_create, rumour_set_status
+    from campaigns.services.rumours import rumour_create
+    from tests.factories import publish_rumour_verdict
 
     claim = rumour_create(actor=tw.officer, event=tw.event, claim="Trains are suspended")
-    rumour_set_status(actor=tw.supervisor, rumour=claim, status="confirmed",
-                      explanation="Northern Rail has suspended trains until 17:00.")
+    publish_rumour_verdict(writer=tw.officer, publisher=tw.supervisor, rumour=claim, status="confirmed",
+                           explanation="Northern Rail has suspended trains until 17:00.")
     expect(page.locator("#rumours li.rumour")).to_have_count(2, timeout=15_000)
     expect(page.locator("#rumours li.rumour").first.locator(".verdict")).to_have_text("Confirmed")
     assert page.evaluate("() => window.__samePage === true"), "the page was reloaded"
@@ -202,7 +204,7 @@ def test_the_live_event_page_works_without_javascript(browser, live_server, publ
         context.close()
 
 
-def test_staff_register_a_rumour_and_a_supervisor_corrects_it_on_the_live_page(page, live_server, artifacts_dir):
+def test_staff_register_a_rumour_and_a_second_person_publishes_the_correction(page, live_server, artifacts_dir):
     from tests.browser.conftest import sign_in, sign_out
     from tests.factories import PASSWORD
 
@@ -213,17 +215,23 @@ def test_staff_register_a_rumour_and_a_supervisor_corrects_it_on_the_live_page(p
     page.get_by_label("The claim, as people repeat it").fill("The bridge on Station Road has collapsed")
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status").filter(has_text="Rumour registered")).to_be_visible()
-    expect(page.locator("section.card").filter(has_text="Station Road has collapsed")).to_contain_text(
-        "Waiting for a supervisor")
+    card = page.locator("section.card").filter(has_text="Station Road has collapsed")
+    expect(card).to_contain_text("Not public yet")
+    card.get_by_label("What we know").select_option("false")
+    card.get_by_label("Explanation (public)").fill("The bridge is open. Engineers inspected it at 14:00.")
+    card.get_by_role("button", name="Save for publication").click()
+    expect(page.get_by_role("status").filter(has_text="Verdict saved")).to_be_visible()
+    card = page.locator("section.card").filter(has_text="Station Road has collapsed")
+    expect(card).to_contain_text("Waiting to be published")
+    expect(card.get_by_role("button", name="Publish this verdict")).to_have_count(0)  # not by its author
     page.console.assert_clean()
     sign_out(page)
 
     sign_in(page, live_server, tw.supervisor.email, PASSWORD)
     page.goto(f"{live_server.url}/desk/events/{tw.event.pk}/rumours/")
     card = page.locator("section.card").filter(has_text="Station Road has collapsed")
-    card.get_by_label("What we know").select_option("false")
-    card.get_by_label("Explanation (public)").fill("The bridge is open. Engineers inspected it at 14:00.")
-    card.get_by_role("button", name="Publish the decision").click()
+    shot(page, artifacts_dir, "staff-rumours-to-publish")
+    card.get_by_role("button", name="Publish this verdict").click()
     card = page.locator("section.card").filter(has_text="Station Road has collapsed")
     expect(card.locator(".status").first).to_have_text("False")
     shot(page, artifacts_dir, "staff-rumours")

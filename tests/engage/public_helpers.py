@@ -11,9 +11,9 @@ from campaigns.models import Message
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.rumours import rumour_create, rumour_set_status
+from campaigns.services.rumours import rumour_create
 from campaigns.services.sending import delivery_send
-from tests.factories import GOOD_BODY, TeamWorld, make_message
+from tests.factories import GOOD_BODY, TeamWorld, make_message, publish_rumour_verdict
 
 ARABIC = "الطرق المحيطة بالملعب مزدحمة يوم السبت. يرجى استخدام القطار والحضور مبكرًا. #DerbyDay"
 EASY = "Saturday: the derby. Roads will be busy. Take the train. Leave early. #DerbyDay"
@@ -65,7 +65,7 @@ def publish(tw: TeamWorld, **kwargs: Any) -> Message:
 
 def corrected_rumour(tw: TeamWorld, claim: str = "The bridge has collapsed"):
     rumour = rumour_create(actor=tw.officer, event=tw.event, claim=claim)
-    rumour = rumour_set_status(actor=tw.supervisor, rumour=rumour, status="unverified",
-                               explanation="We are checking this with the council now.")
-    return rumour_set_status(actor=tw.supervisor2, rumour=rumour, status="false",
-                             explanation="The bridge is open. Engineers inspected it at 14:00.")
+    rumour = publish_rumour_verdict(writer=tw.supervisor, publisher=tw.supervisor2, rumour=rumour,
+                                    status="unverified", explanation="We are checking this with the council now.")
+    return publish_rumour_verdict(writer=tw.officer, publisher=tw.supervisor, rumour=rumour, status="false",
+                                  explanation="The bridge is open. Engineers inspected it at 14:00.")

@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from campaigns.services import events as event_services
 from campaigns.services import publishing
-from campaigns.services.rumours import rumour_create, rumour_set_status
+from campaigns.services.rumours import rumour_create
 from engage import public_cache
 from tests.engage.public_helpers import (
     ARABIC,
@@ -20,6 +20,7 @@ from tests.engage.public_helpers import (
     private_cache,  # noqa: F401 - autouse: a cache of the test's own
     publish,
 )
+from tests.factories import publish_event, publish_rumour_verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -93,9 +94,12 @@ def test_a_rumour_decision_and_an_event_edit_invalidate_the_event_page(world, cl
     url = f"/events/{tw.event.pk}/"
     rumour = rumour_create(actor=tw.officer, event=tw.event, claim="The bridge has collapsed")
     assert b"The bridge has collapsed" not in client.get(url).content
-    rumour_set_status(actor=tw.supervisor, rumour=rumour, status="false", explanation="It is open.")
+    publish_rumour_verdict(writer=tw.officer, publisher=tw.supervisor, rumour=rumour, status="false",
+                           explanation="It is open.")
     assert b"The bridge has collapsed" in client.get(url).content
     event_services.event_update(actor=tw.officer, event=tw.event, help_points="First aid at Gate A.")
+    assert b"First aid at Gate A." not in client.get(url).content  # a draft until a supervisor publishes it
+    publish_event(tw.event, tw.supervisor)
     assert b"First aid at Gate A." in client.get(url).content
 
 

@@ -19,7 +19,7 @@ from campaigns.models import Delivery, DeliveryStatus
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
-from campaigns.services.rumours import rumour_create, rumour_set_status
+from campaigns.services.rumours import rumour_create
 from campaigns.services.segments import segment_create
 from engage.public_i18n import LANG_COOKIE
 from tests.engage.public_helpers import (
@@ -32,7 +32,7 @@ from tests.engage.public_helpers import (
     publish,
     send_due,
 )
-from tests.factories import GOOD_BODY
+from tests.factories import GOOD_BODY, publish_event, publish_rumour_verdict
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,7 @@ def test_news_can_be_filtered_by_event_and_by_area(world, client):
     tw = world.a
     other_event = event_services.event_create(actor=tw.officer, team=tw.team, name="City parade", kind="planned",
                                               starts_at=timezone.now() + timedelta(days=1), location="High Street")
+    publish_event(other_event, tw.supervisor)
     parade = event_services.campaign_create(actor=tw.officer, team=tw.team, name="Parade", event=other_event)
     old_town = segment_create(actor=tw.officer, team=tw.team, name="Old Town residents", languages=["en"],
                               channels=["public"], areas=["Old Town"], needs=[])
@@ -190,6 +191,7 @@ def test_the_live_event_page_has_key_facts_updates_and_the_rumour_board(world, c
     tw = world.a
     event_services.event_update(actor=tw.officer, event=tw.event, what_to_bring="Your ticket and water.",
                                 prohibited_items="Glass, flares.", help_points="Help point by Gate C.")
+    publish_event(tw.event, tw.supervisor)
     first = publish(tw)
     second = publish(tw, body="Gates open at 13:00. Please have your ticket ready. #DerbyDay")
     corrected_rumour(tw)
@@ -257,7 +259,8 @@ def test_the_json_endpoint_returns_what_is_new_since_the_cursor(world, client):
 def test_rumour_text_is_escaped(world, client):
     tw = world.a
     rumour = rumour_create(actor=tw.officer, event=tw.event, claim='Police said "x < y & z" <b>today</b>')
-    rumour_set_status(actor=tw.supervisor, rumour=rumour, status="false", explanation="Not said: 1 < 2 & 3 > 2.")
+    publish_rumour_verdict(writer=tw.officer, publisher=tw.supervisor, rumour=rumour, status="false",
+                           explanation="Not said: 1 < 2 & 3 > 2.")
     page = html(client.get(f"/events/{tw.event.pk}/"))
     assert "&quot;x &lt; y &amp; z&quot; today" in page
     assert "<b>" not in page

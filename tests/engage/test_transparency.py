@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.models import Event
+from campaigns.services import events as event_services
 from engage.models import Reply
 from tests.engage.metrics_helpers import make_reply
 from tests.engage.public_helpers import corrected_rumour
+from tests.factories import publish_event
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def replies(world):
     now = timezone.now()
     tw = world.a
-    Event.objects.filter(pk=tw.event.pk).update(starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=1))
+    event_services.event_update(actor=tw.officer, event=tw.event, starts_at=now - timedelta(days=2),
+                                ends_at=now - timedelta(days=1))
+    publish_event(tw.event, tw.supervisor)  # the page lists events as published
     made = []
     for i in range(12):
         made.append(make_reply(tw.team.pk, received_at=now - timedelta(days=1, minutes=i), channel=tw.mastodon,

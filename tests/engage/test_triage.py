@@ -226,7 +226,20 @@ def test_the_settings_page_edits_through_the_services(world):
                                               "language": "en", "purpose": "general",
                                               "body": "Gates open at 6pm <b>sharp</b>."})
     template = world.a.team.answer_templates.get(title="Gates")
-    assert template.body == "Gates open at 6pm sharp." and template.approved_by == world.a.supervisor
+    version = template.versions.get()
+    assert version.body == "Gates open at 6pm sharp." and version.author == world.a.supervisor
+    assert template.approved_version is None  # written, not approved: not offered yet
+    supervisor.post("/desk/inbox/settings/", {"team": world.a.team.pk, "kind": "template-approve",
+                                              "version": version.pk, "content_hash": version.content_hash})
+    template.refresh_from_db()
+    assert template.approved_version is None  # the author cannot approve their own words
+    second = signed_in(world.a.supervisor2)
+    assert "Approve this version" in second.get("/desk/inbox/settings/").content.decode()
+    second.post("/desk/inbox/settings/", {"team": world.a.team.pk, "kind": "template-approve",
+                                          "version": version.pk, "content_hash": version.content_hash})
+    template.refresh_from_db()
+    assert template.body == "Gates open at 6pm sharp." and template.approved_by == world.a.supervisor2
+    assert template.approved_version == version
     supervisor.post("/desk/inbox/settings/", {"team": world.a.team.pk, "kind": "sla", "category": "question",
                                               "minutes": 10})
     assert policies.sla_minutes(team_id=world.a.team.pk, category="question", urgent=False) == 60  # admins only

@@ -62,6 +62,7 @@ class Command(BaseCommand):
             segments = self._segments(teams, users["officer@engage.test"], channels)
             self._recipients(admin, channels, segments)
             events = self._events(teams, users["officer@engage.test"])
+            self._rumours(events, users)
         self._messages(teams, users, channels, segments, events)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Sign in with any of these (password {DEMO_PASSWORD}):")
@@ -200,8 +201,40 @@ class Command(BaseCommand):
             if event is None:
                 event = event_services.event_create(actor=author, team=teams[team_key], **data)
                 event_services.campaign_create(actor=author, team=teams[team_key], name=data["name"], event=event)
+            if event_services.event_draft(event) is not None:
+                self._publish_event(event)
             out[data["name"]] = event
         return out
+
+    def _rumours(self, events: dict[str, Event], users: dict[str, User]) -> None:
+        """A claim on the derby's rumour board: the officer writes the verdict, a supervisor publishes it."""
+        from campaigns.models import Rumour
+        from campaigns.services import rumours as rumour_services
+
+        derby = events["Northshire v Eastport derby"]
+        claim = "The derby has been cancelled because of the weather."
+        if Rumour.objects.filter(event=derby, claim=claim).exists():
+            return
+        officer, supervisor = users["officer@engage.test"], users["supervisor@engage.test"]
+        rumour = rumour_services.rumour_create(actor=officer, event=derby, claim=claim)
+        verdict = rumour_services.rumour_verdict_write(
+            actor=officer, rumour=rumour, status="false",
+            explanation="The derby goes ahead as planned. Kick-off is at 15:00; check the club's site for updates.")
+        rumour_services.rumour_verdict_publish(actor=supervisor, verdict=verdict, expected_hash=verdict.content_hash)
+
+    def _publish_event(self, event: Event) -> None:
+        """The public page shows an event once a second person published it: a demo supervisor of
+        the event's team where there is one, else the seed's own marker (audited as such)."""
+        from accounts import permissions
+
+        draft = event_services.event_draft(event)
+        authors = {r.author_id for r in event_services.pending_revisions(event)}
+        for email in ("supervisor@engage.test", "supervisor2@engage.test"):
+            user = User.objects.get(email=email)
+            if permissions.can_publish_event(user, event, draft_authors=authors):
+                event_services.event_publish(actor=user, event=event, expected_hash=draft.content_hash)
+                return
+        event_services.event_publish_seeded(event=event, label="demo seed")
 
     def _messages(self, teams, users, channels, segments, events) -> None:
         officer, supervisor = users["officer@engage.test"], users["supervisor@engage.test"]
