@@ -124,14 +124,21 @@ def _area(message: Message) -> dict[str, str]:
     cap = approved_cap(message)
     if cap.get("areaDesc"):
         return {k: cap[k] for k in ("areaDesc", "circle", "polygon") if cap.get(k)}
-    return event_area(message.campaign.event if message.campaign_id else None)
+    return event_area(_public_event(message))
+
+
+def _public_event(message: Message):
+    """The message's event as the public sees it (its published revision), never the live row:
+    an officer's unpublished edit to the event's name or place must not reach an alert."""
+    event = message.campaign.event if message.campaign_id else None
+    return event.public_version() if event is not None else None
 
 
 def _info(alert: ET.Element, message: Message, *, language: str, body: str) -> None:
     approved = approved_content(message) or {}
     cap = approved.get("cap") or {}
     defaults = DEFAULTS.get(approved.get("urgency", message.urgency), DEFAULTS[Urgency.PRIORITY])
-    event = message.campaign.event if message.campaign_id else None
+    event = _public_event(message)
     info = _sub(alert, "info")
     _sub(info, "language", language)
     for category in cap.get("category") or ["Safety"]:

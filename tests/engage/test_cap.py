@@ -18,6 +18,7 @@ from campaigns.models import Message, MessageStatus
 from campaigns.services import publishing
 from campaigns.services.cap import clean_cap, message_set_cap
 from engage.common.errors import InvalidInput, NotAllowed
+from tests.factories import publish_event
 from tests.engage.public_helpers import (
     ARABIC,
     approve_and_send,
@@ -92,6 +93,7 @@ def test_a_priority_message_without_cap_fields_uses_defaults_and_the_events_plac
     from campaigns.services import events as event_services
 
     event_services.event_update(actor=tw.officer, event=tw.event, latitude=52.95, longitude=-1.15, radius_m=1500)
+    publish_event(tw.event, tw.supervisor)
     message = publish(tw, urgency="priority", body="Station Road is closed until 18:00. Use Mill Lane. #DerbyDay")
     info = fetch(client, schema, message).find("cap:info", NS)
     assert (text(info, "cap:urgency"), text(info, "cap:severity"), text(info, "cap:certainty")) == (
@@ -99,6 +101,25 @@ def test_a_priority_message_without_cap_fields_uses_defaults_and_the_events_plac
     assert text(info, "cap:category") == "Safety" and text(info, "cap:event") == tw.event.name
     assert text(info, "cap:area/cap:areaDesc") == "Stadium"
     assert text(info, "cap:area/cap:circle") == "52.95,-1.15 1.5"
+
+
+def test_an_alert_never_shows_an_events_unpublished_name_or_place(world, client, schema):
+    """The event's name and area in an alert come from its published revision: an officer's draft
+    edit of the event reaches no alert until a second person publishes it."""
+    tw = world.a
+    from campaigns.services import events as event_services
+
+    event_services.event_update(actor=tw.officer, event=tw.event, latitude=52.95, longitude=-1.15, radius_m=1500)
+    publish_event(tw.event, tw.supervisor)
+    published_name = tw.event.name
+    message = publish(tw, urgency="priority", body="Station Road is closed until 18:00. Use Mill Lane. #DerbyDay")
+    event_services.event_update(actor=tw.officer, event=tw.event, name="Unreviewed name", location="Unreviewed place",
+                                latitude=51.5, longitude=-0.12, radius_m=9000)
+    document = fetch(client, schema, message)
+    info = document.find("cap:info", NS)
+    assert text(info, "cap:event") == published_name
+    assert text(info, "cap:area/cap:circle") == "52.95,-1.15 1.5"
+    assert b"Unreviewed" not in etree.tostring(document)
 
 
 def test_a_correction_is_an_update_that_references_the_original(world, client, schema):
