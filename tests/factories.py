@@ -104,6 +104,12 @@ def make_team_world(force: Team, label: str) -> TeamWorld:
                      users={"officer": officer, "supervisor": supervisor, "liaison": liaison, "admin": admin})
 
 
+def make_other_force(label: str = "C") -> tuple[Team, TeamWorld]:
+    """A second force (another tenant) with one team and a user of every role."""
+    force = TeamFactory(name=f"Force {label}", slug=f"force-{label.lower()}")
+    return force, make_team_world(force, label)
+
+
 def make_world() -> World:
     force = TeamFactory(name="Force", slug="force")
     return World(force=force, a=make_team_world(force, "A"), b=make_team_world(force, "B"),

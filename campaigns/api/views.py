@@ -392,6 +392,6 @@ class PauseView(APIView):
             held = publishing.publishing_resume(actor=request.user, reason=body.validated_data["reason"], team=team)
             return Response({"paused": False, "team": team, "held_for_review": held})
         pause = publishing.publishing_pause(actor=request.user, reason=body.validated_data["reason"], team=team)
-        return Response({"paused": True, "team": team, "reason": pause.reason, "paused_at": pause.paused_at},
+        return Response({"paused": True, "team": pause.team_id, "reason": pause.reason, "paused_at": pause.paused_at},
                         status=status.HTTP_201_CREATED)
 
