@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Membership, Role, Team, User
-from accounts.teams import lineage, parent_map
+from accounts.teams import lineage, parent_map, with_ancestors
 
 DRAFTERS = frozenset({Role.OFFICER, Role.SUPERVISOR})
 TRIAGERS = frozenset({Role.LIAISON, Role.SUPERVISOR})
@@ -82,6 +82,11 @@ def team_ids(user: Any, roles: frozenset[str] | set[str] | None = None) -> set[i
         elif roles_in(user, team_id) & set(roles):
             result.add(team_id)
     return result
+
+
+def team_ids_with_ancestors(user: Any) -> set[int]:
+    """The teams the user may see and the teams above them (their force), from the cached tree."""
+    return with_ancestors(team_ids(user), _parents(user)) if _active(user) else set()
 
 
 def primary_role(user: Any) -> str | None:

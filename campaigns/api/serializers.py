@@ -189,7 +189,17 @@ class FindingSerializer(serializers.Serializer):
     span = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
 
 
+class VisibleChannelField(serializers.PrimaryKeyRelatedField):
+    """A channel the caller can see: another force's id answers like an unknown one."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Channel.objects.filter(team_id__in=permissions.team_ids(request.user if request else None))
+
+
 class PartnerSerializer(serializers.ModelSerializer):
+    channel = VisibleChannelField(required=False, allow_null=True)
+
     class Meta:
         model = Partner
         fields = ["id", "name", "kind", "channel", "contact_note"]

@@ -18,6 +18,7 @@ from accounts import permissions
 from accounts.models import Role, Team
 from campaigns import selectors
 from campaigns.api import serializers as s
+from campaigns.api.filters import ScopedFilterSet
 from campaigns.models import Event, Message, Variant
 from campaigns.services import channels as channel_services
 from campaigns.services import coverage, publishing, workflow
@@ -44,7 +45,7 @@ class ReadCreatePatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(ScopedFilterSet):
     class Meta:
         model = Event
         fields = {"kind": ["exact"], "team": ["exact"], "risk_level": ["exact"], "starts_at": ["gte", "lte"]}
@@ -97,7 +98,7 @@ class CampaignViewSet(ReadCreatePatchViewSet):
                                                              **serializer.validated_data)
 
 
-class MessageFilter(filters.FilterSet):
+class MessageFilter(ScopedFilterSet):
     event = filters.NumberFilter(field_name="campaign__event")
 
     class Meta:
