@@ -281,6 +281,12 @@ def inbox_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404("No such answer.")
         run_service(request, answers.answer_resolve_unconfirmed, answer=answer, sent=action == "resolve-sent",
                     success="Recorded.")
+    elif action in ("release-held", "drop-held"):
+        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
+        if answer is None:
+            raise Http404("No such answer.")
+        run_service(request, answers.answer_release_held, answer=answer, send=action == "release-held",
+                    success="The answer will be sent now." if action == "release-held" else "Not sent.")
     elif action in ("hold", "unhold"):
         run_service(request, triage.reply_update, reply=reply, legal_hold=action == "hold",
                     success="Legal hold placed." if action == "hold" else "Legal hold lifted.")

@@ -90,9 +90,11 @@ def _alert_urgent(reply: Reply) -> int:
 
 
 def _queue_urgent_answer(reply: Reply) -> ReplyAnswer | None:
-    from engage.services.answers import answer_route
+    """The automatic urgent answer, only to a sender the platform proves (never to an address or
+    number typed into the public form: a person decides to contact those)."""
+    from engage.services.answers import answer_route, sender_proven
 
-    if answer_route(reply) is None:
+    if not sender_proven(reply) or answer_route(reply) is None:
         return None
     template = policies.answer_template_for(team_id=reply.team_id, purpose=TemplatePurpose.URGENT,
                                             language=reply.language)
