@@ -525,6 +525,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "public:image": ("public", [GET(EVERYONE, **PUBLIC)]),
     "public:contact": ("public", [GET(EVERYONE, anon=OK),
                                   POST(EVERYONE, anon=OK, body=lambda x: {"text": "Where is lost property?"})]),
+    "public:contact_force": ("public", [GET(EVERYONE, anon=OK),
+                                        POST(EVERYONE, anon=OK, body=lambda x: {"text": "Where is lost property?"})]),
     "public:news_reply": ("public", [GET(EVERYONE, **PUBLIC),
                                      POST(EVERYONE, **PUBLIC, body=lambda x: {"text": "Thank you."})]),
     "public:how_we_use_messages": ("public", [GET(EVERYONE, anon=OK)]),
@@ -668,6 +670,8 @@ def build_url(route: Route, case: Case, x: Arranged) -> str:
             kwargs["uidb64"] = urlsafe_base64_encode(force_bytes(x.world.a.officer.pk))
         elif param == "token":
             kwargs["token"] = "not-a-valid-token"
+        elif param == "force":
+            kwargs["force"] = x.world.force.slug
         else:
             raise AssertionError(f"no value for <{param}> in {route.route}: teach build_url about it")
     return reverse(route.name, kwargs=kwargs) + (case.query(x) if callable(case.query) else case.query)
@@ -848,6 +852,7 @@ class _Unarranged:
     """Stand-in objects for URLs whose views must refuse the method before they look anything up."""
 
     pk = 999_999
+    slug = "unarranged"
     sha256 = "0" * 64
     width = 640
     mime = "image/png"
