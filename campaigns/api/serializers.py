@@ -162,7 +162,10 @@ class ScheduleSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    team = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: every team")
+    team = serializers.IntegerField(
+        required=False, allow_null=True,
+        help_text="Pause: the team and the teams below it. Empty: your own force (a force-level supervisor), or "
+                  "every force (platform operators only)")
 
 
 class MediaUploadSerializer(serializers.Serializer):

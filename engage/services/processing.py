@@ -108,6 +108,12 @@ def _queue_urgent_answer(reply: Reply) -> ReplyAnswer | None:
     return answer if created else None
 
 
+def _sender_proven(reply: Reply) -> bool:
+    from engage.services.answers import sender_proven
+
+    return sender_proven(reply)
+
+
 def reply_process(*, reply_id: int) -> bool:
     """Classify and route one reply. Returns False when there was nothing to do."""
     answer_id: int | None = None
@@ -147,6 +153,8 @@ def reply_process(*, reply_id: int) -> bool:
             "category": reply.category, "confidence": reply.category_confidence, "sentiment": reply.sentiment,
             "urgent": reply.urgent, "restricted": reply.restricted, "message": reply.message_id,
             "pii_kinds": reply.pii_kinds, "alerted": alerted, "urgent_answer": answer_id,
+            **({"urgent_answer_withheld": "sender not proven: a person decides"}
+               if reply.urgent and not _sender_proven(reply) else {}),
         })
         if answer_id is not None:
             from engage.services.answers import enqueue_answer

@@ -60,7 +60,8 @@ def test_an_urgent_public_form_message_never_contacts_the_typed_address_by_itsel
     # ...but nothing is sent to the number or address someone typed.
     assert not ReplyAnswer.objects.filter(reply=reply).exists()
     assert sandbox.posts("sms") == [] and mail.outbox == []
-    assert AuditEvent.objects.get(verb="reply.processed", target_id=str(reply.pk)).summary["urgent_answer"] is None
+    summary = AuditEvent.objects.get(verb="reply.processed", target_id=str(reply.pk)).summary
+    assert summary["urgent_answer"] is None and "sender not proven" in summary["urgent_answer_withheld"]
     # A liaison officer decides to answer: then, and only then, it goes out.
     answer = answers.reply_respond(actor=world.a.liaison, reply=reply, template=urgent_template(world))
     assert answer.status == AnswerStatus.SENT and answer.created_by == world.a.liaison, answer.last_error
