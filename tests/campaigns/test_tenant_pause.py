@@ -147,3 +147,25 @@ def test_a_force_pause_reaches_its_units_and_resume_holds_their_overdue(world, s
     assert send_due() == {}
     Delivery.objects.filter(message=a).update(due_at=timezone.now() - timedelta(hours=1))
     assert publishing.publishing_resume(actor=chief, reason="Clear", team=world.force.pk) == 1  # the unit's overdue row waits
+
+
+def test_the_emergency_override_is_the_messages_own_forces_to_give(world, other, api, sandbox):
+    from campaigns.services import workflow
+    from tests.factories import make_message
+
+    chief = member(world.force, Role.SUPERVISOR, email="chief@engage.test")
+    publishing.publishing_pause(actor=chief, reason="Force-wide")
+    message = make_message(world.a, author=world.a.supervisor, urgency="emergency",
+                           channels=[telegram_for(world.a, sandbox)],
+                           body="Please move away from Station Road now, calmly. If you are in danger call 999.")
+    workflow.message_submit(actor=world.a.supervisor, message=message)
+    workflow.message_approve(actor=world.a.supervisor, message=message)
+    publishing.message_schedule(actor=world.a.supervisor, message=message, scheduled_at=None)
+    assert send_due() == {}
+    their_chief = member(other[0], Role.SUPERVISOR, email="chief-c@engage.test")
+    for intruder in (their_chief, other[1].supervisor):
+        error_of(api(intruder).post(f"/api/v1/messages/{message.pk}/pause-override/", format="json"), 404)
+    assert send_due() == {}
+    response = api(world.a.supervisor2).post(f"/api/v1/messages/{message.pk}/pause-override/", format="json")
+    assert response.status_code == 200, response.content
+    assert send_due() == {message.pk: "sent"}
