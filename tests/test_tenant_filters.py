@@ -117,3 +117,28 @@ def test_a_partner_channel_of_another_force_answers_like_an_unknown_one(world):
     ok = client.patch(f"/api/v1/segments/{segment.pk}/", {"partners": [
         {"name": "Mosque council", "kind": "faith_group", "channel": world.a.mastodon.pk}]}, format="json")
     assert ok.status_code == 200, ok.content
+
+
+def test_a_filter_without_a_visibility_rule_fails_closed():
+    """A new filter on a model this module does not know is refused, never offered with every row."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django_filters import rest_framework as filters
+
+    from campaigns.api.filters import ScopedFilterBackend, visible_choices
+    from campaigns.models import DeliveryAttempt, Message
+    from engage.models import ReplyCampaign
+
+    with pytest.raises(ImproperlyConfigured):
+        visible_choices(DeliveryAttempt, None)
+    assert visible_choices(ReplyCampaign, None).model is ReplyCampaign  # a team's own rows: by team
+
+    class Plain(filters.FilterSet):
+        class Meta:
+            model = Message
+            fields = ["campaign"]
+
+    class View:
+        filterset_class = Plain
+
+    with pytest.raises(ImproperlyConfigured):
+        ScopedFilterBackend().get_filterset_class(View(), Message.objects.none())

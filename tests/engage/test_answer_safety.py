@@ -173,3 +173,40 @@ def test_the_cap_setting_is_parsed_and_checked():
     for bad in ("sms=0", "lots", "sms=-1"):
         with pytest.raises(ImproperlyConfigured):
             _hourly_caps(bad)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_never_pass_the_cap_together(world, sandbox, settings):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL for real concurrent transactions")
+    settings.ENGAGE_ANSWER_HOURLY_CAP = {"": 100, "telegram": 2}
+    channel = sandbox_channel(world, sandbox, "telegram")
+    ids = [ReplyAnswer.objects.get(reply=_urgent_telegram(world, channel, n)).pk for n in range(6)]
+    barrier = threading.Barrier(len(ids))
+    outcomes: list[str] = []
+    errors: list[Exception] = []
+
+    def send(answer_id: int) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(answers.answer_send(answer_id=answer_id))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=send, args=(answer_id,)) for answer_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == ["held"] * 4 + ["sent"] * 2
+    assert len(sandbox.posts("telegram")) == 2
