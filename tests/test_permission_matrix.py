@@ -437,6 +437,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         POST(ADOPTERS, action="adopt", body=lambda x: {"answer": x.answer.pk}),
         POST(TRIAGE_SEEN, action="resolve-sent", body=lambda x: {"answer": x.answer.pk}),
         POST(TRIAGE_SEEN, action="resolve-not-sent", body=lambda x: {"answer": x.answer.pk}),
+        POST(TRIAGE_SEEN, action="release-held", body=lambda x: {"answer": x.answer.pk}),
+        POST(TRIAGE_SEEN, action="drop-held", body=lambda x: {"answer": x.answer.pk}),
         POST(HOLDERS, action="hold"),
         POST(HOLDERS, action="unhold", subject="held_reply"),
         POST(every(HIDDEN), action="no-such-action"),
@@ -465,6 +467,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "reply-erase": ("api", [POST(ADMIN, body=lambda x: {"handle": "@jane", "reason": "Request 12"})]),
     "reply-respond": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"body": "Gates open at 13:00."})]),
     "reply-adopt": ("api", [POST(ADOPTERS)]),
+    "reply-release": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"send": False})]),  # not held: a 409
     "reply-escalate": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"reason": "Needs a supervisor."})]),
     "reply-notes": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"body": "Asked twice today."})]),
     "event-list": ("api", [GET(EVERYONE), POST(DRAFTERS, body=lambda x: {

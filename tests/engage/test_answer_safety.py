@@ -210,3 +210,27 @@ def test_concurrent_senders_never_pass_the_cap_together(world, sandbox, settings
     assert errors == []
     assert sorted(outcomes) == ["held"] * 4 + ["sent"] * 2
     assert len(sandbox.posts("telegram")) == 2
+
+
+def test_the_api_releases_or_drops_a_held_answer(world, sandbox, settings, api):
+    settings.ENGAGE_ANSWER_HOURLY_CAP = {"": 1}
+    channel = sandbox_channel(world, sandbox, "telegram")
+    replies = [_urgent_telegram(world, channel, n) for n in range(3)]
+    assert [answers.answer_send(answer_id=ReplyAnswer.objects.get(reply=r).pk) for r in replies] == [
+        "sent", "held", "held"]
+    held = [ReplyAnswer.objects.get(reply=r) for r in replies[1:]]
+    url = "/api/v1/replies/{}/answers/{}/release/"
+    detail = api(world.a.liaison).get(f"/api/v1/replies/{held[0].reply_id}/")
+    assert "held" in detail.content.decode()
+    assert api(world.b.liaison).post(url.format(held[0].reply_id, held[0].pk), {"send": True},
+                                     format="json").status_code == 404
+    assert api(world.a.liaison).post(url.format(held[0].reply_id, held[0].pk), {}, format="json").status_code == 400
+    sent = api(world.a.liaison).post(url.format(held[0].reply_id, held[0].pk), {"send": True}, format="json")
+    assert sent.status_code == 200, sent.content
+    dropped = api(world.a.supervisor).post(url.format(held[1].reply_id, held[1].pk), {"send": False}, format="json")
+    assert dropped.status_code == 200 and dropped.json()["status"] == "cancelled"
+    again = api(world.a.supervisor).post(url.format(held[1].reply_id, held[1].pk), {"send": True}, format="json")
+    assert again.status_code == 409
+    process_all()
+    assert ReplyAnswer.objects.get(pk=held[0].pk).status == AnswerStatus.SENT
+    assert len(sandbox.posts("telegram")) == 2
