@@ -142,3 +142,16 @@ def test_a_filter_without_a_visibility_rule_fails_closed():
 
     with pytest.raises(ImproperlyConfigured):
         ScopedFilterBackend().get_filterset_class(View(), Message.objects.none())
+
+
+@pytest.mark.django_db
+def test_the_author_filter_still_finds_someone_who_left_the_team(world):
+    from accounts.models import Membership
+    from tests.factories import make_message
+
+    make_message(world.a)
+    Membership.objects.filter(user=world.a.officer).delete()
+    client = APIClient()
+    client.force_authenticate(world.a.supervisor)
+    response = client.get("/api/v1/messages/", {"author": world.a.officer.pk})
+    assert response.status_code == 200 and response.json()["count"] == 1

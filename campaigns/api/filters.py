@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django_filters import rest_framework as filters
 
 from accounts import permissions
@@ -30,8 +30,13 @@ def _visible_teams(user: Any) -> QuerySet[Team]:
 
 
 def _visible_users(user: Any) -> QuerySet[User]:
-    """People of the caller's teams and of the teams above them (the force's officers)."""
-    return User.objects.filter(memberships__team_id__in=permissions.team_ids_with_ancestors(user)).distinct()
+    """People of the caller's teams and of the teams above them (the force's officers), and the
+    authors of messages the caller can see (someone who has since left the team, say)."""
+    from campaigns.models import Message
+
+    teams = permissions.team_ids_with_ancestors(user)
+    authors = Message.objects.filter(team_id__in=permissions.team_ids(user)).values("author_id")
+    return User.objects.filter(Q(memberships__team_id__in=teams) | Q(pk__in=authors)).distinct()
 
 
 def _scopes() -> dict[type[Model], Callable[[Any], QuerySet]]:
