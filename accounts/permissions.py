@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import Membership, Role, Team, User
-from accounts.teams import lineage, parent_map
+from accounts.teams import lineage, parent_map, with_ancestors
 
 DRAFTERS = frozenset({Role.OFFICER, Role.SUPERVISOR})
 TRIAGERS = frozenset({Role.LIAISON, Role.SUPERVISOR})
@@ -82,6 +82,11 @@ def team_ids(user: Any, roles: frozenset[str] | set[str] | None = None) -> set[i
         elif roles_in(user, team_id) & set(roles):
             result.add(team_id)
     return result
+
+
+def team_ids_with_ancestors(user: Any) -> set[int]:
+    """The teams the user may see and the teams above them (their force), from the cached tree."""
+    return with_ancestors(team_ids(user), _parents(user)) if _active(user) else set()
 
 
 def primary_role(user: Any) -> str | None:
@@ -155,14 +160,23 @@ def can_pause_publishing(user: Any, team: Team | int | None) -> bool:
     return has_role(user, team, {Role.SUPERVISOR})
 
 
+def is_platform_operator(user: Any) -> bool:
+    """A platform operator (a superuser) is the only one who acts across forces."""
+    return bool(_active(user) and user.is_superuser)
+
+
 def can_pause_everything(user: Any) -> bool:
-    """A supervisor of a top-level team (a force) may pause every team."""
+    """A platform-wide pause (every force) is for platform operators only, and only they lift it."""
+    return is_platform_operator(user)
+
+
+def supervised_forces(user: Any) -> list[int]:
+    """The forces (top-level teams) where the user is a supervisor at force level."""
     if not _active(user):
-        return False
+        return []
     parents = _parents(user)
-    return any(
-        role == Role.SUPERVISOR and parents.get(team_id) is None for team_id, (role, _) in _memberships(user).items()
-    )
+    return sorted(team_id for team_id, (role, _) in _memberships(user).items()
+                  if role == Role.SUPERVISOR and team_id in parents and parents[team_id] is None)
 
 
 def can_manage_segments(user: Any, team: Team | int | None) -> bool:

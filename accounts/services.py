@@ -18,6 +18,7 @@ from knox.models import AuthToken
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import ApiTokenGrant, AuditEvent, Membership, Notification, Role, Team, User
+from accounts.teams import parent_map, with_descendants
 from engage.common.errors import InvalidInput, NotAllowed, WrongState
 from engage.common.timeutil import is_valid_zone
 
@@ -62,10 +63,18 @@ def team_create(
     return team
 
 
+# Team settings only platform operators change (a force is a tenant; who receives its citizens'
+# reports is not for one team's administrator to take over): see force_contact_route_set.
+OPERATOR_SETTINGS = frozenset({"contact_team", "public_contact"})
+
+
 @transaction.atomic
 def team_update_settings(*, team: Team, actor: User, changes: dict) -> Team:
     if not permissions.can_manage_team(actor, team):
         raise NotAllowed("Only an administrator of this team can change its settings.")
+    reserved = sorted(OPERATOR_SETTINGS.intersection(changes))
+    if reserved and not permissions.is_platform_operator(actor):
+        raise NotAllowed(f"Only platform operators change {', '.join(reserved)}.")
     before = dict(team.settings or {})
     team.settings = {**before, **changes}
     team.save(update_fields=["settings"])
@@ -73,6 +82,25 @@ def team_update_settings(*, team: Team, actor: User, changes: dict) -> Team:
         actor=actor, verb="team.settings_changed", target=team, team=team, summary={"before": before, "after": changes}
     )
     return team
+
+
+@transaction.atomic
+def force_contact_route_set(*, actor: User, force: Team, team: Team | None) -> Team:
+    """Which team of ``force`` receives its public contact form (None: the default rule, see
+    ``engage.services.ingest.contact_team_for``). Platform operators only; audited."""
+    if not permissions.is_platform_operator(actor):
+        raise NotAllowed("Only platform operators change where a force's contact form goes.")
+    if force.parent_id is not None:
+        raise InvalidInput(f"{force.name} is not a force (a top-level team).", fields={"force": ["Not a force."]})
+    if team is not None and team.pk not in with_descendants({force.pk}, parent_map()):
+        raise InvalidInput(f"{team.name} is not part of {force.name}.", fields={"team": ["Not in this force."]})
+    force = Team.objects.select_for_update().get(pk=force.pk)
+    before = (force.settings or {}).get("contact_team")
+    force.settings = {**(force.settings or {}), "contact_team": team.pk if team is not None else None}
+    force.save(update_fields=["settings"])
+    audit_record(actor=actor, verb="force.contact_route_changed", target=force, team=force,
+                 summary={"before": before, "after": team.pk if team is not None else None})
+    return force
 
 
 @transaction.atomic

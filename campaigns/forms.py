@@ -163,5 +163,5 @@ class PauseForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(t.pk, t.name) for t in teams]
         if everything:
-            choices = [("", "Every team"), *choices]
+            choices = [("", "Every force (platform-wide)"), *choices]
         self.fields["team"].choices = choices

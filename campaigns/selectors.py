@@ -165,12 +165,20 @@ def playbooks_for(user: User, *, kind: str = "", phase: str = "") -> QuerySet[Pl
     return qs.select_related("team").order_by("phase", "title")
 
 
+def pauses_for(user: User) -> QuerySet[PublishingPause]:
+    """The pauses in force that concern this user: platform-wide ones, and those of their teams and
+    the teams above them. Another force's pauses (its names and reasons) are not shown; platform
+    operators see every pause."""
+    pauses = PublishingPause.objects.filter(resumed_at__isnull=True).select_related("team", "paused_by")
+    if not permissions.is_platform_operator(user):
+        lineage = with_ancestors(visible_team_ids(user), parent_map())
+        pauses = pauses.filter(Q(team__isnull=True) | Q(team_id__in=lineage))
+    return pauses.order_by("-paused_at", "-id")
+
+
 def pause_banner(user: User) -> dict[str, Any] | None:
     """The pause that concerns this user, for the banner on every page."""
-    lineage = with_ancestors(visible_team_ids(user), parent_map())
-    pause = (PublishingPause.objects.filter(resumed_at__isnull=True)
-             .filter(Q(team__isnull=True) | Q(team_id__in=lineage))
-             .select_related("team", "paused_by").order_by("-paused_at").first())
+    pause = pauses_for(user).first()
     if pause is None:
         return None
     return {"team": pause.team.name if pause.team_id else "", "reason": pause.reason,

@@ -104,8 +104,24 @@ ENGAGE_PUBLIC_AUTHOR = env("ENGAGE_PUBLIC_AUTHOR", "Police communications team")
 # CAP 1.2: the sender id (e.g. "alerts@northshire.police.uk") and status ("Actual"; "Exercise" for drills).
 ENGAGE_CAP_SENDER = env("ENGAGE_CAP_SENDER")
 ENGAGE_CAP_STATUS = env("ENGAGE_CAP_STATUS", "Actual")
-# Replies from the public form that answer no message go to this team's inbox (its slug).
-ENGAGE_CONTACT_TEAM = env("ENGAGE_CONTACT_TEAM")
+# The public contact form: each force has its own at /contact/<force slug>/; /contact/ is this
+# force's (a top-level team's slug). ENGAGE_CONTACT_TEAM is its former name, still read.
+ENGAGE_DEFAULT_CONTACT_FORCE = env("ENGAGE_DEFAULT_CONTACT_FORCE") or env("ENGAGE_CONTACT_TEAM")
+
+
+def _hourly_caps(value: str) -> dict[str, int]:
+    """"60,sms=30" -> {"": 60, "sms": 30}: answers a channel sends an hour (per kind; "" for the rest)."""
+    caps: dict[str, int] = {"": 60}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        kind, _, number = item.rpartition("=")
+        if not number.isdigit() or int(number) < 1:
+            raise ImproperlyConfigured(f"ENGAGE_ANSWER_HOURLY_CAP: {item!r} is not a positive number of answers.")
+        caps[kind.strip()] = int(number)
+    return caps
+
+
+# Answers one channel sends in an hour, at most; past it, automatic answers wait for a person.
+ENGAGE_ANSWER_HOURLY_CAP = _hourly_caps(env("ENGAGE_ANSWER_HOURLY_CAP", "60,sms=30"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -386,7 +402,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Filter choices limited to what the caller can see (a force is a tenant): campaigns/api/filters.py
+    "DEFAULT_FILTER_BACKENDS": ["campaigns.api.filters.ScopedFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "engage.common.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

@@ -20,6 +20,7 @@ urlpatterns = [
     re_path(r"^img/(?P<pk>\d+)/(?P<sha>[0-9a-f]{12})-(?P<width>\d{2,4})\.(?P<ext>jpg|png|webp)$", views.public_image,
             name="image"),
     path("contact/", views_inbox.contact, name="contact"),
+    path("contact/<slug:force>/", views_inbox.contact, name="contact_force"),  # each force's own form
     path("news/<int:pk>/reply/", views_inbox.news_reply, name="news_reply"),
     path("how-we-use-your-messages/", views_inbox.how_we_use_messages, name="how_we_use_messages"),
     path("feedback/<str:token>/", views_feedback.feedback, name="feedback"),  # "Did this answer help?"

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import permissions
 from accounts.models import Role, Team, User
+from accounts.teams import lineage, parent_map
 from campaigns import selectors as outbound
 from campaigns.models import Message
 from engage import selectors_inbox as selectors
@@ -55,7 +56,7 @@ from engage.models import (
 )
 from engage.services import answers, policies, retention, triage
 from engage.services.identity import author_label, mask_handle
-from engage.services.ingest import public_contact_team, reply_submit_public
+from engage.services.ingest import contact_force, contact_team_for, public_contact_team, reply_submit_public
 
 
 def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
@@ -288,6 +289,12 @@ def inbox_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404("No such answer.")
         run_service(request, answers.answer_resolve_unconfirmed, answer=answer, sent=action == "resolve-sent",
                     success="Recorded.")
+    elif action in ("release-held", "drop-held"):
+        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
+        if answer is None:
+            raise Http404("No such answer.")
+        run_service(request, answers.answer_release_held, answer=answer, send=action == "release-held",
+                    success="The answer will be sent now." if action == "release-held" else "Not sent.")
     elif action in ("hold", "unhold"):
         run_service(request, triage.reply_update, reply=reply, legal_hold=action == "hold",
                     success="Legal hold placed." if action == "hold" else "Legal hold lifted.")
@@ -383,7 +390,6 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
 
             run_service(request, team_update_settings, team=team, success="Routing saved.", changes={
                 "restricted_queue": request.POST.get("restricted_queue") == "on",
-                "public_contact": request.POST.get("public_contact") == "on",
                 "answer_feedback": request.POST.get("answer_feedback") == "on",  # engage.services.feedback
             })
         elif kind == "rule-disable":
@@ -470,7 +476,8 @@ def _retention_facts(team: Team | None) -> list[tuple[str, int]]:
 
 
 def _public_form(request: HttpRequest, *, team: Team | None, message: Message | None) -> HttpResponse:
-    context: dict[str, Any] = {"team": team, "news": message, "retention": _retention_facts(team),
+    force = Team.objects.get(pk=lineage(team.pk, parent_map())[-1]) if team is not None else None
+    context: dict[str, Any] = {"team": team, "force": force, "news": message, "retention": _retention_facts(team),
                                "longest": max(policies.retention_days(team_id=team.pk).values()) if team else 365}
     if team is None:
         raise Http404("The contact form is not set up.")
@@ -500,8 +507,17 @@ def _public_form(request: HttpRequest, *, team: Team | None, message: Message | 
 
 @never_cache  # the page carries a CSRF token and a one-time form id: never from a shared cache
 @require_http_methods(["GET", "POST"])
-def contact(request: HttpRequest) -> HttpResponse:
-    return _public_form(request, team=public_contact_team(), message=None)
+def contact(request: HttpRequest, force: str | None = None) -> HttpResponse:
+    """``/contact/<force>/``: that force's form. ``/contact/``: the deployment's default force
+    (ENGAGE_DEFAULT_CONTACT_FORCE); with none set and several forces, a list to choose from."""
+    chosen = contact_force(force)
+    if chosen is None:
+        if force is None and request.method == "GET":
+            forces = list(Team.objects.filter(parent__isnull=True).order_by("name"))
+            if forces:
+                return render(request, "engage/contact_choose.html", {"forces": forces})
+        raise Http404("No such contact form.")
+    return _public_form(request, team=contact_team_for(chosen), message=None)
 
 
 @never_cache

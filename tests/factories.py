@@ -133,6 +133,12 @@ def approve_template(template: Any, approver: User) -> Any:
     return answer_template_approve(actor=approver, version=version, expected_hash=version.content_hash)
 
 
+def make_other_force(label: str = "C") -> tuple[Team, TeamWorld]:
+    """A second force (another tenant) with one team and a user of every role."""
+    force = TeamFactory(name=f"Force {label}", slug=f"force-{label.lower()}")
+    return force, make_team_world(force, label)
+
+
 def make_world() -> World:
     force = TeamFactory(name="Force", slug="force")
     return World(force=force, a=make_team_world(force, "A"), b=make_team_world(force, "B"),

@@ -472,6 +472,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         POST(ADOPTERS, action="adopt", body=lambda x: {"answer": x.answer.pk}),
         POST(TRIAGE_SEEN, action="resolve-sent", body=lambda x: {"answer": x.answer.pk}),
         POST(TRIAGE_SEEN, action="resolve-not-sent", body=lambda x: {"answer": x.answer.pk}),
+        POST(TRIAGE_SEEN, action="release-held", body=lambda x: {"answer": x.answer.pk}),
+        POST(TRIAGE_SEEN, action="drop-held", body=lambda x: {"answer": x.answer.pk}),
         POST(HOLDERS, action="hold"),
         POST(HOLDERS, action="unhold", subject="held_reply"),
         POST(every(HIDDEN), action="no-such-action"),
@@ -502,6 +504,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "reply-erase": ("api", [POST(ADMIN, body=lambda x: {"handle": "@jane", "reason": "Request 12"})]),
     "reply-respond": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"body": "Gates open at 13:00."})]),
     "reply-adopt": ("api", [POST(ADOPTERS)]),
+    "reply-release": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"send": False})]),  # not held: a 409
     "reply-escalate": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"reason": "Needs a supervisor."})]),
     "reply-notes": ("api", [POST(TRIAGE_SEEN, body=lambda x: {"body": "Asked twice today."})]),
     "event-list": ("api", [GET(EVERYONE), POST(DRAFTERS, body=lambda x: {
@@ -574,6 +577,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "public:image": ("public", [GET(EVERYONE, **PUBLIC)]),
     "public:contact": ("public", [GET(EVERYONE, anon=OK),
                                   POST(EVERYONE, anon=OK, body=lambda x: {"text": "Where is lost property?"})]),
+    "public:contact_force": ("public", [GET(EVERYONE, anon=OK),
+                                        POST(EVERYONE, anon=OK, body=lambda x: {"text": "Where is lost property?"})]),
     "public:news_reply": ("public", [GET(EVERYONE, **PUBLIC),
                                      POST(EVERYONE, **PUBLIC, body=lambda x: {"text": "Thank you."})]),
     "public:how_we_use_messages": ("public", [GET(EVERYONE, anon=OK)]),
@@ -719,6 +724,8 @@ def build_url(route: Route, case: Case, x: Arranged) -> str:
             kwargs["uidb64"] = urlsafe_base64_encode(force_bytes(x.world.a.officer.pk))
         elif param == "token":
             kwargs["token"] = "not-a-valid-token"
+        elif param == "force":
+            kwargs["force"] = x.world.force.slug
         else:
             raise AssertionError(f"no value for <{param}> in {route.route}: teach build_url about it")
     return reverse(route.name, kwargs=kwargs) + (case.query(x) if callable(case.query) else case.query)
@@ -899,6 +906,7 @@ class _Unarranged:
     """Stand-in objects for URLs whose views must refuse the method before they look anything up."""
 
     pk = 999_999
+    slug = "unarranged"
     sha256 = "0" * 64
     width = 640
     mime = "image/png"

@@ -216,7 +216,10 @@ class WithdrawSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    team = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: every team")
+    team = serializers.IntegerField(
+        required=False, allow_null=True,
+        help_text="Pause: the team and the teams below it. Empty: your own force (a force-level supervisor), or "
+                  "every force (platform operators only)")
 
 
 class MediaUploadSerializer(serializers.Serializer):
@@ -243,7 +246,17 @@ class FindingSerializer(serializers.Serializer):
     span = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
 
 
+class VisibleChannelField(serializers.PrimaryKeyRelatedField):
+    """A channel the caller can see: another force's id answers like an unknown one."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Channel.objects.filter(team_id__in=permissions.team_ids(request.user if request else None))
+
+
 class PartnerSerializer(serializers.ModelSerializer):
+    channel = VisibleChannelField(required=False, allow_null=True)
+
     class Meta:
         model = Partner
         fields = ["id", "name", "kind", "channel", "contact_note"]

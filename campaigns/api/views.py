@@ -20,6 +20,7 @@ from accounts import permissions
 from accounts.models import Role, Team
 from campaigns import selectors
 from campaigns.api import serializers as s
+from campaigns.api.filters import ScopedFilterSet
 from campaigns.models import Event, Message, Variant
 from campaigns.services import channels as channel_services
 from campaigns.services import coverage, publishing, workflow
@@ -47,7 +48,7 @@ class ReadCreatePatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(ScopedFilterSet):
     class Meta:
         model = Event
         fields = {"kind": ["exact"], "team": ["exact"], "risk_level": ["exact"], "starts_at": ["gte", "lte"]}
@@ -116,7 +117,7 @@ class CampaignViewSet(ReadCreatePatchViewSet):
                                                              **serializer.validated_data)
 
 
-class MessageFilter(filters.FilterSet):
+class MessageFilter(ScopedFilterSet):
     event = filters.NumberFilter(field_name="campaign__event")
 
     class Meta:
@@ -430,7 +431,7 @@ class PauseView(APIView):
             held = publishing.publishing_resume(actor=request.user, reason=body.validated_data["reason"], team=team)
             return Response({"paused": False, "team": team, "held_for_review": held})
         pause = publishing.publishing_pause(actor=request.user, reason=body.validated_data["reason"], team=team)
-        return Response({"paused": True, "team": team, "reason": pause.reason, "paused_at": pause.paused_at},
+        return Response({"paused": True, "team": pause.team_id, "reason": pause.reason, "paused_at": pause.paused_at},
                         status=status.HTTP_201_CREATED)
 
 

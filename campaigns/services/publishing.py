@@ -136,10 +136,6 @@ def message_schedule(*, actor: User, message: Message, scheduled_at: datetime | 
 
 # --- the pause ------------------------------------------------------------------------------
 
-def active_pauses() -> list[PublishingPause]:
-    return list(PublishingPause.objects.filter(resumed_at__isnull=True).select_related("team", "paused_by"))
-
-
 def paused_team_ids() -> tuple[bool, set[int]]:
     """(everything paused?, ids of paused teams including their sub-teams)."""
     pauses = set(PublishingPause.objects.filter(resumed_at__isnull=True).values_list("team_id", flat=True))
@@ -164,47 +160,65 @@ def is_paused_for(message: Message, *, any_pause: bool | None = None) -> bool:
     return everything or message.team_id in teams
 
 
+def _pause_scope(actor: User, team: int | None, *, verb: str) -> int | None:
+    """The team a pause or resume applies to; None only for a platform-wide one.
+
+    A force is a tenant: a supervisor pauses and resumes their own force or its teams. Without a
+    team, a platform operator means every force; anyone else means their own force (when they
+    supervise exactly one at force level)."""
+    if team is not None:
+        if not permissions.can_pause_publishing(actor, team):
+            raise NotAllowed(f"Only a supervisor of this team can {verb} its publishing.")
+        return team
+    if permissions.can_pause_everything(actor):
+        return None
+    forces = permissions.supervised_forces(actor)
+    if len(forces) == 1:
+        return forces[0]
+    if forces:
+        raise InvalidInput("Say which force or team this is for.", fields={"team": ["This field is required."]})
+    raise NotAllowed(f"Only a force-level supervisor can {verb} their whole force, and only platform operators "
+                     f"every force.")
+
+
 @transaction.atomic
 def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> PublishingPause:
+    """Pause ``team`` and the teams below it; without a team, see ``_pause_scope``."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give a reason for the pause.", fields={"reason": ["This field may not be blank."]})
-    if team is None:
-        if not permissions.can_pause_everything(actor):
-            raise NotAllowed("Only a force-level supervisor can pause every team.")
-    elif not permissions.can_pause_publishing(actor, team):
-        raise NotAllowed("Only a supervisor of this team can pause its publishing.")
+    team = _pause_scope(actor, team, verb="pause")
     pause = PublishingPause.objects.create(team_id=team, reason=reason[:500], paused_by=actor)
-    # Claimed rows that have not started their platform call go back to wait.
+    # Claimed rows of the paused teams that have not started their platform call go back to wait.
     claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
     if team is not None:
-        everything, teams = paused_team_ids()
-        claimed = claimed.filter(message__team_id__in=teams)
+        claimed = claimed.filter(message__team_id__in=with_descendants({team}, parent_map()))
     claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
-    audit_record(actor=actor, verb="publishing.paused", target=pause, team=team, summary={"reason": reason})
+    audit_record(actor=actor, verb="publishing.paused", target=pause, team=team,
+                 summary={"reason": reason, "scope": "platform" if team is None else "team"})
     return pause
 
 
 @transaction.atomic
 def publishing_resume(*, actor: User, reason: str = "", team: int | None = None) -> int:
-    """Lift the pause. Deliveries more than RESUME_REVIEW_AFTER overdue wait for review."""
+    """Lift the pause on ``team`` (see ``_pause_scope``). Deliveries of the teams it covered that are
+    more than RESUME_REVIEW_AFTER overdue wait for review."""
+    team = _pause_scope(actor, team, verb="resume")
     pauses = PublishingPause.objects.filter(resumed_at__isnull=True, team_id=team)
-    if team is None:
-        if not permissions.can_pause_everything(actor):
-            raise NotAllowed("Only a force-level supervisor can resume every team.")
-    elif not permissions.can_pause_publishing(actor, team):
-        raise NotAllowed("Only a supervisor of this team can resume its publishing.")
     if not pauses.exists():
+        if team is not None and _any_pause().filter(team__isnull=True).exists():
+            raise WrongState("Publishing is paused on the whole platform; only a platform operator can resume it.")
         raise WrongState("Publishing is not paused here.")
     now = timezone.now()
     count = pauses.update(resumed_at=now, resumed_by=actor)
     overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
                                       urgent=False)
     if team is not None:
-        overdue = overdue.filter(message__team_id=team)
+        overdue = overdue.filter(message__team_id__in=with_descendants({team}, parent_map()))
     held = overdue.update(needs_review=True)
     audit_record(actor=actor, verb="publishing.resumed", target_type="campaigns.publishingpause", team=team,
-                 summary={"reason": reason, "pauses": count, "held_for_review": held})
+                 summary={"reason": reason, "pauses": count, "held_for_review": held,
+                          "scope": "platform" if team is None else "team"})
     return held
 
 

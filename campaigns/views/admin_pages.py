@@ -104,7 +104,7 @@ def publishing_controls(request: HttpRequest) -> HttpResponse:
                         success="Publishing is paused. Nothing leaves until it is resumed.")
         return redirect("campaigns:publishing")
     return render(request, "campaigns/publishing.html", {
-        "form": form, "can_pause": bool(supervised) or everything, "pauses": publishing.active_pauses(),
+        "form": form, "can_pause": bool(supervised) or everything, "pauses": list(selectors.pauses_for(user)),
         "held": selectors.held_deliveries(user), "problems": selectors.problem_deliveries(user),
     })
 

@@ -351,6 +351,20 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         answer = answers.answer_adopt(actor=request.user, answer=answer, body=request.data.get("body") or None)
         return Response(s.AnswerSerializer(answer).data)
 
+    @extend_schema(request=s.HeldAnswerSerializer, responses=s.AnswerSerializer)
+    @action(detail=True, methods=["post"], url_path=r"answers/(?P<answer_id>\d+)/release")
+    def release(self, request: Request, pk: str | None = None, answer_id: str | None = None,
+                format: str | None = None) -> Response:
+        """A person decides on an automatic answer held by its channel's hourly cap: send or drop it."""
+        body = s.HeldAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reply = self._reply(pk)
+        answer = ReplyAnswer.objects.filter(pk=answer_id, reply=reply).select_related("reply").first()
+        if answer is None:
+            raise NotFound("No such answer.")
+        answer = answers.answer_release_held(actor=request.user, answer=answer, send=body.validated_data["send"])
+        return Response(s.AnswerSerializer(answer).data)
+
     @extend_schema(request=s.NoteWriteSerializer, responses={201: s.NoteSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request: Request, pk: str | None = None, format: str | None = None) -> Response:

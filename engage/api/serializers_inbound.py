@@ -182,6 +182,10 @@ class AnswerTemplateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class HeldAnswerSerializer(serializers.Serializer):
+    send = serializers.BooleanField(help_text="true: send it now; false: drop it")
+
+
 class ReplyQuerySerializer(serializers.Serializer):
     """The list's query parameters, named after the fields."""
 

@@ -182,6 +182,7 @@ class AnswerStatus(models.TextChoices):
     UNCONFIRMED = "unconfirmed", "Unconfirmed: check before resending"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    HELD = "held", "Held: the channel's hourly cap was reached; a person decides"
 
 
 class ReplyAnswer(models.Model):
@@ -202,6 +203,9 @@ class ReplyAnswer(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The channel it went (or goes) out on, set when a sender claims it: the hourly cap counts by it.
+    channel = models.ForeignKey("campaigns.Channel", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
     external_id = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     # "Did this answer help?": asked with the answer; answered (the vote itself is anonymous, apart:
@@ -217,7 +221,8 @@ class ReplyAnswer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reply"], condition=Q(kind="auto"), name="one_auto_answer_per_reply"),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="answer_status")]
+        indexes = [models.Index(fields=["status", "created_at"], name="answer_status"),
+                   models.Index(fields=["channel", "claimed_at"], name="answer_channel_claimed")]
 
     def __str__(self) -> str:
         return f"Answer {self.pk} to reply {self.reply_id}: {self.status}"

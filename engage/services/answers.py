@@ -7,6 +7,17 @@ whose ``in_reply_to`` is their id. The public form: to the email address or phon
 person chose to give, through the team's email or SMS channel; without one there is no way to
 answer.
 
+**Automatic answers only to a proven sender** (:func:`sender_proven`). The urgent auto-answer goes
+only back where the reply came from on a platform that proves who sent it: a Telegram chat, a
+Mastodon account, an inbound SMS through the channel's verified Twilio webhook. An email address
+or phone number typed into the public form proves nothing (anyone can type anyone's number), so it
+is contacted only when a person decides to: a liaison officer's answer action.
+
+**An hourly cap per channel** (``ENGAGE_ANSWER_HOURLY_CAP``): every answer a channel sends counts;
+once a channel has sent its cap in the last hour, further automatic answers are *held* (not lost:
+they wait in the inbox for a person to send or drop), the team's supervisors and administrators are
+alerted once an hour, and both are audited. An answer a person decided on is sent, and counted.
+
 **Sent at most once.** Every answer has a fixed idempotency key (``engage-reply-<id>-urgent``,
 ``engage-reply-<id>-template-<template id>``, ``engage-reply-<id>-text-<uuid>``), unique in the
 database, and moves only by conditional update: pending -> sending -> sent, failed or unconfirmed.
@@ -39,6 +50,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -58,6 +70,7 @@ from engage.models import (
     Reply,
     ReplyAnswer,
     ReplyCampaign,
+    ReplySource,
     ReplyStatus,
 )
 from engage.services import policies
@@ -122,6 +135,25 @@ def answer_route(reply: Reply) -> AnswerRoute | None:
         sms = _team_channel(reply.team_id, ChannelKind.SMS)
         return AnswerRoute(channel=sms, recipients=(contact,)) if sms else None
     return None
+
+
+# Platforms that prove who sent a reply: the answer goes back to that same account or number.
+PROVEN_SENDER_SOURCES = frozenset({ReplySource.TELEGRAM, ReplySource.MASTODON, ReplySource.SMS})
+
+
+def sender_proven(reply: Reply) -> bool:
+    """The reply came in on a platform that proves its sender (a Telegram chat, a Mastodon account,
+    an SMS through the verified Twilio webhook), so an automatic answer reaches only the person who
+    wrote. Never true for the public form: a typed address or number proves nothing."""
+    channel = reply.channel
+    return (channel is not None and reply.source in PROVEN_SENDER_SOURCES and channel.kind == reply.source
+            and bool(reply.author_handle or reply.provider_id))
+
+
+def answer_hourly_cap(channel: Channel) -> int:
+    """How many answers ``channel`` may send in an hour before automatic ones wait for a person."""
+    caps = settings.ENGAGE_ANSWER_HOURLY_CAP
+    return int(caps.get(channel.kind, caps.get("", 60)))
 
 
 def enqueue_answer(answer_id: int) -> None:
@@ -347,9 +379,84 @@ def _mark_sent(answer_id: int, *, external_id: str, sent_at=None, feedback_reque
         return True
 
 
+def _automatic(answer: ReplyAnswer) -> bool:
+    """Sent with no person deciding: the urgent auto-answer, until someone releases it."""
+    return answer.kind == AnswerKind.AUTO and answer.created_by_id is None
+
+
+def _take_cap_slot(answer: ReplyAnswer, channel: Channel, now) -> bool:
+    """Count this answer against its channel's hourly cap. The channel row is locked while counting
+    (PostgreSQL; SQLite's immediate transactions serialise writers), so two senders cannot both take
+    the last place. An automatic answer past the cap is held for a person (False)."""
+    with transaction.atomic():
+        Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk", flat=True).first()
+        cap = answer_hourly_cap(channel)
+        used = (ReplyAnswer.objects.filter(channel=channel, claimed_at__gte=now - timedelta(hours=1),
+                                           status__in=[AnswerStatus.SENDING, AnswerStatus.SENT,
+                                                       AnswerStatus.UNCONFIRMED])
+                .exclude(pk=answer.pk).count())
+        if used < cap or not _automatic(answer):
+            ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.SENDING).update(channel=channel)
+            return True
+        held = ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.SENDING).update(
+            status=AnswerStatus.HELD, channel=channel, attempts=F("attempts") - 1,
+            last_error=f"Not sent: {channel.name} has sent its {cap} answers this hour. Send it or drop it.")
+        if held:
+            reply = answer.reply
+            audit_record(actor=None, verb="reply.answer_held", target=reply, team=reply.team_id,
+                         summary={"answer": answer.pk, "channel": channel.pk, "cap": cap, "sent_last_hour": used})
+            _alert_cap_reached(channel=channel, reply=reply, cap=cap, now=now)
+    return False
+
+
+def _alert_cap_reached(*, channel: Channel, reply: Reply, cap: int, now) -> None:
+    """Once an hour per channel: tell the team's supervisors and administrators (audited)."""
+    from accounts.models import AuditEvent
+
+    if AuditEvent.objects.filter(verb="channel.answer_cap_reached", target_type="campaigns.channel",
+                                 target_id=str(channel.pk), at__gte=now - timedelta(hours=1)).exists():
+        return
+    chain = policies.lineage(channel.team_id)
+    users = sorted(set(Membership.objects.filter(team_id__in=chain, role__in=[Role.SUPERVISOR, Role.ADMIN],
+                                                 user__is_active=True).values_list("user_id", flat=True)))
+    url = reverse("inbox:detail", kwargs={"pk": reply.pk})
+    text = (f"{channel.name} reached its cap of {cap} answers an hour: automatic answers are held in the inbox "
+            f"until someone sends or drops them. Check for a flood of messages.")
+    Notification.objects.bulk_create([Notification(user_id=u, kind="answer_cap_reached", text=text[:500], url=url)
+                                      for u in users])
+    audit_record(actor=None, verb="channel.answer_cap_reached", target=channel, team=channel.team_id,
+                 summary={"cap": cap, "reply": reply.pk, "alerted": len(users)})
+    if users:
+        from campaigns.tasks import email_alert
+
+        transaction.on_commit(lambda: email_alert.delay(user_ids=users, subject="Engage: answer cap reached",
+                                                        text=text, url=url))
+
+
+@transaction.atomic
+def answer_release_held(*, actor: User, answer: ReplyAnswer, send: bool) -> ReplyAnswer:
+    """A person decides on a held automatic answer: send it now (it is theirs from here on, and no
+    longer automatic), or drop it."""
+    reply = _lock(answer.reply)
+    _require_triage(actor, reply)
+    held = ReplyAnswer.objects.filter(pk=answer.pk, reply=reply, status=AnswerStatus.HELD)
+    if send:
+        n = held.update(status=AnswerStatus.PENDING, created_by=actor, next_attempt_at=None, last_error="")
+    else:
+        n = held.update(status=AnswerStatus.CANCELLED, last_error="Not sent: a person decided.")
+    if n != 1:
+        raise WrongState("This answer is not held.")
+    audit_record(actor=actor, verb="reply.answer_released" if send else "reply.answer_dropped", target=reply,
+                 team=reply.team_id, summary={"answer": answer.pk})
+    if send:
+        transaction.on_commit(lambda: enqueue_answer(answer.pk))
+    answer.refresh_from_db()
+    return answer
+
+
 def answer_send(*, answer_id: int) -> str:
-    """Send one pending answer. Returns sent, pending (retry later), paused, unconfirmed, failed,
-    or not-sent (someone else has it, or it is not pending)."""
+    """Send one pending answer. Returns sent, pending (retry later), paused, held (the channel's
+    hourly cap), unconfirmed, failed, or not-sent (someone else has it, or it is not pending)."""
     from campaigns.adapters import get_adapter
     from campaigns.adapters.base import (
         AdapterError,
@@ -390,6 +497,8 @@ def answer_send(*, answer_id: int) -> str:
         _finish(answer_id, status=AnswerStatus.FAILED, error="This reply cannot be answered on its channel.",
                 notify=True)
         return "failed"
+    if not _take_cap_slot(answer, route.channel, now):
+        return "held"
     language = answer.language or _answer_language(reply)
     # "Did this answer help?" (engage.services.feedback): fixed words after the approved text, when
     # the team asks it and the channel is private and can carry a link.

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Team
+from accounts.teams import lineage, parent_map, with_descendants
 from campaigns.models import Channel, ChannelKind, Message
 from engage.common.errors import InvalidInput, NotFound
 from engage.common.ratelimit import count_over_limit
@@ -264,21 +264,48 @@ def inbound_reject_record(
 
 # --- the public form --------------------------------------------------------------------------
 
-def public_contact_team() -> Team | None:
-    """Whose inbox the general contact form goes to: ``ENGAGE_CONTACT_TEAM`` (a team slug), else
-    the team whose setting ``public_contact`` is on, else the first team with a liaison officer."""
-    slug = getattr(settings, "ENGAGE_CONTACT_TEAM", "") or os.environ.get("ENGAGE_CONTACT_TEAM", "")
-    if slug:
-        team = Team.objects.filter(slug=slug).first()
-        if team is not None:
-            return team
-    for team in Team.objects.exclude(settings={}).order_by("id"):
-        if team.setting("public_contact", False):
-            return team
-    membership = Membership.objects.filter(role=Role.LIAISON).order_by("team_id").select_related("team").first()
-    if membership is not None:
-        return membership.team
-    return Team.objects.filter(parent__isnull=True).order_by("id").first()
+CONTACT_TEAM_SETTING = "contact_team"  # on a force's settings: the team that receives its contact form
+
+
+def contact_force(slug: str | None = None) -> Team | None:
+    """The force (a top-level team) whose contact form this is.
+
+    ``/contact/<slug>/`` names a force by its slug (another team's slug is no force: None). Plain
+    ``/contact/`` is the deployment's default force, ``ENGAGE_DEFAULT_CONTACT_FORCE``, or, when that
+    is not set, the only force there is."""
+    if slug is not None:
+        return Team.objects.filter(slug=slug, parent__isnull=True).first()
+    default = settings.ENGAGE_DEFAULT_CONTACT_FORCE
+    if default:
+        team = Team.objects.filter(slug=default).first()
+        if team is None:
+            logger.warning("ENGAGE_DEFAULT_CONTACT_FORCE names no team (%r).", default)
+            return None
+        if team.parent_id is not None:  # the former ENGAGE_CONTACT_TEAM could name a unit: use its force
+            team = Team.objects.get(pk=lineage(team.pk, parent_map())[-1])
+        return team
+    forces = list(Team.objects.filter(parent__isnull=True).order_by("id")[:2])
+    return forces[0] if len(forces) == 1 else None
+
+
+def contact_team_for(force: Team) -> Team:
+    """Which team of ``force`` receives its contact form: the one a platform operator chose
+    (``accounts.services.force_contact_route_set``); else the force itself when it has liaison
+    officers; else the first of its teams that has one; else the force. Never a team of another force."""
+    inside = with_descendants({force.pk}, parent_map())
+    chosen = (force.settings or {}).get(CONTACT_TEAM_SETTING)
+    if isinstance(chosen, int) and chosen in inside:
+        return Team.objects.get(pk=chosen)
+    liaisons = set(Membership.objects.filter(role=Role.LIAISON, team_id__in=inside).values_list("team_id", flat=True))
+    if force.pk in liaisons or not liaisons:
+        return force
+    return Team.objects.get(pk=min(liaisons))
+
+
+def public_contact_team(slug: str | None = None) -> Team | None:
+    """Whose inbox the contact form of force ``slug`` (or of the default force) goes to."""
+    force = contact_force(slug)
+    return contact_team_for(force) if force is not None else None
 
 
 def reply_submit_public(

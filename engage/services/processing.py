@@ -90,9 +90,11 @@ def _alert_urgent(reply: Reply) -> int:
 
 
 def _queue_urgent_answer(reply: Reply) -> ReplyAnswer | None:
-    from engage.services.answers import answer_route
+    """The automatic urgent answer, only to a sender the platform proves (never to an address or
+    number typed into the public form: a person decides to contact those)."""
+    from engage.services.answers import answer_route, sender_proven
 
-    if answer_route(reply) is None:
+    if not sender_proven(reply) or answer_route(reply) is None:
         return None
     template = policies.answer_template_for(team_id=reply.team_id, purpose=TemplatePurpose.URGENT,
                                             language=reply.language)
@@ -104,6 +106,12 @@ def _queue_urgent_answer(reply: Reply) -> ReplyAnswer | None:
                   "status": AnswerStatus.PENDING, "idempotency_key": f"engage-reply-{reply.pk}-urgent"},
     )
     return answer if created else None
+
+
+def _sender_proven(reply: Reply) -> bool:
+    from engage.services.answers import sender_proven
+
+    return sender_proven(reply)
 
 
 def reply_process(*, reply_id: int) -> bool:
@@ -145,6 +153,8 @@ def reply_process(*, reply_id: int) -> bool:
             "category": reply.category, "confidence": reply.category_confidence, "sentiment": reply.sentiment,
             "urgent": reply.urgent, "restricted": reply.restricted, "message": reply.message_id,
             "pii_kinds": reply.pii_kinds, "alerted": alerted, "urgent_answer": answer_id,
+            **({"urgent_answer_withheld": "sender not proven: a person decides"}
+               if reply.urgent and not _sender_proven(reply) else {}),
         })
         if answer_id is not None:
             from engage.services.answers import enqueue_answer

@@ -39,7 +39,8 @@ def test_force_level_roles_apply_to_units(world):
     chief = UserFactory()
     membership_set(user=chief, team=world.force, role="supervisor")
     assert permissions.can_pause_publishing(chief, world.a.team)
-    assert permissions.can_pause_everything(chief)
-    assert not permissions.can_pause_everything(world.a.supervisor)
+    assert not permissions.can_pause_everything(chief)  # every force: platform operators only
+    assert permissions.supervised_forces(chief) == [world.force.pk]
+    assert permissions.supervised_forces(world.a.supervisor) == []
     assert permissions.team_ids(chief) == {world.force.pk, world.a.team.pk, world.b.team.pk}
     assert permissions.team_ids(world.a.officer) == {world.a.team.pk}

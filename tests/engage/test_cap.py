@@ -18,7 +18,6 @@ from campaigns.models import Message, MessageStatus
 from campaigns.services import publishing
 from campaigns.services.cap import clean_cap, message_set_cap
 from engage.common.errors import InvalidInput, NotAllowed
-from tests.factories import publish_event
 from tests.engage.public_helpers import (
     ARABIC,
     approve_and_send,
@@ -26,6 +25,7 @@ from tests.engage.public_helpers import (
     private_cache,  # noqa: F401 - autouse: a cache of the test's own
     publish,
 )
+from tests.factories import publish_event
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.services import team_update_settings
 from campaigns.models import Delivery
 from campaigns.services.channels import channel_create
 from engage.models import AnswerTemplate, Reply
@@ -26,7 +25,11 @@ def _own_cache(settings):
 
 @pytest.fixture
 def contact_team(world):
-    team_update_settings(team=world.a.team, actor=world.a.admin, changes={"public_contact": True})
+    from accounts.services import force_contact_route_set
+    from tests.factories import UserFactory
+
+    operator = UserFactory(email="operator@engage.test", is_superuser=True)
+    force_contact_route_set(actor=operator, force=world.force, team=world.a.team)  # operators route the form
     return world.a.team
 
 
