@@ -247,3 +247,25 @@ def test_the_canonical_hash_of_a_fixed_message_is_pinned(world):
         "What is hashed has changed. If that is intended, review the snapshot below, plan the re-hash of "
         f"recorded approvals, and set PINNED_CONTENT_HASH = {current!r}.\n"
         + json.dumps(snapshot, indent=1, ensure_ascii=False, sort_keys=True, default=str))
+
+
+@pytest.mark.parametrize("with_unsegmented", [False, True])
+def test_the_hash_does_not_depend_on_the_order_variants_were_added(world, with_unsegmented):
+    """Variants of one language and format for several audiences: the canonical order is by
+    audience, not by creation, so the same content always has the same hash."""
+    a = world.a
+    from campaigns.services.segments import segment_create
+
+    families = segment_create(actor=a.officer, team=a.team, name="Families", languages=["en"], channels=["sms"],
+                              needs=[])
+    hashes = []
+    for order in ([a.segment, families], [families, a.segment]):
+        message = make_message(a, channels=[a.public])
+        for segment in order:
+            message_services.variant_add(actor=a.officer, message=message, language="en", format="easy_read",
+                                         body=f"Roads are busy. Take the train. ({segment.name})", segment=segment)
+        if with_unsegmented:
+            message_services.variant_add(actor=a.officer, message=message, language="en", format="easy_read",
+                                         body="Roads are busy. Take the train.")
+        hashes.append(Message.objects.get(pk=message.pk).content_hash)
+    assert hashes[0] == hashes[1]
