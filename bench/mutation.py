@@ -46,6 +46,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "campaigns/services/workflow.py": [
         "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_lifecycle_model.py",
         "tests/campaigns/test_approval.py",
         "tests/campaigns/test_state_machine.py",
     ],
@@ -53,6 +54,7 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_never_twice.py",
         "tests/invariants/test_pause_scope.py",
         "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_lifecycle_model.py",
         "tests/campaigns/test_publishing.py",
     ],
     "campaigns/services/sending.py": [
