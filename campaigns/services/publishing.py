@@ -33,6 +33,7 @@ from accounts.audit import audit_event, audit_record
 from accounts.models import Membership, Notification, Role, User
 from accounts.teams import parent_map, with_descendants
 from campaigns.models import (
+    Approval,
     Channel,
     Delivery,
     DeliveryAttempt,
@@ -251,8 +252,11 @@ def emergency_pause_override(*, actor: User, message: Message) -> Message:
     message = lock_message(message.pk)
     if message.urgency != Urgency.EMERGENCY:
         raise WrongState("Only emergency messages can go out during a pause.")
-    approver_id = message.approved_by_id or message.author_id
-    if not permissions.can_pause_publishing(actor, message.team_id) or actor.pk in (approver_id, message.author_id):
+    # The two-person rule: nobody who wrote any version of it, nor anyone whose approval stands.
+    approvers = {message.approved_by_id, *Approval.objects.filter(message=message, voided_at__isnull=True)
+                 .values_list("approver_id", flat=True)}
+    if (not permissions.can_pause_publishing(actor, message.team_id) or actor.pk in approvers
+            or permissions.wrote_part_of(actor, message)):
         raise NotAllowed("A second supervisor, who neither wrote nor approved it, must confirm.")
     message.pause_override_by = actor
     message.pause_override_at = timezone.now()

@@ -1,0 +1,178 @@
+"""Mutation testing of the modules that keep the non-negotiables, one module at a time.
+
+    python bench/mutation.py                    # every module in MODULES
+    python bench/mutation.py content permissions --max-children 2
+
+For each module, a scratch copy of the project is made under ``var/mutation/<name>/`` (so runs
+of different modules never share mutmut's state or configuration), its ``[tool.mutmut]`` is
+narrowed to that one module and the tests listed for it below, ``mutmut run`` is started there,
+and the outcome of every mutant is counted. The score is killed / (all mutants that ran):
+timeouts count as killed (the mutant made the tests hang, so the tests noticed), and mutants
+no test executes count as survivors. It prints one line per module and writes each module's
+survivors to ``var/mutation/<name>/survivors.txt`` (``mutmut show <name>`` in that directory
+shows one).
+
+The tests per module are the ones that state its promises (``tests/invariants``) and its own
+test files; the browser and slow fault-injection tests are left out (``-m``). Keep MODULES in
+step with ``[tool.mutmut] only_mutate`` in pyproject.toml; docs/testing.md records the scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = ROOT / "var" / "mutation"
+
+MODULES: dict[str, list[str]] = {
+    "campaigns/services/content.py": [
+        "tests/invariants/test_hash_fields.py",
+        "tests/campaigns/test_approval.py",
+    ],
+    "accounts/permissions.py": [
+        "tests/invariants/test_roles_inactive.py",
+        "tests/test_permission_matrix.py",
+        "tests/accounts",
+    ],
+    "campaigns/services/workflow.py": [
+        "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_lifecycle_model.py",
+        "tests/campaigns/test_approval.py",
+        "tests/campaigns/test_state_machine.py",
+    ],
+    "campaigns/services/publishing.py": [
+        "tests/invariants/test_never_twice.py",
+        "tests/invariants/test_pause_scope.py",
+        "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_lifecycle_model.py",
+        "tests/campaigns/test_publishing.py",
+    ],
+    "campaigns/services/sending.py": [
+        "tests/invariants/test_payload_media.py",
+        "tests/invariants/test_never_twice.py",
+        "tests/campaigns/test_publishing.py",
+    ],
+    "engage/services/answers.py": [
+        "tests/engage/test_answers.py",
+    ],
+    "engage/services/retention.py": [
+        "tests/engage/test_retention.py",
+    ],
+}
+
+COPY = ["accounts", "campaigns", "engage", "templates", "tests", "manage.py", "pyproject.toml"]
+CAUGHT = {"killed", "timeout"}
+NOT_RUN = {"skipped", "not checked", "check was interrupted by user", "caught by type check"}
+
+
+def short_name(module: str) -> str:
+    return Path(module).stem
+
+
+def resolve(names: list[str]) -> list[str]:
+    if not names:
+        return list(MODULES)
+    chosen = []
+    for name in names:
+        matches = [m for m in MODULES if name in (m, short_name(m), m.removesuffix(".py").replace("/", "."))]
+        if not matches:
+            raise SystemExit(f"unknown module {name!r}; choose from: {', '.join(short_name(m) for m in MODULES)}")
+        chosen.extend(matches)
+    return chosen
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML here")
+
+
+def narrowed_pyproject(text: str, module: str) -> str:
+    """The project's pyproject.toml with ``[tool.mutmut]`` narrowed to one module and its tests."""
+    config = dict(tomllib.loads(text)["tool"]["mutmut"])
+    config["only_mutate"] = [module]
+    config["pytest_add_cli_args_test_selection"] = MODULES[module]
+    without = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[)", "", text)
+    section = "[tool.mutmut]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in config.items())
+    return without.rstrip("\n") + "\n\n" + section
+
+
+def prepare(module: str) -> Path:
+    where = SCRATCH / short_name(module)
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "mutants", ".pytest_cache", ".hypothesis")
+    for name in COPY:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, where / name, ignore=ignore)
+        else:
+            shutil.copy2(source, where / name)
+    (where / "pyproject.toml").write_text(narrowed_pyproject((ROOT / "pyproject.toml").read_text("utf-8"), module),
+                                          "utf-8")
+    return where
+
+
+def run(module: str, *, max_children: int, mutmut: str) -> dict[str, object]:
+    where = prepare(module)
+    env = {**os.environ, "ENGAGE_VAR_DIR": tempfile.mkdtemp(prefix="engage-mutation-")}
+    started = time.monotonic()
+    subprocess.run([mutmut, "run", "--max-children", str(max_children)], cwd=where, env=env,  # noqa: S603
+                   check=False)
+    elapsed = time.monotonic() - started
+    listing = subprocess.run([mutmut, "results", "--all", "true"], cwd=where, env=env,  # noqa: S603
+                             capture_output=True, text=True, check=False).stdout
+    statuses: Counter[str] = Counter()
+    survivors = []
+    for line in listing.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if not sep:
+            continue
+        statuses[status] += 1
+        if status not in CAUGHT | NOT_RUN:
+            survivors.append(f"{name}: {status}")
+    (where / "survivors.txt").write_text("\n".join(survivors) + "\n", "utf-8")
+    ran = sum(n for s, n in statuses.items() if s not in NOT_RUN)
+    caught = sum(statuses[s] for s in CAUGHT)
+    return {"module": module, "ran": ran, "caught": caught, "statuses": dict(statuses),
+            "score": (100.0 * caught / ran) if ran else 0.0, "minutes": elapsed / 60}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("modules", nargs="*", help="short names (content, permissions...) or paths; default: all")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--fail-under", type=float, default=None, help="exit 1 if a module scores below this")
+    args = parser.parse_args(argv)
+    mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or shutil.which("mutmut")
+    if not mutmut:
+        raise SystemExit("mutmut is not installed: pip install -e '.[dev]'")
+    results = [run(m, max_children=args.max_children, mutmut=mutmut) for m in resolve(args.modules)]
+    print(f"\n{'module':40} {'mutants':>8} {'caught':>7} {'score':>7} {'minutes':>8}  outcomes")
+    for r in results:
+        print(f"{r['module']:40} {r['ran']:>8} {r['caught']:>7} {r['score']:>6.1f}% {r['minutes']:>8.1f}  "
+              f"{r['statuses']}")
+    if args.fail_under is not None and any(r["score"] < args.fail_under for r in results):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
