@@ -11,8 +11,10 @@ is not vacuous), then to refuse everybody who should hold nothing.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -35,12 +37,25 @@ EMERGENCY_BODY = "Please move away from Station Road now, calmly. If you are in 
 _NOT_GRANTS = {"forget", "wrote_part_of"}
 
 
+def _by_name(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Call ``fn(user, *values)`` with the values passed by name, keyword-only parameters included."""
+    names = [p.name for p in list(inspect.signature(fn).parameters.values())[1:]]
+
+    @functools.wraps(fn)
+    def call(user: Any, *values: Any) -> Any:
+        return fn(user, **dict(zip(names, values, strict=True)))
+
+    return call
+
+
 def _policies() -> dict[str, Callable[..., Any]]:
-    return {name: fn for name, fn in inspect.getmembers(permissions, inspect.isfunction)
+    return {name: _by_name(fn) for name, fn in inspect.getmembers(permissions, inspect.isfunction)
             if fn.__module__ == permissions.__name__ and not name.startswith("_") and name not in _NOT_GRANTS}
 
 
 POLICIES = _policies()
+# Policies that only a platform operator (an active superuser, who needs no membership) holds.
+OPERATOR_ONLY = {"is_platform_operator", "can_pause_everything"}
 
 
 def _arguments(fn: Callable[..., Any], team: Any, message: Message) -> list[tuple[Any, ...]]:
@@ -52,6 +67,12 @@ def _arguments(fn: Callable[..., Any], team: Any, message: Message) -> list[tupl
             values: list[Any] = [team, team.pk]
         elif param.name == "message":
             values = [message]
+        elif param.name == "event":
+            values = [SimpleNamespace(team_id=team if isinstance(team, int) else team.pk)]
+        elif param.name in ("draft_authors", "writers"):
+            values = [set(), {message.author_id}]
+        elif param.name in ("author_id", "publisher_id"):
+            values = [None, message.author_id]
         elif param.name == "roles":
             values = [frozenset(Role.values)] if param.default is inspect.Parameter.empty else [None,
                                                                                                   frozenset(Role.values)]
@@ -78,6 +99,13 @@ def scene(forces: Forces):
     return forces, message, insiders
 
 
+@pytest.fixture
+def operator(db):
+    from accounts.models import User
+
+    return User.objects.create_superuser(email="operator@engage.test", password="x" * 16)
+
+
 def _fresh(user):
     user.refresh_from_db()
     permissions.forget(user)
@@ -92,19 +120,21 @@ def test_every_policy_is_understood(scene):
 
 
 @pytest.mark.parametrize("name", sorted(POLICIES))
-def test_the_policy_grants_something_to_an_active_member(scene, name):
+def test_the_policy_grants_something_to_an_active_member(scene, operator, name):
     forces, message, insiders = scene
     fn = POLICIES[name]
+    if name in OPERATOR_ONLY:
+        insiders = [operator]
     granted = [(u.email, args) for u in insiders for args in _arguments(fn, forces.a.team, message)
                if _granted(fn(_fresh(u), *args))]
     assert granted, f"{name} grants nothing to anyone in team A: the refusals below would prove nothing"
 
 
 @pytest.mark.parametrize("name", sorted(POLICIES))
-def test_a_deactivated_user_holds_nothing(scene, name):
+def test_a_deactivated_user_holds_nothing(scene, operator, name):
     forces, message, insiders = scene
     fn = POLICIES[name]
-    for user in insiders:
+    for user in [*insiders, operator]:  # a deactivated platform operator holds nothing either
         user.is_active = False
         user.save(update_fields=["is_active"])
         for args in _arguments(fn, forces.a.team, message):
@@ -132,7 +162,7 @@ def test_a_user_without_a_membership_holds_nothing(scene, name):
 
 def _about_an_object(fn: Callable[..., Any]) -> bool:
     params = list(inspect.signature(fn).parameters.values())[1:]
-    return any(p.name in ("team", "message") and p.default is inspect.Parameter.empty for p in params)
+    return any(p.name in ("team", "message", "event") and p.default is inspect.Parameter.empty for p in params)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, fn in POLICIES.items() if _about_an_object(fn)))
