@@ -3,9 +3,10 @@
 from django.urls import path
 
 from campaigns.views import cap, rumours
+from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
 
 urlpatterns = [
-    path("events/<int:pk>/rumours/", rumours.rumour_board, name="rumours"),
-    path("rumours/<int:pk>/status/", rumours.rumour_status, name="rumour_status"),
-    path("cap/<int:pk>/", cap.message_cap, name="message_cap"),
+    path("events/<id:pk>/rumours/", rumours.rumour_board, name="rumours"),
+    path("rumours/<id:pk>/status/", rumours.rumour_status, name="rumour_status"),
+    path("cap/<id:pk>/", cap.message_cap, name="message_cap"),
 ]

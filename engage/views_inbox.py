@@ -26,6 +26,7 @@ from campaigns.models import Message
 from engage import selectors_inbox as selectors
 from engage.classify.category import CATEGORIES
 from engage.common.errors import ServiceError
+from engage.common.ids import parse_id, parse_ids
 from engage.common.pii import mask_pii
 from engage.common.ratelimit import over_limit
 from engage.common.web import run_service
@@ -137,7 +138,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_bulk(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:triage.MAX_BULK]
+    ids = parse_ids(request.POST.getlist("ids"), limit=triage.MAX_BULK)
     form = BulkForm(request.POST, ids=ids)
     back = reverse("inbox:list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
     if not form.is_valid():
@@ -149,7 +150,8 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     if action == "assign-me":
         action, kwargs["assignee"] = "assign", request.user
     elif action == "assign":
-        kwargs["assignee"] = User.objects.filter(pk=form.cleaned_data.get("assignee") or 0, is_active=True).first()
+        assignee_id = parse_id(form.cleaned_data.get("assignee"))
+        kwargs["assignee"] = User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
         if kwargs["assignee"] is None:
             flash.error(request, "Choose who to assign them to.")
             return redirect(back)
@@ -356,11 +358,14 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
                 "answer_feedback": request.POST.get("answer_feedback") == "on",  # engage.services.feedback
             })
         elif kind == "rule-disable":
-            rule = CategoryRule.objects.filter(pk=request.POST.get("rule") or 0, team=team).first()
+            rule_id = parse_id(request.POST.get("rule"))
+            rule = CategoryRule.objects.filter(pk=rule_id, team=team).first() if rule_id else None
             if rule is not None:
                 run_service(request, policies.category_rule_disable, rule=rule, success="Rule switched off.")
         elif kind == "template-disable":
-            template = AnswerTemplate.objects.filter(pk=request.POST.get("template") or 0, team=team).first()
+            template_id = parse_id(request.POST.get("template"))
+            template = (AnswerTemplate.objects.filter(pk=template_id, team=team).first()
+                        if template_id else None)
             if template is not None:
                 run_service(request, policies.answer_template_save, team=team, template=template,
                             title=template.title, body=template.body, language=template.language,

@@ -26,6 +26,7 @@ from campaigns.models import (
     VariantFormat,
 )
 from campaigns.services.channels import SECRET_KEYS
+from engage.common.ids import IdField, IdListField
 
 
 class VisibleTeamField(serializers.PrimaryKeyRelatedField):
@@ -98,8 +99,8 @@ class VariantWriteSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=8)
     format = serializers.ChoiceField(choices=VariantFormat.choices, default=VariantFormat.STANDARD)
     body = serializers.CharField(max_length=10_000, trim_whitespace=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    segment = serializers.IntegerField(required=False, allow_null=True)
+    channels = IdListField(required=False, default=list)
+    segment = IdField(required=False, allow_null=True)
     machine_suggested = serializers.BooleanField(required=False, default=False)
 
 
@@ -107,7 +108,7 @@ class VariantPatchSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=8, required=False)
     format = serializers.ChoiceField(choices=VariantFormat.choices, required=False)
     body = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
+    channels = IdListField(required=False)
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -130,7 +131,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageWriteSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(required=False)
+    campaign = IdField(required=False)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     body = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
     language = serializers.CharField(max_length=8, required=False)
@@ -138,12 +139,12 @@ class MessageWriteSerializer(serializers.Serializer):
     instructive = serializers.BooleanField(required=False)
     links = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
     hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
-    segments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    channels = IdListField(required=False)
+    segments = IdListField(required=False)
     cap = serializers.DictField(required=False)
     variants = VariantWriteSerializer(many=True, required=False)
-    correction_of = serializers.IntegerField(required=False, allow_null=True)
-    expected_version = serializers.IntegerField(required=False)
+    correction_of = IdField(required=False, allow_null=True)
+    expected_version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -162,13 +163,13 @@ class ScheduleSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    team = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: every team")
+    team = IdField(required=False, allow_null=True, help_text="Empty: every team")
 
 
 class MediaUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     alt_text = serializers.CharField(max_length=1000, allow_blank=True, default="")
-    variant = serializers.IntegerField(required=False, allow_null=True)
+    variant = IdField(required=False, allow_null=True)
 
 
 class CheckRequestSerializer(serializers.Serializer):
@@ -179,7 +180,7 @@ class CheckRequestSerializer(serializers.Serializer):
     instructive = serializers.BooleanField(default=True)
     alt_texts = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=1000),
                                       required=False, default=list)
-    team = serializers.IntegerField(required=False)
+    team = IdField(required=False)
 
 
 class FindingSerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ids import IdFilter
 
 
 def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
@@ -98,7 +99,7 @@ class CampaignViewSet(ReadCreatePatchViewSet):
 
 
 class MessageFilter(filters.FilterSet):
-    event = filters.NumberFilter(field_name="campaign__event")
+    event = IdFilter(field_name="campaign__event")
 
     class Meta:
         model = Message
