@@ -34,6 +34,11 @@ from engage.common.ids import ID_MAX, parse_id, parse_ids
 from tests.factories import World, make_approved, make_message
 
 ATTACKS = [str(2**63), str(2**64), str(ID_MAX), "-1", "0", "abc", "1e3", "٣", "1\x00", "9" * 40, "a" * 3000]
+# Also sent to query parameters and form fields named like a date or time: the ends of the calendar
+# (arithmetic on them overflows), offsets that push them over, days that do not exist.
+DATE_ATTACKS = ["9999-12-31", "0001-01-01", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00",
+                "9999-12-31T23:59", "0001-01-01T00:00", "2026-02-30", "2026-13-01", "99999-01-01", "junk"]
+DATE_KEY = re.compile(r"since|until|start|end|_at|date|day|week|month|from|^to$")
 
 # A value for each URL parameter that its converter accepts, unique in the URL so it can be swapped out.
 SENTINELS = {"pk": "7310001", "variant_id": "7310002", "answer_id": "7310003", "channel_id": "7310004",
@@ -285,7 +290,7 @@ def test_bad_ids_never_answer_500(name: str, world: World) -> None:
                     if probe.status_code in (401, 403, 405) or _to_sign_in(probe):
                         continue
                     for key in sorted(keys - IGNORED_KEYS):
-                        for value in ATTACKS:
+                        for value in ATTACKS + (DATE_ATTACKS if DATE_KEY.search(key) else []):
                             failures.send(who, method, url, {key: value})
     assert not failures.found, f"{name}: server errors on bad input:\n  " + "\n  ".join(failures.found)
 
@@ -362,3 +367,32 @@ def test_api_filters_refuse_bad_ids_with_a_4xx(world: World, api: Any, field: st
         if response.status_code >= 400:
             assert response.status_code in (400, 404), (path, field, response.status_code)
             _error(response, response.status_code)
+
+
+# --- dates and times from a request ---------------------------------------------------------------
+
+EDGE_TIMES = ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z",
+              "9999-12-31", "0001-01-01"]
+
+
+@pytest.mark.parametrize("value", EDGE_TIMES)
+def test_api_date_and_time_parameters_at_the_ends_of_the_calendar_are_4xx_or_served(
+        world: World, api: Any, value: str) -> None:
+    client = api(world.a.supervisor)
+    for path, params in (("/api/v1/events/", {"starts_at__gte": value}), ("/api/v1/events/", {"starts_at__lte": value}),
+                         ("/api/v1/replies/", {"since": value}), ("/api/v1/replies/", {"until": value}),
+                         ("/api/v1/metrics/trust/", {"since": value, "until": value}),
+                         ("/api/v1/metrics/series/", {"metric": "replies", "since": value}),
+                         ("/api/v1/metrics/series/", {"metric": "replies", "until": value, "interval": "hour"})):
+        response = client.get(path, params)
+        assert response.status_code in (200, 400), (path, params, response.status_code, response.content[:200])
+        if response.status_code == 400:
+            _error(response, 400)
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01"])
+def test_pages_with_dates_at_the_ends_of_the_calendar_still_answer(world: World, client: Client, value: str) -> None:
+    client.force_login(world.a.supervisor)
+    assert client.get("/desk/calendar/", {"start": value}).status_code == 200
+    assert client.get("/desk/calendar/", {"start": value, "view": "week"}).status_code == 200
+    assert client.get("/desk/dashboard/", {"period": "custom", "since": value, "until": value}).status_code == 200

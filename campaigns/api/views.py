@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -26,6 +25,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.filters import FilterSet
 from engage.common.ids import IdFilter
 
 
@@ -45,7 +45,7 @@ class ReadCreatePatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(FilterSet):
     class Meta:
         model = Event
         fields = {"kind": ["exact"], "team": ["exact"], "risk_level": ["exact"], "starts_at": ["gte", "lte"]}
@@ -98,7 +98,7 @@ class CampaignViewSet(ReadCreatePatchViewSet):
                                                              **serializer.validated_data)
 
 
-class MessageFilter(filters.FilterSet):
+class MessageFilter(FilterSet):
     event = IdFilter(field_name="campaign__event")
 
     class Meta:

@@ -19,6 +19,7 @@ from campaigns.models import EventKind, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
 from engage.common.ids import parse_id
+from engage.common.timeutil import in_request_range
 from engage.common.web import run_service
 
 
@@ -102,6 +103,8 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         anchor = date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else today
     except ValueError:
         anchor = today
+    if not in_request_range(anchor):
+        anchor = today  # 9999-12-31 has no next month to link to
     if mode == "week":
         first = anchor - timedelta(days=anchor.weekday())
         days = [first + timedelta(days=i) for i in range(7)]
