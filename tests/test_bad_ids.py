@@ -396,3 +396,33 @@ def test_pages_with_dates_at_the_ends_of_the_calendar_still_answer(world: World,
     assert client.get("/desk/calendar/", {"start": value}).status_code == 200
     assert client.get("/desk/calendar/", {"start": value, "view": "week"}).status_code == 200
     assert client.get("/desk/dashboard/", {"period": "custom", "since": value, "until": value}).status_code == 200
+
+
+# --- a citizen's reply is never lost to bad input -------------------------------------------------
+
+@pytest.mark.parametrize("ref", [str(2**64), str(2**63), "0", "-1", "abc", "٣", "3_0", " 3", "1\x00", "a" * 300])
+def test_a_webhook_to_a_bad_channel_id_is_a_404_and_on_record(world: World, ref: str) -> None:
+    from engage.models import RejectedInbound
+
+    response = Client().post(f"/api/v1/inbound/{quote(ref, safe='')}/", data=b'{"update_id": 1}',
+                             content_type="application/json")
+    assert _error(response, 404)["code"] == "not_found"
+    rejected = RejectedInbound.objects.get()
+    assert rejected.status == 404 and rejected.channel is None
+    assert rejected.channel_ref == ref.replace("\x00", "\ufffd")[:40]
+
+
+@pytest.mark.parametrize("body", [
+    b"{not json", b'{"update_id": "\\u0000"}', b"\x00" * 10, b'{"update_id": 1, "message": {"message_id": "1e3", "chat": {"id": 1}, "text": "hi", "date": 1}}',
+    b'{"update_id": 1, "message": {"message_id": 1, "chat": {"id": 1}, "text": "hi", "date": 100000000000000000000}}',
+])
+def test_a_malformed_webhook_to_a_real_channel_is_a_4xx_and_on_record(world: World, body: bytes) -> None:
+    from engage.models import RejectedInbound, Reply
+    from tests.engage.inbound_helpers import post_telegram, telegram_channel
+
+    channel = telegram_channel(world.a)
+    response = post_telegram(Client(), channel, body)
+    assert 400 <= response.status_code < 500
+    _error(response, response.status_code)
+    assert RejectedInbound.objects.filter(channel=channel, status=response.status_code).count() == 1
+    assert not Reply.objects.exists()

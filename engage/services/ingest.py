@@ -41,6 +41,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Team
 from campaigns.models import Channel, ChannelKind, Message
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ids import parse_id
 from engage.common.sanitize import sanitize_text
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
 from engage.services.identity import author_key
@@ -170,10 +171,9 @@ post_save.connect(_forget_channel, sender=Channel, dispatch_uid="engage.ingest.f
 
 def inbound_channel(channel_id: int | str) -> Channel:
     """The active channel that takes webhooks at this id, or NotFound."""
-    try:
-        pk = int(channel_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such channel.") from None
+    pk = parse_id(channel_id)  # int() would take "٣", " 3" and "3_0", and 2**64 would overflow the query
+    if pk is None:
+        raise NotFound("No such channel.")
     now = time.monotonic()
     cached = _channels.get(pk)
     if cached is not None and now - cached[0] < CHANNEL_TTL:
@@ -242,7 +242,9 @@ def inbound_reject_record(
     try:
         with transaction.atomic():
             RejectedInbound.objects.create(
-                channel=channel, channel_ref=str(channel_ref)[:40], code=code[:40], status=status,
+                # NUL is not storable text on PostgreSQL: replaced, so the refusal is still on record.
+                channel=channel, channel_ref=str(channel_ref).replace("\x00", "\ufffd")[:40], code=code[:40],
+                status=status,
                 message=message[:500], remote_addr=remote_addr or None, body_size=len(body),
                 body_sha256=hashlib.sha256(body).hexdigest(),
             )
