@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "engage.common.nul.NulBytesMiddleware",  # NUL in a query or form field: 400 (PostgreSQL cannot hold it)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -314,6 +315,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": [  # DRF's three, refusing NUL characters (engage/common/nul.py)
+        "engage.common.nul.JSONParser", "engage.common.nul.FormParser", "engage.common.nul.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["engage.common.filters.FilterBackend"],  # django-filter, bad dates refused
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "engage.common.api.exception_handler",

@@ -426,3 +426,39 @@ def test_a_malformed_webhook_to_a_real_channel_is_a_4xx_and_on_record(world: Wor
     _error(response, response.status_code)
     assert RejectedInbound.objects.filter(channel=channel, status=response.status_code).count() == 1
     assert not Reply.objects.exists()
+
+
+# --- NUL characters: PostgreSQL cannot hold them, so they are refused on every database alike ------
+
+def test_nul_in_a_query_or_form_field_is_a_400(world: World, client: Client, api: Any) -> None:
+    client.force_login(world.a.supervisor)
+    assert client.get("/desk/playbooks/", {"kind": "planned\x00"}).status_code == 400
+    assert client.post(f"/desk/events/{world.a.event.pk}/phase/", {"phase": "during", "reason": "x\x00"}
+                       ).status_code == 400
+    assert _error(api(world.a.supervisor).get("/api/v1/replies/", {"language": "en\x00"}), 400)["code"] == "invalid"
+    event = world.a.event
+    event.refresh_from_db()
+    assert event.phase_override in (None, "")
+
+
+@pytest.mark.parametrize("body", [{"body": "Hello\x00"}, {"body": "Hello", "hashtags": ["a\x00"]}, {"bo\x00dy": "x"}])
+def test_nul_anywhere_in_a_json_body_is_a_400(world: World, api: Any, body: dict[str, Any]) -> None:
+    message = make_message(world.a)
+    client = api(world.a.officer)
+    assert _error(client.post("/api/v1/checks/", body, format="json"), 400)["code"] == "invalid"
+    assert _error(client.patch(f"/api/v1/messages/{message.pk}/", body, format="json"), 400)["code"] == "invalid"
+    assert _error(client.patch(f"/api/v1/messages/{message.pk}/", urlencode(body, doseq=True),
+                               content_type="application/x-www-form-urlencoded"), 400)["code"] == "invalid"
+    message.refresh_from_db()
+    assert "\x00" not in message.body
+
+
+def test_a_webhook_with_nul_in_its_text_is_still_stored(world: World) -> None:
+    """Webhooks read their raw body: a citizen's text with a NUL is kept (NUL replaced), not refused."""
+    from engage.models import Reply
+    from tests.engage.inbound_helpers import post_telegram, telegram_channel, telegram_update
+
+    channel = telegram_channel(world.a)
+    response = post_telegram(Client(), channel, telegram_update(text="Where is gate\x00 B?"))
+    assert response.status_code == 200, response.content
+    assert Reply.objects.filter(channel=channel).count() == 1

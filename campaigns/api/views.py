@@ -8,7 +8,6 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +26,7 @@ from campaigns.services.checks import run_checks
 from engage.common.errors import InvalidInput, NotFound
 from engage.common.filters import FilterSet
 from engage.common.ids import IdFilter
+from engage.common.nul import FormParser, JSONParser, MultiPartParser
 
 
 def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
