@@ -315,8 +315,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PARSER_CLASSES": [  # DRF's three, refusing NUL characters (engage/common/nul.py)
-        "engage.common.nul.JSONParser", "engage.common.nul.FormParser", "engage.common.nul.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": [  # DRF's three, refusing NUL characters (engage/common/parsers.py)
+        "engage.common.parsers.JSONParser", "engage.common.parsers.FormParser",
+        "engage.common.parsers.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["engage.common.filters.FilterBackend"],  # django-filter, bad dates refused
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "engage.common.api.exception_handler",

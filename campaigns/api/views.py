@@ -26,7 +26,7 @@ from campaigns.services.checks import run_checks
 from engage.common.errors import InvalidInput, NotFound
 from engage.common.filters import FilterSet
 from engage.common.ids import IdFilter
-from engage.common.nul import FormParser, JSONParser, MultiPartParser
+from engage.common.parsers import FormParser, JSONParser, MultiPartParser
 
 
 def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
