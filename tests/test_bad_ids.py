@@ -462,3 +462,30 @@ def test_a_webhook_with_nul_in_its_text_is_still_stored(world: World) -> None:
     response = post_telegram(Client(), channel, telegram_update(text="Where is gate\x00 B?"))
     assert response.status_code == 200, response.content
     assert Reply.objects.filter(channel=channel).count() == 1
+
+
+@pytest.mark.parametrize("bad", [2**64, 2**63, "٣", "abc", "1e3", -1, 0, True])
+def test_related_object_fields_take_only_ids(world: World, api: Any, bad: Any) -> None:
+    client = api(world.a.officer)
+    error = _error(client.post("/api/v1/campaigns/", {"name": "Parade", "event": bad, "team": world.a.team.pk},
+                               format="json"), 400)
+    assert "event" in error["fields"], error
+    error = _error(client.post("/api/v1/segments/", {"name": "Families", "team": bad}, format="json"), 400)
+    assert "team" in error["fields"], error
+
+
+def _arabic_indic(number: int) -> str:
+    return "".join(chr(0x660 + int(d)) for d in str(number))
+
+
+def test_an_id_in_other_digits_is_not_that_object(world: World, api: Any, client: Client) -> None:
+    """``int("٣") == 3`` in Python: without the parser, "٣" would name object 3 and slip past ASCII-only checks."""
+    client_api = api(world.a.officer)
+    event_ref = _arabic_indic(world.a.event.pk)
+    error = _error(client_api.post("/api/v1/campaigns/", {"name": "Parade", "event": event_ref,
+                                                          "team": world.a.team.pk}, format="json"), 400)
+    assert "event" in error["fields"], error
+    client.force_login(world.a.officer)
+    page = client.get("/desk/messages/new/", {"event": event_ref})
+    assert page.status_code == 200 and page.context["event"] is None
+    assert _error(client_api.get("/api/v1/messages/", {"event": event_ref}), 400)["code"] == "invalid"

@@ -26,10 +26,10 @@ from campaigns.models import (
     VariantFormat,
 )
 from campaigns.services.channels import SECRET_KEYS
-from engage.common.ids import IdField, IdListField
+from engage.common.ids import IdField, IdListField, IdRelatedField
 
 
-class VisibleTeamField(serializers.PrimaryKeyRelatedField):
+class VisibleTeamField(IdRelatedField):
     def get_queryset(self):
         request = self.context["request"]
         return Team.objects.filter(pk__in=permissions.team_ids(request.user))
@@ -60,7 +60,7 @@ class PhaseOverrideSerializer(serializers.Serializer):
 
 class CampaignSerializer(serializers.ModelSerializer):
     team = VisibleTeamField(required=False)
-    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects.none(), allow_null=True, required=False)
+    event = IdRelatedField(queryset=Event.objects.none(), allow_null=True, required=False)
 
     class Meta:
         model = Campaign
@@ -191,6 +191,8 @@ class FindingSerializer(serializers.Serializer):
 
 
 class PartnerSerializer(serializers.ModelSerializer):
+    serializer_related_field = IdRelatedField  # "channel"
+
     class Meta:
         model = Partner
         fields = ["id", "name", "kind", "channel", "contact_note"]

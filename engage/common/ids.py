@@ -127,3 +127,13 @@ class IdFilter(filters.NumberFilter):
     reach the query); this one is a 400 unless the value is an id."""
 
     field_class = IdFormField
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """DRF's ``PrimaryKeyRelatedField``, taking only ids: ``"٣"`` is not object 3 and ``2**64`` is refused
+    before the query, both as "Incorrect type" (400)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if parse_id(data) is None:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
