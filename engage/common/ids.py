@@ -4,9 +4,14 @@ Every primary key is a ``BigAutoField`` (``DEFAULT_AUTO_FIELD``): a signed 64-bi
 PostgreSQL (``bigint``) and SQLite (``INTEGER``). A request can carry anything where an id is
 expected: ``2**64`` (SQLite raises ``OverflowError``, PostgreSQL a ``DataError``), ``-1``, ``abc``,
 ``1e3``, ``٣`` (Python's ``int()`` and ``str.isdigit()`` accept other scripts' digits), ``1\\x00``...
-Nothing from a request reaches a query as an id without going through ``parse_id`` (HTML views,
-forms), ``IdField`` / ``IdListField`` (API bodies and query parameters) or the ``id`` path converter
-(URLs): a bad id is then "no such object" (404) or "invalid" (400), never a 500.
+Nothing from a request reaches a query as an id without going through one of these:
+
+* ``parse_id`` / ``parse_ids``: HTML views reading ``request.GET`` / ``request.POST`` by hand;
+* ``<id:pk>`` (``IdConverter``) in URL patterns, and the same pattern for the API router's lookups;
+* ``IdField`` / ``IdListField`` / ``IdRelatedField``: API bodies and query serializers;
+* ``IdFormField`` / ``IdFilter``: Django forms and django-filter query parameters.
+
+A bad id is then "no such object" (404, in a URL) or "invalid" (400, elsewhere), never a 500.
 """
 
 from __future__ import annotations
@@ -19,8 +24,6 @@ from django import forms
 from django.urls import register_converter
 from django_filters import rest_framework as filters
 from rest_framework import serializers
-
-from engage.common.errors import InvalidInput
 
 ID_MIN = 1
 ID_MAX = 2**63 - 1  # the largest bigint / SQLite INTEGER; ids are BigAutoField everywhere
@@ -40,14 +43,6 @@ def parse_id(value: Any) -> int | None:
     else:
         return None
     return number if ID_MIN <= number <= ID_MAX else None
-
-
-def require_id(value: Any, *, field: str) -> int:
-    """``value`` as an id, or a 400 (``InvalidInput``) naming ``field``."""
-    number = parse_id(value)
-    if number is None:
-        raise InvalidInput(f"{field}: not a valid id.", fields={field: ["A valid id is required."]})
-    return number
 
 
 def parse_ids(values: Iterable[Any], *, limit: int | None = None) -> list[int]:
