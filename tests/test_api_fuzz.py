@@ -6,9 +6,10 @@ added later are fuzzed without a line here), sends generated requests, valid and
 supervisor of team A with an API token, and checks only ``not_a_server_error``. Side effects
 (pauses, withdrawals, erasures...) land in the test database and are fine.
 
-Bounded for a shared 2-core CI machine: a few examples per operation, derandomized (the same cases
-each run, from a fixed seed), no shrinking and no example database, under ``FUZZ_TIMEOUT`` seconds
-in all. ``ENGAGE_FUZZ_EXAMPLES`` raises the budget for a deeper run. Skip it with ``-m "not fuzz"``.
+Bounded for a 2-core CI machine: 20 generated examples per operation besides schemathesis' boundary
+cases, derandomized (the same cases each run), no shrinking and no example database, under
+``FUZZ_TIMEOUT`` seconds in all. ``ENGAGE_FUZZ_EXAMPLES`` / ``ENGAGE_FUZZ_PHASES`` change the budget
+(``ENGAGE_FUZZ_EXAMPLES=200`` for a deeper run). Skip it with ``-m "not fuzz"``.
 
 Excluded, because they would make the rest of the run meaningless: any ``logout`` operation (it
 revokes the token the run signs in with, and every later request would be a 401).
@@ -24,12 +25,12 @@ import requests
 import schemathesis
 from schemathesis.checks import not_a_server_error
 
-FUZZ_EXAMPLES = int(os.environ.get("ENGAGE_FUZZ_EXAMPLES", "5"))
-# Schemathesis' "coverage" phase sends every boundary case the schema defines (unbounded by max_examples:
-# minutes on this schema); "fuzzing" is random but bounded. ENGAGE_FUZZ_PHASES=examples,coverage,fuzzing
-# for a deeper run.
-FUZZ_PHASES = os.environ.get("ENGAGE_FUZZ_PHASES", "examples,fuzzing").split(",")
-FUZZ_TIMEOUT = int(os.environ.get("ENGAGE_FUZZ_TIMEOUT", "240"))
+FUZZ_EXAMPLES = int(os.environ.get("ENGAGE_FUZZ_EXAMPLES", "20"))
+# "examples" and "coverage" are deterministic (every boundary case the schema defines: an id of 2**63,
+# a string one past its max_length...); "fuzzing" adds FUZZ_EXAMPLES generated cases per operation.
+FUZZ_PHASES = os.environ.get("ENGAGE_FUZZ_PHASES", "examples,coverage,fuzzing").split(",")
+# About 90 s on an idle 2-core machine; the cap leaves room for a busy CI runner.
+FUZZ_TIMEOUT = int(os.environ.get("ENGAGE_FUZZ_TIMEOUT", "360"))
 SEED = 20261204
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
