@@ -110,8 +110,9 @@ class EventForm(forms.Form):
     location = forms.CharField(max_length=300, required=False)
     latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
-    radius_m = forms.IntegerField(required=False, min_value=0, label="Radius (metres)")
-    expected_attendance = forms.IntegerField(required=False, min_value=0)
+    # At most what the column holds on every database (PositiveIntegerField: 2**31 - 1 on PostgreSQL).
+    radius_m = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1, label="Radius (metres)")
+    expected_attendance = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
     hashtags = forms.CharField(required=False, help_text="Separated by spaces")
     risk_level = forms.ChoiceField(choices=RiskLevel.choices, initial=RiskLevel.LOW)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -3,11 +3,12 @@
 from django.urls import path
 
 from campaigns.views import cap, rumours
+from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
 
 urlpatterns = [
-    path("events/<int:pk>/rumours/", rumours.rumour_board, name="rumours"),
-    path("rumours/<int:pk>/status/", rumours.rumour_status, name="rumour_status"),
-    path("rumour-verdicts/<int:pk>/publish/", rumours.rumour_verdict_publish, name="rumour_verdict_publish"),
-    path("rumour-verdicts/<int:pk>/review/", rumours.rumour_verdict_review, name="rumour_verdict_review"),
-    path("cap/<int:pk>/", cap.message_cap, name="message_cap"),
+    path("events/<id:pk>/rumours/", rumours.rumour_board, name="rumours"),
+    path("rumours/<id:pk>/status/", rumours.rumour_status, name="rumour_status"),
+    path("rumour-verdicts/<id:pk>/publish/", rumours.rumour_verdict_publish, name="rumour_verdict_publish"),
+    path("rumour-verdicts/<id:pk>/review/", rumours.rumour_verdict_review, name="rumour_verdict_review"),
+    path("cap/<id:pk>/", cap.message_cap, name="message_cap"),
 ]

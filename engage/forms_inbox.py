@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from engage.classify.category import CATEGORIES
+from engage.common.ids import IdFormField
 from engage.models import ReplySource, ReplyStatus, TemplatePurpose
 from engage.services.policies import URGENT
 from engage.services.triage import SENTIMENTS
@@ -52,7 +53,7 @@ class BulkForm(forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int)
     action = forms.ChoiceField(choices=[("assign-me", "Assign to me"), ("assign", "Assign to…"),
                                         ("unassign", "Unassign"), ("triaged", "Mark triaged"), ("close", "Close")])
-    assignee = forms.IntegerField(required=False)
+    assignee = IdFormField(required=False)
 
     def __init__(self, *args: Any, ids: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -34,6 +34,7 @@ from django.utils.functional import cached_property
 from accounts import permissions
 from accounts.models import Role, User
 from campaigns.models import Message
+from engage.common.ids import parse_id
 from engage.models import OPEN_STATUSES, ClassificationCorrection, Reply, ReplyAnswer, ReplyNote
 
 INBOX_ROLES = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.ADMIN})
@@ -134,8 +135,9 @@ def apply_filters(qs: QuerySet[Reply], user: User, f: InboxFilters) -> QuerySet[
         qs = qs.filter(assignee_id=user.pk)
     elif f.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
-    elif f.assignee.isdigit():
-        qs = qs.filter(assignee_id=int(f.assignee))
+    elif f.assignee:
+        assignee_id = parse_id(f.assignee)
+        qs = qs.filter(assignee_id=assignee_id) if assignee_id is not None else qs.none()
     if f.urgent is not None:
         qs = qs.filter(urgent=f.urgent)
     if f.restricted is not None:

@@ -154,6 +154,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "engage.common.nul.NulBytesMiddleware",  # NUL in a query or form field: 400 (PostgreSQL cannot hold it)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -402,7 +403,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    # Filter choices limited to what the caller can see (a force is a tenant): campaigns/api/filters.py
+    "DEFAULT_PARSER_CLASSES": [  # DRF's three, refusing NUL characters (engage/common/parsers.py)
+        "engage.common.parsers.JSONParser", "engage.common.parsers.FormParser",
+        "engage.common.parsers.MultiPartParser"],
+    # django-filter with filter choices limited to what the caller can see (a force is a tenant) and
+    # bad dates refused: campaigns/api/filters.py over engage/common/filters.py
     "DEFAULT_FILTER_BACKENDS": ["campaigns.api.filters.ScopedFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "engage.common.api.exception_handler",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from engage.api.docs import DocsView, SchemaView
+from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
 from engage.views_media import public_media_file
 from engage.views_review import public_words
 
@@ -16,6 +17,10 @@ urlpatterns = [
     path("api/v1/", include("engage.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),  # sign-in needed unless ENGAGE_PUBLIC_API_DOCS
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
-    path("media/<int:pk>/", public_media_file, name="public-media"),
+    path("media/<id:pk>/", public_media_file, name="public-media"),
     path("", include("engage.urls_public")),
 ]
+
+# Under /api/ even a URL no view matches answers in the API's error format.
+handler404 = "engage.common.api.handler404"
+handler400 = "engage.common.api.handler400"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from engage import views_inbox as views
+from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
 
 app_name = "inbox"
 
@@ -12,6 +13,6 @@ urlpatterns = [
     path("export.csv", views.inbox_export, name="export"),
     path("rights/", views.inbox_rights, name="rights"),
     path("settings/", views.inbox_settings, name="settings"),
-    path("<int:pk>/", views.inbox_detail, name="detail"),
-    path("<int:pk>/<slug:action>/", views.inbox_action, name="action"),
+    path("<id:pk>/", views.inbox_detail, name="detail"),
+    path("<id:pk>/<slug:action>/", views.inbox_action, name="action"),
 ]

@@ -3,25 +3,26 @@
 from django.urls import path, re_path
 
 from engage import views, views_dashboard, views_feedback, views_inbox
+from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
 
 app_name = "public"
 
 urlpatterns = [
     path("", views.news_list, name="home"),
     path("news/", views.news_list, name="news"),
-    path("news/<int:pk>/", views.news_detail, name="news_detail"),
-    path("events/<int:pk>/", views.event_live, name="event"),
-    path("events/<int:pk>/updates.json", views.event_updates_json, name="event_updates"),
+    path("news/<id:pk>/", views.news_detail, name="news_detail"),
+    path("events/<id:pk>/", views.event_live, name="event"),
+    path("events/<id:pk>/updates.json", views.event_updates_json, name="event_updates"),
     path("feeds/news.atom", views.news_feed, name="feed_news"),
-    path("feeds/events/<int:pk>.atom", views.event_feed, name="feed_event"),
+    path("feeds/events/<id:pk>.atom", views.event_feed, name="feed_event"),
     path("feeds/cap.atom", views.cap_feed, name="feed_cap"),
-    path("cap/<int:pk>.xml", views.cap_alert, name="cap_alert"),
+    path("cap/<id:pk>.xml", views.cap_alert, name="cap_alert"),
     path("transparency/", views_dashboard.transparency_view, name="transparency"),
-    re_path(r"^img/(?P<pk>\d+)/(?P<sha>[0-9a-f]{12})-(?P<width>\d{2,4})\.(?P<ext>jpg|png|webp)$", views.public_image,
+    re_path(r"^img/(?P<pk>[0-9]{1,19})/(?P<sha>[0-9a-f]{12})-(?P<width>[0-9]{2,4})\.(?P<ext>jpg|png|webp)$", views.public_image,
             name="image"),
     path("contact/", views_inbox.contact, name="contact"),
     path("contact/<slug:force>/", views_inbox.contact, name="contact_force"),  # each force's own form
-    path("news/<int:pk>/reply/", views_inbox.news_reply, name="news_reply"),
+    path("news/<id:pk>/reply/", views_inbox.news_reply, name="news_reply"),
     path("how-we-use-your-messages/", views_inbox.how_we_use_messages, name="how_we_use_messages"),
     path("feedback/<str:token>/", views_feedback.feedback, name="feedback"),  # "Did this answer help?"
 ]

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from campaigns.models import Event, MediaAsset, Message
 from engage import cap, feeds, selectors
+from engage.common.ids import parse_id
 from engage.public_cache import public_page
 from engage.public_i18n import VisitorLanguage, chrome_context, ui_strings, visitor_language
 
@@ -91,7 +92,7 @@ def news_list(request: HttpRequest) -> HttpResponse:
     lang = visitor_language(request)
     easy = request.GET.get("format") == "easy_read"
     raw_event = request.GET.get("event", "")
-    event_id = int(raw_event) if raw_event.isdigit() else None
+    event_id = parse_id(raw_event)
     area = request.GET.get("area", "").strip()[:100]
     page = Paginator(selectors.news(event_id=event_id, area=area), NEWS_PAGE_SIZE).get_page(request.GET.get("page"))
     choices = selectors.filter_choices()
@@ -175,8 +176,7 @@ def event_updates_json(request: HttpRequest, pk: int) -> HttpResponse:
     if event is None:
         return JsonResponse({"error": {"code": "not_found", "message": "No such event.", "fields": {}}},
                             status=404)
-    since_raw = request.GET.get("since", "0")
-    since = int(since_raw) if since_raw.isdigit() else 0
+    since = parse_id(request.GET.get("since", "0")) or 0  # a cursor: microseconds since the epoch
     easy = request.GET.get("format") == "easy_read"
     context = _event_context(event, lang, easy=easy)
     base = _base_context(request, lang)
@@ -229,8 +229,8 @@ def public_image(request: HttpRequest, pk: str, sha: str, width: str, ext: str) 
     served from storage. The URL carries the image's hash, so it can be cached for a year."""
     from campaigns.media import ImageRejected, process_image
 
-    size = int(width)
-    asset = MediaAsset.objects.filter(pk=int(pk), sha256__startswith=sha).first()
+    size, asset_id = int(width), parse_id(pk)  # the URL pattern lets only ASCII digits through
+    asset = MediaAsset.objects.filter(pk=asset_id, sha256__startswith=sha).first() if asset_id else None
     if (asset is None or size not in {*IMAGE_WIDTHS, min(asset.width, IMAGE_WIDTHS[-1])}
             or ext != _EXTENSIONS.get(asset.mime, "jpg")):
         raise Http404("No such image.")

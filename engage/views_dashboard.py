@@ -27,6 +27,7 @@ from accounts.models import Team
 from campaigns.models import Channel, Event, Segment
 from engage import charts, reports
 from engage.common.errors import NotFound
+from engage.common.filters import BoundedDateFormField
 from engage.metrics.dashboard import dashboard
 from engage.metrics.exports import REPORT_TABLES, TABLES
 from engage.metrics.scope import Scope, metric_team_ids, resolve_scope
@@ -44,8 +45,8 @@ class DashboardFilterForm(forms.Form):
     segment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Segment")
     channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Channel")
     period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = BoundedDateFormField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = BoundedDateFormField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, teams: list[Team], events: list[Event], segments: list[Segment],
                  channels: list[Channel], **kwargs: Any) -> None:

@@ -27,6 +27,7 @@ from campaigns.models import Message
 from engage import selectors_inbox as selectors
 from engage.classify.category import CATEGORIES
 from engage.common.errors import ServiceError
+from engage.common.ids import parse_id, parse_ids
 from engage.common.pii import mask_pii
 from engage.common.ratelimit import over_limit
 from engage.common.web import run_service
@@ -145,7 +146,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_bulk(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:triage.MAX_BULK]
+    ids = parse_ids(request.POST.getlist("ids"), limit=triage.MAX_BULK)
     form = BulkForm(request.POST, ids=ids)
     back = reverse("inbox:list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
     if not form.is_valid():
@@ -157,7 +158,8 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     if action == "assign-me":
         action, kwargs["assignee"] = "assign", request.user
     elif action == "assign":
-        kwargs["assignee"] = User.objects.filter(pk=form.cleaned_data.get("assignee") or 0, is_active=True).first()
+        assignee_id = parse_id(form.cleaned_data.get("assignee"))
+        kwargs["assignee"] = User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
         if kwargs["assignee"] is None:
             flash.error(request, "Choose who to assign them to.")
             return redirect(back)
@@ -351,8 +353,8 @@ def inbox_rights(request: HttpRequest) -> HttpResponse:
 # --- settings (supervisors: templates; administrators: clocks, retention, rules) -----------------
 
 def _post_id(request: HttpRequest, name: str) -> int:
-    raw = request.POST.get(name) or ""
-    return int(raw) if raw.isdigit() and len(raw) < 18 else 0
+    """A posted id, or 0 (matches nothing) when it is not one: the one bounded parser, ASCII digits only."""
+    return parse_id(request.POST.get(name)) or 0
 
 
 def _template_versions(user: Any, team: Team) -> list[dict[str, Any]]:
@@ -393,7 +395,8 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
                 "answer_feedback": request.POST.get("answer_feedback") == "on",  # engage.services.feedback
             })
         elif kind == "rule-disable":
-            rule = CategoryRule.objects.filter(pk=request.POST.get("rule") or 0, team=team).first()
+            rule_id = parse_id(request.POST.get("rule"))
+            rule = CategoryRule.objects.filter(pk=rule_id, team=team).first() if rule_id else None
             if rule is not None:
                 run_service(request, policies.category_rule_disable, rule=rule, success="Rule switched off.")
         elif kind in ("template-disable", "template-enable"):

@@ -27,10 +27,11 @@ from campaigns.models import (
     VariantFormat,
 )
 from campaigns.services.channel_config import schema_for
+from engage.common.ids import IdField, IdListField, IdRelatedField
 from engage.common.links import safe_external_url
 
 
-class VisibleTeamField(serializers.PrimaryKeyRelatedField):
+class VisibleTeamField(IdRelatedField):
     def get_queryset(self):
         request = self.context["request"]
         return Team.objects.filter(pk__in=permissions.team_ids(request.user))
@@ -95,7 +96,7 @@ class PhaseOverrideSerializer(serializers.Serializer):
 
 class CampaignSerializer(serializers.ModelSerializer):
     team = VisibleTeamField(required=False)
-    event = serializers.PrimaryKeyRelatedField(queryset=Event.objects.none(), allow_null=True, required=False)
+    event = IdRelatedField(queryset=Event.objects.none(), allow_null=True, required=False)
 
     class Meta:
         model = Campaign
@@ -134,8 +135,8 @@ class VariantWriteSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=8)
     format = serializers.ChoiceField(choices=VariantFormat.choices, default=VariantFormat.STANDARD)
     body = serializers.CharField(max_length=10_000, trim_whitespace=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    segment = serializers.IntegerField(required=False, allow_null=True)
+    channels = IdListField(required=False, default=list)
+    segment = IdField(required=False, allow_null=True)
     machine_suggested = serializers.BooleanField(required=False, default=False)
 
 
@@ -143,7 +144,7 @@ class VariantPatchSerializer(serializers.Serializer):
     language = serializers.CharField(max_length=8, required=False)
     format = serializers.ChoiceField(choices=VariantFormat.choices, required=False)
     body = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
+    channels = IdListField(required=False)
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -166,7 +167,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageWriteSerializer(serializers.Serializer):
-    campaign = serializers.IntegerField(required=False)
+    campaign = IdField(required=False)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     body = serializers.CharField(max_length=10_000, required=False, trim_whitespace=False)
     language = serializers.CharField(max_length=8, required=False)
@@ -174,12 +175,12 @@ class MessageWriteSerializer(serializers.Serializer):
     instructive = serializers.BooleanField(required=False)
     links = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
     hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    channels = serializers.ListField(child=serializers.IntegerField(), required=False)
-    segments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    channels = IdListField(required=False)
+    segments = IdListField(required=False)
     cap = serializers.DictField(required=False)
     variants = VariantWriteSerializer(many=True, required=False)
-    correction_of = serializers.IntegerField(required=False, allow_null=True)
-    expected_version = serializers.IntegerField(required=False)
+    correction_of = IdField(required=False, allow_null=True)
+    expected_version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
 class ApproveSerializer(serializers.Serializer):
@@ -216,7 +217,7 @@ class WithdrawSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    team = serializers.IntegerField(
+    team = IdField(
         required=False, allow_null=True,
         help_text="Pause: the team and the teams below it. Empty: your own force (a force-level supervisor), or "
                   "every force (platform operators only)")
@@ -225,7 +226,7 @@ class ReasonSerializer(serializers.Serializer):
 class MediaUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     alt_text = serializers.CharField(max_length=1000, allow_blank=True, default="")
-    variant = serializers.IntegerField(required=False, allow_null=True)
+    variant = IdField(required=False, allow_null=True)
 
 
 class CheckRequestSerializer(serializers.Serializer):
@@ -236,7 +237,7 @@ class CheckRequestSerializer(serializers.Serializer):
     instructive = serializers.BooleanField(default=True)
     alt_texts = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=1000),
                                       required=False, default=list)
-    team = serializers.IntegerField(required=False)
+    team = IdField(required=False)
 
 
 class FindingSerializer(serializers.Serializer):
@@ -246,7 +247,7 @@ class FindingSerializer(serializers.Serializer):
     span = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
 
 
-class VisibleChannelField(serializers.PrimaryKeyRelatedField):
+class VisibleChannelField(IdRelatedField):
     """A channel the caller can see: another force's id answers like an unknown one."""
 
     def get_queryset(self):

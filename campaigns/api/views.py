@@ -6,12 +6,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +28,8 @@ from campaigns.services import recipients as recipient_services
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks
 from engage.common.errors import InvalidInput, NotAllowed, NotFound
+from engage.common.ids import IdFilter
+from engage.common.parsers import FormParser, JSONParser, MultiPartParser
 
 
 def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
@@ -118,7 +118,7 @@ class CampaignViewSet(ReadCreatePatchViewSet):
 
 
 class MessageFilter(ScopedFilterSet):
-    event = filters.NumberFilter(field_name="campaign__event")
+    event = IdFilter(field_name="campaign__event")
 
     class Meta:
         model = Message

@@ -19,6 +19,8 @@ from campaigns.forms import EventForm
 from campaigns.models import Event, EventKind, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
+from engage.common.ids import parse_id
+from engage.common.timeutil import in_request_range
 from engage.common.web import run_service
 
 
@@ -136,6 +138,8 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         anchor = date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else today
     except ValueError:
         anchor = today
+    if not in_request_range(anchor):
+        anchor = today  # 9999-12-31 has no next month to link to
     if mode == "week":
         first = anchor - timedelta(days=anchor.weekday())
         days = [first + timedelta(days=i) for i in range(7)]
@@ -149,9 +153,8 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     zone = timezone.get_current_timezone()
     start_dt = datetime.combine(days[0], time.min, tzinfo=zone)
     end_dt = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
-    event_id = request.GET.get("event")
-    items = selectors.scheduled_between(request.user, start_dt, end_dt,
-                                        event=int(event_id) if event_id and event_id.isdigit() else None)
+    event_id = parse_id(request.GET.get("event"))
+    items = selectors.scheduled_between(request.user, start_dt, end_dt, event=event_id)
     by_day: dict[date, list] = {d: [] for d in days}
     for message in items:
         local_day = timezone.localtime(message.scheduled_at).date()
@@ -160,7 +163,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/calendar.html", {
         "mode": mode, "rows": [[(d, by_day.get(d, [])) for d in row] for row in rows], "first": first,
         "prev_start": prev_start, "next_start": next_start, "today": today,
-        "events": selectors.events_for(request.user), "event_id": event_id or "",
+        "events": selectors.events_for(request.user), "event_id": str(event_id or ""),
         "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
     })
 
@@ -174,6 +177,6 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
         "templates": selectors.playbooks_for(request.user, kind=kind, phase=phase),
         "kinds": EventKind.choices, "phases": Phase.choices, "kind": kind, "phase": phase,
         "events": selectors.events_for(request.user).order_by("-starts_at")[:20],
-        "event_id": request.GET.get("event", ""),
+        "event_id": str(parse_id(request.GET.get("event")) or ""),
         "can_draft": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
     })

@@ -35,6 +35,7 @@ from campaigns.services import coverage, publishing, workflow
 from campaigns.services import messages as message_services
 from campaigns.services.playbooks import playbook_fill
 from campaigns.views import forbidden
+from engage.common.ids import parse_id
 from engage.common.web import run_service
 
 
@@ -77,14 +78,15 @@ def message_new(request: HttpRequest) -> HttpResponse:
         return forbidden(request, "Only officers and supervisors draft messages.")
     ctx = _form_context(request)
     initial: dict[str, Any] = {}
+    # Ids in the query string prefill the form; one that is not an id (or not visible) is ignored.
     template: PlaybookTemplate | None = None
-    if request.GET.get("playbook"):
-        template = selectors.playbooks_for(request.user).filter(pk=request.GET["playbook"]).first()
+    if (playbook_id := parse_id(request.GET.get("playbook"))) is not None:
+        template = selectors.playbooks_for(request.user).filter(pk=playbook_id).first()
     event = None
-    if request.GET.get("event"):
-        event = selectors.events_for(request.user).filter(pk=request.GET["event"]).first()
-    if request.GET.get("campaign"):
-        initial["campaign"] = request.GET["campaign"]
+    if (event_id := parse_id(request.GET.get("event"))) is not None:
+        event = selectors.events_for(request.user).filter(pk=event_id).first()
+    if (campaign_id := parse_id(request.GET.get("campaign"))) is not None:
+        initial["campaign"] = campaign_id
     elif event is not None:
         campaign = next((c for c in ctx["campaigns"] if c.event_id == event.pk), None)
         if campaign:

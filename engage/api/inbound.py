@@ -30,6 +30,7 @@ from engage import selectors_inbox as selectors
 from engage.api import serializers_inbound as s
 from engage.common.api import error_response
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ids import IdConverter, parse_id
 from engage.metrics import trust_metrics
 from engage.models import AnswerTemplate, Reply, ReplyAnswer
 from engage.services import answers, retention, triage
@@ -266,7 +267,7 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = s.ReplySerializer
     pagination_class = InboxPagination
     filter_backends: list[Any] = []
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = IdConverter.regex
     http_method_names = ["get", "patch", "post", "head", "options"]
     queryset = Reply.objects.none()
 
@@ -274,7 +275,8 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return selectors.reply_list(self.request.user, _filters(self.request))
 
     def _reply(self, pk: Any) -> Reply:
-        reply = selectors.reply_detail(self.request.user, int(pk))
+        number = parse_id(pk)
+        reply = selectors.reply_detail(self.request.user, number) if number is not None else None
         if reply is None:
             raise NotFound("No such reply.")
         return reply
@@ -314,10 +316,8 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return None
         if value == "me":
             return self.request.user
-        try:
-            user = User.objects.filter(pk=int(value), is_active=True).first()
-        except (TypeError, ValueError):
-            user = None
+        number = parse_id(value)
+        user = User.objects.filter(pk=number, is_active=True).first() if number is not None else None
         if user is None:
             raise InvalidInput("Unknown user.", fields={"assignee": ["Unknown user."]})
         return user
@@ -340,12 +340,14 @@ class ReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(s.AnswerSerializer(answer).data, status=code)
 
     @extend_schema(request=None, responses=s.AnswerSerializer)
-    @action(detail=True, methods=["post"], url_path=r"answers/(?P<answer_id>\d+)/adopt")
+    @action(detail=True, methods=["post"], url_path=r"answers/(?P<answer_id>[0-9]{1,19})/adopt")
     def adopt(self, request: Request, pk: str | None = None, answer_id: str | None = None,
               format: str | None = None) -> Response:
         """A drafter sends a liaison officer's proposed answer for approval."""
         reply = self._reply(pk)
-        answer = ReplyAnswer.objects.filter(pk=answer_id, reply=reply).select_related("reply").first()
+        number = parse_id(answer_id)
+        answer = (ReplyAnswer.objects.filter(pk=number, reply=reply).select_related("reply").first()
+                  if number is not None else None)
         if answer is None:
             raise NotFound("No such answer.")
         answer = answers.answer_adopt(actor=request.user, answer=answer, body=request.data.get("body") or None)

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engage import reports
+from engage.common.ids import IdField
 from engage.metrics import voice
 from engage.metrics.dashboard import dashboard
 from engage.metrics.exports import ALL_TABLES, FORMATS, REPORT_TABLES, metrics_export
@@ -33,11 +34,11 @@ from engage.metrics.series import METRICS, series
 
 
 class MetricsFilterSerializer(serializers.Serializer):
-    team = serializers.IntegerField(required=False, min_value=1)
-    event = serializers.IntegerField(required=False, min_value=1)
-    campaign = serializers.IntegerField(required=False, min_value=1)
-    segment = serializers.IntegerField(required=False, min_value=1)
-    channel = serializers.IntegerField(required=False, min_value=1)
+    team = IdField(required=False)
+    event = IdField(required=False)
+    campaign = IdField(required=False)
+    segment = IdField(required=False)
+    channel = IdField(required=False)
     language = serializers.CharField(required=False, max_length=16)
     phase = serializers.ChoiceField(choices=PHASES, required=False)
     since = serializers.DateTimeField(required=False)

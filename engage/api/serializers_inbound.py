@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from engage.classify.category import CATEGORIES
+from engage.common.ids import IdField, IdListField, parse_id
 from engage.common.pii import mask_pii
 from engage.models import (
     AnswerStatus,
@@ -137,7 +138,7 @@ def _reply_status(value: str) -> str:
 class ReplyPatchSerializer(serializers.Serializer):
     status = serializers.CharField(required=False, validators=[_reply_status],
                                    help_text=f"One of: {', '.join(ReplyStatus.values)}")
-    assignee = serializers.IntegerField(required=False, allow_null=True)
+    assignee = IdField(required=False, allow_null=True)
     category = serializers.ChoiceField(choices=CATEGORIES, required=False)
     sentiment = serializers.ChoiceField(choices=SENTIMENTS, required=False)
     urgent = serializers.BooleanField(required=False)
@@ -145,7 +146,7 @@ class ReplyPatchSerializer(serializers.Serializer):
 
 
 class RespondSerializer(serializers.Serializer):
-    template = serializers.IntegerField(required=False)
+    template = IdField(required=False)
     body = serializers.CharField(required=False, allow_blank=False, max_length=5000, trim_whitespace=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +164,7 @@ class EscalateSerializer(serializers.Serializer):
 
 
 class BulkSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+    ids = IdListField(min_length=1, max_length=200)
     action = serializers.ChoiceField(choices=["assign", "unassign", "status", "close"])
     assignee = serializers.CharField(required=False, help_text="A user id, or 'me'")
     status = serializers.CharField(required=False, validators=[_reply_status],
@@ -189,17 +190,17 @@ class HeldAnswerSerializer(serializers.Serializer):
 class ReplyQuerySerializer(serializers.Serializer):
     """The list's query parameters, named after the fields."""
 
-    event = serializers.IntegerField(required=False, min_value=1)
-    campaign = serializers.IntegerField(required=False, min_value=1)
-    segment = serializers.IntegerField(required=False, min_value=1)
-    channel = serializers.IntegerField(required=False, min_value=1)
-    team = serializers.IntegerField(required=False, min_value=1)
+    event = IdField(required=False)
+    campaign = IdField(required=False)
+    segment = IdField(required=False)
+    channel = IdField(required=False)
+    team = IdField(required=False)
     language = serializers.CharField(required=False, max_length=16)
     category = serializers.ChoiceField(choices=CATEGORIES, required=False)
     sentiment = serializers.ChoiceField(choices=SENTIMENTS, required=False)
     status = serializers.CharField(required=False, help_text="One status, or several separated by commas")
     source = serializers.CharField(required=False, max_length=12)
-    assignee = serializers.RegexField(r"^(me|none|\d+)$", required=False, help_text="A user id, 'me' or 'none'")
+    assignee = serializers.RegexField(r"^(me|none|[0-9]{1,19})$", required=False, help_text="A user id, 'me' or 'none'")
     urgent = serializers.BooleanField(required=False, allow_null=True, default=None)
     restricted = serializers.BooleanField(required=False, allow_null=True, default=None)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -207,6 +208,11 @@ class ReplyQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     order = serializers.ChoiceField(choices=["", "urgent", "newest"], required=False, default="")
+
+    def validate_assignee(self, value: str) -> str:
+        if value not in ("me", "none") and parse_id(value) is None:
+            raise serializers.ValidationError("A valid id is required.")
+        return value
 
     def validate_status(self, value: str) -> list[str]:
         statuses = [s.strip() for s in value.split(",") if s.strip()]
@@ -217,9 +223,9 @@ class ReplyQuerySerializer(serializers.Serializer):
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    event = serializers.IntegerField(required=False, min_value=1)
-    segment = serializers.IntegerField(required=False, min_value=1)
-    channel = serializers.IntegerField(required=False, min_value=1)
-    team = serializers.IntegerField(required=False, min_value=1)
+    event = IdField(required=False)
+    segment = IdField(required=False)
+    channel = IdField(required=False)
+    team = IdField(required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)

@@ -1,13 +1,27 @@
 """/api/v1/: the public HTTP contract (see shared API.md and /api/schema/)."""
 
+from typing import Any
+
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import LogoutAllView, LogoutView, MeView, ObtainTokenView
 from campaigns.api import views as outbound
 from engage.api import inbound, metrics
+from engage.common.ids import IdConverter
 
-router = DefaultRouter(trailing_slash=True)
+
+class IdRouter(DefaultRouter):
+    """Object URLs take ASCII digits only, at most 19 of them (``[^/.]+`` by default): ``/messages/abc/`` and
+    ``/messages/٣/`` are 404 from the resolver. Views still bound the value (``get_object`` and ``parse_id``)."""
+
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": IdConverter.regex})
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+router = IdRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("events", outbound.EventViewSet, basename="event")
 router.register("campaigns", outbound.CampaignViewSet, basename="campaign")

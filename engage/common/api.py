@@ -97,3 +97,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = "Not found."
         response.data = error_body(code=code, message=message)
     return response
+
+
+def _is_api(request: Any) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request: Any, exception: Exception | None = None) -> Any:
+    """A URL the resolver does not know: under ``/api/`` the contract's error format (``/api/v1/messages/abc/``
+    is refused by the URL pattern, before any DRF view runs); elsewhere Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if _is_api(request):
+        return JsonResponse(error_body(code="not_found", message="Not found."), status=404)
+    return page_not_found(request, exception)
+
+
+def handler400(request: Any, exception: Exception | None = None) -> Any:
+    """A request Django refused before any view (a bad Host, a SuspiciousOperation): the API's format under ``/api/``."""
+    from django.http import JsonResponse
+    from django.views.defaults import bad_request
+
+    if _is_api(request):
+        return JsonResponse(error_body(code="invalid", message="The request was not understood."), status=400)
+    return bad_request(request, exception)

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import timezone
 
 from engage.common.errors import InvalidInput
+
+# Dates and times that come from a request must fall in these bounds: far enough from the ends of Python's
+# calendar (years 1 and 9999) that the arithmetic done on them (a month ahead, the next day, a time zone,
+# the database's conversion to UTC) can never overflow into a 500.
+REQUEST_DATE_MIN = date(1900, 1, 1)
+REQUEST_DATE_MAX = date(2999, 12, 31)
+REQUEST_DATE_MESSAGE = f"Give a date between {REQUEST_DATE_MIN.year} and {REQUEST_DATE_MAX.year}."
+
+
+def in_request_range(value: date | datetime) -> bool:
+    """Whether a date or time from a request is within ``REQUEST_DATE_MIN``..``REQUEST_DATE_MAX`` (a time by
+    its UTC date; a naive time as it stands)."""
+    if isinstance(value, datetime):
+        try:
+            day = value.astimezone(UTC).date() if value.tzinfo is not None else value.date()
+        except OverflowError:
+            return False
+    else:
+        day = value
+    return REQUEST_DATE_MIN <= day <= REQUEST_DATE_MAX
 
 
 def now() -> datetime:

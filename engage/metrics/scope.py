@@ -35,6 +35,7 @@ from accounts import permissions
 from accounts.models import Team
 from campaigns.models import Campaign, Channel, Event, Message, Segment
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ids import parse_id
 from engage.models import Reply
 
 PHASES = ("before", "during", "after")
@@ -128,10 +129,9 @@ def _lookup(model: type, pk: Any, teams: set[int], what: str, team_field: str = 
     if isinstance(pk, model):
         obj = pk
     else:
-        try:
-            key = int(pk)
-        except (TypeError, ValueError):
-            raise InvalidInput(f"{what} must be an id.", fields={what.lower(): ["A whole number."]}) from None
+        key = parse_id(pk)
+        if key is None:
+            raise InvalidInput(f"{what} must be an id.", fields={what.lower(): ["A valid id is required."]})
         obj = model.objects.filter(pk=key).first()
     if obj is None or getattr(obj, team_field) not in teams:
         raise NotFound(f"No such {what.lower()}.")

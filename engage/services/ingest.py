@@ -41,6 +41,7 @@ from accounts.models import Membership, Role, Team
 from accounts.teams import lineage, parent_map, with_descendants
 from campaigns.models import Channel, ChannelKind, Message
 from engage.common.errors import InvalidInput, NotFound
+from engage.common.ids import parse_id
 from engage.common.ratelimit import count_over_limit
 from engage.common.sanitize import sanitize_text
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
@@ -171,10 +172,9 @@ post_save.connect(_forget_channel, sender=Channel, dispatch_uid="engage.ingest.f
 
 def inbound_channel(channel_id: int | str) -> Channel:
     """The active channel that takes webhooks at this id, or NotFound."""
-    try:
-        pk = int(channel_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such channel.") from None
+    pk = parse_id(channel_id)  # int() would take "٣", " 3" and "3_0", and 2**64 would overflow the query
+    if pk is None:
+        raise NotFound("No such channel.")
     now = time.monotonic()
     cached = _channels.get(pk)
     if cached is not None and now - cached[0] < CHANNEL_TTL:
@@ -254,8 +254,9 @@ def inbound_reject_record(
     try:
         with transaction.atomic():
             RejectedInbound.objects.create(
-                channel=channel, channel_ref=str(channel_ref)[:40], code=code[:40], status=status,
-                message=message[:200], remote_addr=remote_addr or None, body_size=len(body),
+                # NUL is not storable text on PostgreSQL: replaced, so the refusal is still on record.
+                channel=channel, channel_ref=str(channel_ref).replace("\x00", "\ufffd")[:40], code=code[:40],
+                status=status, message=message[:200], remote_addr=remote_addr or None, body_size=len(body),
                 body_sha256=hashlib.sha256(body).hexdigest(),
             )
     except Exception:  # noqa: BLE001 - recording a refusal must never turn it into a 500
