@@ -164,3 +164,15 @@ def make_submitted(tw: TeamWorld, **kwargs: Any) -> Message:
 def make_approved(tw: TeamWorld, **kwargs: Any) -> Message:
     message = make_submitted(tw, **kwargs)
     return workflow.message_approve(actor=tw.supervisor, message=message)
+
+
+def ensure_shipped_answers() -> None:
+    """Migration engage 0002 loads the shipped answer templates; a transactional test's flush may
+    have emptied them. Its own function puts them back (it only adds what is missing), and approves
+    them with the shipped marker, as migration engage 0009 does."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("engage.migrations.0002_shipped_answer_templates").ship(apps, None)
+    importlib.import_module("engage.migrations.0009_answer_template_versions").approve_existing(apps, None)

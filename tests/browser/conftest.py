@@ -138,18 +138,6 @@ def shot(page: Any, artifacts_dir: Path, name: str) -> Path:
     return path
 
 
-def ensure_shipped_answers() -> None:
-    """Migration engage 0002 loads the shipped answer templates; a transactional test's flush may
-    have emptied them. Its own function puts them back (it only adds what is missing)."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("engage.migrations.0002_shipped_answer_templates").ship(apps, None)
-    # and approves them with the shipped marker, as migration 0009 does (issue 12)
-    importlib.import_module("engage.migrations.0009_answer_template_versions").approve_existing(apps, None)
-
-
 def ensure_playbook_library() -> None:
     """Migration 0002 loads the shipped playbook; a transactional test's flush may have emptied it."""
     from campaigns.models import PlaybookTemplate

@@ -15,10 +15,10 @@ from engage.models import AnswerFeedback, AnswerTemplate, Reply
 from engage.services import answers
 from engage.services.ingest import reply_store
 from engage.services.processing import reply_process
-from tests.browser.conftest import PHONE, ensure_shipped_answers, open_page, shot
+from tests.browser.conftest import PHONE, open_page, shot
 from tests.browser.test_public import run_axe
 from tests.engage.public_helpers import private_cache  # noqa: F401 - autouse: a cache of the test's own
-from tests.factories import make_world
+from tests.factories import ensure_shipped_answers, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

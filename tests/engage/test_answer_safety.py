@@ -22,6 +22,7 @@ from engage.services import answers
 from engage.services.ingest import reply_store, reply_submit_public
 from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import CHAT_ID, TG_SECRET, process_all
+from tests.factories import ensure_shipped_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +186,7 @@ def test_concurrent_senders_never_pass_the_cap_together(world, sandbox, settings
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL for real concurrent transactions")
+    ensure_shipped_answers()  # an earlier transactional test's flush may have emptied them
     settings.ENGAGE_ANSWER_HOURLY_CAP = {"": 100, "telegram": 2}
     channel = sandbox_channel(world, sandbox, "telegram")
     ids = [ReplyAnswer.objects.get(reply=_urgent_telegram(world, channel, n)).pk for n in range(6)]
