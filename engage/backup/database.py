@@ -12,7 +12,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, connections, transaction
 
 from engage.backup import BackupError
@@ -29,7 +28,7 @@ def vendor() -> str:
 # --- SQLite ----------------------------------------------------------------------------------
 
 def _sqlite_path() -> Path:
-    return Path(settings.DATABASES["default"]["NAME"])
+    return Path(connection.settings_dict["NAME"])
 
 
 def sqlite_backup(target: Path) -> dict[str, Any]:
@@ -97,7 +96,7 @@ def _count_diff(got: dict[str, int], want: dict[str, int]) -> str:
 
 def _pg_env() -> dict[str, str]:
     """libpq's environment for the configured database: the password never on a command line."""
-    db = settings.DATABASES["default"]
+    db = connection.settings_dict
     env = {**os.environ, "PGDATABASE": str(db["NAME"]), "PGCONNECT_TIMEOUT": "10"}
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if db.get(key):
@@ -204,7 +203,7 @@ def pg_restore(dump: Path, *, dump_major: int, expected_counts: dict[str, int]) 
                           f"Install the client tools of version {dump_major} or later. Nothing was changed.")
     connections.close_all()
     cmd = [tool, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-           f"--dbname={settings.DATABASES['default']['NAME']}", str(dump)]
+           f"--dbname={connection.settings_dict['NAME']}", str(dump)]
     done = subprocess.run(cmd, env=_pg_env(), capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed, and loaded nothing: {done.stderr.strip()[-800:]}")

@@ -51,7 +51,7 @@ def _check_schema(migrations: dict[str, list[str]], version: str) -> bool:
 def _check_empty() -> None:
     empty, names = database.pg_is_empty() if database.vendor() == "postgresql" else database.sqlite_is_empty()
     if not empty:
-        name = settings.DATABASES["default"]["NAME"]
+        name = connection.settings_dict["NAME"]
         raise BackupError(f"The database {name} is not empty (it has {', '.join(names[:5])}...). A restore goes "
                           f"only into an empty database: create a new one (createdb, or a new ENGAGE_SQLITE_PATH) "
                           f"and point the settings at it. Nothing was changed.")
@@ -127,9 +127,9 @@ def restore_backup(directory: Path) -> dict[str, Any]:
         raise BackupError("The manifest does not list the database file. Nothing was changed.")
     newer_code = _check_schema(content.get("migrations") or {}, str(content.get("app_version")))
     manifest.check_canary(content.get("encryption_canary") or {})
-    _check_empty()
     tables = content.get("tables") or {}
     sampled = _check_encrypted_samples(directory, db, tables)
+    _check_empty()
     if db["engine"] == "postgresql":
         database.pg_restore(directory / db["file"], dump_major=int(db.get("pg_dump_major") or 0),
                             expected_counts=tables)
