@@ -114,6 +114,18 @@ def _hold(content: dict[str, Any]) -> list[Any]:
         return publishing_hold_after_restore(backup_taken_at=taken, details=details, answers_by_team=answers)
 
 
+def hold_after_recovery(recovered_to: datetime) -> dict[str, Any]:
+    """For a database recovered some other way (point-in-time recovery with pgBackRest or WAL-G):
+    the same hold as after a restore, for what may have gone out after ``recovered_to``."""
+    if recovered_to.tzinfo is None:
+        raise BackupError("Give the recovery time with its offset, e.g. 2026-12-04T10:15:00+00:00.")
+    reports = _hold({"created_at": recovered_to.isoformat(), "app_version": manifest.app_version(),
+                     "audit_head": None, "tables": {}})
+    return {"forces_paused": len(reports),
+            "deliveries_unconfirmed": sum(len(r.details.get("deliveries_unconfirmed", [])) for r in reports),
+            "answers_unconfirmed": sum(len(r.details.get("answers_unconfirmed", [])) for r in reports)}
+
+
 def restore_backup(directory: Path) -> dict[str, Any]:
     """Restore the backup in ``directory``; returns what was done. Raises BackupError, having
     changed nothing, for anything found wrong before loading."""

@@ -307,3 +307,16 @@ def test_restore_refuses_what_it_cannot_trust_before_touching_anything(world, sa
     manifest.unlink()
     with pytest.raises(CommandError, match="no manifest.json"):
         call_command("restore", str(directory))
+
+
+def test_a_database_recovered_to_a_point_in_time_comes_up_paused_too(world, sandbox):
+    telegram = _telegram(world.a, sandbox)
+    due = _schedule(world.a, telegram, "due")
+    with pytest.raises(CommandError, match="with its offset"):
+        call_command("restore", "--recovered-to=2026-12-04T10:15:00")
+    call_command("restore", "--recovered-to=2026-12-04T10:15:00Z")
+    assert publishing.is_paused_for(due)
+    delivery = Delivery.objects.get(message=due)
+    assert delivery.status == DeliveryStatus.UNCONFIRMED
+    assert "2026-12-04 10:15 UTC" in delivery.last_error
+    assert _send_due() == [] and sandbox.posts("telegram") == []
