@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -95,7 +96,7 @@ def publishing_hold_after_restore(*, backup_taken_at: datetime, details: dict[st
         supervisors = Membership.objects.filter(team_id=force.pk, role=Role.SUPERVISOR).values_list("user_id",
                                                                                                     flat=True)
         Notification.objects.bulk_create([
-            Notification(user_id=uid, kind="restore_report", url="/desk/publishing/",
+            Notification(user_id=uid, kind="restore_report", url=reverse("campaigns:publishing"),
                          text=f"{force.name} was restored from a backup taken {taken}. Publishing is paused: "
                               f"read the restore report before resuming.")
             for uid in set(supervisors)])

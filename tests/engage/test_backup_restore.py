@@ -31,6 +31,8 @@ from campaigns.services import publishing
 from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.sending import delivery_send
+from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
+from tests.engage.inbound_helpers import make_reply
 from tests.factories import make_approved, member
 from tests.publishing_harness import ROOT, database_env
 
@@ -174,6 +176,9 @@ def test_restore_drill(world, sandbox, tmp_path, fresh):
     (media_root / "uploads" / "2026").mkdir(parents=True)
     (media_root / "uploads" / "2026" / "cordon.jpg").write_bytes(os.urandom(4096))
     (media_root / "alt.txt").write_text("Map of the road closures")
+    # An answer to a citizen queued when the backup was taken (it goes out on the old system after).
+    answer = ReplyAnswer.objects.create(reply=make_reply(world.a), kind=AnswerKind.TEMPLATE, body="Gates open at one.",
+                                        status=AnswerStatus.PENDING, idempotency_key="engage-test-answer-1")
     session = Client()
     session.force_login(chief)
     session_key = session.session.session_key
@@ -229,6 +234,8 @@ def test_restore_drill(world, sandbox, tmp_path, fresh):
                 changed.setdefault(table, set()).add(key)
     unconfirmed = {Delivery.objects.get(message=in_flight).pk, Delivery.objects.get(message=due).pk}
     assert changed.get("campaigns_delivery") == unconfirmed
+    assert changed.get("engage_replyanswer") == {answer.pk}
+    assert restored["engage_replyanswer"][answer.pk]["status"] == "unconfirmed"
     assert {restored["campaigns_delivery"][k]["status"] for k in unconfirmed} == {DeliveryStatus.UNCONFIRMED}
     assert len(restored["campaigns_restorereport"]) == 1
     assert _media_sums(fresh["media"]) == media_at_backup
@@ -244,6 +251,7 @@ def test_restore_drill(world, sandbox, tmp_path, fresh):
     [report] = out["reports"]
     assert sorted(report["deliveries_unconfirmed"]) == sorted(unconfirmed)
     assert report["deliveries_waiting"] == [Delivery.objects.get(message=later).pk]
+    assert report["answers_unconfirmed"] == [answer.pk]
     assert report["audit_head"] == content["audit_head"]
     assert out["sent"] == ["sent"]  # only the one for later
     texts = [json.dumps(post.fields) for post in sandbox.posts("telegram")]
