@@ -95,7 +95,9 @@ def _copy_media(directory: Path, files: dict[str, Any]) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(directory / name, target)
         if manifest.sha256_file(target) != files[name]["sha256"]:
-            raise BackupError(f"Copying {name} into {root} changed it: check the disk, then restore again.")
+            raise BackupError(f"Copying {name} into {root} changed it. The database is restored and paused, but "
+                              f"its media are incomplete: check the disk, drop the database, empty {root} and "
+                              f"restore again.")
         copied += 1
     return copied
 
