@@ -37,6 +37,7 @@ def sqlite_backup(target: Path) -> dict[str, Any]:
     source = sqlite3.connect(f"file:{_sqlite_path()}?mode=ro", uri=True, timeout=30)
     with closing(source), closing(sqlite3.connect(target)) as copy:
         source.backup(copy)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
         copy.execute("PRAGMA secure_delete = ON")  # the deleted rows' bytes are overwritten, not left
         for table in EXCLUDED_TABLE_DATA:
             copy.execute(f'DELETE FROM "{table}"')  # noqa: S608 - our own constant
