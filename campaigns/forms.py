@@ -160,9 +160,13 @@ class PauseForm(forms.Form):
                                        "again (what was checked). Kept in the audit trail either way.")
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Which team")
 
-    def __init__(self, *args: Any, teams: list, everything: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, teams: list, everything: bool, restored: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(t.pk, t.name) for t in teams]
         if everything:
             choices = [("", "Every force (platform-wide)"), *choices]
         self.fields["team"].choices = choices
+        if restored:  # a restore paused a force: lifting that pause needs its report read first
+            self.fields["restore_report_seen"] = forms.BooleanField(
+                required=False, label="I have read the restore report above",
+                help_text="Needed to resume a force that was restored from a backup.")

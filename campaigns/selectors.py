@@ -169,7 +169,8 @@ def pauses_for(user: User) -> QuerySet[PublishingPause]:
     """The pauses in force that concern this user: platform-wide ones, and those of their teams and
     the teams above them. Another force's pauses (its names and reasons) are not shown; platform
     operators see every pause."""
-    pauses = PublishingPause.objects.filter(resumed_at__isnull=True).select_related("team", "paused_by")
+    pauses = (PublishingPause.objects.filter(resumed_at__isnull=True)
+              .select_related("team", "paused_by", "restore_report"))
     if not permissions.is_platform_operator(user):
         lineage = with_ancestors(visible_team_ids(user), parent_map())
         pauses = pauses.filter(Q(team__isnull=True) | Q(team_id__in=lineage))
@@ -182,7 +183,8 @@ def pause_banner(user: User) -> dict[str, Any] | None:
     if pause is None:
         return None
     return {"team": pause.team.name if pause.team_id else "", "reason": pause.reason,
-            "by": pause.paused_by.display_name, "at": pause.paused_at, "id": pause.pk}
+            "by": pause.paused_by.display_name if pause.paused_by_id else "the system, after a restore",
+            "at": pause.paused_at, "id": pause.pk}
 
 
 def list_recipients_for(user: User) -> QuerySet[ListRecipient]:

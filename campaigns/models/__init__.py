@@ -1,6 +1,12 @@
 from campaigns.models.campaigns import Campaign, PlaybookTemplate
 from campaigns.models.channels import Channel, ChannelHealth, ChannelKind
-from campaigns.models.deliveries import Delivery, DeliveryAttempt, DeliveryStatus, PublishingPause
+from campaigns.models.deliveries import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    PublishingPause,
+    RestoreReport,
+)
 from campaigns.models.events import (
     PUBLIC_EVENT_FIELDS,
     Event,
@@ -33,7 +39,7 @@ __all__ = [
     "APPROVED_STATES", "EDITABLE_STATES", "Approval", "ApprovalKind", "Campaign", "Channel", "ChannelHealth",
     "ChannelKind", "Comment", "ListRecipient", "Delivery", "DeliveryAttempt", "DeliveryStatus", "Event", "EventKind", "MediaAsset",
     "Message", "MessageStatus", "MessageVersion", "Need", "Partner", "Phase", "PlaybookTemplate", "PublishingPause",
-    "RiskLevel", "Segment", "Urgency", "Variant", "VariantFormat", "phase_at",
+    "RestoreReport", "RiskLevel", "Segment", "Urgency", "Variant", "VariantFormat", "phase_at",
     "PUBLIC_EVENT_FIELDS", "EventRevision", "snapshot_hash",
     "Rumour", "RumourChange", "RumourStatus", "RumourVerdict",
 ]

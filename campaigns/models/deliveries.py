@@ -89,7 +89,9 @@ class PublishingPause(models.Model):
 
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=500)
-    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty: the system paused it (every force comes up paused after a restore; see RestoreReport).
+    paused_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
     paused_at = models.DateTimeField(default=timezone.now)
     resumed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
@@ -100,3 +102,23 @@ class PublishingPause(models.Model):
 
     def __str__(self) -> str:
         return f"Pause ({self.team or 'every team'}): {self.reason[:60]}"
+
+
+class RestoreReport(models.Model):
+    """What a restore from a backup found and did, for one force, shown with the pause it placed.
+
+    A restored system comes up paused: anything pending or in flight when the backup was taken may
+    have gone out since. A supervisor reads this before lifting the pause (``publishing_resume``)."""
+
+    pause = models.OneToOneField(PublishingPause, on_delete=models.PROTECT, related_name="restore_report")
+    backup_taken_at = models.DateTimeField()
+    restored_at = models.DateTimeField(default=timezone.now)
+    # Ids, counts and labels only: the backup's app version and audit head, the deliveries and
+    # answers made unconfirmed, the deliveries still waiting (engage.backup.restore writes it).
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-restored_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Restore report for pause {self.pause_id} (backup of {self.backup_taken_at:%Y-%m-%d %H:%M})"

@@ -201,15 +201,21 @@ def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> Pu
 
 
 @transaction.atomic
-def publishing_resume(*, actor: User, reason: str = "", team: int | None = None) -> int:
+def publishing_resume(*, actor: User, reason: str = "", team: int | None = None,
+                      restore_report_seen: bool = False) -> int:
     """Lift the pause on ``team`` (see ``_pause_scope``). Deliveries of the teams it covered that are
-    more than RESUME_REVIEW_AFTER overdue wait for review."""
+    more than RESUME_REVIEW_AFTER overdue wait for review. A pause placed by a restore is lifted only
+    by someone who says they have read its report (``restore_report_seen``, from the Publishing page)."""
     team = _pause_scope(actor, team, verb="resume")
     pauses = PublishingPause.objects.filter(resumed_at__isnull=True, team_id=team)
     if not pauses.exists():
         if team is not None and _any_pause().filter(team__isnull=True).exists():
             raise WrongState("Publishing is paused on the whole platform; only a platform operator can resume it.")
         raise WrongState("Publishing is not paused here.")
+    restored = list(pauses.filter(restore_report__isnull=False).values_list("restore_report__pk", flat=True))
+    if restored and not restore_report_seen:
+        raise WrongState("This force was restored from a backup and comes up paused. Read the restore report on "
+                         "the Publishing page, then resume there, ticking that you have read it.")
     now = timezone.now()
     count = pauses.update(resumed_at=now, resumed_by=actor)
     overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
@@ -219,7 +225,7 @@ def publishing_resume(*, actor: User, reason: str = "", team: int | None = None)
     held = overdue.update(needs_review=True)
     audit_record(actor=actor, verb="publishing.resumed", target_type="campaigns.publishingpause", team=team,
                  summary={"reason": reason, "pauses": count, "held_for_review": held,
-                          "scope": "platform" if team is None else "team"})
+                          "scope": "platform" if team is None else "team", "restore_reports": restored})
     return held
 
 

@@ -93,18 +93,22 @@ def publishing_controls(request: HttpRequest) -> HttpResponse:
     everything = permissions.can_pause_everything(user)
     if request.method == "POST" and not (supervised or everything):
         return forbidden(request, "Only supervisors pause or resume publishing.")
-    form = PauseForm(request.POST or None, teams=supervised, everything=everything)
+    pauses = list(selectors.pauses_for(user))
+    restored = [p for p in pauses if hasattr(p, "restore_report")]
+    form = PauseForm(request.POST or None, teams=supervised, everything=everything, restored=bool(restored))
     if request.method == "POST" and form.is_valid():
         team = form.cleaned_data["team"]
         if request.POST.get("do") == "resume":
             run_service(request, publishing.publishing_resume, team=team, reason=form.cleaned_data["reason"],
+                        restore_report_seen=bool(form.cleaned_data.get("restore_report_seen")),
                         success="Publishing resumed. Anything long overdue waits for review below.")
         else:
             run_service(request, publishing.publishing_pause, team=team, reason=form.cleaned_data["reason"],
                         success="Publishing is paused. Nothing leaves until it is resumed.")
         return redirect("campaigns:publishing")
     return render(request, "campaigns/publishing.html", {
-        "form": form, "can_pause": bool(supervised) or everything, "pauses": list(selectors.pauses_for(user)),
+        "form": form, "can_pause": bool(supervised) or everything, "pauses": pauses,
+        "restore_reports": [p.restore_report for p in restored],
         "held": selectors.held_deliveries(user), "problems": selectors.problem_deliveries(user),
     })
 

@@ -619,3 +619,20 @@ def answer_resolve_unconfirmed(*, actor: User, answer: ReplyAnswer, sent: bool) 
                  summary={"answer": answer.pk, "sent": sent})
     answer.refresh_from_db()
     return answer
+
+
+def answers_unconfirm_after_restore(*, backup_taken: str) -> dict[int, list[int]]:
+    """After a restore: an answer pending or sending in the backup may have gone out since it was
+    taken. It becomes unconfirmed, for a person (or the platform look-up) to check, never resent
+    blindly. Returns the answers' ids by the replying team (``engage.backup.restore`` reports them)."""
+    rows = list(ReplyAnswer.objects.filter(status__in=[AnswerStatus.PENDING, AnswerStatus.SENDING])
+                .values_list("pk", "reply__team_id"))
+    ReplyAnswer.objects.filter(pk__in=[pk for pk, _ in rows],
+                               status__in=[AnswerStatus.PENDING, AnswerStatus.SENDING]).update(
+        status=AnswerStatus.UNCONFIRMED, claimed_at=None,
+        last_error=f"Restored from a backup taken {backup_taken}: it may have gone out after the backup. "
+                   f"Check the platform before answering again.")
+    by_team: dict[int, list[int]] = {}
+    for pk, team_id in rows:
+        by_team.setdefault(team_id, []).append(pk)
+    return by_team
