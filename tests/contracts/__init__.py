@@ -15,8 +15,8 @@ JSON and form bodies against their schemas), plus three rules ``openapi-core`` d
 
 To add a platform: trim its specification with ``python -m tests.contracts.trim``, record the
 source in ``README.md`` beside this file, and add a :class:`Contract` to ``CONTRACTS`` under the
-sandbox's platform name. The adapter tests' ``sandbox`` fixture then validates every request
-to that platform after each test.
+sandbox's platform name. The autouse fixture ``_platform_contracts`` (``tests/conftest.py``)
+then validates every request to that platform after each test that uses a ``sandbox``.
 """
 
 from __future__ import annotations

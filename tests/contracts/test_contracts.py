@@ -86,3 +86,36 @@ def test_assert_requests_conform_names_every_refused_request():
     assert assert_requests_conform("x", [good, token]) == 1  # the token endpoint is outside the spec
     with pytest.raises(AssertionError, match=r"GET /2/users/me\?since=1: query parameter 'since'"):
         assert_requests_conform("x", [good, bad])
+
+
+def test_the_x_sandbox_rules_are_the_contracts():
+    """The sandbox (no test dependencies) keeps its own copy of the spec's lists: they must agree."""
+    from campaigns.sandbox.x import XApi
+
+    document = json.loads((HERE / "x_openapi.json").read_text(encoding="utf-8"))
+    schemas, parameters = document["components"]["schemas"], document["components"]["parameters"]
+
+    def properties(name: str) -> set[str]:
+        assert schemas[name]["additionalProperties"] is False
+        return set(schemas[name]["properties"])
+
+    assert XApi.POST_FIELDS == properties("CreatePostsRequest")
+    assert XApi.POST_MEDIA_FIELDS == properties("CreatePostsMedia")
+    assert XApi.POST_REPLY_FIELDS == properties("CreatePostsReply")
+    assert XApi.UPLOAD_FIELDS == properties("MediaUploadRequest")
+    assert XApi.MEDIA_CATEGORIES == set(schemas["MediaUploadRequest"]["properties"]["media_category"]["enum"])
+    assert XApi.POST_FIELD_NAMES == set(parameters["PostFieldsParameter"]["schema"]["items"]["enum"])
+
+    ops = {"lookup_tweets": ("/2/tweets", "get"), "users_me": ("/2/users/me", "get")}
+    for op, (path, method) in ops.items():
+        declared = set()
+        for parameter in document["paths"][path][method]["parameters"]:
+            if "$ref" in parameter:
+                parameter = parameters[parameter["$ref"].rsplit("/", 1)[1]]
+            if parameter["in"] == "query":
+                declared.add(parameter["name"])
+        assert XApi.QUERY[op] == declared, op
+    bearer_ops = {(path, method) for path, item in document["paths"].items() for method, operation in item.items()
+                  if any("BearerToken" in requirement for requirement in operation.get("security", []))}
+    assert bearer_ops == {("/2/tweets", "get")}  # of the kept operations; GET /2/tweets/{id} too in the full spec
+    assert "lookup_tweets" in XApi.APP_ONLY_OPS
