@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,24 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _platform_contracts(request):
+    """After a test that used the platform sandbox (a fixture named ``sandbox``), every request it
+    made to a platform with a contract (``tests/contracts``: X, Twilio) must be one that platform's
+    own OpenAPI specification allows. Tests that send refused requests on purpose, to see the
+    sandbox refuse them, are marked ``@pytest.mark.contract_exempt``."""
+    if "sandbox" not in request.fixturenames or request.node.get_closest_marker("contract_exempt"):
+        yield
+        return
+    box = request.getfixturevalue("sandbox")
+    started = time.time()
+    yield
+    from tests.contracts import CONTRACTS, assert_requests_conform
+
+    for platform in CONTRACTS:
+        assert_requests_conform(platform, [r for r in box.requests(platform) if r.at >= started])
 
 
 @pytest.fixture

@@ -31,7 +31,9 @@ in the config is only for using the adapter on its own (tests, the sandbox).
 
 Config: ``account_sid``, ``from_number`` (or ``messaging_service_sid``),
 ``price_per_segment`` (decimal string, default 0), ``currency``, ``max_segments``
-(default 10; the text is refused above it without sending), ``max_cost``, ``status_callback``, ``api_base`` (default
+(default 10, and never more than 10: Twilio refuses a ``Body`` over 1,600 characters, error
+21617, and 11 GSM-7 segments hold 1,683; the text is refused above it without sending, and a
+``Body`` over 1,600 characters is never sent whatever the setting), ``max_cost``, ``status_callback``, ``api_base`` (default
 ``https://api.twilio.com``). Secrets: ``auth_token``.
 """
 
@@ -60,6 +62,9 @@ DEFAULT_API_BASE = "https://api.twilio.com"
 API_VERSION = "2010-04-01"
 # Twilio error codes that concern one recipient only: the others may still be sent.
 DEFAULT_MAX_SEGMENTS = 10  # refuse to send more; the checker warns from its own (lower) threshold
+# Twilio: "Body ... Can be up to 1,600 characters in length" (twilio_api_v2010.json, CreateMessage).
+MAX_BODY = textcount.SMS_MAX_BODY
+MAX_SEGMENTS = textcount.SMS_MAX_SEGMENTS  # 10: the most segments whose text always fits MAX_BODY
 RECIPIENT_ERROR_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21635})
 
 
@@ -101,7 +106,8 @@ class SmsAdapter(AdapterBase):
 
     @property
     def _max_segments(self) -> int:
-        return int(self.config.get("max_segments", DEFAULT_MAX_SEGMENTS))
+        """The channel's maximum, capped at :data:`MAX_SEGMENTS` (a channel saved before the cap)."""
+        return min(int(self.config.get("max_segments", DEFAULT_MAX_SEGMENTS)), MAX_SEGMENTS)
 
     @property
     def limit(self) -> int:
@@ -135,6 +141,11 @@ class SmsAdapter(AdapterBase):
             raise PermanentError("sms: no recipients")
         if not payload.text.strip():
             raise PermanentError("sms: the text is empty")
+        characters = len(payload.text.encode("utf-16-le")) // 2  # UTF-16 units: never fewer than characters
+        if characters > MAX_BODY:
+            raise PermanentError(
+                f"sms: {characters} characters, over Twilio's limit of {MAX_BODY:,} for one message"
+            )
         estimate = self.estimate(payload)
         max_segments = self._max_segments
         if estimate.segments > max_segments:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 NO_LIMIT = 1_000_000  # email, webhook and public pages have no practical limit
+SMS_MAX_BODY = 1600  # Twilio refuses a longer Body (the checker's counting.SMS_MAX_BODY)
+SMS_MAX_SEGMENTS = 10  # the most segments whose text always fits SMS_MAX_BODY (counting.SMS_MAX_SEGMENTS)
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,39 @@
-"""X (Twitter): posts through the X API v2 with an OAuth 2.0 user-context access token.
+"""X (Twitter): posts through the X API v2 with a user-context access token (OAuth 2.0).
 
-* images (up to 4): ``POST /2/media/upload`` (multipart ``media`` + ``media_category=
-  tweet_image`` + ``media_type``) answers ``{"data": {"id": ...}}``; alt text is then set
-  with ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``, at most
-  1000 characters);
+Checked against X's own OpenAPI file, ``xdevplatform/xdk`` ``specs/openapi.json`` (X API v2
+version 2.167; see docs/platforms.md and tests/contracts/):
+
+* images (up to 4): ``POST /2/media/upload``, multipart ``media`` + ``media_category=
+  tweet_image`` (nothing else: the request schema is ``additionalProperties: false`` and has no
+  ``media_type``; X reads the type from the file), answers ``{"data": {"id": ...}}``; alt text is
+  then set with ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``, at
+  most 1000 characters);
 * post: ``POST /2/tweets`` (JSON ``text``, ``media.media_ids``,
   ``reply.in_reply_to_tweet_id``), 201 with ``{"data": {"id", "text"}}``;
 * withdraw: ``DELETE /2/tweets/:id``; check: ``GET /2/users/me``;
-* stats: ``GET /2/tweets?ids=...&tweet.fields=public_metrics`` (up to 100 ids a request):
-  ``impression_count`` (views), ``retweet_count`` + ``quote_count`` (shares),
-  ``reply_count``, ``like_count``. Deleted posts come back under ``errors`` and are left out.
+* stats: ``GET /2/tweets?ids=...&post.fields=public_metrics`` (up to 100 ids a request; the
+  production spec names the field list ``post.fields``, the older ``tweet.fields`` is an
+  unknown parameter there and X answers those with a 400): ``impression_count`` (views),
+  ``retweet_count`` + ``quote_count`` (shares), ``reply_count``, ``like_count``. Deleted posts
+  come back under ``errors`` and are left out.
 
 X has no idempotency key, so a timeout after sending is an UnconfirmedError. X refuses a
 post whose text duplicates a recent one with 403; after an unconfirmed attempt that 403
 is a strong hint that the first attempt went through, and the detail says so.
 429 answers carry ``x-rate-limit-reset`` (unix seconds).
 
+Publishing needs a user-context token: every operation that writes (``POST /2/tweets``,
+``DELETE /2/tweets/:id``, the media operations) and ``GET /2/users/me`` accept only
+``OAuth2UserToken`` or ``UserToken`` (OAuth 1.0a) in the spec; an app-only bearer token (OAuth
+2.0 client credentials) can only read, and X answers it with a 403 "Unsupported
+Authentication". Such a token is refused when the channel is saved
+(:func:`looks_app_only`), and the adapter refuses it before sending anything.
+
 OAuth 2.0 user tokens expire (two hours unless refreshed). :func:`refresh_access_token`
 exchanges a refresh token for a new pair; storing the new pair is the caller's job, since
 adapters do not write to the database. ``check()`` reports the access token's expiry when the
 channel's config records it (``expires_at``: unix seconds or ISO 8601, written with the token
-pair); an app-only bearer token has none and never expires.
+pair).
 
 Config: ``api_base`` (default ``https://api.x.com``), ``username`` (for post links).
 Secrets: ``access_token``.
@@ -53,6 +66,20 @@ DEFAULT_API_BASE = "https://api.x.com"
 MAX_MEDIA = 4
 ALT_TEXT_LIMIT = 1000
 STATS_BATCH = 100  # GET /2/tweets takes at most 100 ids
+STATS_FIELDS_PARAMETER = "post.fields"  # specs/openapi.json, PostFieldsParameter
+# X's app-only bearer tokens (OAuth 2.0 client credentials) start with a run of "A"s (leading zero
+# bytes, base64-encoded); user-context tokens are random and never do.
+APP_ONLY_PREFIX = "A" * 20
+APP_ONLY_REFUSAL = (
+    "this is an app-only bearer token, and X lets an app-only token only read: posting, deleting "
+    "and uploading media need a user-context token (OAuth 2.0 authorization code with PKCE, scopes "
+    "tweet.read tweet.write users.read media.write offline.access)"
+)
+
+
+def looks_app_only(token: str) -> bool:
+    """True for a token shaped like X's app-only bearer tokens (``AAAAAAAAAAAAAAAAAAAAA...``)."""
+    return str(token).strip().startswith(APP_ONLY_PREFIX)
 
 
 class XAdapter(AdapterBase):
@@ -74,6 +101,8 @@ class XAdapter(AdapterBase):
         return {"Authorization": f"Bearer {self.secrets['access_token']}"}
 
     def publish(self, payload: Payload, *, idempotency_key: str) -> PublishResult:
+        if looks_app_only(self.secrets["access_token"]):
+            raise PermanentError(f"x: {APP_ONLY_REFUSAL}")
         if len(payload.media) > MAX_MEDIA:
             raise PermanentError(f"x: at most {MAX_MEDIA} images per post, got {len(payload.media)}")
         media_ids = [self._upload(item) for item in payload.media]
@@ -98,7 +127,7 @@ class XAdapter(AdapterBase):
             "/2/media/upload",
             what="x media upload",
             retry_safe=True,
-            data={"media_category": "tweet_image", "media_type": item.mime},
+            data={"media_category": "tweet_image"},
             files={"media": (item.filename, item.content, item.mime)},
         )
         data = (json_or_empty(response) or {}).get("data") or {}
@@ -130,6 +159,8 @@ class XAdapter(AdapterBase):
             raise
 
     def check(self) -> HealthResult:
+        if looks_app_only(self.secrets["access_token"]):
+            return HealthResult(state="failing", detail=f"x: {APP_ONLY_REFUSAL}")
         try:
             self._send("GET", "/2/users/me", what="x check", retry_safe=True)
         except AuthExpiredError as exc:
@@ -155,7 +186,7 @@ class XAdapter(AdapterBase):
                 "/2/tweets",
                 what="x stats",
                 retry_safe=True,
-                params={"ids": ",".join(batch), "tweet.fields": "public_metrics"},
+                params={"ids": ",".join(batch), STATS_FIELDS_PARAMETER: "public_metrics"},
             )
             for post in (json_or_empty(response) or {}).get("data") or []:
                 if not isinstance(post, dict) or str(post.get("id")) not in batch:
@@ -194,6 +225,8 @@ def _error(response: httpx.Response, *, what: str, redact: Redactor, retry_safe:
     if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("message"):
         detail = f"{detail}: {errors[0]['message']}"
     explain = ""
+    if response.status_code == 403 and str(body.get("type", "")).endswith("/unsupported-authentication"):
+        explain = f"X refused the token: {APP_ONLY_REFUSAL}"
     if response.status_code == 403 and "duplicate" in detail.lower():
         explain = ("X refused a duplicate post (if an earlier attempt was unconfirmed, it was probably "
                    "published)")

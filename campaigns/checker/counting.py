@@ -20,7 +20,10 @@ Pure functions, shared by the message checker and the publishing adapters.
   segment, 153 per segment when concatenated. Otherwise UCS-2 (UTF-16 code
   units, so an emoji costs 2): 70 in one segment, 67 per segment. A character
   is never split across two segments. The limit is a maximum number of
-  segments (3 by default), because long SMS cost money per segment.
+  segments (3 by default), because long SMS cost money per segment, and never
+  more than 10: Twilio refuses a ``Body`` over 1,600 characters (error 21617;
+  ``twilio_api_v2010.json``, CreateMessage ``Body``), and 11 GSM-7 segments hold
+  1,683 characters while 10 hold at most 1,530 (UCS-2: 670).
 - ``facebook``: 63,206 characters (code points).
 - ``email``, ``webhook``, ``public``: no practical limit (``limit`` is ``None``).
 """
@@ -37,6 +40,8 @@ from typing import Final, Literal
 __all__ = [
     "CHANNEL_KINDS",
     "DEFAULT_MAX_SMS_SEGMENTS",
+    "SMS_MAX_BODY",
+    "SMS_MAX_SEGMENTS",
     "LengthCount",
     "SmsEncoding",
     "count_for",
@@ -69,6 +74,8 @@ GSM_SINGLE: Final = 160
 GSM_PART: Final = 153
 UCS2_SINGLE: Final = 70
 UCS2_PART: Final = 67
+SMS_MAX_BODY: Final = 1600  # Twilio refuses a longer Body (error 21617)
+SMS_MAX_SEGMENTS: Final = SMS_MAX_BODY // GSM_PART  # 10: the most whose text always fits SMS_MAX_BODY
 
 SmsEncoding = Literal["GSM-7", "UCS-2"]
 
@@ -119,7 +126,7 @@ def count_for(
         limit = TELEGRAM_CAPTION_LIMIT if caption else TELEGRAM_MESSAGE_LIMIT
         return LengthCount(used=utf16_units(text), limit=limit, unit="UTF-16 code units")
     if kind == "sms":
-        return _count_sms(text, max_segments=max_sms_segments)
+        return _count_sms(text, max_segments=min(max_sms_segments, SMS_MAX_SEGMENTS))
     if kind == "facebook":
         return LengthCount(used=len(text), limit=FACEBOOK_LIMIT, unit="characters")
     if kind in UNLIMITED_KINDS:
@@ -141,6 +148,7 @@ def first_overflow_index(
     monotonic counts, a close estimate where a URL or mention is cut in the middle.
     """
     if kind == "sms":
+        max_sms_segments = min(max_sms_segments, SMS_MAX_SEGMENTS)
         encoding = sms_encoding(text)
         costs = _sms_char_costs(text, encoding)
         bounds = _sms_part_bounds(costs, encoding)

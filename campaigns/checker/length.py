@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from campaigns.checker.counting import LengthCount, count_for, first_overflow_index, non_gsm_characters
+from campaigns.checker.counting import (
+    SMS_MAX_BODY,
+    SMS_MAX_SEGMENTS,
+    LengthCount,
+    count_for,
+    first_overflow_index,
+    non_gsm_characters,
+)
 from campaigns.checker.findings import CheckerConfig, Finding
 
 __all__ = ["check_length"]
@@ -48,6 +55,9 @@ def _message(kind: str, body: str, count: LengthCount, *, caption: bool) -> str:
             f"Too long for SMS: {count.segments} segments ({count.encoding}, {count.used} {count.unit}); "
             f"the limit is {count.max_segments}."
         )
+        if count.max_segments == SMS_MAX_SEGMENTS:
+            text += (f" Twilio refuses a message over {SMS_MAX_BODY:,} characters, so no SMS is longer "
+                     f"than {SMS_MAX_SEGMENTS} segments.")
         forcing = non_gsm_characters(body)
         if forcing:
             shown = " ".join(forcing[:10])

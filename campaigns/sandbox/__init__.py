@@ -24,7 +24,11 @@ webhook     ``/hooks/<name>``                       a partner receiving signed w
 ==========  =====================================  ===========================================
 
 Each API checks credentials, content types and required fields the way the real one does
-and answers with the real error shapes. Every accepted post is recorded (thread safe);
+and answers with the real error shapes; X and Twilio are as strict as their own OpenAPI
+specifications (unknown parameters and body fields, app-only tokens, over-length text: see
+``x.py``, ``twilio.py`` and docs/platforms.md). Every request is logged raw (method, path,
+query string, headers, body), so tests can check it against those specifications
+(tests/contracts). Every accepted post is recorded (thread safe);
 Mastodon's Idempotency-Key is honoured (same key, same status, no second post) and so is
 the webhook receiver's. Posts have figures (views, reposts, quotes, replies, likes): made up
 steadily from the post id, plus the replies the sandbox holds, unless set with

@@ -9,7 +9,8 @@ with a ``platform`` and that platform's fields:
 * ``{"platform": "mastodon", "token": "...", "username": "northshire"}``
 * ``{"platform": "telegram", "token": "123:abc", "username": "my_bot"}`` (a bot) and/or
   ``"chat": "@channel"`` (or ``"chats": [...]``): a channel the bots may post to
-* ``{"platform": "x", "token": "...", "refresh_token": "..."}``
+* ``{"platform": "x", "token": "...", "refresh_token": "..."}``, and ``"app_only": true`` for
+  an app-only bearer token (it may only read posts, as on X)
 * ``{"platform": "facebook", "token": "...", "page_id": "123", "name": "Our Page"}``, and
   ``"expires_at": <unix seconds>`` for a token that expires (the default: never, like a
   Page token made from a long-lived user token); past it the token is refused as expired
@@ -66,6 +67,7 @@ class Accounts:
     telegram_chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # "@name" / "-100.." -> chat
     x_tokens: set[str] = field(default_factory=set)
     x_refresh_tokens: set[str] = field(default_factory=set)
+    x_app_tokens: set[str] = field(default_factory=set)  # app-only bearer tokens: read only
     facebook_pages: dict[str, dict[str, str]] = field(default_factory=dict)  # page token -> {id, name}
     twilio: dict[str, str] = field(default_factory=dict)  # account SID -> auth token
     twilio_numbers: set[str] = field(default_factory=set)
@@ -149,7 +151,9 @@ class Accounts:
         elif platform == "x":
             if not account.get("token") and not account.get("refresh_token"):
                 raise ValueError("an x account needs 'token' and/or 'refresh_token'")
-            if account.get("token"):
+            if account.get("token") and account.get("app_only") is True:
+                self.x_app_tokens.add(text("token"))
+            elif account.get("token"):
                 self.x_tokens.add(text("token"))
             if account.get("refresh_token"):
                 self.x_refresh_tokens.add(text("refresh_token"))

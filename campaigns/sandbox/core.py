@@ -111,10 +111,15 @@ class RequestLog:
     fields: dict[str, Any]
     files: tuple[UploadedFile, ...]
     at: float
+    # The request as it came, for checking it against the platform's specification
+    # (tests/contracts): the raw query string and body.
+    query: str = ""
+    body: bytes = field(default=b"", repr=False)
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
         document["files"] = [item.to_json() for item in self.files]
+        document["body"] = {"size": len(self.body), "sha256": hashlib.sha256(self.body).hexdigest()}
         return document
 
 
@@ -126,6 +131,7 @@ class Incoming:
     query: dict[str, list[str]]
     headers: email.message.Message
     body: bytes
+    raw_query: str = ""
     form: dict[str, list[str]] = field(default_factory=dict)
     json: Any = None
     files: list[UploadedFile] = field(default_factory=list)

@@ -173,6 +173,7 @@ class Handler(BaseHTTPRequestHandler):
             query=parse_qs(url.query, keep_blank_values=True),
             headers=self.headers,
             body=body,
+            raw_query=url.query,
         )
         if url.path.startswith("/_sandbox/"):
             self._write(self.server.control(request))
@@ -230,6 +231,8 @@ class Handler(BaseHTTPRequestHandler):
                 fields=request.logged_fields(),
                 files=tuple(request.files),
                 at=time.time(),
+                query=request.raw_query,
+                body=request.body,
             )
         )
 

@@ -1,4 +1,12 @@
-"""Twilio Messages API (2010-04-01): create, fetch and delete messages, fetch the account."""
+"""Twilio Messages API (2010-04-01): create, fetch and delete messages, fetch the account.
+
+Rules from Twilio's own specification, ``twilio/twilio-oai`` ``spec/json/twilio_api_v2010.json``
+(commit d50069b, API 2010-04-01; tests/contracts/twilio_messages.json keeps CreateMessage and
+FetchAccount): the form-encoded CreateMessage with ``To`` required and ``From`` or
+``MessagingServiceSid``; ``Body`` "can be up to 1,600 characters in length", so a longer one is
+refused with Twilio's error 21617 (counted in characters, as Twilio says); errors in Twilio's
+shape (``code``, ``message``, ``more_info``, ``status``).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ class TwilioApi:
     # Twilio's documented test numbers: invalid, and unsubscribed / blocked.
     INVALID_NUMBERS = frozenset({"+15005550001"})
     UNSUBSCRIBED_NUMBERS = frozenset({"+15005550004"})
+    MAX_BODY = 1600  # CreateMessage Body: "Can be up to 1,600 characters in length"
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -114,7 +123,7 @@ class TwilioApi:
             )
         if not body.strip() and not request.param("MediaUrl"):
             raise Answer(self.error(400, 21602, "Message body is required."))
-        if len(body) > 1600:
+        if len(body) > self.MAX_BODY:
             raise Answer(
                 self.error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
             )

@@ -1,5 +1,20 @@
 """X API v2: posts (and their lookup with ``public_metrics``), media upload and metadata,
-users/me, OAuth 2.0 token refresh."""
+users/me, OAuth 2.0 token refresh.
+
+As strict as X's production specification, ``xdevplatform/xdk`` ``specs/openapi.json`` (X API
+v2 version 2.167, commit 84c2654; tests/contracts/x_openapi.json keeps the operations used):
+
+* a query parameter an operation does not declare is a 400 ``invalid-request`` naming it (so
+  the older ``tweet.fields`` is refused: the spec's field list is ``post.fields``);
+* ``POST /2/tweets`` and ``POST /2/media/upload`` bodies are ``additionalProperties: false``:
+  any other field is a 400 (``media_type`` is not an upload field); ``media_category`` is the
+  spec's enumeration; the post's ``text`` is counted the twitter-text way (weighted, 280);
+* the writing operations and ``GET /2/users/me`` accept only user-context tokens
+  (``OAuth2UserToken``, ``UserToken``): an app-only bearer token (accounts: ``"app_only": true``)
+  reads posts and gets X's 403 "Unsupported Authentication" anywhere else.
+
+Problem types use the spec's ``https://api.x.com/2/problems/`` prefix.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +38,53 @@ from campaigns.sandbox.core import (
 class XApi:
     platform = "x"
     TEXT_LIMIT = 280
-    PROBLEM = "https://api.twitter.com/2/problems/"
+    PROBLEM = "https://api.x.com/2/problems/"
+    # Query parameters each operation declares (specs/openapi.json); X refuses any other.
+    _FIELDS = ("post.fields", "expansions", "user.fields", "media.fields", "poll.fields", "place.fields")
+    QUERY: dict[str, frozenset[str]] = {
+        "lookup_tweets": frozenset({"ids", *_FIELDS}),
+        "get_tweet": frozenset(_FIELDS),
+        "users_me": frozenset({"user.fields", "expansions", "post.fields"}),
+    }
+    # Operations whose security lists BearerToken: the only ones an app-only token may call.
+    APP_ONLY_OPS = frozenset({"lookup_tweets", "get_tweet"})
+    # CreatePostsRequest, CreatePostsMedia, CreatePostsReply, MediaUploadRequest (all
+    # additionalProperties: false) and MediaUploadRequest.media_category.
+    POST_FIELDS = frozenset({
+        "card_uri", "community_id", "direct_message_deep_link", "edit_options", "for_super_followers_only",
+        "geo", "made_with_ai", "media", "nullcast", "paid_partnership", "poll", "quote_tweet_id", "reply",
+        "reply_settings", "share_with_followers", "text",
+    })
+    POST_MEDIA_FIELDS = frozenset({
+        "call_to_actions", "description", "embeddable", "media_ids", "preview_media_id", "tagged_user_ids",
+        "title",
+    })
+    POST_REPLY_FIELDS = frozenset({"auto_populate_reply_metadata", "exclude_reply_user_ids", "in_reply_to_tweet_id"})
+    UPLOAD_FIELDS = frozenset({"additional_owners", "media", "media_category"})
+    MEDIA_CATEGORIES = frozenset({
+        "tweet_image", "tweet_video", "tweet_gif", "dm_image", "dm_video", "dm_gif", "subtitles",
+    })
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
 
     def route(self, request: Incoming) -> Route | None:
+        found = self._route(request)
+        if found is None or found.op in ("unknown", "oauth2_token"):
+            return found
+        allowed, handler = self.QUERY.get(found.op, frozenset()), found.handler
+
+        def strict(r: Incoming) -> Reply:
+            for name in r.query:
+                if name not in allowed:
+                    raise self.invalid(
+                        f"The query parameter [{name}] is not one of [{','.join(sorted(allowed))}]", name
+                    )
+            return handler(r)
+
+        return Route(found.platform, found.op, strict, creates_post=found.creates_post)
+
+    def _route(self, request: Incoming) -> Route | None:
         path, method = request.path, request.method
         if not path.startswith("/2/"):
             return None
@@ -91,9 +147,32 @@ class XApi:
             return  # authenticated by the refresh token itself
         token = bearer(request)
         with self.state.lock:
-            valid = token in self.state.accounts.x_tokens
-        if not valid or self.state.behaviour(self.platform).auth_expired:
+            user = token in self.state.accounts.x_tokens
+            app_only = token in self.state.accounts.x_app_tokens
+        if not (user or app_only) or self.state.behaviour(self.platform).auth_expired:
             raise Answer(self.problem(401, "Unauthorized", "Unauthorized"), "auth_refused")
+        route = self._route(request)
+        if app_only and (route is None or route.op not in self.APP_ONLY_OPS):
+            raise Answer(
+                self.problem(
+                    403,
+                    "Unsupported Authentication",
+                    "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  "
+                    "Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                    kind="unsupported-authentication",
+                ),
+                "auth_refused",
+            )
+
+    def _unknown_fields(self, given: object, allowed: frozenset[str], where: str) -> None:
+        if not isinstance(given, dict):
+            return
+        for name in sorted(set(given) - allowed):
+            raise self.invalid(
+                f"{where}.{name}: is not defined in the schema and the schema does not allow additional "
+                "properties",
+                f"{where.removeprefix('$')}.{name}".lstrip("."),
+            )
 
     def server_error(self) -> Reply:
         return self.problem(500, "Internal Server Error", "Internal Server Error")
@@ -114,6 +193,9 @@ class XApi:
         if request.content_type != "application/json" or not isinstance(request.json, dict):
             raise self.invalid("The request body must be a JSON object", "body")
         body = request.json
+        self._unknown_fields(body, self.POST_FIELDS, "$")
+        self._unknown_fields(body.get("media"), self.POST_MEDIA_FIELDS, "$.media")
+        self._unknown_fields(body.get("reply"), self.POST_REPLY_FIELDS, "$.reply")
         text = body.get("text")
         media_ids = ((body.get("media") or {}).get("media_ids")) or []
         if not isinstance(text, str) and not media_ids:
@@ -149,22 +231,24 @@ class XApi:
             new_record(self.state, self.platform, "tweet", request, tweet_id, is_post=True, data=data)
         return Reply(201, {"data": data})
 
-    TWEET_FIELDS = frozenset({
-        "article", "attachments", "author_id", "card_uri", "context_annotations", "conversation_id",
-        "created_at", "edit_controls", "edit_history_tweet_ids", "entities", "geo", "id",
-        "in_reply_to_user_id", "lang", "non_public_metrics", "note_tweet", "organic_metrics",
-        "possibly_sensitive", "promoted_metrics", "public_metrics", "referenced_tweets",
-        "reply_settings", "scopes", "source", "text", "withheld",
+    # PostFieldsParameter's enumeration (specs/openapi.json).
+    POST_FIELD_NAMES = frozenset({
+        "article", "article_title", "attachments", "card_uri", "community_id", "context_annotations",
+        "conversation_id", "created_at", "display_text_range", "edit_controls", "entities", "geo", "id", "lang",
+        "matched_media_notes", "media_metadata", "non_public_metrics", "note_post", "note_request_suggestions",
+        "organic_metrics", "paid_partnership", "possibly_sensitive", "promoted_metrics", "public_metrics",
+        "reply_settings", "scopes", "source", "suggested_source_links", "suggested_source_links_with_counts",
+        "text", "withheld",
     })
 
     def _tweet_fields(self, request: Incoming) -> set[str]:
-        wanted = {name for name in (request.param("tweet.fields") or "").split(",") if name}
+        wanted = {name for name in (request.param("post.fields") or "").split(",") if name}
         for name in sorted(wanted):
-            if name not in self.TWEET_FIELDS:
+            if name not in self.POST_FIELD_NAMES:
                 raise self.invalid(
-                    f"The `tweet.fields` query parameter value [{name}] is not one of "
-                    f"[{','.join(sorted(self.TWEET_FIELDS))}]",
-                    "tweet.fields",
+                    f"The `post.fields` query parameter value [{name}] is not one of "
+                    f"[{','.join(sorted(self.POST_FIELD_NAMES))}]",
+                    "post.fields",
                 )
         return wanted
 
@@ -247,11 +331,12 @@ class XApi:
     def upload_media(self, request: Incoming) -> Reply:
         if request.content_type != "multipart/form-data":
             raise self.invalid("The request must be multipart/form-data", "media")
+        self._unknown_fields({**request.form, **{f.name: f for f in request.files}}, self.UPLOAD_FIELDS, "$")
         upload = request.file("media")
         if upload is None or not upload.content:
             raise self.invalid("$.media: is missing but it is required", "media")
-        category = request.param("media_category")
-        if category not in ("tweet_image", "dm_image", "subtitles"):
+        category = (request.form.get("media_category") or [None])[0]
+        if category not in self.MEDIA_CATEGORIES:
             raise self.invalid("$.media_category: does not have a value in the enumeration", "media_category")
         if len(upload.content) > 5 * 1024 * 1024:
             raise self.invalid("File size exceeds 5242880 bytes.", "media")
@@ -261,7 +346,7 @@ class XApi:
             "media_key": f"3_{media_id}",
             "size": len(upload.content),
             "expires_after_secs": 86400,
-            "image": {"image_type": request.param("media_type") or upload.content_type},
+            "image": {"image_type": upload.content_type},
         }
         new_record(self.state, self.platform, "media", request, media_id, is_post=False, data=data)
         return Reply(200, {"data": data})

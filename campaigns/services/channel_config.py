@@ -10,6 +10,10 @@ made again at every connection), a URL that is only shown or given to others (``
 scheme (http(s); https in production). The email channel's ``backend`` must be one of
 ``ENGAGE_EMAIL_CHANNEL_BACKENDS`` and its ``from_email`` within ``ENGAGE_EMAIL_CHANNEL_SENDERS``.
 
+Some rules are about what a platform accepts, not a value's type (:func:`_platform_problems`): an
+X ``access_token`` must be a user-context token (X lets an app-only bearer token only read), and
+an SMS channel's ``max_segments`` is at most 10 (Twilio refuses a ``Body`` over 1,600 characters).
+
 To add a key, add a :class:`Key` to its kind's schema (``COMMON`` for every kind).
 """
 
@@ -25,8 +29,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from campaigns.adapters import textcount
 from campaigns.adapters.email import sender_allowed
 from campaigns.adapters.netguard import DestinationRefused, check_url
+from campaigns.adapters.x import APP_ONLY_REFUSAL, looks_app_only
 from engage.common.errors import InvalidInput
 
 MAX_TEXT = 500
@@ -99,7 +105,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "price_per_segment": Key("decimal"),
         "currency": Key("text", max_length=10),
         "max_cost": Key("decimal"),
-        "max_segments": Key("int", maximum=100),
+        "max_segments": Key("int"),  # at most textcount.SMS_MAX_SEGMENTS: _platform_problems
         "status_callback": Key("link_url"),
         "inbound_url": Key("link_url"),
         "auth_token": _secret(),
@@ -220,6 +226,16 @@ def _problem(key: Key, value: Any) -> str | None:
     return None
 
 
+def _platform_problems(kind: str, name: str, value: Any) -> str | None:
+    """What the platform behind ``kind`` would refuse in a well-typed value, or None."""
+    if kind == "x" and name == "access_token" and looks_app_only(value):
+        return f"X does not accept this token for publishing: {APP_ONLY_REFUSAL}."
+    if kind == "sms" and name == "max_segments" and value > textcount.SMS_MAX_SEGMENTS:
+        return (f"At most {textcount.SMS_MAX_SEGMENTS}: Twilio refuses a message over "
+                f"{textcount.SMS_MAX_BODY:,} characters, and {value} segments could hold more.")
+    return None
+
+
 def config_validate(*, kind: str, config: Mapping[str, Any]) -> None:
     """Raise InvalidInput (400) naming every unknown key and every bad value of ``config``.
 
@@ -235,7 +251,7 @@ def config_validate(*, kind: str, config: Mapping[str, Any]) -> None:
         key = schema.get(name)
         if key is None or value is None or value == "":
             continue
-        problem = _problem(key, value)
+        problem = _problem(key, value) or _platform_problems(kind, name, value)
         if problem:
             problems.append(f"{name}: {problem}")
     if problems:

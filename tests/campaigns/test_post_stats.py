@@ -77,7 +77,7 @@ def test_figures_are_fetched_and_stored_and_not_refetched_within_15_minutes(worl
     # the platforms saw our credentials and the documented parameters
     (x_call,) = calls(sandbox, "x")
     assert x_call.headers["authorization"] == "Bearer sandbox-x-access-token"
-    assert x_call.fields == {"ids": posts["x"].external_id, "tweet.fields": "public_metrics"}
+    assert x_call.fields == {"ids": posts["x"].external_id, "post.fields": "public_metrics"}
     (m_call,) = calls(sandbox, "mastodon")
     assert m_call.path == f"/api/v1/statuses/{posts['mastodon'].external_id}"
     assert m_call.headers["authorization"] == "Bearer sandbox-mastodon-token"

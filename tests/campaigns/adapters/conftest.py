@@ -1,4 +1,10 @@
-"""One platform sandbox for the adapter tests, reset before each test."""
+"""One platform sandbox for the adapter tests, reset before each test.
+
+After each test, every request the sandbox received for a platform with a contract
+(``tests/contracts``: X, Twilio) is validated against that platform's own OpenAPI
+specification (``_platform_contracts`` in ``tests/conftest.py``). A test that sends malformed
+requests on purpose, to see the sandbox refuse them, is marked ``@pytest.mark.contract_exempt``.
+"""
 
 from __future__ import annotations
 

@@ -182,3 +182,40 @@ def test_counting_is_in_septets_within_max_segments(make_adapter):
     adapter = make_adapter("sms", max_segments=3)
     assert adapter.limit == 153 * 3
     assert adapter.count("€uro") == 5  # the euro sign is an extension character: two septets
+
+
+# --- Twilio's Body limit (twilio-oai spec/json/twilio_api_v2010.json, CreateMessage Body) -------------
+def test_a_channel_saved_with_more_than_10_segments_sends_at_most_10(sandbox, make_adapter):
+    """A channel saved before the cap (max_segments 11 or more) would have sent 11 GSM-7
+    segments, up to 1,683 characters, which Twilio refuses (21617). The adapter and the checker
+    both count at most 10 (1,530 characters)."""
+    adapter = make_adapter("sms", max_segments=15)
+    assert adapter.limit == 153 * 10
+    with pytest.raises(PermanentError, match="11 segments, over the channel's limit of 10"):
+        adapter.publish(Payload(text="a" * 1560), idempotency_key="k")
+    assert sandbox.requests("sms") == []
+    adapter.publish(Payload(text="a" * 1530), idempotency_key="k")  # 10 segments: the most
+    assert [len(p.fields["Body"]) for p in sandbox.posts("sms")] == [1530, 1530]
+
+
+def test_a_body_over_1600_characters_is_never_sent(sandbox, make_adapter):
+    with pytest.raises(PermanentError, match="1650 characters, over Twilio's limit of 1,600"):
+        make_adapter("sms", max_segments=15).publish(Payload(text="a" * 1650), idempotency_key="k")
+    assert sandbox.requests("sms") == []
+
+
+@pytest.mark.contract_exempt  # posts straight to the sandbox
+def test_the_sandbox_refuses_a_body_over_1600_characters_like_twilio(sandbox):
+    import httpx
+
+    url = f"{sandbox.url}/2010-04-01/Accounts/{SID}/Messages.json"
+    form = {"To": R1, "From": "+15005550006", "Body": "a" * 1601}
+    answer = httpx.post(url, data=form, auth=(SID, TOKEN), timeout=5)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": 21617,
+        "message": "The concatenated message body exceeds the 1600 character limit.",
+        "more_info": "https://www.twilio.com/docs/errors/21617",
+        "status": 400,
+    }
+    assert httpx.post(url, data={**form, "Body": "a" * 1600}, auth=(SID, TOKEN), timeout=5).status_code == 201

@@ -12,7 +12,7 @@ from campaigns.adapters.base import (
 )
 from campaigns.adapters.x import refresh_access_token
 
-from .conftest import image
+from .conftest import PNG, image
 
 TOKEN = "sandbox-x-access-token"
 
@@ -33,9 +33,9 @@ def test_images_are_uploaded_with_alt_text(sandbox, make_adapter):
     payload = Payload(text="Map", media=(image("a.png", "Route A"), image("b.png", "Route B")))
     make_adapter("x").publish(payload, idempotency_key="k")
     uploads = [r for r in sandbox.requests("x") if r.op == "media_upload"]
-    assert [(u.fields["media_category"], u.fields["media_type"]) for u in uploads] == [
-        ("tweet_image", "image/png")
-    ] * 2
+    # multipart media + media_category only: MediaUploadRequest is additionalProperties: false
+    assert [u.fields for u in uploads] == [{"media_category": "tweet_image"}] * 2
+    assert [u.files[0].content_type for u in uploads] == ["image/png"] * 2
     assert [u.files[0].name for u in uploads] == ["media", "media"]
     metadata = [r.fields for r in sandbox.requests("x") if r.op == "media_metadata"]
     media = [r for r in sandbox.records("x") if r.op == "media"]
@@ -153,3 +153,83 @@ def test_capabilities_and_counting(make_adapter):
     )
     assert adapter.limit == 280
     assert adapter.count("Read https://example.org/a/very/long/path/indeed") == 5 + 23
+
+
+# --- against X's production spec (xdk specs/openapi.json, X API v2 2.167) ----------------------------
+APP_ONLY = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4X"
+
+
+def _raw(sandbox, method, path, **kwargs):
+    headers = {"Authorization": f"Bearer {kwargs.pop('token', TOKEN)}"}
+    return httpx.request(method, f"{sandbox.url}{path}", headers=headers, timeout=5, **kwargs)
+
+
+@pytest.mark.contract_exempt  # sends what X refuses, to see the sandbox refuse it
+def test_the_sandbox_refuses_unknown_query_parameters_like_x(sandbox, make_adapter):
+    post = make_adapter("x").publish(Payload(text="Counted"), idempotency_key="k").external_id
+    old = _raw(sandbox, "GET", "/2/tweets", params={"ids": post, "tweet.fields": "public_metrics"})
+    assert old.status_code == 400
+    body = old.json()
+    assert body["type"] == "https://api.x.com/2/problems/invalid-request"
+    assert body["errors"][0]["parameters"] == {"tweet.fields": []}
+    assert "The query parameter [tweet.fields] is not one of [" in body["errors"][0]["message"]
+    assert _raw(sandbox, "GET", "/2/users/me", params={"since": "1"}).status_code == 400
+    assert _raw(sandbox, "GET", "/2/tweets", params={"ids": post, "post.fields": "tweet_count"}).status_code == 400
+    ok = _raw(sandbox, "GET", "/2/tweets", params={"ids": post, "post.fields": "public_metrics"})
+    assert ok.status_code == 200 and "impression_count" in ok.json()["data"][0]["public_metrics"]
+
+
+@pytest.mark.contract_exempt
+def test_the_sandbox_refuses_fields_the_upload_and_post_schemas_do_not_allow(sandbox):
+    png = ("a.png", PNG, "image/png")
+    with_type = _raw(sandbox, "POST", "/2/media/upload", files={"media": png},
+                     data={"media_category": "tweet_image", "media_type": "image/png"})
+    assert with_type.status_code == 400
+    assert with_type.json()["errors"][0]["parameters"] == {"media_type": []}
+    assert "does not allow additional properties" in with_type.json()["errors"][0]["message"]
+    bad_category = _raw(sandbox, "POST", "/2/media/upload", files={"media": png}, data={"media_category": "image"})
+    assert bad_category.status_code == 400
+    assert _raw(sandbox, "POST", "/2/media/upload", files={"media": png},
+                data={"media_category": "tweet_image"}).status_code == 200
+    extra = _raw(sandbox, "POST", "/2/tweets", json={"text": "Hi", "media": {"media_ids": ["1"], "alt": "x"}})
+    assert extra.status_code == 400 and extra.json()["errors"][0]["parameters"] == {"media.alt": []}
+    assert _raw(sandbox, "POST", "/2/tweets", json={"text": "Hi", "status": "Hi"}).status_code == 400
+    assert sandbox.posts("x") == []
+
+
+def test_over_length_text_is_refused_counted_the_twitter_text_way(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    # 140 CJK characters weigh 2 each: 280, the limit; one more is over.
+    adapter.publish(Payload(text="漢" * 140), idempotency_key="a")
+    with pytest.raises(PermanentError) as caught:
+        adapter.publish(Payload(text="字" * 141), idempotency_key="b")
+    assert caught.value.http_status == 403
+    assert len(sandbox.posts("x")) == 1
+
+
+def test_an_app_only_token_is_refused_before_anything_is_sent(sandbox, make_adapter):
+    adapter = make_adapter("x", secrets={"access_token": APP_ONLY})
+    with pytest.raises(PermanentError) as caught:
+        adapter.publish(Payload(text="Hi"), idempotency_key="k")
+    assert "app-only bearer token" in caught.value.detail and "user-context token" in caught.value.detail
+    assert APP_ONLY not in str(caught.value)
+    health = adapter.check()
+    assert health.state == "failing" and "app-only" in health.detail
+    assert sandbox.requests("x") == []
+
+
+def test_the_sandbox_lets_an_app_only_token_read_and_nothing_else(sandbox, make_adapter):
+    """Whatever it looks like, X answers an app-only token on a writing operation with its 403
+    "Unsupported Authentication" (the spec's security: OAuth2UserToken or UserToken only)."""
+    sandbox.add_account("x", token="sandbox-x-app-token", app_only=True)
+    post = make_adapter("x").publish(Payload(text="Readable"), idempotency_key="k").external_id
+    adapter = make_adapter("x", secrets={"access_token": "sandbox-x-app-token"})
+    assert adapter.stats(post) is not None
+    with pytest.raises(PermanentError) as caught:
+        adapter.publish(Payload(text="Hi"), idempotency_key="k")
+    assert caught.value.http_status == 403
+    assert "app-only bearer token" in caught.value.detail
+    assert adapter.check().state == "failing"
+    refused = [r for r in sandbox.requests("x") if r.outcome == "auth_refused"]
+    assert [r.op for r in refused] == ["tweet", "users_me"]
+    assert len(sandbox.posts("x")) == 1
