@@ -103,7 +103,7 @@ def adapter_settings(state: SandboxState, kind: str) -> tuple[dict[str, Any], di
         return {"api_base": url, "username": "engage_sandbox"}, {"access_token": creds.x_token}
     if kind == "facebook":
         return (
-            {"page_id": creds.facebook_page_id, "api_base": url, "api_version": "v21.0"},
+            {"page_id": creds.facebook_page_id, "api_base": url},  # the version: ENGAGE_FACEBOOK_GRAPH_VERSION
             {"page_access_token": creds.facebook_token},
         )
     if kind == "sms":
