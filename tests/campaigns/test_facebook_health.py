@@ -91,3 +91,14 @@ def test_the_system_check_warns_before_the_configured_versions_end(settings):
     assert error.id == "campaigns.E001"
     settings.ENGAGE_FACEBOOK_GRAPH_VERSION = "v25.0"
     call_command("check")  # registered, and quiet with the default
+
+
+def test_the_channels_page_shows_the_warning_in_the_warning_style(world, sandbox, client, settings):
+    settings.ENGAGE_FACEBOOK_GRAPH_VERSION = "v21.0"
+    checked(facebook_channel(world, sandbox))
+    client.force_login(world.a.officer)
+    page = client.get("/desk/channels/").content.decode()
+    assert '<span class="status warning">Working, with a warning</span>' in page
+    assert "v21.0 reaches its end of life on 21 January 2027" in page
+    css = (settings.BASE_DIR / "engage/static/engage/engage.css").read_text()
+    assert ".status.warning" in css  # in the amber (warning) rule, beside "pending"
