@@ -492,6 +492,11 @@ ENGAGE_TOKEN_WARNING_DAYS = tuple(int(d) for d in env("ENGAGE_TOKEN_WARNING_DAYS
 ENGAGE_STATS_DAYS = int(env("ENGAGE_STATS_DAYS", "14"))
 ENGAGE_STATS_MAX_POSTS = int(env("ENGAGE_STATS_MAX_POSTS", "500"))
 ENGAGE_STATS_MIN_MINUTES = int(env("ENGAGE_STATS_MIN_MINUTES", "15"))
+# Facebook Graph API version for every Facebook channel without its own config.api_version (see
+# campaigns/adapters/graph_versions.py for the known versions and their end dates), and how many days
+# before the version's end of life the channel's health and `manage.py check` warn.
+ENGAGE_FACEBOOK_GRAPH_VERSION = env("ENGAGE_FACEBOOK_GRAPH_VERSION", "v25.0").strip()
+ENGAGE_FACEBOOK_VERSION_WARNING_DAYS = int(env("ENGAGE_FACEBOOK_VERSION_WARNING_DAYS", "90"))
 
 # --- logging --------------------------------------------------------------------------------
 LOGGING = {

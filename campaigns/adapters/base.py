@@ -78,6 +78,9 @@ class HealthResult:
     detail: str = ""
     expires_at: datetime | None = None
     expiry_unknown: bool = False  # the platform could not say this time (keep what we knew)
+    # Working, but an administrator should act (an API version near its end of life, say):
+    # the channel's health becomes "warning" with these sentences.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,12 @@ class AdapterBase:
                 found[external_id] = figures
         return found
 
+    def stats_problems(self, external_id: str) -> list[str]:
+        """Why figures would come back incomplete, learned by asking about one sent post (a
+        metric the platform refuses, a missing permission): sentences for the channel's health,
+        never the platform's words. None known: ``[]`` (the default)."""
+        return []
+
 
 def figure(value: Any) -> int | None:
     """A count from a platform's JSON: a non-negative whole number, or None if it is absent or odd."""

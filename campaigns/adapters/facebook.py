@@ -18,9 +18,16 @@
   ``input_token`` is redacted from httpx's log lines and from every error detail;
 * stats: ``GET /{post-id}?fields=shares,comments.summary(true).limit(0),
   reactions.summary(true).limit(0)`` (Graph leaves ``shares`` out when there are none), and
-  views from ``GET /{post-id}/insights?metric=post_impressions`` (config ``views_metric``;
-  empty to skip). Insights need the ``read_insights`` permission: without it, views are
-  None and the rest still counts.
+  views from ``GET /{post-id}/insights?metric=post_media_view&period=lifetime`` (config
+  ``views_metric``; empty to skip). ``post_media_view`` is the views metric that replaced
+  ``post_impressions``, which Meta deprecated on every API version from 15 November 2025 ("Page
+  Insights API Updates", developers.facebook.com blog, 15 August 2025; the deprecated-metrics page
+  lists the June 2026 wave, ``post_impressions_unique`` -> ``post_total_media_view_unique``).
+  Insights need the ``read_insights`` permission: without it, or when Graph refuses the metric,
+  views are None and the rest still counts; :meth:`FacebookAdapter.stats_problems` says why, for
+  the channel's health.
+* the API version: config ``api_version``, else ``ENGAGE_FACEBOOK_GRAPH_VERSION``; ``check()``
+  warns before its end of life (``campaigns.adapters.graph_versions``).
 
 The token is sent in the ``Authorization: Bearer`` header, never in the URL. Graph errors
 are ``{"error": {"message", "type", "code", "error_subcode", "is_transient"}}``: code 190
@@ -30,7 +37,8 @@ returns); codes 1 and 2, or ``is_transient``, are temporary.
 Facebook has no idempotency key: a timeout on the post itself is an UnconfirmedError.
 
 Config: ``page_id`` (required), ``api_base`` (default ``https://graph.facebook.com``),
-``api_version`` (default ``v21.0``), ``views_metric`` (default ``post_impressions``).
+``api_version`` (default the ``ENGAGE_FACEBOOK_GRAPH_VERSION`` setting, ``v25.0``),
+``views_metric`` (default ``post_media_view``).
 Secrets: ``page_access_token``; optionally ``app_access_token`` for ``debug_token``.
 """
 
@@ -41,6 +49,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from django.conf import settings
 
 from campaigns.adapters.base import (
     AdapterError,
@@ -53,11 +62,12 @@ from campaigns.adapters.base import (
     TransientError,
 )
 from campaigns.adapters.common import AdapterBase, figure
+from campaigns.adapters.graph_versions import CURRENT, version_warning
 from campaigns.adapters.http import answer_detail, error_for_status, json_or_empty, send, short
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v21.0"
-DEFAULT_VIEWS_METRIC = "post_impressions"
+DEFAULT_VIEWS_METRIC = "post_media_view"
+PERMISSION_CODES = frozenset({10, 200})  # "(#10) ... requires read_insights", "(#200) Permissions error"
 STATS_FIELDS = "shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
 GONE_CODES = frozenset({100})  # "Object with ID ... does not exist"
 MAX_PHOTOS = 10
@@ -76,10 +86,15 @@ class FacebookAdapter(AdapterBase):
     required_config = ("page_id",)
     required_secrets = ("page_access_token",)
 
+    @property
+    def api_version(self) -> str:
+        """The channel's ``api_version``, else the ``ENGAGE_FACEBOOK_GRAPH_VERSION`` setting."""
+        configured = self.config.get("api_version") or getattr(settings, "ENGAGE_FACEBOOK_GRAPH_VERSION", "")
+        return str(configured or CURRENT).strip().strip("/")
+
     def _url(self, path: str) -> str:
         base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
-        version = str(self.config.get("api_version") or DEFAULT_API_VERSION).strip("/")
-        return f"{base}/{version}/{path.lstrip('/')}"
+        return f"{base}/{self.api_version}/{path.lstrip('/')}"
 
     @property
     def _page(self) -> str:
@@ -171,7 +186,12 @@ class FacebookAdapter(AdapterBase):
             if isinstance(expires, int | float) and not isinstance(expires, bool) and expires > 0
             else None
         )
-        return HealthResult(state="ok", detail=name, expires_at=expires_at)
+        return HealthResult(state="ok", detail=name, expires_at=expires_at, warnings=self._version_warnings())
+
+    def _version_warnings(self) -> tuple[str, ...]:
+        days = int(getattr(settings, "ENGAGE_FACEBOOK_VERSION_WARNING_DAYS", 90))
+        warning = version_warning(self.api_version, datetime.now(UTC).date(), warn_days=days)
+        return (warning,) if warning else ()
 
     def _debug_token(self) -> dict[str, Any]:
         """``GET /debug_token``: the Page token's validity and expiry (``data``)."""
@@ -212,25 +232,53 @@ class FacebookAdapter(AdapterBase):
             likes=figure(((post.get("reactions") or {}).get("summary") or {}).get("total_count")),
         )
 
+    def _metric(self) -> str:
+        return str(self.config.get("views_metric", DEFAULT_VIEWS_METRIC) or "")
+
+    def _insights(self, external_id: str, metric: str) -> dict[str, Any]:
+        return self._call("GET", f"{external_id}/insights", what="facebook insights", retry_safe=True,
+                          params={"metric": metric, "period": "lifetime"})
+
     def _views(self, external_id: str) -> int | None:
-        metric = str(self.config.get("views_metric", DEFAULT_VIEWS_METRIC) or "")
+        metric = self._metric()
         if not metric:
             return None
         try:
-            body = self._call(
-                "GET", f"{external_id}/insights", what="facebook insights", retry_safe=True,
-                params={"metric": metric},
-            )
+            body = self._insights(external_id, metric)
         except AuthExpiredError:
             raise
         except PermanentError:
-            return None  # no read_insights permission, or the metric is not offered for this post
+            return None  # no read_insights permission, or the metric is refused: stats_problems() says which
         for entry in body.get("data") or []:
             if isinstance(entry, dict) and entry.get("name") == metric:
                 values = entry.get("values") or []
                 if values and isinstance(values[-1], dict):
                     return figure(values[-1].get("value"))
         return None
+
+    def stats_problems(self, external_id: str) -> list[str]:
+        """Why this channel's figures would come back incomplete, asked on one of its posts: the
+        views metric refused (deprecated or unknown: Graph's code 100), or no permission to read
+        insights. Sentences for the channel's health; the platform's own words are never quoted."""
+        metric = self._metric()
+        if not metric:
+            return []
+        try:
+            self._insights(external_id, metric)
+        except AuthExpiredError:
+            return []  # the health check reports the sign-in itself
+        except PermanentError as exc:
+            if exc.http_status == 404 or (exc.platform_code in GONE_CODES and "metric" not in exc.platform_message):
+                return []  # the sample post is gone: nothing learned about the metric
+            if exc.platform_code in PERMISSION_CODES:
+                return [f"Facebook views are not read: the Page token may not read insights (read_insights), "
+                        f"Graph error {exc.platform_code}."]
+            return [f"Facebook views are not read: Graph refuses the views metric {metric!r} "
+                    f"(error {exc.platform_code}); it may be deprecated. Set views_metric to "
+                    f"{DEFAULT_VIEWS_METRIC!r} or leave it unset."]
+        except AdapterError:
+            return []  # could not ask this time
+        return []
 
     # --- the one call ------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, what: str, retry_safe: bool, **kwargs: Any) -> dict[str, Any]:

@@ -14,6 +14,9 @@
 * stats: ``GET /api/v1/statuses/:id``: ``reblogs_count`` (shares), ``favourites_count``
   (likes), ``replies_count``; Mastodon counts no views. A 404 means the status is gone.
 
+Replies come in by polling, not here: ``engage.services.ingest.mastodon_poll`` reads the
+account's mention and quote notifications, filtered ones included (docs/platforms.md).
+
 Config: ``instance_url`` (required), ``visibility`` (default ``public``),
 ``max_characters`` (the instance's limit, default 500), ``media_poll_attempts`` (20),
 ``media_poll_interval`` (seconds, 1.0). Secrets: ``access_token``.

@@ -25,6 +25,7 @@ class ChannelHealth(models.TextChoices):
     OK = "ok", "OK"
     AUTH_EXPIRED = "auth_expired", "Sign-in expired"
     FAILING = "failing", "Failing"
+    WARNING = "warning", "Working, with a warning"  # e.g. an API version near its end, a metric refused
 
 
 class Channel(models.Model):

@@ -8,7 +8,8 @@ platform    path prefix                             speaks
 ==========  =====================================  ===========================================
 mastodon    ``/api/v1/...``, ``/api/v2/media``      statuses (with their counts), media (v2
                                                     with 202 + polling), Idempotency-Key,
-                                                    verify_credentials
+                                                    verify_credentials, notifications
+                                                    (mentions, quotes, filtered ones)
 telegram    ``/bot<token>/<method>``                getMe, sendMessage, sendPhoto,
                                                     sendMediaGroup, deleteMessage
 x           ``/2/...``                              tweets, tweet lookup (``public_metrics``),
@@ -69,6 +70,9 @@ programmed and read through a JSON control API:
 * ``POST /_sandbox/hooks`` ``{"name": "partner", "secret": "..."}``: a receiver's secret
 * ``POST /_sandbox/stats`` ``{"platform": "x", "id": "...", "views": 1200, "likes": 30}``:
   a post's figures (``views``, ``reposts``, ``quotes``, ``replies``, ``likes``)
+* ``POST /_sandbox/mastodon/notifications`` ``{"type": "mention", "text": "...", "acct": "...",
+  "in_reply_to_id": "...", "filtered": false}``: a citizen's mention (or ``quote`` with
+  ``quoted_status_id``) of the sandbox account, served by ``GET /api/v1/notifications``
 * ``GET  /_sandbox/credentials``: adapter config and secrets for the default accounts
 
 Platforms are named by channel kind: ``mastodon``, ``telegram``, ``x``, ``facebook``,
@@ -200,6 +204,11 @@ class Sandbox:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}")
         self.state.set_figures(platform, post_id, **figures)
+
+    def add_mastodon_notification(self, **document: Any) -> dict[str, Any]:
+        """A notification for the sandbox's Mastodon account (a citizen's mention or quote); see
+        :meth:`campaigns.sandbox.mastodon.MastodonApi.add_notification`."""
+        return self._server.apis["mastodon"].add_notification(document)
 
     def set_hook_secret(self, name: str, secret: str) -> None:
         self.add_account("webhook", name=name, secret=secret)

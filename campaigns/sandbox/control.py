@@ -71,6 +71,10 @@ def control(state: SandboxState, request: Incoming) -> Reply:
                 raise ValueError("id (the post's id on the platform) is required")
             state.set_figures(name, post_id, **document)
             return Reply(200, {"platform": name, "id": post_id, "figures": state.stats[(name, post_id)]})
+        if action == "mastodon/notifications" and request.method == "POST":
+            from campaigns.sandbox.mastodon import MastodonApi
+
+            return Reply(200, {"notification": MastodonApi(state).add_notification(document)})
         if action == "accounts" and request.method == "POST":
             with state.lock:
                 state.accounts.add(document)
@@ -99,7 +103,7 @@ def adapter_settings(state: SandboxState, kind: str) -> tuple[dict[str, Any], di
         return {"api_base": url, "username": "engage_sandbox"}, {"access_token": creds.x_token}
     if kind == "facebook":
         return (
-            {"page_id": creds.facebook_page_id, "api_base": url, "api_version": "v21.0"},
+            {"page_id": creds.facebook_page_id, "api_base": url},  # the version: ENGAGE_FACEBOOK_GRAPH_VERSION
             {"page_access_token": creds.facebook_token},
         )
     if kind == "sms":

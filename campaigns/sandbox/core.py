@@ -220,6 +220,8 @@ class SandboxState:
             self.media_polls: dict[str, int] = {}
             self.stats: dict[tuple[str, str], dict[str, int]] = {}  # (platform, post id) -> figures set
             self.telegram_counters: dict[int, itertools.count[int]] = {}  # message ids are per chat
+            # Mastodon: {"notification": the entity, "filtered": by the account's notification policy}
+            self.mastodon_notifications: list[dict[str, Any]] = []
 
     def next_id(self) -> int:
         with self.lock:

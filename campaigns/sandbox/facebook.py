@@ -1,5 +1,25 @@
 """Facebook Graph API: /me, /debug_token, Page feed and photos, comments, GET (with the
-``shares``, ``comments`` and ``reactions`` summaries) and DELETE of objects, post insights."""
+``shares``, ``comments`` and ``reactions`` summaries) and DELETE of objects, post insights.
+
+What it refuses, and where the rule comes from:
+
+* an API version Graph does not have: 400, ``OAuthException`` code 2500 "Unknown path components"
+  (what Graph answers for a mistyped version). Versions are those of
+  ``campaigns.adapters.graph_versions`` (Meta's versions changelog, read 4 December 2026); one
+  past its end of life is answered as Graph does, by the oldest version still available, named in
+  the ``facebook-api-version`` header that Graph sends with every answer;
+* an insights metric Graph no longer offers: 400, code 100, "(#100) The value must be a valid
+  insights metric". Meta deprecated the impressions metrics on every API version from 15 November
+  2025 in favour of the views metrics ("Page Insights API Updates", Meta for Developers blog, 15
+  August 2025) and the remaining ``post_impressions_*`` reach metrics by June 2026 (the
+  "Deprecated Facebook Page Insights Metrics" page: ``post_impressions_unique`` became
+  ``post_total_media_view_unique``);
+* an insights ``period`` or ``date_preset`` outside the enums of the Graph spec,
+  ``facebook/facebook-business-sdk-codegen`` ``api_specs/specs/PagePost.json`` and
+  ``enum_types.json`` at commit ``ad2b0b6fdfbe4d73ed0754cb4562ef20b72b40d4`` (15 April 2026):
+  400, code 100. The same spec's ``Page.json`` (``feed``, ``photos``), ``Photo.json`` and
+  ``Comment.json`` list the parameters of the other calls.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+from campaigns.adapters.graph_versions import GRAPH_VERSIONS, is_available, oldest_available
 from campaigns.sandbox.core import (
     Answer,
     Incoming,
@@ -32,7 +53,23 @@ class GraphApi:
         match = re.fullmatch(r"/(v\d+\.\d+)/(.+)", request.path)
         if not match:
             return None
-        node = match.group(2).strip("/")
+        version = match.group(1)
+        if version not in GRAPH_VERSIONS:
+            rest = match.group(2).strip("/")
+            return Route(self.platform, "unknown_version", lambda r: self.error(
+                400, f"Unknown path components: /{rest}", 2500))
+        route = self._route(request, match.group(2).strip("/"))
+        today = datetime.now(UTC).date()
+        answered = version if is_available(version, today) else oldest_available(today)
+
+        def versioned(r: Incoming) -> Reply:
+            reply = route.handler(r)
+            reply.headers.setdefault("facebook-api-version", answered)
+            return reply
+
+        return Route(route.platform, route.op, versioned, route.creates_post)
+
+    def _route(self, request: Incoming, node: str) -> Route:
         method = request.method
         if method == "GET" and node == "me":
             return Route(self.platform, "me", self.me)
@@ -322,23 +359,43 @@ class GraphApi:
                         body[edge]["summary"] = {"total_count": total, "can_comment": True, "order": "ranked"}
         return Reply(200, body)
 
-    INSIGHT_METRICS = frozenset({"post_impressions", "post_impressions_unique", "post_clicks"})
+    # Post metrics the sandbox serves (the views metrics that replaced impressions), and those Meta
+    # deprecated on every version (15 November 2025 and June 2026 waves), answered as Graph does.
+    INSIGHT_METRICS = frozenset({"post_media_view", "post_total_media_view_unique", "post_clicks"})
+    DEPRECATED_METRICS = frozenset({
+        "post_impressions", "post_impressions_unique", "post_impressions_paid", "post_impressions_paid_unique",
+        "post_impressions_fan", "post_impressions_fan_unique", "post_impressions_organic",
+        "post_impressions_organic_unique", "post_impressions_viral", "post_impressions_viral_unique",
+        "post_impressions_nonviral", "post_impressions_nonviral_unique", "post_engaged_users",
+    })
+    # pagepostinsights_period_enum_param and pagepostinsights_date_preset_enum_param (enum_types.json).
+    PERIODS = ("day", "days_28", "lifetime", "month", "total_over_range", "week")
+    DATE_PRESETS = ("data_maximum", "last_14d", "last_28d", "last_30d", "last_3d", "last_7d", "last_90d",
+                    "last_month", "last_quarter", "last_week_mon_sun", "last_week_sun_sat", "last_year",
+                    "maximum", "this_month", "this_quarter", "this_week_mon_today", "this_week_sun_today",
+                    "this_year", "today", "yesterday")
 
     def insights(self, request: Incoming, object_id: str) -> Reply:
-        """``GET /{post-id}/insights?metric=post_impressions``: lifetime figures of a Page post."""
+        """``GET /{post-id}/insights?metric=post_media_view``: lifetime figures of a Page post."""
         record = self._post_record(object_id)
         if record is None or record.deleted:
             raise Answer(self._missing(object_id, "get"))
         metrics = [m for m in (request.param("metric") or "").split(",") if m]
         if not metrics:
-            raise Answer(self.error(400, "(#100) The value must be a valid insights metric", 100))
+            raise Answer(self.error(400, "No metric was specified to be fetched. Please specify one or more "
+                                         "metrics to be fetched and try again.", 3001, subcode=1504028))
         for metric in metrics:
-            if metric not in self.INSIGHT_METRICS:
+            if metric not in self.INSIGHT_METRICS:  # deprecated or never known: the same answer
                 raise Answer(self.error(400, "(#100) The value must be a valid insights metric", 100))
+        for name, allowed in (("period", self.PERIODS), ("date_preset", self.DATE_PRESETS)):
+            value = request.param(name)
+            if value is not None and value not in allowed:
+                raise Answer(self.error(400, f"(#100) param {name} must be one of {{{', '.join(allowed)}}} - "
+                                             f"got \"{value}\"", 100))
         figures = self.state.figures(self.platform, record)
         values = {
-            "post_impressions": figures["views"],
-            "post_impressions_unique": figures["views"] * 7 // 10,
+            "post_media_view": figures["views"],
+            "post_total_media_view_unique": figures["views"] * 7 // 10,
             "post_clicks": figures["views"] // 25,
         }
         data = [

@@ -28,9 +28,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils import timezone
 
 from campaigns.adapters import textcount
 from campaigns.adapters.email import sender_allowed
+from campaigns.adapters.graph_versions import GRAPH_VERSIONS, format_problem
 from campaigns.adapters.netguard import DestinationRefused, check_url
 from campaigns.adapters.x import APP_ONLY_REFUSAL, looks_app_only
 from engage.common.errors import InvalidInput
@@ -44,7 +46,7 @@ MAX_LIST = 5000
 @dataclass(frozen=True)
 class Key:
     type: str  # text, int, number, decimal, bool, list, fetch_url, link_url, email, address, domain, id,
-    # choice, backend, expiry
+    # choice, backend, expiry, graph_version
     secret: bool = False
     choices: tuple[str, ...] = ()
     max_length: int = MAX_TEXT
@@ -92,7 +94,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
     "facebook": {
         "page_id": Key("id"),
         "api_base": Key("fetch_url"),
-        "api_version": Key("text", max_length=20),
+        "api_version": Key("graph_version", max_length=20),
         "views_metric": Key("text", max_length=100),
         "page_access_token": _secret(),
         "app_access_token": _secret(),
@@ -169,13 +171,29 @@ def sender_problem(from_email: str) -> str | None:
     return "This sender address is not allowed here (see ENGAGE_EMAIL_CHANNEL_SENDERS)."
 
 
+def graph_version_problem(version: str) -> str | None:
+    """Why a Facebook channel may not use Graph API ``version``: not written as Graph names
+    versions, or past its end of life (Graph would answer with another version). A version Engage
+    does not know yet is accepted; the channel's health then says its end is unknown."""
+    problem = format_problem(version)
+    if problem:
+        return problem
+    known = GRAPH_VERSIONS.get(version)
+    today = timezone.now().date()
+    if known is not None and known.available_until is not None and known.available_until <= today:
+        return (f"Graph API {version} reached its end of life on {known.available_until.isoformat()}; "
+                f"use {settings.ENGAGE_FACEBOOK_GRAPH_VERSION} or leave api_version unset.")
+    return None
+
+
 def allowed_backends() -> list[str]:
     return [*settings.ENGAGE_EMAIL_CHANNEL_BACKENDS, settings.ENGAGE_PUBLISH_EMAIL_BACKEND]
 
 
 def _problem(key: Key, value: Any) -> str | None:
     """What is wrong with one value, or None."""
-    if key.type in ("text", "email", "address", "domain", "backend", "choice", "fetch_url", "link_url"):
+    if key.type in ("text", "email", "address", "domain", "backend", "choice", "fetch_url", "link_url",
+                    "graph_version"):
         if not isinstance(value, str):
             return "Expected a string."
         if len(value) > key.max_length:
@@ -221,6 +239,8 @@ def _problem(key: Key, value: Any) -> str | None:
         return "Enter one plain email address (name@example.org)."
     if key.type == "domain" and not _DOMAIN.match(value):
         return "Enter a domain name (example.org)."
+    if key.type == "graph_version":
+        return graph_version_problem(value)
     if key.type == "backend" and value not in allowed_backends():
         return "This email backend is not allowed (see ENGAGE_EMAIL_CHANNEL_BACKENDS)."
     return None

@@ -28,10 +28,20 @@ access token has less than ``REFRESH_AHEAD`` (65 minutes) left, or no known expi
 so two checks never spend the same refresh token. While renewal works, nobody is warned about an
 access token that lasts two hours; when X refuses the refresh token, ``channel.token_refresh_failed``
 is audited and the usual warnings apply, so the team hears before the channel stops.
+
+**Working, with a warning.** A check that passes can still find something an administrator should
+act on before it becomes a failure: the channel's health is then ``warning`` and ``health_detail``
+says what, after the check's own detail. Two sources: the adapter's ``HealthResult.warnings`` (a
+Facebook Graph API version within ``ENGAGE_FACEBOOK_VERSION_WARNING_DAYS`` of its end of life, or
+past it), and for a channel whose platform gives statistics, ``adapter.stats_problems()`` asked on
+its newest post sent in the last ``ENGAGE_STATS_DAYS`` days (a Facebook views metric Graph refuses,
+such as ``post_impressions`` since November 2025, or no permission to read insights), so views that
+stay empty are never silent. The channel page shows ``health`` and ``health_detail`` as they are.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from datetime import datetime, timedelta
@@ -48,7 +58,7 @@ from campaigns.adapters.base import AdapterError, AuthExpiredError, HealthResult
 from campaigns.adapters.common import parse_expiry
 from campaigns.adapters.x import DEFAULT_API_BASE as X_API_BASE
 from campaigns.adapters.x import refresh_access_token
-from campaigns.models import Channel, ChannelHealth
+from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
 from campaigns.services.sending import adapter_for, http_client_for
 
 logger = logging.getLogger(__name__)
@@ -154,6 +164,9 @@ def channel_health_record(*, channel_id: int, result: HealthResult, now: datetim
     channel = Channel.objects.select_for_update().select_related("team").get(pk=channel_id)
     expires = _expiry(channel, result)
     state, detail = str(result.state), result.detail
+    if state == ChannelHealth.OK and result.warnings:
+        state = ChannelHealth.WARNING
+        detail = " ".join([detail.rstrip(".") + "." if detail else "", *result.warnings]).strip()
     level = warning_level(expires, now)
     if renewed and level != EXPIRED:
         level = ""
@@ -215,6 +228,22 @@ def _warn(channel: Channel, *, level: str, expires: datetime, now: datetime) -> 
         transaction.on_commit(lambda: email_alert.delay(user_ids=recipients, subject=subject, text=text, url=url))
 
 
+def _with_stats_problems(channel: Channel, adapter, result: HealthResult, *, now: datetime) -> HealthResult:
+    """``result`` with the platform's statistics problems added to its warnings, asked on the
+    channel's newest post sent in the statistics window (none: nothing to ask on)."""
+    if not getattr(adapter, "supports_stats", False):
+        return result
+    sample = (Delivery.objects.filter(channel=channel, status=DeliveryStatus.SENT,
+                                      sent_at__gte=now - timedelta(days=settings.ENGAGE_STATS_DAYS))
+              .exclude(external_id="").order_by("-sent_at", "-pk").values_list("external_id", flat=True).first())
+    if not sample:
+        return result
+    problems = adapter.stats_problems(sample)
+    if not problems:
+        return result
+    return dataclasses.replace(result, warnings=(*result.warnings, *problems))
+
+
 def channels_check_health(*, now: datetime | None = None) -> int:
     """Check every active channel; one that cannot be reached is recorded as failing, never skipped."""
     checked = 0
@@ -223,7 +252,13 @@ def channels_check_health(*, now: datetime | None = None) -> int:
         if renewed is not None:
             channel = Channel.objects.get(pk=channel.pk)  # the new token and expiry
         try:
-            result = adapter_for(channel).check()
+            adapter = adapter_for(channel)
+            try:
+                result = adapter.check()
+                if result.state == "ok":
+                    result = _with_stats_problems(channel, adapter, result, now=now or timezone.now())
+            finally:
+                adapter.close()
         except AdapterError as exc:
             result = HealthResult(state="failing", detail=str(exc), expiry_unknown=True)
         channel_health_record(channel_id=channel.pk, result=result, now=now, renewed=bool(renewed))

@@ -47,13 +47,17 @@ from engage.common.sanitize import sanitize_text
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
 from engage.services.identity import author_key
 from engage.webhooks import (
+    MASTODON_TOO_LONG,
+    MASTODON_TYPES,
+    MASTODON_UNREADABLE,
     MAX_TEXT_CHARS,
+    IgnoredItem,
     InboundItem,
     WebhookRejected,
-    parse_mastodon_notifications,
     parse_partner,
     parse_telegram_update,
     parse_twilio_sms,
+    read_mastodon_notifications,
     verify_partner,
     verify_telegram,
     verify_twilio,
@@ -339,16 +343,40 @@ MASTODON_PAGE = 40
 MASTODON_MAX_PAGES = 10
 
 
+@dataclass(frozen=True)
+class MastodonPollResult:
+    """What one poll did: ``new`` replies stored, the notifications ``ignored`` (each with its
+    reason, one of ``engage.webhooks.MASTODON_IGNORE_REASONS``) and the ``error`` that stopped it."""
+
+    new: int
+    ignored: list[IgnoredItem]
+    error: str = ""
+
+
 def _id_order(value: str) -> tuple[int, str]:
     return (len(value), value) if value.isdigit() else (0, value)
 
 
-def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> int:
-    """Store the mentions of ``channel``'s account since the last poll; returns how many were new.
+def _notification_params(last_id: str) -> list[tuple[str, str | int]]:
+    """The query of ``GET /api/v1/notifications``: mentions and quotes (see
+    ``engage.webhooks.MASTODON_TYPES``), including those the account's notification policy filters
+    (``include_filtered``, Mastodon 4.3+: otherwise a private mention from an account we do not
+    follow, say, never reaches the inbox; older instances ignore the parameter)."""
+    params: list[tuple[str, str | int]] = [("types[]", kind) for kind in MASTODON_TYPES]
+    params += [("include_filtered", "true"), ("limit", MASTODON_PAGE)]
+    if last_id:
+        params.append(("min_id", last_id))
+    return params
 
-    ``GET /api/v1/notifications?types[]=mention&min_id=<last>``, page by page (oldest pages
-    first), at most :data:`MASTODON_MAX_PAGES` pages a run. The cursor moves only after a page is
-    stored, so a crash means the page is fetched again and deduplicated, never lost.
+
+def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> MastodonPollResult:
+    """Store the mentions and quotes of ``channel``'s account since the last poll.
+
+    ``GET /api/v1/notifications?types[]=mention&types[]=quote&include_filtered=true&min_id=<last>``,
+    page by page (oldest pages first), at most :data:`MASTODON_MAX_PAGES` pages a run. The cursor
+    moves only after a page is stored, so a crash means the page is fetched again and deduplicated,
+    never lost. A notification that is not a reply, or cannot be read, is left out and listed in
+    the result with its reason, so it never holds up the ones after it.
     """
     from campaigns.adapters.base import AdapterError
     from campaigns.adapters.http import Redactor, client_from_config, json_or_empty, send
@@ -358,31 +386,28 @@ def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> int:
     token = secrets.get("access_token", "")
     cursor, _ = InboundCursor.objects.get_or_create(channel=channel)
     if not base or not token:
-        InboundCursor.objects.filter(pk=cursor.pk).update(polled_at=timezone.now(),
-                                                          last_error="Missing instance_url or access_token.")
-        return 0
+        error = "Missing instance_url or access_token."
+        InboundCursor.objects.filter(pk=cursor.pk).update(polled_at=timezone.now(), last_error=error)
+        return MastodonPollResult(new=0, ignored=[], error=error)
     client = http or client_from_config(config)
     redact = Redactor([token])
     last_id, new, error = cursor.last_id, 0, ""
+    ignored: list[IgnoredItem] = []
     try:
         for _ in range(MASTODON_MAX_PAGES):
-            params: list[tuple[str, str | int]] = [("types[]", "mention"), ("limit", MASTODON_PAGE)]
-            if last_id:
-                params.append(("min_id", last_id))
             response = send(client, "GET", f"{base}/api/v1/notifications", what="mastodon notifications",
-                            retry_safe=True, redact=redact, params=params,
+                            retry_safe=True, redact=redact, params=_notification_params(last_id),
                             headers={"Authorization": f"Bearer {token}"})
             if response.status_code != 200:
                 error = f"mastodon notifications: HTTP {response.status_code}"
                 break
             page = json_or_empty(response)
-            if not isinstance(page, list) or not page:
+            if isinstance(page, list) and not page:
                 break
-            items = parse_mastodon_notifications(page)
-            raws = {str(n.get("status", {}).get("id")): n for n in page if isinstance(n, dict)
-                    and isinstance(n.get("status"), dict)}
-            stored = replies_store(channel=channel, items=items, raws=[raws.get(i.provider_id) for i in items])
+            read = read_mastodon_notifications(page)
+            stored = replies_store(channel=channel, items=read.items, raws=read.raws)
             new += sum(1 for s in stored if s.created)
+            ignored += read.ignored
             ids = [str(n.get("id")) for n in page if isinstance(n, dict) and n.get("id") is not None]
             if ids:
                 last_id = max(ids, key=_id_order)
@@ -396,10 +421,17 @@ def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> int:
     finally:
         if http is None:
             client.close()
+    unreadable = sum(1 for item in ignored if item.reason in (MASTODON_UNREADABLE, MASTODON_TOO_LONG))
+    if unreadable and not error:
+        error = (f"mastodon notifications: {unreadable} notification{'s' if unreadable > 1 else ''} could not "
+                 "be read and were left out")
     InboundCursor.objects.filter(pk=cursor.pk).update(polled_at=timezone.now(), last_error=error[:500])
     if error:
         logger.warning("Polling channel %s: %s", channel.pk, error)
-    return new
+    for item in ignored:
+        logger.info("Polling channel %s left out notification %r: %s (%s)", channel.pk, item.provider_id,
+                    item.reason, item.detail)
+    return MastodonPollResult(new=new, ignored=ignored, error=error)
 
 
 def mastodon_poll_all() -> dict[int, int]:
@@ -407,5 +439,5 @@ def mastodon_poll_all() -> dict[int, int]:
     for channel in Channel.objects.filter(kind=ChannelKind.MASTODON, is_active=True):
         if (channel.config or {}).get("poll_mentions", True) is False:
             continue
-        results[channel.pk] = mastodon_poll(channel=channel)
+        results[channel.pk] = mastodon_poll(channel=channel).new
     return results

@@ -294,18 +294,19 @@ def test_mastodon_mentions_are_polled_since_the_last_id(world, mastodon_server):
                              config={"instance_url": base, "access_token": "masto-token"})
     _Mastodon.notifications = [_mention(i, f"Question {i}?") for i in range(45)] + [
         {"id": "1100", "type": "favourite", "account": {"acct": "x"}}]
-    assert mastodon_poll(channel=channel) == 45
+    assert mastodon_poll(channel=channel).new == 45
     assert Reply.objects.filter(channel=channel, source=ReplySource.MASTODON).count() == 45
     assert InboundCursor.objects.get(channel=channel).last_id == "1100"
-    assert _Mastodon.seen[0]["query"]["types[]"] == ["mention"] and "min_id" not in _Mastodon.seen[0]["query"]
+    assert _Mastodon.seen[0]["query"]["types[]"] == ["mention", "quote"] and "min_id" not in _Mastodon.seen[0]["query"]
+    assert _Mastodon.seen[0]["query"]["include_filtered"] == ["true"]
     assert _Mastodon.seen[1]["query"]["min_id"] == ["1039"]  # the second page starts after the first
     _Mastodon.notifications.append(_mention(150, "And now?"))
-    assert mastodon_poll(channel=channel) == 1
+    assert mastodon_poll(channel=channel).new == 1
     assert _Mastodon.seen[-1]["query"]["min_id"] == ["1100"]
     assert InboundCursor.objects.get(channel=channel).last_id == "1150"
     reply = Reply.objects.get(provider_id="5150")
     assert (reply.author_handle, reply.text) == ("@user150@example.social", "And now?")
-    assert mastodon_poll(channel=channel) == 0
+    assert mastodon_poll(channel=channel).new == 0
     assert Reply.objects.filter(channel=channel).count() == 46
 
 
@@ -313,5 +314,5 @@ def test_mastodon_polling_records_a_refused_token(world, mastodon_server):
     base = f"http://127.0.0.1:{mastodon_server.server_address[1]}"
     channel = channel_create(actor=world.a.admin, team=world.a.team, kind="mastodon", name="Masto bad",
                              config={"instance_url": base, "access_token": "wrong"})
-    assert mastodon_poll(channel=channel) == 0
+    assert mastodon_poll(channel=channel).new == 0
     assert "401" in InboundCursor.objects.get(channel=channel).last_error

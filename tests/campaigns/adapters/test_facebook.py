@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 
 from campaigns.adapters.base import (
     AuthExpiredError,
@@ -15,6 +16,7 @@ from campaigns.adapters.base import (
 from .conftest import PNG, image
 
 TOKEN = "sandbox-facebook-page-token"
+GRAPH = settings.ENGAGE_FACEBOOK_GRAPH_VERSION
 PAGE = "100000000000001"
 
 
@@ -23,7 +25,7 @@ def test_text_post_goes_to_the_feed_with_the_link(sandbox, make_adapter):
         Payload(text="Gates open 6pm", link="https://engage.example/news/3/"), idempotency_key="k"
     )
     (post,) = sandbox.posts("facebook")
-    assert post.path == f"/v21.0/{PAGE}/feed"
+    assert post.path == f"/{GRAPH}/{PAGE}/feed"
     assert post.headers["authorization"] == f"Bearer {TOKEN}"
     assert post.fields == {"message": "Gates open 6pm", "link": "https://engage.example/news/3/"}
     assert result.external_id == post.id
@@ -37,7 +39,7 @@ def test_one_image_is_a_photo_post_with_alt_text(sandbox, make_adapter):
         Payload(text="Map", media=(image("map.png", "Closed roads map"),)), idempotency_key="k"
     )
     (post,) = sandbox.posts("facebook")
-    assert post.path == f"/v21.0/{PAGE}/photos"
+    assert post.path == f"/{GRAPH}/{PAGE}/photos"
     assert post.fields == {"caption": "Map", "alt_text_custom": "Closed roads map", "published": "true"}
     (source,) = post.files
     assert (source.name, source.filename, source.content) == ("source", "map.png", PNG)
@@ -69,7 +71,7 @@ def test_reply_is_a_comment(sandbox, make_adapter):
         Payload(text="Thanks for asking", in_reply_to=first.external_id), idempotency_key="b"
     )
     comment = sandbox.posts("facebook")[1]
-    assert comment.path == f"/v21.0/{first.external_id}/comments"
+    assert comment.path == f"/{GRAPH}/{first.external_id}/comments"
     assert comment.fields == {"message": "Thanks for asking"}
     assert reply.external_id == comment.id
 
@@ -139,7 +141,7 @@ def test_withdraw(sandbox, make_adapter):
     adapter.withdraw(result.external_id)
     assert sandbox.posts("facebook") == []
     request = [r for r in sandbox.requests("facebook") if r.method == "DELETE"][0]
-    assert request.path == f"/v21.0/{result.external_id}"
+    assert request.path == f"/{GRAPH}/{result.external_id}"
 
 
 def test_check(sandbox, make_adapter):

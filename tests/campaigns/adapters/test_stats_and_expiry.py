@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from django.conf import settings
 
 from campaigns.adapters.base import AuthExpiredError, Payload, PostStats, TransientError
 from campaigns.adapters.facebook import STATS_FIELDS
 
+GRAPH = settings.ENGAGE_FACEBOOK_GRAPH_VERSION
 PAGE = "100000000000001"
 FB_TOKEN = "sandbox-facebook-page-token"
 
@@ -121,8 +123,8 @@ def test_facebook_stats_from_the_post_summaries_and_insights(sandbox, make_adapt
     assert adapter.stats(post) == PostStats(views=2400, shares=6, replies=7, likes=40)
     calls = [r for r in sandbox.requests("facebook") if r.op in ("get_object", "insights")]
     assert [(c.op, c.path, c.fields) for c in calls] == [
-        ("get_object", f"/v21.0/{post}", {"fields": STATS_FIELDS}),
-        ("insights", f"/v21.0/{post}/insights", {"metric": "post_impressions"}),
+        ("get_object", f"/{GRAPH}/{post}", {"fields": STATS_FIELDS}),
+        ("insights", f"/{GRAPH}/{post}/insights", {"metric": "post_media_view", "period": "lifetime"}),
     ]
     assert all(c.headers["authorization"] == f"Bearer {FB_TOKEN}" for c in calls)
     assert all(FB_TOKEN not in c.path and "access_token" not in c.fields for c in calls)
@@ -163,7 +165,7 @@ def test_facebook_check_asks_debug_token_and_a_page_token_that_never_expires_has
     health = make_adapter("facebook").check()
     assert (health.state, health.expires_at) == ("ok", None)
     (call,) = [r for r in sandbox.requests("facebook") if r.op == "debug_token"]
-    assert call.path == "/v21.0/debug_token"
+    assert call.path == f"/{GRAPH}/debug_token"
     assert call.fields == {"input_token": FB_TOKEN}
     assert call.headers["authorization"] == f"Bearer {FB_TOKEN}"
 
