@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0008_event_revisions_rumour_verdicts'),
+        ('campaigns', '0009_restore_report_system_pause'),
     ]
 
     operations = [
