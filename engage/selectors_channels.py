@@ -68,6 +68,12 @@ def inbound_panels(*, user: Any, channels: list[Channel], request: Any) -> dict[
                 .values_list("channel_id", "at"))
     polls = {c.channel_id: c for c in InboundCursor.objects.filter(channel_id__in=ids)}
     drops = drops_for_channels(ids)
+
+    def last_seen(channel_id: int) -> Any:
+        """The last item of any kind: a stored reply or one left out."""
+        times = [t for t in (last.get(channel_id), *(d.last_seen_at for d in drops.get(channel_id, []))) if t]
+        return max(times) if times else None
+
     return {
         c.pk: {
             "template": TEMPLATE,
@@ -75,6 +81,7 @@ def inbound_panels(*, user: Any, channels: list[Channel], request: Any) -> dict[
             "setup": webhook_setup(c, request),
             "telegram_allowed_updates": TELEGRAM_ALLOWED_UPDATES,
             "last_received_at": last.get(c.pk),
+            "last_seen_at": last_seen(c.pk),
             "poll": polls.get(c.pk),
             "drops": drops.get(c.pk, []),
             "dropped_total": sum(d.count for d in drops.get(c.pk, [])),

@@ -91,6 +91,7 @@ def test_the_channel_page_shows_administrators_urls_last_reply_and_drops(world, 
     assert "https://sms.example.org/api/v1/inbound/77/" in page  # the pinned inbound_url, given to Twilio
     assert f"https://engage.example.org/api/v1/inbound/{partner.pk}/" in page
     assert "Last reply received" in page and "none yet" in page  # the partner channel has had none
+    assert "Last item of any kind (including those left out)" in page  # the Telegram drop came after the reply
     assert 'data-reason="telegram.own_channel"' in page and "A post made by our own Telegram channel" in page
     # World's SMS channel has no inbound_url: the page says how to fix signatures behind a proxy.
     assert "ENGAGE_TRUSTED_PROXIES" in page and "inbound_url" in page
@@ -107,3 +108,10 @@ def test_the_inbound_section_is_for_administrators_only(world):
     client.force_login(world.b.admin)  # another team's administrator
     page = client.get(reverse("campaigns:channels")).content.decode()
     assert f"/api/v1/inbound/{tg.pk}/" not in page
+
+
+def test_the_channel_form_says_how_to_set_inbound_url_and_the_telegram_secret():
+    from campaigns.forms import ChannelForm
+
+    help_text = str(ChannelForm.base_fields["config"].help_text)
+    assert '"inbound_url"' in help_text and "Twilio" in help_text and "secret_token" in help_text
