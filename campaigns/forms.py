@@ -147,7 +147,12 @@ class ChannelForm(forms.Form):
     name = forms.CharField(max_length=200)
     config = forms.JSONField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}),
                              help_text='JSON, e.g. {"instance_url": "https://…", "access_token": "…"}. '
-                                       "Tokens are encrypted and never shown again.")
+                                       "Tokens are encrypted and never shown again. Channels that take replies "
+                                       "(Telegram, SMS, partner webhook) show the webhook URL to give the platform "
+                                       "on this page once added. SMS behind a proxy that ends TLS: set "
+                                       '"inbound_url" to the exact URL configured in Twilio, or Twilio\'s '
+                                       "signatures will not match. Telegram: set \"secret_token\" and give the "
+                                       "same value to setWebhook. See docs/platforms.md.")
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,3 +13,8 @@ class EngageConfig(AppConfig):
         from engage.celery import app  # noqa: F401
 
         public_cache.connect()
+        # The channel page's inbound section (webhook URLs, last item, ignored items) for administrators.
+        from campaigns import channel_panels
+        from engage.selectors_channels import inbound_panels
+
+        channel_panels.register(inbound_panels)

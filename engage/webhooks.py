@@ -25,7 +25,11 @@ sentence that mattered, and the sender learns that it was not accepted.
 Texts are returned as the platform gave them (Mastodon's HTML turned into plain text); the
 service that stores them still runs them through ``engage.common.sanitize.sanitize_text``.
 Non-text updates (stickers, photos without caption, joins, reactions) give an empty list:
-they are acknowledged and ignored, not errors.
+they are acknowledged and ignored, not errors. Nothing is ignored silently, though: every
+``parse_*`` function returns a :class:`Parsed` list of items whose ``ignored`` attribute says
+what was left out and why (:class:`Ignored`, a ``reason`` code and a short ``detail``), and the
+service that stores the items counts those per channel and reason
+(``engage.services.inbound_drops.record_drop``), for the team's administrators to see.
 """
 
 from __future__ import annotations
@@ -50,9 +54,11 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_ITEMS",
     "MAX_TEXT_CHARS",
+    "Ignored",
     "IgnoredItem",
     "InboundItem",
     "MastodonPage",
+    "Parsed",
     "WebhookRejected",
     "html_to_text",
     "parse_mastodon_notifications",
@@ -97,6 +103,31 @@ class InboundItem:
     in_reply_to: str  # external id of our post it answers, "" if unknown
     received_at: datetime  # UTC
     kind: str  # "telegram" | "sms" | "webhook" | "mastodon"
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """One inbound item we acknowledged but did not store, and why.
+
+    ``reason`` is a short stable code (``telegram.bot``, ``telegram.own_channel``, ``sms.no_text``,
+    ...; see ``engage.services.inbound_drops.REASONS``), ``detail`` a few words for the
+    administrators (never the item's text: it may be personal data).
+    """
+
+    reason: str
+    detail: str = ""
+
+
+class Parsed(list[InboundItem]):
+    """The items a parser read (it is a list of them), with ``ignored``: what it left out and why."""
+
+    def __init__(self, items: Any = (), ignored: Any = ()) -> None:
+        super().__init__(items)
+        self.ignored: list[Ignored] = list(ignored)
+
+
+def _ignored(reason: str, detail: str = "") -> Parsed:
+    return Parsed(ignored=[Ignored(reason, detail)])
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -315,7 +346,24 @@ def verify_partner(*, headers: Mapping[str, str], body: bytes, secret: str, now:
 # -- Telegram ---------------------------------------------------------------------------------------
 
 
+def _chat_handle(chat: dict[str, Any], where: str) -> tuple[str, str]:
+    chat_id = _want_int(chat.get("id"), f"{where}.id")
+    username = chat.get("username")
+    handle = f"@{username}" if isinstance(username, str) and username else f"tg:{chat_id}"
+    title = chat.get("title")
+    return handle, title if isinstance(title, str) else ""
+
+
 def _telegram_author(message: dict[str, Any], where: str) -> tuple[str, str]:
+    """``(handle, name)`` of whoever wrote the message.
+
+    ``sender_chat`` comes first: a message sent on behalf of a chat (a channel writing in its
+    discussion group, an anonymous group administrator) carries the real sender there and a
+    placeholder bot in ``from`` ("for backward compatibility", Bot API ``Message.from``).
+    """
+    sender_chat = message.get("sender_chat")
+    if sender_chat is not None:
+        return _chat_handle(_want_dict(sender_chat, f"{where}.sender_chat"), f"{where}.sender_chat")
     sender = message.get("from")
     if sender is not None:
         sender = _want_dict(sender, f"{where}.from")
@@ -324,16 +372,25 @@ def _telegram_author(message: dict[str, Any], where: str) -> tuple[str, str]:
         handle = f"@{username}" if isinstance(username, str) and username else f"tg:{user_id}"
         names = [sender.get("first_name"), sender.get("last_name")]
         return handle, " ".join(name for name in names if isinstance(name, str) and name).strip()
-    chat = message.get("sender_chat") or message.get("chat")
-    chat = _want_dict(chat, f"{where}.sender_chat")
-    chat_id = _want_int(chat.get("id"), f"{where}.sender_chat.id")
-    username = chat.get("username")
-    handle = f"@{username}" if isinstance(username, str) and username else f"tg:{chat_id}"
-    title = chat.get("title")
-    return handle, title if isinstance(title, str) else ""
+    return _chat_handle(_want_dict(message.get("chat"), f"{where}.chat"), f"{where}.chat")
 
 
-def _telegram_reply_target(message: dict[str, Any], where: str) -> str:
+def _is_chat(chat: Any, own_chat: str) -> bool:
+    """Whether ``chat`` (a Telegram ``Chat`` object) is the chat our channel config names.
+
+    ``own_chat`` is the config's ``chat_id``: a numeric id (``-100...``) or ``@username``.
+    """
+    if not own_chat or not isinstance(chat, dict):
+        return False
+    own = own_chat.strip()
+    if own.startswith("@"):
+        username = chat.get("username")
+        return isinstance(username, str) and username.lower() == own[1:].lower()
+    chat_id = chat.get("id")
+    return isinstance(chat_id, int) and not isinstance(chat_id, bool) and str(chat_id) == own
+
+
+def _telegram_reply_target(message: dict[str, Any], where: str, own_chat: str = "") -> str:
     """The message id of ours being answered, as our Telegram adapter records it.
 
     A reply to a channel post is written in the channel's discussion group, to the copy that
@@ -341,10 +398,15 @@ def _telegram_reply_target(message: dict[str, Any], where: str) -> str:
     (``forward_origin`` since Bot API 7.0, ``forward_from_message_id`` before), and that
     channel message id is what the adapter stored as the post's ``external_id``. Otherwise
     the replied-to ``message_id`` itself.
+
+    A reply written in another chat that quotes our post carries no ``reply_to_message`` but an
+    ``external_reply`` (Bot API 7.0+, ``ExternalReplyInfo``): its ``chat`` and ``message_id``
+    (or, failing those, a channel ``origin``'s) name the post; it is ours, and threaded, when
+    that chat is ``own_chat``.
     """
     replied = message.get("reply_to_message")
     if replied is None:
-        return ""
+        return _telegram_external_target(message.get("external_reply"), f"{where}.external_reply", own_chat)
     replied = _want_dict(replied, f"{where}.reply_to_message")
     origin = replied.get("forward_origin")
     if isinstance(origin, dict) and origin.get("type") == "channel" and isinstance(origin.get("message_id"), int):
@@ -355,21 +417,43 @@ def _telegram_reply_target(message: dict[str, Any], where: str) -> str:
     return str(_want_int(replied.get("message_id"), f"{where}.reply_to_message.message_id"))
 
 
-def parse_telegram_update(body: bytes) -> list[InboundItem]:
-    """The reply in one Telegram ``Update``, or ``[]`` when it carries no text from a person.
+def _telegram_external_target(external: Any, where: str, own_chat: str) -> str:
+    if external is None:
+        return ""
+    external = _want_dict(external, where)
+    candidates = [(external.get("chat"), external.get("message_id"))]
+    origin = external.get("origin")
+    if isinstance(origin, dict) and origin.get("type") == "channel":
+        candidates.append((origin.get("chat"), origin.get("message_id")))
+    for chat, message_id in candidates:
+        if message_id is None or not _is_chat(chat, own_chat):
+            continue
+        return str(_want_int(message_id, f"{where}.message_id"))
+    return ""
+
+
+def parse_telegram_update(body: bytes, *, own_chat: str = "") -> Parsed:
+    """The reply in one Telegram ``Update``, or none (with the reason in ``.ignored``).
+
+    ``own_chat`` is the ``chat_id`` our channel posts to (``@name`` or a numeric id).
 
     Reads ``message``, ``edited_message``, ``channel_post`` and ``edited_channel_post``; the
-    text is ``text`` or, for media, the ``caption``. Ignored (``[]``): other update kinds
-    (callback queries, reactions, member changes), messages without text or caption, messages
-    from bots (including ours), and the automatic copy of our channel post in its discussion
-    group (``is_automatic_forward``).
+    text is ``text`` or, for media, the ``caption``. Ignored, each with its reason: other update
+    kinds (``telegram.not_a_message``: callback queries, reactions, member changes), messages
+    without text or caption (``telegram.no_text``), messages from genuine bots, ours included
+    (``telegram.bot``: ``from.is_bot`` with no ``sender_chat``; a message sent on behalf of a
+    chat has a placeholder bot in ``from`` and its real author in ``sender_chat``, and is kept),
+    the automatic copy of our channel post in its discussion group
+    (``telegram.automatic_forward``), and posts made by our own channel
+    (``telegram.own_channel``: a ``channel_post`` in ``own_chat``, or a message sent as it).
 
     ``provider_id`` is ``"<chat id>:<message id>"``: message ids are only unique within a chat,
     and the pair is the same however often Telegram redelivers the update (``update_id`` would
     also be stable, but does not exist for messages fetched another way). An edit is a new item
     ``"<chat id>:<message id>:edit:<edit_date>"``, so the original is kept and each edit is
     stored once. ``in_reply_to`` is the bare message id of the post answered (see
-    :func:`_telegram_reply_target`). ``author_handle`` is ``@username`` or ``tg:<user id>``.
+    :func:`_telegram_reply_target`). ``author_handle`` is ``@username`` or ``tg:<id>`` of the
+    ``sender_chat`` when there is one, else of ``from``.
     """
     update = _load_json(body)
     if not isinstance(update, dict):
@@ -377,24 +461,30 @@ def parse_telegram_update(body: bytes) -> list[InboundItem]:
     _want_int(update.get("update_id"), "update.update_id")
     key = next((name for name in TELEGRAM_MESSAGE_KEYS if name in update), None)
     if key is None:
-        return []
+        kinds = sorted(name for name in update if name != "update_id")
+        return _ignored("telegram.not_a_message", (kinds[0] if kinds else "empty update")[:40])
     where = f"update.{key}"
     message = _want_dict(update[key], where)
+    chat = _want_dict(message.get("chat"), f"{where}.chat")
+    if key.endswith("channel_post") and _is_chat(chat, own_chat):
+        return _ignored("telegram.own_channel", f"{key} in our own channel")
+    sender_chat = message.get("sender_chat")
+    if message.get("is_automatic_forward") is True:
+        return _ignored("telegram.automatic_forward", "our channel post copied to its discussion group")
+    if sender_chat is not None and _is_chat(sender_chat, own_chat):
+        return _ignored("telegram.own_channel", f"{key} sent as our own channel")
+    sender = message.get("from")
+    if sender_chat is None and isinstance(sender, dict) and sender.get("is_bot") is True:
+        return _ignored("telegram.bot", f"{key} from a bot")
     text = message.get("text")
     if text is None:
         text = message.get("caption")
     if text is None:
-        return []
+        return _ignored("telegram.no_text", f"{key} without text or caption")
     text = _check_text(_want_str(text, f"{where}.text", required=False, max_chars=MAX_TEXT_CHARS), f"{where}.text")
     if not text.strip():
-        return []
-    sender = message.get("from")
-    if isinstance(sender, dict) and sender.get("is_bot") is True:
-        return []
-    if message.get("is_automatic_forward") is True:
-        return []
+        return _ignored("telegram.no_text", f"{key} with blank text")
     message_id = _want_int(message.get("message_id"), f"{where}.message_id")
-    chat = _want_dict(message.get("chat"), f"{where}.chat")
     chat_id = _want_int(chat.get("id"), f"{where}.chat.id")
     provider_id = f"{chat_id}:{message_id}"
     received_at = _unix_to_utc(message.get("date"), f"{where}.date")
@@ -403,38 +493,39 @@ def parse_telegram_update(body: bytes) -> list[InboundItem]:
         provider_id = f"{provider_id}:edit:{edit_date}"
         received_at = _unix_to_utc(edit_date, f"{where}.edit_date")
     handle, name = _telegram_author(message, where)
-    return [
+    return Parsed([
         InboundItem(
             provider_id=provider_id,
             author_handle=handle,
             author_name=name,
             text=text,
-            in_reply_to=_telegram_reply_target(message, where),
+            in_reply_to=_telegram_reply_target(message, where, own_chat),
             received_at=received_at,
             kind="telegram",
         )
-    ]
+    ])
 
 
 # -- Twilio SMS -------------------------------------------------------------------------------------
 
 
-def parse_twilio_sms(params: Mapping[str, str], *, received_at: datetime | None = None) -> list[InboundItem]:
+def parse_twilio_sms(params: Mapping[str, str], *, received_at: datetime | None = None) -> Parsed:
     """The SMS in a Twilio messaging webhook (form fields ``MessageSid``, ``From``, ``Body``).
 
     ``provider_id`` is the ``MessageSid``; ``author_handle`` the sender's number as Twilio gives
     it (E.164, personal data); Twilio sends no name, no thread and no send time, so
     ``author_name`` and ``in_reply_to`` are empty and ``received_at`` is now (or the value
-    given). An MMS without body text gives ``[]``.
+    given). An MMS without body text gives no item (``sms.no_text`` in ``.ignored``).
     """
     sid = _want_str(params.get("MessageSid") or params.get("SmsSid"), "MessageSid", max_chars=64)
     sender = _want_str(params.get("From"), "From", max_chars=64)
     body = params.get("Body", "")
     text = _check_text(_want_str(body, "Body", required=False, max_chars=MAX_TEXT_CHARS), "Body")
     if not text.strip():
-        return []
+        media = params.get("NumMedia", "0")
+        return _ignored("sms.no_text", f"MMS with {media} media and no text" if media not in ("", "0") else "empty body")
     when = received_at.astimezone(UTC) if received_at is not None else datetime.now(tz=UTC)
-    return [
+    return Parsed([
         InboundItem(
             provider_id=sid.strip(),
             author_handle=sender.strip(),
@@ -444,7 +535,7 @@ def parse_twilio_sms(params: Mapping[str, str], *, received_at: datetime | None 
             received_at=when,
             kind="sms",
         )
-    ]
+    ])
 
 
 # -- partners ---------------------------------------------------------------------------------------
@@ -471,7 +562,7 @@ def _partner_item(raw: Any, where: str) -> InboundItem:
     )
 
 
-def parse_partner(body: bytes) -> list[InboundItem]:
+def parse_partner(body: bytes) -> Parsed:
     """Replies a partner forwards to us, as JSON.
 
     Either one reply or a batch of up to :data:`MAX_ITEMS`::
@@ -483,13 +574,14 @@ def parse_partner(body: bytes) -> list[InboundItem]:
     ``id``, ``author``, ``text`` (1 to 10,000 characters) and ``sent_at`` (ISO 8601 with a time
     zone) are required; ``in_reply_to`` (string or null) and ``author_name`` are optional; any
     other field is refused, so a typo (``"txt"``) fails loudly instead of losing the text.
-    Ids must be unique within a batch.
+    Ids must be unique within a batch. Partners' replies are never ignored: anything we would
+    not store is refused with a 4xx, so the partner knows (``.ignored`` is always empty).
     """
     payload = _load_json(body)
     if not isinstance(payload, dict):
         raise _invalid(f"body: expected an object, got {_type_name(payload)}.")
     if "items" not in payload:
-        return [_partner_item(payload, "body")]
+        return Parsed([_partner_item(payload, "body")])
     if set(payload) != {"items"}:
         raise _invalid("body: a batch has only the field 'items'.")
     raw_items = payload["items"]
@@ -505,7 +597,7 @@ def parse_partner(body: bytes) -> list[InboundItem]:
             raise _invalid(f"items[{index}].id: {item.provider_id!r} repeats items[{first_seen[item.provider_id]}].id.")
         first_seen[item.provider_id] = index
         items.append(item)
-    return items
+    return Parsed(items)
 
 
 # -- Mastodon ---------------------------------------------------------------------------------------

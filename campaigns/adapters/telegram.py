@@ -8,11 +8,17 @@
 * replies: ``reply_parameters: {"message_id": ...}``.
 
 Telegram has no alt text for photos and no idempotency key: a timeout after sending is an
-UnconfirmedError. A caption may be at most 1024 characters; a longer text with images is
-refused before anything is sent (sending the text separately would make a second post that
-can half-fail). 429 answers carry ``parameters.retry_after``. ``external_id`` is the
-message id (comma-joined ids for an album); withdraw is ``deleteMessage`` for each id;
+UnconfirmedError. Lengths are counted as Telegram counts them, in UTF-16 code units
+(``textcount.telegram_length_problem``, the checker's count): a text has 1 to 4,096, a caption
+at most 1,024; a longer text with images is refused before anything is sent (sending the text
+separately would make a second post that can half-fail). 429 answers carry
+``parameters.retry_after``. ``external_id`` is the message id (comma-joined ids for an album);
 check is ``getMe``.
+
+Withdraw is ``deleteMessage`` for each id. The Bot API lets a bot delete a message only while
+it is less than 48 hours old (``deleteMessage``, Bot API 10.1); an older one is refused with
+400 "Bad Request: message can't be deleted", raised as :class:`TooOldToDelete` (a
+PermanentError): the delivery is then marked for removal by hand.
 
 The bot token is part of every URL (``/bot<token>/method``): it is redacted from every
 error detail and from httpx's request log.
@@ -40,10 +46,20 @@ from campaigns.adapters.base import (
 )
 from campaigns.adapters.common import AdapterBase
 from campaigns.adapters.http import error_for_status, json_or_empty, send, short
+from campaigns.adapters.textcount import TELEGRAM_CAPTION_LIMIT, telegram_length_problem
 
 DEFAULT_API_BASE = "https://api.telegram.org"
-CAPTION_LIMIT = 1024
+CAPTION_LIMIT = TELEGRAM_CAPTION_LIMIT
 MAX_ALBUM = 10
+DELETE_WINDOW_HOURS = 48  # deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago."
+TOO_OLD_TO_DELETE = (
+    f"Telegram lets bots delete a message only while it is less than {DELETE_WINDOW_HOURS} hours old: "
+    "remove this post by hand"
+)
+
+
+class TooOldToDelete(PermanentError):
+    """Telegram refused ``deleteMessage`` because the message is 48 hours old or more."""
 
 
 class TelegramAdapter(AdapterBase):
@@ -68,11 +84,9 @@ class TelegramAdapter(AdapterBase):
         media = payload.media
         if len(media) > MAX_ALBUM:
             raise PermanentError(f"telegram: at most {MAX_ALBUM} images per album, got {len(media)}")
-        if media and len(payload.text) > CAPTION_LIMIT:
-            raise PermanentError(
-                f"telegram: a caption may be at most {CAPTION_LIMIT} characters, this text has "
-                f"{len(payload.text)}; shorten it or send it without images"
-            )
+        problem = telegram_length_problem(payload.text, caption=bool(media))
+        if problem:
+            raise PermanentError(f"telegram: {problem}")
         reply = self._reply_parameters(payload)
         if not media:
             body: dict[str, Any] = {"chat_id": self._chat_id, "text": payload.text}
@@ -155,6 +169,11 @@ class TelegramAdapter(AdapterBase):
             except PermanentError as exc:
                 if "message to delete not found" in exc.platform_message:
                     continue  # already gone
+                if "message can't be deleted" in exc.platform_message.lower():
+                    too_old = TooOldToDelete(f"telegram deleteMessage: {TOO_OLD_TO_DELETE}", http_status=exc.http_status)
+                    too_old.platform_message = exc.platform_message
+                    failures.append(too_old)
+                    continue
                 failures.append(exc)
             except TransientError as exc:
                 failures.append(exc)
@@ -219,6 +238,7 @@ _KNOWN_ERRORS = (
     ("bot is not a member", "the bot is not a member of the chat"),
     ("message is too long", "the text is too long for Telegram"),
     ("message to delete not found", "the message is already gone"),
+    ("message can't be deleted", TOO_OLD_TO_DELETE),
     ("wrong file identifier", "Telegram could not read an image"),
 )
 

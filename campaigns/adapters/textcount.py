@@ -1,9 +1,14 @@
 """Text counting for adapters: the message checker's rules, so both always agree.
 
 ``campaigns.checker.counting`` owns every platform's rules (twitter-text weights, Mastodon's
-URL and mention rules, Telegram's UTF-16 units, GSM-7 / UCS-2 SMS segments). It is imported
-lazily so importing an adapter stays cheap and free of the checker's word lists until a
-count is needed.
+URL and mention rules, GSM-7 / UCS-2 SMS segments). It is imported lazily so importing an
+adapter stays cheap and free of the checker's word lists until a count is needed.
+
+UTF-16 code units are counted here, by :func:`utf16_units`, the one function that the checker
+(``counting.utf16_units`` is this function), the Telegram adapter and the platform sandbox
+(which imports no Django) all use; :func:`telegram_length_problem` is Telegram's rule on top of
+it (Bot API 10.1, ``sendMessage.text`` "1-4096 characters", ``sendPhoto.caption`` and
+``InputMediaPhoto.caption`` "0-1024 characters", characters being UTF-16 code units).
 """
 
 from __future__ import annotations
@@ -14,6 +19,33 @@ from decimal import Decimal
 NO_LIMIT = 1_000_000  # email, webhook and public pages have no practical limit
 SMS_MAX_BODY = 1600  # Twilio refuses a longer Body (the checker's counting.SMS_MAX_BODY)
 SMS_MAX_SEGMENTS = 10  # the most segments whose text always fits SMS_MAX_BODY (counting.SMS_MAX_SEGMENTS)
+TELEGRAM_TEXT_LIMIT = 4096  # sendMessage.text, UTF-16 code units
+TELEGRAM_CAPTION_LIMIT = 1024  # sendPhoto.caption / InputMediaPhoto.caption, UTF-16 code units
+
+
+def utf16_units(text: str) -> int:
+    """Length in UTF-16 code units (JavaScript's ``.length``; what Telegram and UCS-2 SMS count).
+
+    A character outside the Basic Multilingual Plane (most emoji) is two units.
+    """
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def telegram_length_problem(text: str, *, caption: bool) -> str:
+    """Why Telegram would refuse ``text`` as a message text (or, ``caption``, a media caption),
+    or ``""`` if it fits. A text must have 1 to 4,096 units (not only spaces); a caption 0 to 1,024.
+    """
+    used = utf16_units(text)
+    if caption:
+        if used > TELEGRAM_CAPTION_LIMIT:
+            return (f"a caption may be at most {TELEGRAM_CAPTION_LIMIT} UTF-16 units, this text has {used}; "
+                    "shorten it or send it without images")
+        return ""
+    if not text.strip():
+        return "a message text must not be empty"
+    if used > TELEGRAM_TEXT_LIMIT:
+        return f"a message text may be at most {TELEGRAM_TEXT_LIMIT} UTF-16 units, this text has {used}"
+    return ""
 
 
 @dataclass(frozen=True)

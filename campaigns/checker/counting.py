@@ -37,6 +37,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal
 
+from campaigns.adapters.textcount import (  # the one UTF-16 count, shared with adapters and the sandbox
+    TELEGRAM_CAPTION_LIMIT,
+    TELEGRAM_TEXT_LIMIT,
+    utf16_units,
+)
+
 __all__ = [
     "CHANNEL_KINDS",
     "DEFAULT_MAX_SMS_SEGMENTS",
@@ -65,8 +71,7 @@ X_LIMIT: Final = 280
 X_URL_WEIGHT: Final = 23
 MASTODON_LIMIT: Final = 500
 MASTODON_URL_LENGTH: Final = 23
-TELEGRAM_MESSAGE_LIMIT: Final = 4096
-TELEGRAM_CAPTION_LIMIT: Final = 1024
+TELEGRAM_MESSAGE_LIMIT: Final = TELEGRAM_TEXT_LIMIT
 FACEBOOK_LIMIT: Final = 63206
 DEFAULT_MAX_SMS_SEGMENTS: Final = 3
 
@@ -183,11 +188,6 @@ def first_overflow_index(
 
 
 # -- Unicode helpers -------------------------------------------------------------------------------
-
-
-def utf16_units(text: str) -> int:
-    """Length in UTF-16 code units (what JavaScript's ``.length`` and Telegram count)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 def _is_extend(ch: str) -> bool:

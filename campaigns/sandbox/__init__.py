@@ -11,7 +11,8 @@ mastodon    ``/api/v1/...``, ``/api/v2/media``      statuses (with their counts)
                                                     verify_credentials, notifications
                                                     (mentions, quotes, filtered ones)
 telegram    ``/bot<token>/<method>``                getMe, sendMessage, sendPhoto,
-                                                    sendMediaGroup, deleteMessage
+                                                    sendMediaGroup, deleteMessage (under 48
+                                                    hours), getUpdates (Bot API 10.1)
 x           ``/2/...``                              tweets, tweet lookup (``public_metrics``),
                                                     media upload + metadata, users/me,
                                                     oauth2/token (refresh)
@@ -74,6 +75,9 @@ programmed and read through a JSON control API:
   "in_reply_to_id": "...", "filtered": false}``: a citizen's mention (or ``quote`` with
   ``quoted_status_id``) of the sandbox account, served by ``GET /api/v1/notifications``
 * ``GET  /_sandbox/credentials``: adapter config and secrets for the default accounts
+* ``POST /_sandbox/telegram/updates`` ``{"kind": "reply_as_channel", "post": "12", "text": "..."}``:
+  queue a Telegram update for ``getUpdates`` (kinds in ``telegram_updates.py``)
+* ``POST /_sandbox/age`` ``{"platform": "telegram", "id": "12", "hours": 72}``: make a post older
 
 Platforms are named by channel kind: ``mastodon``, ``telegram``, ``x``, ``facebook``,
 ``sms`` and ``webhook``. No Django: the sandbox runs without settings.
@@ -209,6 +213,15 @@ class Sandbox:
         """A notification for the sandbox's Mastodon account (a citizen's mention or quote); see
         :meth:`campaigns.sandbox.mastodon.MastodonApi.add_notification`."""
         return self._server.apis["mastodon"].add_notification(document)
+    def telegram_update(self, kind: str, *, text: str, post: str = "", chat: str = "") -> dict[str, Any]:
+        """Queue a Telegram update for ``getUpdates`` and return it (kinds: ``telegram_updates.KINDS``)."""
+        from campaigns.sandbox.telegram_updates import build_update
+
+        return build_update(self.state, kind=kind, text=text, post=str(post), chat=chat)
+
+    def age_post(self, platform: str, post_id: str, *, hours: float) -> None:
+        """Make a post ``hours`` older (Telegram refuses to delete messages 48 hours old)."""
+        self.state.age(platform, str(post_id), hours * 3600)
 
     def set_hook_secret(self, name: str, secret: str) -> None:
         self.add_account("webhook", name=name, secret=secret)

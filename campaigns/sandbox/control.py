@@ -75,6 +75,18 @@ def control(state: SandboxState, request: Incoming) -> Reply:
             from campaigns.sandbox.mastodon import MastodonApi
 
             return Reply(200, {"notification": MastodonApi(state).add_notification(document)})
+        if action == "telegram/updates" and request.method == "POST":
+            from campaigns.sandbox.telegram_updates import build_update
+
+            update = build_update(state, kind=str(document.get("kind") or ""), text=document.get("text") or "",
+                                  post=str(document.get("post") or ""), chat=str(document.get("chat") or ""))
+            return Reply(200, update)
+        if action == "age" and request.method == "POST":
+            hours = document.get("hours")
+            if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+                raise ValueError("hours must be a number, not negative")
+            state.age(need_platform(str(document.get("platform") or "")), str(document.get("id") or ""), hours * 3600)
+            return Reply(200, {"aged": True})
         if action == "accounts" and request.method == "POST":
             with state.lock:
                 state.accounts.add(document)

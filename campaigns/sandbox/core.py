@@ -222,6 +222,7 @@ class SandboxState:
             self.telegram_counters: dict[int, itertools.count[int]] = {}  # message ids are per chat
             # Mastodon: {"notification": the entity, "filtered": by the account's notification policy}
             self.mastodon_notifications: list[dict[str, Any]] = []
+            self.telegram_updates: list[dict[str, Any]] = []  # queued for getUpdates (telegram_updates.py)
 
     def next_id(self) -> int:
         with self.lock:
@@ -300,6 +301,19 @@ class SandboxState:
             raise ValueError("figures must be whole numbers, not negative")
         with self.lock:
             self.stats[(platform, str(post_id))] = {**self.stats.get((platform, str(post_id)), {}), **figures}
+
+    def age(self, platform: str, post_id: str, seconds: float) -> Record:
+        """Make a post ``seconds`` older (its creation time, and a Telegram message's ``date``),
+        to try what a platform does with old posts (Telegram: no deleting after 48 hours)."""
+        with self.lock:
+            for record in self.records:
+                ids = [str(i) for i in record.data.get("message_ids", [])]
+                if record.platform == platform and record.is_post and (record.id == str(post_id) or str(post_id) in ids):
+                    record.created_at -= seconds
+                    for message in record.data.get("messages", []):
+                        message["date"] = int(message["date"] - seconds)
+                    return record
+        raise ValueError(f"no {platform} post {post_id!r}")
 
     def posts(self, platform: str, *, include_deleted: bool = False) -> list[Record]:
         with self.lock:

@@ -1,4 +1,25 @@
-"""Telegram Bot API: getMe, sendMessage, sendPhoto, sendMediaGroup, deleteMessage."""
+"""Telegram Bot API: getMe, sendMessage, sendPhoto, sendMediaGroup, deleteMessage, getUpdates.
+
+Checked against Bot API 10.1 (11 June 2026), as published in machine-readable form by
+``PaulSonOfLars/telegram-bot-api-spec`` (``api.json``, commit 160fd99507e1c7c77e92dc90f5993d724735b51c,
+MIT licence). Each rule below names the part of the spec it comes from:
+
+* parameters: only those the spec lists for the method (:data:`PARAMETERS`); any other is
+  refused with 400. The real Bot API ignores a parameter it does not know; the sandbox is
+  stricter on purpose, so that a misspelt parameter fails a test instead of being silently
+  dropped by Telegram (docs/platforms.md, "Known differences");
+* ``sendMessage.text``: "1-4096 characters", ``sendPhoto.caption`` and
+  ``InputMediaPhoto.caption``: "0-1024 characters", counted in UTF-16 code units
+  (``campaigns.adapters.textcount.utf16_units``, the count the adapter and the checker use);
+  refused with "Bad Request: message is too long" / "Bad Request: message caption is too long";
+* ``sendMediaGroup.media``: "an array describing messages to be sent, must include 2-10 items";
+* ``deleteMessage``: "A message can only be deleted if it was sent less than 48 hours ago":
+  an older one is refused with 400 "Bad Request: message can't be deleted", as Telegram does
+  (make a post old with ``Sandbox.age_post``);
+* ``getUpdates`` (``offset``, ``limit`` 1-100, ``timeout``, ``allowed_updates``): the updates
+  queued with ``Sandbox.telegram_update`` (``campaigns.sandbox.telegram_updates``), confirmed
+  by calling with an ``offset`` higher than their ``update_id``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from campaigns.adapters.textcount import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT, utf16_units
 from campaigns.sandbox.core import (
     Answer,
     Incoming,
@@ -21,11 +43,27 @@ from campaigns.sandbox.core import (
     new_record,
 )
 
+_SEND_COMMON = ("business_connection_id", "chat_id", "message_thread_id", "direct_messages_topic_id",
+                "disable_notification", "protect_content", "allow_paid_broadcast", "message_effect_id",
+                "reply_parameters")
+# Bot API 10.1, each method's parameters as api.json lists them.
+PARAMETERS: dict[str, frozenset[str]] = {
+    "getMe": frozenset(),
+    "sendMessage": frozenset({*_SEND_COMMON, "text", "parse_mode", "entities", "link_preview_options",
+                              "suggested_post_parameters", "reply_markup"}),
+    "sendPhoto": frozenset({*_SEND_COMMON, "photo", "caption", "parse_mode", "caption_entities",
+                            "show_caption_above_media", "has_spoiler", "suggested_post_parameters", "reply_markup"}),
+    "sendMediaGroup": frozenset({*_SEND_COMMON, "media"}),
+    "deleteMessage": frozenset({"chat_id", "message_id"}),
+    "getUpdates": frozenset({"offset", "limit", "timeout", "allowed_updates"}),
+}
+DELETE_WINDOW_SECONDS = 48 * 3600  # deleteMessage: "sent less than 48 hours ago"
+
 
 class TelegramApi:
     platform = "telegram"
-    TEXT_LIMIT = 4096
-    CAPTION_LIMIT = 1024
+    TEXT_LIMIT = TELEGRAM_TEXT_LIMIT
+    CAPTION_LIMIT = TELEGRAM_CAPTION_LIMIT
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -41,11 +79,40 @@ class TelegramApi:
             "sendPhoto": (self.send_photo, True),
             "sendMediaGroup": (self.send_media_group, True),
             "deleteMessage": (self.delete_message, False),
+            "getUpdates": (self.get_updates, False),
         }
         if request.method not in ("GET", "POST") or method not in handlers:
             return Route(self.platform, method, lambda r: self.error(404, "Not Found"))
         handler, creates = handlers[method]
-        return Route(self.platform, method, handler, creates_post=creates)
+        return Route(self.platform, method, self._strict(method, handler), creates_post=creates)
+
+    def _strict(self, method: str, handler: Callable[[Incoming], Reply]) -> Callable[[Incoming], Reply]:
+        """Refuse any parameter the spec does not list for ``method`` (see the module docstring)."""
+
+        def checked(request: Incoming) -> Reply:
+            names = set(request.query) | set(request.form)
+            if isinstance(request.json, dict):
+                names |= set(request.json)
+            files = {item.name for item in request.files}
+            attached = self._attached(request) if method == "sendMediaGroup" else set()
+            unknown = sorted((names | files) - PARAMETERS[method] - attached)
+            if unknown:
+                raise Answer(self.error(
+                    400, f"Bad Request: unknown parameter {unknown[0]!r} for {method} (Bot API 10.1)"))
+            return handler(request)
+
+        return checked
+
+    @staticmethod
+    def _attached(request: Incoming) -> set[str]:
+        """The file parts a media group names with ``attach://<name>``."""
+        try:
+            media = json.loads(request.param("media") or "[]")
+        except ValueError:
+            return set()
+        return {str(item.get("media", "")).removeprefix("attach://") for item in media
+                if isinstance(item, dict) and str(item.get("media", "")).startswith("attach://")} if isinstance(
+            media, list) else set()
 
     @staticmethod
     def ok(result: Any) -> Reply:
@@ -104,8 +171,6 @@ class TelegramApi:
                     self.error(400, "Bad Request: can't parse reply parameters JSON object")
                 ) from None
             allow_missing = bool(parameters.get("allow_sending_without_reply"))
-        elif request.param("reply_to_message_id"):
-            message_id, allow_missing = int(request.param("reply_to_message_id") or 0), False
         else:
             return None
         if self._holder(self._chat(request)["id"], str(message_id)) is None:
@@ -132,7 +197,7 @@ class TelegramApi:
         text = request.param("text") or ""
         if not text.strip():
             raise Answer(self.error(400, "Bad Request: message text is empty"))
-        if len(text) > self.TEXT_LIMIT:
+        if utf16_units(text) > self.TEXT_LIMIT:
             raise Answer(self.error(400, "Bad Request: message is too long"))
         message = self._message(request, {"text": text})
         self._store("sendMessage", request, [message])
@@ -156,7 +221,7 @@ class TelegramApi:
         if upload is None or not upload.content:
             raise Answer(self.error(400, "Bad Request: there is no photo in the request"))
         caption = request.param("caption") or ""
-        if len(caption) > self.CAPTION_LIMIT:
+        if utf16_units(caption) > self.CAPTION_LIMIT:
             raise Answer(self.error(400, "Bad Request: message caption is too long"))
         extra: dict[str, Any] = {"photo": self._photo(upload)}
         if caption:
@@ -187,7 +252,7 @@ class TelegramApi:
             )
             if not isinstance(item, dict) or item.get("type") != "photo" or upload is None:
                 raise Answer(self.error(400, "Bad Request: wrong file identifier/HTTP URL specified"))
-            if len(str(item.get("caption", ""))) > self.CAPTION_LIMIT:
+            if utf16_units(str(item.get("caption", ""))) > self.CAPTION_LIMIT:
                 raise Answer(self.error(400, "Bad Request: message caption is too long"))
             uploads.append((item, upload))
         for item, upload in uploads:
@@ -219,7 +284,25 @@ class TelegramApi:
             record = self._holder(chat["id"], message_id)
             if record is None:
                 raise Answer(self.error(400, "Bad Request: message to delete not found"))
+            if time.time() - record.created_at >= DELETE_WINDOW_SECONDS:
+                raise Answer(self.error(400, "Bad Request: message can't be deleted"))
             record.data["message_ids"] = [i for i in record.data["message_ids"] if str(i) != message_id]
             if not record.data["message_ids"]:
                 record.deleted = True
         return self.ok(True)
+
+    def get_updates(self, request: Incoming) -> Reply:
+        """Pending updates after ``offset``; those below it are confirmed and forgotten."""
+        try:
+            offset = int(request.param("offset") or 0)
+            limit = int(request.param("limit") or 100)
+            allowed = json.loads(request.param("allowed_updates") or "[]")
+        except ValueError:
+            raise Answer(self.error(400, "Bad Request: wrong parameter value")) from None
+        limit = min(max(limit, 1), 100)
+        with self.state.lock:
+            queue = self.state.telegram_updates
+            if offset:
+                queue[:] = [u for u in queue if u["update_id"] >= offset]
+            pending = [u for u in queue if not allowed or any(kind in u for kind in allowed)]
+            return self.ok(pending[:limit])

@@ -739,6 +739,36 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
     return message
 
 
+# How long a platform lets us delete a post through its API (absent: no limit we know of).
+# Telegram: "A message can only be deleted if it was sent less than 48 hours ago" (Bot API
+# 10.1, deleteMessage); docs/platforms.md.
+DELETE_WINDOWS: dict[str, timedelta] = {"telegram": timedelta(hours=48)}
+
+
+def delete_window_passed(delivery: Delivery, *, now: datetime | None = None) -> bool:
+    """Whether ``delivery``'s post is too old for its platform to let us delete it."""
+    window = DELETE_WINDOWS.get(delivery.channel.kind)
+    if window is None or delivery.status != DeliveryStatus.SENT or delivery.sent_at is None:
+        return False
+    return delivery.sent_at <= (now or timezone.now()) - window
+
+
+@transaction.atomic
+def delivery_mark_removed_by_hand(*, actor: User, delivery: Delivery) -> Delivery:
+    """A person removed a withdrawn message's post by hand (the platform would not let us):
+    the delivery becomes withdrawn, and who said so is on the audit trail."""
+    if not permissions.can_withdraw(actor, delivery.message):
+        raise NotAllowed("Only a supervisor of this team can say a post was removed by hand.")
+    n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENT, manual_takedown=True).update(
+        status=DeliveryStatus.WITHDRAWN, manual_takedown=False, last_error="Removed by hand")
+    if n != 1:
+        raise WrongState("Only a post waiting to be removed by hand can be marked as handled.")
+    audit_record(actor=actor, verb="delivery.removed_by_hand", target=delivery, team=delivery.message.team_id,
+                 summary={"channel": delivery.channel_id, "external_id": delivery.external_id[:200]})
+    delivery.refresh_from_db()
+    return delivery
+
+
 def delivery_taken_down(*, delivery_id: int, manual: bool, error: str = "") -> None:
     with transaction.atomic():
         if manual:

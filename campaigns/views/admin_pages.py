@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import permissions
 from accounts.models import Role, Team
-from campaigns import selectors
+from campaigns import channel_panels, selectors
 from campaigns.forms import ChannelForm, PauseForm, SegmentForm
 from campaigns.services import channels as channel_services
 from campaigns.services import publishing
@@ -80,8 +80,13 @@ def channel_list(request: HttpRequest) -> HttpResponse:
         if run_service(request, channel_services.channel_create, team=data["team"], kind=data["kind"],
                        name=data["name"], config=data["config"] or {}, success="Channel added."):
             return redirect("campaigns:channels")
+    channels = list(selectors.channels_for(request.user))
+    panels = channel_panels.panels_for(user=request.user, channels=channels, request=request)
+    for channel in channels:
+        channel.panels = panels.get(channel.pk, [])
     return render(request, "campaigns/channels.html", {
-        "channels": selectors.channels_for(request.user), "form": form, "can_add": admin_teams.exists(),
+        "channels": channels, "form": form, "can_add": admin_teams.exists(),
+        "panelled": [c for c in channels if c.panels],
     })
 
 

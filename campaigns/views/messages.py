@@ -218,6 +218,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "correct": permissions.can_draft(user, message.team_id) and message.status in (
                 MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.WITHDRAWN),
             "retry": permissions.can_schedule(user, message),
+            "handled": permissions.can_withdraw(user, message),
         },
     })
 
@@ -233,15 +234,19 @@ def _deliveries_context(message: Message) -> dict[str, Any]:
     """What the deliveries panel shows, and whether (and how often) the page should refresh it."""
     deliveries = list(selectors.deliveries_for(message))
     counts: dict[str, int] = {}
+    now = timezone.now()
     for d in deliveries:
         counts[d.status] = counts.get(d.status, 0) + 1
         d.stats_text = _stats_text(d)
+        d.delete_window_passed = publishing.delete_window_passed(d, now=now)
     waiting = [d for d in deliveries if d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
                and not d.needs_review]
     soon = timezone.now() + timedelta(minutes=15)
     busy = any(d.status == DeliveryStatus.SENDING or d.due_at is None or d.due_at <= soon for d in waiting)
     return {
         "deliveries": deliveries,
+        # Posts withdrawing cannot delete (too old for the platform): the withdraw form names them.
+        "too_old_to_delete": [d for d in deliveries if d.delete_window_passed],
         "delivery_counts": [{"label": label, "count": counts[value]}
                             for value, label in DeliveryStatus.choices if value in counts],
         "live": bool(waiting),
@@ -257,7 +262,8 @@ def message_deliveries(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message(request, pk)
     response = render(request, "campaigns/_deliveries.html", {
         "message": message, **_deliveries_context(message),
-        "can": {"retry": permissions.can_schedule(request.user, message)},
+        "can": {"retry": permissions.can_schedule(request.user, message),
+                "handled": permissions.can_withdraw(request.user, message)},
     })
     response["Cache-Control"] = "no-store"
     return response
@@ -367,6 +373,9 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "not-posted":
         run_service(request, publishing.delivery_resolve_unconfirmed, delivery=delivery, posted=False,
                     success="It will be sent again.")
+    elif action == "handled":
+        run_service(request, publishing.delivery_mark_removed_by_hand, delivery=delivery,
+                    success="Recorded: the post was removed by hand.")
     elif action in ("release", "skip"):
         run_service(request, publishing.delivery_release, delivery=delivery, send=action == "release",
                     success="Released." if action == "release" else "Skipped.")

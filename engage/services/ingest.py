@@ -46,6 +46,7 @@ from engage.common.ratelimit import count_over_limit
 from engage.common.sanitize import sanitize_text
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
 from engage.services.identity import author_key
+from engage.services.inbound_drops import record_drop, record_ignored
 from engage.webhooks import (
     MASTODON_TOO_LONG,
     MASTODON_TYPES,
@@ -204,22 +205,36 @@ def _raw_items(body: bytes, count: int) -> list[Any]:
     return [document] * count
 
 
+def inbound_url(channel: Channel, url: str) -> str:
+    """The URL a platform signed its request for: config ``inbound_url`` when set, else ``url``.
+
+    Twilio signs the exact URL configured in its console. Behind a proxy that terminates TLS,
+    Django sees ``http://`` unless ``ENGAGE_BEHIND_PROXY``/``ENGAGE_TRUSTED_PROXIES`` make it
+    trust ``X-Forwarded-Proto``; ``inbound_url`` (the URL given to the platform, as the channel
+    page shows it) settles it whatever the proxy does.
+    """
+    return str((channel.config or {}).get("inbound_url") or url)
+
+
 def inbound_parse(
     *, channel: Channel, headers: Mapping[str, str], body: bytes, url: str, form: Mapping[str, str]
 ) -> tuple[list[InboundItem], list[Any]]:
-    """Verify the request by the channel's scheme and read its replies; raises WebhookRejected."""
+    """Verify the request by the channel's scheme and read its replies; raises WebhookRejected.
+
+    The items are a :class:`engage.webhooks.Parsed` list: its ``ignored`` says what the request
+    carried that is not stored, and why."""
     secrets = channel.get_secrets()
     config = channel.config or {}
     if channel.kind == ChannelKind.TELEGRAM:
         verify_telegram(headers=headers, secret_token=secrets.get("secret_token") or secrets.get("inbound_secret", ""))
-        items = parse_telegram_update(body)
+        items = parse_telegram_update(body, own_chat=str(config.get("chat_id") or ""))
         update = json.loads(body.decode("utf-8")) if items else None
         return items, [update] * len(items)
     if channel.kind == ChannelKind.SMS:
         params = {key: str(value) for key, value in form.items()}
         signature = next((str(v) for k, v in headers.items() if k.lower().replace("_", "-")
                           in ("x-twilio-signature", "http-x-twilio-signature")), "")
-        verify_twilio(url=str(config.get("inbound_url") or url), params=params, signature=signature,
+        verify_twilio(url=inbound_url(channel, url), params=params, signature=signature,
                       auth_token=secrets.get("auth_token", ""))
         items = parse_twilio_sms(params)
         return items, [params] * len(items)
@@ -234,9 +249,12 @@ def inbound_parse(
 def inbound_receive(
     *, channel: Channel, headers: Mapping[str, str], body: bytes, url: str, form: Mapping[str, str]
 ) -> list[Stored]:
-    """Verify, parse and store. Every reply is committed when this returns."""
+    """Verify, parse and store. Every reply is committed when this returns; every item the
+    request carried that is not stored is counted (``engage.services.inbound_drops``)."""
     items, raws = inbound_parse(channel=channel, headers=headers, body=body, url=url, form=form)
-    return replies_store(channel=channel, items=items, raws=raws)
+    stored = replies_store(channel=channel, items=items, raws=raws)
+    record_ignored(channel=channel, ignored=getattr(items, "ignored", ()))
+    return stored
 
 
 def inbound_reject_record(
@@ -431,6 +449,7 @@ def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> Mast
     for item in ignored:
         logger.info("Polling channel %s left out notification %r: %s (%s)", channel.pk, item.provider_id,
                     item.reason, item.detail)
+        record_drop(channel=channel, reason=item.reason, detail=item.detail)
     return MastodonPollResult(new=new, ignored=ignored, error=error)
 
 
