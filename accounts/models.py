@@ -132,11 +132,11 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
             raise PermissionError("The audit trail is append-only.")
         objs = list(objs)
+        if any(obj.pk is not None for obj in objs):
+            raise PermissionError("The audit chain gives each row its id.")
         plain = models.QuerySet(model=self.model, using=self.db)
         with transaction.atomic(using=self.db, savepoint=False):
             for obj in objs:
-                if obj.pk is not None:
-                    raise PermissionError("The audit chain gives each row its id.")
                 audit_chain.link(obj, self.db)
                 plain.bulk_create([obj])
         return objs
