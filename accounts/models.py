@@ -213,6 +213,25 @@ class AuditChainHead(models.Model):
         return f"{self.last_id}:{self.last_hash}"
 
 
+class AuditHeadPublication(models.Model):
+    """A chain head as published (once a day): the exact signed text, its signature and the key.
+    Kept for good, so that anyone can check any day's head; see ``accounts.audit_publish``."""
+
+    published_at = models.DateTimeField(db_index=True)
+    last_id = models.BigIntegerField(help_text="The id of the last audit row covered.")
+    last_hash = models.CharField(max_length=64)
+    payload = models.TextField(help_text="The canonical JSON that was signed.")
+    signature = models.CharField(max_length=128, help_text="Base64 Ed25519 signature of the payload.")
+    key_id = models.CharField(max_length=80)
+    public_key = models.TextField(help_text="The signing key's public half (PEM).")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.published_at:%Y-%m-%d} {self.last_id}:{self.last_hash}"
+
+
 class Notification(models.Model):
     """An in-app alert: a failed delivery, an urgent reply, an emergency to review."""
 
