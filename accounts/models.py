@@ -153,12 +153,17 @@ class AuditEvent(models.Model):
     """
 
     at = models.DateTimeField(default=dj_timezone.now, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No foreign-key constraints in the database (the ORM still protects the user and the team): the
+    # constraint checks would lock the user's and team's rows at commit, while this transaction holds
+    # the audit chain head, and another transaction holding those rows could be waiting for the head.
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False)
     actor_label = models.CharField(max_length=254, blank=True, help_text="Email at the time, or 'system'.")
     verb = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True, db_index=True)
     target_id = models.CharField(max_length=64, blank=True)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_constraint=False)
     summary = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64, editable=False, help_text="The chain hash of the row before.")
