@@ -133,9 +133,9 @@ def _hash_sql(vendor: str, prev: str, row_id: str) -> str:
 
 def head_advance_sql(connection: Any, *, source: str = "") -> str:
     """The statement that moves the chain head on by one row and returns ``(id, prev_hash, chain_hash)``
-    for it. Two ``%s`` parameters, both the new row's :func:`content_digest`. ``source`` is an extra
-    FROM item (a CTE's name) that must yield one row for the head to move; the statement has no
-    trailing ``RETURNING`` clause's consumer assumptions beyond those three columns."""
+    for it (as ``last_id, prev_hash, last_hash``). Two ``%s`` parameters, both the new row's
+    :func:`content_digest`. ``source`` is an extra FROM item (a CTE's name) that must yield one row
+    for the head to move: with none, nothing moves and nothing is returned."""
     from accounts.models import AuditChainHead, AuditEvent
 
     quote = connection.ops.quote_name
