@@ -9,9 +9,21 @@ from django.db import models
 from accounts.middleware import current_ip
 from accounts.models import AuditEvent, Team, User
 
+# Summary keys that carry text a person typed (a reason, a purpose, how consent was given). Audit rows
+# hold ids and labels, never a citizen's data, so that retention never has to rewrite the hash-chained
+# trail: addresses, phone numbers and the like typed into such text are masked on the way in.
+FREE_TEXT_KEYS = frozenset({"reason", "purpose", "consent_source"})
+
 
 def _label(actor: User | None) -> str:
     return actor.email if actor is not None else "system"
+
+
+def _masked(summary: dict[str, Any]) -> dict[str, Any]:
+    from engage.common.pii import mask_pii
+
+    return {key: mask_pii(value) if key in FREE_TEXT_KEYS and isinstance(value, str) else value
+            for key, value in summary.items()}
 
 
 def audit_event(
@@ -41,7 +53,7 @@ def audit_event(
         target_type=target_type,
         target_id=str(target_id),
         team_id=team_id,
-        summary=summary or {},
+        summary=_masked(summary or {}),
         ip_address=current_ip(),
     )
 

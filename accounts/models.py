@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone as dj_timezone
 from django.utils.crypto import salted_hmac
 
@@ -124,28 +124,63 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
     def bulk_update(self, *args: Any, **kwargs: Any) -> int:
         raise PermissionError("The audit trail is append-only.")
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
+        """Each row linked into the hash chain (``accounts.audit_chain``), in one transaction; like
+        ``bulk_create``, no signals are sent."""
+        from accounts import audit_chain
+
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise PermissionError("The audit trail is append-only.")
+        objs = list(objs)
+        if any(obj.pk is not None for obj in objs):
+            raise PermissionError("The audit chain gives each row its id.")
+        plain = models.QuerySet(model=self.model, using=self.db)
+        with transaction.atomic(using=self.db, savepoint=False):
+            for obj in objs:
+                audit_chain.link(obj, self.db)
+                plain.bulk_create([obj])
+        return objs
+
 
 class AuditEvent(models.Model):
     """One line of the append-only audit trail. Never updated, never deleted.
 
     The ORM refuses updates and deletes here; the database refuses them too (a trigger,
-    see migration 0002), so a raw query cannot rewrite history either.
+    see migration 0002), so a raw query cannot rewrite history either. And a database
+    administrator who drops the trigger cannot rewrite it unseen: each row is a link of a
+    hash chain (``prev_hash``, ``chain_hash``; see ``accounts.audit_chain``), given its id
+    and hashes as it is inserted, and ``manage.py audit_verify`` checks the chain.
     """
 
     at = models.DateTimeField(default=dj_timezone.now, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No foreign-key constraints in the database (the ORM still protects the user and the team): the
+    # constraint checks would lock the user's and team's rows at commit, while this transaction holds
+    # the audit chain head, and another transaction holding those rows could be waiting for the head.
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_constraint=False)
     actor_label = models.CharField(max_length=254, blank=True, help_text="Email at the time, or 'system'.")
     verb = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True, db_index=True)
     target_id = models.CharField(max_length=64, blank=True)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_constraint=False)
     summary = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False, help_text="The chain hash of the row before.")
+    chain_hash = models.CharField(max_length=64, editable=False,
+                                  help_text="SHA-256 of the previous hash, this row's id and its content.")
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
+        # Every insert goes through the chain, including those of code that saves through the base
+        # manager (engage.common.onestatement on SQLite).
+        base_manager_name = "objects"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(prev_hash="") & ~models.Q(chain_hash=""),
+                                   name="audit_row_chained"),
+        ]
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["team", "-at"], name="audit_team_at"),
@@ -155,12 +190,51 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.target_type}:{self.target_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise PermissionError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
+        """Insert the row as the next link of the hash chain, in one transaction with the head's move."""
+        from accounts import audit_chain
+
+        if self.pk is not None:
+            raise PermissionError("The audit trail is append-only." if not kwargs.get("force_insert")
+                                  else "The audit chain gives each row its id.")
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            audit_chain.link(self, using)
+            super().save(*args, **{**kwargs, "force_insert": True, "using": using})
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit trail is append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The head of the audit hash chain: one row (id 1), moved on with each audit row in its
+    transaction. Its row lock serialises the writers; ``audit_verify`` checks it names the last row."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    last_id = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.last_id}:{self.last_hash}"
+
+
+class AuditHeadPublication(models.Model):
+    """A chain head as published (once a day): the exact signed text, its signature and the key.
+    Kept for good, so that anyone can check any day's head; see ``accounts.audit_publish``."""
+
+    published_at = models.DateTimeField(db_index=True)
+    last_id = models.BigIntegerField(help_text="The id of the last audit row covered.")
+    last_hash = models.CharField(max_length=64)
+    payload = models.TextField(help_text="The canonical JSON that was signed.")
+    signature = models.CharField(max_length=128, help_text="Base64 Ed25519 signature of the payload.")
+    key_id = models.CharField(max_length=80)
+    public_key = models.TextField(help_text="The signing key's public half (PEM).")
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.published_at:%Y-%m-%d} {self.last_id}:{self.last_hash}"
 
 
 class Notification(models.Model):

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from accounts import permissions
-from accounts.models import AuditEvent, Membership, Role, Team, User
+from accounts.models import AuditEvent, AuditHeadPublication, Membership, Role, Team, User
 
 
 def teams_for(user: User) -> QuerySet[Team]:
@@ -49,3 +49,8 @@ def audit_events(
     if until:
         qs = qs.filter(at__lt=until)
     return qs.order_by("-at", "-id")
+
+
+def audit_head_publications() -> QuerySet[AuditHeadPublication]:
+    """The published audit chain heads, newest first (public: ids and hashes only)."""
+    return AuditHeadPublication.objects.order_by("-published_at", "-id")

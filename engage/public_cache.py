@@ -58,7 +58,8 @@ VERSION_KEY = "engage:public:version"
 _KEPT_HEADERS = ("Content-Type", "Content-Language", "Cache-Control", "Last-Modified")
 # Audit verbs after which a public page may show something else.
 _PUBLIC_VERBS = ("delivery.sent", "delivery.reconciled", "delivery.taken_down", "message.withdrawn",
-                 "event.created", "event.updated", "event.phase_overridden", "event.published", "rumour.")
+                 "event.created", "event.updated", "event.phase_overridden", "event.published", "rumour.",
+                 "audit.head_published")
 
 
 LOCAL_ENTRIES = 256

@@ -20,6 +20,8 @@ PERIODIC_TASKS: list[dict] = [
      "description": "Redacts replies past their retention period (legal holds excepted)."},
     {"name": "Metrics summary", "task": "engage.metrics_refresh", "every": 60.0,
      "description": "Recounts the hours of the metrics summary whose replies changed (engage.metrics.summary)."},
+    {"name": "Audit chain head", "task": "accounts.publish_audit_head", "every": 86400.0,
+     "description": "Signs and publishes the audit trail's chain head on the transparency page (daily)."},
     {"name": "Metrics summary rebuild", "task": "engage.metrics_rebuild", "every": 86400.0,
      "description": "Rebuilds the metrics summary from scratch (catches erased replies)."},
 ]

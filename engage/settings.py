@@ -72,6 +72,12 @@ if PRODUCTION:
         raise ImproperlyConfigured("ENGAGE_FIELD_ENCRYPTION_KEY is too weak for production "
                                    "(at least 32 varied characters).")
 
+# The Ed25519 key that signs the audit chain head published each day (/transparency/audit-head.json):
+# PEM (`openssl genpkey -algorithm ed25519`) or the base64 of the 32-byte private key. Unset: one is
+# made in var/audit_signing_key on first use (set it in production, so every machine signs with the
+# same key and losing a disk does not change it). See docs/operations.md.
+ENGAGE_AUDIT_SIGNING_KEY = env("ENGAGE_AUDIT_SIGNING_KEY").replace("\\n", "\n")
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")

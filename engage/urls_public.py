@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from engage import views, views_dashboard, views_feedback, views_inbox
+from engage import views, views_audit_head, views_dashboard, views_feedback, views_inbox
 from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
 
 app_name = "public"
@@ -18,6 +18,9 @@ urlpatterns = [
     path("feeds/cap.atom", views.cap_feed, name="feed_cap"),
     path("cap/<id:pk>.xml", views.cap_alert, name="cap_alert"),
     path("transparency/", views_dashboard.transparency_view, name="transparency"),
+    path("transparency/audit-head.json", views_audit_head.audit_head_json, name="audit_head"),
+    path("transparency/audit-heads.json", views_audit_head.audit_heads_json, name="audit_heads"),
+    path("transparency/audit-key.pem", views_audit_head.audit_key_pem, name="audit_key"),
     re_path(r"^img/(?P<pk>[0-9]{1,19})/(?P<sha>[0-9a-f]{12})-(?P<width>[0-9]{2,4})\.(?P<ext>jpg|png|webp)$", views.public_image,
             name="image"),
     path("contact/", views_inbox.contact, name="contact"),

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from accounts.models import Team
+from accounts.selectors import audit_head_publications
 from campaigns.models import Channel, Event, Segment
 from engage import charts, reports
 from engage.common.errors import NotFound
@@ -186,6 +187,7 @@ def transparency_view(request: HttpRequest) -> HttpResponse:
     with timezone.override(zone):
         response = render(request, "engage/transparency.html", {
             **chrome_context(request, lang), "figures": transparency_figures(), "zone": zone,
+            "audit_heads": list(audit_head_publications()[:7]),
         })
     response["Content-Language"] = "en"
     response["Cache-Control"] = "public, max-age=300"

@@ -585,6 +585,10 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     # "Did this answer help?": anyone with the link; the matrix's token is not a valid one, so a friendly 400.
     "public:feedback": ("public", [GET(EVERYONE, anon=OK), POST(EVERYONE, anon=OK, body=lambda x: {"helpful": "yes"})]),
     "public:transparency": ("public", [GET(EVERYONE, anon=OK)]),  # anonymised aggregates only
+    # the published audit chain heads: public to all; before the first publication there is none (404 for all)
+    "public:audit_head": ("public", [GET(every(HIDDEN), anon=HIDDEN)]),
+    "public:audit_heads": ("public", [GET(EVERYONE, anon=OK)]),
+    "public:audit_key": ("public", [GET(every(HIDDEN), anon=HIDDEN)]),
     # Django's admin: staff only; no Engage role is staff, so everyone is sent to the admin's sign-in.
     "admin:index": ("admin", [GET(every(LOGIN))]),
 }

@@ -72,10 +72,11 @@ def applied_migrations(cursor: Any) -> dict[str, list[str]]:
 
 
 def audit_head(cursor: Any) -> dict[str, Any]:
-    """The audit trail's last row: its id, and its chain hash where the table keeps one.
+    """The audit trail's last row: its id and its chain hash (``accounts.audit_chain``).
 
-    The one place that knows how the head is found (the hash chain of issue 21, section 3, will
-    answer this with its own ``chain_head()``)."""
+    Read through ``cursor``, inside the backup's own snapshot, so that the head recorded is the
+    one in the copy (``accounts.audit_chain.chain_head()`` would read outside that snapshot).
+    ``restore`` checks it, and ``audit_verify --head ID:HASH`` with it proves the copy whole."""
     cursor.execute("SELECT * FROM accounts_auditevent ORDER BY id DESC LIMIT 1")
     row = cursor.fetchone()
     if row is None:

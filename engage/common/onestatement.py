@@ -17,6 +17,10 @@ cast to its column type). ``post_save`` is sent for each inserted instance, as `
 would, after the statement (listeners such as the public page cache see the audit rows);
 ``pre_save`` is not, and a model's own ``save()`` is not called.
 
+An audit row is a link of the audit hash chain (``accounts.audit_chain``): one more CTE moves the
+chain head on, only when the guard matched, and the audit row takes its id and hashes from it. At
+most one audit row goes in the statement; more go in a transaction, as below.
+
 Other databases (SQLite, the embedded default) get the same writes in a transaction.
 """
 
@@ -33,8 +37,10 @@ def update_and_insert(queryset: models.QuerySet, values: dict, rows: Sequence[mo
     """``queryset.update(**values)``, and save ``rows`` if and only if it updated a row. The queryset
     must match at most one row (filter it by primary key); each of ``rows`` must have an automatic
     primary key. Returns the number of rows updated, 0 or 1."""
+    from accounts.models import AuditEvent
+
     connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or sum(isinstance(obj, AuditEvent) for obj in rows) > 1:
         with transaction.atomic(using=queryset.db):
             n = queryset.update(**values)
             if n == 1:
@@ -57,6 +63,9 @@ def _cast_type(field: models.Field, connection) -> str:
 
 
 def _in_one_statement(connection, queryset: models.QuerySet, values: dict, rows: Sequence[models.Model]) -> int:
+    from accounts import audit_chain
+    from accounts.models import AuditEvent
+
     quote = connection.ops.quote_name
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)
@@ -65,21 +74,38 @@ def _in_one_statement(connection, queryset: models.QuerySet, values: dict, rows:
     sql = [f"WITH done AS ({update_sql} RETURNING {quote(queryset.model._meta.pk.column)})"]
     for i, obj in enumerate(rows):
         fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(quote(f.column) for f in fields)
-        selected = ", ".join(f"CAST(%s AS {_cast_type(f, connection)})" for f in fields)
+        source, given = "done", ""
+        if isinstance(obj, AuditEvent):
+            # The chain head moves on (in the database, under its row lock) only if the guard matched;
+            # the audit row takes its id and hashes from it.
+            digest = audit_chain.content_digest(audit_chain.event_values(obj))
+            sql.append(f", head AS ({audit_chain.head_advance_sql(connection, source='done')})")
+            params.extend([digest, digest])
+            fields = [f for f in fields if f.attname not in ("prev_hash", "chain_hash")]
+            source, given = "head", "head.last_id, head.prev_hash, head.last_hash, "
+            columns = ", ".join(quote(c) for c in (obj._meta.pk.column, "prev_hash", "chain_hash"))
+            columns += ", " + ", ".join(quote(f.column) for f in fields)
+        else:
+            columns = ", ".join(quote(f.column) for f in fields)
+        selected = given + ", ".join(f"CAST(%s AS {_cast_type(f, connection)})" for f in fields)
         # Only quoted names from the models' metadata go into the text; every value is a parameter.
         sql.append(f", ins{i} AS (INSERT INTO {quote(obj._meta.db_table)} ({columns}) "  # noqa: S608
-                   f"SELECT {selected} FROM done RETURNING {quote(obj._meta.pk.column)})")
+                   f"SELECT {selected} FROM {source} RETURNING {quote(obj._meta.pk.column)})")
         params.extend(f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields)
     sql.append(" SELECT (SELECT count(*) FROM done)")
     sql.extend(f", (SELECT {quote(obj._meta.pk.column)} FROM ins{i})"  # noqa: S608 - names only, quoted
                for i, obj in enumerate(rows))
+    if any(isinstance(obj, AuditEvent) for obj in rows):
+        sql.append(", (SELECT prev_hash FROM head), (SELECT last_hash FROM head)")
     with connection.cursor() as cursor:
         cursor.execute("".join(sql), params)
         n, *ids = cursor.fetchone()
     if n == 1:
-        for obj, pk in zip(rows, ids, strict=True):
+        chained = ids[len(rows):]
+        for obj, pk in zip(rows, ids[:len(rows)], strict=True):
             obj.pk = pk
             obj._state.adding = False
             obj._state.db = queryset.db
+            if isinstance(obj, AuditEvent):
+                obj.prev_hash, obj.chain_hash = chained
     return n

@@ -9,6 +9,7 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts import audit_chain
 from accounts.audit import audit_event
 from accounts.models import AuditEvent, Notification
 from campaigns.models import DeliveryAttempt
@@ -16,7 +17,9 @@ from engage.common.onestatement import update_and_insert
 
 
 def _columns(obj) -> dict:
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if not f.primary_key}
+    """What the caller gave (an audit row's chain hashes are the chain's to give)."""
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields
+            if not f.primary_key and f.attname not in ("prev_hash", "chain_hash")}
 
 
 @pytest.fixture
@@ -44,12 +47,18 @@ def test_the_guard_matching_updates_and_inserts_what_save_would(world, announced
                               {"read_at": read_at}, [event, note])
     assert n == 1
     writes = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(writes) == (1 if connection.vendor == "postgresql" else 3), writes
+    # elsewhere: the update, the audit chain head's move, and the two rows
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 4), writes
     alert.refresh_from_db()
     assert alert.read_at == read_at
     assert event.pk and note.pk and not event._state.adding
     assert [_columns(AuditEvent.objects.get(pk=event.pk)), _columns(Notification.objects.get(pk=note.pk))] == expected
     assert announced == [(AuditEvent, event.pk, True)]
+    # the audit row is the chain's next link, with the hashes the caller's instance now carries
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.prev_hash, stored.chain_hash) == (event.prev_hash, event.chain_hash)
+    assert audit_chain.chain_head() == (event.pk, event.chain_hash)
+    assert audit_chain.verify().ok
 
 
 @pytest.mark.django_db
