@@ -72,6 +72,9 @@ def test_one_answers_outcome_is_written_on_that_answer_only(world, sandbox, beha
     assert one.status == status and one.attempts == 1 and one.channel_id == channel.pk
     assert len(audits(one, f"reply.answer_{status}")) == 1
     problem = Notification.objects.filter(user=world.a.liaison, kind="answer_failed")
+    if outcome != "sent":
+        [summary] = audits(one, f"reply.answer_{status}")
+        assert summary == {"answer": one.pk, "error": one.last_error[:300], "attempts": 1}
     if outcome == "sent":
         reply = Reply.objects.get(pk=one.reply_id)
         assert reply.status == ReplyStatus.ANSWERED and reply.first_response_at == one.sent_at
@@ -292,6 +295,11 @@ def test_the_cap_counts_only_this_channels_answers_sent_in_the_last_hour(world, 
     assert held.last_error == "Not sent: telegram sandbox has sent its 1 answers this hour. Send it or drop it."
     assert audits(held, "reply.answer_held") == [{"answer": held.pk, "channel": channel.pk, "cap": 1,
                                                   "sent_last_hour": 1}]
+    # The team's supervisors and administrators (not its officers or liaisons) are told, once.
+    told = {world.a.supervisor.pk, world.a.supervisor2.pk, world.a.admin.pk}
+    assert set(Notification.objects.filter(kind="answer_cap_reached").values_list("user_id", flat=True)) == told
+    [alert] = AuditEvent.objects.filter(verb="channel.answer_cap_reached", target_id=str(channel.pk))
+    assert alert.summary == {"cap": 1, "reply": held.reply_id, "alerted": 3}
     assert len(sandbox.posts("telegram")) == 1
 
 
@@ -299,3 +307,49 @@ def test_the_cap_counts_only_this_channels_answers_sent_in_the_last_hour(world, 
 def test_the_hourly_cap_is_the_channel_kinds_else_the_default(world, sandbox, settings, caps, expected):
     settings.ENGAGE_ANSWER_HOURLY_CAP = caps
     assert answers.answer_hourly_cap(sandbox_channel(world, sandbox, "telegram")) == expected
+
+
+# --- where an answer can go, and who is told of a proposal ---------------------------------------
+
+def test_an_answer_that_cannot_go_anywhere_is_refused_with_the_reason(world, sandbox):
+    from django.db.models import F
+
+    from engage.services.ingest import reply_store
+
+    channel = sandbox_channel(world, sandbox, "telegram")
+    redacted = telegram_reply(world, channel, message_id=1)
+    Reply.objects.filter(pk=redacted.pk).update(redacted_at=timezone.now())
+    anonymous = Reply.objects.get(pk=reply_store(team_id=world.a.team.pk, channel=None, source="web",
+                                                 provider_id="web-anon", text="Thanks").reply_id)
+    on_facebook = telegram_reply(world, channel, message_id=2)
+    facebook = sandbox_channel(world, sandbox, "facebook")
+    Reply.objects.filter(pk=on_facebook.pk).update(channel=facebook, source=F("source"))
+    expected = {
+        redacted.pk: ("redacted", "This reply has been redacted; there is no one to answer."),
+        anonymous.pk: ("no_reply_channel", "This person left no email address or phone number (or the team has "
+                                           "no email or SMS channel), so there is no way to answer them."),
+        on_facebook.pk: ("no_reply_channel", "Answers cannot be sent on this channel."),
+    }
+    for pk, (code, text) in expected.items():
+        with pytest.raises(WrongState) as refused:
+            answers.reply_respond(actor=world.a.liaison, reply=Reply.objects.get(pk=pk), template=thanks_template(world))
+        assert (refused.value.code, str(refused.value)) == (code, text)
+    assert not ReplyAnswer.objects.exists() and sandbox.posts("telegram") == []
+
+
+def test_a_proposal_is_told_to_the_teams_active_supervisors_and_nobody_else(world, sandbox):
+    from accounts.models import Role
+    from tests.factories import member
+
+    channel = sandbox_channel(world, sandbox, "telegram")
+    force_supervisor = member(world.force, Role.SUPERVISOR)
+    gone = member(world.a.team, Role.SUPERVISOR)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    reply = telegram_reply(world, channel, message_id=3)
+    answer = answers.reply_respond(actor=world.a.liaison, reply=reply, body="Yes, gate C is step-free.")
+    assert answer.status == AnswerStatus.PROPOSED
+    told = Notification.objects.filter(kind="answer_proposed")
+    assert set(told.values_list("user_id", flat=True)) == {world.a.supervisor.pk, world.a.supervisor2.pk,
+                                                          force_supervisor.pk}
+    assert {n.url for n in told} == {f"/desk/inbox/{reply.pk}/"}

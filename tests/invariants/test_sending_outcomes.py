@@ -169,6 +169,18 @@ def test_a_post_carries_every_image_of_its_text_in_order(world, sandbox):
     [post] = sandbox.posts("mastodon")
     ids = post.fields.get("media_ids[]", [])
     assert [uploads[i].fields.get("description") for i in ids] == ["Picture 0", "Picture 1", "Picture 2"]
+    assert {uploads[i].files[0].content_type for i in ids} == {"image/png"}
+    assert all(uploads[i].files[0].filename.endswith(".png") for i in ids)
+
+
+def test_a_channels_own_timeouts_are_used_for_its_calls():
+    from campaigns.adapters.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+    from campaigns.services.sending import http_client_for
+
+    timeout = http_client_for({"connect_timeout": 2.5, "read_timeout": 7.0}).timeout
+    assert (timeout.connect, timeout.read) == (2.5, 7.0)
+    timeout = http_client_for({}).timeout
+    assert (timeout.connect, timeout.read) == (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
 
 
 @pytest.mark.parametrize("borrowed_from", ["another message", "another variant"])
