@@ -58,10 +58,12 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_pause_scope.py",
         "tests/invariants/test_workflow_scope.py",
         "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
         "tests/campaigns/test_publishing.py",
     ],
     "campaigns/services/sending.py": [
         "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
         "tests/invariants/test_payload_media.py",
         "tests/invariants/test_never_twice.py",
         "tests/campaigns/test_publishing.py",

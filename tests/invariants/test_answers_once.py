@@ -81,7 +81,7 @@ def test_one_answers_outcome_is_written_on_that_answer_only(world, sandbox, beha
         assert one.external_id and one.last_error == "" and not problem.exists()
         assert audits(one, "reply.answer_sent")[0]["first_response"] is True
     else:
-        assert one.last_error and one.sent_at is None
+        assert one.last_error not in ("", "None") and one.sent_at is None
         assert Reply.objects.get(pk=one.reply_id).first_response_at is None
         # A person is told when it did not go out (failed, or may have); a retry tells nobody.
         assert problem.count() == (0 if outcome == "pending" else 1)
@@ -118,6 +118,10 @@ def test_a_retry_waits_longer_each_time_and_never_past_the_last_attempt(world, s
             waits.append((answer.next_attempt_at - started).total_seconds())
         else:
             assert outcome == "failed" and answer.status == AnswerStatus.FAILED
+            # Only the last attempt tells a person: it will not be tried again.
+            assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed").count() == 1
+        if attempt < answers.MAX_SEND_ATTEMPTS:
+            assert not Notification.objects.filter(kind="answer_failed").exists()
     expected = [min(answers.RETRY_BASE_SECONDS * 2 ** (n - 1), 900) for n in range(1, answers.MAX_SEND_ATTEMPTS)]
     assert [round(w) for w in waits] == expected
     assert sandbox.posts("telegram") == []
@@ -224,10 +228,14 @@ def test_a_free_text_answer_goes_out_with_its_approved_words_never_its_rows_copy
     reply = telegram_reply(world, channel, message_id=60)
     answer = answers.reply_respond(actor=world.a.supervisor, reply=reply, body="The gates open at 6pm.")
     # Forced to pending before approval: it is not sent, and goes back to wait, its attempt not counted.
+    other = queued(world, channel, 61)
+    ReplyAnswer.objects.filter(pk=other.pk).update(status=AnswerStatus.SENDING, claimed_at=timezone.now())
+    before = row(other.pk)
     ReplyAnswer.objects.filter(pk=answer.pk).update(status=AnswerStatus.PENDING)
     assert answers.answer_send(answer_id=answer.pk) == "not-sent"
     answer.refresh_from_db()
     assert answer.status == AnswerStatus.AWAITING_APPROVAL and answer.attempts == 0
+    assert row(other.pk) == before  # another worker's answer, mid-call, is not sent back to wait
     workflow.message_approve(actor=world.a.supervisor2, message=Message.objects.get(pk=answer.message_id))
     assert answers.answers_release_approved() == [answer.pk]
     ReplyAnswer.objects.filter(pk=answer.pk).update(body="Tampered: the gates are closed.")
@@ -262,6 +270,8 @@ def test_the_sweeper_acts_on_each_free_text_answer_by_its_own_messages_state(wor
     assert withdrawn.status == AnswerStatus.CANCELLED and withdrawn.last_error == "The message was withdrawn."
     assert audits(withdrawn, "reply.answer_cancelled") == [{"answer": withdrawn.pk,
                                                             "message": message["withdrawn"].pk}]
+    cancelled = AuditEvent.objects.get(verb="reply.answer_cancelled")
+    assert (cancelled.target_type, cancelled.team_id) == ("engage.reply", world.a.team.pk)
     # Published through the ordinary pipeline: that was the answer; it is recorded, not sent again.
     published = ReplyAnswer.objects.get(pk=made["published"].pk)
     assert published.status == AnswerStatus.SENT and published.sent_at == published_at
@@ -286,6 +296,10 @@ def test_the_cap_counts_only_this_channels_answers_sent_in_the_last_hour(world, 
         filler = queued(world, channel, n)
         ReplyAnswer.objects.filter(pk=filler.pk).update(status=status, claimed_at=claimed, channel=on,
                                                         next_attempt_at=now + timedelta(hours=1))
+    in_flight = queued(world, channel, 9)  # another worker's answer, mid-call on another channel
+    ReplyAnswer.objects.filter(pk=in_flight.pk).update(status=AnswerStatus.SENDING, channel=world.a.mastodon,
+                                                       claimed_at=now - timedelta(minutes=61))
+    in_flight_before = row(in_flight.pk)
     automatic = [queued(world, channel, 10 + n) for n in range(2)]
     ReplyAnswer.objects.filter(pk__in=[a.pk for a in automatic]).update(kind=AnswerKind.AUTO, created_by=None)
     assert answers.answer_send(answer_id=automatic[0].pk) == "sent"
@@ -300,6 +314,7 @@ def test_the_cap_counts_only_this_channels_answers_sent_in_the_last_hour(world, 
     assert set(Notification.objects.filter(kind="answer_cap_reached").values_list("user_id", flat=True)) == told
     [alert] = AuditEvent.objects.filter(verb="channel.answer_cap_reached", target_id=str(channel.pk))
     assert alert.summary == {"cap": 1, "reply": held.reply_id, "alerted": 3}
+    assert row(in_flight.pk) == in_flight_before  # holding one answer holds that one only
     assert len(sandbox.posts("telegram")) == 1
 
 
@@ -353,3 +368,68 @@ def test_a_proposal_is_told_to_the_teams_active_supervisors_and_nobody_else(worl
     assert set(told.values_list("user_id", flat=True)) == {world.a.supervisor.pk, world.a.supervisor2.pk,
                                                           force_supervisor.pk}
     assert {n.url for n in told} == {f"/desk/inbox/{reply.pk}/"}
+
+
+def test_an_approval_voided_after_release_stops_the_answer(world, sandbox):
+    from campaigns.services.messages import message_update
+
+    channel = sandbox_channel(world, sandbox, "telegram")
+    reply = telegram_reply(world, channel, message_id=4)
+    answer = answers.reply_respond(actor=world.a.supervisor, reply=reply, body="Gates open at 6pm.")
+    message = workflow.message_approve(actor=world.a.supervisor2, message=Message.objects.get(pk=answer.message_id))
+    assert answers.answers_release_approved() == [answer.pk]
+    message_update(actor=world.a.supervisor, message=message, body="Gates open at 5pm.")
+    assert answers.answer_send(answer_id=answer.pk) == "not-sent"
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.AWAITING_APPROVAL and sandbox.posts("telegram") == []
+
+
+def test_an_answer_that_asks_did_this_help_records_that_it_asked(world, sandbox):
+    from accounts.services import team_update_settings
+
+    channel = sandbox_channel(world, sandbox, "telegram")
+    team_update_settings(team=world.a.team, actor=world.a.admin, changes={"answer_feedback": True})
+    asked = answers.reply_respond(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=5),
+                                  template=thanks_template(world))
+    assert asked.status == AnswerStatus.SENT and asked.feedback_requested
+    team_update_settings(team=world.a.team, actor=world.a.admin, changes={"answer_feedback": False})
+    plain = answers.reply_respond(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=6),
+                                  template=thanks_template(world))
+    assert plain.status == AnswerStatus.SENT and not plain.feedback_requested
+
+
+def test_an_answer_whose_channel_closed_after_it_was_queued_fails_and_says_so(world, sandbox):
+    from campaigns.models import Channel
+
+    channel = sandbox_channel(world, sandbox, "telegram")
+    closed = queued(world, channel, 7)
+    Channel.objects.filter(pk=channel.pk).update(is_active=False)
+    assert answers.answer_send(answer_id=closed.pk) == "failed"
+    closed.refresh_from_db()
+    assert (closed.status, closed.last_error) == (AnswerStatus.FAILED, "This reply cannot be answered on its channel.")
+    assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed").count() == 1
+    assert sandbox.posts("telegram") == []
+
+
+def test_a_lost_answer_on_a_platform_that_deduplicates_is_asked_again_later(world, sandbox):
+    from campaigns.adapters import get_adapter
+    from campaigns.adapters.base import Payload
+    from engage.services.ingest import reply_store
+    from engage.services.processing import reply_process
+
+    channel = sandbox_channel(world, sandbox, "mastodon")
+    config, secrets = sandbox.config_for("mastodon")
+    citizen = get_adapter("mastodon", config=config, secrets=secrets).publish(
+        Payload(text="@police when does the march start?"), idempotency_key="citizen-1")
+    stored = reply_store(team_id=world.a.team.pk, channel=channel, source="mastodon", provider_id=citizen.external_id,
+                         text="@police when does the march start?", author_handle="@sam@example.social")
+    reply_process(reply_id=stored.reply_id)
+    answer = answers.answer_from_template(actor=world.a.liaison, reply=Reply.objects.get(pk=stored.reply_id),
+                                         template=thanks_template(world))
+    sandbox.set_behaviour("mastodon", drop=1)
+    started = timezone.now()
+    assert answers.answer_send(answer_id=answer.pk) == "pending"
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.PENDING and answer.last_error
+    assert started + timedelta(seconds=answers.RETRY_BASE_SECONDS - 1) <= answer.next_attempt_at
+    assert answer.next_attempt_at <= timezone.now() + timedelta(seconds=answers.RETRY_BASE_SECONDS)

@@ -287,3 +287,35 @@ def make_approved_from(tw: TeamWorld, message: Message) -> Message:
 
     return workflow.message_approve(actor=tw.supervisor, message=workflow.message_submit(actor=tw.officer,
                                                                                         message=message))
+
+
+def test_the_tick_claims_the_longest_waiting_first(world):
+    later, earlier = scheduled(world.a), scheduled(world.a)
+    now = timezone.now()
+    Delivery.objects.filter(message=later).update(due_at=now - timedelta(minutes=1))
+    Delivery.objects.filter(message=earlier).update(due_at=now - timedelta(minutes=9))
+    [(first, _, _)] = deliveries_claim_due(limit=1)
+    assert Delivery.objects.get(pk=first).message_id == earlier.pk
+
+
+def test_during_a_platform_wide_pause_only_a_confirmed_emergency_leaves(forces: Forces):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(is_superuser=True)
+    emergency = scheduled(forces.a, author=forces.a.supervisor, urgency="emergency",
+                          body="Please move away from Station Road now, calmly. If you are in danger call 999.")
+    publishing.publishing_pause(actor=operator, reason="Platform incident")
+    assert deliveries_claim_due() == []  # urgent, but nobody confirmed it may go out during the pause
+    publishing.emergency_pause_override(actor=forces.a.supervisor2, message=emergency)
+    assert {Delivery.objects.get(pk=d).message_id for d, _, _ in deliveries_claim_due()} == {emergency.pk}
+
+
+def test_a_variant_in_another_language_on_a_channel_never_replaces_the_original_there(world):
+    from campaigns.services import messages as message_services
+    from tests.factories import make_message
+
+    message = make_message(world.a, channels=[world.a.public, world.a.sms])
+    message_services.variant_add(actor=world.a.officer, message=message, language="ar",
+                                 body="الطرق مزدحمة. يرجى استخدام القطار. #DerbyDay", channels=[world.a.sms])
+    plan = {(p.variant.language if p.variant else "orig", p.channel.pk) for p in publishing.plan_deliveries(message)}
+    assert plan == {("orig", world.a.public.pk), ("orig", world.a.sms.pk), ("ar", world.a.sms.pk)}

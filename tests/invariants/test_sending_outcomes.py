@@ -52,6 +52,7 @@ def test_expired_credentials_fail_the_delivery_and_mark_that_channel_only(world,
                 for d, t, _ in deliveries_claim_due()}
     assert outcomes == {"telegram": "failed", "mastodon": "sent"}
     rows = by_kind()
+    assert rows["mastodon"].external_url.startswith("http")  # the platform's link to the post
     assert rows["telegram"].status == DeliveryStatus.FAILED and rows["telegram"].last_error
     telegram.refresh_from_db()
     mastodon.refresh_from_db()
@@ -208,3 +209,52 @@ def test_a_missing_approved_image_is_never_borrowed_from_elsewhere(world, sandbo
     MediaAsset.objects.filter(message=message, variant__isnull=True).delete()
     with pytest.raises(NotApproved, match="is missing"):
         build_payload(Delivery.objects.get(pk=original.pk), snapshot)
+
+
+def test_a_list_send_that_reaches_some_recipients_keeps_their_ids_and_is_never_resent(world, sandbox):
+    from campaigns.services.recipients import recipient_add
+    from tests.campaigns.test_targeting import EN, sms_channel
+    from tests.factories import make_message
+    from tests.invariants.test_publishing_decisions import make_approved_from
+
+    sms = sms_channel(world, sandbox)
+    for number in ("+447700900101", "+447700900102"):
+        recipient_add(actor=world.a.admin, channel=sms, address=number, language="en", consent_source="form")
+    schedule_now(world, make_approved_from(world.a, make_message(world.a, body=EN, channels=[sms])))
+    sandbox.set_behaviour("sms", after=1, fail=5)
+    assert send_due() == ["unconfirmed"]
+    delivery = Delivery.objects.get()
+    [accepted] = sandbox.posts("sms")
+    assert delivery.status == DeliveryStatus.UNCONFIRMED
+    assert delivery.external_id and delivery.external_id in str(accepted.id) + str(accepted.data)
+    assert delivery.last_error.startswith("Partly delivered: 1 accepted, 0 unconfirmed, 1 not sent.")
+    assert send_due() == [] and len(sandbox.posts("sms")) == 1
+
+
+def test_nothing_outside_the_approved_version_gets_a_payload(world, sandbox):
+    """``build_payload`` refuses, with the reason, a variant or channel that is not in the approved
+    version, images it was told are gone, and a message with no approved version at all."""
+    from campaigns.services.content import approved_snapshot
+    from campaigns.services.sending import NotApproved, build_payload
+    from tests.factories import make_message
+
+    message = _image_message(world, sandbox, (200, 0, 0))
+    snapshot = approved_snapshot(message)
+    mastodon = message.channels.get()
+    refusals = {
+        "This variant is not part of the approved version.": Delivery(message=message, variant_id=10**9,
+                                                                       channel=mastodon),
+        "This channel is not part of the approved version.": Delivery(message=message, channel=world.a.sms),
+    }
+    no_images = Delivery(message=message, channel=mastodon)
+    no_images.has_media = False  # as delivery_begin found: the message has no image rows left
+    refusals["The approved images are missing."] = no_images
+    for reason, delivery in refusals.items():
+        with pytest.raises(NotApproved) as refused:
+            build_payload(delivery, snapshot)
+        assert str(refused.value) == reason
+    assert build_payload(Delivery(message=message, channel=mastodon), snapshot).media
+    draft = make_message(world.a, channels=[mastodon])
+    with pytest.raises(NotApproved) as refused:
+        build_payload(Delivery(message=draft, channel=mastodon))
+    assert str(refused.value) == "There is no approved version of this message."
