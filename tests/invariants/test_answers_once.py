@@ -433,3 +433,17 @@ def test_a_lost_answer_on_a_platform_that_deduplicates_is_asked_again_later(worl
     assert answer.status == AnswerStatus.PENDING and answer.last_error
     assert started + timedelta(seconds=answers.RETRY_BASE_SECONDS - 1) <= answer.next_attempt_at
     assert answer.next_attempt_at <= timezone.now() + timedelta(seconds=answers.RETRY_BASE_SECONDS)
+
+
+def test_an_answer_resolved_by_someone_else_meanwhile_is_not_resolved_again(world, sandbox):
+    channel = sandbox_channel(world, sandbox, "telegram")
+    answer = queued(world, channel, 12)
+    ReplyAnswer.objects.filter(pk=answer.pk).update(status=AnswerStatus.UNCONFIRMED, attempts=1)
+    stale = ReplyAnswer.objects.get(pk=answer.pk)  # the page both people opened
+    answers.answer_resolve_unconfirmed(actor=world.a.supervisor, answer=ReplyAnswer.objects.get(pk=answer.pk),
+                                       sent=False)
+    before = row(answer.pk)
+    with pytest.raises(WrongState, match="Only an unconfirmed answer can be resolved."):
+        answers.answer_resolve_unconfirmed(actor=world.a.liaison, answer=stale, sent=False)
+    assert row(answer.pk) == before
+    assert len(audits(answer, "reply.answer_resolved")) == 1
