@@ -319,3 +319,28 @@ def test_a_variant_in_another_language_on_a_channel_never_replaces_the_original_
                                  body="الطرق مزدحمة. يرجى استخدام القطار. #DerbyDay", channels=[world.a.sms])
     plan = {(p.variant.language if p.variant else "orig", p.channel.pk) for p in publishing.plan_deliveries(message)}
     assert plan == {("orig", world.a.public.pk), ("orig", world.a.sms.pk), ("ar", world.a.sms.pk)}
+
+
+@pytest.mark.parametrize("kind", ["sms", "mastodon"])
+def test_a_worker_lost_mid_call_is_unconfirmed_unless_the_platform_deduplicates(world, settings, kind):
+    from campaigns.models import DeliveryAttempt
+
+    on = world.a.sms if kind == "sms" else world.a.mastodon
+    publishing.message_schedule(actor=world.a.officer, message=make_approved(world.a, channels=[on]),
+                                scheduled_at=None)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    assert publishing.delivery_begin(delivery_id=delivery_id, token=token) is not None
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    Delivery.objects.filter(pk=delivery_id).update(in_flight_since=timezone.now() - limit - timedelta(minutes=1))
+    result = publishing.deliveries_reap_stale(now=timezone.now())
+    delivery = Delivery.objects.get(pk=delivery_id)
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    if kind == "sms":  # it may have gone out: a person checks before anything is sent again
+        assert (result["unconfirmed"], result["retried"]) == (1, 0)
+        assert delivery.status == DeliveryStatus.UNCONFIRMED and attempt.outcome == "unconfirmed"
+        assert delivery.last_error == "The worker stopped during the platform call: check before reposting."
+        assert Notification.objects.filter(kind="delivery_unconfirmed", user=world.a.supervisor).exists()
+    else:  # the platform deduplicates on our key: asked again, under the same key
+        assert (result["unconfirmed"], result["retried"]) == (0, 1)
+        assert delivery.status == DeliveryStatus.PENDING and attempt.outcome == "transient"
+        assert delivery.last_error == "The worker stopped during the platform call; retrying with the same key."

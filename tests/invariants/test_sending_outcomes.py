@@ -108,6 +108,7 @@ def test_a_take_down_deletes_a_sent_post_and_lists_what_it_cannot(world, sandbox
     assert sorted(send_due()) == ["sent", "sent", "sent"]
     publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Out of date")
     sandbox.set_behaviour("mastodon", fail=5, applies_to="all")  # its deletion fails
+    Delivery.objects.filter(channel=telegram).update(last_error="Take-down failed: an earlier try")
     rows = by_kind()
     for delivery in rows.values():
         delivery_take_down(delivery_id=delivery.pk)
@@ -119,6 +120,8 @@ def test_a_take_down_deletes_a_sent_post_and_lists_what_it_cannot(world, sandbox
     assert rows["sms"].status == DeliveryStatus.SENT and rows["sms"].manual_takedown
     assert rows["sms"].last_error == f"{sms.get_kind_display()} cannot delete posts through its API."
     assert audit_of(rows["sms"], "delivery.manual_takedown")[0]["error"] == rows["sms"].last_error
+    assert set(AuditEvent.objects.filter(verb__in=["delivery.taken_down", "delivery.manual_takedown"])
+               .values_list("team_id", flat=True)) == {world.a.team.pk}
     # The deletion failed: still sent, listed for a person, with the platform's error.
     assert rows["mastodon"].status == DeliveryStatus.SENT and rows["mastodon"].manual_takedown
     assert rows["mastodon"].last_error.startswith("Take-down failed: ")
