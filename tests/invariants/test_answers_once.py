@@ -447,3 +447,14 @@ def test_an_answer_resolved_by_someone_else_meanwhile_is_not_resolved_again(worl
         answers.answer_resolve_unconfirmed(actor=world.a.liaison, answer=stale, sent=False)
     assert row(answer.pk) == before
     assert len(audits(answer, "reply.answer_resolved")) == 1
+
+
+def test_an_answer_is_a_template_or_a_text_never_both_nor_neither(world, sandbox):
+    from engage.common.errors import InvalidInput
+
+    reply = telegram_reply(world, sandbox_channel(world, sandbox, "telegram"), message_id=13)
+    for template, body in ((None, ""), (thanks_template(world), "And some words")):
+        with pytest.raises(InvalidInput) as refused:
+            answers.reply_respond(actor=world.a.liaison, reply=reply, template=template, body=body)
+        assert refused.value.fields == {"template": ["Give one of these."], "body": ["Give one of these."]}
+    assert not ReplyAnswer.objects.exists()

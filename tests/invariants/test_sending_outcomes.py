@@ -72,7 +72,24 @@ def test_a_rate_limit_is_retried_no_sooner_than_the_platform_asks(world, sandbox
     assert delivery.next_attempt_at >= started + timedelta(seconds=600)
     attempt = DeliveryAttempt.objects.get(delivery=delivery)
     assert attempt.outcome == "transient" and attempt.http_status == 429
+    assert audit_of(delivery, "delivery.transient") == [{"channel": "telegram", "http_status": 429,
+                                                         "error": delivery.last_error, "external_id": ""}]
     assert send_due() == [] and sandbox.posts("telegram") == []
+
+
+def test_each_retry_waits_twice_as_long_as_the_one_before(world, sandbox):
+    from campaigns.services.publishing import RETRY_BASE_SECONDS
+
+    telegram = channel(world, sandbox, "telegram")
+    schedule_now(world, make_approved(world.a, channels=[telegram]))
+    sandbox.set_behaviour("telegram", fail=2)
+    waits = []
+    for _ in range(2):
+        Delivery.objects.update(next_attempt_at=None)
+        started = timezone.now()
+        assert send_due() == ["transient"]
+        waits.append((Delivery.objects.get().next_attempt_at - started).total_seconds())
+    assert [round(w) for w in waits] == [RETRY_BASE_SECONDS, 2 * RETRY_BASE_SECONDS]
 
 
 @pytest.mark.parametrize(("kind", "outcome", "status"), [
