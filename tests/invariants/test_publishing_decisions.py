@@ -344,3 +344,26 @@ def test_a_worker_lost_mid_call_is_unconfirmed_unless_the_platform_deduplicates(
         assert (result["unconfirmed"], result["retried"]) == (0, 1)
         assert delivery.status == DeliveryStatus.PENDING and attempt.outcome == "transient"
         assert delivery.last_error == "The worker stopped during the platform call; retrying with the same key."
+
+
+def test_each_task_of_a_claim_batch_is_given_its_own_delivery(world):
+    """The batch shares one claim token: ``delivery_begin`` must load the row it is asked for."""
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None,
+                                          message=make_approved(world.a, channels=[world.a.public, world.a.mastodon,
+                                                                                  world.a.sms]))
+    claimed = deliveries_claim_due()
+    assert len({t for _, t, _ in claimed}) == 1 and len(claimed) == 3
+    for delivery_id, token, _ in reversed(claimed):
+        permit = publishing.delivery_begin(delivery_id=delivery_id, token=token)
+        assert permit is not None and permit.delivery.pk == delivery_id
+        assert permit.delivery.channel_id == Delivery.objects.get(pk=delivery_id).channel_id
+    assert set(Delivery.objects.filter(message=message).values_list("attempts", flat=True)) == {1}
+
+
+def test_content_changed_behind_the_services_back_is_skipped_with_the_reason(world):
+    message = scheduled(world.a)
+    Message.objects.filter(pk=message.pk).update(body="Changed behind the services' back. #DerbyDay")
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    assert publishing.delivery_begin(delivery_id=delivery_id, token=token) is None
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.SKIPPED, "Content differs from what was approved")
