@@ -273,7 +273,10 @@ def test_nothing_outside_the_approved_version_gets_a_payload(world, sandbox):
         with pytest.raises(NotApproved) as refused:
             build_payload(delivery, snapshot)
         assert str(refused.value) == reason
-    assert build_payload(Delivery(message=message, channel=mastodon), snapshot).media
+    from django.conf import settings
+
+    payload = build_payload(Delivery(message=message, channel=mastodon), snapshot)
+    assert payload.media and payload.link == f"{settings.ENGAGE_SITE_URL}/news/{message.pk}/"
     draft = make_message(world.a, channels=[mastodon])
     with pytest.raises(NotApproved) as refused:
         build_payload(Delivery(message=draft, channel=mastodon))
