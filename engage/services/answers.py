@@ -606,6 +606,9 @@ def answer_resolve_unconfirmed(*, actor: User, answer: ReplyAnswer, sent: bool) 
     """A person checked the platform: it was sent (record it) or it was not (send it again)."""
     reply = _lock(answer.reply)
     _require_triage(actor, reply)
+    # The row as it is now, under the reply's lock: the caller's copy may be from before another
+    # person resolved it (a second resolution would otherwise be audited as if it had done something).
+    answer = ReplyAnswer.objects.filter(pk=answer.pk, reply=reply).first() or answer
     if answer.status != AnswerStatus.UNCONFIRMED:
         raise WrongState("Only an unconfirmed answer can be resolved.")
     if sent:
