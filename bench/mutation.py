@@ -40,11 +40,11 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_approval.py",
     ],
     "accounts/permissions.py": [
+        "tests/invariants/test_permissions_table.py",
         "tests/invariants/test_roles_inactive.py",
-        "tests/test_permission_matrix.py",
-        "tests/accounts",
     ],
     "campaigns/services/workflow.py": [
+        "tests/invariants/test_workflow_refusals.py",
         "tests/invariants/test_workflow_scope.py",
         "tests/invariants/test_lifecycle_model.py",
         "tests/campaigns/test_approval.py",
@@ -66,7 +66,9 @@ MODULES: dict[str, list[str]] = {
         "tests/engage/test_answers.py",
     ],
     "engage/services/retention.py": [
+        "tests/invariants/test_retention_records.py",
         "tests/engage/test_retention.py",
+        "tests/engage/test_retention_copies.py",
     ],
 }
 
@@ -103,17 +105,42 @@ def _toml_value(value: object) -> str:
     raise TypeError(f"cannot write {value!r} as TOML here")
 
 
-def narrowed_pyproject(text: str, module: str) -> str:
-    """The project's pyproject.toml with ``[tool.mutmut]`` narrowed to one module and its tests."""
+def narrowed_pyproject(text: str, module: str, *, reuse_db: bool = False) -> str:
+    """The project's pyproject.toml with ``[tool.mutmut]`` narrowed to one module and its tests.
+
+    With ``reuse_db``, pytest is told to keep and reuse its test database (``--reuse-db``).
+    """
     config = dict(tomllib.loads(text)["tool"]["mutmut"])
     config["only_mutate"] = [module]
     config["pytest_add_cli_args_test_selection"] = MODULES[module]
+    if reuse_db:
+        config["pytest_add_cli_args"] = [*config.get("pytest_add_cli_args", []), "--reuse-db"]
     without = re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[)", "", text)
     section = "[tool.mutmut]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in config.items())
     return without.rstrip("\n") + "\n\n" + section
 
 
-def prepare(module: str) -> Path:
+_ATOMIC = re.compile(r"(?m)^@transaction\.atomic\n(?=def (\w+)\()")
+
+
+def undecorate_atomic(source: str) -> tuple[str, list[str]]:
+    """The module with each top-level ``@transaction.atomic def f`` rewritten as ``def f`` followed,
+    at the end of the module, by ``f = transaction.atomic(f)``; and the names rewritten.
+
+    mutmut 3 never mutates a decorated function (it cannot copy one safely in general), and most
+    service functions that keep a promise are ``@transaction.atomic`` (approve, request changes,
+    withdraw, pause, erase...): left decorated, they would not be measured at all. Wrapping the
+    same function after its definition is the same program: every caller, inside the module or
+    not, looks the name up when it calls, after the module has finished loading.
+    """
+    names = _ATOMIC.findall(source)
+    if not names:
+        return source, []
+    rewritten = _ATOMIC.sub("", source).rstrip("\n") + "\n\n\n# bench/mutation.py: decorated here, so mutmut mutates them.\n"
+    return rewritten + "".join(f"{name} = transaction.atomic({name})\n" for name in names), names
+
+
+def prepare(module: str, *, reuse_db: bool = False) -> Path:
     where = SCRATCH / short_name(module)
     if where.exists():
         shutil.rmtree(where)
@@ -125,14 +152,27 @@ def prepare(module: str) -> Path:
             shutil.copytree(source, where / name, ignore=ignore)
         else:
             shutil.copy2(source, where / name)
-    (where / "pyproject.toml").write_text(narrowed_pyproject((ROOT / "pyproject.toml").read_text("utf-8"), module),
-                                          "utf-8")
+    target = where / module
+    source, _names = undecorate_atomic(target.read_text("utf-8"))
+    target.write_text(source, "utf-8")
+    narrowed = narrowed_pyproject((ROOT / "pyproject.toml").read_text("utf-8"), module, reuse_db=reuse_db)
+    (where / "pyproject.toml").write_text(narrowed, "utf-8")
     return where
 
 
 def run(module: str, *, max_children: int, mutmut: str) -> dict[str, object]:
-    where = prepare(module)
-    env = {**os.environ, "ENGAGE_VAR_DIR": tempfile.mkdtemp(prefix="engage-mutation-")}
+    # mutmut runs pytest afresh for every mutant (in a forked child). On SQLite the test database
+    # is named after the process, so each child would build it again from the migrations (20 s and
+    # more on a busy machine, several times the tests themselves, and counted in the CPU limit that
+    # turns a slow mutant into a "timeout"). With one child at a time, every child reuses the one
+    # database the first run built. Several children would share one SQLite file and lock each
+    # other out, so they keep a database each.
+    reuse_db = max_children == 1
+    where = prepare(module, reuse_db=reuse_db)
+    var_dir = tempfile.mkdtemp(prefix="engage-mutation-")
+    env = {**os.environ, "ENGAGE_VAR_DIR": var_dir}
+    if reuse_db:
+        env["ENGAGE_SQLITE_TEST_PATH"] = str(Path(var_dir) / "test-engage.sqlite3")
     started = time.monotonic()
     subprocess.run([mutmut, "run", "--max-children", str(max_children)], cwd=where, env=env,  # noqa: S603
                    check=False)
