@@ -46,9 +46,7 @@ MODULES: dict[str, list[str]] = {
     "campaigns/services/workflow.py": [
         "tests/invariants/test_workflow_refusals.py",
         "tests/invariants/test_workflow_scope.py",
-        "tests/invariants/test_lifecycle_model.py",
         "tests/campaigns/test_approval.py",
-        "tests/campaigns/test_state_machine.py",
     ],
     "campaigns/services/publishing.py": [
         "tests/invariants/test_never_twice.py",

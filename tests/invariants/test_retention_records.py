@@ -124,8 +124,11 @@ def test_erasure_reports_and_audits_what_it_did_and_keeps_the_reason_short(world
     erased.refresh_from_db()
     held.refresh_from_db()
     assert erased.redacted_at is not None and held.redacted_at is None and held.text == "Evidence"
-    # Erasing again finds nothing left to erase, and says so.
+    # Erasing again (no reason given) finds nothing left to erase, and says so.
     assert retention.replies_erase(actor=a.admin, handle=NUMBER) == {"erased": 0, "held": 1, "list_entries": 0}
+    again = _audits("reply.erased")[-1]
+    assert again.summary == {"author": key_digest(NUMBER), "erased": 0, "held": 1, "ids": [], "list_entries": [],
+                             "reason": ""}
 
 
 def test_each_batch_of_a_retention_run_is_audited_with_its_own_range(world, monkeypatch):
@@ -214,3 +217,30 @@ def test_redacting_a_sent_answers_message_keeps_its_status(world):
     assert message.status == MessageStatus.PUBLISHED and message.withdrawn_at is None and message.body == "[redacted]"
     sent = ReplyAnswer.objects.get(pk=drafted.pk)
     assert (sent.status, sent.body, sent.last_error) == (AnswerStatus.SENT, "[redacted]", "")
+
+
+def test_a_reply_under_legal_hold_is_neither_redacted_nor_counted_nor_audited(world):
+    a = world.a
+    with time_machine.travel(T0, tick=False):
+        held = make_reply(a, text="Thank you, brilliant work today!", author="@held")
+    triage.reply_update(actor=a.supervisor, reply=held, legal_hold=True)
+    with time_machine.travel(T0 + timedelta(days=400), tick=False):
+        assert retention.replies_apply_retention() == {}
+    assert not _audits("reply.redacted")
+    held.refresh_from_db()
+    assert held.redacted_at is None and held.text == "Thank you, brilliant work today!"
+
+
+def test_a_run_given_its_time_uses_it_for_replies_refused_requests_and_votes(world):
+    """``now`` (the task passes none; a backfill or a test may pass one) is the one clock of the run."""
+    a = world.a
+    reply = make_reply(a, text="Thank you, brilliant work today!", author="@later")
+    AnswerFeedback.objects.create(team=a.team, helpful=False)
+    RejectedInbound.objects.create(channel_ref="1", code="auth.invalid", status=403)
+    # Everything was made just now: at the clock's time nothing is due; at the run's, all of it.
+    later = datetime.now(tz=UTC) + timedelta(days=max(policies.retention_days(team_id=a.team.pk).values()) + 1)
+    done = retention.replies_apply_retention(now=later)
+    assert done == {f"{a.team.pk}:praise": 1, "feedback": 1}
+    reply.refresh_from_db()
+    assert reply.redacted_at == later
+    assert not AnswerFeedback.objects.exists() and not RejectedInbound.objects.exists()

@@ -195,10 +195,11 @@ def test_request_changes_refusals_and_the_comment_it_leaves(world):
     for actor in (a.officer, a.liaison):
         error = _refused(NotAllowed, workflow.message_request_changes, actor=actor, message=message, comment="No")
         assert error.message == "Only a supervisor of this team who is not the author can request changes."
-    error = _refused(InvalidInput, workflow.message_request_changes, actor=a.supervisor, message=message,
-                     comment=" ")
-    assert (error.message, error.fields) == ("Say what needs to change.",
-                                             {"comment": ["This field may not be blank."]})
+    for blank in (" ", None):  # None: a JSON null, which the API passes on as it is
+        error = _refused(InvalidInput, workflow.message_request_changes, actor=a.supervisor, message=message,
+                         comment=blank)
+        assert (error.message, error.fields) == ("Say what needs to change.",
+                                                 {"comment": ["This field may not be blank."]})
     back = workflow.message_request_changes(actor=a.supervisor, message=message, comment="Add the train times.")
     assert back.status == MessageStatus.CHANGES_REQUESTED
     comment = Comment.objects.get(message=message)
@@ -230,13 +231,15 @@ def test_the_emergency_review_refusals_and_its_records(world):
     assert error.message == "This emergency message has already been reviewed."
 
 
-def test_an_emergency_review_without_words_leaves_no_comment(world):
+@pytest.mark.parametrize("said", [{}, {"comment": "  "}], ids=["no comment", "blank comment"])
+def test_an_emergency_review_without_words_leaves_no_comment(world, said):
     a = world.a
     message = make_submitted(a, author=a.supervisor, urgency="emergency", body=EMERGENCY_BODY)
     message = workflow.message_approve(actor=a.supervisor, message=message)
-    reviewed = workflow.message_emergency_review(actor=a.supervisor2, message=message, comment="  ")
+    reviewed = workflow.message_emergency_review(actor=a.supervisor2, message=message, **said)
     assert reviewed.emergency_reviewed_by == a.supervisor2 and reviewed.emergency_reviewed_at is not None
     assert not Comment.objects.filter(message=message).exists()
+    assert AuditEvent.objects.get(verb="message.emergency_reviewed").summary == {"comment": said.get("comment", "")}
 
 
 # --- scheduling times --------------------------------------------------------------------------
