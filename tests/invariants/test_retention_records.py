@@ -17,6 +17,7 @@ import time_machine
 
 from accounts.models import AuditEvent, Notification
 from campaigns.models import ListRecipient, Message, MessageStatus
+from campaigns.services.channels import channel_create
 from campaigns.services.recipients import recipient_add
 from engage.models import AnswerFeedback, AnswerStatus, RejectedInbound, Reply, ReplyAnswer
 from engage.services import answers, policies, retention, triage
@@ -244,3 +245,55 @@ def test_a_run_given_its_time_uses_it_for_replies_refused_requests_and_votes(wor
     reply.refresh_from_db()
     assert reply.redacted_at == later
     assert not AnswerFeedback.objects.exists() and not RejectedInbound.objects.exists()
+
+
+def test_the_export_costs_the_same_queries_for_one_reply_or_many(world):
+    """The export reads replies, their answers, notes and channels, and list entries with their
+    segments, in a fixed number of queries: a person with many replies does not cost one query each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a = world.a
+
+    def cost(handle: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            retention.replies_subject_access(actor=a.admin, handle=handle)
+        return len(queries)
+
+    second_list = channel_create(actor=a.admin, team=a.team, kind="sms", name="SMS A2",
+                                 config={"api_base": "http://127.0.0.1:9", "account_sid": "AC2",
+                                         "from_number": "+447700900001", "auth_token": "sms-secret-2"})
+
+    def person(number: str, replies: int, lists: list) -> None:
+        for i in range(replies):
+            reply = make_reply(a, channel=a.sms, source="sms", author=number, text=f"Question {i}?")
+            triage.reply_note_add(actor=a.liaison, reply=reply, body=f"Note {i}")
+            answers.answer_free_text(actor=a.liaison, reply=reply, body=f"Answer {i}.")
+        for channel in lists:
+            recipient_add(actor=a.admin, channel=channel, address=number, segments=[a.segment],
+                          consent_source="form")
+
+    person("+447700900561", 1, [a.sms])
+    person("+447700900562", 3, [a.sms, second_list])
+    assert cost("+447700900561") == cost("+447700900562")
+
+
+def test_redaction_rechecks_holds_and_redacted_replies_inside_its_transaction(world):
+    """A retention batch is read before its transaction: a hold placed in between, or a reply
+    redacted in between (by an erasure), must still be left alone."""
+    a = world.a
+    held = make_reply(a, channel=a.sms, source="sms", author="+447700900571", text="Evidence")
+    triage.reply_note_add(actor=a.liaison, reply=held, body="Kept for the inquiry")
+    gone = make_reply(a, channel=a.sms, source="sms", author="+447700900572", text="Forget me")
+    drafted = answers.answer_free_text(actor=a.supervisor, reply=gone, body="We will.")
+    with time_machine.travel(T0, tick=False):
+        assert retention._redact_ids([gone.pk], T0) == 1
+    Reply.objects.filter(pk=held.pk).update(legal_hold=True)
+    stamped = Message.objects.get(pk=drafted.message_id).updated_at
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        assert retention._redact_ids([held.pk, gone.pk], T0 + timedelta(days=1)) == 0
+    held.refresh_from_db()
+    gone.refresh_from_db()
+    assert held.text == "Evidence" and held.redacted_at is None
+    assert held.notes.get().body == "Kept for the inquiry"
+    assert gone.redacted_at == T0 and Message.objects.get(pk=drafted.message_id).updated_at == stamped
