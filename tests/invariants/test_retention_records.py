@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
 from campaigns.models import ListRecipient, Message, MessageStatus
@@ -23,6 +24,7 @@ from engage.models import AnswerFeedback, AnswerStatus, RejectedInbound, Reply, 
 from engage.services import answers, policies, retention, triage
 from engage.services.identity import key_digest
 from tests.engage.inbound_helpers import make_reply
+from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db
 
@@ -183,7 +185,9 @@ def test_refused_requests_older_than_thirty_days_go_and_the_rest_stay(world):
 
 def test_redaction_leaves_anonymous_marks_and_withdraws_only_what_has_not_gone_out(world):
     a = world.a
+    unrelated = make_message(a)  # so that no message shares its id with an answer by chance
     reply = make_reply(a, channel=a.sms, source="sms", author=NUMBER, text="Where do I collect my bag?")
+    Reply.objects.filter(pk=reply.pk).update(urgent_terms=["knife"], processing_error="classifier: knife at gate")
     triage.reply_escalate(actor=a.liaison, reply=reply, reason="Wants a call")
     drafted = answers.answer_free_text(actor=a.supervisor, reply=reply, body="Your bag is at the desk.")
     other = make_reply(a, channel=a.sms, source="sms", author="+447700900556", text="Where is gate C?")
@@ -191,10 +195,13 @@ def test_redaction_leaves_anonymous_marks_and_withdraws_only_what_has_not_gone_o
     Message.objects.filter(pk=drafted.message_id).update(links=["https://example.org"], cap={"event": "x"})
     notified = list(Notification.objects.filter(url__endswith=f"/{reply.pk}/").values_list("pk", flat=True))
     assert notified
-    retention.replies_erase(actor=a.admin, handle=NUMBER)
+    erased_at = timezone.now() + timedelta(minutes=5)
+    with time_machine.travel(erased_at, tick=False):
+        retention.replies_erase(actor=a.admin, handle=NUMBER)
     reply.refresh_from_db()
     assert reply.provider_id == f"redacted:{reply.pk}" and reply.urgent_terms == []
-    assert reply.processing_error == ""
+    assert reply.processing_error == "" and reply.redacted_at == reply.updated_at == erased_at
+    assert Message.objects.get(pk=unrelated.pk).body == unrelated.body
     message = Message.objects.get(pk=drafted.message_id)
     assert (message.title, message.body, message.links, message.cap, message.status) == (
         "Answer (redacted)", "[redacted]", [], {}, MessageStatus.WITHDRAWN)
