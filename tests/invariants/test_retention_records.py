@@ -205,7 +205,8 @@ def test_redaction_leaves_anonymous_marks_and_withdraws_only_what_has_not_gone_o
     message = Message.objects.get(pk=drafted.message_id)
     assert (message.title, message.body, message.links, message.cap, message.status) == (
         "Answer (redacted)", "[redacted]", [], {}, MessageStatus.WITHDRAWN)
-    assert message.withdrawn_at is not None
+    assert message.withdrawn_at is not None and message.updated_at == erased_at
+    assert {str(v) for v in message.versions.values_list("snapshot", flat=True)} == {str({"redacted": True})}
     assert set(Notification.objects.filter(pk__in=notified).values_list("text", flat=True)) == {
         "A reply was redacted under the retention policy."}
     # Another person's answer and message are untouched.

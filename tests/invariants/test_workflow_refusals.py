@@ -153,9 +153,13 @@ def test_approve_refusals_say_why_and_change_nothing(world):
 
 def test_the_hash_the_reviewer_saw_is_compared_without_surrounding_spaces(world):
     message = make_submitted(world.a)
+    assert message.approved_at is None
+    before = timezone.now()
     approved = workflow.message_approve(actor=world.a.supervisor, message=message,
                                         expected_hash=f"  {message.content_hash}\n")
     assert approved.status == MessageStatus.APPROVED
+    # ... and the approval records when it was given, and by whom.
+    assert before <= approved.approved_at <= timezone.now() and approved.approved_by == world.a.supervisor
 
 
 def test_a_first_of_two_approvals_is_audited_as_added_and_the_second_as_approved(world):
