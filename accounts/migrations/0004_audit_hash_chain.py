@@ -8,16 +8,10 @@ dropped its trigger: it is created again).
 from django.db import migrations, models
 
 from accounts.audit_chain import CONTENT_FIELDS, GENESIS, content_digest, link_hash
+from accounts.migrations._append_only import SQLITE_TRIGGER, restore_sqlite_trigger
 
 PG_TABLE = "accounts_auditevent"
 PG_TRIGGER = "accounts_auditevent_append_only"
-SQLITE_TRIGGER = """
-CREATE TRIGGER IF NOT EXISTS accounts_auditevent_no_update
-BEFORE UPDATE ON accounts_auditevent
-BEGIN
-    SELECT RAISE(ABORT, 'The audit trail is append-only (UPDATE refused)');
-END;
-"""
 
 
 def chain_existing_rows(apps, schema_editor):
@@ -45,11 +39,6 @@ def chain_existing_rows(apps, schema_editor):
     if connection.vendor == "postgresql":
         schema_editor.execute(f"ALTER TABLE {PG_TABLE} ENABLE TRIGGER {PG_TRIGGER}")
     elif connection.vendor == "sqlite":
-        schema_editor.execute(SQLITE_TRIGGER)
-
-
-def restore_sqlite_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(SQLITE_TRIGGER)
 
 

@@ -2,19 +2,7 @@
 
 from django.db import migrations, models
 
-SQLITE_TRIGGER = """
-CREATE TRIGGER IF NOT EXISTS accounts_auditevent_no_update
-BEFORE UPDATE ON accounts_auditevent
-BEGIN
-    SELECT RAISE(ABORT, 'The audit trail is append-only (UPDATE refused)');
-END;
-"""
-
-
-def restore_sqlite_trigger(apps, schema_editor):
-    """Adding a constraint rebuilds the table on SQLite, which drops its trigger: create it again."""
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(SQLITE_TRIGGER)
+from accounts.migrations._append_only import restore_sqlite_trigger
 
 
 class Migration(migrations.Migration):
