@@ -14,7 +14,8 @@ from campaigns.adapters.base import Payload
 from campaigns.sandbox import Sandbox
 from campaigns.sandbox.mastodon import NOTIFICATION_PARAMS
 from campaigns.services.channels import channel_create
-from engage.models import InboundCursor, Reply, ReplySource
+from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
+from engage.services.inbound_drops import REASONS, drops_for_channels
 from engage.services.ingest import mastodon_poll
 from engage.webhooks import (
     MASTODON_NO_STATUS,
@@ -116,6 +117,25 @@ def test_the_poll_lists_what_it_left_out_and_one_odd_notification_holds_up_nothi
     assert InboundCursor.objects.get(channel=channel).last_id == last["id"]  # the cursor moved past them all
     assert "2 notifications could not be read" in result.error
     assert mastodon_poll(channel=channel).error == ""  # nothing new: nothing to say
+
+
+def test_every_notification_the_poll_left_out_is_counted_for_the_administrators(sandbox, channel):
+    account = {"id": "7", "acct": "odd@example.social"}
+    sandbox.add_mastodon_notification(raw={"type": "mention", "created_at": "2026-12-01T10:00:00Z", "account": account})
+    sandbox.add_mastodon_notification(type="mention", text="", acct="pics@example.social")
+    sandbox.add_mastodon_notification(type="mention", text="", acct="more-pics@example.social")
+    sandbox.add_mastodon_notification(type="mention", text="A real question", acct="late@example.social")
+
+    result = mastodon_poll(channel=channel)
+
+    assert result.new == 1
+    counted = {row.reason: row.count for row in InboundDrop.objects.filter(channel=channel)}
+    assert counted == {MASTODON_NO_TEXT: 2, MASTODON_NO_STATUS: 1}
+    assert all(reason in REASONS for reason in counted)  # each has its sentence on the channel page
+    shown = {summary.reason: summary.count for summary in drops_for_channels([channel.pk])[channel.pk]}
+    assert shown == counted
+    mastodon_poll(channel=channel)  # nothing new: nothing counted again
+    assert {row.reason: row.count for row in InboundDrop.objects.filter(channel=channel)} == counted
 
 
 def test_the_poll_sends_only_parameters_mastodon_documents(sandbox, channel):
