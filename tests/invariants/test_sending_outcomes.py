@@ -107,6 +107,51 @@ def test_a_lost_answer_is_unconfirmed_unless_the_platform_deduplicates(world, sa
     assert len(sandbox.posts(kind)) == 1  # the platform did get it
 
 
+def test_a_platforms_refusal_fails_the_delivery_with_the_platforms_reason_and_no_retry(world, sandbox):
+    """A permanent refusal (Telegram's 400 "chat not found") is recorded as failed, with the
+    platform's words, on the row, its attempt and its audit; the row is no longer in flight (left
+    in flight, the reaper would settle it later as if the worker had died), and it is not retried."""
+    telegram = channel(world, sandbox, "telegram", chat_id="@no_such_channel")
+    schedule_now(world, make_approved(world.a, channels=[telegram]))
+    assert send_due() == ["failed"]
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "the chat was not found" in delivery.last_error
+    assert delivery.in_flight_since is None and delivery.claim_token == ""
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    assert (attempt.outcome, attempt.http_status, attempt.error) == ("failed", 400, delivery.last_error)
+    assert audit_of(delivery, "delivery.failed") == [{"channel": "telegram", "http_status": 400,
+                                                      "error": delivery.last_error, "external_id": ""}]
+    assert send_due() == [] and sandbox.posts("telegram") == []
+
+
+def test_an_unexpected_error_after_the_call_began_is_unconfirmed_and_never_resent(world, sandbox, monkeypatch):
+    """Fault injection below our code: the HTTP library delivers the request, then raises something
+    no adapter expects. The platform has the post, so the delivery must be unconfirmed (for a
+    person, or a look-up), never failed-and-retryable, and the next tick must not post it again."""
+    import httpx
+
+    real_send = httpx.Client.send
+
+    def send_then_break(self, request, **kwargs):
+        real_send(self, request, **kwargs)
+        raise RuntimeError("the connection's TLS state was lost after the request went out")
+
+    telegram = channel(world, sandbox, "telegram")
+    schedule_now(world, make_approved(world.a, channels=[telegram]))
+    monkeypatch.setattr(httpx.Client, "send", send_then_break)
+    assert send_due() == ["unconfirmed"]
+    monkeypatch.undo()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.UNCONFIRMED
+    assert delivery.last_error.startswith("Unexpected error: RuntimeError(")
+    assert delivery.in_flight_since is None
+    assert DeliveryAttempt.objects.get(delivery=delivery).outcome == "unconfirmed"
+    assert len(sandbox.posts("telegram")) == 1  # the platform did get it
+    publishing.deliveries_reap_stale(now=timezone.now() + timedelta(hours=1))
+    assert send_due() == [] and len(sandbox.posts("telegram")) == 1  # never sent again
+
+
 def test_a_delivery_that_cannot_be_prepared_fails_without_a_call(world, sandbox):
     telegram = channel(world, sandbox, "telegram")
     schedule_now(world, make_approved(world.a, channels=[telegram]))
