@@ -1,6 +1,8 @@
 """``python3 manage.py run``: the whole platform in one command.
 
-Migrates, loads the demo data (safe to repeat), declares the periodic tasks, then starts
+Migrates, loads the demo data (safe to repeat; only into an empty database or one that already
+holds the demo force, never beside a force's own data, e.g. after a restore), declares the
+periodic tasks, then starts
 the web server (gunicorn), a Celery worker on both queues, exactly one beat, and the
 local platform sandbox that the demo channels post to. Ctrl-C stops all of it.
 """
@@ -18,6 +20,18 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+DEMO_FORCE_SLUG = "northshire"  # the force seed_demo creates
+
+
+def demo_data_wanted() -> bool:
+    """Whether ``run`` may load the demo data: into an empty database, or one that already holds
+    the demo force. A database with any other force (a real one, or one restored from a backup)
+    is left alone: demo teams, users and channels must never appear beside a force's own data."""
+    from accounts.models import Team
+
+    teams = Team.objects.all()
+    return not teams.exists() or teams.filter(slug=DEMO_FORCE_SLUG).exists()
+
 
 class Command(BaseCommand):
     help = "Run web, worker, beat and the platform sandbox together, with demo data."
@@ -33,9 +47,13 @@ class Command(BaseCommand):
         os.environ["ENGAGE_SANDBOX_URL"] = f"http://127.0.0.1:{options['sandbox_port']}"
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_periodic_tasks", verbosity=0)
-        if not options["no_demo"]:
+        if options["no_demo"]:
+            pass
+        elif demo_data_wanted():
             call_command("seed_demo")
             call_command("seed_demo_replies")
+        else:
+            self.stdout.write("This database holds a force's own data: the demo data was not loaded.")
         python = sys.executable
         bin_dir = Path(python).parent
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "engage.settings", "PYTHONUNBUFFERED": "1"}
