@@ -160,7 +160,7 @@ def test_a_platform_wide_pause_stops_every_force_and_only_an_operator_lifts_it(f
         publishing.publishing_resume(actor=forces.a.supervisor, team=forces.a.team.pk)
     assert publishing.publishing_resume(actor=operator, reason="Clear") == 0
     assert AuditEvent.objects.get(verb="publishing.resumed").summary == {
-        "reason": "Clear", "pauses": 1, "held_for_review": 0, "scope": "platform"}
+        "reason": "Clear", "pauses": 1, "held_for_review": 0, "scope": "platform", "restore_reports": []}
     assert {Delivery.objects.get(pk=d).message_id for d, _, _ in deliveries_claim_due()} == {first.pk, second.pk}
     with pytest.raises(WrongState, match="Publishing is not paused here."):
         publishing.publishing_resume(actor=operator)
