@@ -25,9 +25,9 @@ def box(sandbox):
     return sandbox
 
 
-def _sent_telegram_post(world, box, *, age_hours: float):
+def _sent_telegram_post(world, box, *, age_hours: float, name: str = "Telegram live"):
     config, secrets = box.config_for("telegram")
-    channel = channel_create(actor=world.a.admin, team=world.a.team, kind="telegram", name="Telegram live",
+    channel = channel_create(actor=world.a.admin, team=world.a.team, kind="telegram", name=name,
                              config={**config, **secrets, "read_timeout": 2.0})
     message = make_approved(world.a, channels=[channel])
     publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
@@ -89,6 +89,22 @@ def test_an_old_post_is_left_for_removal_by_hand_and_a_person_records_it(world, 
     assert event.actor_id == world.a.supervisor.pk
     # Twice is refused (nothing left to handle), and the audit trail has one entry.
     client.post(f"/desk/deliveries/{delivery.pk}/handled/")
+    assert AuditEvent.objects.filter(verb="delivery.removed_by_hand").count() == 1
+
+
+def test_marking_one_post_removed_by_hand_leaves_every_other_post_waiting(world, box):
+    """The "handled" action settles the one delivery it names: another post also waiting for
+    removal by hand (another message's) stays waiting, so nobody forgets to delete it."""
+    first, first_delivery = _sent_telegram_post(world, box, age_hours=72)
+    second, second_delivery = _sent_telegram_post(world, box, age_hours=72, name="Telegram events")
+    for message, delivery in ((first, first_delivery), (second, second_delivery)):
+        publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Wrong road named")
+        delivery_take_down(delivery_id=delivery.pk)
+    publishing.delivery_mark_removed_by_hand(actor=world.a.supervisor, delivery=first_delivery)
+    first_delivery.refresh_from_db()
+    second_delivery.refresh_from_db()
+    assert first_delivery.status == DeliveryStatus.WITHDRAWN and not first_delivery.manual_takedown
+    assert second_delivery.status == DeliveryStatus.SENT and second_delivery.manual_takedown
     assert AuditEvent.objects.filter(verb="delivery.removed_by_hand").count() == 1
 
 
