@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db import models
 
-from accounts.middleware import current_ip
 from accounts.models import AuditEvent, Team, User
+from core.client_ip import current_ip
 
 # Summary keys that carry text a person typed (a reason, a purpose, how consent was given). Audit rows
 # hold ids and labels, never a citizen's data, so that retention never has to rewrite the hash-chained
@@ -20,7 +20,7 @@ def _label(actor: User | None) -> str:
 
 
 def _masked(summary: dict[str, Any]) -> dict[str, Any]:
-    from engage.common.pii import mask_pii
+    from core.pii import mask_pii
 
     return {key: mask_pii(value) if key in FREE_TEXT_KEYS and isinstance(value, str) else value
             for key, value in summary.items()}
@@ -37,7 +37,7 @@ def audit_event(
     summary: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """The audit row for an action, not yet saved (for a caller that writes it in one statement
-    with the change it records; see ``engage.common.onestatement``)."""
+    with the change it records; see ``accounts.onestatement``)."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk

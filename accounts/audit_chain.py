@@ -19,7 +19,7 @@ writers are serialised at the head and ids follow the chain order; on PostgreSQL
 UPDATE`` always applies to the latest committed head, even when another writer committed after the
 statement began (READ COMMITTED). On SQLite the statement is a write, so it runs under the database's
 write lock (the project's transactions are IMMEDIATE anyway). The same statement, with the delivery's
-conditional update in front of it, is how ``engage.common.onestatement`` writes an audit row in one
+conditional update in front of it, is how ``accounts.onestatement`` writes an audit row in one
 PostgreSQL statement.
 
 :func:`verify` walks the chain; ``manage.py audit_verify`` is its command line.

@@ -175,7 +175,7 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         # Every insert goes through the chain, including those of code that saves through the base
-        # manager (engage.common.onestatement on SQLite).
+        # manager (accounts.onestatement on SQLite).
         base_manager_name = "objects"
         constraints = [
             models.CheckConstraint(condition=~models.Q(prev_hash="") & ~models.Q(chain_hash=""),

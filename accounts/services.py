@@ -19,8 +19,8 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import ApiTokenGrant, AuditEvent, Membership, Notification, Role, Team, User
 from accounts.teams import parent_map, with_descendants
-from engage.common.errors import InvalidInput, NotAllowed, WrongState
-from engage.common.timeutil import is_valid_zone
+from core.errors import InvalidInput, NotAllowed, WrongState
+from core.timeutil import is_valid_zone
 
 
 @transaction.atomic
@@ -87,7 +87,7 @@ def team_update_settings(*, team: Team, actor: User, changes: dict) -> Team:
 @transaction.atomic
 def force_contact_route_set(*, actor: User, force: Team, team: Team | None) -> Team:
     """Which team of ``force`` receives its public contact form (None: the default rule, see
-    ``engage.services.ingest.contact_team_for``). Platform operators only; audited."""
+    ``engage.inbound.ingest.contact_team_for``). Platform operators only; audited."""
     if not permissions.is_platform_operator(actor):
         raise NotAllowed("Only platform operators change where a force's contact form goes.")
     if force.parent_id is not None:

@@ -59,7 +59,7 @@ def wait_port(port: int, timeout: float = 30) -> None:
 
 
 def write_requests(path: Path, *, url_path: str, prefix: str, count: int, signed: bool) -> None:
-    from engage.common.signing import sign
+    from core.signing import sign
 
     stamp = int(time.time())
     sent_at = datetime.now(UTC).isoformat()

@@ -297,11 +297,10 @@ def run(user: Any, event: Any, repeat: int) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from engage import reports
-    from engage.metrics import trust_metrics
+    from engage.metrics import reports, trust_metrics
     from engage.metrics.dashboard import dashboard
     from engage.metrics.scope import resolve_scope
-    from engage.views_dashboard import period_bounds
+    from engage.metrics.views import period_bounds
 
     client = Client()
     client.force_login(user)

@@ -67,12 +67,12 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
     ],
-    "engage/services/answers.py": [
+    "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",
         "tests/engage/test_answers.py",
         "tests/engage/test_answer_safety.py",
     ],
-    "engage/services/retention.py": [
+    "engage/inbound/retention.py": [
         "tests/invariants/test_retention_records.py",
         "tests/engage/test_retention.py",
         "tests/engage/test_retention_copies.py",

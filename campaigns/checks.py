@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils import timezone
 
-from campaigns.adapters.graph_versions import GRAPH_VERSIONS, format_problem, version_warning
+from platforms.facebook.graph_versions import GRAPH_VERSIONS, format_problem, version_warning
 
 
 @checks.register(checks.Tags.compatibility)
@@ -21,7 +21,7 @@ def facebook_graph_version(app_configs: Any = None, **kwargs: Any) -> list[check
         return [checks.Error(f"ENGAGE_FACEBOOK_GRAPH_VERSION: {problem}", id="campaigns.E001")]
     warning = version_warning(version, timezone.now().date(), warn_days=settings.ENGAGE_FACEBOOK_VERSION_WARNING_DAYS)
     if warning:
-        hint = "See campaigns/adapters/graph_versions.py for the versions Engage knows and their end dates."
+        hint = "See platforms/facebook/graph_versions.py for the versions Engage knows and their end dates."
         level = checks.Info if version not in GRAPH_VERSIONS else checks.Warning
         return [level(f"ENGAGE_FACEBOOK_GRAPH_VERSION: {warning}", hint=hint, id="campaigns.W001")]
     return []

@@ -46,7 +46,7 @@ from PIL import (  # the plugin imports register the only decoders we let Pillow
     WebPImagePlugin,  # noqa: F401
 )
 
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
 
 __all__ = ["ALLOWED_FORMATS", "ImageRejected", "ProcessedImage", "process_image"]
 

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from campaigns.views import admin_pages, events, media, messages, recipients
-from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
+from core import ids  # noqa: F401 - registers the <id:...> path converter
 
 app_name = "campaigns"
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from campaigns.views import cap, rumours
-from engage.common import ids  # noqa: F401 - registers the <id:...> path converter
+from core import ids  # noqa: F401 - registers the <id:...> path converter
 
 urlpatterns = [
     path("events/<id:pk>/rumours/", rumours.rumour_board, name="rumours"),

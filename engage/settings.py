@@ -156,11 +156,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "engage.public_cache.PublicPageCacheMiddleware",  # cached public pages skip the rest (issue 7)
+    "engage.public.cache.PublicPageCacheMiddleware",  # cached public pages skip the rest (issue 7)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "engage.common.nul.NulBytesMiddleware",  # NUL in a query or form field: 400 (PostgreSQL cannot hold it)
+    "core.nul.NulBytesMiddleware",  # NUL in a query or form field: 400 (PostgreSQL cannot hold it)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -186,7 +186,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "accounts.context_processors.navigation",
+                "engage.navigation.navigation",
             ],
         },
     }
@@ -255,7 +255,7 @@ AXES_ENABLED = env_bool("ENGAGE_AXES_ENABLED", True)
 
 # --- client addresses, API tokens and the API docs (issue 12, section 6) ----------------------
 # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated). Empty
-# (the default): the header is ignored and REMOTE_ADDR is the client. accounts.middleware.client_ip
+# (the default): the header is ignored and REMOTE_ADDR is the client. core.client_ip.client_ip
 # applies it for the lock-out, every rate limit and the audit trail (docs/security.md).
 ENGAGE_TRUSTED_PROXIES = env_list("ENGAGE_TRUSTED_PROXIES")
 for _proxy in ENGAGE_TRUSTED_PROXIES:
@@ -263,7 +263,7 @@ for _proxy in ENGAGE_TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy, strict=False)
     except ValueError as _exc:
         raise ImproperlyConfigured(f"ENGAGE_TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from _exc
-AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 # Most API tokens one user may hold at once; one more is refused with 409 token_limit.
 ENGAGE_TOKEN_LIMIT_PER_USER = int(env("ENGAGE_TOKEN_LIMIT_PER_USER", "20"))
 # /api/schema/ and /api/docs/ without signing in: open when embedded, closed in production.
@@ -383,7 +383,7 @@ ENGAGE_EMAIL_CHANNEL_SENDERS = env_list(
     DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") if PRODUCTION else "*",
 )
 
-# --- what the platform fetches (campaigns.adapters.netguard) ---------------------------------
+# --- what the platform fetches (platforms.netguard) ---------------------------------
 # Every outbound request (posts, health checks, stats, Mastodon polling) is https to a public
 # address, checked when it connects. Allowing private addresses (and plain http) is for the
 # embedded demo's local sandbox (127.0.0.1:8025) and the tests; production refuses it unless
@@ -409,14 +409,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PARSER_CLASSES": [  # DRF's three, refusing NUL characters (engage/common/parsers.py)
-        "engage.common.parsers.JSONParser", "engage.common.parsers.FormParser",
-        "engage.common.parsers.MultiPartParser"],
+    "DEFAULT_PARSER_CLASSES": [  # DRF's three, refusing NUL characters (core/parsers.py)
+        "core.parsers.JSONParser", "core.parsers.FormParser",
+        "core.parsers.MultiPartParser"],
     # django-filter with filter choices limited to what the caller can see (a force is a tenant) and
-    # bad dates refused: campaigns/api/filters.py over engage/common/filters.py
+    # bad dates refused: campaigns/api/filters.py over core/filters.py
     "DEFAULT_FILTER_BACKENDS": ["campaigns.api.filters.ScopedFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "engage.common.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "token": env("ENGAGE_TOKEN_THROTTLE", "10/min"),
         "inbound": env("ENGAGE_INBOUND_THROTTLE", "600/min"),
@@ -425,7 +425,7 @@ REST_FRAMEWORK = {
         "public_form": env("ENGAGE_PUBLIC_FORM_THROTTLE", "5/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Never read X-Forwarded-For in DRF itself; Engage's throttles use accounts.middleware.client_ip.
+    # Never read X-Forwarded-For in DRF itself; Engage's throttles use core.client_ip.client_ip.
     "NUM_PROXIES": 0,
 }
 KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 - a model name; named because accounts.ApiTokenGrant points at it
@@ -481,7 +481,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # set; engage/celery.py applies CONN_MAX_AGE and health checks instead (as for web requests).
 # The fix-up still closes them all once per this many tasks.
 CELERY_DB_REUSE_MAX = 1000
-CELERY_TASK_ROUTES = {"campaigns.tasks.deliver_urgent": {"queue": "urgent"}}
+CELERY_TASK_ROUTES = {name: {"queue": "urgent"} for name in ("campaigns.deliver_urgent", "campaigns.tick_urgent")}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
@@ -499,7 +499,7 @@ ENGAGE_STATS_DAYS = int(env("ENGAGE_STATS_DAYS", "14"))
 ENGAGE_STATS_MAX_POSTS = int(env("ENGAGE_STATS_MAX_POSTS", "500"))
 ENGAGE_STATS_MIN_MINUTES = int(env("ENGAGE_STATS_MIN_MINUTES", "15"))
 # Facebook Graph API version for every Facebook channel without its own config.api_version (see
-# campaigns/adapters/graph_versions.py for the known versions and their end dates), and how many days
+# platforms/facebook/graph_versions.py for the known versions and their end dates), and how many days
 # before the version's end of life the channel's health and `manage.py check` warn.
 ENGAGE_FACEBOOK_GRAPH_VERSION = env("ENGAGE_FACEBOOK_GRAPH_VERSION", "v25.0").strip()
 ENGAGE_FACEBOOK_VERSION_WARNING_DAYS = int(env("ENGAGE_FACEBOOK_VERSION_WARNING_DAYS", "90"))

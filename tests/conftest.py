@@ -90,7 +90,7 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="module")
 def sandbox():
     """The local platform sandbox, one per test module (modules reset it between tests as they need)."""
-    from campaigns.sandbox import Sandbox
+    from platforms.sandbox import Sandbox
 
     box = Sandbox.start()
     yield box

@@ -127,7 +127,7 @@ def publish_rumour_verdict(*, writer: User, publisher: User, rumour: Any, status
 
 def approve_template(template: Any, approver: User) -> Any:
     """A second supervisor approves a template's pending version."""
-    from engage.services.policies import answer_template_approve
+    from engage.inbound.policies import answer_template_approve
 
     version = template.versions.filter(approved_at__isnull=True, superseded_at__isnull=True).first()
     return answer_template_approve(actor=approver, version=version, expected_hash=version.content_hash)

@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from engage.common.ids import ID_MAX, parse_id, parse_ids
+from core.ids import ID_MAX, parse_id, parse_ids
 from tests.factories import World, make_approved, make_message
 
 ATTACKS = [str(2**63), str(2**64), str(ID_MAX), "-1", "0", "abc", "1e3", "٣", "1\x00", "9" * 40, "a" * 3000]
@@ -119,9 +119,9 @@ class Objects:
 
     @cached_property
     def reply(self) -> Any:
+        from engage.inbound.ingest import reply_store
+        from engage.inbound.processing import reply_process
         from engage.models import Reply
-        from engage.services.ingest import reply_store
-        from engage.services.processing import reply_process
 
         stored = reply_store(team_id=self.a.team.pk, channel=self.a.mastodon, source="mastodon",
                              provider_id="bad-ids-1", text="What time do the gates open?", author_handle="@jane",

@@ -44,8 +44,8 @@ from rest_framework.test import APIClient
 from campaigns.models import Delivery, Message, MessageStatus, Variant
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
-from engage.common import web
-from engage.common.errors import NotAllowed, NotFound, ServiceError
+from core import web
+from core.errors import NotAllowed, NotFound, ServiceError
 from tests.factories import GOOD_BODY, World, make_approved, make_message, make_submitted
 
 OK, DENIED, HIDDEN, LOGIN = "ok", "denied", "hidden", "login"
@@ -216,14 +216,14 @@ class Arranged:
     @cached_property
     def held_reply(self) -> Any:
         """A reply under legal hold."""
-        from engage.services.triage import reply_update
+        from engage.inbound.triage import reply_update
 
         return reply_update(actor=self.a.supervisor, reply=self._reply("matrix-2"), legal_hold=True)
 
     def _reply(self, provider_id: str) -> Any:
+        from engage.inbound.ingest import reply_store
+        from engage.inbound.processing import reply_process
         from engage.models import Reply
-        from engage.services.ingest import reply_store
-        from engage.services.processing import reply_process
 
         stored = reply_store(team_id=self.a.team.pk, channel=self.a.mastodon, source="mastodon",
                              provider_id=provider_id, text="What time do the gates open?", author_handle="@jane",
@@ -234,7 +234,7 @@ class Arranged:
     @cached_property
     def answer(self) -> Any:
         """A liaison officer's free-text answer: proposed, for a supervisor to adopt."""
-        from engage.services.answers import reply_respond
+        from engage.inbound.answers import reply_respond
 
         answer = reply_respond(actor=self.a.liaison, reply=self.reply, template=None, body="Gates open at 13:00.")
         assert answer.status == "proposed", answer.status
@@ -670,7 +670,7 @@ FORMAT_SUFFIX_BUG = pytest.mark.xfail(
     strict=True, raises=TypeError,
     reason="bug: the DRF @action methods in campaigns/api/views.py take no `format` argument, so "
            "GET/POST /api/v1/<resource>/<pk>/<action>.json raises TypeError (500). Fix: add format=None "
-           "to each action (as engage/api/inbound.py does), or router.include_format_suffixes = False")
+           "to each action (as engage/inbound/api.py does), or router.include_format_suffixes = False")
 
 
 def _items() -> list[Any]:
@@ -761,7 +761,7 @@ class RefusalSpy:
             if getattr(module, "run_service", None) is original:
                 monkeypatch.setattr(module, "run_service", spying)
                 patched += 1
-        assert patched > 1, "no view module calls engage.common.web.run_service any more: revisit RefusalSpy"
+        assert patched > 1, "no view module calls core.web.run_service any more: revisit RefusalSpy"
 
 
 def classify(response: Any, refusals: list[ServiceError], login_path: str) -> str:

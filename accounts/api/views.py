@@ -22,8 +22,8 @@ from rest_framework.views import APIView
 
 from accounts import permissions, services
 from accounts.audit import audit_record
-from engage.common.api import error_response
-from engage.common.throttling import ScopedClientRateThrottle
+from core.api import error_response
+from core.throttling import ScopedClientRateThrottle
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -23,7 +23,7 @@ from django_filters import rest_framework as filters
 
 from accounts import permissions
 from accounts.models import Team, User
-from engage.common.filters import FilterSet
+from core.filters import FilterSet
 
 
 def _visible_teams(user: Any) -> QuerySet[Team]:
@@ -69,7 +69,7 @@ def _choices_for_request(model: type[Model], request: Any) -> QuerySet:
 
 class ScopedFilterSet(FilterSet):
     """A FilterSet whose model choices are limited to what ``request.user`` can see (and whose date
-    filters refuse values that would overflow: ``engage.common.filters.FilterSet``)."""
+    filters refuse values that would overflow: ``core.filters.FilterSet``)."""
 
     def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, request=request, **kwargs)

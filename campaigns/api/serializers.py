@@ -27,8 +27,8 @@ from campaigns.models import (
     VariantFormat,
 )
 from campaigns.services.channel_config import schema_for
-from engage.common.ids import IdField, IdListField, IdRelatedField
-from engage.common.links import safe_external_url
+from core.ids import IdField, IdListField, IdRelatedField
+from core.links import safe_external_url
 
 
 class VisibleTeamField(IdRelatedField):

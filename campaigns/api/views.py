@@ -27,9 +27,9 @@ from campaigns.services import messages as message_services
 from campaigns.services import recipients as recipient_services
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks
-from engage.common.errors import InvalidInput, NotAllowed, NotFound
-from engage.common.ids import IdFilter
-from engage.common.parsers import FormParser, JSONParser, MultiPartParser
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.ids import IdFilter
+from core.parsers import FormParser, JSONParser, MultiPartParser
 
 
 def default_team(request: Request, team: Team | None, roles: frozenset[str] | set[str]) -> Team:
@@ -303,7 +303,7 @@ class MessageViewSet(ReadCreatePatchViewSet):
                 raise InvalidInput("Unknown variant.", fields={"variant": ["Unknown variant."]})
         upload = body.validated_data["file"]
         if upload.size > 10 * 1024 * 1024:
-            from engage.common.errors import TooLarge
+            from core.errors import TooLarge
 
             raise TooLarge("Images can be at most 10 MB.", fields={"file": ["Too large."]})
         asset = message_services.media_add(actor=request.user, message=message, data=upload.read(),

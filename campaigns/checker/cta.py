@@ -6,7 +6,7 @@ import re
 
 from campaigns.checker.tone import phrase_pattern
 from campaigns.checker.wordlists import CTA_IMPERATIVES, CTA_PHRASES
-from engage.common.pii import find_pii
+from core.pii import find_pii
 
 __all__ = ["has_call_to_action"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from campaigns.checker.counting import (
+from campaigns.checker.findings import CheckerConfig, Finding
+from platforms.counting import (
     SMS_MAX_BODY,
     SMS_MAX_SEGMENTS,
     LengthCount,
@@ -12,7 +13,6 @@ from campaigns.checker.counting import (
     first_overflow_index,
     non_gsm_characters,
 )
-from campaigns.checker.findings import CheckerConfig, Finding
 
 __all__ = ["check_length"]
 

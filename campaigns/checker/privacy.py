@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from campaigns.checker.findings import CheckerConfig, Finding
-from engage.common.pii import find_pii
+from core.pii import find_pii
 
 __all__ = ["check_personal_data"]
 

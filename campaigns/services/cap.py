@@ -25,8 +25,8 @@ from accounts.audit import audit_record
 from accounts.models import User
 from campaigns.models import Event, Message, Urgency
 from campaigns.services.messages import message_update
-from engage.common.errors import InvalidInput, NotAllowed
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed
+from core.sanitize import sanitize_text
 
 CATEGORIES = ("Safety", "Security", "Transport", "Rescue", "Fire", "Health", "Env", "Infra", "Met", "Geo",
               "CBRNE", "Other")

@@ -5,7 +5,7 @@ Each kind lists its keys, each with a type, and says which are secrets (stored e
 with a 400 that names it, so nothing unknown is ever stored as plain text (or shown back).
 
 URLs are checked as they are saved: a URL Engage connects to (``fetch``) against the outbound
-address policy of ``campaigns.adapters.netguard`` (https, public addresses; the same check is
+address policy of ``platforms.netguard`` (https, public addresses; the same check is
 made again at every connection), a URL that is only shown or given to others (``link``) for its
 scheme (http(s); https in production). The email channel's ``backend`` must be one of
 ``ENGAGE_EMAIL_CHANNEL_BACKENDS`` and its ``from_email`` within ``ENGAGE_EMAIL_CHANNEL_SENDERS``.
@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.adapters import textcount
-from campaigns.adapters.email import sender_allowed
-from campaigns.adapters.graph_versions import GRAPH_VERSIONS, format_problem
-from campaigns.adapters.netguard import DestinationRefused, check_url
-from campaigns.adapters.x import APP_ONLY_REFUSAL, looks_app_only
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
+from platforms import textcount
+from platforms.email.adapter import sender_allowed
+from platforms.facebook.graph_versions import GRAPH_VERSIONS, format_problem
+from platforms.netguard import DestinationRefused, check_url
+from platforms.x.adapter import APP_ONLY_REFUSAL, looks_app_only
 
 MAX_TEXT = 500
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")

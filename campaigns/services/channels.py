@@ -16,8 +16,8 @@ from accounts.audit import audit_record
 from accounts.models import Team, User
 from campaigns.models import Channel, ChannelKind
 from campaigns.services.channel_config import SECRET_KEYS, config_validate, secret_names
-from engage.common.errors import InvalidInput, NotAllowed
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed
+from core.sanitize import sanitize_text
 
 __all__ = ["SECRET_KEYS", "channel_create", "channel_update", "split_config"]
 

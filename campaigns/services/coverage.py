@@ -148,7 +148,7 @@ def message_apply_plan(*, actor: Any, message: Message) -> Message:
     """Add the channels the plan proposes for every targeted segment (the officer may then adjust)."""
     from accounts import permissions
     from campaigns.services.messages import message_update
-    from engage.common.errors import NotAllowed
+    from core.errors import NotAllowed
 
     if not permissions.can_edit_message(actor, message):
         raise NotAllowed("You cannot edit messages of this team.")
@@ -202,8 +202,8 @@ class ChannelReach:
 
 
 def _sms_adapter(channel: Channel) -> Any:
-    from campaigns.adapters import get_adapter
-    from campaigns.adapters.base import AdapterError
+    from platforms import get_adapter
+    from platforms.base import AdapterError
 
     try:
         return get_adapter(channel.kind, config=channel.config or {}, secrets=channel.get_secrets())
@@ -217,11 +217,11 @@ def recipient_plan(message: Message) -> list[ChannelReach]:
     estimate: parts x recipients x price per part). Counts only, never addresses."""
     from decimal import Decimal
 
-    from campaigns.adapters.base import Payload
-    from campaigns.adapters.textcount import sms_count
     from campaigns.models import ListRecipient
     from campaigns.services.publishing import plan_deliveries
     from campaigns.services.targeting import LIST_KINDS, recipient_counts
+    from platforms.base import Payload
+    from platforms.textcount import sms_count
 
     planned = [(p.variant, p.channel) for p in plan_deliveries(message) if p.channel.kind in LIST_KINDS]
     if not planned:

@@ -23,8 +23,8 @@ from campaigns.models import (
     RiskLevel,
     snapshot_hash,
 )
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.sanitize import sanitize_text
 
 _TEXT_FIELDS = ("description", "location", "what_to_bring", "prohibited_items", "help_points")
 

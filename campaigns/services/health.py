@@ -54,12 +54,13 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Notification, Role
-from campaigns.adapters.base import AdapterError, AuthExpiredError, HealthResult
-from campaigns.adapters.common import parse_expiry
-from campaigns.adapters.x import DEFAULT_API_BASE as X_API_BASE
-from campaigns.adapters.x import refresh_access_token
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
 from campaigns.services.sending import adapter_for, http_client_for
+from core.queue import enqueue_on_commit
+from platforms.base import AdapterError, AuthExpiredError, HealthResult
+from platforms.common import parse_expiry
+from platforms.x.adapter import DEFAULT_API_BASE as X_API_BASE
+from platforms.x.adapter import refresh_access_token
 
 logger = logging.getLogger(__name__)
 
@@ -223,9 +224,7 @@ def _warn(channel: Channel, *, level: str, expires: datetime, now: datetime) -> 
     audit_record(actor=None, verb="channel.token_warning", target=channel,
                  summary={"level": level, "expires_at": expires.isoformat(), "notified": recipients})
     if recipients:
-        from campaigns.tasks import email_alert
-
-        transaction.on_commit(lambda: email_alert.delay(user_ids=recipients, subject=subject, text=text, url=url))
+        enqueue_on_commit("campaigns.email_alert", user_ids=recipients, subject=subject, text=text, url=url)
 
 
 def _with_stats_problems(channel: Channel, adapter, result: HealthResult, *, now: datetime) -> HealthResult:

@@ -35,8 +35,8 @@ from campaigns.models import (
     VariantFormat,
 )
 from campaigns.services.content import hash_snapshot, message_snapshot
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.sanitize import sanitize_text
 
 MAX_BODY = 10_000
 # States in which the text may still change. Once publishing starts, only a correction can.

@@ -11,8 +11,8 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
 from campaigns.models import Event, PlaybookTemplate
-from engage.common.errors import InvalidInput, NotAllowed
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed
+from core.sanitize import sanitize_text
 
 PLACEHOLDERS = ("event", "hashtag", "time", "place", "date")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")

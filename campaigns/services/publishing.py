@@ -31,6 +31,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.audit import audit_event, audit_record
 from accounts.models import Membership, Notification, Role, User
+from accounts.onestatement import update_and_insert
 from accounts.teams import parent_map, with_descendants
 from campaigns.models import (
     Approval,
@@ -45,13 +46,14 @@ from campaigns.models import (
     Urgency,
     Variant,
 )
+from campaigns.services import ticks
 from campaigns.services.content import approved_snapshot, content_hash
 from campaigns.services.messages import lock_message
 from campaigns.services.workflow import parse_schedule_time
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from engage.common.links import safe_external_url
-from engage.common.onestatement import update_and_insert
-from engage.common.pii import mask_pii
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.links import safe_external_url
+from core.pii import mask_pii
+from core.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ STALE_CLAIM = timedelta(minutes=5)
 
 def _idempotent_kinds() -> frozenset[str]:
     """Channel kinds whose platform deduplicates on our idempotency key (a class attribute)."""
-    from campaigns.adapters import KINDS, adapter_class
+    from platforms import KINDS, adapter_class
 
     return frozenset(k for k in KINDS if getattr(adapter_class(k), "honours_idempotency_key", False))
 
@@ -129,9 +131,7 @@ def message_schedule(*, actor: User, message: Message, scheduled_at: datetime | 
     audit_record(actor=actor, verb="message.scheduled", target=message,
                  summary={"scheduled_at": when.isoformat(), "content_hash": message.approved_hash})
     if when <= timezone.now() + timedelta(seconds=1):
-        from campaigns.tasks import enqueue_tick
-
-        transaction.on_commit(lambda: enqueue_tick(urgent=urgent))
+        transaction.on_commit(lambda: ticks.enqueue_tick(urgent=urgent))
     return message
 
 
@@ -246,9 +246,7 @@ def delivery_release(*, actor: User, delivery: Delivery, send: bool) -> Delivery
                  team=delivery.message.team_id)
     delivery.refresh_from_db()
     if send:
-        from campaigns.tasks import enqueue_tick
-
-        transaction.on_commit(lambda: enqueue_tick(urgent=False))
+        transaction.on_commit(lambda: ticks.enqueue_tick(urgent=False))
     return delivery
 
 
@@ -268,9 +266,7 @@ def emergency_pause_override(*, actor: User, message: Message) -> Message:
     message.pause_override_at = timezone.now()
     message.save(update_fields=["pause_override_by", "pause_override_at", "updated_at"])
     audit_record(actor=actor, verb="publishing.emergency_override", target=message)
-    from campaigns.tasks import enqueue_tick
-
-    transaction.on_commit(lambda: enqueue_tick(urgent=True))
+    transaction.on_commit(lambda: ticks.enqueue_tick(urgent=True))
     return message
 
 
@@ -559,7 +555,7 @@ def _finish(
     attempt count and start time as marked in flight, and its message.
 
     The update, the attempt row and the audit row stand or fall together: one statement on
-    PostgreSQL (``engage.common.onestatement``), a transaction elsewhere. The message's status is
+    PostgreSQL (``accounts.onestatement``), a transaction elsewhere. The message's status is
     worked out after that, not inside it: two of a message's deliveries finishing at once would
     otherwise each count the other as still sending (neither sees the other's uncommitted row)
     and the message would stay "publishing". After its own commit, the last one to commit sees
@@ -622,11 +618,8 @@ def _alert_failure(delivery: Delivery, outcome: str, error: str) -> None:
     url = f"/desk/messages/{message.pk}/#delivery-{delivery.pk}"
     Notification.objects.bulk_create(
         [Notification(user_id=uid, kind=f"delivery_{outcome}", text=text, url=url) for uid in recipients])
-    from campaigns.tasks import email_alert
-
-    ids = sorted(recipients)
-    transaction.on_commit(lambda: email_alert.delay(user_ids=ids, subject="Engage: delivery problem",
-                                                    text=text, url=url))
+    enqueue_on_commit("campaigns.email_alert", user_ids=sorted(recipients), subject="Engage: delivery problem",
+                      text=text, url=url)
 
 
 def _refresh_message_status(message_id: int) -> None:
@@ -669,9 +662,7 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
                                                                MessageStatus.PARTIALLY_PUBLISHED]).update(
         status=MessageStatus.PUBLISHING)
     audit_record(actor=actor, verb="delivery.retried", target=delivery, team=delivery.message.team_id)
-    from campaigns.tasks import enqueue_tick
-
-    transaction.on_commit(lambda: enqueue_tick(urgent=delivery.urgent))
+    transaction.on_commit(lambda: ticks.enqueue_tick(urgent=delivery.urgent))
     delivery.refresh_from_db()
     return delivery
 
@@ -732,10 +723,8 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
     audit_record(actor=actor, verb="message.withdrawn", target=message,
                  summary={"reason": reason[:500], "confirmation": (confirmation or "")[:300], "stopped": stopped,
                           "to_take_down": len(to_take_down)})
-    from campaigns.tasks import take_down
-
     for delivery_id in to_take_down:
-        transaction.on_commit(lambda d=delivery_id: take_down.delay(delivery_id=d))
+        enqueue_on_commit("campaigns.take_down", delivery_id=delivery_id)
     return message
 
 

@@ -23,8 +23,8 @@ from accounts.models import User
 from campaigns.models import Channel, ListRecipient, Segment
 from campaigns.secretbox import digest
 from campaigns.services.targeting import LIST_KINDS
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.sanitize import sanitize_text
 
 MAX_IMPORT = 10_000
 DEFAULT_COUNTRY_CODE = "44"  # national numbers (07700 900123) are read as UK numbers, as for replies
@@ -36,7 +36,7 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 
 def normalise_phone(value: str) -> str:
     """E.164 (``+447700900123``) from however a number was written, or "" if it is not one.
-    The same rule as ``engage.services.identity.author_key``, so subject access finds list entries."""
+    The same rule as ``engage.inbound.identity.author_key``, so subject access finds list entries."""
     compact = _PHONE_CHARS.sub("", (value or "").strip())
     if not _PHONE.fullmatch(compact):
         return ""
@@ -205,7 +205,7 @@ def recipients_import(*, actor: User, channel: Channel, text: str, language: str
 @transaction.atomic
 def recipient_opt_out(*, actor: User, recipient: ListRecipient, reason: str = "") -> ListRecipient:
     """Take someone off the list: they get nothing more. The row stays (so an import does not put
-    them back); erasure (``engage.services.retention``) deletes it."""
+    them back); erasure (``engage.inbound.retention``) deletes it."""
     recipient = ListRecipient.objects.select_for_update().select_related("channel").get(pk=recipient.pk)
     _require_list_channel(actor, recipient.channel)
     if recipient.opted_out_at is None:

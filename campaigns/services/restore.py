@@ -68,7 +68,7 @@ def publishing_hold_after_restore(*, backup_taken_at: datetime, details: dict[st
 
     ``details``: what the restore knows of the backup (ids, counts and labels only); it goes into
     every force's report. ``answers_by_team``: answers to citizens the caller made unconfirmed
-    (``engage.services.answers`` lives a floor above), by the replying team."""
+    (``engage.inbound.answers`` lives a floor above), by the replying team."""
     now = timezone.now()
     taken = backup_taken_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parents = parent_map()

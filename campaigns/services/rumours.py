@@ -19,8 +19,8 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import User
 from campaigns.models import Event, Rumour, RumourChange, RumourStatus, RumourVerdict
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.sanitize import sanitize_text
 
 MAX_CLAIM = 500
 MAX_EXPLANATION = 2000

@@ -10,8 +10,8 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
 from campaigns.models import ChannelKind, Need, Partner, Segment
-from engage.common.errors import InvalidInput, NotAllowed
-from engage.common.sanitize import sanitize_text
+from core.errors import InvalidInput, NotAllowed
+from core.sanitize import sanitize_text
 
 
 def _clean_list(values: Any, *, field: str, allowed: set[str] | None = None, lower: bool = False) -> list[str]:

@@ -10,18 +10,6 @@ from dataclasses import replace
 import httpx
 from django.conf import settings
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import (
-    AdapterError,
-    AuthExpiredError,
-    MediaItem,
-    PartialDeliveryError,
-    Payload,
-    PermanentError,
-    TransientError,
-    UnconfirmedError,
-)
-from campaigns.adapters.http import client_from_config
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
 from campaigns.services.content import approved_snapshot, snapshot_variant
 from campaigns.services.publishing import (
@@ -31,7 +19,19 @@ from campaigns.services.publishing import (
     delivery_taken_down,
 )
 from campaigns.services.targeting import delivery_recipients
-from engage.common.failpoints import failpoint
+from core.failpoints import failpoint
+from platforms import get_adapter
+from platforms.base import (
+    AdapterError,
+    AuthExpiredError,
+    MediaItem,
+    PartialDeliveryError,
+    Payload,
+    PermanentError,
+    TransientError,
+    UnconfirmedError,
+)
+from platforms.http import client_from_config
 
 logger = logging.getLogger(__name__)
 

@@ -36,10 +36,10 @@ from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone
 
-from campaigns.adapters import KINDS, adapter_class
-from campaigns.adapters.base import AdapterError, TransientError
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
 from campaigns.services.sending import adapter_for
+from platforms import KINDS, adapter_class
+from platforms.base import AdapterError, TransientError
 
 logger = logging.getLogger(__name__)
 

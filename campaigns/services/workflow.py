@@ -18,7 +18,7 @@ from accounts.models import User
 from campaigns.models import Approval, ApprovalKind, Message, MessageStatus, Urgency
 from campaigns.services.content import content_hash
 from campaigns.services.messages import comment_add, lock_message
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 
 
 def _visible(actor: User, message: Message) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from engage.common.links import safe_external_url
+from core.links import safe_external_url
 
 register = template.Library()
 

@@ -15,7 +15,7 @@ from campaigns.services import channels as channel_services
 from campaigns.services import publishing
 from campaigns.services import segments as segment_services
 from campaigns.views import forbidden
-from engage.common.web import run_service
+from core.web import run_service
 
 
 def _split(value: str) -> list[str]:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from campaigns import selectors
 from campaigns.forms_cap import CapForm
 from campaigns.services.cap import message_set_cap
-from engage.common.web import run_service
+from core.web import run_service
 
 
 @login_required

@@ -19,9 +19,9 @@ from campaigns.forms import EventForm
 from campaigns.models import Event, EventKind, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
-from engage.common.ids import parse_id
-from engage.common.timeutil import in_request_range
-from engage.common.web import run_service
+from core.ids import parse_id
+from core.timeutil import in_request_range
+from core.web import run_service
 
 
 @login_required

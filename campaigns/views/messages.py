@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import permissions
 from accounts.models import Role
 from campaigns import selectors
-from campaigns.checker.counting import count_for
 from campaigns.forms import (
     CommentForm,
     MediaForm,
@@ -35,8 +34,9 @@ from campaigns.services import coverage, publishing, workflow
 from campaigns.services import messages as message_services
 from campaigns.services.playbooks import playbook_fill
 from campaigns.views import forbidden
-from engage.common.ids import parse_id
-from engage.common.web import run_service
+from core.ids import parse_id
+from core.web import run_service
+from platforms.counting import count_for
 
 
 def _message(request: HttpRequest, pk: int) -> Message:

@@ -17,7 +17,7 @@ from campaigns import selectors
 from campaigns.models import Channel, Segment
 from campaigns.services import recipients as recipient_services
 from campaigns.views import forbidden
-from engage.common.web import run_service
+from core.web import run_service
 
 PAGE = 200
 

@@ -18,7 +18,7 @@ from campaigns.forms_cap import RumourForm, RumourStatusForm
 from campaigns.models import Rumour, RumourChange, RumourVerdict
 from campaigns.services import rumours as rumour_services
 from campaigns.views import forbidden
-from engage.common.web import run_service
+from core.web import run_service
 
 
 @login_required

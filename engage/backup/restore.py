@@ -105,7 +105,7 @@ def _copy_media(directory: Path, files: dict[str, Any]) -> int:
 def _hold(content: dict[str, Any]) -> list[Any]:
     """Every force paused, what may have gone out since the backup unconfirmed, a report each."""
     from campaigns.services.restore import publishing_hold_after_restore
-    from engage.services.answers import answers_unconfirm_after_restore
+    from engage.inbound.answers import answers_unconfirm_after_restore
 
     taken = datetime.fromisoformat(content["created_at"])
     details = {"backup_app_version": content.get("app_version"), "app_version": manifest.app_version(),

@@ -1,6 +1,6 @@
 """Everything the dashboard shows, in one call with a fixed number of queries (about twenty,
 whatever the number of replies): the headline figures, the four charts' data, the equity
-tables and reach. The after-action report (``engage.reports``) starts from the same data.
+tables and reach. The after-action report (``engage.metrics.reports``) starts from the same data.
 """
 
 from __future__ import annotations

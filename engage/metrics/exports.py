@@ -21,7 +21,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from accounts.audit import audit_record
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
 from engage.metrics.scope import Scope
 
 Columns = list[tuple[str, str]]

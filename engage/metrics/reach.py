@@ -23,11 +23,11 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from campaigns.adapters import adapter_class
 from campaigns.models import Channel, Delivery, DeliveryStatus
 from engage.metrics.scope import Scope, by_message_and_channel
 from engage.metrics.sql import ratio
 from engage.models import Reply
+from platforms import adapter_class
 
 STATUSES = ("sent", "failed", "withdrawn", "unconfirmed", "skipped", "waiting")
 # Figure key in the rows -> Delivery field it sums, and the PostStats name the adapters use.

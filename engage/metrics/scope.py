@@ -34,8 +34,8 @@ from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, 
 from accounts import permissions
 from accounts.models import Team
 from campaigns.models import Campaign, Channel, Event, Message, Segment
-from engage.common.errors import InvalidInput, NotFound
-from engage.common.ids import parse_id
+from core.errors import InvalidInput, NotFound
+from core.ids import parse_id
 from engage.models import Reply
 
 PHASES = ("before", "during", "after")

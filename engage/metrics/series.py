@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from campaigns.models import DeliveryStatus
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
 from engage.metrics.reach import deliveries_in_scope
 from engage.metrics.response import answered_q, needs_answer_q, response_times
 from engage.metrics.scope import Scope, replies

@@ -41,7 +41,7 @@ def trust_metrics(
     """Response rate, median and p90 seconds to first response, SLA, sentiment counts and volume by
     category for the user's teams (live, or from the summary table for large scopes: ``source``), and
     the "Did this answer help?" votes. Another team's event, segment, channel, campaign or team raises
-    :class:`engage.common.errors.NotFound`. A fixed number of queries, whatever the number of replies
+    :class:`core.errors.NotFound`. A fixed number of queries, whatever the number of replies
     (eight after the scope is resolved, live)."""
     scope = resolve_scope(user=user, team=team, event=event, campaign=campaign, segment=segment, channel=channel,
                           language=language, phase=phase, since=since, until=until)

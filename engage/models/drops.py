@@ -9,7 +9,7 @@ from django.utils import timezone
 class InboundDrop(models.Model):
     """How many inbound items of one channel were ignored for one reason on one day (UTC).
 
-    Written only by ``engage.services.inbound_drops.record_drop``, with an ``F()`` increment, so
+    Written only by ``engage.inbound.inbound_drops.record_drop``, with an ``F()`` increment, so
     concurrent webhooks never lose a count. Holds no item text: only the reason, a short detail
     and when it was last seen.
     """

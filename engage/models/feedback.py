@@ -2,7 +2,7 @@
 
 An answer sent on a private channel that can carry a link (email, SMS, Telegram) ends with one
 line asking whether it helped, and a signed link to ``/feedback/<token>/`` (see
-``engage.services.feedback``). The vote is stored here, apart from the answer.
+``engage.inbound.feedback``). The vote is stored here, apart from the answer.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class AnswerFeedback(models.Model):
     the minute: keep them short-lived. The dashboard shows these figures only to the team's own staff.
 
     **Retention**: these rows are anonymous aggregates, but they are deleted after the team's longest
-    retention period for replies anyway (``engage.services.feedback.feedback_apply_retention``, run with
+    retention period for replies anyway (``engage.inbound.feedback.feedback_apply_retention``, run with
     the daily reply retention), so that none outlives the replies it could be matched against.
     """
 

@@ -1,6 +1,6 @@
 """What a team decides about replies: answer templates, SLAs, retention and category rules.
 
-Each has defaults in code (``engage.services.policy_defaults``); rows here override them per team.
+Each has defaults in code (``engage.inbound.policy_defaults``); rows here override them per team.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class SlaPolicy(models.Model):
 
 
 class CategoryRule(models.Model):
-    """An admin's keyword rule, added to engage.classify's defaults for one language (``*``: all).
+    """An admin's keyword rule, added to engage.inbound.classify's defaults for one language (``*``: all).
 
     ``team`` empty: every team.
     """

@@ -11,8 +11,8 @@ from django.conf.locale import LANG_INFO
 from django.utils.html import linebreaks
 from django.utils.safestring import SafeString, mark_safe
 
-from engage.common.sanitize import linkify
-from engage.public_i18n import chrome_context, visitor_language
+from core.sanitize import linkify
+from engage.public.i18n import chrome_context, visitor_language
 
 _HASHTAG = re.compile(r"(^|\s)(#[^\s#<>&]+)")
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.audit import audit_record
 from accounts.models import AuditEvent
 from accounts.services import audit_export_csv
-from engage.common.errors import NotAllowed
+from core.errors import NotAllowed
 
 pytestmark = pytest.mark.django_db
 

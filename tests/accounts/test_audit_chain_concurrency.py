@@ -2,7 +2,7 @@
 
 Threads, each on its own database connection, write audit rows at the same moment through every
 path: ``audit_record`` inside a service's transaction (with another write before it), the same in
-autocommit, ``bulk_create``, and the send path's one-statement update (``engage.common.onestatement``,
+autocommit, ``bulk_create``, and the send path's one-statement update (``accounts.onestatement``,
 a single PostgreSQL statement). The chain head serialises them: the chain must verify, with ids in
 chain order and no row lost.
 """
@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts import audit_chain
 from accounts.audit import audit_event, audit_record
 from accounts.models import AuditEvent, Notification
-from engage.common.onestatement import update_and_insert
+from accounts.onestatement import update_and_insert
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

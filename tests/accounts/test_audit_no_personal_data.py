@@ -22,9 +22,9 @@ from accounts.audit import FREE_TEXT_KEYS
 from accounts.models import AuditEvent
 from campaigns.models import ListRecipient
 from campaigns.services import recipients
+from engage.inbound import answers, ingest, retention, triage
+from engage.inbound.processing import reply_process
 from engage.models import Reply, ReplyAnswer
-from engage.services import answers, ingest, retention, triage
-from engage.services.processing import reply_process
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ CITIZEN_VERBS = {
     "channel.recipients_exported",
 }
 # Citizen-data verbs the scenario does not reach yet (they need a platform to answer through; their
-# summaries are ids and outcomes, see engage/services/answers.py). Listed so that the gap shows.
+# summaries are ids and outcomes, see engage/inbound/answers.py). Listed so that the gap shows.
 CITIZEN_VERBS_NOT_CREATED = {
     "reply.answer_queued", "reply.answer_sent", "reply.answer_held", "reply.answer_released", "reply.answer_cancelled",
     "reply.answer_adopted", "reply.answer_resolved", "reply.answer_failed", "reply.answer_unconfirmed",

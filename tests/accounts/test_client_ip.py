@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.middleware import client_ip
 from accounts.models import AuditEvent
+from core.client_ip import client_ip
 from tests.accounts.test_api_auth import assert_error
 from tests.engage.inbound_helpers import private_cache
 from tests.factories import PASSWORD

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus
 from campaigns.services import publishing
 from campaigns.services.channels import channel_create
-from engage.services.inbound_drops import record_drop
+from engage.inbound.inbound_drops import record_drop
 from tests.browser.conftest import shot, sign_in
 from tests.browser.test_public import run_axe
 from tests.factories import PASSWORD, make_approved, make_world

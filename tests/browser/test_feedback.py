@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 
 from accounts.services import team_update_settings
 from campaigns.services.channels import channel_create
+from engage.inbound import answers
+from engage.inbound.ingest import reply_store
+from engage.inbound.processing import reply_process
 from engage.models import AnswerFeedback, AnswerTemplate, Reply
-from engage.services import answers
-from engage.services.ingest import reply_store
-from engage.services.processing import reply_process
 from tests.browser.conftest import PHONE, open_page, shot
 from tests.browser.test_public import run_axe
 from tests.engage.public_helpers import private_cache  # noqa: F401 - autouse: a cache of the test's own

@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
+from engage.inbound.processing import reply_process_safely
 from engage.models import Reply
-from engage.services.processing import reply_process_safely
 from tests.browser.conftest import shot, sign_in
 from tests.engage.inbound_helpers import PARTNER_SECRET, partner_channel, partner_item, xss_text
 from tests.factories import PASSWORD, make_world
@@ -25,7 +25,7 @@ MARKER = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script><
 
 
 def test_xss_payloads_through_the_webhook_are_inert_in_the_inbox(page, live_server, artifacts_dir):
-    from engage.common.signing import sign
+    from core.signing import sign
 
     world = make_world()
     channel = partner_channel(world.a)

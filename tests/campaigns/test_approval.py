@@ -9,7 +9,7 @@ from campaigns.models import Approval, MessageStatus
 from campaigns.services import messages as message_services
 from campaigns.services import workflow
 from campaigns.services.content import content_hash
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import make_approved, make_message, make_submitted
 
 pytestmark = pytest.mark.django_db

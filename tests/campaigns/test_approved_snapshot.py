@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from campaigns.adapters.base import Payload
 from campaigns.models import (
     Approval,
     Delivery,
@@ -38,7 +37,8 @@ from campaigns.services.channels import channel_create
 from campaigns.services.content import approved_snapshot, content_hash, hash_snapshot, message_snapshot
 from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.sending import NotApproved, build_payload, delivery_send
-from engage.common.errors import NotAllowed
+from core.errors import NotAllowed
+from platforms.base import Payload
 from tests.factories import make_approved, make_message, make_submitted
 
 pytestmark = pytest.mark.django_db
@@ -390,7 +390,7 @@ def test_any_leaving_field_changed_behind_the_services_back_stops_the_worker(wor
 def test_public_pages_feeds_and_cap_show_the_approved_version(world, client, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": "engage-h1-public-snapshot"}}
-    from engage import public_cache
+    from engage.public import cache as public_cache
 
     public_cache.reset_local()
     message = make_message(world.a, channels=[world.a.public], urgency="priority",

@@ -11,10 +11,10 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
-from campaigns.adapters.base import HealthResult
 from campaigns.models import Channel, ChannelHealth
 from campaigns.services.channels import channel_create, channel_update
 from campaigns.services.health import channel_health_record, channels_check_health, warning_level
+from platforms.base import HealthResult
 
 pytestmark = pytest.mark.django_db
 
@@ -226,8 +226,8 @@ def _token_calls(sandbox):
 
 
 def test_an_x_token_about_to_expire_is_renewed_and_nobody_is_warned(world, sandbox):
-    from campaigns.adapters.base import Payload
     from campaigns.services.sending import adapter_for
+    from platforms.base import Payload
 
     channel = renewing_x_channel(world, sandbox, expires_in=timedelta(minutes=30))
     before = channel.get_secrets()

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.checker import CheckerConfig, Finding, ImageInfo, check_message, has_errors
-from campaigns.checker.counting import CHANNEL_KINDS
+from platforms.counting import CHANNEL_KINDS
 
 CALM = "The A6 is closed near the stadium until 6pm. Please use the B5 instead."
 

@@ -24,7 +24,7 @@ from campaigns.models import Approval, Delivery, DeliveryStatus, Message, Messag
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.content import content_hash
-from engage.common.errors import ServiceError, WrongState
+from core.errors import ServiceError, WrongState
 from tests.factories import make_approved, make_submitted, make_world
 
 ROUNDS = 20

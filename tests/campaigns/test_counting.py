@@ -1,4 +1,4 @@
-"""Per-platform length counting (campaigns.checker.counting)."""
+"""Per-platform length counting (platforms.counting)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.checker.counting import (
+from platforms.counting import (
     CHANNEL_KINDS,
     count_for,
     first_overflow_index,

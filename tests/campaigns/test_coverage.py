@@ -7,13 +7,13 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.checker.counting import count_for
 from campaigns.models import Channel, ChannelKind, Need, Segment
 from campaigns.services import messages as message_services
 from campaigns.services import workflow
 from campaigns.services.coverage import Content, coverage_gaps, delivery_plan, plan_for, segment_gaps
 from campaigns.services.segments import segment_create
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
+from platforms.counting import count_for
 from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db

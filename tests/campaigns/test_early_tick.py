@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from campaigns import tasks
+from campaigns.services.ticks import enqueue_tick
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +22,16 @@ def queued(monkeypatch):
 
 def test_a_burst_of_schedules_queues_one_tick_until_it_starts(queued):
     for _ in range(50):
-        tasks.enqueue_tick(urgent=False)
+        enqueue_tick(urgent=False)
     assert queued == ["default"]
-    tasks.enqueue_tick(urgent=True)  # emergencies have their own flag and queue
+    enqueue_tick(urgent=True)  # emergencies have their own flag and queue
     assert queued == ["default", "urgent"]
     assert tasks.tick() == 0  # the tick starts (nothing is due): a later schedule needs a new one
-    tasks.enqueue_tick(urgent=False)
-    tasks.enqueue_tick(urgent=True)
+    enqueue_tick(urgent=False)
+    enqueue_tick(urgent=True)
     assert queued == ["default", "urgent", "default"]
     assert tasks.tick_urgent() == 0
-    tasks.enqueue_tick(urgent=True)
+    enqueue_tick(urgent=True)
     assert queued == ["default", "urgent", "default", "urgent"]
 
 
@@ -42,6 +43,6 @@ def test_a_tick_the_broker_refused_does_not_block_the_next(monkeypatch):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.tick, "apply_async", broker_down)
-    tasks.enqueue_tick(urgent=False)
-    tasks.enqueue_tick(urgent=False)
+    enqueue_tick(urgent=False)
+    enqueue_tick(urgent=False)
     assert attempts == ["default", "default"]

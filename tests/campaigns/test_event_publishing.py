@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent, Role
 from campaigns.models import Event, EventRevision
 from campaigns.services import events as event_services
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import TeamFactory, member, publish_event
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def private_cache(settings, request):
                                    "LOCATION": f"engage-event-publishing-{request.node.nodeid}"}}
     from django.core.cache import cache
 
-    from engage import public_cache
+    from engage.public import cache as public_cache
 
     cache.clear()
     public_cache.reset_local()

@@ -8,13 +8,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Payload
 from campaigns.checks import facebook_graph_version
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
 from campaigns.services.channels import channel_create
 from campaigns.services.health import channels_check_health
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
+from platforms import get_adapter
+from platforms.base import Payload
 from tests.factories import make_approved
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import pytest
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from campaigns.media import ImageRejected, ProcessedImage, process_image
-from engage.common.errors import ServiceError
+from core.errors import ServiceError
 
 # -- builders ----------------------------------------------------------------------------------
 

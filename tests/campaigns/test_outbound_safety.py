@@ -17,16 +17,16 @@ from typing import Any
 
 import pytest
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Payload, PermanentError
-from campaigns.adapters.http import Redactor, make_client, send
-from campaigns.adapters.netguard import DestinationRefused, address_is_public, check_url
 from campaigns.models import Channel, Delivery
 from campaigns.services import publishing
 from campaigns.services.channels import channel_create
 from campaigns.services.health import channels_check_health
-from engage.common.errors import InvalidInput
-from engage.common.links import safe_external_url
+from core.errors import InvalidInput
+from core.links import safe_external_url
+from platforms import get_adapter
+from platforms.base import Payload, PermanentError
+from platforms.http import Redactor, make_client, send
+from platforms.netguard import DestinationRefused, address_is_public, check_url
 from tests.factories import make_approved
 
 MARKER = "INTERNAL-SECRET-7f3a"  # what an internal service would answer; must never be shown back
@@ -582,8 +582,8 @@ def test_production_refuses_private_destinations_unless_acknowledged(tmp_path):
 
 
 def test_mastodon_polling_never_quotes_an_odd_answer_in_last_error(world):
+    from engage.inbound.ingest import mastodon_poll
     from engage.models import InboundCursor
-    from engage.services.ingest import mastodon_poll
 
     odd = [{"id": "1", "type": "mention", "created_at": MARKER,
             "account": {"id": "9", "acct": "someone", "display_name": "Someone"},
@@ -620,8 +620,8 @@ def test_an_answer_too_large_to_be_a_platform_answer_is_not_read_whole(encoding)
     """A host that answers without end, or with a small gzip that expands to gigabytes."""
     import gzip
 
-    from campaigns.adapters.base import UnconfirmedError
-    from campaigns.adapters.http import MAX_ANSWER_BYTES
+    from platforms.base import UnconfirmedError
+    from platforms.http import MAX_ANSWER_BYTES
 
     raw = b"{" + b" " * (MAX_ANSWER_BYTES + 10) + b"}"
     body = gzip.compress(raw) if encoding == "gzip" else raw

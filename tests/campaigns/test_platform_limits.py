@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.adapters import textcount
-from campaigns.checker import CheckerConfig, check_message, counting
+from campaigns.checker import CheckerConfig, check_message
 from campaigns.models import Channel
 from campaigns.services.channels import channel_create, channel_update
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
+from platforms import counting, textcount
 
 APP_ONLY = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4X"
 USER_TOKEN = "bWRWa3gzdnk3WkE2OWpXbWF1T0xmRXZkd3NqY2xHbk1pM0J6bm5QSDR4d2xROjE3MDA6MToxOmF0OjE"

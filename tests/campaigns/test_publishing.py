@@ -15,7 +15,7 @@ from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due, plan_deliveries
 from campaigns.services.recipients import recipient_add
 from campaigns.services.sending import delivery_send, delivery_take_down
-from engage.common.errors import NotAllowed, WrongState
+from core.errors import NotAllowed, WrongState
 from tests.factories import make_approved, make_message
 
 pytestmark = pytest.mark.django_db

@@ -17,10 +17,10 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Delivery, DeliveryStatus, MessageStatus
-from campaigns.sandbox import Sandbox
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_reap_stale
+from platforms.sandbox import Sandbox
 from tests.factories import make_message
 from tests.publishing_harness import PrivateRedis, Worker, sender_app, tick, wait_for
 

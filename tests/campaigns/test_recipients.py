@@ -11,7 +11,7 @@ from django.db import connection
 from accounts.models import AuditEvent
 from campaigns.models import Channel, ListRecipient
 from campaigns.services.recipients import recipient_add, recipients_import
-from engage.common.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.restore import publishing_hold_after_restore
 from campaigns.services.sending import delivery_send
-from engage.common.errors import WrongState
+from core.errors import WrongState
 from tests.factories import make_approved, make_other_force, member
 
 pytestmark = pytest.mark.django_db

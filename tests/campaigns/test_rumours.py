@@ -13,7 +13,7 @@ from campaigns.services.rumours import (
     rumour_verdict_review,
     rumour_verdict_write,
 )
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import TeamFactory, member, publish_rumour_verdict
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 
 from campaigns.models import Message
-from engage.common.errors import InvalidInput
-from engage.common.timeutil import local_to_utc
+from core.errors import InvalidInput
+from core.timeutil import local_to_utc
 from tests.factories import make_approved
 
 pytestmark = pytest.mark.django_db

@@ -44,7 +44,7 @@ from campaigns.models import (
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.content import content_hash
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import GOOD_BODY, World, make_message
 
 pytestmark = pytest.mark.django_db

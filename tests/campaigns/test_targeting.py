@@ -123,7 +123,7 @@ def test_opted_out_recipients_get_nothing(world, sandbox):
 
 def test_nothing_goes_to_an_address_list_in_the_channel_settings(world, sandbox):
     """The old way (config.recipients) is refused, and a channel without recipients sends nothing."""
-    from engage.common.errors import InvalidInput
+    from core.errors import InvalidInput
 
     config, secrets = sandbox.config_for("sms")
     with pytest.raises(InvalidInput):

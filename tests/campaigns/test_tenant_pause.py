@@ -16,7 +16,7 @@ from campaigns.services import publishing
 from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.sending import delivery_send
-from engage.common.errors import NotAllowed, WrongState
+from core.errors import NotAllowed, WrongState
 from tests.factories import UserFactory, make_approved, make_other_force, member
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Personal data detection and masking (engage.common.pii)."""
+"""Personal data detection and masking (core.pii)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engage.common.pii import PII_KINDS, PiiMatch, find_pii, mask_pii
+from core.pii import PII_KINDS, PiiMatch, find_pii, mask_pii
 
 
 def found(text: str) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 request we made is one the platform's specification allows.
 
 Every request the sandbox receives is logged raw (method, path, query string, headers and
-body: :class:`campaigns.sandbox.RequestLog`). :func:`assert_requests_conform` validates each
+body: :class:`platforms.sandbox.RequestLog`). :func:`assert_requests_conform` validates each
 one for a platform that has a contract here, with ``openapi-core`` (parameters, content type,
 JSON and form bodies against their schemas), plus three rules ``openapi-core`` does not enforce:
 

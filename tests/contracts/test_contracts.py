@@ -90,7 +90,7 @@ def test_assert_requests_conform_names_every_refused_request():
 
 def test_the_x_sandbox_rules_are_the_contracts():
     """The sandbox (no test dependencies) keeps its own copy of the spec's lists: they must agree."""
-    from campaigns.sandbox.x import XApi
+    from platforms.x.sandbox import XApi
 
     document = json.loads((HERE / "x_openapi.json").read_text(encoding="utf-8"))
     schemas, parameters = document["components"]["schemas"], document["components"]["parameters"]

@@ -10,8 +10,8 @@ from typing import Any
 
 from campaigns.models import Channel
 from campaigns.services.channels import channel_create
-from engage.common.signing import sign
-from engage.webhooks import twilio_signature
+from core.signing import sign
+from engage.inbound.webhooks import twilio_signature
 
 TG_SECRET = "tg-inbound-secret-1234"
 PARTNER_SECRET = "partner-inbound-secret-5678"
@@ -117,8 +117,8 @@ def error_of(response: Any) -> dict[str, Any]:
 @contextmanager
 def celery_broker(url: str):
     """Point this process's Celery app (and its connection pools) at ``url`` for a while."""
+    from core.queue import broker_backoff_reset
     from engage.celery import app
-    from engage.services.enqueue import broker_backoff_reset
 
     old_url, old_options = app.conf.broker_url, app.conf.broker_transport_options
 
@@ -149,7 +149,7 @@ def private_cache(settings: Any) -> None:
 
 def process_all() -> dict[str, int]:
     """What the sweeper does, without waiting for replies to age."""
-    from engage.services.sweeper import replies_sweep
+    from engage.inbound.sweeper import replies_sweep
 
     return replies_sweep(older_than_seconds=-1)
 
@@ -163,9 +163,9 @@ def make_reply(tw: Any, *, text: str = "What time do the gates open?", channel: 
     """A stored (and by default processed) reply in ``tw``'s team."""
     from django.utils import timezone
 
+    from engage.inbound.ingest import reply_store
+    from engage.inbound.processing import reply_process
     from engage.models import Reply
-    from engage.services.ingest import reply_store
-    from engage.services.processing import reply_process
 
     n = next(_counter)
     stored = reply_store(

@@ -28,7 +28,7 @@ def private_cache(settings, request):
                                    "LOCATION": f"engage-public-tests-{request.node.nodeid}"}}
     from django.core.cache import cache
 
-    from engage import public_cache
+    from engage.public import cache as public_cache
 
     cache.clear()
     public_cache.reset_local()

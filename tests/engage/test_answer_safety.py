@@ -17,10 +17,10 @@ from django.test import Client
 from accounts.models import AuditEvent, Notification
 from campaigns.models import Channel
 from campaigns.services.channels import channel_create
+from engage.inbound import answers
+from engage.inbound.ingest import reply_store, reply_submit_public
+from engage.inbound.processing import reply_process
 from engage.models import AnswerKind, AnswerStatus, AnswerTemplate, Reply, ReplyAnswer
-from engage.services import answers
-from engage.services.ingest import reply_store, reply_submit_public
-from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import CHAT_ID, TG_SECRET, process_all
 from tests.factories import ensure_shipped_answers
 
@@ -42,7 +42,7 @@ def sandbox_channel(world, sandbox, kind: str, **extra) -> Channel:
 
 
 def urgent_template(world) -> AnswerTemplate:
-    from engage.services import policies
+    from engage.inbound import policies
 
     return policies.answer_template_for(team_id=world.a.team.pk, purpose="urgent", language="en")
 
@@ -145,7 +145,7 @@ def test_past_the_hourly_cap_automatic_answers_wait_for_a_person_and_supervisors
     assert len(sandbox.posts("telegram")) == 3
     assert AuditEvent.objects.filter(verb__in=["reply.answer_released", "reply.answer_dropped"]).count() == 2
     # Another team's liaison cannot release a held answer (it is not theirs to see).
-    from engage.common.errors import NotFound
+    from core.errors import NotFound
 
     with pytest.raises(NotFound):
         answers.answer_release_held(actor=world.b.liaison, answer=held[0], send=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditEvent, Membership, Role
-from engage.common.errors import NotAllowed, NotFound, WrongState
+from core.errors import NotAllowed, NotFound, WrongState
+from engage.inbound import answers, policies
+from engage.inbound.ingest import reply_store
+from engage.inbound.processing import reply_process
 from engage.models import AnswerTemplate, ReplyAnswer, TemplateApprovalKind
-from engage.services import answers, policies
-from engage.services.ingest import reply_store
-from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import CHAT_ID, TG_SECRET
 from tests.factories import TeamFactory, approve_template, member
 

@@ -15,11 +15,11 @@ from campaigns.models import Message, MessageStatus
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.publishing import deliveries_claim_due
-from engage.common.errors import NotAllowed, WrongState
+from core.errors import NotAllowed, WrongState
+from engage.inbound import answers
+from engage.inbound.ingest import reply_store
+from engage.inbound.processing import reply_process
 from engage.models import AnswerStatus, AnswerTemplate, Reply, ReplyAnswer, ReplyCampaign, ReplyStatus
-from engage.services import answers
-from engage.services.ingest import reply_store
-from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import CHAT_ID, TG_SECRET, process_all
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +79,8 @@ def test_a_template_answer_goes_out_once_as_a_threaded_reply(world, sandbox):
 
 
 def test_a_mastodon_answer_threads_mentions_and_carries_the_idempotency_key(world, sandbox):
-    from campaigns.adapters import get_adapter
-    from campaigns.adapters.base import Payload
+    from platforms import get_adapter
+    from platforms.base import Payload
 
     channel = sandbox_channel(world, sandbox, "mastodon")
     config, secrets = sandbox.config_for("mastodon")

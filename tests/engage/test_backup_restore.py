@@ -146,7 +146,7 @@ from campaigns.models import Delivery, PublishingPause, RestoreReport
 from campaigns.services import publishing
 from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.sending import delivery_send
-from engage.common.errors import WrongState
+from core.errors import WrongState
 chief = User.objects.get(email="chief@engage.test")
 force = chief.memberships.get().team_id
 out = {"paused": list(PublishingPause.objects.filter(resumed_at__isnull=True).values_list("team_id", flat=True)),

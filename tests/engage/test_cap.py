@@ -17,7 +17,7 @@ from lxml import etree
 from campaigns.models import Message, MessageStatus
 from campaigns.services import publishing
 from campaigns.services.cap import clean_cap, message_set_cap
-from engage.common.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from tests.engage.public_helpers import (
     ARABIC,
     approve_and_send,
@@ -124,6 +124,9 @@ def test_an_alert_never_shows_an_events_unpublished_name_or_place(world, client,
 
 def test_a_correction_is_an_update_that_references_the_original(world, client, schema):
     original = emergency(world)
+    # The public post went out seconds after the message was marked published (a queue, a retry):
+    # <references> must name the <sent> the original's own alert printed, not the other clock.
+    Message.objects.filter(pk=original.pk).update(published_at=original.published_at - timedelta(seconds=7))
     original_alert = fetch(client, schema, original)
     correction = draft(world.a, urgency="emergency", correction_of=original,
                        body="Correction: leave the east stand by Gate C only. Gate D is closed. #DerbyDay")

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engage.classify.category import CATEGORIES, DEFAULT_RULES, Rule, classify_category
-from engage.classify.language import detect_language
-from engage.classify.pipeline import Classification, classify_reply, warm_up
-from engage.classify.sentiment import score_sentiment
-from engage.classify.text import fold, fold_with_offsets
-from engage.classify.urgency import detect_urgency
+from engage.inbound.classify.category import CATEGORIES, DEFAULT_RULES, Rule, classify_category
+from engage.inbound.classify.language import detect_language
+from engage.inbound.classify.pipeline import Classification, classify_reply, warm_up
+from engage.inbound.classify.sentiment import score_sentiment
+from engage.inbound.classify.text import fold, fold_with_offsets
+from engage.inbound.classify.urgency import detect_urgency
 
 LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2}|unknown)$")
 

@@ -16,7 +16,7 @@ from django.test import Client
 
 from accounts.models import AuditEvent, Role
 from accounts.services import force_contact_route_set, team_update_settings
-from engage.common.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from engage.models import Reply
 from tests.factories import TeamFactory, UserFactory, make_other_force, member
 

@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from accounts.models import AuditEvent
 from campaigns.models import Event, Rumour
+from engage.inbound import policies
 from engage.models import AnswerTemplate
-from engage.services import policies
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ from accounts.models import AuditEvent, Team
 from accounts.services import team_update_settings
 from campaigns.services.channels import channel_create
 from campaigns.services.segments import segment_create
+from engage.inbound import answers, feedback
+from engage.inbound.ingest import reply_store
+from engage.inbound.processing import reply_process
 from engage.models import AnswerFeedback, AnswerKind, AnswerTemplate, Reply, ReplyAnswer
-from engage.services import answers, feedback
-from engage.services.ingest import reply_store
-from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import private_cache
 from tests.factories import make_message
 
@@ -347,7 +347,7 @@ def test_the_helped_rate_per_segment_against_a_hand_computed_case(world, email, 
 
 
 def test_votes_are_deleted_after_the_longest_retention_period(world):
-    from engage.services.retention import replies_apply_retention
+    from engage.inbound.retention import replies_apply_retention
 
     old = AnswerFeedback.objects.create(helpful=True, team=world.a.team)
     AnswerFeedback.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=366))

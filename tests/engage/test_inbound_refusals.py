@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from engage.api.inbound import InboundAddressThrottle, InboundRefusedThrottle
+from engage.inbound.api import InboundAddressThrottle, InboundRefusedThrottle
 from engage.models import RejectedInbound, Reply
 from tests.engage.inbound_helpers import (
     error_of,

@@ -48,7 +48,7 @@ def inbox(world):
     }
     linked = replies["linked"]
     Reply.objects.filter(pk=linked.pk).update(in_reply_to="9001")
-    from engage.services.processing import reply_process
+    from engage.inbound.processing import reply_process
 
     reply_process(reply_id=linked.pk)
     replies["linked"].refresh_from_db()
@@ -258,7 +258,7 @@ def test_the_list_query_count_does_not_grow_with_the_page(world, api, inbox, dja
 # --- trust metrics --------------------------------------------------------------------------------
 
 def test_trust_metrics_match_a_hand_computed_case(world, api):
-    from engage.services import triage
+    from engage.inbound import triage
 
     base = timezone.now() - timedelta(days=1)
     answered = []

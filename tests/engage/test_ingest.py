@@ -15,10 +15,10 @@ from django.test import Client
 
 from campaigns.models import Delivery
 from campaigns.services.channels import channel_create, channel_update
-from engage.api.inbound import InboundThrottle
+from engage.inbound.api import InboundThrottle
+from engage.inbound.ingest import mastodon_poll, reply_store
+from engage.inbound.processing import reply_process
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
-from engage.services.ingest import mastodon_poll, reply_store
-from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import (
     CHAT_ID,
     PARTNER_SECRET,
@@ -65,7 +65,7 @@ def test_a_partner_signature_one_byte_off_is_refused_and_recorded(world, client)
     channel = partner_channel(world.a)
     body = json.dumps(partner_item()).encode()
     stamp = int(time.time())
-    from engage.common.signing import sign
+    from core.signing import sign
 
     good = sign(secret=PARTNER_SECRET, body=body, timestamp=stamp)
     last = good[-1]

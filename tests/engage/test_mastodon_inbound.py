@@ -9,15 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Payload
-from campaigns.sandbox import Sandbox
-from campaigns.sandbox.mastodon import NOTIFICATION_PARAMS
 from campaigns.services.channels import channel_create
-from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
-from engage.services.inbound_drops import REASONS, drops_for_channels
-from engage.services.ingest import mastodon_poll
-from engage.webhooks import (
+from engage.inbound.inbound_drops import REASONS, drops_for_channels
+from engage.inbound.ingest import mastodon_poll
+from engage.inbound.webhooks import (
     MASTODON_NO_STATUS,
     MASTODON_NO_TEXT,
     MASTODON_TOO_LONG,
@@ -27,6 +22,11 @@ from engage.webhooks import (
     parse_mastodon_notifications,
     read_mastodon_notifications,
 )
+from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
+from platforms import get_adapter
+from platforms.base import Payload
+from platforms.mastodon.sandbox import NOTIFICATION_PARAMS
+from platforms.sandbox import Sandbox
 
 pytestmark = pytest.mark.django_db
 

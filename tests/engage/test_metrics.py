@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from engage.common.errors import NotFound
+from core.errors import NotFound
 from engage.metrics import equity, trust_metrics
 from engage.metrics.dashboard import dashboard
 from engage.metrics.scope import replies, resolve_scope

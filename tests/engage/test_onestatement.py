@@ -1,4 +1,4 @@
-"""engage.common.onestatement: a conditional update and the rows recording it stand or fall together,
+"""accounts.onestatement: a conditional update and the rows recording it stand or fall together,
 on PostgreSQL in one statement and elsewhere in a transaction, and the rows are what save() writes."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts import audit_chain
 from accounts.audit import audit_event
 from accounts.models import AuditEvent, Notification
+from accounts.onestatement import update_and_insert
 from campaigns.models import DeliveryAttempt
-from engage.common.onestatement import update_and_insert
 
 
 def _columns(obj) -> dict:

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from campaigns.services import events as event_services
 from campaigns.services import publishing
 from campaigns.services.rumours import rumour_create
-from engage import public_cache
+from engage.public import cache as public_cache
 from tests.engage.public_helpers import (
     ARABIC,
     corrected_rumour,
@@ -178,7 +178,7 @@ def test_pages_are_sent_gzipped_to_clients_that_accept_it(world, client):
 
 def test_the_middleware_answers_hits_before_sessions_with_the_security_headers(world, client, settings,
                                                                                  django_assert_num_queries):
-    assert "engage.public_cache.PublicPageCacheMiddleware" in settings.MIDDLEWARE
+    assert "engage.public.cache.PublicPageCacheMiddleware" in settings.MIDDLEWARE
     publish(world.a)
     first = client.get("/news/")
     with django_assert_num_queries(0):
@@ -196,7 +196,7 @@ def test_the_middleware_answers_hits_before_sessions_with_the_security_headers(w
 
 def test_without_the_middleware_the_views_still_cache_themselves(world, client, settings,
                                                                 django_assert_num_queries):
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "engage.public_cache.PublicPageCacheMiddleware"]
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "engage.public.cache.PublicPageCacheMiddleware"]
     message = publish(world.a)
     for url in ("/news/", f"/events/{world.a.event.pk}/", f"/news/{message.pk}/"):
         first = client.get(url)

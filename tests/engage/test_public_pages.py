@@ -21,7 +21,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.rumours import rumour_create
 from campaigns.services.segments import segment_create
-from engage.public_i18n import LANG_COOKIE
+from engage.public.i18n import LANG_COOKIE
 from tests.engage.public_helpers import (
     ARABIC,
     EASY,

@@ -6,7 +6,7 @@ import pytest
 
 from campaigns.services import events as event_services
 from campaigns.services.rumours import rumour_create, rumour_verdict_publish, rumour_verdict_write
-from engage.services import policies
+from engage.inbound import policies
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from campaigns.models import Delivery, Message
 from campaigns.services import events as event_services
-from engage import reports
+from engage.metrics import reports
 from tests.engage.metrics_helpers import build_case, make_reply
 from tests.engage.public_helpers import corrected_rumour, publish
 

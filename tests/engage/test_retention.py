@@ -8,11 +8,11 @@ import pytest
 import time_machine
 
 from accounts.models import AuditEvent
-from engage.common.errors import NotAllowed
+from core.errors import NotAllowed
+from engage.inbound import policies, retention, triage
+from engage.inbound.tasks import retention as retention_task
 from engage.metrics import trust_metrics
 from engage.models import RejectedInbound, Reply
-from engage.services import policies, retention, triage
-from engage.tasks import retention as retention_task
 from tests.engage.inbound_helpers import make_reply
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,8 @@ from django.db.models.functions import Cast
 from campaigns.models import ListRecipient, Message, MessageStatus
 from campaigns.services import workflow
 from campaigns.services.recipients import recipient_add
+from engage.inbound import answers, retention, triage
 from engage.models import AnswerStatus, ReplyAnswer
-from engage.services import answers, retention, triage
 from tests.engage.inbound_helpers import make_reply
 
 pytestmark = pytest.mark.django_db

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from django.test import Client
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Payload
 from campaigns.models import Delivery
+from engage.inbound.processing import reply_process
+from engage.inbound.webhooks import parse_telegram_update
 from engage.models import InboundDrop, Reply
-from engage.services.processing import reply_process
-from engage.webhooks import parse_telegram_update
+from platforms import get_adapter
+from platforms.base import Payload
 from tests.engage.inbound_helpers import post_telegram, post_twilio, sms_channel, telegram_channel
 from tests.factories import make_approved
 

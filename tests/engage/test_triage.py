@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
 from accounts.services import team_update_settings
-from engage.common.errors import NotAllowed, NotFound
+from core.errors import NotAllowed, NotFound
+from engage.inbound import policies, triage
+from engage.inbound.processing import reply_process
 from engage.models import ClassificationCorrection, Reply, ReplyStatus
-from engage.services import policies, triage
-from engage.services.processing import reply_process
 from tests.engage.inbound_helpers import (
     assert_nothing_executable,
     make_reply,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engage.common.signing import sign
-from engage.webhooks import (
+from core.signing import sign
+from engage.inbound.webhooks import (
     MAX_ITEMS,
     MAX_TEXT_CHARS,
     InboundItem,

@@ -6,7 +6,7 @@ the sweeper releasing approved free text) is tested with a second answer beside 
 in the state a widened filter would wrongly catch; that answer must stay exactly as it was, and
 nothing is posted twice. A free-text answer goes out with the words its message was approved
 with, never its own row's copy; a pause in one force never holds another force's answers.
-(docs/testing.md lists the mutations of ``engage/services/answers.py`` these are there to catch.)
+(docs/testing.md lists the mutations of ``engage/inbound/answers.py`` these are there to catch.)
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from django.utils import timezone
 from accounts.models import AuditEvent, Notification
 from campaigns.models import Message, MessageStatus
 from campaigns.services import publishing, workflow
-from engage.common.errors import WrongState
+from core.errors import WrongState
+from engage.inbound import answers
 from engage.models import AnswerKind, AnswerStatus, Reply, ReplyAnswer, ReplyStatus
-from engage.services import answers
 from tests.engage.test_answers import sandbox_channel, telegram_reply, thanks_template
 
 pytestmark = pytest.mark.django_db
@@ -329,7 +329,7 @@ def test_the_hourly_cap_is_the_channel_kinds_else_the_default(world, sandbox, se
 def test_an_answer_that_cannot_go_anywhere_is_refused_with_the_reason(world, sandbox):
     from django.db.models import F
 
-    from engage.services.ingest import reply_store
+    from engage.inbound.ingest import reply_store
 
     channel = sandbox_channel(world, sandbox, "telegram")
     redacted = telegram_reply(world, channel, message_id=1)
@@ -412,10 +412,10 @@ def test_an_answer_whose_channel_closed_after_it_was_queued_fails_and_says_so(wo
 
 
 def test_a_lost_answer_on_a_platform_that_deduplicates_is_asked_again_later(world, sandbox):
-    from campaigns.adapters import get_adapter
-    from campaigns.adapters.base import Payload
-    from engage.services.ingest import reply_store
-    from engage.services.processing import reply_process
+    from engage.inbound.ingest import reply_store
+    from engage.inbound.processing import reply_process
+    from platforms import get_adapter
+    from platforms.base import Payload
 
     channel = sandbox_channel(world, sandbox, "mastodon")
     config, secrets = sandbox.config_for("mastodon")
@@ -450,7 +450,7 @@ def test_an_answer_resolved_by_someone_else_meanwhile_is_not_resolved_again(worl
 
 
 def test_an_answer_is_a_template_or_a_text_never_both_nor_neither(world, sandbox):
-    from engage.common.errors import InvalidInput
+    from core.errors import InvalidInput
 
     reply = telegram_reply(world, sandbox_channel(world, sandbox, "telegram"), message_id=13)
     for template, body in ((None, ""), (thanks_template(world), "And some words")):

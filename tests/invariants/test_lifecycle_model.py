@@ -32,7 +32,7 @@ from campaigns.models import Approval, Message, MessageStatus
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.sending import delivery_send
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import GOOD_BODY, TeamWorld, make_message, member
 from tests.invariants.conftest import Forces, make_forces
 

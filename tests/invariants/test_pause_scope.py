@@ -17,7 +17,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.publishing import RESUME_REVIEW_AFTER, deliveries_claim_due, publishing_pause
 from campaigns.services.sending import delivery_send
-from engage.common.errors import NotAllowed
+from core.errors import NotAllowed
 from tests.factories import TeamWorld, make_approved, make_submitted
 from tests.invariants.conftest import Forces
 

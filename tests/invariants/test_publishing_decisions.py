@@ -19,7 +19,7 @@ from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, P
 from campaigns.services import publishing
 from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.sending import delivery_send
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import TeamWorld, make_approved, make_other_force, make_submitted, member
 from tests.invariants.conftest import Forces
 

@@ -20,9 +20,9 @@ from accounts.models import AuditEvent, Notification
 from campaigns.models import ListRecipient, Message, MessageStatus
 from campaigns.services.channels import channel_create
 from campaigns.services.recipients import recipient_add
+from engage.inbound import answers, policies, retention, triage
+from engage.inbound.identity import key_digest
 from engage.models import AnswerFeedback, AnswerStatus, RejectedInbound, Reply, ReplyAnswer
-from engage.services import answers, policies, retention, triage
-from engage.services.identity import key_digest
 from tests.engage.inbound_helpers import make_reply
 from tests.factories import make_message
 

@@ -26,7 +26,7 @@ from accounts.models import Membership, Role
 from accounts.services import membership_remove, membership_set
 from campaigns.models import Message, MessageStatus
 from campaigns.services import publishing, workflow
-from engage.common.errors import NotAllowed, NotFound
+from core.errors import NotAllowed, NotFound
 from tests.factories import make_approved, make_submitted, member
 from tests.invariants.conftest import Forces
 

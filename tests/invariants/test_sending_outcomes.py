@@ -240,8 +240,8 @@ def test_a_post_carries_every_image_of_its_text_in_order(world, sandbox):
 
 
 def test_a_channels_own_timeouts_are_used_for_its_calls():
-    from campaigns.adapters.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
     from campaigns.services.sending import http_client_for
+    from platforms.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
     timeout = http_client_for({"connect_timeout": 2.5, "read_timeout": 7.0}).timeout
     assert (timeout.connect, timeout.read) == (2.5, 7.0)

@@ -19,7 +19,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import workflow
 from campaigns.services.coverage import coverage_gaps
 from campaigns.services.segments import segment_create
-from engage.common.errors import InvalidInput, NotAllowed, NotFound, ServiceError, WrongState
+from core.errors import InvalidInput, NotAllowed, NotFound, ServiceError, WrongState
 from tests.factories import make_message, make_submitted
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from campaigns.models import Approval, ApprovalKind, Delivery, DeliveryStatus, M
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.content import content_hash
-from engage.common.errors import InvalidInput, NotAllowed, WrongState
+from core.errors import InvalidInput, NotAllowed, WrongState
 from tests.factories import TeamWorld, make_approved, make_message, make_submitted
 from tests.invariants.conftest import Forces
 

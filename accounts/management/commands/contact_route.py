@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Team, User
 from accounts.services import force_contact_route_set
-from engage.common.errors import ServiceError
+from core.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from accounts.models import Role, Team, User
 from accounts.services import membership_set, user_create
-from engage.common.errors import ServiceError
+from core.errors import ServiceError
 
 
 class Command(BaseCommand):

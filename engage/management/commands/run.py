@@ -66,7 +66,7 @@ class Command(BaseCommand):
                        "--concurrency", str(options["workers"]), "--loglevel", "INFO", "-n", "engage@%h"],
             "beat": [str(bin_dir / "celery"), "-A", "engage", "beat", "--loglevel", "INFO",
                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
-            "sandbox": [python, "-m", "campaigns.sandbox", "--port", str(options["sandbox_port"])],
+            "sandbox": [python, "-m", "platforms.sandbox", "--port", str(options["sandbox_port"])],
         }
         processes: dict[str, subprocess.Popen] = {}
         for name, cmd in commands.items():

@@ -21,7 +21,7 @@ from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.segments import segment_create
-from engage.common.errors import InvalidInput
+from core.errors import InvalidInput
 
 DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 - documented demo sign-in, embedded run only
 SANDBOX = os.environ.get("ENGAGE_SANDBOX_URL", "http://127.0.0.1:8025")
@@ -29,8 +29,8 @@ SANDBOX = os.environ.get("ENGAGE_SANDBOX_URL", "http://127.0.0.1:8025")
 
 def sandbox_config(kind: str, **overrides: object) -> dict:
     """Channel config (secrets included) that points at the local platform sandbox of ``run``."""
-    from campaigns.sandbox.control import adapter_settings
-    from campaigns.sandbox.core import SandboxCredentials, SandboxState
+    from platforms.sandbox.control import adapter_settings
+    from platforms.sandbox.core import SandboxCredentials, SandboxState
 
     state = SandboxState(SandboxCredentials())
     state.base_url = SANDBOX

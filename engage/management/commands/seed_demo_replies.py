@@ -46,6 +46,9 @@ from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
 from campaigns.services import publishing, workflow
 from campaigns.services.segments import segment_create
+from engage.inbound.feedback import feedback_record, feedback_token
+from engage.inbound.ingest import reply_store
+from engage.inbound.processing import reply_process
 from engage.models import (
     AnswerKind,
     AnswerStatus,
@@ -55,9 +58,6 @@ from engage.models import (
     ReplySource,
     ReplyStatus,
 )
-from engage.services.feedback import feedback_record, feedback_token
-from engage.services.ingest import reply_store
-from engage.services.processing import reply_process
 
 DERBY = "Northshire v Westport derby"
 FARSI_SEGMENT = "Farsi-speaking residents near the stadium"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Adapter, MediaItem
-from campaigns.sandbox import Sandbox
+from platforms import get_adapter
+from platforms.base import Adapter, MediaItem
+from platforms.sandbox import Sandbox
 
 # A 1x1 transparent PNG.
 PNG = base64.b64decode(

@@ -9,8 +9,8 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.test import override_settings
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import (
+from platforms import get_adapter
+from platforms.base import (
     AuthExpiredError,
     PartialDeliveryError,
     Payload,

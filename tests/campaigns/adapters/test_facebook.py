@@ -5,7 +5,7 @@ import json
 import pytest
 from django.conf import settings
 
-from campaigns.adapters.base import (
+from platforms.base import (
     AuthExpiredError,
     Payload,
     PermanentError,

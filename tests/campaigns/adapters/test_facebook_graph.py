@@ -11,8 +11,8 @@ import httpx
 import pytest
 from django.conf import settings
 
-from campaigns.adapters.base import Payload, PostStats
-from campaigns.adapters.graph_versions import CURRENT, GRAPH_VERSIONS, version_warning
+from platforms.base import Payload, PostStats
+from platforms.facebook.graph_versions import CURRENT, GRAPH_VERSIONS, version_warning
 
 FB_TOKEN = "sandbox-facebook-page-token"
 INVALID_METRIC = {"message": "(#100) The value must be a valid insights metric", "type": "OAuthException",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.adapters.base import (
+from platforms.base import (
     AuthExpiredError,
     Payload,
     PermanentError,

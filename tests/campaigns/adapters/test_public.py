@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import Payload, PermanentError
+from platforms import get_adapter
+from platforms.base import Payload, PermanentError
 
 
 def test_publishing_is_computing_the_public_url():

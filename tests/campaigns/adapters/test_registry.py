@@ -7,9 +7,9 @@ import logging
 import httpx
 import pytest
 
-from campaigns.adapters import KINDS, get_adapter
-from campaigns.adapters.base import Adapter, PermanentError, TransientError, UnconfirmedError
-from campaigns.adapters.http import (
+from platforms import KINDS, get_adapter
+from platforms.base import Adapter, PermanentError, TransientError, UnconfirmedError
+from platforms.http import (
     USER_AGENT,
     Redactor,
     error_for_status,

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campaigns.adapters import get_adapter
-from campaigns.adapters.base import AuthExpiredError, Payload, PermanentError, TransientError
-from campaigns.sandbox import Behaviour, Sandbox
+from platforms import get_adapter
+from platforms.base import AuthExpiredError, Payload, PermanentError, TransientError
+from platforms.sandbox import Behaviour, Sandbox
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -80,7 +80,7 @@ def test_runs_as_a_process_and_is_programmed_over_http(dead_url, tmp_path):
         [
             sys.executable,
             "-m",
-            "campaigns.sandbox",
+            "platforms.sandbox",
             "--port",
             str(port),
             "--log-level",

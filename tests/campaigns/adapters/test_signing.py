@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engage.common.signing import SignatureError, sign, verify
+from core.signing import SignatureError, sign, verify
 
 SECRET = "partner-secret"
 BODY = b'{"text":"Roads reopen at 9pm"}'

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.adapters.base import (
+from platforms.base import (
     AuthExpiredError,
     PartialDeliveryError,
     Payload,
@@ -170,7 +170,7 @@ def test_check(sandbox, make_adapter):
 
 
 def test_from_number_is_required(sandbox):
-    from campaigns.adapters import get_adapter
+    from platforms import get_adapter
 
     config, secrets = sandbox.config_for("sms")
     config.pop("from_number")

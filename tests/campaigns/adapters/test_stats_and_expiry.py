@@ -10,8 +10,8 @@ import httpx
 import pytest
 from django.conf import settings
 
-from campaigns.adapters.base import AuthExpiredError, Payload, PostStats, TransientError
-from campaigns.adapters.facebook import STATS_FIELDS
+from platforms.base import AuthExpiredError, Payload, PostStats, TransientError
+from platforms.facebook.adapter import STATS_FIELDS
 
 GRAPH = settings.ENGAGE_FACEBOOK_GRAPH_VERSION
 PAGE = "100000000000001"

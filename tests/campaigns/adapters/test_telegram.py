@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from campaigns.adapters.base import (
+from platforms.base import (
     AuthExpiredError,
     Payload,
     PermanentError,

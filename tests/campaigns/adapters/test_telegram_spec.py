@@ -6,12 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from campaigns.adapters import textcount
-from campaigns.adapters.base import Payload, PermanentError
-from campaigns.adapters.telegram import TooOldToDelete
-from campaigns.checker import counting
 from campaigns.checker.core import check_message
-from campaigns.sandbox import telegram as sandbox_telegram
+from platforms import counting, textcount
+from platforms.base import Payload, PermanentError
+from platforms.telegram import sandbox as sandbox_telegram
+from platforms.telegram.adapter import TooOldToDelete
 
 from .conftest import image
 

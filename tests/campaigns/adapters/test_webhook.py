@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from campaigns.adapters.base import (
+from core.signing import verify
+from platforms.base import (
     AuthExpiredError,
     Payload,
     PermanentError,
     TransientError,
     UnconfirmedError,
 )
-from engage.common.signing import verify
 
 from .conftest import PNG, image
 
@@ -69,7 +69,7 @@ def test_the_signature_verifies_over_the_exact_body(make_adapter):
     adapter = make_adapter("webhook")
     body = adapter.body_for(payload(), idempotency_key="k")
     timestamp = int(time.time())
-    from engage.common.signing import sign
+    from core.signing import sign
 
     verify(
         secret=SECRET,
@@ -163,7 +163,7 @@ def test_check(sandbox, make_adapter, dead_url):
 
 
 def test_the_url_must_be_http(sandbox):
-    from campaigns.adapters import get_adapter
+    from platforms import get_adapter
 
     with pytest.raises(PermanentError):
         get_adapter("webhook", config={"url": "file:///etc/passwd"}, secrets={"signing_secret": "s"})

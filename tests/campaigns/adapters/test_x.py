@@ -3,14 +3,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from campaigns.adapters.base import (
+from platforms.base import (
     AuthExpiredError,
     Payload,
     PermanentError,
     TransientError,
     UnconfirmedError,
 )
-from campaigns.adapters.x import refresh_access_token
+from platforms.x.adapter import refresh_access_token
 
 from .conftest import PNG, image
 

@@ -1,0 +1,637 @@
+"""Answering a reply: from a pre-approved template (sent directly) or in free text (approved first).
+
+**Where an answer goes** (:func:`answer_route`): as a threaded reply on the channel the reply came
+in on. Telegram: in the chat the person wrote in, as a reply to their message. Mastodon: a status
+in reply to theirs, mentioning them. SMS: a text to their number. Partner webhook: a signed post
+whose ``in_reply_to`` is their id. The public form: to the email address or phone number the
+person chose to give, through the team's email or SMS channel; without one there is no way to
+answer.
+
+**Automatic answers only to a proven sender** (:func:`sender_proven`). The urgent auto-answer goes
+only back where the reply came from on a platform that proves who sent it: a Telegram chat, a
+Mastodon account, an inbound SMS through the channel's verified Twilio webhook. An email address
+or phone number typed into the public form proves nothing (anyone can type anyone's number), so it
+is contacted only when a person decides to: a liaison officer's answer action.
+
+**An hourly cap per channel** (``ENGAGE_ANSWER_HOURLY_CAP``): every answer a channel sends counts;
+once a channel has sent its cap in the last hour, further automatic answers are *held* (not lost:
+they wait in the inbox for a person to send or drop), the team's supervisors and administrators are
+alerted once an hour, and both are audited. An answer a person decided on is sent, and counted.
+
+**Sent at most once.** Every answer has a fixed idempotency key (``engage-reply-<id>-urgent``,
+``engage-reply-<id>-template-<template id>``, ``engage-reply-<id>-text-<uuid>``), unique in the
+database, and moves only by conditional update: pending -> sending -> sent, failed or unconfirmed.
+A send that may have reached the platform is never blindly retried (invariant 2), except on
+platforms that deduplicate on our key (Mastodon). The publishing pause holds answers too
+(invariant 4): they wait, pending, until publishing resumes.
+
+**"Did this answer help?"** When the team has it on, an answer on email, SMS or Telegram ends with
+one fixed line asking it, with a signed link (:mod:`engage.inbound.feedback`); it is added after the
+approved text at sending time (dropped if it would push the text over the channel's limit), and
+``feedback_requested`` records that it went out.
+
+**Free text** becomes a campaigns Message (in the team's "Answers to the public" campaign, on the
+reply's channel) created with ``message_create`` and submitted, so it goes through the same
+two-person approval as any message. The campaigns room knows nothing about replies, so the inbox
+side watches: the sweeper finds answers whose message has been approved (its approved hash equals
+its content hash) and sends the approved body as a threaded reply, then records
+``first_response_at``. A liaison officer may not draft messages (the accounts policy allows
+officers and supervisors), so their free text is kept as a *proposed* answer and the team's
+supervisors are alerted: a supervisor adopts it, which creates the message, and another
+supervisor approves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import permissions
+from accounts.audit import audit_record
+from accounts.models import Membership, Notification, Role, Team, User
+from campaigns.models import Channel, ChannelKind, Message, MessageStatus
+from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from core.pii import mask_pii
+from core.queue import enqueue, enqueue_on_commit
+from core.sanitize import sanitize_text
+from engage.inbound import policies
+from engage.inbound.feedback import feedback_suffix
+from engage.models import (
+    AnswerKind,
+    AnswerStatus,
+    AnswerTemplate,
+    Reply,
+    ReplyAnswer,
+    ReplyCampaign,
+    ReplySource,
+    ReplyStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 6
+RETRY_BASE_SECONDS = 30
+STUCK_AFTER = timedelta(minutes=5)
+MAX_ANSWER_CHARS = 5000
+REPLIES_CAMPAIGN_NAME = "Answers to the public"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s\-().]{7,20}$")
+
+
+@dataclass(frozen=True)
+class AnswerRoute:
+    channel: Channel
+    config: dict[str, Any] = field(default_factory=dict)  # adapter config overrides (Telegram's chat)
+    in_reply_to: str = ""
+    recipients: tuple[str, ...] = ()
+    prefix: str = ""  # Mastodon: the mention that makes it a reply the person is told about
+
+
+def _team_channel(team_id: int, kind: str) -> Channel | None:
+    chain = policies.lineage(team_id)
+    channels = [c for c in Channel.objects.filter(team_id__in=chain, kind=kind, is_active=True).order_by("id")]
+    channels.sort(key=lambda c: chain.index(c.team_id))
+    return channels[0] if channels else None
+
+
+def answer_route(reply: Reply) -> AnswerRoute | None:
+    """How to answer this reply on its own channel, or None when it cannot be answered."""
+    if reply.redacted_at is not None:
+        return None
+    channel = reply.channel
+    if channel is not None:
+        if not channel.is_active:
+            return None
+        if channel.kind == ChannelKind.TELEGRAM:
+            chat, _, rest = reply.provider_id.partition(":")
+            message_id = rest.split(":", 1)[0]
+            if not chat or not message_id.isdigit():
+                return None
+            return AnswerRoute(channel=channel, config={"chat_id": chat}, in_reply_to=message_id)
+        if channel.kind == ChannelKind.MASTODON:
+            mention = f"{reply.author_handle} " if reply.author_handle.startswith("@") else ""
+            return AnswerRoute(channel=channel, in_reply_to=reply.provider_id, prefix=mention)
+        if channel.kind == ChannelKind.SMS:
+            if not reply.author_handle:
+                return None
+            return AnswerRoute(channel=channel, recipients=(reply.author_handle,))
+        if channel.kind == ChannelKind.WEBHOOK:
+            return AnswerRoute(channel=channel, in_reply_to=reply.provider_id)
+        return None
+    contact = reply.author_handle.strip()
+    if _EMAIL.match(contact):
+        email = _team_channel(reply.team_id, ChannelKind.EMAIL)
+        return AnswerRoute(channel=email, recipients=(contact,)) if email else None
+    if _PHONE.match(contact):
+        sms = _team_channel(reply.team_id, ChannelKind.SMS)
+        return AnswerRoute(channel=sms, recipients=(contact,)) if sms else None
+    return None
+
+
+# Platforms that prove who sent a reply: the answer goes back to that same account or number.
+PROVEN_SENDER_SOURCES = frozenset({ReplySource.TELEGRAM, ReplySource.MASTODON, ReplySource.SMS})
+
+
+def sender_proven(reply: Reply) -> bool:
+    """The reply came in on a platform that proves its sender (a Telegram chat, a Mastodon account,
+    an SMS through the verified Twilio webhook), so an automatic answer reaches only the person who
+    wrote. Never true for the public form: a typed address or number proves nothing."""
+    channel = reply.channel
+    return (channel is not None and reply.source in PROVEN_SENDER_SOURCES and channel.kind == reply.source
+            and bool(reply.author_handle or reply.provider_id))
+
+
+def answer_hourly_cap(channel: Channel) -> int:
+    """How many answers ``channel`` may send in an hour before automatic ones wait for a person."""
+    caps = settings.ENGAGE_ANSWER_HOURLY_CAP
+    return int(caps.get(channel.kind, caps.get("", 60)))
+
+
+def enqueue_answer(answer_id: int) -> None:
+    """Ask a worker to send now; if the broker is down the sweeper sends it."""
+    if not enqueue("engage.send_answer", queue="urgent", answer_id=answer_id):
+        logger.info("Answer %s not enqueued; the sweeper will send it.", answer_id)
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+def _lock(reply: Reply) -> Reply:
+    locked = Reply.objects.select_for_update().filter(pk=reply.pk).first()
+    if locked is None:
+        raise NotFound("No such reply.")
+    return Reply.objects.select_related("team", "channel").get(pk=reply.pk)
+
+
+def _require_triage(actor: User, reply: Reply) -> None:
+    from engage.inbound.selectors import can_view_reply
+
+    if not can_view_reply(actor, reply):
+        raise NotFound("No such reply.")
+    if not permissions.can_triage(actor, reply.team_id):
+        raise NotAllowed("Only liaison officers and supervisors of this team answer replies.")
+
+
+def _answerable(reply: Reply) -> AnswerRoute:
+    route = answer_route(reply)
+    if route is None:
+        if reply.redacted_at is not None:
+            raise WrongState("This reply has been redacted; there is no one to answer.", code="redacted")
+        if reply.channel_id is None:
+            raise WrongState("This person left no email address or phone number (or the team has no email or "
+                             "SMS channel), so there is no way to answer them.", code="no_reply_channel")
+        raise WrongState("Answers cannot be sent on this channel.", code="no_reply_channel")
+    return route
+
+
+def _answer_language(reply: Reply) -> str:
+    language = reply.language or ""
+    return language if language and language != "unknown" else "en"
+
+
+# --- templates --------------------------------------------------------------------------------
+
+@transaction.atomic
+def answer_from_template(*, actor: User, reply: Reply, template: AnswerTemplate) -> ReplyAnswer:
+    """Queue a pre-approved answer (sent by :func:`reply_respond` right after the commit)."""
+    reply = _lock(reply)
+    _require_triage(actor, reply)
+    template = policies.templates_for_team(reply.team_id).filter(pk=template.pk).first()
+    if template is None or not policies.is_approved(template):
+        raise NotFound("No such answer template.")
+    _answerable(reply)
+    key = f"engage-reply-{reply.pk}-template-{template.pk}"
+    if ReplyAnswer.objects.filter(idempotency_key=key).exists():
+        raise WrongState("This template has already been used to answer this reply.", code="already_answered")
+    try:
+        with transaction.atomic():
+            answer = ReplyAnswer.objects.create(
+                reply=reply, kind=AnswerKind.TEMPLATE, template=template, body=template.body,
+                language=template.language, status=AnswerStatus.PENDING, idempotency_key=key, created_by=actor)
+    except IntegrityError as exc:
+        raise WrongState("This template has already been used to answer this reply.",
+                         code="already_answered") from exc
+    audit_record(actor=actor, verb="reply.answer_queued", target=reply, team=reply.team_id,
+                 summary={"answer": answer.pk, "kind": answer.kind, "template": template.pk})
+    return answer
+
+
+# --- free text ----------------------------------------------------------------------------------
+
+def replies_campaign(*, actor: User, team: Team):
+    """The team's campaign for free-text answers, created once (by the first drafter who needs it)."""
+    from campaigns.services.events import campaign_create
+
+    existing = ReplyCampaign.objects.filter(team=team).select_related("campaign").first()
+    if existing is not None:
+        return existing.campaign
+    try:
+        with transaction.atomic():
+            campaign = campaign_create(
+                actor=actor, team=team, name=REPLIES_CAMPAIGN_NAME,
+                description="Free-text answers to the public's replies. Each is approved like any message and "
+                            "sent by the inbox as a threaded reply; do not schedule them as posts.")
+            ReplyCampaign.objects.create(team=team, campaign=campaign)
+            return campaign
+    except IntegrityError:
+        return ReplyCampaign.objects.select_related("campaign").get(team=team).campaign
+
+
+def _message_for_answer(*, actor: User, reply: Reply, route: AnswerRoute, body: str) -> Message:
+    from campaigns.services.messages import message_create
+    from campaigns.services.workflow import message_submit
+
+    campaign = replies_campaign(actor=actor, team=reply.team)
+    message = message_create(actor=actor, campaign=campaign, body=body, language=_answer_language(reply),
+                             title=f"Answer to reply {reply.pk}", channels=[route.channel], hashtags=[],
+                             instructive=False)
+    return message_submit(actor=actor, message=message)
+
+
+def _supervisors(team_id: int, *, exclude: int | None = None) -> list[int]:
+    ids = Membership.objects.filter(team_id__in=policies.lineage(team_id), role=Role.SUPERVISOR,
+                                    user__is_active=True).values_list("user_id", flat=True)
+    return sorted({i for i in ids if i != exclude})
+
+
+@transaction.atomic
+def answer_free_text(*, actor: User, reply: Reply, body: str) -> ReplyAnswer:
+    """A free-text answer: a message for approval when the actor may draft, else a proposal."""
+    reply = _lock(reply)
+    _require_triage(actor, reply)
+    route = _answerable(reply)
+    text = sanitize_text(body or "")
+    if not text:
+        raise InvalidInput("Write the answer.", fields={"body": ["This field may not be blank."]})
+    if len(text) > MAX_ANSWER_CHARS:
+        raise InvalidInput(f"The answer is longer than {MAX_ANSWER_CHARS} characters.", fields={"body": ["Too long."]})
+    message = None
+    status = AnswerStatus.PROPOSED
+    if permissions.can_draft(actor, reply.team_id):
+        message = _message_for_answer(actor=actor, reply=reply, route=route, body=text)
+        status = AnswerStatus.AWAITING_APPROVAL
+    answer = ReplyAnswer.objects.create(
+        reply=reply, kind=AnswerKind.FREE_TEXT, message=message, body=text, language=_answer_language(reply),
+        status=status, idempotency_key=f"engage-reply-{reply.pk}-text-{uuid.uuid4().hex}", created_by=actor)
+    if message is None:
+        url = reverse("inbox:detail", kwargs={"pk": reply.pk})
+        Notification.objects.bulk_create([
+            Notification(user_id=u, kind="answer_proposed", url=url,
+                         text=f"{actor.display_name} proposed an answer to reply {reply.pk}; adopt it to send it "
+                              f"for approval.") for u in _supervisors(reply.team_id, exclude=actor.pk)])
+    audit_record(actor=actor, verb="reply.answer_drafted", target=reply, team=reply.team_id,
+                 summary={"answer": answer.pk, "status": status, "message": message.pk if message else None})
+    return answer
+
+
+@transaction.atomic
+def answer_adopt(*, actor: User, answer: ReplyAnswer, body: str | None = None) -> ReplyAnswer:
+    """A drafter turns a proposed answer into a message for approval (optionally edited)."""
+    reply = _lock(answer.reply)
+    _require_triage(actor, reply)
+    if not permissions.can_draft(actor, reply.team_id):
+        raise NotAllowed("Only officers and supervisors can send an answer for approval.")
+    answer = ReplyAnswer.objects.select_for_update().get(pk=answer.pk)
+    if answer.status != AnswerStatus.PROPOSED:
+        raise WrongState("Only a proposed answer can be adopted.")
+    route = _answerable(reply)
+    text = sanitize_text(body) if body else answer.body
+    if not text:
+        raise InvalidInput("Write the answer.", fields={"body": ["This field may not be blank."]})
+    message = _message_for_answer(actor=actor, reply=reply, route=route, body=text)
+    ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.PROPOSED).update(
+        status=AnswerStatus.AWAITING_APPROVAL, message=message, body=text)
+    audit_record(actor=actor, verb="reply.answer_adopted", target=reply, team=reply.team_id,
+                 summary={"answer": answer.pk, "message": message.pk, "proposed_by": answer.created_by_id})
+    answer.refresh_from_db()
+    return answer
+
+
+def reply_respond(*, actor: User, reply: Reply, template: AnswerTemplate | None = None,
+                  body: str | None = None) -> ReplyAnswer:
+    """The one entry point for the API and the pages: a template goes out now; free text waits for
+    approval. Sending happens after the answer row is committed, outside any transaction."""
+    if (template is None) == (not body):
+        raise InvalidInput("Give either a template or a text.", fields={"template": ["Give one of these."],
+                                                                        "body": ["Give one of these."]})
+    if template is not None:
+        answer = answer_from_template(actor=actor, reply=reply, template=template)
+        answer_send(answer_id=answer.pk)
+        answer.refresh_from_db()
+        return answer
+    return answer_free_text(actor=actor, reply=reply, body=body or "")
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+def _finish(answer_id: int, *, status: str, error: str = "", retry_in: float | None = None,
+            notify: bool = False) -> None:
+    with transaction.atomic():
+        changes: dict[str, Any] = {"status": status, "last_error": error[:500]}
+        if retry_in is not None:
+            changes["next_attempt_at"] = timezone.now() + timedelta(seconds=retry_in)
+        updated = ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(**changes)
+        if not updated:
+            return
+        answer = ReplyAnswer.objects.select_related("reply").get(pk=answer_id)
+        audit_record(actor=None, verb=f"reply.answer_{status}", target=answer.reply, team=answer.reply.team_id,
+                     summary={"answer": answer_id, "error": mask_pii(error)[:300], "attempts": answer.attempts})
+        if notify and answer.created_by_id:
+            Notification.objects.create(
+                user_id=answer.created_by_id, kind="answer_failed",
+                url=reverse("inbox:detail", kwargs={"pk": answer.reply_id}),
+                text=f"The answer to reply {answer.reply_id} was not sent: {error}"[:500])
+
+
+def _mark_sent(answer_id: int, *, external_id: str, sent_at=None, feedback_requested: bool = False) -> bool:
+    with transaction.atomic():
+        now = sent_at or timezone.now()
+        extra = {"feedback_requested": True} if feedback_requested else {}
+        updated = ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
+            status=AnswerStatus.SENT, sent_at=now, external_id=external_id[:200], last_error="", **extra)
+        if not updated:
+            return False
+        answer = ReplyAnswer.objects.select_related("reply").get(pk=answer_id)
+        reply = Reply.objects.select_for_update().get(pk=answer.reply_id)
+        fields = []
+        if reply.first_response_at is None:
+            reply.first_response_at = now
+            fields.append("first_response_at")
+        if reply.status in (ReplyStatus.NEW, ReplyStatus.TRIAGED, ReplyStatus.ASSIGNED, ReplyStatus.ESCALATED):
+            reply.status = ReplyStatus.ANSWERED
+            fields.append("status")
+        if fields:
+            reply.save(update_fields=[*fields, "updated_at"])
+        audit_record(actor=None, verb="reply.answer_sent", target=reply, team=reply.team_id,
+                     summary={"answer": answer_id, "kind": answer.kind, "external_id": external_id[:200],
+                              "message": answer.message_id, "first_response": "first_response_at" in fields})
+        return True
+
+
+def _automatic(answer: ReplyAnswer) -> bool:
+    """Sent with no person deciding: the urgent auto-answer, until someone releases it."""
+    return answer.kind == AnswerKind.AUTO and answer.created_by_id is None
+
+
+def _take_cap_slot(answer: ReplyAnswer, channel: Channel, now) -> bool:
+    """Count this answer against its channel's hourly cap. The channel row is locked while counting
+    (PostgreSQL; SQLite's immediate transactions serialise writers), so two senders cannot both take
+    the last place. An automatic answer past the cap is held for a person (False)."""
+    with transaction.atomic():
+        Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk", flat=True).first()
+        cap = answer_hourly_cap(channel)
+        used = (ReplyAnswer.objects.filter(channel=channel, claimed_at__gte=now - timedelta(hours=1),
+                                           status__in=[AnswerStatus.SENDING, AnswerStatus.SENT,
+                                                       AnswerStatus.UNCONFIRMED])
+                .exclude(pk=answer.pk).count())
+        if used < cap or not _automatic(answer):
+            ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.SENDING).update(channel=channel)
+            return True
+        held = ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.SENDING).update(
+            status=AnswerStatus.HELD, channel=channel, attempts=F("attempts") - 1,
+            last_error=f"Not sent: {channel.name} has sent its {cap} answers this hour. Send it or drop it.")
+        if held:
+            reply = answer.reply
+            audit_record(actor=None, verb="reply.answer_held", target=reply, team=reply.team_id,
+                         summary={"answer": answer.pk, "channel": channel.pk, "cap": cap, "sent_last_hour": used})
+            _alert_cap_reached(channel=channel, reply=reply, cap=cap, now=now)
+    return False
+
+
+def _alert_cap_reached(*, channel: Channel, reply: Reply, cap: int, now) -> None:
+    """Once an hour per channel: tell the team's supervisors and administrators (audited)."""
+    from accounts.models import AuditEvent
+
+    if AuditEvent.objects.filter(verb="channel.answer_cap_reached", target_type="campaigns.channel",
+                                 target_id=str(channel.pk), at__gte=now - timedelta(hours=1)).exists():
+        return
+    chain = policies.lineage(channel.team_id)
+    users = sorted(set(Membership.objects.filter(team_id__in=chain, role__in=[Role.SUPERVISOR, Role.ADMIN],
+                                                 user__is_active=True).values_list("user_id", flat=True)))
+    url = reverse("inbox:detail", kwargs={"pk": reply.pk})
+    text = (f"{channel.name} reached its cap of {cap} answers an hour: automatic answers are held in the inbox "
+            f"until someone sends or drops them. Check for a flood of messages.")
+    Notification.objects.bulk_create([Notification(user_id=u, kind="answer_cap_reached", text=text[:500], url=url)
+                                      for u in users])
+    audit_record(actor=None, verb="channel.answer_cap_reached", target=channel, team=channel.team_id,
+                 summary={"cap": cap, "reply": reply.pk, "alerted": len(users)})
+    if users:
+        enqueue_on_commit("campaigns.email_alert", user_ids=users, subject="Engage: answer cap reached",
+                          text=text, url=url)
+
+
+@transaction.atomic
+def answer_release_held(*, actor: User, answer: ReplyAnswer, send: bool) -> ReplyAnswer:
+    """A person decides on a held automatic answer: send it now (it is theirs from here on, and no
+    longer automatic), or drop it."""
+    reply = _lock(answer.reply)
+    _require_triage(actor, reply)
+    held = ReplyAnswer.objects.filter(pk=answer.pk, reply=reply, status=AnswerStatus.HELD)
+    if send:
+        n = held.update(status=AnswerStatus.PENDING, created_by=actor, next_attempt_at=None, last_error="")
+    else:
+        n = held.update(status=AnswerStatus.CANCELLED, last_error="Not sent: a person decided.")
+    if n != 1:
+        raise WrongState("This answer is not held.")
+    audit_record(actor=actor, verb="reply.answer_released" if send else "reply.answer_dropped", target=reply,
+                 team=reply.team_id, summary={"answer": answer.pk})
+    if send:
+        transaction.on_commit(lambda: enqueue_answer(answer.pk))
+    answer.refresh_from_db()
+    return answer
+
+
+def answer_send(*, answer_id: int) -> str:
+    """Send one pending answer. Returns sent, pending (retry later), paused, held (the channel's
+    hourly cap), unconfirmed, failed, or not-sent (someone else has it, or it is not pending)."""
+    from campaigns.services.publishing import paused_team_ids
+    from platforms import get_adapter
+    from platforms.base import (
+        AdapterError,
+        Payload,
+        PermanentError,
+        TransientError,
+        UnconfirmedError,
+    )
+
+    now = timezone.now()
+    claimed = (ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.PENDING)
+               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+               .update(status=AnswerStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1))
+    if claimed != 1:
+        return "not-sent"
+    answer = ReplyAnswer.objects.select_related("reply__channel", "reply__team", "message").get(pk=answer_id)
+    reply = answer.reply
+    everything, paused = paused_team_ids()
+    if everything or reply.team_id in paused:
+        ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
+            status=AnswerStatus.PENDING, attempts=F("attempts") - 1, last_error="Publishing is paused.",
+            next_attempt_at=now + timedelta(seconds=30))
+        return "paused"
+    body = answer.body
+    if answer.kind == AnswerKind.FREE_TEXT:
+        message = answer.message
+        from campaigns.services.content import approved_snapshot
+
+        snapshot = approved_snapshot(message) if message is not None and message.is_approved else None
+        if snapshot is None:
+            ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
+                status=AnswerStatus.AWAITING_APPROVAL, attempts=F("attempts") - 1)
+            return "not-sent"
+        body = snapshot["body"]  # exactly what was approved, from the approved version
+    route = answer_route(reply)
+    if route is None:
+        _finish(answer_id, status=AnswerStatus.FAILED, error="This reply cannot be answered on its channel.",
+                notify=True)
+        return "failed"
+    if not _take_cap_slot(answer, route.channel, now):
+        return "held"
+    language = answer.language or _answer_language(reply)
+    # "Did this answer help?" (engage.inbound.feedback): fixed words after the approved text, when
+    # the team asks it and the channel is private and can carry a link.
+    question = feedback_suffix(answer=answer, team_id=reply.team_id, channel_kind=route.channel.kind,
+                               language=language)
+    payload = Payload(
+        text=route.prefix + body + question, language=language,
+        in_reply_to=route.in_reply_to, recipients=route.recipients,
+        subject=f"Reply from {reply.team.name}",
+        metadata={"reply_id": str(reply.pk), "answer_id": str(answer.pk), "kind": answer.kind},
+    )
+    try:
+        adapter = get_adapter(route.channel.kind, config={**(route.channel.config or {}), **route.config},
+                              secrets=route.channel.get_secrets())
+    except AdapterError as exc:
+        _finish(answer_id, status=AnswerStatus.FAILED, error=f"Channel not usable: {exc}", notify=True)
+        return "failed"
+    if question and adapter.limit and adapter.count(payload.text) > adapter.limit:
+        question = ""  # the question never stops an answer: too long with it (SMS segments), send without
+        payload = replace(payload, text=route.prefix + body)
+    try:
+        result = adapter.publish(payload, idempotency_key=answer.idempotency_key)
+    except UnconfirmedError as exc:  # includes a partial send: never resent blindly
+        if adapter.honours_idempotency_key and answer.attempts < MAX_SEND_ATTEMPTS:
+            _finish(answer_id, status=AnswerStatus.PENDING, error=str(exc), retry_in=RETRY_BASE_SECONDS)
+            return "pending"
+        _finish(answer_id, status=AnswerStatus.UNCONFIRMED, error=str(exc), notify=True)
+        return "unconfirmed"
+    except TransientError as exc:
+        if answer.attempts >= MAX_SEND_ATTEMPTS:
+            _finish(answer_id, status=AnswerStatus.FAILED, error=str(exc), notify=True)
+            return "failed"
+        delay = max(exc.retry_after or 0, RETRY_BASE_SECONDS * 2 ** (answer.attempts - 1))
+        _finish(answer_id, status=AnswerStatus.PENDING, error=str(exc), retry_in=min(delay, 900))
+        return "pending"
+    except (PermanentError, AdapterError) as exc:
+        _finish(answer_id, status=AnswerStatus.FAILED, error=str(exc), notify=True)
+        return "failed"
+    except Exception as exc:  # noqa: BLE001 - after the call began we cannot know: never resend blindly
+        logger.exception("Unexpected error while sending answer %s", answer_id)
+        _finish(answer_id, status=AnswerStatus.UNCONFIRMED, error=f"Unexpected error: {exc!r}", notify=True)
+        return "unconfirmed"
+    finally:
+        close = getattr(adapter, "close", None)
+        if close is not None:
+            close()
+    _mark_sent(answer_id, external_id=result.external_id, feedback_requested=bool(question))
+    return "sent"
+
+
+# --- what the sweeper does with answers -----------------------------------------------------------
+
+def answers_release_approved() -> list[int]:
+    """Free-text answers whose message was approved become pending; returns their ids.
+
+    A message withdrawn or sent back for changes and then abandoned is left or cancelled; one that
+    somebody published through the ordinary publishing pipeline counts as the answer (it was
+    approved and it went out), so it is recorded as sent rather than sent a second time.
+    """
+    released: list[int] = []
+    waiting = (ReplyAnswer.objects.filter(status=AnswerStatus.AWAITING_APPROVAL, message__isnull=False)
+               .select_related("message")[:500])
+    for answer in waiting:
+        message = answer.message
+        if message.status == MessageStatus.WITHDRAWN:
+            with transaction.atomic():
+                if ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.AWAITING_APPROVAL).update(
+                        status=AnswerStatus.CANCELLED, last_error="The message was withdrawn."):
+                    audit_record(actor=None, verb="reply.answer_cancelled", target_type="engage.reply",
+                                 target_id=answer.reply_id, team=message.team_id,
+                                 summary={"answer": answer.pk, "message": message.pk})
+        elif message.status in (MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED) and message.published_at:
+            if ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.AWAITING_APPROVAL).update(
+                    status=AnswerStatus.SENDING):
+                _mark_sent(answer.pk, external_id=f"message:{message.pk}", sent_at=message.published_at)
+        elif message.status == MessageStatus.APPROVED and message.is_approved:
+            if ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.AWAITING_APPROVAL).update(
+                    status=AnswerStatus.PENDING, body=message.body):
+                released.append(answer.pk)
+    return released
+
+
+def answers_due(*, older_than_seconds: float = 5.0, limit: int = 200) -> list[int]:
+    now = timezone.now()
+    return list(ReplyAnswer.objects.filter(status=AnswerStatus.PENDING,
+                                           created_at__lte=now - timedelta(seconds=older_than_seconds))
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
+def answers_reap_stuck() -> int:
+    """An answer left 'sending' (the worker died mid-call) may have been sent: unconfirmed, for a
+    person to check. Never resent blindly."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(ReplyAnswer.objects.filter(status=AnswerStatus.SENDING, claimed_at__lt=cutoff)
+                 .values_list("pk", flat=True))
+    for answer_id in stuck:
+        _finish(answer_id, status=AnswerStatus.UNCONFIRMED, notify=True,
+                error="The sender stopped while sending; check the platform before answering again.")
+    return len(stuck)
+
+
+@transaction.atomic
+def answer_resolve_unconfirmed(*, actor: User, answer: ReplyAnswer, sent: bool) -> ReplyAnswer:
+    """A person checked the platform: it was sent (record it) or it was not (send it again)."""
+    reply = _lock(answer.reply)
+    _require_triage(actor, reply)
+    # The row as it is now, under the reply's lock: the caller's copy may be from before another
+    # person resolved it (a second resolution would otherwise be audited as if it had done something).
+    answer = ReplyAnswer.objects.filter(pk=answer.pk, reply=reply).first() or answer
+    if answer.status != AnswerStatus.UNCONFIRMED:
+        raise WrongState("Only an unconfirmed answer can be resolved.")
+    if sent:
+        ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.UNCONFIRMED).update(status=AnswerStatus.SENDING)
+        _mark_sent(answer.pk, external_id=answer.external_id)
+    else:
+        ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.UNCONFIRMED).update(
+            status=AnswerStatus.PENDING, idempotency_key=f"{answer.idempotency_key[:60]}-r{answer.attempts}",
+            next_attempt_at=None)
+    audit_record(actor=actor, verb="reply.answer_resolved", target=reply, team=reply.team_id,
+                 summary={"answer": answer.pk, "sent": sent})
+    answer.refresh_from_db()
+    return answer
+
+
+def answers_unconfirm_after_restore(*, backup_taken: str) -> dict[int, list[int]]:
+    """After a restore: an answer pending or sending in the backup may have gone out since it was
+    taken. It becomes unconfirmed, for a person (or the platform look-up) to check, never resent
+    blindly. Returns the answers' ids by the replying team (``engage.backup.restore`` reports them)."""
+    rows = list(ReplyAnswer.objects.filter(status__in=[AnswerStatus.PENDING, AnswerStatus.SENDING])
+                .values_list("pk", "reply__team_id"))
+    ReplyAnswer.objects.filter(pk__in=[pk for pk, _ in rows],
+                               status__in=[AnswerStatus.PENDING, AnswerStatus.SENDING]).update(
+        status=AnswerStatus.UNCONFIRMED, claimed_at=None,
+        last_error=f"Restored from a backup taken {backup_taken}: it may have gone out after the backup. "
+                   f"Check the platform before answering again.")
+    by_team: dict[int, list[int]] = {}
+    for pk, team_id in rows:
+        by_team.setdefault(team_id, []).append(pk)
+    return by_team

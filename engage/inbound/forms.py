@@ -1,0 +1,177 @@
+"""Forms for the triage inbox, its settings, and the public contact form."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from django import forms
+
+from core.ids import IdFormField
+from engage.inbound.classify.category import CATEGORIES
+from engage.inbound.policies import URGENT
+from engage.inbound.triage import SENTIMENTS
+from engage.models import ReplySource, ReplyStatus, TemplatePurpose
+
+_BLANK = [("", "Any")]
+NONCE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _choices(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=[("open", "Open"), ("", "Any"), *ReplyStatus.choices])
+    category = forms.ChoiceField(required=False, choices=_BLANK + _choices(CATEGORIES))
+    sentiment = forms.ChoiceField(required=False, choices=_BLANK + _choices(SENTIMENTS))
+    language = forms.CharField(required=False, max_length=16)
+    source = forms.ChoiceField(required=False, choices=_BLANK + list(ReplySource.choices))
+    channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    event = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    campaign = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    segment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    assignee = forms.ChoiceField(required=False)
+    urgent = forms.BooleanField(required=False, label="Urgent only")
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    restricted = forms.BooleanField(required=False, label="Restricted queue")
+    order = forms.ChoiceField(required=False, choices=[("", "Urgent first, then oldest"), ("newest", "Newest first")])
+
+    def __init__(self, *args: Any, channels: list, events: list, campaigns: list, segments: list, users: list,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = _BLANK + [(c.pk, c.name) for c in channels]
+        self.fields["event"].choices = _BLANK + [(e.pk, e.name) for e in events]
+        self.fields["campaign"].choices = _BLANK + [(c.pk, c.name) for c in campaigns]
+        self.fields["segment"].choices = _BLANK + [(g.pk, g.name) for g in segments]
+        self.fields["assignee"].choices = _BLANK + [("me", "Me"), ("none", "Nobody")] + [
+            (str(u.pk), u.display_name) for u in users]
+
+
+class BulkForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int)
+    action = forms.ChoiceField(choices=[("assign-me", "Assign to me"), ("assign", "Assign to…"),
+                                        ("unassign", "Unassign"), ("triaged", "Mark triaged"), ("close", "Close")])
+    assignee = IdFormField(required=False)
+
+    def __init__(self, *args: Any, ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(i, i) for i in ids]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Assign to")
+
+    def __init__(self, *args: Any, users: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Nobody")] + [(u.pk, u.display_name) for u in users]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ReplyStatus.choices)
+
+
+class CorrectionForm(forms.Form):
+    category = forms.ChoiceField(choices=_choices(CATEGORIES))
+    sentiment = forms.ChoiceField(choices=_choices(SENTIMENTS))
+    urgent = forms.BooleanField(required=False)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label="Internal note")
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500, label="Why (the supervisors see this)")
+
+
+class RespondForm(forms.Form):
+    template = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Pre-approved answer")
+    body = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
+                           label="Or write an answer (it will need approval)")
+
+    def __init__(self, *args: Any, templates: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [("", "Choose a template")] + [
+            (t.pk, f"{t.title} ({t.language})") for t in templates]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("template")) == bool((data.get("body") or "").strip()):
+            raise forms.ValidationError("Choose a pre-approved answer or write one, not both.")
+        return data
+
+
+class RightsForm(forms.Form):
+    handle = forms.CharField(max_length=200, label="Handle or phone number")
+    action = forms.ChoiceField(choices=[("export", "Export everything (subject access)"),
+                                        ("erase", "Erase everything")], widget=forms.RadioSelect)
+    reason = forms.CharField(required=False, max_length=300, label="Reason or request reference")
+    confirm = forms.BooleanField(required=False, label="I understand that erasure cannot be undone")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "erase" and not data.get("confirm"):
+            raise forms.ValidationError("Tick the box to confirm the erasure.")
+        return data
+
+
+class TemplateForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    language = forms.CharField(max_length=16, initial="en")
+    purpose = forms.ChoiceField(choices=TemplatePurpose.choices)
+    body = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SlaForm(forms.Form):
+    category = forms.ChoiceField(choices=[(URGENT, "Urgent (any category)")] + _choices(CATEGORIES))
+    minutes = forms.IntegerField(required=False, min_value=1, max_value=60 * 24 * 30,
+                                 help_text="Empty: no response clock")
+
+
+class RetentionForm(forms.Form):
+    category = forms.ChoiceField(choices=_choices(CATEGORIES))
+    days = forms.IntegerField(min_value=1, max_value=3650)
+
+
+class RuleForm(forms.Form):
+    language = forms.CharField(max_length=16, initial="*", help_text="ISO 639-1 code, or * for every language")
+    category = forms.ChoiceField(choices=_choices(CATEGORIES))
+    pattern = forms.CharField(max_length=500, help_text="A regular expression, matched case-insensitively")
+    weight = forms.FloatField(min_value=0.1, max_value=5, initial=1.0)
+
+
+class PublicReplyForm(forms.Form):
+    """The public form. ``website`` is a honeypot: hidden from people, filled in by bots."""
+
+    text = forms.CharField(label="Your message", max_length=10_000,
+                           widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}))
+    contact = forms.CharField(label="Email address or phone number (optional)", required=False, max_length=200,
+                              help_text="Only if you would like an answer. Leave it empty to stay anonymous.",
+                              widget=forms.TextInput(attrs={"autocomplete": "email", "dir": "auto"}))
+    name = forms.CharField(label="Your name (optional)", required=False, max_length=200,
+                           widget=forms.TextInput(attrs={"autocomplete": "name", "dir": "auto"}))
+    website = forms.CharField(required=False, label="Leave this empty",
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    nonce = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["nonce"] = secrets.token_hex(16)
+
+    def clean_nonce(self) -> str:
+        value = self.cleaned_data.get("nonce") or ""
+        return value if NONCE.match(value) else secrets.token_hex(16)
+
+    def clean_contact(self) -> str:
+        value = (self.cleaned_data.get("contact") or "").strip()
+        if value and not (re.match(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", value)
+                          or re.match(r"^\+?[\d\s\-().]{7,20}$", value)):
+            raise forms.ValidationError("Give an email address or a phone number, or leave it empty.")
+        return value
+
+    @property
+    def is_bot(self) -> bool:
+        return bool((self.data.get("website") or "").strip())

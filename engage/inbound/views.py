@@ -1,0 +1,539 @@
+"""Pages for replies: the staff triage inbox (under /desk/inbox/) and the public contact form.
+
+Views read through ``engage.inbound.selectors`` and write through ``engage.inbound``. Personal
+data is masked everywhere except on a reply's page after "Show personal details", which is
+audited each time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts import permissions
+from accounts.models import Role, Team, User
+from accounts.teams import lineage, parent_map
+from campaigns import selectors as outbound
+from campaigns.models import Message
+from core.errors import ServiceError
+from core.ids import parse_id, parse_ids
+from core.pii import mask_pii
+from core.ratelimit import over_limit
+from core.web import run_service
+from engage.inbound import answers, policies, retention, selectors, triage
+from engage.inbound.classify.category import CATEGORIES
+from engage.inbound.forms import (
+    AssignForm,
+    BulkForm,
+    CorrectionForm,
+    EscalateForm,
+    InboxFilterForm,
+    NoteForm,
+    PublicReplyForm,
+    RespondForm,
+    RetentionForm,
+    RightsForm,
+    RuleForm,
+    SlaForm,
+    StatusForm,
+    TemplateForm,
+)
+from engage.inbound.identity import author_label, mask_handle
+from engage.inbound.ingest import contact_force, contact_team_for, public_contact_team, reply_submit_public
+from engage.models import (
+    AnswerStatus,
+    AnswerTemplate,
+    AnswerTemplateVersion,
+    CategoryRule,
+    ReplyAnswer,
+    ReplyStatus,
+)
+
+
+def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "campaigns/forbidden.html", {"reason": reason}, status=403)
+
+
+def _reply(request: HttpRequest, pk: int):
+    reply = selectors.reply_detail(request.user, pk)
+    if reply is None:
+        raise Http404("No such reply.")
+    return reply
+
+
+def _row(reply: Any) -> dict[str, Any]:
+    return {
+        "reply": reply,
+        "text": reply.text_masked if reply.processed_at else mask_pii(reply.text),
+        "author": author_label(reply.author_key),
+    }
+
+
+# --- the inbox ----------------------------------------------------------------------------------
+
+def _filter_form(request: HttpRequest) -> InboxFilterForm:
+    user = request.user
+    teams = selectors.inbox_team_ids(user)
+    users: dict[int, User] = {}
+    for team_id in sorted(selectors.triage_team_ids(user)):
+        for u in selectors.assignable_users(team_id):
+            users[u.pk] = u
+    data = request.GET.copy() if request.GET else None
+    if data is not None and "status" not in data:
+        data["status"] = "open"
+    return InboxFilterForm(
+        data, initial={"status": "open"},
+        channels=list(outbound.channels_for(user).filter(team_id__in=teams)),
+        events=list(outbound.events_for(user).filter(team_id__in=teams)[:200]),
+        campaigns=list(outbound.campaigns_for(user).filter(team_id__in=teams, archived=False)[:200]),
+        segments=list(outbound.segments_for(user).filter(team_id__in=teams)),
+        users=sorted(users.values(), key=lambda u: u.display_name.lower()),
+    )
+
+
+def _filters_from(form: InboxFilterForm) -> selectors.InboxFilters:
+    if not form.is_bound:
+        return selectors.InboxFilters(open=True)
+    if not form.is_valid():
+        return selectors.InboxFilters(open=True)
+    d = form.cleaned_data
+    status = d.get("status") or ""
+    return selectors.InboxFilters(
+        open=True if status == "open" else None,
+        status=[status] if status and status != "open" else None,
+        category=d.get("category") or "", sentiment=d.get("sentiment") or "", language=d.get("language") or "",
+        source=d.get("source") or "", channel=d.get("channel"), event=d.get("event"), campaign=d.get("campaign"),
+        segment=d.get("segment"), assignee=d.get("assignee") or "", urgent=True if d.get("urgent") else None,
+        overdue=True if d.get("overdue") else None, restricted=True if d.get("restricted") else None,
+        order=d.get("order") or "",
+    )
+
+
+def _can_use_inbox(user: Any) -> bool:
+    return bool(selectors.inbox_team_ids(user) or selectors.restricted_team_ids(user))
+
+
+@login_required
+@require_safe
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    if not _can_use_inbox(request.user):
+        return _forbidden(request, "The inbox is for liaison officers, supervisors and administrators.")
+    form = _filter_form(request)
+    filters = _filters_from(form)
+    page = selectors.CappedPaginator(selectors.reply_list(request.user, filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "engage/inbox/list.html", {
+        "form": form, "page": page, "rows": [_row(r) for r in page], "query": query.urlencode(),
+        "counts": selectors.inbox_counts(request.user),
+        "can_triage": bool(selectors.triage_team_ids(request.user)),
+        "can_rights": any(permissions.can_manage_retention(request.user, t)
+                          for t in permissions.team_ids(request.user, {Role.ADMIN})),
+        "now": timezone.now(),
+    })
+
+
+@login_required
+@require_POST
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    ids = parse_ids(request.POST.getlist("ids"), limit=triage.MAX_BULK)
+    form = BulkForm(request.POST, ids=ids)
+    back = reverse("inbox:list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    if not form.is_valid():
+        flash.error(request, "Choose some replies and an action.")
+        return redirect(back)
+    found = list(selectors.visible_replies(request.user).filter(pk__in=form.cleaned_data["ids"]))
+    action = form.cleaned_data["action"]
+    kwargs: dict[str, Any] = {}
+    if action == "assign-me":
+        action, kwargs["assignee"] = "assign", request.user
+    elif action == "assign":
+        assignee_id = parse_id(form.cleaned_data.get("assignee"))
+        kwargs["assignee"] = User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
+        if kwargs["assignee"] is None:
+            flash.error(request, "Choose who to assign them to.")
+            return redirect(back)
+    elif action == "triaged":
+        action, kwargs["status"] = "status", ReplyStatus.TRIAGED
+    count = run_service(request, triage.replies_bulk, replies=found, action=action, **kwargs)
+    if count:
+        flash.success(request, f"{count} repl{'y' if count == 1 else 'ies'} updated.")
+    return redirect(back)
+
+
+@login_required
+@require_safe
+def inbox_export(request: HttpRequest) -> HttpResponse:
+    if not _can_use_inbox(request.user):
+        return _forbidden(request, "The inbox is for liaison officers, supervisors and administrators.")
+    filters = _filters_from(_filter_form(request))
+    rows = selectors.reply_list(request.user, filters)[:10_000]
+    content = triage.replies_export_csv(actor=request.user, replies=rows, filters=filters.as_dict())
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="replies.csv"'
+    return response
+
+
+# --- one reply ------------------------------------------------------------------------------------
+
+@login_required
+@require_safe
+def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = _reply(request, pk)
+    user = request.user
+    reveal = request.GET.get("reveal") == "1"
+    if reveal:
+        try:
+            triage.reply_reveal_personal_data(actor=user, reply=reply, purpose="inbox page")
+        except ServiceError as exc:
+            flash.error(request, exc.message)
+            reveal = False
+    can_triage = permissions.can_triage(user, reply.team_id)
+    users = list(selectors.assignable_users(reply.team_id))
+    templates = list(policies.templates_for_team(reply.team_id))
+    route = answers.answer_route(reply)
+    return render(request, "engage/inbox/detail.html", {
+        "reply": reply,
+        "reveal": reveal,
+        "text": reply.text if reveal else (reply.text_masked if reply.processed_at else mask_pii(reply.text)),
+        "author": author_label(reply.author_key),
+        "handle_masked": mask_handle(reply.author_handle),
+        "answers": list(reply.answers.all()),
+        "notes": list(reply.notes.all()),
+        "corrections": list(reply.corrections.all()),
+        "route": route,
+        "can": {
+            "triage": can_triage,
+            "personal": permissions.can_view_personal_data(user, reply.team_id),
+            "hold": permissions.has_role(user, reply.team_id, {Role.SUPERVISOR, Role.ADMIN}),
+            "draft": permissions.can_draft(user, reply.team_id),
+            "answer": can_triage and route is not None and reply.redacted_at is None,
+        },
+        "assign_form": AssignForm(initial={"assignee": reply.assignee_id}, users=users),
+        "status_form": StatusForm(initial={"status": reply.status}),
+        "correction_form": CorrectionForm(initial={"category": reply.category, "sentiment": reply.sentiment,
+                                                   "urgent": reply.urgent}),
+        "note_form": NoteForm(),
+        "escalate_form": EscalateForm(),
+        "respond_form": RespondForm(templates=templates),
+        "statuses": AnswerStatus,
+    })
+
+
+@login_required
+@require_POST
+def inbox_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    reply = _reply(request, pk)
+    target = reverse("inbox:detail", kwargs={"pk": pk})
+    post = request.POST
+    if action == "assign-me":
+        run_service(request, triage.reply_update, reply=reply, assignee=request.user, success="Assigned to you.")
+    elif action == "assign":
+        form = AssignForm(post, users=list(selectors.assignable_users(reply.team_id)))
+        if form.is_valid():
+            assignee = User.objects.filter(pk=form.cleaned_data["assignee"]).first() \
+                if form.cleaned_data["assignee"] else None
+            run_service(request, triage.reply_update, reply=reply, assignee=assignee, success="Assignment changed.")
+        else:
+            flash.error(request, "Choose a liaison officer or supervisor of this team.")
+    elif action == "status":
+        form = StatusForm(post)
+        if form.is_valid():
+            run_service(request, triage.reply_update, reply=reply, status=form.cleaned_data["status"],
+                        success="Status changed.")
+    elif action == "correct":
+        form = CorrectionForm(post)
+        if form.is_valid():
+            run_service(request, triage.reply_update, reply=reply, category=form.cleaned_data["category"],
+                        sentiment=form.cleaned_data["sentiment"], urgent=form.cleaned_data["urgent"],
+                        success="Classification corrected. Thank you: corrections make the accuracy figure.")
+    elif action == "note":
+        form = NoteForm(post)
+        if form.is_valid():
+            run_service(request, triage.reply_note_add, reply=reply, body=form.cleaned_data["body"],
+                        success="Note added.")
+        else:
+            flash.error(request, "Write the note.")
+    elif action == "escalate":
+        form = EscalateForm(post)
+        if form.is_valid():
+            run_service(request, triage.reply_escalate, reply=reply, reason=form.cleaned_data["reason"],
+                        success="Escalated to the supervisors.")
+    elif action == "respond":
+        form = RespondForm(post, templates=list(policies.templates_for_team(reply.team_id)))
+        if form.is_valid():
+            template = AnswerTemplate.objects.filter(pk=form.cleaned_data.get("template") or 0).first()
+            answer = run_service(request, answers.reply_respond, reply=reply, template=template,
+                                 body=form.cleaned_data.get("body") or None)
+            if answer is not None:
+                _answer_flash(request, answer)
+        else:
+            flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    elif action == "adopt":
+        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
+        if answer is None:
+            raise Http404("No such answer.")
+        run_service(request, answers.answer_adopt, answer=answer, body=post.get("body") or None,
+                    success="Sent for approval as a message.")
+    elif action in ("resolve-sent", "resolve-not-sent"):
+        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
+        if answer is None:
+            raise Http404("No such answer.")
+        run_service(request, answers.answer_resolve_unconfirmed, answer=answer, sent=action == "resolve-sent",
+                    success="Recorded.")
+    elif action in ("release-held", "drop-held"):
+        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
+        if answer is None:
+            raise Http404("No such answer.")
+        run_service(request, answers.answer_release_held, answer=answer, send=action == "release-held",
+                    success="The answer will be sent now." if action == "release-held" else "Not sent.")
+    elif action in ("hold", "unhold"):
+        run_service(request, triage.reply_update, reply=reply, legal_hold=action == "hold",
+                    success="Legal hold placed." if action == "hold" else "Legal hold lifted.")
+    else:
+        raise Http404("Unknown action.")
+    return redirect(target)
+
+
+def _answer_flash(request: HttpRequest, answer: ReplyAnswer) -> None:
+    text = {
+        AnswerStatus.SENT: "The answer was sent.",
+        AnswerStatus.PENDING: "The answer will be sent shortly (the platform asked us to wait, or publishing is "
+                              "paused).",
+        AnswerStatus.AWAITING_APPROVAL: "Your answer is now a message waiting for a supervisor's approval; it is "
+                                        "sent as a reply as soon as it is approved.",
+        AnswerStatus.PROPOSED: "Your answer was proposed to the supervisors: one of them sends it for approval.",
+        AnswerStatus.UNCONFIRMED: "The platform did not confirm the answer. Check it before answering again.",
+        AnswerStatus.FAILED: f"The answer could not be sent: {answer.last_error}",
+    }.get(answer.status, f"Answer {answer.get_status_display().lower()}.")
+    (flash.error if answer.status in (AnswerStatus.FAILED, AnswerStatus.UNCONFIRMED) else flash.success)(request, text)
+
+
+# --- rights (administrators) ------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox_rights(request: HttpRequest) -> HttpResponse:
+    admin_teams = [t for t in permissions.team_ids(request.user, {Role.ADMIN})
+                   if permissions.can_manage_retention(request.user, t)]
+    if not admin_teams:
+        return _forbidden(request, "Subject access and erasure are for administrators.")
+    form = RightsForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        handle = form.cleaned_data["handle"]
+        if form.cleaned_data["action"] == "export":
+            export = run_service(request, retention.replies_subject_access, handle=handle)
+            if export is not None:
+                response = HttpResponse(json.dumps(export, ensure_ascii=False, indent=2),
+                                        content_type="application/json; charset=utf-8")
+                response["Content-Disposition"] = 'attachment; filename="subject-access.json"'
+                return response
+        else:
+            result = run_service(request, retention.replies_erase, handle=handle,
+                                 reason=form.cleaned_data.get("reason", ""))
+            if result is not None:
+                flash.success(request, f"{result['erased']} repl{'y' if result['erased'] == 1 else 'ies'} erased; "
+                                       f"{result['held']} kept under legal hold; "
+                                       f"{result.get('list_entries', 0)} SMS or email list entries deleted.")
+                return redirect("inbox:rights")
+    return render(request, "engage/inbox/rights.html", {"form": form, "result": result})
+
+
+# --- settings (supervisors: templates; administrators: clocks, retention, rules) -----------------
+
+def _post_id(request: HttpRequest, name: str) -> int:
+    """A posted id, or 0 (matches nothing) when it is not one: the one bounded parser, ASCII digits only."""
+    return parse_id(request.POST.get(name)) or 0
+
+
+def _template_versions(user: Any, team: Team) -> list[dict[str, Any]]:
+    """Template versions of the team waiting for a second supervisor, and what this user may do."""
+    rows = []
+    for version in policies.pending_template_versions([team.pk]):
+        approved = version.template.approved_version
+        to_approve = version.is_pending
+        rows.append({
+            "version": version, "to_approve": to_approve, "approved": approved if to_approve else None,
+            "can_approve": to_approve and permissions.can_approve_answer_template(
+                user, team, author_id=version.author_id),
+            "can_emergency": to_approve and user.pk == version.author_id
+            and permissions.can_emergency_publish(user, team),
+            "can_review": not to_approve and user.pk != version.author_id
+            and permissions.can_review_emergency_publication(user, team, publisher_id=version.approved_by_id),
+        })
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    teams = list(Team.objects.filter(pk__in=permissions.team_ids(user, {Role.SUPERVISOR, Role.ADMIN}))
+                 .order_by("name"))
+    if not teams:
+        return _forbidden(request, "Inbox settings are for supervisors and administrators.")
+    team = next((t for t in teams if str(t.pk) == (request.POST.get("team") or request.GET.get("team"))), teams[0])
+    if request.method == "POST":
+        kind = request.POST.get("kind")
+        forms_by_kind = {"template": TemplateForm, "sla": SlaForm, "retention": RetentionForm, "rule": RuleForm}
+        if kind == "routing":
+            from accounts.services import team_update_settings
+
+            run_service(request, team_update_settings, team=team, success="Routing saved.", changes={
+                "restricted_queue": request.POST.get("restricted_queue") == "on",
+                "answer_feedback": request.POST.get("answer_feedback") == "on",  # engage.inbound.feedback
+            })
+        elif kind == "rule-disable":
+            rule_id = parse_id(request.POST.get("rule"))
+            rule = CategoryRule.objects.filter(pk=rule_id, team=team).first() if rule_id else None
+            if rule is not None:
+                run_service(request, policies.category_rule_disable, rule=rule, success="Rule switched off.")
+        elif kind in ("template-disable", "template-enable"):
+            template = AnswerTemplate.objects.filter(pk=_post_id(request, "template"), team=team).first()
+            if template is not None:
+                run_service(request, policies.answer_template_set_active, template=template,
+                            is_active=kind == "template-enable",
+                            success="Template withdrawn." if kind == "template-disable" else "Template in use again.")
+        elif kind in ("template-approve", "template-review"):
+            version = AnswerTemplateVersion.objects.filter(pk=_post_id(request, "version"), template__team=team).first()
+            if version is None:
+                flash.error(request, "No such template version.")
+            elif kind == "template-approve":
+                emergency = request.POST.get("emergency") == "on"
+                run_service(request, policies.answer_template_approve, version=version, emergency=emergency,
+                            expected_hash=request.POST.get("content_hash", ""),
+                            success="Template approved: it is used from now on." + (
+                                " As an emergency approval, it waits for a second supervisor's review."
+                                if emergency else ""))
+            else:
+                run_service(request, policies.answer_template_review, version=version,
+                            comment=request.POST.get("comment", ""), success="Approval reviewed.")
+        elif kind in forms_by_kind:
+            form = forms_by_kind[kind](request.POST)
+            if form.is_valid():
+                d = form.cleaned_data
+                if kind == "template":
+                    template = AnswerTemplate.objects.filter(pk=_post_id(request, "template"), team=team).first()
+                    run_service(request, policies.answer_template_save, team=team, template=template,
+                                success="Template saved. Another supervisor approves it before it is used.", **d)
+                elif kind == "sla":
+                    run_service(request, policies.sla_policy_set, team=team, category=d["category"],
+                                minutes=d.get("minutes"), success="Response time saved.")
+                elif kind == "retention":
+                    run_service(request, policies.retention_policy_set, team=team, category=d["category"],
+                                days=d["days"], success="Retention period saved.")
+                else:
+                    run_service(request, policies.category_rule_add, team=team, success="Rule added.", **d)
+            else:
+                flash.error(request, "Check the form: " + "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(reverse("inbox:settings") + f"?team={team.pk}")
+    from engage.inbound.feedback import feedback_enabled
+
+    slas = [(c, policies.sla_minutes(team_id=team.pk, category=c, urgent=False)) for c in CATEGORIES]
+    slas.insert(0, (policies.URGENT, policies.sla_minutes(team_id=team.pk, category="", urgent=True)))
+    return render(request, "engage/inbox/settings.html", {
+        "teams": teams, "team": team,
+        "templates": list(policies.templates_to_manage(team.pk)),
+        "template_versions": _template_versions(user, team),
+        "slas": slas,
+        "retention": sorted((c, d) for c, d in policies.retention_days(team_id=team.pk).items() if c),
+        "rules": list(CategoryRule.objects.filter(team=team, is_active=True)),
+        "forms": {"template": TemplateForm(), "sla": SlaForm(), "retention": RetentionForm(), "rule": RuleForm()},
+        "can_admin": permissions.can_manage_team(user, team),
+        "can_templates": permissions.has_role(user, team, {Role.SUPERVISOR}),
+        "answer_feedback": feedback_enabled(team.pk),  # inherited from a team above when not set here
+    })
+
+
+# --- the public form ------------------------------------------------------------------------------
+
+FORM_LIMITS = ((60, 5, "minute"), (86400, 30, "day"))  # (seconds, submissions, name) per address
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    return over_limit(request, prefix="public-form", limits=FORM_LIMITS)
+
+
+CATEGORY_LABELS = {
+    "question": "questions", "information": "information and tips", "complaint": "complaints", "praise": "thanks",
+    "rumour": "reports of rumours", "emergency": "emergencies", "crime_report": "crime reports", "abuse": "abuse",
+    "spam": "spam",
+}
+
+
+def _retention_facts(team: Team | None) -> list[tuple[str, int]]:
+    days = policies.retention_days(team_id=team.pk) if team else dict(policies.DEFAULT_RETENTION_DAYS)
+    return sorted(((CATEGORY_LABELS.get(c, c), d) for c, d in days.items() if c),
+                  key=lambda item: (item[1], item[0]))
+
+
+def _public_form(request: HttpRequest, *, team: Team | None, message: Message | None) -> HttpResponse:
+    force = Team.objects.get(pk=lineage(team.pk, parent_map())[-1]) if team is not None else None
+    context: dict[str, Any] = {"team": team, "force": force, "news": message, "retention": _retention_facts(team),
+                               "longest": max(policies.retention_days(team_id=team.pk).values()) if team else 365}
+    if team is None:
+        raise Http404("The contact form is not set up.")
+    if request.method == "POST":
+        if _rate_limited(request):
+            context["form"] = PublicReplyForm()
+            context["throttled"] = True
+            return render(request, "engage/contact.html", context, status=429)
+        form = PublicReplyForm(request.POST)
+        if form.is_bot:
+            return render(request, "engage/contact.html", {**context, "submitted": True})
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                reply_submit_public(team=team, message=message, text=d["text"], contact=d["contact"],
+                                    name=d["name"], nonce=d["nonce"], language=request.LANGUAGE_CODE or "")
+            except ServiceError as exc:
+                form.add_error("text", exc.message)
+            else:
+                return render(request, "engage/contact.html", {**context, "submitted": True,
+                                                               "gave_contact": bool(d["contact"])})
+        context["form"] = form
+        return render(request, "engage/contact.html", context, status=400)
+    context["form"] = PublicReplyForm()
+    return render(request, "engage/contact.html", context)
+
+
+@never_cache  # the page carries a CSRF token and a one-time form id: never from a shared cache
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest, force: str | None = None) -> HttpResponse:
+    """``/contact/<force>/``: that force's form. ``/contact/``: the deployment's default force
+    (ENGAGE_DEFAULT_CONTACT_FORCE); with none set and several forces, a list to choose from."""
+    chosen = contact_force(force)
+    if chosen is None:
+        if force is None and request.method == "GET":
+            forces = list(Team.objects.filter(parent__isnull=True).order_by("name"))
+            if forces:
+                return render(request, "engage/contact_choose.html", {"forces": forces})
+        raise Http404("No such contact form.")
+    return _public_form(request, team=contact_team_for(chosen), message=None)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def news_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    from engage.public import selectors as public_selectors
+
+    message = public_selectors.published_messages().filter(pk=pk).first()
+    if message is None:
+        raise Http404("No such news item.")
+    return _public_form(request, team=message.team, message=message)
+
+
+@require_safe
+def how_we_use_messages(request: HttpRequest) -> HttpResponse:
+    team = public_contact_team()
+    return render(request, "engage/how_we_use_messages.html", {"team": team, "retention": _retention_facts(team)})

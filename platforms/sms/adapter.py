@@ -1,0 +1,241 @@
+"""SMS through a Twilio-compatible gateway (the Twilio Messages API).
+
+One ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` per recipient, form encoded
+(``To``, ``From`` or ``MessagingServiceSid``, ``Body``, optional ``StatusCallback``), HTTP
+basic auth with the account SID and auth token. ``external_id`` is the comma-joined
+message SIDs, in recipient order.
+
+Before anything is sent, :meth:`SmsAdapter.estimate` counts segments (GSM-7 or UCS-2) and
+the cost (``segments x recipients x price_per_segment``); ``publish`` refuses a message over
+``max_segments`` or ``max_cost`` without sending.
+
+Several recipients and partial failure. Twilio has no idempotency key, so a recipient
+whose request timed out may have been texted. ``publish`` never sends twice to anyone:
+
+* a recipient refused for good (invalid or unsubscribed number) is recorded as rejected
+  and the others are still sent;
+* anything else (rate limit, 5xx, timeout, auth) stops the run;
+* if nothing was accepted, the underlying error is raised as is (a TransientError is then
+  safe to retry as a whole);
+* otherwise :class:`PartialDeliveryError` (an UnconfirmedError) says who was ``accepted``
+  (recipient -> SID), who is ``unconfirmed`` (sent, no answer: reconcile, do not resend),
+  who is ``unsent`` (safe to send again: ``replace(payload, recipients=exc.unsent)`` with a
+  new idempotency key) and who was ``rejected``.
+
+Images are not sent: MMS needs publicly hosted media URLs. The result detail says so.
+There is no withdraw: a sent text cannot be recalled.
+
+Recipients: ``payload.recipients``. A channel never stores them: the send engine gives each
+delivery the list recipients its text targets (``campaigns.services.targeting``); ``recipients``
+in the config is only for using the adapter on its own (tests, the sandbox).
+
+Config: ``account_sid``, ``from_number`` (or ``messaging_service_sid``),
+``price_per_segment`` (decimal string, default 0), ``currency``, ``max_segments``
+(default 10, and never more than 10: Twilio refuses a ``Body`` over 1,600 characters, error
+21617, and 11 GSM-7 segments hold 1,683; the text is refused above it without sending, and a
+``Body`` over 1,600 characters is never sent whatever the setting), ``max_cost``, ``status_callback``, ``api_base`` (default
+``https://api.twilio.com``). Secrets: ``auth_token``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from platforms import textcount
+from platforms.base import (
+    AdapterError,
+    AuthExpiredError,
+    HealthResult,
+    Payload,
+    PermanentError,
+    PublishResult,
+)
+from platforms.common import AdapterBase
+from platforms.fanout import fan_out
+from platforms.http import error_for_status, json_or_empty, send, short
+
+DEFAULT_API_BASE = "https://api.twilio.com"
+API_VERSION = "2010-04-01"
+# Twilio error codes that concern one recipient only: the others may still be sent.
+DEFAULT_MAX_SEGMENTS = 10  # refuse to send more; the checker warns from its own (lower) threshold
+# Twilio: "Body ... Can be up to 1,600 characters in length" (twilio_api_v2010.json, CreateMessage).
+MAX_BODY = textcount.SMS_MAX_BODY
+MAX_SEGMENTS = textcount.SMS_MAX_SEGMENTS  # 10: the most segments whose text always fits MAX_BODY
+RECIPIENT_ERROR_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21635})
+
+
+@dataclass(frozen=True)
+class SmsEstimate:
+    segments: int  # per recipient
+    encoding: str  # "GSM-7" or "UCS-2"
+    recipients: int
+    cost: Decimal  # segments x recipients x price_per_segment
+    currency: str = ""
+
+
+class SmsAdapter(AdapterBase):
+    kind = "sms"
+    supports_withdraw = False
+    honours_idempotency_key = False
+    can_lookup = False
+    required_config = ("account_sid",)
+    required_secrets = ("auth_token",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not (self.config.get("from_number") or self.config.get("messaging_service_sid")):
+            raise PermanentError("sms: channel is missing from_number (or messaging_service_sid)")
+
+    @property
+    def _messages_url(self) -> str:
+        base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        return f"{base}/{API_VERSION}/Accounts/{self.config['account_sid']}/Messages.json"
+
+    @property
+    def _auth(self) -> httpx.BasicAuth:
+        return httpx.BasicAuth(str(self.config["account_sid"]), self.secrets["auth_token"])
+
+    def _recipients(self, payload: Payload) -> tuple[str, ...]:
+        recipients = payload.recipients or tuple(self.config.get("recipients") or ())
+        # Keep order, drop duplicates: nobody gets the same text twice from one publish.
+        return tuple(dict.fromkeys(str(r).strip() for r in recipients if str(r).strip()))
+
+    @property
+    def _max_segments(self) -> int:
+        """The channel's maximum, capped at :data:`MAX_SEGMENTS` (a channel saved before the cap)."""
+        return min(int(self.config.get("max_segments", DEFAULT_MAX_SEGMENTS)), MAX_SEGMENTS)
+
+    @property
+    def limit(self) -> int:
+        return textcount.sms_count("", max_segments=self._max_segments).limit
+
+    def count(self, text: str) -> int:
+        return textcount.sms_count(text, max_segments=self._max_segments).used
+
+    def estimate(self, payload: Payload, *, recipient_count: int | None = None) -> SmsEstimate:
+        """Segments, encoding, recipients and cost of ``payload``, before anything is sent
+        (``recipient_count``: for that many recipients instead of the payload's, for a plan)."""
+        counted = textcount.sms_count(payload.text, max_segments=self._max_segments)
+        recipients = len(self._recipients(payload)) if recipient_count is None else recipient_count
+        try:
+            price = Decimal(str(self.config.get("price_per_segment", "0")))
+        except InvalidOperation:
+            raise PermanentError("sms: price_per_segment is not a number") from None
+        return SmsEstimate(
+            segments=counted.segments,
+            encoding=counted.encoding,
+            recipients=recipients,
+            cost=textcount.sms_cost(
+                segments=counted.segments, recipients=recipients, price_per_segment=price
+            ),
+            currency=str(self.config.get("currency", "")),
+        )
+
+    def publish(self, payload: Payload, *, idempotency_key: str) -> PublishResult:
+        recipients = self._recipients(payload)
+        if not recipients:
+            raise PermanentError("sms: no recipients")
+        if not payload.text.strip():
+            raise PermanentError("sms: the text is empty")
+        characters = len(payload.text.encode("utf-16-le")) // 2  # UTF-16 units: never fewer than characters
+        if characters > MAX_BODY:
+            raise PermanentError(
+                f"sms: {characters} characters, over Twilio's limit of {MAX_BODY:,} for one message"
+            )
+        estimate = self.estimate(payload)
+        max_segments = self._max_segments
+        if estimate.segments > max_segments:
+            raise PermanentError(
+                f"sms: {estimate.segments} segments, over the channel's limit of {max_segments}"
+            )
+        max_cost = self.config.get("max_cost")
+        if max_cost not in (None, "") and estimate.cost > Decimal(str(max_cost)):
+            raise PermanentError(
+                f"sms: estimated cost {estimate.cost} is over the channel's limit of {max_cost}"
+            )
+
+        return fan_out(
+            what="sms",
+            recipients=recipients,
+            send_one=lambda recipient: self._send_one(recipient, payload.text),
+            is_recipient_error=_is_recipient_error,
+            make_result=lambda accepted: self._result(accepted, estimate, payload),
+        )
+
+    def _result(self, accepted: dict[str, str], estimate: SmsEstimate, payload: Payload) -> PublishResult:
+        detail = (
+            f"{len(accepted)} recipients, {estimate.segments} segment(s) {estimate.encoding} each, "
+            f"estimated cost {estimate.cost}{(' ' + estimate.currency) if estimate.currency else ''}"
+        )
+        if payload.media:
+            detail += "; images not sent (SMS carries text only)"
+        return PublishResult(external_id=",".join(accepted.values()), http_status=201, detail=detail)
+
+    def _send_one(self, recipient: str, text: str) -> str:
+        form = {"To": recipient, "Body": text}
+        if self.config.get("messaging_service_sid"):
+            form["MessagingServiceSid"] = str(self.config["messaging_service_sid"])
+        else:
+            form["From"] = str(self.config["from_number"])
+        if self.config.get("status_callback"):
+            form["StatusCallback"] = str(self.config["status_callback"])
+        response = send(
+            self.http,
+            "POST",
+            self._messages_url,
+            what="sms send",
+            retry_safe=False,
+            redact=self.redact,
+            data=form,
+            auth=self._auth,
+        )
+        body = json_or_empty(response)
+        if response.status_code in (200, 201) and isinstance(body, dict) and body.get("sid"):
+            return str(body["sid"])
+        raise self._error(response, body, what="sms send", retry_safe=False)
+
+    def check(self) -> HealthResult:
+        base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        try:
+            response = send(
+                self.http,
+                "GET",
+                f"{base}/{API_VERSION}/Accounts/{self.config['account_sid']}.json",
+                what="sms check",
+                retry_safe=True,
+                redact=self.redact,
+                auth=self._auth,
+            )
+        except AdapterError as exc:
+            return HealthResult(state="failing", detail=exc.detail)
+        body = json_or_empty(response)
+        if response.status_code == 200 and isinstance(body, dict):
+            status = str(body.get("status", "active"))
+            if status != "active":
+                shown = status if status in ("suspended", "closed") else "not active"
+                return HealthResult(state="failing", detail=f"the account is {shown}")
+            return HealthResult(state="ok", detail="the account is active")
+        error = self._error(response, body, what="sms check", retry_safe=True)
+        state = "auth_expired" if isinstance(error, AuthExpiredError) else "failing"
+        return HealthResult(state=state, detail=error.detail)
+
+    def _error(self, response: httpx.Response, body: Any, *, what: str, retry_safe: bool) -> AdapterError:
+        body = body if isinstance(body, dict) else {}
+        code = body.get("code")
+        message = short(str(body.get("message") or response.reason_phrase))
+        error = error_for_status(
+            response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe, platform_code=code
+        )
+        error.platform_code = code
+        return error
+
+
+def _is_recipient_error(exc: AdapterError) -> bool:
+    try:
+        return int(str(exc.platform_code)) in RECIPIENT_ERROR_CODES
+    except (TypeError, ValueError):
+        return False
