@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.mail import send_mail
+
 from accounts import teams
-from accounts.models import Membership, Notification, Role
+from accounts.models import Membership, Notification, Role, User
 from core.queue import enqueue_on_commit
 
 TEXT_MAX = 500
@@ -113,5 +116,12 @@ def notify(kind: str, *, team: object, text: str, url: str = "", exclude: Iterab
     Notification.objects.bulk_create([Notification(user_id=uid, kind=kind, text=text, url=url) for uid in users])
     subject = KINDS[kind].email
     if subject and users:
-        enqueue_on_commit("campaigns.email_alert", user_ids=users, subject=subject, text=text, url=url)
+        enqueue_on_commit("accounts.email_alert", user_ids=users, subject=subject, text=text, url=url)
     return users
+
+
+def email_send(*, user_ids: list[int], subject: str, text: str, url: str) -> None:
+    """One email to the users still active (the task ``accounts.email_alert`` runs it after commit)."""
+    emails = list(User.objects.filter(pk__in=user_ids, is_active=True).values_list("email", flat=True))
+    if emails:
+        send_mail(subject, f"{text}\n\n{settings.ENGAGE_SITE_URL}{url}", None, emails, fail_silently=False)
