@@ -110,3 +110,21 @@ def test_the_email_goes_after_commit_to_the_same_people_for_the_kinds_that_say_s
     from accounts.models import User
 
     assert sorted(email.to) == sorted(User.objects.filter(pk__in=alerted).values_list("email", flat=True))
+
+
+# Fan-outs being rewritten by other helpers of issue 14; the lead converts them to notify() at the
+# merge and empties this set.
+NOT_YET_CONVERTED = {"campaigns/services/publishing.py", "engage/inbound/answers.py"}
+
+
+def test_no_module_but_notify_writes_alerts():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writes = re.compile(r"(?<!class )\bNotification\(|Notification\.objects\.(create|bulk_create|get_or_create)\b")
+    found = sorted(path.relative_to(root).as_posix()
+                   for package in ("core", "platforms", "accounts", "campaigns", "engage")
+                   for path in (root / package).rglob("*.py")
+                   if "migrations" not in path.parts and writes.search(path.read_text(encoding="utf-8")))
+    assert set(found) - NOT_YET_CONVERTED == {"accounts/notify.py"}
