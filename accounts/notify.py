@@ -19,10 +19,11 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from accounts import teams
-from accounts.models import Membership, Notification, Role, User
+from accounts.models import Membership, Notification, Role, Team, User
 from core.queue import enqueue_on_commit
 
 TEXT_MAX = 500
+People = Iterable[User | int | None] | User | int | None
 
 
 @dataclass(frozen=True)
@@ -69,23 +70,22 @@ KINDS: dict[str, Rule] = {
 }
 
 
-def _ids(users: Iterable[object] | object | None) -> set[int]:
+def _ids(users: People) -> set[int]:
     if users is None:
         return set()
-    if isinstance(users, int) or not isinstance(users, Iterable):
+    if isinstance(users, (int, User)):
         users = [users]
-    return {u if isinstance(u, int) else u.pk for u in users if u is not None}  # type: ignore[attr-defined]
+    return {u if isinstance(u, int) else u.pk for u in users if u is not None}
 
 
 def _force(team_id: int, parents: dict[int, int | None]) -> int:
     return teams.lineage(team_id, parents)[-1]
 
 
-def recipients(kind: str, *, team: object, exclude: Iterable[object] | object | None = None,
-               also: Iterable[object] | object | None = None) -> list[int]:
+def recipients(kind: str, *, team: Team | int, exclude: People = None, also: People = None) -> list[int]:
     """The user ids ``notify`` would alert, sorted (nothing is written)."""
     rule = KINDS[kind]
-    team_id = team if isinstance(team, int) else team.pk  # type: ignore[attr-defined]
+    team_id = team if isinstance(team, int) else team.pk
     parents = teams.parent_map() if rule.up or also is not None else {}
     chain = teams.lineage(team_id, parents) if rule.up else [team_id]
     members = Membership.objects.filter(team_id__in=chain, user__is_active=True)
@@ -106,8 +106,8 @@ def recipients(kind: str, *, team: object, exclude: Iterable[object] | object | 
     return sorted(found - _ids(exclude))
 
 
-def notify(kind: str, *, team: object, text: str, url: str = "", exclude: Iterable[object] | object | None = None,
-           also: Iterable[object] | object | None = None) -> list[int]:
+def notify(kind: str, *, team: Team | int, text: str, url: str = "", exclude: People = None,
+           also: People = None) -> list[int]:
     """Alert everyone ``KINDS[kind]`` names for ``team`` (a Team or its id) in the app, and by
     email after commit where the kind says so. ``exclude``/``also``: users or ids. Returns the
     user ids alerted, sorted."""
