@@ -252,7 +252,7 @@ def main() -> int:
         started = time.perf_counter()
         build(args.replies, args.deliveries)
         print(f"  filled in {time.perf_counter() - started:.0f} s", flush=True)
-    from engage.metrics.summary import summary_refresh
+    from engage.metrics.rollup import summary_refresh
 
     if args.proposed_indexes:
         with connection.cursor() as cursor:

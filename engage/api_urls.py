@@ -6,6 +6,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import LogoutAllView, LogoutView, MeView, ObtainTokenView
+from campaigns.api import messages as outbound_messages
 from campaigns.api import views as outbound
 from core.ids import IdConverter
 from engage.inbound import api as inbound
@@ -26,8 +27,8 @@ router = IdRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("events", outbound.EventViewSet, basename="event")
 router.register("campaigns", outbound.CampaignViewSet, basename="campaign")
-router.register("messages", outbound.MessageViewSet, basename="message")
-router.register("variants", outbound.VariantViewSet, basename="variant")
+router.register("messages", outbound_messages.MessageViewSet, basename="message")
+router.register("variants", outbound_messages.VariantViewSet, basename="variant")
 router.register("segments", outbound.SegmentViewSet, basename="segment")
 router.register("channels", outbound.ChannelViewSet, basename="channel")
 router.register("recipients", outbound.ListRecipientViewSet, basename="recipient")

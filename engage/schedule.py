@@ -19,7 +19,7 @@ PERIODIC_TASKS: list[dict] = [
     {"name": "Reply retention", "task": "engage.retention", "every": 86400.0,
      "description": "Redacts replies past their retention period (legal holds excepted)."},
     {"name": "Metrics summary", "task": "engage.metrics_refresh", "every": 60.0,
-     "description": "Recounts the hours of the metrics summary whose replies changed (engage.metrics.summary)."},
+     "description": "Recounts the hours of the metrics summary whose replies changed (engage.metrics.rollup)."},
     {"name": "Audit chain head", "task": "accounts.publish_audit_head", "every": 86400.0,
      "description": "Signs and publishes the audit trail's chain head on the transparency page (daily)."},
     {"name": "Metrics summary rebuild", "task": "engage.metrics_rebuild", "every": 86400.0,

@@ -17,21 +17,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from engage.settings_parts.env import env, env_bool, env_list, hourly_caps
+from engage.settings_parts.stack import INSTALLED_APPS, MIDDLEWARE  # noqa: F401 (settings)
+from engage.settings_parts.web import (  # noqa: F401 (settings)
+    AUTH_PASSWORD_VALIDATORS,
+    CONTENT_SECURITY_POLICY,
+    LANGUAGES,
+    LANGUAGES_BIDI,
+    SPECTACULAR_SETTINGS,
+)
 
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
-
+_hourly_caps = hourly_caps  # the name tests/engage/test_answer_safety.py imports
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("ENGAGE_VAR_DIR", str(BASE_DIR / "var")))
@@ -115,62 +111,8 @@ ENGAGE_CAP_STATUS = env("ENGAGE_CAP_STATUS", "Actual")
 ENGAGE_DEFAULT_CONTACT_FORCE = env("ENGAGE_DEFAULT_CONTACT_FORCE") or env("ENGAGE_CONTACT_TEAM")
 
 
-def _hourly_caps(value: str) -> dict[str, int]:
-    """"60,sms=30" -> {"": 60, "sms": 30}: answers a channel sends an hour (per kind; "" for the rest)."""
-    caps: dict[str, int] = {"": 60}
-    for item in filter(None, (part.strip() for part in value.split(","))):
-        kind, _, number = item.rpartition("=")
-        if not number.isdigit() or int(number) < 1:
-            raise ImproperlyConfigured(f"ENGAGE_ANSWER_HOURLY_CAP: {item!r} is not a positive number of answers.")
-        caps[kind.strip()] = int(number)
-    return caps
-
-
 # Answers one channel sends in an hour, at most; past it, automatic answers wait for a person.
-ENGAGE_ANSWER_HOURLY_CAP = _hourly_caps(env("ENGAGE_ANSWER_HOURLY_CAP", "60,sms=30"))
-
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django.contrib.syndication",
-    "rest_framework",
-    "knox",
-    "django_filters",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",
-    "django_celery_beat",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
-    "accounts",
-    "campaigns",
-    "engage.apps.EngageConfig",
-]
-
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "engage.public.cache.PublicPageCacheMiddleware",  # cached public pages skip the rest (issue 7)
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "core.nul.NulBytesMiddleware",  # NUL in a query or form field: 400 (PostgreSQL cannot hold it)
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.RequestContextMiddleware",
-    "accounts.middleware.TwoFactorRequiredMiddleware",
-    "accounts.middleware.TeamTimezoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "axes.middleware.AxesMiddleware",
-]
+ENGAGE_ANSWER_HOURLY_CAP = hourly_caps(env("ENGAGE_ANSWER_HOURLY_CAP", "60,sms=30"))
 
 ROOT_URLCONF = "engage.urls"
 WSGI_APPLICATION = "engage.wsgi.application"
@@ -234,12 +176,6 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "desk_accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -286,20 +222,6 @@ CSRF_COOKIE_HTTPONLY = False  # the editor's fetch() calls read it to send X-CSR
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "font-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -312,19 +234,6 @@ if PRODUCTION:
 
 # --- i18n and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [
-    ("en", "English"),
-    ("ar", "العربية"),
-    ("fa", "فارسی"),
-    ("ti", "ትግርኛ"),
-    ("fr", "Français"),
-    ("pl", "Polski"),
-    ("ro", "Română"),
-    ("uk", "Українська"),
-    ("es", "Español"),
-    ("de", "Deutsch"),
-]
-LANGUAGES_BIDI = ["ar", "fa", "he", "ur"]
 USE_I18N = True
 TIME_ZONE = "UTC"  # stored in UTC; shown in each team's own time zone
 USE_TZ = True
@@ -434,26 +343,6 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "TOKEN_LIMIT_PER_USER": ENGAGE_TOKEN_LIMIT_PER_USER,
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Engage API",
-    "DESCRIPTION": "Public HTTP contract (v1) of Engage: outbound messages, approvals, publishing, "
-    "citizen replies and trust metrics. Errors are {\"error\": {\"code\", \"message\", \"fields\"}}.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "ChannelKindEnum": "campaigns.models.channels.ChannelKind.choices",
-        "EventKindEnum": "campaigns.models.events.EventKind.choices",
-        "PartnerKindEnum": "campaigns.models.segments.Partner.KINDS",
-        "MessageStatusEnum": "campaigns.models.messages.MessageStatus.choices",
-        "UrgencyEnum": "campaigns.models.messages.Urgency.choices",
-        "VariantFormatEnum": "campaigns.models.messages.VariantFormat.choices",
-    },
-}
-
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
 CELERY_TASK_IGNORE_RESULT = True

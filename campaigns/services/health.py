@@ -53,10 +53,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Notification, Role
+from accounts.notify import notify
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
 from campaigns.services.sending import adapter_for, http_client_for
-from core.queue import enqueue_on_commit
 from platforms.base import AdapterError, AuthExpiredError, HealthResult
 from platforms.common import parse_expiry
 from platforms.x.adapter import DEFAULT_API_BASE as X_API_BASE
@@ -175,8 +174,8 @@ def channel_health_record(*, channel_id: int, result: HealthResult, now: datetim
         state = ChannelHealth.AUTH_EXPIRED
         detail = f"The token expired on {_when(expires, channel)}." + (f" {detail}" if detail else "")
     warned = "" if _changed(channel.token_expires_at, expires) else channel.token_warning
-    notify = _rank(level) > _rank(warned)
-    if notify or not level:
+    warn_now = _rank(level) > _rank(warned)
+    if warn_now or not level:
         warned = level
     before = channel.health
     Channel.objects.filter(pk=channel.pk).update(
@@ -185,7 +184,7 @@ def channel_health_record(*, channel_id: int, result: HealthResult, now: datetim
     if before != state:
         audit_record(actor=None, verb="channel.health_changed", target=channel,
                      summary={"from": before, "to": state, "detail": detail[:200]})
-    if notify and expires is not None:
+    if warn_now and expires is not None:
         _warn(channel, level=level, expires=expires, now=now)
     channel.refresh_from_db()
     return channel
@@ -206,25 +205,18 @@ def _days_left(expires: datetime, now: datetime) -> str:
 
 def _warn(channel: Channel, *, level: str, expires: datetime, now: datetime) -> None:
     """The team's administrators and supervisors: in the app and by email, on the audit trail."""
-    recipients = sorted(set(Membership.objects.filter(
-        team_id=channel.team_id, role__in=(Role.ADMIN, Role.SUPERVISOR), user__is_active=True,
-    ).values_list("user_id", flat=True)))
     label = f'{channel.get_kind_display()} channel "{channel.name}"'
     if level == EXPIRED:
-        kind, subject = "channel_token_expired", "Engage: a channel's sign-in has expired"
+        kind = "channel_token_expired"
         text = (f"The token of the {label} expired on {_when(expires, channel)}. Nothing can be published "
                 "to it until an administrator enters a new one.")
     else:
-        kind, subject = "channel_token_expiring", "Engage: a channel's sign-in expires soon"
+        kind = "channel_token_expiring"
         text = (f"The token of the {label} expires {_days_left(expires, now)} ({_when(expires, channel)}). "
                 "An administrator should renew it before then.")
-    url = reverse("campaigns:channels")
-    Notification.objects.bulk_create(
-        [Notification(user_id=uid, kind=kind, text=text[:500], url=url) for uid in recipients])
+    recipients = notify(kind, team=channel.team_id, text=text, url=reverse("campaigns:channels"))
     audit_record(actor=None, verb="channel.token_warning", target=channel,
                  summary={"level": level, "expires_at": expires.isoformat(), "notified": recipients})
-    if recipients:
-        enqueue_on_commit("campaigns.email_alert", user_ids=recipients, subject=subject, text=text, url=url)
 
 
 def _with_stats_problems(channel: Channel, adapter, result: HealthResult, *, now: datetime) -> HealthResult:

@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Notification, Role, Team
+from accounts.models import Team
+from accounts.notify import notify
 from accounts.teams import parent_map
 from campaigns.models import Delivery, DeliveryStatus, MessageStatus, PublishingPause, RestoreReport
 from campaigns.services.publishing import _refresh_message_status
@@ -93,11 +94,7 @@ def publishing_hold_after_restore(*, backup_taken_at: datetime, details: dict[st
         audit_record(actor=None, verb="publishing.paused_after_restore", target=pause, team=force.pk,
                      summary={"backup_taken_at": backup_taken_at.isoformat(), "report": report.pk,
                               **{key: len(ids) for key, ids in mine.items()}})
-        supervisors = Membership.objects.filter(team_id=force.pk, role=Role.SUPERVISOR).values_list("user_id",
-                                                                                                    flat=True)
-        Notification.objects.bulk_create([
-            Notification(user_id=uid, kind="restore_report", url=reverse("campaigns:publishing"),
-                         text=f"{force.name} was restored from a backup taken {taken}. Publishing is paused: "
-                              f"read the restore report before resuming.")
-            for uid in set(supervisors)])
+        notify("restore_report", team=force, url=reverse("campaigns:publishing"),
+               text=f"{force.name} was restored from a backup taken {taken}. Publishing is paused: "
+                    f"read the restore report before resuming.")
     return reports

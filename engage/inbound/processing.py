@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Notification, Role
+from accounts.notify import notify
 from campaigns.models import Delivery
 from core.pii import mask_pii
 from engage.inbound import policies
@@ -64,29 +64,12 @@ def _link(reply: Reply) -> list[str]:
     return []
 
 
-def _urgent_recipients(reply: Reply) -> list[int]:
-    """On-duty liaison officers of the team (or a team above it); if none is on duty, every
-    liaison officer; if the team has none, its supervisors."""
-    chain = policies.lineage(reply.team_id)
-    members = Membership.objects.filter(team_id__in=chain, user__is_active=True)
-    on_duty = list(members.filter(role=Role.LIAISON, on_duty=True).values_list("user_id", flat=True))
-    if on_duty:
-        return sorted(set(on_duty))
-    liaisons = list(members.filter(role=Role.LIAISON).values_list("user_id", flat=True))
-    if liaisons:
-        return sorted(set(liaisons))
-    return sorted(set(members.filter(role=Role.SUPERVISOR).values_list("user_id", flat=True)))
-
-
 def _alert_urgent(reply: Reply) -> int:
     url = reverse("inbox:detail", kwargs={"pk": reply.pk})
     words = ", ".join(reply.urgent_terms[:3])
     where = reply.channel.name if reply.channel_id else "the public form"
     text = f"Urgent reply on {where}" + (f": “{words}”" if words else "") + ". Someone may be in danger."
-    users = _urgent_recipients(reply)
-    Notification.objects.bulk_create([Notification(user_id=u, kind="urgent_reply", text=text[:500], url=url)
-                                      for u in users])
-    return len(users)
+    return len(notify("urgent_reply", team=reply.team_id, text=text, url=url))
 
 
 def _queue_urgent_answer(reply: Reply) -> ReplyAnswer | None:

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.audit import audit_record
-from accounts.models import Notification, Role, User
+from accounts.models import Role, User
+from accounts.notify import notify
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.sanitize import sanitize_text
 from engage.inbound import policies
@@ -134,9 +135,9 @@ def reply_update(
             elif assignee is None and reply.status == ReplyStatus.ASSIGNED:
                 _apply_status(reply, ReplyStatus.TRIAGED, fields)
             if assignee is not None and assignee.pk != actor.pk:
-                Notification.objects.create(user=assignee, kind="reply_assigned",
-                                            url=reverse("inbox:detail", kwargs={"pk": reply.pk}),
-                                            text=f"{actor.display_name} assigned reply {reply.pk} to you.")
+                notify("reply_assigned", team=reply.team_id, also=assignee,
+                       url=reverse("inbox:detail", kwargs={"pk": reply.pk}),
+                       text=f"{actor.display_name} assigned reply {reply.pk} to you.")
     if status is not UNSET and status != reply.status:
         if status not in ReplyStatus.values:
             raise InvalidInput("Unknown status.", fields={"status": [f"Choose one of {', '.join(ReplyStatus.values)}."]})
@@ -182,14 +183,9 @@ def reply_escalate(*, actor: User, reply: Reply, reason: str = "") -> Reply:
     _apply_status(reply, ReplyStatus.ESCALATED, fields)
     if fields:
         reply.save(update_fields=[*fields, "updated_at"])
-    from engage.inbound.answers import _supervisors
-
-    supervisors = _supervisors(reply.team_id, exclude=actor.pk)
-    Notification.objects.bulk_create([
-        Notification(user_id=u, kind="reply_escalated", url=reverse("inbox:detail", kwargs={"pk": reply.pk}),
-                     text=f"{actor.display_name} escalated reply {reply.pk} to you"
-                          + (f": {reason}" if reason else "."))
-        for u in supervisors])
+    supervisors = notify("reply_escalated", team=reply.team_id, exclude=actor,
+                         url=reverse("inbox:detail", kwargs={"pk": reply.pk}),
+                         text=f"{actor.display_name} escalated reply {reply.pk} to you" + (f": {reason}" if reason else "."))
     note = ReplyNote.objects.create(reply=reply, author=actor, body=f"Escalated: {reason}") if reason else None
     # The reason is in the note (redacted with the reply), not in the append-only audit trail.
     audit_record(actor=actor, verb="reply.escalated", target=reply, team=reply.team_id,

@@ -1,5 +1,5 @@
 """The metrics summary: replies counted per hour and per day, so the dashboard and the after-action
-report stay fast with a million replies (``engage.metrics.summary`` fills and reads it).
+report stay fast with a million replies (``engage.metrics.rollup`` fills it, ``engage.metrics.summary`` reads it).
 
 One row counts the replies of one team, in one hour (``grain`` h, UTC) or one day (``grain`` d,
 the team's calendar day), with the same campaign, event, phase and channel, the same *segments*

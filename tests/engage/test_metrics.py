@@ -17,10 +17,11 @@ from django.utils import timezone
 from core.errors import NotFound
 from engage.metrics import equity, trust_metrics
 from engage.metrics.dashboard import dashboard
+from engage.metrics.rollup import summary_refresh
 from engage.metrics.scope import replies, resolve_scope
 from engage.metrics.series import series
 from engage.metrics.sql import Seconds, percentiles
-from engage.metrics.summary import GRAIN_MIXED, band_percentiles, grain_for, summary_refresh
+from engage.metrics.summary import GRAIN_MIXED, band_percentiles, grain_for
 from engage.models import MetricsRollup, Reply
 from engage.models.metrics import RESPONSE_BANDS
 from tests.engage.metrics_helpers import build_case, make_reply

@@ -201,7 +201,7 @@ class Command(BaseCommand):
                                  summary={"replies": len(stored), "processed": processed, "answers": answered,
                                           "votes": votes, "by": "seed_demo_replies", "liaison": liaison.pk})
         try:
-            from engage.metrics.summary import summary_refresh
+            from engage.metrics.rollup import summary_refresh
 
             summary_refresh(full=True)
         except Exception as exc:  # noqa: BLE001 - the summary is an optimisation; the demo works without it

@@ -1,0 +1,56 @@
+"""Fixed tables of the web face: password rules, the Content Security Policy, the languages
+offered, and the OpenAPI document's settings (no environment variable changes them)."""
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+LANGUAGES = [
+    ("en", "English"),
+    ("ar", "العربية"),
+    ("fa", "فارسی"),
+    ("ti", "ትግርኛ"),
+    ("fr", "Français"),
+    ("pl", "Polski"),
+    ("ro", "Română"),
+    ("uk", "Українська"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+]
+LANGUAGES_BIDI = ["ar", "fa", "he", "ur"]
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Engage API",
+    "DESCRIPTION": "Public HTTP contract (v1) of Engage: outbound messages, approvals, publishing, "
+    "citizen replies and trust metrics. Errors are {\"error\": {\"code\", \"message\", \"fields\"}}.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelKindEnum": "campaigns.models.channels.ChannelKind.choices",
+        "EventKindEnum": "campaigns.models.events.EventKind.choices",
+        "PartnerKindEnum": "campaigns.models.segments.Partner.KINDS",
+        "MessageStatusEnum": "campaigns.models.messages.MessageStatus.choices",
+        "UrgencyEnum": "campaigns.models.messages.Urgency.choices",
+        "VariantFormatEnum": "campaigns.models.messages.VariantFormat.choices",
+    },
+}
