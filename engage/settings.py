@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django.conf.locale as _django_locale
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -312,19 +313,36 @@ if PRODUCTION:
 
 # --- i18n and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-LANGUAGES = [
+LANGUAGES = [  # the public pages' language switcher; the first 16 have catalogs in locale/ (docs/translations.md)
     ("en", "English"),
+    ("cy", "Cymraeg"),
     ("ar", "العربية"),
     ("fa", "فارسی"),
-    ("ti", "ትግርኛ"),
-    ("fr", "Français"),
+    ("ur", "اردو"),
+    ("ps", "پښتو"),
+    ("ckb", "کوردی"),
     ("pl", "Polski"),
     ("ro", "Română"),
     ("uk", "Українська"),
+    ("ru", "Русский"),
+    ("so", "Soomaali"),
+    ("ti", "ትግርኛ"),
+    ("tr", "Türkçe"),
+    ("pt", "Português"),
     ("es", "Español"),
+    ("fr", "Français"),
     ("de", "Deutsch"),
 ]
-LANGUAGES_BIDI = ["ar", "fa", "he", "ur"]
+LANGUAGES_BIDI = ["ar", "ckb", "fa", "he", "ps", "ur"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Languages Django does not describe itself (get_language_info, the {% get_language_info %} tag).
+EXTRA_LANG_INFO = {
+    "ps": {"bidi": True, "code": "ps", "name": "Pashto", "name_local": "پښتو"},
+    "so": {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"},
+    "ti": {"bidi": False, "code": "ti", "name": "Tigrinya", "name_local": "ትግርኛ"},
+}
+_django_locale.LANG_INFO.update({code: info for code, info in EXTRA_LANG_INFO.items()
+                                 if code not in _django_locale.LANG_INFO})
 USE_I18N = True
 TIME_ZONE = "UTC"  # stored in UTC; shown in each team's own time zone
 USE_TZ = True
