@@ -97,6 +97,12 @@ CALENDAR_WORDS = (
     gettext_noop("September"), gettext_noop("October"), gettext_noop("November"), gettext_noop("December"),
     gettext_noop("Monday"), gettext_noop("Tuesday"), gettext_noop("Wednesday"), gettext_noop("Thursday"),
     gettext_noop("Friday"), gettext_noop("Saturday"), gettext_noop("Sunday"),
+    # The date filter's "E" (the month as in "4 December": genitive in Polish, Ukrainian, Russian).
+    pgettext_lazy("alt. month", "January"), pgettext_lazy("alt. month", "February"),
+    pgettext_lazy("alt. month", "March"), pgettext_lazy("alt. month", "April"), pgettext_lazy("alt. month", "May"),
+    pgettext_lazy("alt. month", "June"), pgettext_lazy("alt. month", "July"), pgettext_lazy("alt. month", "August"),
+    pgettext_lazy("alt. month", "September"), pgettext_lazy("alt. month", "October"),
+    pgettext_lazy("alt. month", "November"), pgettext_lazy("alt. month", "December"),
 )
 CALENDAR_LANGUAGES = ("ps", "so", "ti")
 
