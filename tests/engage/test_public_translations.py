@@ -1,7 +1,7 @@
 """The public pages in each of the 16 languages: Django's catalogs, lang and dir, and no English left.
 
 For each language the main public pages are fetched (news, a news item, a live event page, the
-contact form and the thank-you page after it). Which chrome strings a page uses is read from its
+contact form, the thank-you page after it, and "How we use your messages"). Which chrome strings a page uses is read from its
 English rendering: every msgid whose words appear there. Each of those must be translated in the
 language's compiled catalog, and no such string of more than three words may appear in English on
 the translated page.
@@ -89,6 +89,7 @@ def pages(world, settings):
         "event": lambda language: Client().get(f"/events/{tw.event.pk}/?lang={language}"),
         "contact": lambda language: Client().get(f"/contact/?lang={language}"),
         "thank you": thank_you,
+        "how we use your messages": lambda language: Client().get(f"/how-we-use-your-messages/?lang={language}"),
     }
 
 
