@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django.conf.locale as _django_locale
 from django.core.exceptions import ImproperlyConfigured
 
 from engage.settings_parts.env import env, env_bool, env_list, hourly_caps
@@ -234,6 +235,15 @@ if PRODUCTION:
 
 # --- i18n and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Languages Django does not describe itself (get_language_info, the {% get_language_info %} tag).
+EXTRA_LANG_INFO = {
+    "ps": {"bidi": True, "code": "ps", "name": "Pashto", "name_local": "پښتو"},
+    "so": {"bidi": False, "code": "so", "name": "Somali", "name_local": "Soomaali"},
+    "ti": {"bidi": False, "code": "ti", "name": "Tigrinya", "name_local": "ትግርኛ"},
+}
+_django_locale.LANG_INFO.update({code: info for code, info in EXTRA_LANG_INFO.items()
+                                 if code not in _django_locale.LANG_INFO})
 USE_I18N = True
 TIME_ZONE = "UTC"  # stored in UTC; shown in each team's own time zone
 USE_TZ = True

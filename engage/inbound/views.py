@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -57,6 +58,7 @@ from engage.models import (
     ReplyAnswer,
     ReplyStatus,
 )
+from engage.public.i18n import in_visitor_language
 
 
 def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
@@ -464,16 +466,22 @@ def _rate_limited(request: HttpRequest) -> bool:
     return over_limit(request, prefix="public-form", limits=FORM_LIMITS)
 
 
-CATEGORY_LABELS = {
-    "question": "questions", "information": "information and tips", "complaint": "complaints", "praise": "thanks",
-    "rumour": "reports of rumours", "emergency": "emergencies", "crime_report": "crime reports", "abuse": "abuse",
-    "spam": "spam",
+CATEGORY_LABELS = {  # for the public pages, in the visitor's language
+    "question": pgettext_lazy("kind of message", "questions"),
+    "information": pgettext_lazy("kind of message", "information and tips"),
+    "complaint": pgettext_lazy("kind of message", "complaints"),
+    "praise": pgettext_lazy("kind of message", "thanks"),
+    "rumour": pgettext_lazy("kind of message", "reports of rumours"),
+    "emergency": pgettext_lazy("kind of message", "emergencies"),
+    "crime_report": pgettext_lazy("kind of message", "crime reports"),
+    "abuse": pgettext_lazy("kind of message", "abuse"),
+    "spam": pgettext_lazy("kind of message", "spam"),
 }
 
 
 def _retention_facts(team: Team | None) -> list[tuple[str, int]]:
     days = policies.retention_days(team_id=team.pk) if team else dict(policies.DEFAULT_RETENTION_DAYS)
-    return sorted(((CATEGORY_LABELS.get(c, c), d) for c, d in days.items() if c),
+    return sorted(((str(CATEGORY_LABELS.get(c, c)), d) for c, d in days.items() if c),
                   key=lambda item: (item[1], item[0]))
 
 
@@ -509,6 +517,7 @@ def _public_form(request: HttpRequest, *, team: Team | None, message: Message | 
 
 @never_cache  # the page carries a CSRF token and a one-time form id: never from a shared cache
 @require_http_methods(["GET", "POST"])
+@in_visitor_language
 def contact(request: HttpRequest, force: str | None = None) -> HttpResponse:
     """``/contact/<force>/``: that force's form. ``/contact/``: the deployment's default force
     (ENGAGE_DEFAULT_CONTACT_FORCE); with none set and several forces, a list to choose from."""
@@ -524,6 +533,7 @@ def contact(request: HttpRequest, force: str | None = None) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@in_visitor_language
 def news_reply(request: HttpRequest, pk: int) -> HttpResponse:
     from engage.public import selectors as public_selectors
 
@@ -534,6 +544,7 @@ def news_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@in_visitor_language
 def how_we_use_messages(request: HttpRequest) -> HttpResponse:
     team = public_contact_team()
     return render(request, "engage/how_we_use_messages.html", {"team": team, "retention": _retention_facts(team)})

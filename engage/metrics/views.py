@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
 from accounts.models import Team
@@ -184,7 +184,7 @@ def report_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 def transparency_view(request: HttpRequest) -> HttpResponse:
     lang = visitor_language(request)
     zone = ZoneInfo(settings.ENGAGE_DEFAULT_TIMEZONE)
-    with timezone.override(zone):
+    with timezone.override(zone), translation.override(lang.ui):  # the page's words; the figures are in English
         response = render(request, "engage/transparency.html", {
             **chrome_context(request, lang), "figures": transparency_figures(), "zone": zone,
             "audit_heads": list(audit_head_publications()[:7]),

@@ -17,12 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed, rfc3339_date
+from django.utils.translation import gettext, gettext_lazy
 
 from campaigns.models import Event, Message, RumourChange
 from engage.public import cap, selectors
-from engage.public.i18n import VisitorLanguage, visitor_language
+from engage.public.i18n import UI_LANGUAGES, VisitorLanguage, visitor_language
 
 FEED_ITEMS = 50
+URGENCY_LABELS = {"priority": gettext_lazy("Priority"), "emergency": gettext_lazy("Emergency")}
 
 
 def _absolute(path: str) -> str:
@@ -51,9 +53,12 @@ def message_entry(message: Message, lang: VisitorLanguage) -> Entry:
     chosen = selectors.pick_text(message, lang.prefs)
     when = message.public_at or message.published_at or message.created_at
     link = _absolute(reverse("public:news_detail", args=[message.pk]) + f"?lang={chosen.text.language}")
-    labels = [message.get_urgency_display()] if message.urgency != "routine" else []
-    if message.correction_of_id:
-        labels.append("Correction")
+    # The labels are in the entry's own language (its xml:lang), where we have the words.
+    words = chosen.text.language if chosen.text.language in UI_LANGUAGES else "en"
+    with translation.override(words):
+        labels = [str(URGENCY_LABELS[message.urgency])] if message.urgency in URGENCY_LABELS else []
+        if message.correction_of_id:
+            labels.append(gettext("Correction"))
     title = cap.headline(chosen.text.body, limit=120)
     if labels:
         title = f"{' · '.join(labels)}: {title}"
@@ -80,8 +85,9 @@ class _BaseFeed(Feed):
         return Context(lang=visitor_language(request))
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:  # noqa: ANN002, ANN003
-        # The feed's language is the visitor's first; Feed reads it from the active language.
-        with translation.override(visitor_language(request).prefs[0]):
+        # The feed's own words (title, subtitle) and its language are the visitor's page language;
+        # Feed reads the language from the active one. Each entry carries its own xml:lang.
+        with translation.override(visitor_language(request).ui):
             return super().__call__(request, *args, **kwargs)
 
     def item_extra_kwargs(self, item: Entry) -> dict:
@@ -115,8 +121,8 @@ class _BaseFeed(Feed):
 
 
 class NewsFeed(_BaseFeed):
-    title = "News and safety updates"
-    subtitle = "Published updates from the police, newest first."
+    title = gettext_lazy("News and safety updates")
+    subtitle = gettext_lazy("Published updates from the police, newest first.")
 
     def link(self) -> str:
         return _absolute(reverse("public:news"))
@@ -136,10 +142,10 @@ class EventFeed(_BaseFeed):
         return Context(lang=visitor_language(request), event=event)
 
     def title(self, obj: Context) -> str:
-        return f"{obj.event.name}: live updates"
+        return gettext("%(event)s: live updates") % {"event": obj.event.name}
 
     def subtitle(self, obj: Context) -> str:
-        return f"Updates and rumour corrections for {obj.event.name}."
+        return gettext("Updates and rumour corrections for %(event)s.") % {"event": obj.event.name}
 
     def link(self, obj: Context) -> str:
         return _absolute(reverse("public:event", args=[obj.event.pk]))
@@ -187,8 +193,8 @@ class CapAtomFeed(Atom1Feed):
 
 class CapFeed(_BaseFeed):
     feed_type = CapAtomFeed
-    title = "Alerts (CAP 1.2)"
-    subtitle = "Current priority and emergency alerts, as OASIS CAP 1.2 documents."
+    title = gettext_lazy("Alerts (CAP 1.2)")
+    subtitle = gettext_lazy("Current priority and emergency alerts, as OASIS CAP 1.2 documents.")
 
     def link(self) -> str:
         return _absolute(reverse("public:news"))

@@ -29,7 +29,13 @@ from campaigns.models import Event, MediaAsset, Message
 from core.ids import parse_id
 from engage.public import cap, feeds, selectors
 from engage.public.cache import public_page
-from engage.public.i18n import VisitorLanguage, chrome_context, ui_strings, visitor_language
+from engage.public.i18n import (
+    VisitorLanguage,
+    chrome_context,
+    phase_label,
+    rumour_status_label,
+    visitor_language,
+)
 
 NEWS_PAGE_SIZE = 20
 IMAGE_WIDTHS = (320, 640, 1024)
@@ -98,11 +104,13 @@ def news_list(request: HttpRequest) -> HttpResponse:
     choices = selectors.filter_choices()
     base_query = urlencode([(k, v) for k, v in (("event", raw_event if event_id else ""), ("area", area),
                                                  ("format", "easy_read" if easy else "")) if v])
+    with translation.override(lang.ui):
+        live_events = [{"event": e, "phase": phase_label(e.phase)} for e in selectors.live_events()]
     return _render(request, "engage/news_list.html", {
         "page": page, "items": [_item(m, lang, easy=easy) for m in page], "easy": easy,
         "event_choices": choices["events"], "area_choices": choices["areas"], "event_id": event_id, "area": area,
         "base_query": base_query,
-        "live_events": [{"event": e, "phase": ui_strings(lang.ui)[f"phase_{e.phase}"]} for e in selectors.live_events()],
+        "live_events": live_events,
     }, lang=lang)
 
 
@@ -131,18 +139,19 @@ def _event_context(event: Event, lang: VisitorLanguage, *, easy: bool) -> dict[s
     updates = selectors.event_updates(event)
     items = [_item(m, lang, easy=easy) for m in updates]
     newest = max((m.public_at for m in updates if m.public_at), default=None)
-    ui = ui_strings(lang.ui)
-    rumours = [{"rumour": r, "label": ui[f"status_{r.status}"]} for r in selectors.public_rumours(event)]
-    corrections = [{"change": c, "label": ui[f"status_{c.status}"],
-                    "previous_label": ui[f"status_{c.previous_status}"] if c.previous_status else ""}
-                   for c in selectors.corrections_log(event)]
+    with translation.override(lang.ui):
+        rumours = [{"rumour": r, "label": rumour_status_label(r.status)} for r in selectors.public_rumours(event)]
+        corrections = [{"change": c, "label": rumour_status_label(c.status),
+                        "previous_label": rumour_status_label(c.previous_status) if c.previous_status else ""}
+                       for c in selectors.corrections_log(event)]
+        phase = phase_label(event.phase)
     version_source = "|".join([lang.ui, *(f"{r['rumour'].pk}:{r['rumour'].status_changed_at}" for r in rumours),
                                *(str(c["change"].pk) for c in corrections)])
     return {
         "event": event, "zone": _zone(event.team.timezone), "items": items, "easy": easy,
         "rumours_version": hashlib.sha256(version_source.encode("utf-8")).hexdigest()[:16], "rumours": rumours,
         "corrections": corrections, "content_lang": settings.LANGUAGE_CODE.split("-")[0],
-        "cursor": _cursor(newest), "rendered_at": timezone.now(), "phase_label": ui[f"phase_{event.phase}"],
+        "cursor": _cursor(newest), "rendered_at": timezone.now(), "phase_label": phase,
     }
 
 

@@ -21,19 +21,27 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-LANGUAGES = [
+LANGUAGES = [  # the public pages' language switcher; the first 16 have catalogs in locale/ (docs/translations.md)
     ("en", "English"),
+    ("cy", "Cymraeg"),
     ("ar", "العربية"),
     ("fa", "فارسی"),
-    ("ti", "ትግርኛ"),
-    ("fr", "Français"),
+    ("ur", "اردو"),
+    ("ps", "پښتو"),
+    ("ckb", "کوردی"),
     ("pl", "Polski"),
     ("ro", "Română"),
     ("uk", "Українська"),
+    ("ru", "Русский"),
+    ("so", "Soomaali"),
+    ("ti", "ትግርኛ"),
+    ("tr", "Türkçe"),
+    ("pt", "Português"),
     ("es", "Español"),
+    ("fr", "Français"),
     ("de", "Deutsch"),
 ]
-LANGUAGES_BIDI = ["ar", "fa", "he", "ur"]
+LANGUAGES_BIDI = ["ar", "ckb", "fa", "he", "ps", "ur"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Engage API",

@@ -117,11 +117,15 @@ def test_the_switcher_sets_a_cookie_that_later_pages_follow(world, client):
 
 def test_without_a_variant_the_original_is_shown_and_marked(world, client):
     message = publish(world.a)
-    page = html(client.get(f"/news/{message.pk}/", HTTP_ACCEPT_LANGUAGE="fa"))
+    page = html(client.get(f"/news/{message.pk}/", HTTP_ACCEPT_LANGUAGE="de"))
     assert 'class="update-body" lang="en" dir="ltr"' in page
     assert "Not available in your language yet." in page
-    # Farsi has no page words here, so they are English around the (English) original.
+    # German has no catalog for the page's words, so they are English around the (English) original.
     assert '<html lang="en" dir="ltr">' in page
+    farsi = html(client.get(f"/news/{message.pk}/", HTTP_ACCEPT_LANGUAGE="fa"))
+    # Farsi has: the page is right-to-left around the English original, which keeps its direction.
+    assert '<html lang="fa" dir="rtl">' in farsi and 'class="update-body" lang="en" dir="ltr"' in farsi
+    assert "Not available in your language yet." not in farsi
 
 
 def test_easy_read_versions_are_offered_and_shown_on_request(world, client):
