@@ -14,7 +14,7 @@ How it decides, in order:
    * **Arabic script** is Arabic, Persian or Urdu. Letters that only Persian uses (پ چ ژ گ and
      the Persian forms ک ی) are weighed against letters Persian does not use (ك ي ة ى);
      Urdu-only letters (ٹ ڈ ڑ ں ے ہ, and ھ when no Sorani letter is there) mean ``"ur"``,
-     Pashto-only letters (ټ ځ څ ډ ړ ږ ښ ګ ڼ ۍ ې) ``"ps"``, Sorani Kurdish letters (ڕ ڵ ۆ ێ ە)
+     Pashto-only letters (ټ ځ څ ډ ړ ږ ښ ګ ڼ ۍ ې) and words (زما دی شوی …) ``"ps"``, Sorani Kurdish letters (ڕ ڵ ۆ ێ ە)
      ``"ckb"`` (ISO 639-3: Sorani has no two-letter code); the most frequent wins. With no
      telling letter at all the statistical detector is asked, and if it is unsure the answer
      is ``"ar"``. Sindhi, Kurmanji in Arabic script and Balochi are not told apart.
@@ -72,6 +72,8 @@ _URDU_OR_SORANI = "\u06be"  # ھ (do-chashmi heh): Urdu aspirates, Sorani h; Per
 # U+06BC U+06CD U+06D0).
 _PASHTO_ONLY = set("\u067c\u0681\u0685\u0689\u0693\u0696\u069a\u06ab\u06bc\u06cd\u06d0")
 # Sorani Kurdish's own letters: ڕ ڵ ۆ ێ ە (U+0695 U+06B5 U+06C6 U+06CE U+06D5); ە is in most words.
+# Common Pashto words that Persian does not use, for replies without a Pashto-only letter.
+_PASHTO_WORDS = frozenset({"زما", "زموږ", "ستاسو", "دی", "شوی", "کې", "څخه", "وکړئ", "مې", "یې", "چې"})
 _SORANI_ONLY = set("\u0695\u06b5\u06c6\u06ce\u06d5")
 
 _TIGRINYA_LETTERS = set("ቐቑቒቓቔቕቖቘቚቛቜቝኸኹኺኻኼኽኾዀዂዃዄዅኣ")
@@ -151,6 +153,7 @@ def _letters(text: str) -> list[str]:
 def _arabic_script_language(letters: list[str], text: str) -> str:
     sorani = sum(1 for char in letters if char in _SORANI_ONLY)
     pashto = sum(1 for char in letters if char in _PASHTO_ONLY)
+    pashto += 2 * sum(1 for word in text.split() if word.strip("،.!؟?") in _PASHTO_WORDS)
     urdu = sum(1 for char in letters if char in _URDU_ONLY)
     if not sorani:
         urdu += sum(1 for char in letters if char == _URDU_OR_SORANI)
