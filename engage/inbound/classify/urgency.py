@@ -18,6 +18,8 @@ per language, each with an ``[about]`` table saying who drafted it, who reviewed
 * ``[calm] phrases``: phrases that share a word with danger but are not danger ("fireworks",
   "thank you for your help", "ceasefire"). They are blanked out before the danger terms are
   matched, so "thanks for your help, but he is not breathing" is still flagged.
+* ``[sentiment]``: ``negators`` and ``[sentiment.words]`` (word = weight), the language's small
+  sentiment lexicon, read by :mod:`engage.inbound.classify.sentiment`.
 * ``[about] clitics``: a regular expression for particles attached in front of words (Arabic
   ``و ف ب ل ال``), tried before every phrase of that file.
 * ``[about] also_serves``: other language codes this list is for (``am`` for the Ethiopic list);
@@ -76,6 +78,8 @@ class Lexicon:
     danger: tuple[re.Pattern[str], ...]
     calm: tuple[re.Pattern[str], ...]
     phrases: tuple[str, ...]  # every danger phrase as written, for reviewers and tests
+    sentiment: dict[str, float] = field(default_factory=dict)  # [sentiment.words], read by sentiment.py
+    negators: tuple[str, ...] = ()  # [sentiment] negators
 
 
 def phrase_pattern(phrase: str, clitics: str = "") -> str:
@@ -137,6 +141,8 @@ def _load(name: str, text: str) -> Lexicon:
         danger=tuple(danger),
         calm=tuple(calm),
         phrases=tuple(phrases),
+        sentiment={str(word): float(weight) for word, weight in data.get("sentiment", {}).get("words", {}).items()},
+        negators=tuple(data.get("sentiment", {}).get("negators", [])),
     )
 
 

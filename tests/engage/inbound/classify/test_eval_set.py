@@ -152,3 +152,25 @@ def test_the_lists_are_packaged_with_the_code() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "lexicons/*.toml" in pyproject["tool"]["setuptools"]["package-data"]["engage.inbound.classify"]
     assert "phonenumbers" in " ".join(pyproject["project"]["dependencies"])
+
+
+# -- sentiment beyond English ---------------------------------------------------------------------
+
+
+def test_sentiment_when_given_is_mostly_right_in_every_language_with_a_lexicon() -> None:
+    for language, score in SCORES.items():
+        if language == "en":
+            continue  # VADER: measured by bench/classify.py (it calls factual danger reports neutral)
+        assert score.sentiment_scored >= 2, language
+        assert (score.sentiment_accuracy or 0) >= 0.8, language
+
+
+def test_sentiment_is_unknown_not_neutral_where_it_cannot_tell() -> None:
+    from engage.inbound.classify.sentiment import score_sentiment, scored_languages
+
+    assert set(SERVED) <= set(scored_languages())
+    assert score_sentiment("Umntwana wam ulahlekile", "zu").label == "unknown"  # no lexicon for Zulu
+    assert score_sentiment("Mae'r bws olaf yn gadael am ddeg", "cy").label == "unknown"  # no word it knows
+    assert score_sentiment("Diolch yn fawr, roedd yn wych", "cy").label == "positive"
+    assert score_sentiment("Rezalet, çok kötü", "tr").label == "negative"
+    assert score_sentiment("Не очень хорошо", "ru").label == "negative"  # negator flips
