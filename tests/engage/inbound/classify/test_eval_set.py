@@ -113,6 +113,10 @@ def test_a_calm_phrase_does_not_hide_danger_after_it() -> None:
     assert detect_urgency("Thanks for your help", "en").urgent is False
     result = detect_urgency("Thanks for your help earlier, but now he is not breathing", "en")
     assert result.urgent is True and result.matched == ["not breathing"]
+    assert detect_urgency("Where is the fire exit?", "en").urgent is False
+    assert detect_urgency("Fire at the fire exit, smoke everywhere", "en").urgent is True
+    assert detect_urgency("Mae fy allweddi ar goll", "cy").urgent is False  # my keys are lost
+    assert detect_urgency("Mae fy merch wedi mynd ar goll", "cy").urgent is True  # my daughter is lost
     assert detect_urgency("Çocuklar bayıldı, harika bir gösteri", "tr").urgent is False
     assert detect_urgency("Bir kadın bayıldı, yerde yatıyor", "tr").urgent is True
 
