@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from engage.inbound.classify.text import compile_folded, fold_with_offsets
+from engage.inbound.classify.text import compile_folded, fold, fold_with_offsets
 
 __all__ = ["ANY", "UrgencyResult", "Lexicon", "detect_urgency", "lexicons", "lexicon_reviews", "phrase_pattern"]
 
@@ -75,7 +75,7 @@ class Lexicon:
     serves: tuple[str, ...]  # the language codes this list is for (its own first)
     check_with: tuple[str, ...]
     about: dict[str, str]
-    danger: tuple[re.Pattern[str], ...]
+    danger: tuple[tuple[re.Pattern[str], str], ...]  # (pattern, a literal it needs, "" when unknown)
     calm: tuple[re.Pattern[str], ...]
     phrases: tuple[str, ...]  # every danger phrase as written, for reviewers and tests
     sentiment: dict[str, float] = field(default_factory=dict)  # [sentiment.words], read by sentiment.py
@@ -102,6 +102,13 @@ def phrase_pattern(phrase: str, clitics: str = "") -> str:
     return start + r"\s+".join(parts) + r"(?!\w)"
 
 
+def _needed_literal(phrase: str) -> str:
+    """Letters a phrase's match must contain (folded, lower case): a quick test before the regex."""
+    first = phrase.strip().split(" ")[0].strip("*")
+    runs = re.split(r"['_*]", first)
+    return fold(max(runs, key=len)).lower()
+
+
 def _compile(pattern: str, where: str) -> re.Pattern[str]:
     try:
         return compile_folded(pattern)
@@ -119,15 +126,16 @@ def _load(name: str, text: str) -> Lexicon:
     if missing:
         raise ValueError(f"lexicons/{name}: [about] must say {', '.join(missing)} (empty when none)")
     clitics = about.get("clitics", "")
-    danger: list[re.Pattern[str]] = []
+    danger: list[tuple[re.Pattern[str], str]] = []
     phrases: list[str] = []
     for concept, entries in data.get("danger", {}).items():
         for phrase in entries:
             phrases.append(phrase)
-            danger.append(_compile(phrase_pattern(phrase, clitics), f"lexicons/{name} [danger] {concept}"))
+            compiled = _compile(phrase_pattern(phrase, clitics), f"lexicons/{name} [danger] {concept}")
+            danger.append((compiled, _needed_literal(phrase)))
     for concept, entries in data.get("danger_patterns", {}).items():
         for pattern in entries:
-            danger.append(_compile(pattern, f"lexicons/{name} [danger_patterns] {concept}"))
+            danger.append((_compile(pattern, f"lexicons/{name} [danger_patterns] {concept}"), ""))
     calm = [
         _compile(phrase_pattern(phrase, clitics), f"lexicons/{name} [calm]")
         for phrase in data.get("calm", {}).get("phrases", [])
@@ -183,7 +191,7 @@ def lexicon_reviews() -> dict[str, str]:
 
 
 @lru_cache(maxsize=128)
-def _selected(language: str) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+def _selected(language: str) -> tuple[tuple[tuple[re.Pattern[str], str], ...], tuple[re.Pattern[str], ...]]:
     """The danger and calm patterns to try for a reply in ``language``."""
     table = lexicons()
     chosen: list[Lexicon] = []
@@ -222,8 +230,11 @@ def detect_urgency(text: str, language: str) -> UrgencyResult:
         return UrgencyResult(urgent=False, matched=[])
     danger, calm = _selected(language)
     searched = _blank(folded.text, calm)
+    lowered = searched.lower()
     matched: list[str] = []
-    for pattern in danger:
+    for pattern, literal in danger:
+        if literal and literal not in lowered:
+            continue  # a phrase whose letters are not in the reply at all: skip its regex
         for found in pattern.finditer(searched):
             if found.end() <= found.start():
                 continue

@@ -178,3 +178,16 @@ def test_sentiment_is_unknown_not_neutral_where_it_cannot_tell() -> None:
     assert score_sentiment("Diolch yn fawr, roedd yn wych", "cy").label == "positive"
     assert score_sentiment("Rezalet, çok kötü", "tr").label == "negative"
     assert score_sentiment("Не очень хорошо", "ru").label == "negative"  # negator flips
+
+
+def test_a_reply_in_an_unknown_language_is_checked_against_every_list_quickly() -> None:
+    import time
+
+    lexicons()
+    text = ("Hi, we were near gate 4 tonight and the queue was slow, where do we go now? " * 4)[:300]
+    detect_urgency(text, "unknown")
+    started = time.perf_counter()
+    for index in range(20):
+        detect_urgency(f"{text} {index}", "unknown")
+    average = (time.perf_counter() - started) / 20
+    assert average < 0.03, f"{average * 1000:.1f} ms per reply"  # about 10 ms on a busy 2-core machine
