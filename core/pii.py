@@ -6,15 +6,20 @@ API (``PiiMatch``, ``find_pii``, ``mask_pii``) is kept stable.
 What is found (``PiiMatch.kind``):
 
 ``phone``
-    UK numbers written nationally (``07700 900123``, ``020 7946 0958``,
-    ``(020) 7946 0958``) and international numbers with ``+`` or ``00``
-    (``+44 7700 900123``, ``+44 (0)20 7946 0958``, ``+33 6 12 34 56 78``).
-    A national number must start with 0 and have 10 or 11 digits; an
-    international one 8 to 15 digits (E.164). Digits may be separated by single
-    spaces, dots or hyphens. Short service numbers (999, 101, 111) and ordinary
-    numbers are not phone numbers. UK non-geographic service numbers (0800, 0808,
-    03, 084, 087, 09, and the same after +44) belong to organisations, such as
-    Crimestoppers on 0800 555 111, and are not reported.
+    Found by libphonenumber's matcher (the ``phonenumbers`` package, Google's metadata for
+    every country), so the formats of the communities we serve are caught: ``+963 944 123
+    456``, ``00 98 912 345 6789``, ``+44 (0)20 7946 0958``, ``+291 7 123 456``, and numbers
+    written nationally with their trunk 0, UK or not (``07700 900123``, ``(020) 7946 0958``,
+    ``0944 123 456``, ``070 123 4567``, ``0532 123 45 67``), in Arabic-Indic or Persian digits
+    too. A candidate counts when it starts with ``+``, ``00`` or ``0`` and has enough digits
+    for its country (valid, or at least possible, by libphonenumber). Not reported: numbers
+    that belong to organisations (freephone, premium rate, shared cost, the UK's 03 numbers,
+    after ``+44`` too: Crimestoppers on 0800 555 111), unless a UK premium-rate number is a
+    mobile in one of the communities' countries (Iran's 0912…); short numbers (999, 101);
+    numbers right after a reference word (ref, crime number, incident, log, case, order,
+    booking, ticket, lot, flight, account, #); dates, times, amounts and years (the matcher
+    skips them, and they have no leading ``+``/``0``). National numbers written without a
+    trunk 0 (Polish ``501 234 567``) are not found: too many ordinary numbers look the same.
 ``email``
     ``name@example.org``. A fediverse handle (``@force@police.social``) is a
     public account name, not an email address, and is skipped.
@@ -45,6 +50,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher, PhoneNumberType
+
 __all__ = ["PII_KINDS", "PiiMatch", "find_pii", "mask_pii"]
 
 PII_KINDS: Final = ("phone", "email", "vehicle_registration", "date_of_birth", "address")
@@ -69,29 +77,30 @@ _EXCLUDED_ZONE_RE: Final = re.compile(
 
 # -- phone numbers --------------------------------------------------------------------------------
 
-_SEP: Final = r"[ .\-]?"
-_PHONE_RE: Final = re.compile(
-    rf"""
-    (?<![\w+(/])
-    (?:
-        # international: +CC or 00CC, an optional "(0)", then 6-13 more digits
-        (?:\+|00)[1-9]\d{{0,2}}{_SEP}(?:\(0\){_SEP})?\d(?:{_SEP}\d){{5,12}}
-      |
-        # UK national with the area code in brackets: (020) 7946 0958
-        \(0\d{{2,5}}\)[ ]?\d{{3,4}}{_SEP}\d{{3,4}}
-      |
-        # UK national: 0 followed by 9 or 10 digits
-        0\d(?:{_SEP}\d){{8,9}}
-    )
-    (?![\w/]|[.\-]\d|:\d)
-    """,
-    re.VERBOSE,
+# Where a number written nationally (with its trunk 0) may come from, besides the UK: the
+# communities we serve. Used only to tell a personal mobile from a UK premium-rate number (0912
+# 345 6789 is both a UK premium-rate number and an Iranian mobile).
+_COMMUNITY_REGIONS: Final = (
+    "IR", "AF", "SY", "IQ", "TR", "UA", "RO", "SO", "ER", "ET", "SD", "PK", "PL", "RU", "PT", "ES", "IT",
+)  # fmt: skip
+# Numbers that belong to organisations, not people: freephone, premium rate, shared cost, the
+# UK's 03 numbers (UAN) and voicemail access. Crimestoppers on 0800 555 111 is not personal data.
+_SERVICE_TYPES: Final = frozenset(
+    {
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.UAN,
+        PhoneNumberType.VOICEMAIL,
+    }
 )
-
-# Non-geographic UK numbers used by organisations (freephone, public bodies, business rate,
-# premium rate): not personal data.
-_UK_SERVICE_PREFIXES: Final = ("0800", "0808", "0500", "03", "084", "087", "09")
-_UK_SERVICE_PREFIXES_NO_ZERO: Final = tuple(prefix[1:] for prefix in _UK_SERVICE_PREFIXES)
+# A number right after one of these words is a reference, not a phone number.
+_REFERENCE_BEFORE: Final = re.compile(
+    r"(?:\bref(?:erence)?|\bcrime\s+(?:number|no)|\bincident|\blog|\bcase|\border|\binvoice|\baccount|"
+    r"\bbooking|\bticket|\blot|\bserial|\bpolicy|\bclaim|\bparcel|\btracking|\bflight|\bvin|\biban|#)"
+    r"[\s:.#-]*(?:no\.?|number|num)?(?:\s+is)?[\s:.#-]*$",
+    re.IGNORECASE,
+)
 
 # -- email ------------------------------------------------------------------------------------------
 
@@ -249,20 +258,57 @@ def _find_emails(text: str) -> list[PiiMatch]:
 
 
 def _find_phones(text: str) -> list[PiiMatch]:
+    """Phone numbers found by libphonenumber's matcher (the ``phonenumbers`` package).
+
+    The matcher proposes every digit run that could be a number (UK rules for national
+    numbers, any country's after ``+`` or ``00``); a candidate is kept when it is written as a
+    phone number is: with ``+``, ``00`` or a trunk ``0`` in front, with enough digits for its
+    country, not a service number and not a reference (see the module docstring).
+    """
+    if sum(char.isdigit() for char in text) < 8:
+        return []
     found = []
-    for m in _PHONE_RE.finditer(text):
-        raw = m.group()
-        digits = re.sub(r"\D", "", raw.replace("(0)", ""))
-        if raw.startswith(("+", "00")):
-            digits = digits.removeprefix("00")
-            ok = 8 <= len(digits) <= 15 and not (
-                digits.startswith("44") and digits[2:].startswith(_UK_SERVICE_PREFIXES_NO_ZERO)
-            )
-        else:
-            ok = 10 <= len(digits) <= 11 and not digits.startswith(_UK_SERVICE_PREFIXES)
-        if ok:
-            found.append(_match("phone", text, m.start(), m.end()))
+    for candidate in PhoneNumberMatcher(text, "GB", leniency=Leniency.POSSIBLE):
+        if _is_personal_phone(text, candidate.start, candidate.raw_string, candidate.number):
+            found.append(_match("phone", text, candidate.start, candidate.end))
     return found
+
+
+def _is_personal_phone(text: str, start: int, raw: str, number: phonenumbers.PhoneNumber) -> bool:
+    digits = phonenumbers.normalize_digits_only(raw)
+    written = raw.lstrip("( ")
+    international = written.startswith("+") or digits.startswith("00")
+    national = not international and digits.startswith("0")
+    significant = phonenumbers.national_significant_number(number)
+    if international:
+        if len(significant) < 7 or len(digits.removeprefix("00")) > 15:
+            return False
+    elif not national or not 9 <= len(significant) <= 11:
+        return False
+    if _REFERENCE_BEFORE.search(text[max(0, start - 30) : start]):
+        return False
+    if not phonenumbers.is_valid_number(number):
+        return phonenumbers.is_possible_number(number)
+    kind = phonenumbers.number_type(number)
+    if kind not in _SERVICE_TYPES:
+        return True
+    # A UK premium-rate number (09…) written nationally is more likely another country's mobile
+    # (Iran's 0912…, Syria's 0944…). Freephone and 03 numbers stay organisations' even where
+    # they look like a mobile elsewhere (0300… is also a Pakistani mobile).
+    return national and kind == PhoneNumberType.PREMIUM_RATE and any(
+        _is_mobile_in(raw, region) for region in _COMMUNITY_REGIONS
+    )
+
+
+def _is_mobile_in(raw: str, region: str) -> bool:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in {
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    }
 
 
 def _find_vehicle_registrations(text: str) -> list[PiiMatch]:

@@ -96,7 +96,8 @@ REPORT_TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], tuple[Columns, li
     "phases": ("Before, during and after", lambda d: (
         [("label", "Phase"), ("replies", "Replies"), ("needing_answer", "Needing an answer"),
          ("response_rate", "Response rate"), ("median_seconds", "Median seconds"), ("positive", "Positive"),
-         ("neutral", "Neutral"), ("negative", "Negative"), ("net", "Net sentiment")], d["phases"])),
+         ("neutral", "Neutral"), ("negative", "Negative"), ("unknown", "Unknown"), ("net", "Net sentiment")],
+        d["phases"])),
 }
 ALL_TABLES = {**TABLES, **REPORT_TABLES}
 

@@ -86,7 +86,8 @@ def event_report(*, user: Any, event_id: Any, timeline_limit: int | None = TIMEL
     mood_by_phase = {m["phase"]: m for m in moods}
     order = {"before": 0, "during": 1, "after": 2, "none": 3}
     data["phases"] = sorted(
-        [{**row, **{k: mood_by_phase.get(row["key"], {}).get(k, 0) for k in ("positive", "neutral", "negative")},
+        [{**row, **{k: mood_by_phase.get(row["key"], {}).get(k, 0)
+                    for k in ("positive", "neutral", "negative", "unknown")},
           "net": mood_by_phase.get(row["key"], {}).get("net")} for row in phases],
         key=lambda row: order.get(row["key"], 9))
     data["timeline"], data["timeline_total"] = timeline(scope, limit=timeline_limit)

@@ -53,6 +53,66 @@ def test_no_phone_false_positives(text: str) -> None:
     assert [m for m in find_pii(text) if m.kind == "phone"] == []
 
 
+@pytest.mark.parametrize(
+    "number",
+    [
+        "+963 944 123 456",  # Syria
+        "00963 944 123 456",
+        "0944 123 456",
+        "+93 70 123 4567",  # Afghanistan
+        "070 123 4567",
+        "+98 912 345 6789",  # Iran
+        "00 98 912 345 6789",
+        "0912 345 6789",  # also a UK premium-rate number: an Iranian mobile is likelier in a reply
+        "+291 7 123 456",  # Eritrea
+        "+251 91 123 4567",  # Ethiopia
+        "+252 61 234 5678",  # Somalia
+        "061 234 5678",
+        "+48 501 234 567",  # Poland
+        "+40 721 234 567",  # Romania
+        "0721 234 567",
+        "+380 67 123 4567",  # Ukraine
+        "067 123 4567",
+        "+90 532 123 45 67",  # Turkey
+        "0532 123 45 67",
+        "(0532) 123 45 67",
+        "+964 750 123 4567",  # Iraq (Kurdistan)
+        "+92 300 1234567",  # Pakistan
+        "+963-944-123-456",
+        "+44 (0) 7911 123456",
+        "۰۹۱۲ ۳۴۵ ۶۷۸۹",  # Persian digits
+        "٠٧٩١١ ١٢٣٤٥٦",  # Arabic-Indic digits
+        "+٩٦٣ ٩٤٤ ١٢٣ ٤٥٦",
+    ],
+)
+def test_phone_numbers_from_the_communities_we_serve(number: str) -> None:
+    text = f"Ring me on {number} please"
+    assert found(text) == [("phone", number)]
+    assert mask_pii(text) == "Ring me on [phone] please"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The parade is on 12/03/2026, 2026-03-12 or 12.03.2026 at 7.30pm.",
+        "The 2026-12-04T19:30:00Z update moved the start to 19.30.",
+        "Tickets cost £1,250,000 in total, €3 500 each, $1 000 000, 1.250.000 zł.",
+        "between 10 000 and 20 000 people; population 0.5 million",
+        "Ref: 2024/123456. Crime reference 41260012345. Incident 1234 of 04/12/2026. Order #123456789.",
+        "Your crime reference is 0412 2026 1234",
+        "Crime ref 01234567890",
+        "Booking number 0123 456 7890, lot 0123456789",
+        "Incident 0412-2026-000123, flight BA 0117 at 12:45",
+        "Coordinates 51.5074, -0.1278; version 10.0.19045.3693",
+        "Sort code 12-34-56, account 12345678, card 4111 1111 1111 1111",
+        "Call 0800 555 111, +44 800 555 111, 0300 123 1212 or 0845 46 47.",
+    ],
+)
+def test_dates_times_amounts_and_references_are_not_phone_numbers(text: str) -> None:
+    assert [m for m in find_pii(text) if m.kind == "phone"] == []
+    assert "[phone]" not in mask_pii(text)
+
+
 def test_email_is_found_but_fediverse_handle_is_not() -> None:
     text = "Write to jane.doe+tips@example.co.uk or follow @force@police.social."
     assert found(text) == [("email", "jane.doe+tips@example.co.uk")]

@@ -16,7 +16,7 @@ from engage.inbound.classify.sentiment import score_sentiment
 from engage.inbound.classify.text import fold, fold_with_offsets
 from engage.inbound.classify.urgency import detect_urgency
 
-LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2}|unknown)$")
+LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2}|ckb|unknown)$")
 
 # -- language ---------------------------------------------------------------------------------------
 
@@ -39,6 +39,10 @@ LANGUAGE_CODE = re.compile(r"^(?:[a-z]{2}|unknown)$")
         ("¿Dónde está la salida más cercana del estadio?", "es"),
         ("Vielen Dank für die schnelle Hilfe heute Abend", "de"),
         ("מה קורה ליד השער?", "he"),
+        ("میرا بیٹا کھو گیا ہے", "ur"),
+        ("آپ کی مدد کا بہت شکریہ", "ur"),  # ہ and ھ, no other Urdu-only letter
+        ("زما زوی ورک شوی دی", "ps"),
+        ("کوڕەکەم ون بووە", "ckb"),
     ],
 )
 def test_detect_language(text: str, expected: str) -> None:

@@ -130,3 +130,16 @@ def test_rumours_and_corrections_are_in_the_report(world, client):
 
     pages = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(text)).pages)
     assert "The bridge has collapsed" in pages and "1 false" in pages
+
+
+def test_replies_whose_sentiment_could_not_be_scored_show_as_unknown(world, case, client):
+    # A reply in a language without a sentiment lexicon is "unknown", not "neutral" (issue 15).
+    make_reply(world.a.team.pk, received_at=case.event.starts_at + timedelta(minutes=30), sentiment="unknown",
+               language="ti", message=case.replies[2].message)
+    client.force_login(world.a.supervisor)
+    phases = client.get(f"/api/v1/metrics/export/phases.json?event={case.event.pk}").json()
+    rows = {row["label"]: row for row in phases["rows"]}
+    assert rows["During"]["unknown"] == 1, rows
+    page = client.get(f"/desk/dashboard/events/{case.event.pk}/report/").content.decode()
+    table = page[page.index("Replies, answers and sentiment by phase"):]
+    assert '<th scope="col" class="num">Unknown</th>' in table

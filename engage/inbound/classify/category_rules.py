@@ -16,8 +16,9 @@ Coverage, honestly:
 * **fr, es, ar**: all nine categories; reviewed against common usage, not a corpus.
 * **pl, ro, uk, de, fa**: all nine, thinner; question/emergency/praise/complaint are the most
   reliable, abuse/spam lists are short.
-* **ti / am** (Ethiopic script): only emergency ("help") and praise ("thank you"). Needs a
-  native speaker's review before anyone relies on it.
+* **cy, it, pt, tr, ru, so, ur, ps, ckb, ti / am**: question, praise, complaint, rumour,
+  emergency and (except ti) crime cues only; drafted for issue 15, not reviewed by native
+  speakers. bench/classify.py measures every language on tests/engage/inbound/classify/eval_set.toml.
 
 Weights: 1.0 is an ordinary cue, 1.5 a strong one, 2-3 nearly decisive. Words that change
 meaning with context ("help" in "thanks for your help") get less.
@@ -260,11 +261,98 @@ PERSIAN: list[Rule] = [
     Rule("spam", _B + r"(?:رایگان|بیت ?کوین|ارز دیجیتال|سرمایه ?گذاری|کلیک کنید|فالو کنید)", 1.5),
 ]
 
+# Drafted for issue 15 (not reviewed by native speakers): the cues people use most for a question,
+# thanks, a complaint, "is it true", a call for help and a theft. Thinner than the lists above.
+WELSH: list[Rule] = [
+    Rule("question", r"^\s*(?:ble|pryd|sut|pam|beth|faint|pwy|oes|ydy|ydi|a oes)\b", 0.8),
+    Rule("praise", r"\b(?:diolch|gwych|hyfryd|ardderchog|da iawn|bendigedig|mwynhau\w*|caredig)\b", 1.5),
+    Rule("complaint", r"\b(?:ofnadwy|gwarthus|cywilydd\w*|annerbyniol|siomedig|cwyn\w*|aros am (?:awr|oriau))\b", 1.5),
+    Rule("rumour", r"\b(?:ydy hi'n wir|ydy'n wir|ai gwir|si ar led|sibrydion|newyddion ffug)\b", 2.0),
+    Rule("emergency", r"\b(?:helpwch|argyfwng|ambiwlans|perygl|brysiwch)\b", 1.5),
+    Rule("crime_report", r"\b(?:wedi dwyn|lladrata|lleidr|lladron|ymosod\w*)\b", 1.5),
+]
+
+ITALIAN: list[Rule] = [
+    Rule("question", r"^\s*(?:dove|quando|come|perche|cosa|che cosa|quale|quali|chi|quanto|quanti|a che ora)\b", 0.8),
+    Rule("praise", r"\b(?:grazie|bravi|bravo|ottim\w*|bellissim\w*|perfett\w*|gentil\w*|complimenti|fantastic\w*)\b", 1.5),
+    Rule("complaint", r"\b(?:vergogna|terribil\w*|pessim\w*|inaccettabil\w*|schifo|reclamo|abbiamo aspettato|nessuno (?:e venuto|ha risposto))\b", 1.5),
+    Rule("rumour", r"\b(?:e vero che|e vero|voci|bufal\w*|notizi\w* fals\w*|fake news|gira su)\b", 2.0),
+    Rule("emergency", r"\b(?:aiuto|aiutateci|soccorso|emergenza|ambulanza|pericolo|urgente)\b", 1.5),
+    Rule("crime_report", r"\b(?:rubat\w*|furto|ladr\w*|borseggi\w*|aggredit\w*|denuncia\w*)\b", 1.5),
+]
+
+PORTUGUESE: list[Rule] = [
+    Rule("question", r"^\s*(?:onde|quando|como|por que|porque|o que|qual|quais|quem|quanto|quantos|a que horas)\b", 0.8),
+    Rule("praise", r"\b(?:obrigad\w*|valeu|parabens|otimo|excelente|lind[oa]s?|maravilh\w*|simpatic\w*|gentis)\b", 1.5),
+    Rule("complaint", r"\b(?:vergonha|horrivel|pessim\w*|absurdo|inaceitavel|reclamac\w*|esperamos (?:uma hora|horas|muito)|ninguem (?:veio|respondeu))\b", 1.5),
+    Rule("rumour", r"\b(?:e verdade que|e verdade|boato\w*|noticia\w* fals\w*|fake news|esta circulando)\b", 2.0),
+    Rule("emergency", r"\b(?:socorro|ajudem|emergencia|ambulancia|perigo|urgente)\b", 1.5),
+    Rule("crime_report", r"\b(?:roubad\w*|roubaram|roubo|furto|ladr\w*|assalt\w*|agredid\w*)\b", 1.5),
+]
+
+TURKISH: list[Rule] = [
+    Rule("question", r"\b(?:nerede|nereye|ne zaman|nasil|neden|niye|kim|kac|hangi)\b|\b(?:mi|mu|mı|mü)\s*[?]?$", 0.8),
+    Rule("praise", r"\b(?:tesekkur\w*|sagol\w*|harika\w*|mukemmel\w*|nazik\w*|bravo|elinize saglik|guzel\w*)", 1.5),
+    Rule("complaint", r"\b(?:rezalet|berbat|kotu\w*|korkunc|utanc\w*|sikayet\w*|kabul edilemez|saatlerce bekledik|bir saat bekledik)", 1.5),
+    Rule("rumour", r"\b(?:dogru mu|gercek mi|soylenti\w*|yalan haber|sahte haber|dedikodu)", 2.0),
+    Rule("emergency", r"\b(?:imdat|yardim edin|acil|ambulans|tehlike)", 1.5),
+    Rule("crime_report", r"\b(?:caldi\w*|calindi|hirsiz\w*|yankesici\w*|gasp|saldiri\w*)", 1.5),
+]
+
+RUSSIAN: list[Rule] = [
+    Rule("question", r"^\s*(?:где|когда|как|почему|зачем|что|какой|какая|какие|сколько|кто|во сколько|правда)" + _E, 0.8),
+    Rule("praise", _B + r"(?:спасибо|благодар\w*|молодц\w*|отличн\w*|прекрасн\w*|потрясающ\w*|вежлив\w*)", 1.5),
+    Rule("complaint", _B + r"(?:ужасн\w*|позор|безобраз\w*|отвратительн\w*|недопустим\w*|жалоб\w*|ждали (?:час|часами|долго)|никто не (?:приехал|пришел|ответил))", 1.5),
+    Rule("rumour", _B + r"(?:правда,? что|это правда|слух\w*|фейк\w*|ложн\w* (?:новост\w*|информац\w*))", 2.0),
+    Rule("emergency", _B + r"(?:помогите|спасите|срочно|скорую|опасно)", 1.5),
+    Rule("crime_report", _B + r"(?:украл\w*|украден\w*|кража|ограбил\w*|напал\w*|избил\w*|вор(?:ы|а|ов|ом|у)?(?!\w))", 1.5),
+]
+
+SOMALI: list[Rule] = [
+    Rule("question", r"\b(?:xaggee|halkee|goorma|sidee|maxay|maxaa|yaa|immisa|intee|ma run)\b", 0.8),
+    Rule("praise", r"\b(?:mahadsan\w*|aad baad u mahadsan\w*|qurux\w*|fiican|wanaagsan)\b", 1.5),
+    Rule("complaint", r"\b(?:xun|xumaa|ceeb|cabasho|saacad ayaan sugnay|saacado ayaan sugnay)\b", 1.5),
+    Rule("rumour", r"\b(?:ma run baa|run ma tahay|war been ah|xan)\b", 2.0),
+    Rule("emergency", r"\b(?:caawimaad|caawiya|gargaar|degdeg|ambalaas)\b", 1.5),
+    Rule("crime_report", r"\b(?:la xaday|xatooy\w*|tuug\w*|la weeraray)\b", 1.5),
+]
+
+URDU: list[Rule] = [
+    Rule("question", _B + r"(?:کہاں|کب|کیسے|کیوں|کیا|کون|کتنے|کتنا|کتنی)" + _E, 0.8),
+    Rule("praise", _B + r"(?:شکریہ|بہترین|زبردست|شاندار|خوبصورت|مہربان)", 1.5),
+    Rule("complaint", _B + r"(?:شکایت|برا انتظام|بہت برا|خراب|شرم|ناقابل قبول|انتظار کرنا پڑا)", 1.5),
+    Rule("rumour", _B + r"(?:کیا یہ سچ ہے|سچ ہے کہ|افواہ|جھوٹی خبر)", 2.0),
+    Rule("emergency", _B + r"(?:مدد کریں|بچاؤ|ایمبولینس|خطرہ|فوری)", 1.5),
+    Rule("crime_report", _B + r"(?:چوری|چور(?!\w)|لوٹ لیا|حملہ)", 1.5),
+]
+
+PASHTO: list[Rule] = [
+    Rule("question", _B + r"(?:چیرته|کله|څنګه|ولې|څه|څوک|څو|ایا)" + _E, 0.8),
+    Rule("praise", _B + r"(?:مننه|ډېره مننه|ښکل|عالي|مهربان)", 1.5),
+    Rule("complaint", _B + r"(?:شکایت|ډېر بد|خراب|شرم|انتظار وکړ)", 1.5),
+    Rule("rumour", _B + r"(?:ایا دا رښتیا|رښتیا ده چې|اوازې|دروغ خبر)", 2.0),
+    Rule("emergency", _B + r"(?:مرسته وکړئ|ژغورئ|امبولانس|خطر)", 1.5),
+    Rule("crime_report", _B + r"(?:غلا|غل(?!\w)|ودهل)", 1.5),
+]
+
+SORANI: list[Rule] = [
+    Rule("question", _B + r"(?:لە کوێ|کوێ|کەی|چۆن|بۆچی|چی|کێ|چەند|ئایا)", 0.8),
+    Rule("praise", _B + r"(?:سوپاس|دەستخۆش|زۆر جوان|نایاب|میهرەبان)", 1.5),
+    Rule("complaint", _B + r"(?:سکاڵا|زۆر خراپ|خراپ بوو|شەرم|چاوەڕێمان کرد)", 1.5),
+    Rule("rumour", _B + r"(?:ئایا ڕاستە|ڕاستە کە|دەنگۆ|هەواڵی درۆ)", 2.0),
+    Rule("emergency", _B + r"(?:یارمەتی|فریامان کەون|ئەمبولانس|مەترسی)", 1.5),
+    Rule("crime_report", _B + r"(?:دزی|دز(?!\w)|دزرا)", 1.5),
+]
+
 ETHIOPIC: list[Rule] = [
     # Tigrinya ሓገዝ "help"; Amharic እርዳታ "help", ድረሱልን "come to our aid".
-    Rule("emergency", r"(?:ሓገዝ|እርዳታ|ድረሱልን|ኣምቡላንስ|አምቡላንስ)", 1.5),
+    Rule("emergency", r"(?:ሓገዝ|እርዳታ|ድረሱልን|ኣምቡላንስ|አምቡላንስ)", 1.0),
     # Tigrinya የቐንየለይ / የቐንየልና "thank you"; Amharic አመሰግናለሁ / እናመሰግናለን.
     Rule("praise", r"(?:የቐንየለይ|የቐንየልና|የቐንየልኩም|አመሰግናለሁ|እናመሰግናለን)", 1.5),
+    # Tigrinya question words (ኣበይ where, መዓስ when, ስለምንታይ why, ከመይ how) and "is it true".
+    Rule("question", r"(?:ኣበይ|መዓስ|ስለምንታይ|ከመይ|እንታይ|የት|መቼ|ለምን)", 0.8),
+    Rule("complaint", r"(?:ሕማቕ|ነውሪ|ተጸቢና|መጥፎ|አሳፋሪ)", 1.5),
+    Rule("rumour", r"(?:ሓቂ ድዩ|ሓቂ ዶ|ወረ|እውነት ነው)", 2.0),
 ]
 
 DEFAULT_RULES: dict[str, list[Rule]] = {
@@ -280,4 +368,13 @@ DEFAULT_RULES: dict[str, list[Rule]] = {
     "fa": PERSIAN,
     "ti": ETHIOPIC,
     "am": ETHIOPIC,
+    "cy": WELSH,
+    "it": ITALIAN,
+    "pt": PORTUGUESE,
+    "tr": TURKISH,
+    "ru": RUSSIAN,
+    "so": SOMALI,
+    "ur": URDU,
+    "ps": PASHTO,
+    "ckb": SORANI,
 }

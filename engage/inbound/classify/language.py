@@ -1,8 +1,9 @@
 """Which language a citizen's reply is written in.
 
-``detect_language(text)`` returns an ISO 639-1 code (``"en"``, ``"ar"``, ``"fa"``, ``"ti"``, …)
-or ``"unknown"``. It is deliberately honest: a reply that is too short or too mixed to tell
-is ``"unknown"`` rather than a confident guess, so triage can route it to a person.
+``detect_language(text)`` returns an ISO 639-1 code (``"en"``, ``"ar"``, ``"fa"``, ``"ti"``, …),
+``"ckb"`` for Sorani Kurdish (which has no two-letter code), or ``"unknown"``. It is deliberately
+honest: a reply that is too short or too mixed to tell is ``"unknown"`` rather than a confident
+guess, so triage can route it to a person.
 
 How it decides, in order:
 
@@ -12,9 +13,11 @@ How it decides, in order:
 
    * **Arabic script** is Arabic, Persian or Urdu. Letters that only Persian uses (پ چ ژ گ and
      the Persian forms ک ی) are weighed against letters Persian does not use (ك ي ة ى);
-     Urdu-only letters (ٹ ڈ ڑ ں ے) mean ``"ur"``. With no telling letter at all the
-     statistical detector is asked, and if it is unsure the answer is ``"ar"``.
-     Pashto, Kurdish (Sorani) and Sindhi are not told apart and will come out as fa/ar/ur.
+     Urdu-only letters (ٹ ڈ ڑ ں ے ہ, and ھ when no Sorani letter is there) mean ``"ur"``,
+     Pashto-only letters (ټ ځ څ ډ ړ ږ ښ ګ ڼ ۍ ې) and words (زما دی شوی …) ``"ps"``, Sorani Kurdish letters (ڕ ڵ ۆ ێ ە)
+     ``"ckb"`` (ISO 639-3: Sorani has no two-letter code); the most frequent wins. With no
+     telling letter at all the statistical detector is asked, and if it is unsure the answer
+     is ``"ar"``. Sindhi, Kurmanji in Arabic script and Balochi are not told apart.
    * **Ethiopic (Ge'ez) script** is ``"ti"`` (Tigrinya) unless Amharic markers clearly
      outnumber Tigrinya ones, then ``"am"``. This is a spelling heuristic (Tigrinya writes
      ኣ where Amharic writes አ, uses ቐ and ኸ, and words such as እዩ/ኣብ vs ነው/እና), not a
@@ -63,7 +66,15 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 
 _PERSIAN_ONLY = set("پچژگکیۀ")  # U+067E U+0686 U+0698 U+06AF U+06A9 U+06CC U+06C0
 _ARABIC_NOT_PERSIAN = set("كيةى")  # U+0643 U+064A U+0629 U+0649
-_URDU_ONLY = set("ٹڈڑںےۓ")  # U+0679 U+0688 U+0691 U+06BA U+06D2 U+06D3
+_URDU_ONLY = set("ٹڈڑںےۓہۂ")  # U+0679 U+0688 U+0691 U+06BA U+06D2 U+06D3 U+06C1 U+06C2
+_URDU_OR_SORANI = "\u06be"  # ھ (do-chashmi heh): Urdu aspirates, Sorani h; Persian and Arabic write ه
+# Pashto's own letters: ټ ځ څ ډ ړ ږ ښ ګ ڼ ۍ ې (U+067C U+0681 U+0685 U+0689 U+0693 U+0696 U+069A U+06AB
+# U+06BC U+06CD U+06D0).
+_PASHTO_ONLY = set("\u067c\u0681\u0685\u0689\u0693\u0696\u069a\u06ab\u06bc\u06cd\u06d0")
+# Sorani Kurdish's own letters: ڕ ڵ ۆ ێ ە (U+0695 U+06B5 U+06C6 U+06CE U+06D5); ە is in most words.
+# Common Pashto words that Persian does not use, for replies without a Pashto-only letter.
+_PASHTO_WORDS = frozenset({"زما", "زموږ", "ستاسو", "دی", "شوی", "کې", "څخه", "وکړئ", "مې", "یې", "چې"})
+_SORANI_ONLY = set("\u0695\u06b5\u06c6\u06ce\u06d5")
 
 _TIGRINYA_LETTERS = set("ቐቑቒቓቔቕቖቘቚቛቜቝኸኹኺኻኼኽኾዀዂዃዄዅኣ")
 _TIGRINYA_WORDS = frozenset({"እዩ", "ኢዩ", "ኣብ", "ከኣ", "እንታይ", "ኣይኮነን", "ኣሎ", "የለን", "ኢኻ", "እዮም", "ኣሎና", "ሓገዝ", "ስለምንታይ"})
@@ -140,9 +151,16 @@ def _letters(text: str) -> list[str]:
 
 
 def _arabic_script_language(letters: list[str], text: str) -> str:
+    sorani = sum(1 for char in letters if char in _SORANI_ONLY)
+    pashto = sum(1 for char in letters if char in _PASHTO_ONLY)
+    pashto += 2 * sum(1 for word in text.split() if word.strip("،.!؟?") in _PASHTO_WORDS)
     urdu = sum(1 for char in letters if char in _URDU_ONLY)
-    if urdu:
-        return "ur"
+    if not sorani:
+        urdu += sum(1 for char in letters if char == _URDU_OR_SORANI)
+    best = max(sorani, pashto, urdu)
+    if best:
+        # The language whose own letters are most frequent; ties to the one listed first.
+        return next(code for code, count in (("ckb", sorani), ("ps", pashto), ("ur", urdu)) if count == best)
     persian = sum(1 for char in letters if char in _PERSIAN_ONLY)
     arabic = sum(1 for char in letters if char in _ARABIC_NOT_PERSIAN)
     if persian > arabic:

@@ -6,8 +6,10 @@ ships inside the package and is read from disk; nothing is fetched (its module m
 [-1, 1]; we use VADER's own documented cut-offs, ±0.05.
 
 Other languages get a deliberately small lexicon of words whose polarity is not in doubt
-(thank-yous, "excellent", "disgraceful", "useless"…) for ar, fa, fr, es, de, pl, ro and uk, plus
-a few emoji for every language. A negator up to two words before a lexicon word flips and
+(thank-yous, "excellent", "disgraceful", "useless"…), kept with the language's danger words in
+``lexicons/<language>.toml`` (``[sentiment]``): ar, fa, fr, es, de, pl, ro and uk from the first
+version; cy, ur, ps, ckb, ru, so, ti, tr, pt and it drafted for issue 15, none reviewed by a
+native speaker yet (bench/classify.py measures them); plus a few emoji for every language. A negator up to two words before a lexicon word flips and
 weakens it (``pas bien``, ``غير مقبول``, ``nicht gut``); that also turns "no, thanks" negative,
 one of the cases a word list gets wrong. The score is the summed weights squashed into
 [-1, 1] the way VADER squashes its sum. This is a keyword count, not a model:
@@ -21,12 +23,14 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from engage.inbound.classify.text import fold
+from engage.inbound.classify.urgency import ANY, lexicons
 
 SentimentLabel = Literal["positive", "neutral", "negative", "unknown"]
 
@@ -42,70 +46,10 @@ class Sentiment:
     score: float | None  # in [-1, 1]; None when the label is "unknown"
 
 
-# Word -> weight, written in their usual spelling; they are folded (accents, Arabic letter
-# variants) like the text before comparing. Entries ending in "*" match any word that starts so.
-LEXICONS: dict[str, dict[str, float]] = {
-    "fr": {
-        "merci": 2, "bravo": 2, "super": 1.5, "excellent": 2, "génial": 2, "parfait": 2, "formidable": 2,
-        "gentil*": 1.5, "bien": 1, "magnifique": 2, "merveilleu*": 2, "content*": 1.5, "rassur*": 1.5, "utile": 1.5, "top": 1,
-        "honte": -2, "honteux": -2, "scandal*": -2, "inadmissible": -2, "inacceptable": -2,
-        "nul": -1.5, "nuls": -1.5, "horrible": -2, "terrible": -1.5, "colère": -1.5, "furieux": -2,
-        "dégoûtant": -2, "mauvais": -1.5, "inutile*": -1.5, "peur": -1.5, "triste": -1.5, "incompétent*": -2,
-    },
-    "es": {
-        "gracias": 2, "excelente": 2, "genial": 2, "perfecto": 2, "estupendo": 2, "bien": 1,
-        "amable*": 1.5, "felicidades": 2, "enhorabuena": 2, "útil": 1.5, "bravo": 2,
-        "vergüenza": -2, "vergonzoso": -2, "inaceptable": -2, "horrible": -2, "terrible": -1.5,
-        "pésimo": -2, "malo": -1.5, "mala": -1.5, "inútil*": -1.5, "miedo": -1.5, "enfadad*": -1.5,
-        "indignante": -2, "asqueroso": -2, "incompetent*": -2, "triste": -1.5,
-    },
-    "de": {
-        "danke": 2, "dankeschön": 2, "super": 1.5, "toll": 1.5, "prima": 1.5, "hervorragend": 2,
-        "klasse": 1.5, "freundlich*": 1.5, "hilfreich": 1.5, "gut": 1, "perfekt": 2,
-        "schande": -2, "schrecklich": -2, "furchtbar": -2, "unverschämt": -2, "inakzeptabel": -2,
-        "schlecht*": -1.5, "nutzlos": -1.5, "wütend": -2, "angst": -1.5, "peinlich": -1.5, "unfähig": -2,
-    },
-    "pl": {
-        "dziękuj*": 2, "dzięki": 2, "dziekuj*": 2, "super": 1.5, "świetn*": 2, "wspaniał*": 2,
-        "brawo": 2, "doskonał*": 2, "miło": 1.5, "mili": 1.5, "miła": 1.5, "pomocn*": 1.5, "dobrze": 1,
-        "wstyd": -2, "skandal*": -2, "okropn*": -2, "straszn*": -2, "fataln*": -2, "beznadziej*": -2,
-        "źle": -1.5, "zły": -1.5, "wściekł*": -2, "bezużyteczn*": -1.5, "niedopuszczaln*": -2, "boję": -1.5,
-    },
-    "ro": {
-        "mulțumesc": 2, "mulțumim": 2, "mersi": 2, "bravo": 2, "excelent*": 2, "minunat*": 2,
-        "super": 1.5, "perfect": 2, "amabil*": 1.5, "bine": 1,
-        "rușine": -2, "inacceptabil*": -2, "groaznic*": -2, "îngrozitor*": -2, "oribil*": -2,
-        "prost*": -1.5, "rău": -1.5, "nervos": -1.5, "furios": -2, "inutil*": -1.5, "frică": -1.5,
-    },
-    "uk": {
-        "дякую": 2, "дякуємо": 2, "спасибі": 2, "чудово": 2, "чудов*": 2, "молодці": 2, "відмінно": 2,
-        "супер": 1.5, "добре": 1, "ввічлив*": 1.5, "корисн*": 1.5, "вдячн*": 2,
-        "ганьба": -2, "жахлив*": -2, "жахливо": -2, "погано": -1.5, "поган*": -1.5, "неприпустим*": -2,
-        "обурлив*": -2, "злий": -1.5, "страшно": -1.5, "некомпетентн*": -2,
-    },
-    "ar": {
-        "شكرا": 2, "شكراً": 2, "مشكور*": 2, "ممتاز*": 2, "رائع*": 2, "احسنتم": 2, "أحسنتم": 2, "جميل*": 1.5,
-        "بارك": 1.5, "جزاكم": 2, "شاكر*": 2, "ممنون*": 2, "مفيد*": 1.5, "لطيف*": 1.5, "مقبول": 1,
-        "سيء": -2, "سيئ*": -2, "فضيحة": -2, "مهزلة": -2, "عار": -2, "غاضب*": -2, "مخيف*": -1.5,
-        "خايف*": -1.5, "خائف*": -1.5, "مقرف*": -2, "فاشل*": -2, "اهمال": -1.5, "إهمال": -1.5, "حرام": -1,
-    },
-    "fa": {
-        "ممنون*": 2, "مرسی": 2, "متشکر*": 2, "سپاس*": 2, "عالی": 2, "خوب": 1, "آفرین": 2,
-        "مهربان*": 1.5, "بد": -1.5, "افتضاح": -2, "وحشتناک": -2, "شرم": -2, "عصبانی": -2, "ناراحت*": -1.5,
-        "ترسیده*": -1.5, "بی‌فایده": -1.5,
-    },
-}
+# The word lists are data: the ``[sentiment]`` table of ``lexicons/<language>.toml`` (word =
+# weight, in their usual spelling, folded like the text before comparing; "*" at the end matches
+# any word that starts so), with the language's negators. Loaded with the danger lists.
 
-NEGATORS: dict[str, frozenset[str]] = {
-    "fr": frozenset({"pas", "jamais", "ni"}),
-    "es": frozenset({"no", "nunca", "ni", "tampoco"}),
-    "de": frozenset({"nicht", "kein", "keine", "keinen", "nie"}),
-    "pl": frozenset({"nie", "ani"}),
-    "ro": frozenset({"nu", "nici"}),
-    "uk": frozenset({"не", "ні"}),
-    "ar": frozenset({"لا", "ليس", "غير", "لم", "لن", "مش", "مو"}),
-    "fa": frozenset({"نه"}),
-}
 
 # Emoji are language-free; only unambiguous ones (🔥 and 🙏 mean too many things).
 EMOJI: dict[str, float] = {
@@ -142,7 +86,7 @@ def _label(score: float) -> SentimentLabel:
 
 
 class _Lexicon:
-    def __init__(self, words: dict[str, float], negators: frozenset[str]) -> None:
+    def __init__(self, words: Mapping[str, float], negators: frozenset[str]) -> None:
         self.exact: dict[str, float] = {}
         self.prefixes: list[tuple[str, float]] = []
         for word, weight in words.items():
@@ -165,12 +109,18 @@ class _Lexicon:
 _LEXICON_CACHE: dict[str, _Lexicon] = {}
 
 
+def scored_languages() -> list[str]:
+    """The languages with a sentiment lexicon (English: VADER); every other one is "unknown"."""
+    return ["en", *sorted(code for code, lexicon in lexicons().items() if lexicon.sentiment)]
+
+
 def _lexicon(language: str) -> _Lexicon | None:
-    if language not in LEXICONS:
-        return None
     cached = _LEXICON_CACHE.get(language)
     if cached is None:
-        cached = _Lexicon(LEXICONS[language], NEGATORS.get(language, frozenset()))
+        source = lexicons().get(language) if language != ANY else None
+        if source is None or not source.sentiment:
+            return None
+        cached = _Lexicon(source.sentiment, frozenset(source.negators))
         _LEXICON_CACHE[language] = cached
     return cached
 

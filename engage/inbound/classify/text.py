@@ -5,8 +5,11 @@ that one pattern covers the common ways people type the same word:
 
 * compatibility decomposition (NFKD) with combining marks dropped: ``é → e``, ``ż → z``,
   ``ș``/``ş → s``, Arabic ``أ إ آ → ا`` and harakat removed, ``й → и``, ``ї → і``;
-* letters that NFKD keeps apart but people swap freely: ``ł → l``, Arabic/Persian
-  ``ی → ي``, ``ی``/``ى → ي``, ``ک → ك``, ``ة → ه``; Arabic-Indic and Persian digits to ASCII;
+* letters that NFKD keeps apart but people swap freely: ``ł → l``, ``ß → ss``, Arabic/Persian
+  ``ی → ي``, ``ی``/``ى → ي``, ``ک → ك``, ``ة → ه``; the Urdu, Pashto and Sorani forms of heh,
+  yeh, waw, lam, reh and gaf to the Persian/Arabic ones (``ہ ھ ە → ه``, ``ے ێ ې ۍ → ي``,
+  ``ۆ → و``, ``ڵ → ل``, ``ڕ → ر``, ``ګ → گ``); the Ethiopic rows that sound alike
+  (``ሠ → ሰ``, ``ፀ → ጸ``, ``ኀ → ሀ``, every vowel order); Arabic-Indic and Persian digits to ASCII;
 * typographic apostrophes to ``'``; format characters (zero-width joiners and non-joiners,
   bidi marks) and the Arabic tatweel removed.
 
@@ -46,7 +49,26 @@ _EXTRA = {
     "\u00b4": "'",
     "`": "'",
     "\u0640": "",  # tatweel
+    "ß": "ss",
+    # Urdu, Pashto and Sorani letters that people type as the Persian/Arabic ones (or the other
+    # way round) depending on their keyboard.
+    "\u06c1": "\u0647",  # Urdu heh goal ہ -> heh
+    "\u06be": "\u0647",  # heh doachashmee ھ -> heh
+    "\u06d5": "\u0647",  # Sorani ae ە -> heh
+    "\u06d2": "\u064a",  # Urdu yeh barree ے -> yeh
+    "\u06ce": "\u064a",  # Sorani ێ -> yeh
+    "\u06d0": "\u064a",  # Pashto ې -> yeh
+    "\u06cd": "\u064a",  # Pashto ۍ -> yeh
+    "\u06c6": "\u0648",  # Sorani ۆ -> waw
+    "\u06b5": "\u0644",  # Sorani ڵ -> lam
+    "\u0695": "\u0631",  # Sorani ڕ -> reh
+    "\u06ab": "\u06af",  # Pashto ګ -> gaf
 }
+# Ethiopic letters that sound the same and are written either way: the ሠ, ፀ and ኀ rows are
+# folded onto ሰ, ጸ and ሀ (all seven vowel orders of each).
+_EXTRA.update({chr(0x1220 + i): chr(0x1230 + i) for i in range(8)})
+_EXTRA.update({chr(0x1340 + i): chr(0x1338 + i) for i in range(8)})
+_EXTRA.update({chr(0x1280 + i): chr(0x1200 + i) for i in range(8)})
 _EXTRA.update({chr(0x0660 + i): str(i) for i in range(10)})  # Arabic-Indic digits
 _EXTRA.update({chr(0x06F0 + i): str(i) for i in range(10)})  # Persian digits
 
