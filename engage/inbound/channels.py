@@ -21,7 +21,7 @@ from engage.inbound.inbound_drops import drops_for_channels
 from engage.models import InboundCursor, Reply
 
 TEMPLATE = "engage/_channel_inbound.html"
-# What our Telegram parser reads (engage.inbound.webhooks.TELEGRAM_MESSAGE_KEYS): the allowed_updates to set.
+# What our Telegram parser reads (platforms.telegram.inbound.TELEGRAM_MESSAGE_KEYS): the allowed_updates to set.
 TELEGRAM_ALLOWED_UPDATES = '["message","edited_message","channel_post","edited_channel_post"]'
 WEBHOOK_KINDS = (ChannelKind.TELEGRAM, ChannelKind.SMS, ChannelKind.WEBHOOK)
 INBOUND_KINDS = (*WEBHOOK_KINDS, ChannelKind.MASTODON)

@@ -12,19 +12,19 @@ import pytest
 from campaigns.services.channels import channel_create
 from engage.inbound.inbound_drops import REASONS, drops_for_channels
 from engage.inbound.ingest import mastodon_poll
-from engage.inbound.webhooks import (
+from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
+from platforms import get_adapter
+from platforms.base import Payload
+from platforms.inbound import MAX_TEXT_CHARS
+from platforms.mastodon.inbound import (
     MASTODON_NO_STATUS,
     MASTODON_NO_TEXT,
     MASTODON_TOO_LONG,
     MASTODON_TYPE_NOT_HANDLED,
     MASTODON_UNREADABLE,
-    MAX_TEXT_CHARS,
     parse_mastodon_notifications,
     read_mastodon_notifications,
 )
-from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
-from platforms import get_adapter
-from platforms.base import Payload
 from platforms.mastodon.sandbox import NOTIFICATION_PARAMS
 from platforms.sandbox import Sandbox
 
