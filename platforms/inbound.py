@@ -177,7 +177,9 @@ def load_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise WebhookRejected("payload.malformed", f"The body is not UTF-8: {exc.reason}.", 400) from exc
     except json.JSONDecodeError as exc:
-        raise WebhookRejected("payload.malformed", f"The body is not valid JSON: {exc.msg} at position {exc.pos}.", 400) from exc
+        raise WebhookRejected(
+            "payload.malformed", f"The body is not valid JSON: {exc.msg} at position {exc.pos}.", 400
+        ) from exc
     except RecursionError as exc:
         raise WebhookRejected("payload.malformed", "The JSON is nested too deeply.", 400) from exc
 

@@ -209,7 +209,8 @@ def _mastodon_read(raw: Any, where: str) -> InboundItem | IgnoredItem:
     # Display names are free text of any length on some servers: shorten rather than refuse.
     display_name = display_name[:MAX_ID_CHARS] if isinstance(display_name, str) else ""
     content = want_str(status.get("content"), f"{where}.status.content", required=False, max_chars=MAX_HTML_CHARS)
-    spoiler = want_str(status.get("spoiler_text"), f"{where}.status.spoiler_text", required=False, max_chars=MAX_TEXT_CHARS)
+    spoiler = want_str(status.get("spoiler_text"), f"{where}.status.spoiler_text", required=False,
+                       max_chars=MAX_TEXT_CHARS)
     quoted = _quoted_status_id(status, where)
     # A quote's "RE: <link>" fallback paragraph repeats the quoted post: Mastodon's client guide says
     # to hide it whenever the status has a quote.

@@ -127,7 +127,8 @@ def parse_twilio_sms(params: Mapping[str, str], *, received_at: datetime | None 
     text = check_text(want_str(body, "Body", required=False, max_chars=MAX_TEXT_CHARS), "Body")
     if not text.strip():
         media = params.get("NumMedia", "0")
-        return ignored_only("sms.no_text", f"MMS with {media} media and no text" if media not in ("", "0") else "empty body")
+        detail = f"MMS with {media} media and no text" if media not in ("", "0") else "empty body"
+        return ignored_only("sms.no_text", detail)
     when = received_at.astimezone(UTC) if received_at is not None else datetime.now(tz=UTC)
     return Parsed([
         InboundItem(

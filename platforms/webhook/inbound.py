@@ -136,7 +136,9 @@ def parse_partner(body: bytes) -> Parsed:
     if not isinstance(raw_items, list):
         raise invalid(f"items: expected an array, got {type_name(raw_items)}.")
     if len(raw_items) > MAX_ITEMS:
-        raise WebhookRejected("payload.too_large", f"items: {len(raw_items)} items, more than the {MAX_ITEMS} allowed.", 413)
+        raise WebhookRejected(
+            "payload.too_large", f"items: {len(raw_items)} items, more than the {MAX_ITEMS} allowed.", 413
+        )
     items: list[InboundItem] = []
     first_seen: dict[str, int] = {}
     for index, raw in enumerate(raw_items):
