@@ -25,6 +25,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -328,14 +329,16 @@ def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> Mast
     cursor, _ = InboundCursor.objects.get_or_create(channel=channel)
     new, error = 0, ""
     ignored: list[IgnoredItem] = []
+    pages = notification_pages(config=channel.config or {}, secrets=channel.get_secrets(), since_id=cursor.last_id,
+                               http=http)
     try:
-        for page in notification_pages(config=channel.config or {}, secrets=channel.get_secrets(),
-                                       since_id=cursor.last_id, http=http):
-            stored = replies_store(channel=channel, items=page.items, raws=page.raws)
-            new += sum(1 for s in stored if s.created)
-            ignored += page.ignored
-            if page.last_id:
-                InboundCursor.objects.filter(pk=cursor.pk).update(last_id=page.last_id)
+        with closing(pages):  # the HTTP client it opened is closed even if storing fails
+            for page in pages:
+                stored = replies_store(channel=channel, items=page.items, raws=page.raws)
+                new += sum(1 for s in stored if s.created)
+                ignored += page.ignored
+                if page.last_id:
+                    InboundCursor.objects.filter(pk=cursor.pk).update(last_id=page.last_id)
     except PollFailed as exc:
         error = str(exc)
     unreadable = sum(1 for item in ignored if item.reason in (MASTODON_UNREADABLE, MASTODON_TOO_LONG))

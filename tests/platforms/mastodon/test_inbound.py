@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from platforms.inbound import MAX_TEXT_CHARS, InboundItem, WebhookRejected
-from platforms.mastodon.inbound import html_to_text, parse_mastodon_notifications
+from platforms.mastodon.inbound import (
+    PollFailed,
+    html_to_text,
+    notification_pages,
+    parse_mastodon_notifications,
+)
 
 # -- Mastodon ---------------------------------------------------------------------------------------
 
@@ -128,3 +133,33 @@ def test_html_to_text_never_raises_and_leaves_no_tags(markup: str) -> None:
     assert isinstance(text, str)
     if "&" not in markup:  # entities may legitimately decode to "<"
         assert "<script" not in text.lower()
+
+
+# -- the poll's reading, without storing ------------------------------------------------------------
+
+
+def test_notification_pages_reads_page_by_page_and_says_where_the_next_starts(sandbox):
+    config, secrets = sandbox.config_for("mastodon")
+    sandbox.add_mastodon_notification(type="mention", text="@engage First?", acct="first@example.social")
+    [first] = notification_pages(config=config, secrets=secrets, since_id="")
+    assert [item.text for item in first.items] == ["@engage First?"] and first.last_id
+    for n in range(45):
+        sandbox.add_mastodon_notification(type="mention", text=f"@engage Question {n}?", acct=f"p{n}@example.social")
+
+    pages = list(notification_pages(config=config, secrets=secrets, since_id=first.last_id))
+
+    assert [len(page.items) for page in pages] == [40, 5]  # oldest pages first, 40 a page (each newest first)
+    assert {item.text for item in pages[0].items} == {f"@engage Question {n}?" for n in range(40)}
+    assert all(page.ignored == [] and len(page.raws) == len(page.items) for page in pages)
+    for page in pages:  # the next page starts after the newest notification of this one
+        assert page.last_id == max((raw["id"] for raw in page.raws), key=lambda i: (len(i), i))
+    assert list(notification_pages(config=config, secrets=secrets, since_id=pages[1].last_id)) == []
+
+
+def test_notification_pages_fails_in_our_own_words(sandbox):
+    config, _secrets = sandbox.config_for("mastodon")
+    with pytest.raises(PollFailed, match="HTTP 401"):
+        list(notification_pages(config=config, secrets={"access_token": "wrong"}, since_id=""))
+    with pytest.raises(PollFailed, match="Missing instance_url or access_token"):
+        list(notification_pages(config={}, secrets={"access_token": "t"}, since_id=""))
+    assert [r for r in sandbox.requests("mastodon") if r.op == "notifications"][1:] == []  # one call: the 401
