@@ -4,8 +4,6 @@ status, and every notification left out listed with its reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
@@ -29,19 +27,6 @@ from platforms.mastodon.sandbox import NOTIFICATION_PARAMS
 from platforms.sandbox import Sandbox
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[Sandbox]:
-    sandbox = Sandbox.start(port=0)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def sandbox(running_sandbox: Sandbox) -> Sandbox:
-    running_sandbox.reset()
-    return running_sandbox
 
 
 @pytest.fixture
