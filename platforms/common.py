@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from platforms import textcount
+from platforms import counting
 from platforms.base import HealthResult, PermanentError, PostStats, PublishResult
 from platforms.http import Redactor, client_from_config
 
@@ -67,10 +67,10 @@ class AdapterBase:
         override = self.config.get("max_characters")
         if override:
             return int(override)
-        return textcount.count(self.kind, "")[1]
+        return counting.count(self.kind, "")[1]
 
     def count(self, text: str) -> int:
-        return textcount.count(self.kind, text)[0]
+        return counting.count(self.kind, text)[0]
 
     # --- optional operations -------------------------------------------------------------
     def withdraw(self, external_id: str) -> None:

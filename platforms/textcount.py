@@ -1,26 +1,57 @@
-"""Text counting for adapters: the message checker's rules, so both always agree.
+"""What every platform's length count is built from: UTF-16 units, grapheme clusters and URLs.
 
-``platforms.counting`` owns every platform's rules (twitter-text weights, Mastodon's
-URL and mention rules, GSM-7 / UCS-2 SMS segments). It is imported lazily so importing an
-adapter stays cheap and free of the checker's word lists until a count is needed.
+Each platform's own rules live in ``platforms/<p>/counting.py`` (X's weighted length, Mastodon's
+graphemes, Telegram's UTF-16 limits, SMS segments, Facebook's characters), and
+``platforms.counting`` picks the one for a channel kind. They share what is here:
 
-UTF-16 code units are counted here, by :func:`utf16_units`, the one function that the checker
-(``counting.utf16_units`` is this function), the Telegram adapter and the platform sandbox
-(which imports no Django) all use; :func:`telegram_length_problem` is Telegram's rule on top of
-it (Bot API 10.1, ``sendMessage.text`` "1-4096 characters", ``sendPhoto.caption`` and
-``InputMediaPhoto.caption`` "0-1024 characters", characters being UTF-16 code units).
+- :func:`utf16_units`, the one UTF-16 count that the checker, the Telegram adapter and the
+  platform sandbox (which imports no Django) all use;
+- :func:`grapheme_count`, user-perceived characters. Grapheme clusters are approximated without a
+  Unicode segmentation library: combining marks, variation selectors, skin-tone modifiers, tag
+  characters and ZWJ-joined characters join the previous character, and flag pairs count as one;
+- :func:`url_spans`, where the URLs in a text are (X and Mastodon count a URL as 23 whatever
+  its length);
+- :class:`LengthCount`, how much of a channel's room a text uses.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from typing import Final
 
-NO_LIMIT = 1_000_000  # email, webhook and public pages have no practical limit
-SMS_MAX_BODY = 1600  # Twilio refuses a longer Body (the checker's counting.SMS_MAX_BODY)
-SMS_MAX_SEGMENTS = 10  # the most segments whose text always fits SMS_MAX_BODY (counting.SMS_MAX_SEGMENTS)
-TELEGRAM_TEXT_LIMIT = 4096  # sendMessage.text, UTF-16 code units
-TELEGRAM_CAPTION_LIMIT = 1024  # sendPhoto.caption / InputMediaPhoto.caption, UTF-16 code units
+__all__ = ["NO_LIMIT", "LengthCount", "clusters", "grapheme_count", "url_spans", "utf16_units"]
+
+NO_LIMIT: Final = 1_000_000  # email, webhook and public pages have no practical limit
+
+
+@dataclass(frozen=True)
+class LengthCount:
+    """How much of a channel's room a text uses.
+
+    ``used`` and ``limit`` are in ``unit``. For SMS, ``segments`` and ``encoding``
+    are set and ``limit`` is the room in ``max_segments`` segments; ``over`` is
+    decided on segments. ``limit`` is ``None`` for channels without a limit.
+    """
+
+    used: int
+    limit: int | None
+    unit: str
+    segments: int | None = None
+    encoding: str | None = None
+    max_segments: int | None = None
+
+    @property
+    def over(self) -> bool:
+        if self.max_segments is not None and self.segments is not None:
+            return self.segments > self.max_segments
+        return self.limit is not None and self.used > self.limit
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else self.limit - self.used
 
 
 def utf16_units(text: str) -> int:
@@ -31,52 +62,72 @@ def utf16_units(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def telegram_length_problem(text: str, *, caption: bool) -> str:
-    """Why Telegram would refuse ``text`` as a message text (or, ``caption``, a media caption),
-    or ``""`` if it fits. A text must have 1 to 4,096 units (not only spaces); a caption 0 to 1,024.
-    """
-    used = utf16_units(text)
-    if caption:
-        if used > TELEGRAM_CAPTION_LIMIT:
-            return (f"a caption may be at most {TELEGRAM_CAPTION_LIMIT} UTF-16 units, this text has {used}; "
-                    "shorten it or send it without images")
-        return ""
-    if not text.strip():
-        return "a message text must not be empty"
-    if used > TELEGRAM_TEXT_LIMIT:
-        return f"a message text may be at most {TELEGRAM_TEXT_LIMIT} UTF-16 units, this text has {used}"
-    return ""
+# -- grapheme clusters ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SmsCount:
-    segments: int
-    encoding: str  # "GSM-7" or "UCS-2"
-    used: int  # septets or UTF-16 code units
-    limit: int  # room in max_segments segments
-
-
-def count(kind: str, text: str, *, max_sms_segments: int | None = None) -> tuple[int, int]:
-    """``(used, limit)`` for ``text`` on a channel of ``kind``, in the platform's unit."""
-    from platforms.counting import DEFAULT_MAX_SMS_SEGMENTS, count_for  # noqa: PLC0415
-
-    result = count_for(kind, text, max_sms_segments=max_sms_segments or DEFAULT_MAX_SMS_SEGMENTS)
-    return result.used, NO_LIMIT if result.limit is None else result.limit
-
-
-def sms_count(text: str, *, max_segments: int | None = None) -> SmsCount:
-    from platforms.counting import DEFAULT_MAX_SMS_SEGMENTS, count_for  # noqa: PLC0415
-
-    result = count_for("sms", text, max_sms_segments=max_segments or DEFAULT_MAX_SMS_SEGMENTS)
-    return SmsCount(
-        segments=int(result.segments or 0),
-        encoding=str(result.encoding),
-        used=result.used,
-        limit=int(result.limit or 0),
+def _is_extend(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        0xFE00 <= cp <= 0xFE0F  # variation selectors
+        or 0x1F3FB <= cp <= 0x1F3FF  # skin-tone modifiers
+        or 0xE0020 <= cp <= 0xE007F  # tag characters (subdivision flags)
+        or cp == 0x20E3  # combining enclosing keycap
+        or (cp >= 0x300 and unicodedata.category(ch) in ("Mn", "Me", "Mc"))
     )
 
 
-def sms_cost(*, segments: int, recipients: int, price_per_segment: Decimal) -> Decimal:
-    from platforms.counting import sms_cost as checker_sms_cost  # noqa: PLC0415
+def _is_regional_indicator(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
 
-    return checker_sms_cost(segments=segments, recipients=recipients, price_per_segment=price_per_segment)
+
+def clusters(text: str) -> Iterator[str]:
+    """Approximate extended grapheme clusters (UAX #29) without a segmentation library."""
+    current = ""
+    joining = False
+    for ch in text:
+        if not current:
+            current = ch
+        elif joining or _is_extend(ch) or ch == "\u200d" or (current == "\r" and ch == "\n"):
+            current += ch
+        elif (
+            _is_regional_indicator(ch)
+            and _is_regional_indicator(current[-1])
+            and sum(map(_is_regional_indicator, current)) % 2 == 1
+        ):
+            current += ch
+        else:
+            yield current
+            current = ch
+        joining = ch == "\u200d"
+    if current:
+        yield current
+
+
+def grapheme_count(text: str) -> int:
+    """Number of user-perceived characters (approximate grapheme clusters)."""
+    if text.isascii():
+        return len(text) - text.count("\r\n")
+    return sum(1 for _ in clusters(text))
+
+
+# -- URLs -----------------------------------------------------------------------------------------
+
+_URL_TRAILING: Final = ".,;:!?'\"”’»)]}…"
+
+
+def _trim_url(url: str) -> str:
+    while url and url[-1] in _URL_TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+def url_spans(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of every URL ``pattern`` finds, trailing punctuation left out."""
+    spans = []
+    for m in pattern.finditer(text):
+        url = _trim_url(m.group())
+        if "." in url or "://" in url:
+            spans.append((m.start(), m.start() + len(url)))
+    return spans

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from platforms.counting import DEFAULT_MAX_SMS_SEGMENTS
+from platforms.sms.counting import DEFAULT_MAX_SMS_SEGMENTS
 
 __all__ = ["CheckerConfig", "Finding", "ImageInfo", "Severity", "has_errors"]
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from campaigns.checker.findings import CheckerConfig, Finding
-from platforms.counting import (
-    SMS_MAX_BODY,
-    SMS_MAX_SEGMENTS,
-    LengthCount,
-    count_for,
-    first_overflow_index,
-    non_gsm_characters,
-)
+from platforms.counting import LengthCount, count_for, first_overflow_index
+from platforms.sms.counting import SMS_MAX_BODY, SMS_MAX_SEGMENTS, non_gsm_characters
 
 __all__ = ["check_length"]
 

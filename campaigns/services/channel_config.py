@@ -31,10 +31,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import InvalidInput
-from platforms import textcount
 from platforms.email.adapter import sender_allowed
 from platforms.facebook.graph_versions import GRAPH_VERSIONS, format_problem
 from platforms.netguard import DestinationRefused, check_url
+from platforms.sms import counting as sms_counting
 from platforms.x.adapter import APP_ONLY_REFUSAL, looks_app_only
 
 MAX_TEXT = 500
@@ -107,7 +107,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "price_per_segment": Key("decimal"),
         "currency": Key("text", max_length=10),
         "max_cost": Key("decimal"),
-        "max_segments": Key("int"),  # at most textcount.SMS_MAX_SEGMENTS: _platform_problems
+        "max_segments": Key("int"),  # at most sms_counting.SMS_MAX_SEGMENTS: _platform_problems
         "status_callback": Key("link_url"),
         "inbound_url": Key("link_url"),
         "auth_token": _secret(),
@@ -250,9 +250,9 @@ def _platform_problems(kind: str, name: str, value: Any) -> str | None:
     """What the platform behind ``kind`` would refuse in a well-typed value, or None."""
     if kind == "x" and name == "access_token" and looks_app_only(value):
         return f"X does not accept this token for publishing: {APP_ONLY_REFUSAL}."
-    if kind == "sms" and name == "max_segments" and value > textcount.SMS_MAX_SEGMENTS:
-        return (f"At most {textcount.SMS_MAX_SEGMENTS}: Twilio refuses a message over "
-                f"{textcount.SMS_MAX_BODY:,} characters, and {value} segments could hold more.")
+    if kind == "sms" and name == "max_segments" and value > sms_counting.SMS_MAX_SEGMENTS:
+        return (f"At most {sms_counting.SMS_MAX_SEGMENTS}: Twilio refuses a message over "
+                f"{sms_counting.SMS_MAX_BODY:,} characters, and {value} segments could hold more.")
     return None
 
 

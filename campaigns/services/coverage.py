@@ -221,7 +221,7 @@ def recipient_plan(message: Message) -> list[ChannelReach]:
     from campaigns.services.publishing import plan_deliveries
     from campaigns.services.targeting import LIST_KINDS, recipient_counts
     from platforms.base import Payload
-    from platforms.textcount import sms_count
+    from platforms.sms.counting import sms_count
 
     planned = [(p.variant, p.channel) for p in plan_deliveries(message) if p.channel.kind in LIST_KINDS]
     if not planned:

@@ -32,9 +32,9 @@ from core.ids import IdConverter, parse_id
 from engage.inbound import answers, retention, selectors, triage
 from engage.inbound import serializers as s
 from engage.inbound.ingest import inbound_channel, inbound_receive, inbound_reject_record
-from engage.inbound.webhooks import WebhookRejected
 from engage.metrics import trust_metrics
 from engage.models import AnswerTemplate, Reply, ReplyAnswer
+from platforms.inbound import WebhookRejected
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ channel page by ``EngageConfig.ready`` (``campaigns.channel_panels``). Reads onl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +20,11 @@ from accounts.models import Role
 from campaigns.models import Channel, ChannelKind
 from engage.inbound.inbound_drops import drops_for_channels
 from engage.models import InboundCursor, Reply
+from platforms.telegram.inbound import TELEGRAM_MESSAGE_KEYS
 
 TEMPLATE = "engage/_channel_inbound.html"
-# What our Telegram parser reads (engage.inbound.webhooks.TELEGRAM_MESSAGE_KEYS): the allowed_updates to set.
-TELEGRAM_ALLOWED_UPDATES = '["message","edited_message","channel_post","edited_channel_post"]'
+# What our Telegram parser reads: the allowed_updates to set.
+TELEGRAM_ALLOWED_UPDATES = json.dumps(list(TELEGRAM_MESSAGE_KEYS), separators=(",", ":"))
 WEBHOOK_KINDS = (ChannelKind.TELEGRAM, ChannelKind.SMS, ChannelKind.WEBHOOK)
 INBOUND_KINDS = (*WEBHOOK_KINDS, ChannelKind.MASTODON)
 

@@ -14,7 +14,7 @@ The API is one function::
 ``reason`` is a short stable code, ``<platform>.<why>`` (see :data:`REASONS` for the ones in use
 and their sentences; an unknown code is still counted, and shown as the code itself). ``detail``
 is a few words for the administrators, never the item's text (it may be personal data). A parser
-in ``engage.inbound.webhooks`` returns what it ignored as ``Parsed.ignored``; :func:`record_ignored`
+in ``platforms/<p>/inbound.py`` returns what it ignored as ``Parsed.ignored``; :func:`record_ignored`
 records all of them at once.
 
 Counting is one conditional ``UPDATE ... SET count = count + n`` (an ``F()`` expression) on the
@@ -36,8 +36,8 @@ from django.db.models import F, Max, Min, Sum
 from django.utils import timezone
 
 from campaigns.models import Channel
-from engage.inbound.webhooks import Ignored
 from engage.models import InboundDrop
+from platforms.inbound import Ignored
 
 logger = logging.getLogger(__name__)
 

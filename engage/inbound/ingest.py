@@ -22,10 +22,10 @@ safe text; the raw form is kept beside it until retention.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -47,23 +47,15 @@ from core.ratelimit import count_over_limit
 from core.sanitize import sanitize_text
 from engage.inbound.identity import author_key
 from engage.inbound.inbound_drops import record_drop, record_ignored
-from engage.inbound.webhooks import (
-    MASTODON_TOO_LONG,
-    MASTODON_TYPES,
-    MASTODON_UNREADABLE,
-    MAX_TEXT_CHARS,
-    IgnoredItem,
-    InboundItem,
-    WebhookRejected,
-    parse_partner,
-    parse_telegram_update,
-    parse_twilio_sms,
-    read_mastodon_notifications,
-    verify_partner,
-    verify_telegram,
-    verify_twilio,
-)
 from engage.models import InboundCursor, RejectedInbound, Reply, ReplySource
+from platforms.inbound import MAX_TEXT_CHARS, InboundItem, WebhookRequest, read_webhook
+from platforms.mastodon.inbound import (
+    MASTODON_TOO_LONG,
+    MASTODON_UNREADABLE,
+    IgnoredItem,
+    PollFailed,
+    notification_pages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -192,56 +184,16 @@ def inbound_channel(channel_id: int | str) -> Channel:
     return channel
 
 
-def _raw_items(body: bytes, count: int) -> list[Any]:
-    """The part of a partner's JSON body that each item came from (the item itself in a batch)."""
-    try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return [None] * count
-    if isinstance(document, dict) and isinstance(document.get("items"), list):
-        return list(document["items"])[:count]
-    return [document] * count
-
-
-def inbound_url(channel: Channel, url: str) -> str:
-    """The URL a platform signed its request for: config ``inbound_url`` when set, else ``url``.
-
-    Twilio signs the exact URL configured in its console. Behind a proxy that terminates TLS,
-    Django sees ``http://`` unless ``ENGAGE_BEHIND_PROXY``/``ENGAGE_TRUSTED_PROXIES`` make it
-    trust ``X-Forwarded-Proto``; ``inbound_url`` (the URL given to the platform, as the channel
-    page shows it) settles it whatever the proxy does.
-    """
-    return str((channel.config or {}).get("inbound_url") or url)
-
-
 def inbound_parse(
     *, channel: Channel, headers: Mapping[str, str], body: bytes, url: str, form: Mapping[str, str]
 ) -> tuple[list[InboundItem], list[Any]]:
-    """Verify the request by the channel's scheme and read its replies; raises WebhookRejected.
+    """Verify the request by the channel's scheme and read its replies (``platforms.inbound.read_webhook``);
+    raises WebhookRejected.
 
-    The items are a :class:`engage.inbound.webhooks.Parsed` list: its ``ignored`` says what the request
+    The items are a :class:`platforms.inbound.Parsed` list: its ``ignored`` says what the request
     carried that is not stored, and why."""
-    secrets = channel.get_secrets()
-    config = channel.config or {}
-    if channel.kind == ChannelKind.TELEGRAM:
-        verify_telegram(headers=headers, secret_token=secrets.get("secret_token") or secrets.get("inbound_secret", ""))
-        items = parse_telegram_update(body, own_chat=str(config.get("chat_id") or ""))
-        update = json.loads(body.decode("utf-8")) if items else None
-        return items, [update] * len(items)
-    if channel.kind == ChannelKind.SMS:
-        params = {key: str(value) for key, value in form.items()}
-        signature = next((str(v) for k, v in headers.items() if k.lower().replace("_", "-")
-                          in ("x-twilio-signature", "http-x-twilio-signature")), "")
-        verify_twilio(url=inbound_url(channel, url), params=params, signature=signature,
-                      auth_token=secrets.get("auth_token", ""))
-        items = parse_twilio_sms(params)
-        return items, [params] * len(items)
-    if channel.kind == ChannelKind.WEBHOOK:
-        verify_partner(headers=headers, body=body,
-                       secret=secrets.get("inbound_secret") or secrets.get("signing_secret", ""))
-        items = parse_partner(body)
-        return items, _raw_items(body, len(items))
-    raise WebhookRejected("channel.no_inbound", "This channel does not take webhooks.", 404)
+    return read_webhook(channel.kind, WebhookRequest(headers=headers, body=body, url=url, form=form),
+                        config=channel.config or {}, secrets=channel.get_secrets())
 
 
 def inbound_receive(
@@ -355,88 +307,40 @@ def reply_submit_public(
 
 # --- Mastodon polling -------------------------------------------------------------------------
 
-MASTODON_PAGE = 40
-MASTODON_MAX_PAGES = 10
-
-
 @dataclass(frozen=True)
 class MastodonPollResult:
     """What one poll did: ``new`` replies stored, the notifications ``ignored`` (each with its
-    reason, one of ``engage.inbound.webhooks.MASTODON_IGNORE_REASONS``) and the ``error`` that stopped it."""
+    reason, one of ``platforms.mastodon.inbound.MASTODON_IGNORE_REASONS``) and the ``error`` that stopped it."""
 
     new: int
     ignored: list[IgnoredItem]
     error: str = ""
 
 
-def _id_order(value: str) -> tuple[int, str]:
-    return (len(value), value) if value.isdigit() else (0, value)
-
-
-def _notification_params(last_id: str) -> list[tuple[str, str | int]]:
-    """The query of ``GET /api/v1/notifications``: mentions and quotes (see
-    ``engage.inbound.webhooks.MASTODON_TYPES``), including those the account's notification policy filters
-    (``include_filtered``, Mastodon 4.3+: otherwise a private mention from an account we do not
-    follow, say, never reaches the inbox; older instances ignore the parameter)."""
-    params: list[tuple[str, str | int]] = [("types[]", kind) for kind in MASTODON_TYPES]
-    params += [("include_filtered", "true"), ("limit", MASTODON_PAGE)]
-    if last_id:
-        params.append(("min_id", last_id))
-    return params
-
-
 def mastodon_poll(*, channel: Channel, http: httpx.Client | None = None) -> MastodonPollResult:
     """Store the mentions and quotes of ``channel``'s account since the last poll.
 
-    ``GET /api/v1/notifications?types[]=mention&types[]=quote&include_filtered=true&min_id=<last>``,
-    page by page (oldest pages first), at most :data:`MASTODON_MAX_PAGES` pages a run. The cursor
-    moves only after a page is stored, so a crash means the page is fetched again and deduplicated,
-    never lost. A notification that is not a reply, or cannot be read, is left out and listed in
-    the result with its reason, so it never holds up the ones after it.
+    ``platforms.mastodon.inbound.notification_pages`` fetches and reads them page by page; each page
+    is stored before the cursor moves past it, so a crash means the page is fetched again and
+    deduplicated, never lost. A notification that is not a reply, or cannot be read, is left out and
+    listed in the result with its reason (and counted, ``engage.inbound.inbound_drops``), so it never
+    holds up the ones after it.
     """
-    from platforms.base import AdapterError
-    from platforms.http import Redactor, client_from_config, json_or_empty, send
-
-    config, secrets = channel.config or {}, channel.get_secrets()
-    base = str(config.get("instance_url") or "").rstrip("/")
-    token = secrets.get("access_token", "")
     cursor, _ = InboundCursor.objects.get_or_create(channel=channel)
-    if not base or not token:
-        error = "Missing instance_url or access_token."
-        InboundCursor.objects.filter(pk=cursor.pk).update(polled_at=timezone.now(), last_error=error)
-        return MastodonPollResult(new=0, ignored=[], error=error)
-    client = http or client_from_config(config)
-    redact = Redactor([token])
-    last_id, new, error = cursor.last_id, 0, ""
+    new, error = 0, ""
     ignored: list[IgnoredItem] = []
+    pages = notification_pages(config=channel.config or {}, secrets=channel.get_secrets(), since_id=cursor.last_id,
+                               http=http)
     try:
-        for _ in range(MASTODON_MAX_PAGES):
-            response = send(client, "GET", f"{base}/api/v1/notifications", what="mastodon notifications",
-                            retry_safe=True, redact=redact, params=_notification_params(last_id),
-                            headers={"Authorization": f"Bearer {token}"})
-            if response.status_code != 200:
-                error = f"mastodon notifications: HTTP {response.status_code}"
-                break
-            page = json_or_empty(response)
-            if isinstance(page, list) and not page:
-                break
-            read = read_mastodon_notifications(page)
-            stored = replies_store(channel=channel, items=read.items, raws=read.raws)
-            new += sum(1 for s in stored if s.created)
-            ignored += read.ignored
-            ids = [str(n.get("id")) for n in page if isinstance(n, dict) and n.get("id") is not None]
-            if ids:
-                last_id = max(ids, key=_id_order)
-                InboundCursor.objects.filter(pk=cursor.pk).update(last_id=last_id)
-            if len(page) < MASTODON_PAGE:
-                break
-    except AdapterError as exc:
-        error = str(exc)[:500]
-    except WebhookRejected as exc:  # the instance's answer was not what Mastodon sends: never quote it
-        error = f"mastodon notifications: the instance's answer could not be read ({exc.code})"
-    finally:
-        if http is None:
-            client.close()
+        with closing(pages):  # the HTTP client it opened is closed even if storing fails
+            for page in pages:
+                stored = replies_store(channel=channel, items=page.items, raws=page.raws)
+                new += sum(1 for s in stored if s.created)
+                ignored += page.ignored
+                if page.last_id:
+                    InboundCursor.objects.filter(pk=cursor.pk).update(last_id=page.last_id)
+    except PollFailed as exc:
+        error = str(exc)
     unreadable = sum(1 for item in ignored if item.reason in (MASTODON_UNREADABLE, MASTODON_TOO_LONG))
     if unreadable and not error:
         error = (f"mastodon notifications: {unreadable} notification{'s' if unreadable > 1 else ''} could not "

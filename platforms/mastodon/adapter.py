@@ -14,8 +14,9 @@
 * stats: ``GET /api/v1/statuses/:id``: ``reblogs_count`` (shares), ``favourites_count``
   (likes), ``replies_count``; Mastodon counts no views. A 404 means the status is gone.
 
-Replies come in by polling, not here: ``engage.inbound.ingest.mastodon_poll`` reads the
-account's mention and quote notifications, filtered ones included (docs/platforms.md).
+Replies come in by polling, not here: ``platforms.mastodon.inbound.notification_pages`` reads the
+account's mention and quote notifications, filtered ones included, and
+``engage.inbound.ingest.mastodon_poll`` stores them (docs/platforms.md).
 
 Config: ``instance_url`` (required), ``visibility`` (default ``public``),
 ``max_characters`` (the instance's limit, default 500), ``media_poll_attempts`` (20),

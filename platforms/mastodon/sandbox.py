@@ -26,7 +26,7 @@ import re
 import time
 from typing import Any
 
-from platforms.counting import mastodon_length
+from platforms.mastodon.counting import mastodon_length
 from platforms.sandbox.core import (
     Answer,
     Incoming,

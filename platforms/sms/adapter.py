@@ -45,7 +45,6 @@ from typing import Any
 
 import httpx
 
-from platforms import textcount
 from platforms.base import (
     AdapterError,
     AuthExpiredError,
@@ -57,14 +56,15 @@ from platforms.base import (
 from platforms.common import AdapterBase
 from platforms.fanout import fan_out
 from platforms.http import error_for_status, json_or_empty, send, short
+from platforms.sms import counting
 
 DEFAULT_API_BASE = "https://api.twilio.com"
 API_VERSION = "2010-04-01"
 # Twilio error codes that concern one recipient only: the others may still be sent.
 DEFAULT_MAX_SEGMENTS = 10  # refuse to send more; the checker warns from its own (lower) threshold
 # Twilio: "Body ... Can be up to 1,600 characters in length" (twilio_api_v2010.json, CreateMessage).
-MAX_BODY = textcount.SMS_MAX_BODY
-MAX_SEGMENTS = textcount.SMS_MAX_SEGMENTS  # 10: the most segments whose text always fits MAX_BODY
+MAX_BODY = counting.SMS_MAX_BODY
+MAX_SEGMENTS = counting.SMS_MAX_SEGMENTS  # 10: the most segments whose text always fits MAX_BODY
 RECIPIENT_ERROR_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21635})
 
 
@@ -111,15 +111,15 @@ class SmsAdapter(AdapterBase):
 
     @property
     def limit(self) -> int:
-        return textcount.sms_count("", max_segments=self._max_segments).limit
+        return counting.sms_count("", max_segments=self._max_segments).limit
 
     def count(self, text: str) -> int:
-        return textcount.sms_count(text, max_segments=self._max_segments).used
+        return counting.sms_count(text, max_segments=self._max_segments).used
 
     def estimate(self, payload: Payload, *, recipient_count: int | None = None) -> SmsEstimate:
         """Segments, encoding, recipients and cost of ``payload``, before anything is sent
         (``recipient_count``: for that many recipients instead of the payload's, for a plan)."""
-        counted = textcount.sms_count(payload.text, max_segments=self._max_segments)
+        counted = counting.sms_count(payload.text, max_segments=self._max_segments)
         recipients = len(self._recipients(payload)) if recipient_count is None else recipient_count
         try:
             price = Decimal(str(self.config.get("price_per_segment", "0")))
@@ -129,7 +129,7 @@ class SmsAdapter(AdapterBase):
             segments=counted.segments,
             encoding=counted.encoding,
             recipients=recipients,
-            cost=textcount.sms_cost(
+            cost=counting.sms_cost(
                 segments=counted.segments, recipients=recipients, price_per_segment=price
             ),
             currency=str(self.config.get("currency", "")),

@@ -17,7 +17,6 @@ import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from platforms.counting import sms_segments
 from platforms.sandbox.core import (
     Answer,
     Incoming,
@@ -26,6 +25,7 @@ from platforms.sandbox.core import (
     SandboxState,
     new_record,
 )
+from platforms.sms.counting import sms_segments
 
 
 class TwilioApi:

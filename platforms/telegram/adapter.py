@@ -9,7 +9,7 @@
 
 Telegram has no alt text for photos and no idempotency key: a timeout after sending is an
 UnconfirmedError. Lengths are counted as Telegram counts them, in UTF-16 code units
-(``textcount.telegram_length_problem``, the checker's count): a text has 1 to 4,096, a caption
+(``platforms.telegram.counting.telegram_length_problem``, the checker's count): a text has 1 to 4,096, a caption
 at most 1,024; a longer text with images is refused before anything is sent (sending the text
 separately would make a second post that can half-fail). 429 answers carry
 ``parameters.retry_after``. ``external_id`` is the message id (comma-joined ids for an album);
@@ -46,7 +46,7 @@ from platforms.base import (
 )
 from platforms.common import AdapterBase
 from platforms.http import error_for_status, json_or_empty, send, short
-from platforms.textcount import TELEGRAM_CAPTION_LIMIT, telegram_length_problem
+from platforms.telegram.counting import TELEGRAM_CAPTION_LIMIT, telegram_length_problem
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 CAPTION_LIMIT = TELEGRAM_CAPTION_LIMIT

@@ -41,7 +41,8 @@ from platforms.sandbox.core import (
     UploadedFile,
     new_record,
 )
-from platforms.textcount import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT, utf16_units
+from platforms.telegram.counting import TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT
+from platforms.textcount import utf16_units
 
 _SEND_COMMON = ("business_connection_id", "chat_id", "message_thread_id", "direct_messages_topic_id",
                 "disable_notification", "protect_content", "allow_paid_broadcast", "message_effect_id",

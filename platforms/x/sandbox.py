@@ -23,7 +23,6 @@ import time
 import uuid
 from typing import Any
 
-from platforms.counting import x_weighted_length
 from platforms.sandbox.core import (
     Answer,
     Incoming,
@@ -33,6 +32,7 @@ from platforms.sandbox.core import (
     bearer,
     new_record,
 )
+from platforms.x.counting import x_weighted_length
 
 
 class XApi:

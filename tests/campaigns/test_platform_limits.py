@@ -13,7 +13,8 @@ from campaigns.checker import CheckerConfig, check_message
 from campaigns.models import Channel
 from campaigns.services.channels import channel_create, channel_update
 from core.errors import InvalidInput
-from platforms import counting, textcount
+from platforms.sms import adapter as sms_adapter
+from platforms.sms import counting
 
 APP_ONLY = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4X"
 USER_TOKEN = "bWRWa3gzdnk3WkE2OWpXbWF1T0xmRXZkd3NqY2xHbk1pM0J6bm5QSDR4d2xROjE3MDA6MToxOmF0OjE"
@@ -75,7 +76,7 @@ def test_the_checker_never_lets_an_sms_past_twilios_1600_characters() -> None:
 
 
 def test_the_adapters_and_the_checker_share_the_sms_caps() -> None:
-    assert (textcount.SMS_MAX_BODY, textcount.SMS_MAX_SEGMENTS) == (counting.SMS_MAX_BODY,
-                                                                     counting.SMS_MAX_SEGMENTS) == (1600, 10)
+    assert (sms_adapter.MAX_BODY, sms_adapter.MAX_SEGMENTS) == (counting.SMS_MAX_BODY,
+                                                                 counting.SMS_MAX_SEGMENTS) == (1600, 10)
     assert counting.SMS_MAX_SEGMENTS * counting.GSM_PART <= counting.SMS_MAX_BODY
     assert (counting.SMS_MAX_SEGMENTS + 1) * counting.GSM_PART > counting.SMS_MAX_BODY

@@ -11,7 +11,7 @@ from typing import Any
 from campaigns.models import Channel
 from campaigns.services.channels import channel_create
 from core.signing import sign
-from engage.inbound.webhooks import twilio_signature
+from platforms.sms.inbound import twilio_signature
 
 TG_SECRET = "tg-inbound-secret-1234"
 PARTNER_SECRET = "partner-inbound-secret-5678"

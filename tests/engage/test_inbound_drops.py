@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from engage.inbound.inbound_drops import drops_for_channels, record_drop, record_ignored
 from engage.inbound.ingest import reply_store
-from engage.inbound.webhooks import Ignored
 from engage.models import InboundDrop
+from platforms.inbound import Ignored
 from tests.engage.inbound_helpers import partner_channel, sms_channel, telegram_channel
 
 pytestmark = pytest.mark.django_db

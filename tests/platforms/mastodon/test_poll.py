@@ -4,44 +4,29 @@ status, and every notification left out listed with its reason."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from campaigns.services.channels import channel_create
 from engage.inbound.inbound_drops import REASONS, drops_for_channels
 from engage.inbound.ingest import mastodon_poll
-from engage.inbound.webhooks import (
+from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
+from platforms import get_adapter
+from platforms.base import Payload
+from platforms.inbound import MAX_TEXT_CHARS
+from platforms.mastodon.inbound import (
     MASTODON_NO_STATUS,
     MASTODON_NO_TEXT,
     MASTODON_TOO_LONG,
     MASTODON_TYPE_NOT_HANDLED,
     MASTODON_UNREADABLE,
-    MAX_TEXT_CHARS,
     parse_mastodon_notifications,
     read_mastodon_notifications,
 )
-from engage.models import InboundCursor, InboundDrop, Reply, ReplySource
-from platforms import get_adapter
-from platforms.base import Payload
 from platforms.mastodon.sandbox import NOTIFICATION_PARAMS
 from platforms.sandbox import Sandbox
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def running_sandbox() -> Iterator[Sandbox]:
-    sandbox = Sandbox.start(port=0)
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def sandbox(running_sandbox: Sandbox) -> Sandbox:
-    running_sandbox.reset()
-    return running_sandbox
 
 
 @pytest.fixture

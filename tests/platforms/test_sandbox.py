@@ -17,7 +17,7 @@ from platforms import get_adapter
 from platforms.base import AuthExpiredError, Payload, PermanentError, TransientError
 from platforms.sandbox import Behaviour, Sandbox
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_control_api(sandbox):

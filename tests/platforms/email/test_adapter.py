@@ -18,8 +18,7 @@ from platforms.base import (
     TransientError,
     UnconfirmedError,
 )
-
-from .conftest import PNG, image
+from tests.platforms.conftest import PNG, image
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 CONFIG = {

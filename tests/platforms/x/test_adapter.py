@@ -11,8 +11,7 @@ from platforms.base import (
     UnconfirmedError,
 )
 from platforms.x.adapter import refresh_access_token
-
-from .conftest import PNG, image
+from tests.platforms.conftest import PNG, image
 
 TOKEN = "sandbox-x-access-token"
 

@@ -7,12 +7,12 @@ import httpx
 import pytest
 
 from campaigns.checker.core import check_message
-from platforms import counting, textcount
+from platforms import textcount
 from platforms.base import Payload, PermanentError
+from platforms.telegram import counting as counting_telegram
 from platforms.telegram import sandbox as sandbox_telegram
 from platforms.telegram.adapter import TooOldToDelete
-
-from .conftest import image
+from tests.platforms.conftest import image
 
 EMOJI = "\N{POLICE CARS REVOLVING LIGHT}"  # U+1F6A8: one code point, two UTF-16 units
 
@@ -22,7 +22,7 @@ def _bot(sandbox) -> str:
 
 
 def test_one_count_for_adapter_checker_and_sandbox():
-    assert counting.utf16_units is textcount.utf16_units
+    assert counting_telegram.utf16_units is textcount.utf16_units
     assert sandbox_telegram.utf16_units is textcount.utf16_units
     assert textcount.utf16_units(EMOJI * 3 + "ab") == 8
 

@@ -14,8 +14,7 @@ from platforms.base import (
     TransientError,
     UnconfirmedError,
 )
-
-from .conftest import image
+from tests.platforms.conftest import image
 
 SID = "AC5a1dbeef5a1dbeef5a1dbeef5a1dbeef"
 TOKEN = "sandbox-twilio-auth-token"

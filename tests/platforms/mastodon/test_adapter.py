@@ -8,8 +8,7 @@ from platforms.base import (
     PermanentError,
     TransientError,
 )
-
-from .conftest import image
+from tests.platforms.conftest import image
 
 TOKEN = "sandbox-mastodon-token"
 

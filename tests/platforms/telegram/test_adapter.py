@@ -12,8 +12,7 @@ from platforms.base import (
     TransientError,
     UnconfirmedError,
 )
-
-from .conftest import PNG, image
+from tests.platforms.conftest import PNG, image
 
 TOKEN = "123456789:sandbox-telegram-bot-token"
 

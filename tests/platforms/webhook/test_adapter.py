@@ -14,8 +14,7 @@ from platforms.base import (
     TransientError,
     UnconfirmedError,
 )
-
-from .conftest import PNG, image
+from tests.platforms.conftest import PNG, image
 
 SECRET = "sandbox-webhook-signing-secret"
 

@@ -12,8 +12,7 @@ from platforms.base import (
     TransientError,
     UnconfirmedError,
 )
-
-from .conftest import PNG, image
+from tests.platforms.conftest import PNG, image
 
 TOKEN = "sandbox-facebook-page-token"
 GRAPH = settings.ENGAGE_FACEBOOK_GRAPH_VERSION

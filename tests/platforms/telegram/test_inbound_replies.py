@@ -12,10 +12,10 @@ from django.test import Client
 
 from campaigns.models import Delivery
 from engage.inbound.processing import reply_process
-from engage.inbound.webhooks import parse_telegram_update
 from engage.models import InboundDrop, Reply
 from platforms import get_adapter
 from platforms.base import Payload
+from platforms.telegram.inbound import parse_telegram_update
 from tests.engage.inbound_helpers import post_telegram, post_twilio, sms_channel, telegram_channel
 from tests.factories import make_approved
 
