@@ -13,6 +13,7 @@ breaker), logging once. The caller never sees an exception.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -63,8 +64,11 @@ def task_named(name: str) -> Any:
 
     tasks = current_app.tasks
     if name not in tasks:
-        # A web process has not imported the tasks modules (a worker does at start): import them.
-        current_app.loader.import_default_modules()
+        # A web process has not imported the tasks modules (a worker does at start): import the
+        # ones the settings list (CELERY_IMPORTS). Not the loader's import_default_modules(): its
+        # Django fix-up runs django.setup() again, which reconfigures logging in a live process.
+        for module in current_app.conf.imports or ():
+            importlib.import_module(module)
     try:
         return tasks[name]
     except KeyError:

@@ -23,8 +23,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
 
 app = Celery("engage")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Each room's tasks module, by package (the apps' own and the engage feature packages').
-app.autodiscover_tasks(["accounts", "campaigns", "engage.inbound", "engage.metrics"])
+# The tasks modules are listed in settings (CELERY_IMPORTS): a worker imports them at start, and
+# core.queue imports them in a web process the first time it enqueues a task by name.
 
 RECHECK_SECONDS = 5.0
 _finished_cleanly: dict[str, float] = {}  # connection alias -> when a task last left it usable

@@ -88,12 +88,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platforms.sandbox.accounts import PLATFORMS, Accounts, SandboxCredentials
 from platforms.sandbox.control import adapter_settings
 from platforms.sandbox.core import Behaviour, Record, RequestLog, SandboxState, UploadedFile
-from platforms.sandbox.server import SandboxServer
+
+if TYPE_CHECKING:
+    from platforms.sandbox.server import SandboxServer
 
 logger = logging.getLogger("platforms.sandbox")
 
@@ -130,6 +132,10 @@ class Sandbox:
         ``accounts`` are let in besides the default credentials (see ``accounts.py``), and
         are kept by :meth:`reset`.
         """
+        # Here, not at the top: the server imports every platform's imitation, and each of those
+        # imports platforms.sandbox.core, so importing one imitation first must not need the server.
+        from platforms.sandbox.server import SandboxServer
+
         credentials = credentials or SandboxCredentials()
         known = Accounts.from_credentials(credentials)
         for account in accounts:

@@ -116,3 +116,33 @@ def test_what_the_floor_plan_allows_passes(tmp_path, module, source):
     path = tmp_path / "m.py"
     path.write_text(source + "\n")
     assert [b for rule in RULES for b in rule(module, imports_of(path))] == []
+
+
+IMPORT_ALONE = """
+import importlib, os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
+import django
+django.setup()
+failed = []
+for name in sys.argv[1:]:
+    for loaded in [m for m in sys.modules if m.split(".")[0] in ("core", "platforms")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as error:  # noqa: BLE001 - reported below
+        failed.append(f"{name}: {type(error).__name__}: {error}")
+print("\\n".join(failed))
+sys.exit(1 if failed else 0)
+"""
+
+
+def test_every_core_and_platforms_module_imports_on_its_own():
+    """An import circle shows only when a module is imported first: import each one first."""
+    import subprocess
+    import sys
+
+    names = [module for module, _ in modules() if module.split(".")[0] in ("core", "platforms")
+             and not module.endswith("__main__")]
+    result = subprocess.run([sys.executable, "-c", IMPORT_ALONE, *names], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
