@@ -213,3 +213,12 @@ def test_media_add(world):
     assert flashes(post(world.a.officer, "message_media_add", message, {"file": _png(), "alt_text": alt})) == [
         "Image added."]
     assert [m.alt_text for m in message.media.all()] == [alt]
+
+
+def test_schedule_refuses_a_time_past_the_calendar(world):
+    """Found by tests/test_bad_ids.py once the action had its own URL: a time whose UTC conversion
+    overflows is a form error on the page, not a 500."""
+    message = make_approved(world.a)
+    response = post(world.a.officer, "message_schedule", message, {"scheduled_at": "9999-12-31T23:59:59-12:00"})
+    assert flashes(response) == ["Give a date between 1900 and 2999."]
+    assert fresh(message).status == MessageStatus.APPROVED
