@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -43,7 +44,7 @@ def message_post(action: Callable[[HttpRequest, Message], None]) -> Callable[...
     return view
 
 
-def _form_errors(form) -> str:
+def _form_errors(form: forms.Form) -> str:
     return " ".join(e for errs in form.errors.values() for e in errs)
 
 
