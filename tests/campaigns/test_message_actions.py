@@ -73,6 +73,22 @@ def test_an_unknown_action_is_not_found(world):
     assert signed_in(world.a.supervisor).post(f"/desk/messages/{message.pk}/publish-everywhere/").status_code == 404
 
 
+def test_the_message_page_posts_to_each_action(world):
+    draft = make_message(world.a, channels=[], segments=[world.a.segment])
+    html = signed_in(world.a.officer).get(f"/desk/messages/{draft.pk}/").content.decode()
+    for name in ("message_submit", "message_apply_plan", "message_comment", "message_variant_add",
+                 "message_media_add"):
+        assert f'action="{reverse(f"campaigns:{name}", kwargs={"pk": draft.pk})}"' in html, name
+    in_review = make_submitted(world.a)
+    html = signed_in(world.a.supervisor).get(f"/desk/messages/{in_review.pk}/").content.decode()
+    for name in ("message_approve", "message_request_changes"):
+        assert f'action="{reverse(f"campaigns:{name}", kwargs={"pk": in_review.pk})}"' in html, name
+    approved = make_approved(world.a)
+    html = signed_in(world.a.supervisor).get(f"/desk/messages/{approved.pk}/").content.decode()
+    for name in ("message_schedule", "message_send_now", "message_withdraw"):
+        assert f'action="{reverse(f"campaigns:{name}", kwargs={"pk": approved.pk})}"' in html, name
+
+
 # --- one test per action ---------------------------------------------------------------------------
 
 def test_submit(world):

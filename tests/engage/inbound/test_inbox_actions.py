@@ -93,6 +93,16 @@ def test_the_reply_page_posts_to_each_action(world):
     assert f'action="/desk/inbox/{reply.pk}/unhold/"' in html and "/hold/" not in html
 
 
+def test_the_reply_page_posts_each_answer_to_its_action(world):
+    reply = answerable(world)
+    reply_respond(actor=world.a.liaison, reply=reply, template=None, body="Proposed.")  # to adopt
+    answer_in(reply, AnswerStatus.HELD, world)
+    answer_in(reply, AnswerStatus.UNCONFIRMED, world)
+    html = signed_in(world.a.supervisor).get(f"/desk/inbox/{reply.pk}/").content.decode()
+    for name in ("adopt", "release_held", "drop_held", "resolve_sent", "resolve_not_sent"):
+        assert f'action="{reverse(f"inbox:{name}", kwargs={"pk": reply.pk})}"' in html, name
+
+
 # --- triage -------------------------------------------------------------------------------------------
 
 def test_assign_me(world):
