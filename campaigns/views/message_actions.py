@@ -9,39 +9,23 @@ state is shown on the message page, where every action leads back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django import forms
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from campaigns.forms import CommentForm, MediaForm, ScheduleForm, SendNowForm, VariantForm, WithdrawForm
 from campaigns.models import Message
 from campaigns.services import coverage, publishing, workflow
 from campaigns.services import messages as message_services
 from campaigns.views.messages import _message
-from core.web import run_service
+from core.web import object_action, run_service
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
-def message_post(action: Callable[[HttpRequest, Message], None]) -> Callable[..., HttpResponse]:
-    """An action on one message: signed in, POST only, the message the user may see (or 404), and back
-    to the message page afterwards. ``action`` calls the service, which checks the permission."""
-
-    @login_required
-    @require_POST
-    @wraps(action)
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        action(request, _message(request, pk))
-        return redirect("campaigns:message", pk=pk)
-
-    return view
+# An action on one message the user may see (or 404), and back to the message page afterwards.
+message_post = object_action(_message, "campaigns:message")
 
 
 def _form_errors(form: forms.Form) -> str:

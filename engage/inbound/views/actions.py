@@ -10,36 +10,19 @@ that allows it. A refusal or a wrong state is shown on the reply's page, where e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.http import Http404, HttpRequest
 
 from accounts.models import User
 from core.ids import parse_id
-from core.web import run_service
+from core.web import object_action, run_service
 from engage.inbound import answers, policies, selectors, triage
 from engage.inbound.forms import AssignForm, CorrectionForm, EscalateForm, NoteForm, RespondForm, StatusForm
 from engage.inbound.views.inbox import _reply
 from engage.models import AnswerStatus, AnswerTemplate, Reply, ReplyAnswer
 
-
-def reply_post(action: Callable[[HttpRequest, Reply], None]) -> Callable[..., HttpResponse]:
-    """An action on one reply: signed in, POST only, the reply the user may see (or 404), and back to
-    the reply's page afterwards. ``action`` calls the service, which checks the permission."""
-
-    @login_required
-    @require_POST
-    @wraps(action)
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        action(request, _reply(request, pk))
-        return redirect("inbox:detail", pk=pk)
-
-    return view
+# An action on one reply the user may see (or 404), and back to the reply's page afterwards.
+reply_post = object_action(_reply, "inbox:detail")
 
 
 def _answer(request: HttpRequest, reply: Reply) -> ReplyAnswer:
