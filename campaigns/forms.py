@@ -72,7 +72,11 @@ class ScheduleForm(forms.Form):
     def clean_scheduled_at(self) -> Any:
         from django.utils import timezone
 
+        from core.timeutil import REQUEST_DATE_MESSAGE, in_request_range
+
         value = self.cleaned_data["scheduled_at"]
+        if value is not None and not in_request_range(value):  # its UTC time would overflow: never a 500
+            raise forms.ValidationError(REQUEST_DATE_MESSAGE, code="out_of_range")
         if value is not None and value <= timezone.now():
             raise forms.ValidationError("That time has passed, so nothing was scheduled. To send the message at "
                                         "once, use “Send now”.", code="past")

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from campaigns.views import admin_pages, events, media, messages, recipients
+from campaigns.views import message_actions as actions
 from core import ids  # noqa: F401 - registers the <id:...> path converter
 
 app_name = "campaigns"
@@ -13,7 +14,19 @@ urlpatterns = [
     path("messages/<id:pk>/", messages.message_detail, name="message"),
     path("messages/<id:pk>/edit/", messages.message_edit, name="message_edit"),
     path("messages/<id:pk>/deliveries/", messages.message_deliveries, name="message_deliveries"),
-    path("messages/<id:pk>/<slug:action>/", messages.message_action, name="message_action"),
+    # The message page's buttons: one view per action (views/message_actions.py), POST only.
+    path("messages/<id:pk>/submit/", actions.message_submit, name="message_submit"),
+    path("messages/<id:pk>/approve/", actions.message_approve, name="message_approve"),
+    path("messages/<id:pk>/request-changes/", actions.message_request_changes, name="message_request_changes"),
+    path("messages/<id:pk>/apply-plan/", actions.message_apply_plan, name="message_apply_plan"),
+    path("messages/<id:pk>/comment/", actions.message_comment, name="message_comment"),
+    path("messages/<id:pk>/schedule/", actions.message_schedule, name="message_schedule"),
+    path("messages/<id:pk>/send-now/", actions.message_send_now, name="message_send_now"),
+    path("messages/<id:pk>/withdraw/", actions.message_withdraw, name="message_withdraw"),
+    path("messages/<id:pk>/emergency-review/", actions.message_emergency_review, name="message_emergency_review"),
+    path("messages/<id:pk>/pause-override/", actions.message_pause_override, name="message_pause_override"),
+    path("messages/<id:pk>/variant/", actions.message_variant_add, name="message_variant_add"),
+    path("messages/<id:pk>/media/", actions.message_media_add, name="message_media_add"),
     path("messages/<id:pk>/variants/<id:variant_id>/delete/", messages.variant_delete, name="variant_delete"),
     path("deliveries/<id:pk>/<slug:action>/", messages.delivery_action, name="delivery_action"),
     path("review/", messages.review_queue, name="review"),

@@ -16,8 +16,6 @@ LIMIT = 500
 EXEMPT = {
     "campaigns/services/publishing.py",  # H2: to campaigns/publishing/
     "engage/inbound/answers.py",  # H2: answers through the one send engine
-    "engage/inbound/webhooks.py",  # H3: inbound parsing to platforms/<platform>/
-    "engage/inbound/views.py",  # H5: one view per action
 }
 
 

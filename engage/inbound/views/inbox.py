@@ -1,4 +1,5 @@
-"""Pages for replies: the staff triage inbox (under /desk/inbox/) and the public contact form.
+"""The staff triage inbox, under /desk/inbox/: the list, bulk changes, the export, a reply's page,
+subject access and erasure, and the inbox settings. The buttons on a reply's page are in ``actions``.
 
 Views read through ``engage.inbound.selectors`` and write through ``engage.inbound``. Personal
 data is masked everywhere except on a reply's page after "Show personal details", which is
@@ -16,19 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import pgettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
 from accounts.models import Role, Team, User
-from accounts.teams import lineage, parent_map
 from campaigns import selectors as outbound
-from campaigns.models import Message
 from core.errors import ServiceError
 from core.ids import parse_id, parse_ids
 from core.pii import mask_pii
-from core.ratelimit import over_limit
 from core.web import run_service
 from engage.inbound import answers, policies, retention, selectors, triage
 from engage.inbound.classify.category import CATEGORIES
@@ -39,7 +35,6 @@ from engage.inbound.forms import (
     EscalateForm,
     InboxFilterForm,
     NoteForm,
-    PublicReplyForm,
     RespondForm,
     RetentionForm,
     RightsForm,
@@ -49,16 +44,13 @@ from engage.inbound.forms import (
     TemplateForm,
 )
 from engage.inbound.identity import author_label, mask_handle
-from engage.inbound.ingest import contact_force, contact_team_for, public_contact_team, reply_submit_public
 from engage.models import (
     AnswerStatus,
     AnswerTemplate,
     AnswerTemplateVersion,
     CategoryRule,
-    ReplyAnswer,
     ReplyStatus,
 )
-from engage.public.i18n import in_visitor_language
 
 
 def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
@@ -231,95 +223,6 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@login_required
-@require_POST
-def inbox_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    reply = _reply(request, pk)
-    target = reverse("inbox:detail", kwargs={"pk": pk})
-    post = request.POST
-    if action == "assign-me":
-        run_service(request, triage.reply_update, reply=reply, assignee=request.user, success="Assigned to you.")
-    elif action == "assign":
-        form = AssignForm(post, users=list(selectors.assignable_users(reply.team_id)))
-        if form.is_valid():
-            assignee = User.objects.filter(pk=form.cleaned_data["assignee"]).first() \
-                if form.cleaned_data["assignee"] else None
-            run_service(request, triage.reply_update, reply=reply, assignee=assignee, success="Assignment changed.")
-        else:
-            flash.error(request, "Choose a liaison officer or supervisor of this team.")
-    elif action == "status":
-        form = StatusForm(post)
-        if form.is_valid():
-            run_service(request, triage.reply_update, reply=reply, status=form.cleaned_data["status"],
-                        success="Status changed.")
-    elif action == "correct":
-        form = CorrectionForm(post)
-        if form.is_valid():
-            run_service(request, triage.reply_update, reply=reply, category=form.cleaned_data["category"],
-                        sentiment=form.cleaned_data["sentiment"], urgent=form.cleaned_data["urgent"],
-                        success="Classification corrected. Thank you: corrections make the accuracy figure.")
-    elif action == "note":
-        form = NoteForm(post)
-        if form.is_valid():
-            run_service(request, triage.reply_note_add, reply=reply, body=form.cleaned_data["body"],
-                        success="Note added.")
-        else:
-            flash.error(request, "Write the note.")
-    elif action == "escalate":
-        form = EscalateForm(post)
-        if form.is_valid():
-            run_service(request, triage.reply_escalate, reply=reply, reason=form.cleaned_data["reason"],
-                        success="Escalated to the supervisors.")
-    elif action == "respond":
-        form = RespondForm(post, templates=list(policies.templates_for_team(reply.team_id)))
-        if form.is_valid():
-            template = AnswerTemplate.objects.filter(pk=form.cleaned_data.get("template") or 0).first()
-            answer = run_service(request, answers.reply_respond, reply=reply, template=template,
-                                 body=form.cleaned_data.get("body") or None)
-            if answer is not None:
-                _answer_flash(request, answer)
-        else:
-            flash.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    elif action == "adopt":
-        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
-        if answer is None:
-            raise Http404("No such answer.")
-        run_service(request, answers.answer_adopt, answer=answer, body=post.get("body") or None,
-                    success="Sent for approval as a message.")
-    elif action in ("resolve-sent", "resolve-not-sent"):
-        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
-        if answer is None:
-            raise Http404("No such answer.")
-        run_service(request, answers.answer_resolve_unconfirmed, answer=answer, sent=action == "resolve-sent",
-                    success="Recorded.")
-    elif action in ("release-held", "drop-held"):
-        answer = ReplyAnswer.objects.filter(pk=post.get("answer") or 0, reply=reply).first()
-        if answer is None:
-            raise Http404("No such answer.")
-        run_service(request, answers.answer_release_held, answer=answer, send=action == "release-held",
-                    success="The answer will be sent now." if action == "release-held" else "Not sent.")
-    elif action in ("hold", "unhold"):
-        run_service(request, triage.reply_update, reply=reply, legal_hold=action == "hold",
-                    success="Legal hold placed." if action == "hold" else "Legal hold lifted.")
-    else:
-        raise Http404("Unknown action.")
-    return redirect(target)
-
-
-def _answer_flash(request: HttpRequest, answer: ReplyAnswer) -> None:
-    text = {
-        AnswerStatus.SENT: "The answer was sent.",
-        AnswerStatus.PENDING: "The answer will be sent shortly (the platform asked us to wait, or publishing is "
-                              "paused).",
-        AnswerStatus.AWAITING_APPROVAL: "Your answer is now a message waiting for a supervisor's approval; it is "
-                                        "sent as a reply as soon as it is approved.",
-        AnswerStatus.PROPOSED: "Your answer was proposed to the supervisors: one of them sends it for approval.",
-        AnswerStatus.UNCONFIRMED: "The platform did not confirm the answer. Check it before answering again.",
-        AnswerStatus.FAILED: f"The answer could not be sent: {answer.last_error}",
-    }.get(answer.status, f"Answer {answer.get_status_display().lower()}.")
-    (flash.error if answer.status in (AnswerStatus.FAILED, AnswerStatus.UNCONFIRMED) else flash.success)(request, text)
-
-
 # --- rights (administrators) ------------------------------------------------------------------
 
 @login_required
@@ -455,96 +358,3 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
         "can_templates": permissions.has_role(user, team, {Role.SUPERVISOR}),
         "answer_feedback": feedback_enabled(team.pk),  # inherited from a team above when not set here
     })
-
-
-# --- the public form ------------------------------------------------------------------------------
-
-FORM_LIMITS = ((60, 5, "minute"), (86400, 30, "day"))  # (seconds, submissions, name) per address
-
-
-def _rate_limited(request: HttpRequest) -> bool:
-    return over_limit(request, prefix="public-form", limits=FORM_LIMITS)
-
-
-CATEGORY_LABELS = {  # for the public pages, in the visitor's language
-    "question": pgettext_lazy("kind of message", "questions"),
-    "information": pgettext_lazy("kind of message", "information and tips"),
-    "complaint": pgettext_lazy("kind of message", "complaints"),
-    "praise": pgettext_lazy("kind of message", "thanks"),
-    "rumour": pgettext_lazy("kind of message", "reports of rumours"),
-    "emergency": pgettext_lazy("kind of message", "emergencies"),
-    "crime_report": pgettext_lazy("kind of message", "crime reports"),
-    "abuse": pgettext_lazy("kind of message", "abuse"),
-    "spam": pgettext_lazy("kind of message", "spam"),
-}
-
-
-def _retention_facts(team: Team | None) -> list[tuple[str, int]]:
-    days = policies.retention_days(team_id=team.pk) if team else dict(policies.DEFAULT_RETENTION_DAYS)
-    return sorted(((str(CATEGORY_LABELS.get(c, c)), d) for c, d in days.items() if c),
-                  key=lambda item: (item[1], item[0]))
-
-
-def _public_form(request: HttpRequest, *, team: Team | None, message: Message | None) -> HttpResponse:
-    force = Team.objects.get(pk=lineage(team.pk, parent_map())[-1]) if team is not None else None
-    context: dict[str, Any] = {"team": team, "force": force, "news": message, "retention": _retention_facts(team),
-                               "longest": max(policies.retention_days(team_id=team.pk).values()) if team else 365}
-    if team is None:
-        raise Http404("The contact form is not set up.")
-    if request.method == "POST":
-        if _rate_limited(request):
-            context["form"] = PublicReplyForm()
-            context["throttled"] = True
-            return render(request, "engage/contact.html", context, status=429)
-        form = PublicReplyForm(request.POST)
-        if form.is_bot:
-            return render(request, "engage/contact.html", {**context, "submitted": True})
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                reply_submit_public(team=team, message=message, text=d["text"], contact=d["contact"],
-                                    name=d["name"], nonce=d["nonce"], language=request.LANGUAGE_CODE or "")
-            except ServiceError as exc:
-                form.add_error("text", exc.message)
-            else:
-                return render(request, "engage/contact.html", {**context, "submitted": True,
-                                                               "gave_contact": bool(d["contact"])})
-        context["form"] = form
-        return render(request, "engage/contact.html", context, status=400)
-    context["form"] = PublicReplyForm()
-    return render(request, "engage/contact.html", context)
-
-
-@never_cache  # the page carries a CSRF token and a one-time form id: never from a shared cache
-@require_http_methods(["GET", "POST"])
-@in_visitor_language
-def contact(request: HttpRequest, force: str | None = None) -> HttpResponse:
-    """``/contact/<force>/``: that force's form. ``/contact/``: the deployment's default force
-    (ENGAGE_DEFAULT_CONTACT_FORCE); with none set and several forces, a list to choose from."""
-    chosen = contact_force(force)
-    if chosen is None:
-        if force is None and request.method == "GET":
-            forces = list(Team.objects.filter(parent__isnull=True).order_by("name"))
-            if forces:
-                return render(request, "engage/contact_choose.html", {"forces": forces})
-        raise Http404("No such contact form.")
-    return _public_form(request, team=contact_team_for(chosen), message=None)
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@in_visitor_language
-def news_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    from engage.public import selectors as public_selectors
-
-    message = public_selectors.published_messages().filter(pk=pk).first()
-    if message is None:
-        raise Http404("No such news item.")
-    return _public_form(request, team=message.team, message=message)
-
-
-@require_safe
-@in_visitor_language
-def how_we_use_messages(request: HttpRequest) -> HttpResponse:
-    team = public_contact_team()
-    return render(request, "engage/how_we_use_messages.html", {"team": team, "retention": _retention_facts(team)})
