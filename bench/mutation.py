@@ -69,13 +69,13 @@ MODULES: dict[str, list[str]] = {
     ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",
-        "tests/engage/test_answers.py",
-        "tests/engage/test_answer_safety.py",
+        "tests/engage/inbound/test_answers.py",
+        "tests/engage/inbound/test_answer_safety.py",
     ],
     "engage/inbound/retention.py": [
         "tests/invariants/test_retention_records.py",
-        "tests/engage/test_retention.py",
-        "tests/engage/test_retention_copies.py",
+        "tests/engage/inbound/test_retention.py",
+        "tests/engage/inbound/test_retention_copies.py",
     ],
 }
 

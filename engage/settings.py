@@ -28,7 +28,7 @@ from engage.settings_parts.web import (  # noqa: F401 (settings)
     SPECTACULAR_SETTINGS,
 )
 
-_hourly_caps = hourly_caps  # the name tests/engage/test_answer_safety.py imports
+_hourly_caps = hourly_caps  # the name tests/engage/inbound/test_answer_safety.py imports
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("ENGAGE_VAR_DIR", str(BASE_DIR / "var")))

@@ -8,7 +8,7 @@
   is anonymous: team, channel, category, sentiment, language, urgency, status and the times, so the
   metrics still count it. A reply under legal hold is skipped until the hold is lifted. The audit
   trail, which cannot be redacted, never holds a reply's words or its author's details (ids, keyed
-  digests and masked errors only). ``tests/engage/test_retention_copies.py`` scans every text
+  digests and masked errors only). ``tests/engage/inbound/test_retention_copies.py`` scans every text
   column of every table for a reply's words after redaction, so a copy added later is caught.
 * :func:`replies_subject_access` exports everything stored about one handle or phone number
   (replies with their answers and notes, and entries on the teams' SMS and email lists);

@@ -22,7 +22,7 @@ from campaigns.services import publishing, workflow
 from core.errors import WrongState
 from engage.inbound import answers
 from engage.models import AnswerKind, AnswerStatus, Reply, ReplyAnswer, ReplyStatus
-from tests.engage.test_answers import sandbox_channel, telegram_reply, thanks_template
+from tests.engage.inbound.test_answers import sandbox_channel, telegram_reply, thanks_template
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Retention and people's rights: what is exported, what is written where, and what the audit keeps.
 
-``tests/engage/test_retention.py`` drives the periods and holds and ``test_retention_copies.py``
+``tests/engage/inbound/test_retention.py`` drives the periods and holds and ``test_retention_copies.py``
 scans every column for a reply's words afterwards. These state the exact records: a
 subject-access export holds every field of every reply and list entry of the person (and only
 theirs), each batch of a retention run is audited with its own range, erasure reports and audits

@@ -162,7 +162,7 @@ def test_where_it_is_asked_and_where_not(world):
 
 
 def test_a_telegram_answer_carries_the_link(world, sandbox):
-    from tests.engage.test_answers import sandbox_channel, telegram_reply
+    from tests.engage.inbound.test_answers import sandbox_channel, telegram_reply
 
     sandbox.reset()
     switch(world, True)
