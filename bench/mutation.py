@@ -49,9 +49,10 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_workflow_scope.py",
         "tests/campaigns/test_approval.py",
     ],
-    # Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the plan or the pause
-    # (the pause's scope is test_pause_scope.py's; the rest is in these files).
-    "campaigns/services/publishing.py": [
+    # campaigns/publishing/ (was services/publishing.py and sending.py): each module with the tests of the
+    # old module it came from. Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the
+    # plan or the pause (the pause's scope is test_pause_scope.py's; the rest is in these files).
+    "campaigns/publishing/schedule.py": [
         "tests/invariants/test_never_twice.py",
         "tests/invariants/test_pause_scope.py",
         "tests/invariants/test_workflow_scope.py",
@@ -59,13 +60,38 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_publishing_decisions.py",
         "tests/campaigns/test_publishing.py",
     ],
-    "campaigns/services/sending.py": [
+    "campaigns/publishing/pause.py": [
+        "tests/invariants/test_never_twice.py",
+        "tests/invariants/test_pause_scope.py",
+        "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
+        "tests/campaigns/test_publishing.py",
+    ],
+    "campaigns/publishing/lifecycle.py": [
+        "tests/invariants/test_never_twice.py",
+        "tests/invariants/test_pause_scope.py",
+        "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
+        "tests/campaigns/test_publishing.py",
+    ],
+    "campaigns/publishing/send.py": [
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
         "tests/invariants/test_payload_media.py",
         "tests/invariants/test_never_twice.py",
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
+    ],
+    "campaigns/publishing/withdraw.py": [
+        "tests/invariants/test_never_twice.py",
+        "tests/invariants/test_pause_scope.py",
+        "tests/invariants/test_workflow_scope.py",
+        "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
+        "tests/campaigns/test_publishing.py",
+        "tests/campaigns/test_telegram_withdraw.py",
     ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",

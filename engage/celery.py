@@ -24,7 +24,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
 app = Celery("engage")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Each room's tasks module, by package (the apps' own and the engage feature packages').
-app.autodiscover_tasks(["accounts", "campaigns", "engage.inbound", "engage.metrics"])
+app.autodiscover_tasks(["accounts", "campaigns", "campaigns.publishing", "engage.inbound", "engage.metrics"])
 
 RECHECK_SECONDS = 5.0
 _finished_cleanly: dict[str, float] = {}  # connection alias -> when a task last left it usable

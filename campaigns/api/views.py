@@ -16,12 +16,12 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.models import Role, Team
-from campaigns import selectors
+from campaigns import publishing, selectors
 from campaigns.api import serializers as s
 from campaigns.api.filters import ScopedFilterSet
 from campaigns.models import Event, Message, Variant
 from campaigns.services import channels as channel_services
-from campaigns.services import coverage, publishing, workflow
+from campaigns.services import coverage, workflow
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
 from campaigns.services import recipients as recipient_services

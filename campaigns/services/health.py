@@ -55,7 +55,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Membership, Notification, Role
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
-from campaigns.services.sending import adapter_for, http_client_for
+from campaigns.publishing.send import adapter_for, http_client_for
 from core.queue import enqueue_on_commit
 from platforms.base import AdapterError, AuthExpiredError, HealthResult
 from platforms.common import parse_expiry

@@ -453,7 +453,7 @@ def answer_release_held(*, actor: User, answer: ReplyAnswer, send: bool) -> Repl
 def answer_send(*, answer_id: int) -> str:
     """Send one pending answer. Returns sent, pending (retry later), paused, held (the channel's
     hourly cap), unconfirmed, failed, or not-sent (someone else has it, or it is not pending)."""
-    from campaigns.services.publishing import paused_team_ids
+    from campaigns.publishing.pause import paused_team_ids
     from platforms import get_adapter
     from platforms.base import (
         AdapterError,

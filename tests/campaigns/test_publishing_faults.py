@@ -16,10 +16,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.publishing import deliveries_reap_stale
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_reap_stale
 from platforms.sandbox import Sandbox
 from tests.factories import make_message
 from tests.publishing_harness import PrivateRedis, Worker, sender_app, tick, wait_for

@@ -78,7 +78,7 @@ def test_the_public_form_page_does_not_text_the_number_given(world, sandbox, set
     from tests.factories import make_approved
 
     message = make_approved(world.a)
-    from campaigns.services import publishing
+    from campaigns import publishing
     from tests.campaigns.test_publishing import send_due
 
     publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)

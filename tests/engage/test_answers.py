@@ -11,10 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Membership, Notification
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.publishing import deliveries_claim_due
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
 from core.errors import NotAllowed, WrongState
 from engage.inbound import answers
 from engage.inbound.ingest import reply_store

@@ -17,8 +17,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from core.errors import WrongState
 from engage.inbound import answers
 from engage.models import AnswerKind, AnswerStatus, Reply, ReplyAnswer, ReplyStatus

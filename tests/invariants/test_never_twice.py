@@ -18,9 +18,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageStatus
-from campaigns.services import publishing
-from campaigns.services.publishing import (
+from campaigns.publishing import (
     STALE_CLAIM,
     deliveries_claim_due,
     deliveries_reap_stale,

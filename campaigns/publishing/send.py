@@ -1,4 +1,7 @@
-"""The worker's side of a delivery: build the payload, call the adapter, record the outcome."""
+"""The send: build the payload from the approved snapshot, call the adapter, record the outcome.
+
+The worker's side of a delivery: :func:`delivery_send` runs between :func:`.lifecycle.delivery_begin`
+(nothing leaves unless it marked the row in flight) and :func:`.lifecycle.delivery_finish`."""
 
 from __future__ import annotations
 
@@ -10,14 +13,9 @@ from dataclasses import replace
 import httpx
 from django.conf import settings
 
-from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
+from campaigns.models import Channel, ChannelHealth, Delivery, MediaAsset
+from campaigns.publishing.lifecycle import delivery_begin, delivery_finish, delivery_skip_in_flight
 from campaigns.services.content import approved_snapshot, snapshot_variant
-from campaigns.services.publishing import (
-    delivery_begin,
-    delivery_finish,
-    delivery_skip_in_flight,
-    delivery_taken_down,
-)
 from campaigns.services.targeting import delivery_recipients
 from core.failpoints import failpoint
 from platforms import get_adapter
@@ -178,27 +176,3 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
     delivery_finish(permit=permit, token=token, outcome="sent", external_id=result.external_id,
                     external_url=result.external_url, http_status=result.http_status)
     return "sent"
-
-
-def delivery_take_down(*, delivery_id: int) -> None:
-    delivery = Delivery.objects.select_related("channel").filter(pk=delivery_id, status=DeliveryStatus.SENT).first()
-    if delivery is None:
-        return
-    adapter = adapter_for(delivery.channel)
-    if not adapter.supports_withdraw or not delivery.external_id:
-        delivery_taken_down(delivery_id=delivery_id, manual=True,
-                            error=f"{delivery.channel.get_kind_display()} cannot delete posts through its API.")
-        return
-    try:
-        adapter.withdraw(delivery.external_id)
-    except AdapterError as exc:
-        delivery_taken_down(delivery_id=delivery_id, manual=True, error=f"Take-down failed: {exc}")
-        return
-    delivery_taken_down(delivery_id=delivery_id, manual=False)
-
-
-def channels_check_health() -> int:
-    """Moved to :mod:`campaigns.services.health` (expiry warnings); kept for callers importing it here."""
-    from campaigns.services.health import channels_check_health as check_all
-
-    return check_all()

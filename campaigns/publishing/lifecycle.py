@@ -1,4 +1,4 @@
-"""Scheduling, the delivery life cycle, the publishing pause and withdrawal.
+"""The delivery life cycle: claim, begin, finish, skip, reap and settle.
 
 A Delivery is one (variant, channel). Its status changes only by conditional update:
 
@@ -6,11 +6,16 @@ A Delivery is one (variant, channel). Its status changes only by conditional upd
                                    \\--(pause, stale claim)--> pending
 
 * The tick claims due rows with ``filter(status=PENDING).update(status=SENDING)`` and a
-  fresh claim token; only the task carrying that token may send.
+  fresh claim token; only the task carrying that token may send (:func:`deliveries_claim_due`).
 * Just before the platform call, the worker sets ``in_flight_since`` by conditional
-  update, after re-checking the approval hash and the pause. Only one worker can do so.
-* A row found SENDING and in flight after a crash is *unconfirmed*: never resent blindly.
-  Platforms that honour the idempotency key make a retry safe, so those go back to pending.
+  update, after re-checking the approval hash and the pause (:func:`delivery_begin`). Only one
+  worker can do so.
+* The outcome is recorded by conditional update with its attempt row and audit row
+  (:func:`delivery_finish`); backoff and attempts come from settings.
+* A row found SENDING and in flight after a crash is *unconfirmed*: never resent blindly
+  (:func:`deliveries_reap_stale`). Platforms that honour the idempotency key make a retry
+  safe, so those go back to pending.
+* A message's status follows its deliveries (:func:`message_settle`).
 """
 
 from __future__ import annotations
@@ -28,29 +33,20 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts import permissions
 from accounts.audit import audit_event, audit_record
-from accounts.models import Membership, Notification, Role, User
+from accounts.models import Membership, Notification, Role
 from accounts.onestatement import update_and_insert
-from accounts.teams import parent_map, with_descendants
 from campaigns.models import (
-    Approval,
-    Channel,
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
     MediaAsset,
     Message,
     MessageStatus,
-    PublishingPause,
     Urgency,
-    Variant,
 )
-from campaigns.services import ticks
+from campaigns.publishing.pause import _any_pause, is_paused_for, paused_team_ids
 from campaigns.services.content import approved_snapshot, content_hash
-from campaigns.services.messages import lock_message
-from campaigns.services.workflow import parse_schedule_time
-from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from core.links import safe_external_url
 from core.pii import mask_pii
 from core.queue import enqueue_on_commit
@@ -70,207 +66,9 @@ def _idempotent_kinds() -> frozenset[str]:
 
 
 IDEMPOTENT_KINDS = _idempotent_kinds()
-RESUME_REVIEW_AFTER = timedelta(minutes=settings.ENGAGE_RESUME_REVIEW_MINUTES)
 
 
-# --- planning -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PlannedDelivery:
-    variant: Variant | None
-    channel: Channel
-
-
-def plan_deliveries(message: Message) -> list[PlannedDelivery]:
-    """One row per (variant, channel). The original goes on every channel of the message,
-    except where a variant in the original's language names that channel explicitly (an
-    SMS-short version replaces the original on SMS, for example)."""
-    channels = list(message.channels.filter(is_active=True))
-    plan: list[PlannedDelivery] = []
-    replaced: set[int] = set()
-    for variant in message.variants.prefetch_related("channels"):
-        explicit = [c for c in variant.channels.all() if c in channels]
-        targets = explicit or channels
-        if explicit and variant.language == message.language:
-            replaced.update(c.pk for c in explicit)
-        plan.extend(PlannedDelivery(variant=variant, channel=c) for c in targets)
-    plan[:0] = [PlannedDelivery(variant=None, channel=c) for c in channels if c.pk not in replaced]
-    return plan
-
-
-def _new_key() -> str:
-    return f"engage-{uuid.uuid4().hex}"
-
-
-@transaction.atomic
-def message_schedule(*, actor: User, message: Message, scheduled_at: datetime | None) -> Message:
-    message = lock_message(message.pk)
-    if not permissions.can_view_team(actor, message.team_id):
-        raise NotFound("No such message.")
-    if not permissions.can_schedule(actor, message):
-        raise NotAllowed("You cannot schedule messages of this team.")
-    if message.status not in (MessageStatus.APPROVED, MessageStatus.SCHEDULED):
-        raise WrongState(f"Only an approved message can be scheduled; this one is "
-                         f"{message.get_status_display().lower()}.")
-    if not message.approved_hash or message.approved_hash != content_hash(message):
-        raise WrongState("The approved content differs from the current content.", code="not_approved")
-    when = parse_schedule_time(scheduled_at)
-    urgent = message.urgency == Urgency.EMERGENCY
-    for item in plan_deliveries(message):
-        lookup = {"message": message, "channel": item.channel, "variant": item.variant}
-        delivery = Delivery.objects.filter(**lookup).first()
-        if delivery is None:
-            Delivery.objects.create(**lookup, idempotency_key=_new_key(), due_at=when, urgent=urgent)
-        elif delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SKIPPED):
-            Delivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
-                status=DeliveryStatus.PENDING, due_at=when, urgent=urgent, next_attempt_at=None, last_error="",
-                needs_review=False)
-    message.status = MessageStatus.SCHEDULED
-    message.scheduled_at = when
-    message.save(update_fields=["status", "scheduled_at", "updated_at"])
-    audit_record(actor=actor, verb="message.scheduled", target=message,
-                 summary={"scheduled_at": when.isoformat(), "content_hash": message.approved_hash})
-    if when <= timezone.now() + timedelta(seconds=1):
-        transaction.on_commit(lambda: ticks.enqueue_tick(urgent=urgent))
-    return message
-
-
-# --- the pause ------------------------------------------------------------------------------
-
-def paused_team_ids() -> tuple[bool, set[int]]:
-    """(everything paused?, ids of paused teams including their sub-teams)."""
-    pauses = set(PublishingPause.objects.filter(resumed_at__isnull=True).values_list("team_id", flat=True))
-    if None in pauses:
-        return True, set()
-    if not pauses:
-        return False, set()
-    return False, with_descendants(pauses, parent_map())
-
-
-def _any_pause():
-    return PublishingPause.objects.filter(resumed_at__isnull=True)
-
-
-def is_paused_for(message: Message, *, any_pause: bool | None = None) -> bool:
-    """``any_pause``: whether any pause is in force, when the caller already asked the database."""
-    if any_pause is None:
-        any_pause = _any_pause().exists()
-    if not any_pause:
-        return False
-    everything, teams = paused_team_ids()
-    return everything or message.team_id in teams
-
-
-def _pause_scope(actor: User, team: int | None, *, verb: str) -> int | None:
-    """The team a pause or resume applies to; None only for a platform-wide one.
-
-    A force is a tenant: a supervisor pauses and resumes their own force or its teams. Without a
-    team, a platform operator means every force; anyone else means their own force (when they
-    supervise exactly one at force level)."""
-    if team is not None:
-        if not permissions.can_pause_publishing(actor, team):
-            raise NotAllowed(f"Only a supervisor of this team can {verb} its publishing.")
-        return team
-    if permissions.can_pause_everything(actor):
-        return None
-    forces = permissions.supervised_forces(actor)
-    if len(forces) == 1:
-        return forces[0]
-    if forces:
-        raise InvalidInput("Say which force or team this is for.", fields={"team": ["This field is required."]})
-    raise NotAllowed(f"Only a force-level supervisor can {verb} their whole force, and only platform operators "
-                     f"every force.")
-
-
-@transaction.atomic
-def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> PublishingPause:
-    """Pause ``team`` and the teams below it; without a team, see ``_pause_scope``."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("Give a reason for the pause.", fields={"reason": ["This field may not be blank."]})
-    team = _pause_scope(actor, team, verb="pause")
-    pause = PublishingPause.objects.create(team_id=team, reason=reason[:500], paused_by=actor)
-    # Claimed rows of the paused teams that have not started their platform call go back to wait.
-    claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
-    if team is not None:
-        claimed = claimed.filter(message__team_id__in=with_descendants({team}, parent_map()))
-    claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
-    audit_record(actor=actor, verb="publishing.paused", target=pause, team=team,
-                 summary={"reason": reason, "scope": "platform" if team is None else "team"})
-    return pause
-
-
-@transaction.atomic
-def publishing_resume(*, actor: User, reason: str = "", team: int | None = None,
-                      restore_report_seen: bool = False) -> int:
-    """Lift the pause on ``team`` (see ``_pause_scope``). Deliveries of the teams it covered that are
-    more than RESUME_REVIEW_AFTER overdue wait for review. A pause placed by a restore is lifted only
-    by someone who says they have read its report (``restore_report_seen``, from the Publishing page)."""
-    team = _pause_scope(actor, team, verb="resume")
-    pauses = PublishingPause.objects.filter(resumed_at__isnull=True, team_id=team)
-    if not pauses.exists():
-        if team is not None and _any_pause().filter(team__isnull=True).exists():
-            raise WrongState("Publishing is paused on the whole platform; only a platform operator can resume it.")
-        raise WrongState("Publishing is not paused here.")
-    restored = list(pauses.filter(restore_report__isnull=False).values_list("restore_report__pk", flat=True))
-    if restored and not restore_report_seen:
-        raise WrongState("This force was restored from a backup and comes up paused. Read the restore report on "
-                         "the Publishing page, then resume there, ticking that you have read it.")
-    now = timezone.now()
-    count = pauses.update(resumed_at=now, resumed_by=actor)
-    overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
-                                      urgent=False)
-    if team is not None:
-        overdue = overdue.filter(message__team_id__in=with_descendants({team}, parent_map()))
-    held = overdue.update(needs_review=True)
-    audit_record(actor=actor, verb="publishing.resumed", target_type="campaigns.publishingpause", team=team,
-                 summary={"reason": reason, "pauses": count, "held_for_review": held,
-                          "scope": "platform" if team is None else "team", "restore_reports": restored})
-    return held
-
-
-@transaction.atomic
-def delivery_release(*, actor: User, delivery: Delivery, send: bool) -> Delivery:
-    """From the review-before-sending list: send now, or skip."""
-    if not permissions.can_pause_publishing(actor, delivery.message.team_id):
-        raise NotAllowed("Only a supervisor can release held deliveries.")
-    if send:
-        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, needs_review=True).update(
-            needs_review=False, due_at=timezone.now())
-    else:
-        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, needs_review=True).update(
-            needs_review=False, status=DeliveryStatus.SKIPPED, last_error="Skipped after review")
-    if n != 1:
-        raise WrongState("This delivery is not waiting for review.")
-    audit_record(actor=actor, verb="delivery.released" if send else "delivery.skipped", target=delivery,
-                 team=delivery.message.team_id)
-    delivery.refresh_from_db()
-    if send:
-        transaction.on_commit(lambda: ticks.enqueue_tick(urgent=False))
-    return delivery
-
-
-@transaction.atomic
-def emergency_pause_override(*, actor: User, message: Message) -> Message:
-    """A second supervisor confirms that an emergency message may leave during a pause."""
-    message = lock_message(message.pk)
-    if message.urgency != Urgency.EMERGENCY:
-        raise WrongState("Only emergency messages can go out during a pause.")
-    # The two-person rule: nobody who wrote any version of it, nor anyone whose approval stands.
-    approvers = {message.approved_by_id, *Approval.objects.filter(message=message, voided_at__isnull=True)
-                 .values_list("approver_id", flat=True)}
-    if (not permissions.can_pause_publishing(actor, message.team_id) or actor.pk in approvers
-            or permissions.wrote_part_of(actor, message)):
-        raise NotAllowed("A second supervisor, who neither wrote nor approved it, must confirm.")
-    message.pause_override_by = actor
-    message.pause_override_at = timezone.now()
-    message.save(update_fields=["pause_override_by", "pause_override_at", "updated_at"])
-    audit_record(actor=actor, verb="publishing.emergency_override", target=message)
-    transaction.on_commit(lambda: ticks.enqueue_tick(urgent=True))
-    return message
-
-
-# --- the tick: claim due rows ---------------------------------------------------------------
+# --- claim ---------------------------------------------------------------------------------------
 
 def _due(now: datetime):
     return Delivery.objects.filter(
@@ -341,6 +139,8 @@ def delivery_unclaim(*, delivery_id: int, token: str) -> bool:
                 .update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None))
 
 
+# --- reap ----------------------------------------------------------------------------------------
+
 def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
     """Recover from crashes: stale claims go back to pending; stale in-flight rows become unconfirmed."""
     now = now or timezone.now()
@@ -367,11 +167,11 @@ def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
     settled = list(Message.objects.filter(Exists(outcomes), status=MessageStatus.PUBLISHING)
                    .exclude(Exists(open_rows)).values_list("pk", flat=True)[:500])
     for message_id in settled:
-        _refresh_message_status(message_id)
+        message_settle(message_id)
     return {"released": back, "unconfirmed": unconfirmed, "retried": retried, "settled": len(settled)}
 
 
-# --- the send -------------------------------------------------------------------------------
+# --- begin ---------------------------------------------------------------------------------------
 
 _VERIFIED: dict[str, float] = {}
 _VERIFIED_SECONDS = 30.0
@@ -488,6 +288,7 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
 # The two statements every delivery runs that Django would compile anew each time (a third of a
 # send's Python time): written once per process from the models' table and column names.
 
+
 def _col(model, field: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)
 
@@ -521,6 +322,8 @@ def _mark_in_flight(*, delivery_id: int, token: str, approved_hash: str, now: da
         return cursor.rowcount
 
 
+# --- skip, finish, settle ------------------------------------------------------------------------
+
 def _skip(delivery: Delivery, token: str, reason: str, *, in_flight: bool = False) -> None:
     with transaction.atomic():
         n = Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=DeliveryStatus.SENDING,
@@ -532,7 +335,7 @@ def _skip(delivery: Delivery, token: str, reason: str, *, in_flight: bool = Fals
                                        finished_at=timezone.now())
         audit_record(actor=None, verb="delivery.skipped", target=delivery, team=delivery.message.team_id,
                      summary={"reason": reason})
-    _refresh_message_status(delivery.message_id)
+    message_settle(delivery.message_id)
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -595,7 +398,7 @@ def _finish(
             _alert_failure(delivery, outcome, error)
     if n != 1:
         return 0  # finished by someone else (the reaper, or a withdrawal)
-    _refresh_message_status(delivery.message_id)
+    message_settle(delivery.message_id)
     return n
 
 
@@ -622,7 +425,7 @@ def _alert_failure(delivery: Delivery, outcome: str, error: str) -> None:
                       text=text, url=url)
 
 
-def _refresh_message_status(message_id: int) -> None:
+def message_settle(message_id: int) -> None:
     """The message's status follows its deliveries, once none is pending or sending: published
     (all sent), partially published (some sent, some failed or unconfirmed) or failed (none sent).
     (Two plain statements: one conditional UPDATE with the counts as subqueries costs more to
@@ -647,125 +450,3 @@ def _refresh_message_status(message_id: int) -> None:
     Message.objects.filter(pk=message_id, status__in=[MessageStatus.SCHEDULED, MessageStatus.PUBLISHING,
                                                       MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED]
                            ).update(status=new, published_at=now if sent else None)
-
-
-@transaction.atomic
-def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
-    """One-click retry of a failed delivery. An unconfirmed one needs ``confirmed_not_posted``."""
-    if not permissions.can_schedule(actor, delivery.message):
-        raise NotAllowed("You cannot retry deliveries of this team.")
-    n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, next_attempt_at=None, due_at=timezone.now(), attempts=0)
-    if n != 1:
-        raise WrongState("Only a failed delivery can be retried.")
-    Message.objects.filter(pk=delivery.message_id, status__in=[MessageStatus.FAILED,
-                                                               MessageStatus.PARTIALLY_PUBLISHED]).update(
-        status=MessageStatus.PUBLISHING)
-    audit_record(actor=actor, verb="delivery.retried", target=delivery, team=delivery.message.team_id)
-    transaction.on_commit(lambda: ticks.enqueue_tick(urgent=delivery.urgent))
-    delivery.refresh_from_db()
-    return delivery
-
-
-@transaction.atomic
-def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: bool, external_url: str = "") -> Delivery:
-    """A person checked the platform: it was posted (sent) or it was not (send again)."""
-    if not permissions.can_schedule(actor, delivery.message):
-        raise NotAllowed("You cannot resolve deliveries of this team.")
-    if external_url and not safe_external_url(external_url):
-        raise InvalidInput("The post's address must be an http(s) URL.", fields={"external_url": ["Not an http(s) URL."]})
-    if posted:
-        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCONFIRMED).update(
-            status=DeliveryStatus.SENT, sent_at=timezone.now(), external_url=external_url[:500])
-    else:
-        n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCONFIRMED).update(
-            status=DeliveryStatus.PENDING, due_at=timezone.now(), next_attempt_at=None)
-        Message.objects.filter(pk=delivery.message_id).exclude(status=MessageStatus.WITHDRAWN).update(
-            status=MessageStatus.PUBLISHING)
-    if n != 1:
-        raise WrongState("This delivery is not unconfirmed.")
-    audit_record(actor=actor, verb="delivery.reconciled", target=delivery, team=delivery.message.team_id,
-                 summary={"posted": posted})
-    _refresh_message_status(delivery.message_id)
-    delivery.refresh_from_db()
-    return delivery
-
-
-# --- withdrawal -----------------------------------------------------------------------------
-
-@transaction.atomic
-def message_withdraw(*, actor: User, message: Message, reason: str = "", confirmation: str = "") -> Message:
-    """Stop anything not yet sent; take down what was posted where the platform allows.
-
-    A withdrawal needs a reason (400 without one), kept in the audit trail and the history with
-    ``confirmation``: what the person confirmed (the page's sentence; "api" for an API call)."""
-    message = lock_message(message.pk)
-    if not permissions.can_view_team(actor, message.team_id):
-        raise NotFound("No such message.")
-    if not permissions.can_withdraw(actor, message):
-        raise NotAllowed("Only a supervisor of this team can withdraw messages.")
-    if message.status in (MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED,
-                          MessageStatus.WITHDRAWN):
-        raise WrongState(f"A message that is {message.get_status_display().lower()} cannot be withdrawn.")
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise InvalidInput("Say why the message is withdrawn: the reason is kept in its history.",
-                           code="reason_required", fields={"reason": ["This field may not be blank."]})
-    now = timezone.now()
-    stopped = Delivery.objects.filter(message=message).filter(
-        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
-    ).update(status=DeliveryStatus.WITHDRAWN, claim_token="", last_error="Withdrawn before sending")
-    to_take_down = list(Delivery.objects.filter(message=message, status=DeliveryStatus.SENT).values_list("id",
-                                                                                                      flat=True))
-    message.status = MessageStatus.WITHDRAWN
-    message.withdrawn_at = now
-    message.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    audit_record(actor=actor, verb="message.withdrawn", target=message,
-                 summary={"reason": reason[:500], "confirmation": (confirmation or "")[:300], "stopped": stopped,
-                          "to_take_down": len(to_take_down)})
-    for delivery_id in to_take_down:
-        enqueue_on_commit("campaigns.take_down", delivery_id=delivery_id)
-    return message
-
-
-# How long a platform lets us delete a post through its API (absent: no limit we know of).
-# Telegram: "A message can only be deleted if it was sent less than 48 hours ago" (Bot API
-# 10.1, deleteMessage); docs/platforms.md.
-DELETE_WINDOWS: dict[str, timedelta] = {"telegram": timedelta(hours=48)}
-
-
-def delete_window_passed(delivery: Delivery, *, now: datetime | None = None) -> bool:
-    """Whether ``delivery``'s post is too old for its platform to let us delete it."""
-    window = DELETE_WINDOWS.get(delivery.channel.kind)
-    if window is None or delivery.status != DeliveryStatus.SENT or delivery.sent_at is None:
-        return False
-    return delivery.sent_at <= (now or timezone.now()) - window
-
-
-@transaction.atomic
-def delivery_mark_removed_by_hand(*, actor: User, delivery: Delivery) -> Delivery:
-    """A person removed a withdrawn message's post by hand (the platform would not let us):
-    the delivery becomes withdrawn, and who said so is on the audit trail."""
-    if not permissions.can_withdraw(actor, delivery.message):
-        raise NotAllowed("Only a supervisor of this team can say a post was removed by hand.")
-    n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENT, manual_takedown=True).update(
-        status=DeliveryStatus.WITHDRAWN, manual_takedown=False, last_error="Removed by hand")
-    if n != 1:
-        raise WrongState("Only a post waiting to be removed by hand can be marked as handled.")
-    audit_record(actor=actor, verb="delivery.removed_by_hand", target=delivery, team=delivery.message.team_id,
-                 summary={"channel": delivery.channel_id, "external_id": delivery.external_id[:200]})
-    delivery.refresh_from_db()
-    return delivery
-
-
-def delivery_taken_down(*, delivery_id: int, manual: bool, error: str = "") -> None:
-    with transaction.atomic():
-        if manual:
-            Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENT).update(
-                manual_takedown=True, last_error=error[:500] or "Delete this post by hand")
-        else:
-            Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENT).update(
-                status=DeliveryStatus.WITHDRAWN, manual_takedown=False, last_error="")
-        delivery = Delivery.objects.select_related("message").get(pk=delivery_id)
-        audit_record(actor=None, verb="delivery.taken_down" if not manual else "delivery.manual_takedown",
-                     target=delivery, team=delivery.message.team_id, summary={"error": error[:200]})
