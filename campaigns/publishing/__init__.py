@@ -2,7 +2,8 @@
 
     schedule   which deliveries a message has and when; a person's retry or reconciliation; the early tick
     pause      the publishing pause, its review on resume and the emergency override
-    lifecycle  claim, begin, finish, skip, reap and settle: every status change, by conditional update
+    outbound   the rules every outbound row follows, a message's delivery or an answer to a citizen
+    lifecycle  claim, begin, finish, skip, reap and settle of a delivery: every status change, by conditional update
     send       the worker's side: the payload from the approved snapshot, the adapter call, the outcome
     withdraw   stop what has not left, take down what was posted
     tasks      the Celery tasks (the only module here that is one)
@@ -28,11 +29,15 @@ from campaigns.publishing.pause import (  # isort: skip - schedule first: the pa
     publishing_pause,
     publishing_resume,
 )
-from campaigns.publishing.lifecycle import (  # isort: skip
+from campaigns.publishing.outbound import (  # isort: skip
     IDEMPOTENT_KINDS,
     MAX_ATTEMPTS,
     RETRY_BASE_SECONDS,
     STALE_CLAIM,
+    call_platform,
+    outcome_values,
+)
+from campaigns.publishing.lifecycle import (  # isort: skip
     SendPermit,
     deliveries_claim_due,
     deliveries_reap_stale,
@@ -55,7 +60,7 @@ from campaigns.publishing.withdraw import (  # isort: skip
 __all__ = [
     "DELETE_WINDOWS", "IDEMPOTENT_KINDS", "MAX_ATTEMPTS", "RESUME_REVIEW_AFTER", "RETRY_BASE_SECONDS", "STALE_CLAIM",
     "NotApproved",
-    "PlannedDelivery", "SendPermit", "adapter_for", "build_payload", "delete_window_passed", "deliveries_claim_due",
+    "PlannedDelivery", "SendPermit", "adapter_for", "build_payload", "call_platform", "outcome_values", "delete_window_passed", "deliveries_claim_due",
     "deliveries_reap_stale", "delivery_begin", "delivery_finish", "delivery_mark_removed_by_hand", "delivery_release",
     "delivery_resolve_unconfirmed", "delivery_retry", "delivery_send", "delivery_skip_in_flight", "delivery_take_down",
     "delivery_taken_down", "delivery_unclaim", "emergency_pause_override", "enqueue_tick", "http_client_for",

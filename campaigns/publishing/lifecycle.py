@@ -23,12 +23,10 @@ from __future__ import annotations
 import functools
 import logging
 import time
-import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -45,7 +43,15 @@ from campaigns.models import (
     MessageStatus,
     Urgency,
 )
-from campaigns.publishing.pause import _any_pause, is_paused_for, paused_team_ids
+from campaigns.publishing.outbound import (
+    claim,
+    finished_guard,
+    held_by_pause,
+    outcome_values,
+    reap_stale,
+    release_claim,
+)
+from campaigns.publishing.pause import _any_pause, paused_team_ids
 from campaigns.services.content import approved_snapshot, content_hash
 from core.links import safe_external_url
 from core.pii import mask_pii
@@ -53,19 +59,6 @@ from core.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = settings.ENGAGE_MAX_DELIVERY_ATTEMPTS
-RETRY_BASE_SECONDS = settings.ENGAGE_RETRY_BASE_SECONDS
-STALE_CLAIM = timedelta(minutes=5)
-
-
-def _idempotent_kinds() -> frozenset[str]:
-    """Channel kinds whose platform deduplicates on our idempotency key (a class attribute)."""
-    from platforms import KINDS, adapter_class
-
-    return frozenset(k for k in KINDS if getattr(adapter_class(k), "honours_idempotency_key", False))
-
-
-IDEMPOTENT_KINDS = _idempotent_kinds()
 
 
 # --- claim ---------------------------------------------------------------------------------------
@@ -102,10 +95,8 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
             return []
         # One statement claims the batch, under one fresh token: a task needs the row's id *and*
         # this claim's token, and a new claim of the row gets a new token.
-        token = uuid.uuid4().hex
         ids = [delivery_id for delivery_id, _, _ in rows]
-        n = Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now)
+        token, n = claim(Delivery.objects.filter(pk__in=ids), now=now)
         if n != len(rows):  # not expected under the row locks; re-read what this claim holds
             ours = set(Delivery.objects.filter(pk__in=ids, claim_token=token).values_list("id", flat=True))
             rows = [row for row in rows if row[0] in ours]
@@ -134,31 +125,19 @@ def _verify_content_ahead(message_ids: set[int]) -> None:
 
 def delivery_unclaim(*, delivery_id: int, token: str) -> bool:
     """The task could not be enqueued (broker down): put the row back so the next tick retries."""
-    return bool(Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token,
-                                        in_flight_since__isnull=True)
-                .update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None))
+    return bool(release_claim(Delivery.objects.filter(pk=delivery_id), token=token))
 
 
 # --- reap ----------------------------------------------------------------------------------------
 
 def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
-    """Recover from crashes: stale claims go back to pending; stale in-flight rows become unconfirmed."""
+    """Recover from crashes (``outbound.reap_stale``): stale claims go back to pending; stale in-flight
+    rows become unconfirmed, or pending again where the platform deduplicates on our key."""
     now = now or timezone.now()
-    back = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True,
-                                   claimed_at__lt=now - STALE_CLAIM).update(
-        status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
-    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    stale = list(Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__lt=now - limit)
-                 .select_related("message", "channel"))
-    unconfirmed = retried = 0
-    for delivery in stale:
-        if delivery.channel.kind in IDEMPOTENT_KINDS:
-            # The platform deduplicates on our idempotency key: sending again is safe.
-            retried += _finish(delivery=delivery, token=None, outcome="transient",
-                               error="The worker stopped during the platform call; retrying with the same key.")
-        else:
-            unconfirmed += _finish(delivery=delivery, token=None, outcome="unconfirmed",
-                                   error="The worker stopped during the platform call: check before reposting.")
+    reaped = reap_stale(Delivery.objects.select_related("message", "channel"), now=now,
+                        kind_of=lambda delivery: delivery.channel.kind,
+                        finish=lambda delivery, outcome, error: _finish(delivery=delivery, token=None, outcome=outcome,
+                                                                        error=error))
     # A worker that stopped between recording a delivery's outcome and updating its message
     # leaves the message "publishing" with nothing left open: settle it here.
     deliveries = Delivery.objects.filter(message_id=OuterRef("pk"))
@@ -168,7 +147,7 @@ def deliveries_reap_stale(*, now: datetime | None = None) -> dict[str, int]:
                    .exclude(Exists(open_rows)).values_list("pk", flat=True)[:500])
     for message_id in settled:
         message_settle(message_id)
-    return {"released": back, "unconfirmed": unconfirmed, "retried": retried, "settled": len(settled)}
+    return {**reaped, "settled": len(settled)}
 
 
 # --- begin ---------------------------------------------------------------------------------------
@@ -269,10 +248,9 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
     if reason:
         _skip(delivery, token, reason)
         return None
-    if (is_paused_for(message, any_pause=delivery.any_pause)
-            and not (message.urgency == Urgency.EMERGENCY and message.pause_override_by_id)):
-        Delivery.objects.filter(pk=delivery_id, claim_token=token, in_flight_since__isnull=True).update(
-            status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
+    if held_by_pause(message.team_id, any_pause=delivery.any_pause,
+                     overridden=message.urgency == Urgency.EMERGENCY and bool(message.pause_override_by_id)):
+        release_claim(Delivery.objects.filter(pk=delivery_id), token=token)
         return None
     now = timezone.now()
     if _mark_in_flight(delivery_id=delivery_id, token=token, approved_hash=message.approved_hash, now=now) != 1:
@@ -338,11 +316,6 @@ def _skip(delivery: Delivery, token: str, reason: str, *, in_flight: bool = Fals
     message_settle(delivery.message_id)
 
 
-def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    base = min(RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)), 900)
-    return timedelta(seconds=max(base, retry_after or 0))
-
-
 def _finish(
     *,
     delivery: Delivery,
@@ -364,24 +337,11 @@ def _finish(
     and the message would stay "publishing". After its own commit, the last one to commit sees
     every other outcome (and the reaper settles a message whose worker stopped in between)."""
     now = timezone.now()
-    guard = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, in_flight_since__isnull=False)
-    if token is not None:
-        guard = guard.filter(claim_token=token)
+    guard = finished_guard(Delivery.objects.filter(pk=delivery.pk), token=token)
     error = error[:500]
     external_url = safe_external_url(external_url)  # a platform's answer: a link only if plain http(s)
-    done = {"in_flight_since": None, "claim_token": ""}
-    if outcome == "sent":
-        values = {"status": DeliveryStatus.SENT, "sent_at": now, "external_id": external_id[:200],
-                  "external_url": external_url[:500], "last_error": "", **done}
-    elif outcome == "transient" and delivery.attempts < MAX_ATTEMPTS:
-        values = {"status": DeliveryStatus.PENDING, "last_error": error, "claimed_at": None,
-                  "next_attempt_at": now + _backoff(delivery.attempts, retry_after), **done}
-    elif outcome == "unconfirmed":
-        values = {"status": DeliveryStatus.UNCONFIRMED, "last_error": error, "external_id": external_id[:200],
-                  "external_url": external_url[:500], **done}
-    else:
-        outcome = "failed"
-        values = {"status": DeliveryStatus.FAILED, "last_error": error, **done}
+    outcome, values = outcome_values(outcome=outcome, attempts=delivery.attempts, now=now, error=error,
+                                     external_id=external_id, external_url=external_url, retry_after=retry_after)
     records = [
         DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
                         outcome=outcome, http_status=http_status, error=error),

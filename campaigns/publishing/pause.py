@@ -38,14 +38,19 @@ def _any_pause():
     return PublishingPause.objects.filter(resumed_at__isnull=True)
 
 
-def is_paused_for(message: Message, *, any_pause: bool | None = None) -> bool:
-    """``any_pause``: whether any pause is in force, when the caller already asked the database."""
+def team_is_paused(team_id: int, *, any_pause: bool | None = None) -> bool:
+    """Whether a pause covers ``team_id`` (its own, a parent's or everything's). ``any_pause``: whether
+    any pause is in force, when the caller already asked the database."""
     if any_pause is None:
         any_pause = _any_pause().exists()
     if not any_pause:
         return False
     everything, teams = paused_team_ids()
-    return everything or message.team_id in teams
+    return everything or team_id in teams
+
+
+def is_paused_for(message: Message, *, any_pause: bool | None = None) -> bool:
+    return team_is_paused(message.team_id, any_pause=any_pause)
 
 
 def _pause_scope(actor: User, team: int | None, *, verb: str) -> int | None:

@@ -13,21 +13,17 @@ from dataclasses import replace
 import httpx
 from django.conf import settings
 
-from campaigns.models import Channel, ChannelHealth, Delivery, MediaAsset
+from campaigns.models import Channel, Delivery, MediaAsset
 from campaigns.publishing.lifecycle import delivery_begin, delivery_finish, delivery_skip_in_flight
+from campaigns.publishing.outbound import call_platform
 from campaigns.services.content import approved_snapshot, snapshot_variant
 from campaigns.services.targeting import delivery_recipients
 from core.failpoints import failpoint
 from platforms import get_adapter
 from platforms.base import (
-    AdapterError,
-    AuthExpiredError,
     MediaItem,
-    PartialDeliveryError,
     Payload,
     PermanentError,
-    TransientError,
-    UnconfirmedError,
 )
 from platforms.http import client_from_config
 
@@ -141,38 +137,9 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
                                                                        "by this text.")
             return "skipped"
         payload = replace(payload, recipients=recipients)
-    try:
-        result = adapter.publish(payload, idempotency_key=delivery.idempotency_key)
-    except PartialDeliveryError as exc:
-        # Some recipients have it: keep their ids; never resend to them. A person decides the rest.
-        accepted = exc.result.external_id if exc.result else ",".join(exc.accepted.values())
-        delivery_finish(permit=permit, token=token, outcome="unconfirmed", external_id=accepted,
-                        error=f"Partly delivered: {len(exc.accepted)} accepted, {len(exc.unconfirmed)} unconfirmed, "
-                              f"{len(exc.unsent)} not sent. {exc}", http_status=exc.http_status)
-        return "unconfirmed"
-    except UnconfirmedError as exc:
-        # The platform may have it. Only a platform that deduplicates on our key may be asked again.
-        outcome = "transient" if adapter.honours_idempotency_key else "unconfirmed"
-        delivery_finish(permit=permit, token=token, outcome=outcome, error=str(exc), http_status=exc.http_status)
-        return outcome
-    except TransientError as exc:
-        delivery_finish(permit=permit, token=token, outcome="transient", error=str(exc),
-                        http_status=exc.http_status, retry_after=exc.retry_after)
-        return "transient"
-    except AuthExpiredError as exc:
-        Channel.objects.filter(pk=delivery.channel_id).update(health=ChannelHealth.AUTH_EXPIRED,
-                                                              health_detail=str(exc)[:500])
-        delivery_finish(permit=permit, token=token, outcome="failed", error=str(exc), http_status=exc.http_status)
-        return "failed"
-    except (PermanentError, AdapterError) as exc:
-        delivery_finish(permit=permit, token=token, outcome="failed", error=str(exc),
-                        http_status=getattr(exc, "http_status", None))
-        return "failed"
-    except Exception as exc:  # noqa: BLE001 - after the call began we cannot know: never resend blindly
-        logger.exception("Unexpected error while delivering %s", delivery_id)
-        delivery_finish(permit=permit, token=token, outcome="unconfirmed", error=f"Unexpected error: {exc!r}"[:500])
-        return "unconfirmed"
-    failpoint("after_send")
-    delivery_finish(permit=permit, token=token, outcome="sent", external_id=result.external_id,
-                    external_url=result.external_url, http_status=result.http_status)
-    return "sent"
+    call = call_platform(adapter, payload, idempotency_key=delivery.idempotency_key, channel_id=delivery.channel_id)
+    if call.outcome == "sent":
+        failpoint("after_send")
+    delivery_finish(permit=permit, token=token, outcome=call.outcome, error=call.error, http_status=call.http_status,
+                    external_id=call.external_id, external_url=call.external_url, retry_after=call.retry_after)
+    return call.outcome
