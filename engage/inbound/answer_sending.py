@@ -239,12 +239,12 @@ def answer_send(*, answer_id: int) -> str:
     """Send one pending answer. Returns sent, pending (retry later), paused, held (the channel's
     hourly cap), unconfirmed, failed, or not-sent (someone else has it, it is not pending or not due,
     or its words are no longer the approved ones)."""
-    failpoint("before_send")
     now = timezone.now()
     due = _rows(answer_id).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     token, claimed = claim(due, now=now)
     if claimed != 1:
         return "not-sent"
+    failpoint("before_send")  # claimed, not in flight: as a delivery's task holding the tick's claim
     answer = ReplyAnswer.objects.select_related("reply__channel", "reply__team", "message", "template").get(
         pk=answer_id)
     reply = answer.reply
@@ -292,6 +292,7 @@ def answer_send(*, answer_id: int) -> str:
     if answer.kind == AnswerKind.FREE_TEXT:  # and still approved with these words at this instant
         in_flight = in_flight.filter(message__approved_hash=answer.message.approved_hash,
                                      message__content_hash=answer.message.approved_hash)
+    now = timezone.now()
     if mark_in_flight(in_flight, token=token, now=now) != 1:
         if answer.kind == AnswerKind.FREE_TEXT:  # its message changed in the instant since the check
             _stop(answer_id, token, status=AnswerStatus.AWAITING_APPROVAL)  # only if the claim is still ours
