@@ -93,6 +93,18 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_telegram_withdraw.py",
     ],
+    "campaigns/publishing/outbound.py": [
+        "tests/invariants/test_never_twice.py",
+        "tests/invariants/test_answers_once.py",
+        "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
+        "tests/campaigns/test_publishing.py",
+    ],
+    "engage/inbound/answer_sending.py": [
+        "tests/invariants/test_answers_once.py",
+        "tests/engage/test_answers.py",
+        "tests/engage/test_answer_safety.py",
+    ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",
         "tests/engage/test_answers.py",
