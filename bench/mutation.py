@@ -35,6 +35,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "var" / "mutation"
 
+# The tests of the old campaigns/services/publishing.py, for each module of campaigns/publishing/ it became.
+PUBLISHING_TESTS = [
+    "tests/invariants/test_never_twice.py",
+    "tests/invariants/test_pause_scope.py",
+    "tests/invariants/test_workflow_scope.py",
+    "tests/invariants/test_sending_outcomes.py",
+    "tests/invariants/test_publishing_decisions.py",
+    "tests/campaigns/test_publishing.py",
+]
+
 MODULES: dict[str, list[str]] = {
     "campaigns/services/content.py": [
         "tests/invariants/test_hash_fields.py",
@@ -52,30 +62,9 @@ MODULES: dict[str, list[str]] = {
     # campaigns/publishing/ (was services/publishing.py and sending.py): each module with the tests of the
     # old module it came from. Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the
     # plan or the pause (the pause's scope is test_pause_scope.py's; the rest is in these files).
-    "campaigns/publishing/schedule.py": [
-        "tests/invariants/test_never_twice.py",
-        "tests/invariants/test_pause_scope.py",
-        "tests/invariants/test_workflow_scope.py",
-        "tests/invariants/test_sending_outcomes.py",
-        "tests/invariants/test_publishing_decisions.py",
-        "tests/campaigns/test_publishing.py",
-    ],
-    "campaigns/publishing/pause.py": [
-        "tests/invariants/test_never_twice.py",
-        "tests/invariants/test_pause_scope.py",
-        "tests/invariants/test_workflow_scope.py",
-        "tests/invariants/test_sending_outcomes.py",
-        "tests/invariants/test_publishing_decisions.py",
-        "tests/campaigns/test_publishing.py",
-    ],
-    "campaigns/publishing/lifecycle.py": [
-        "tests/invariants/test_never_twice.py",
-        "tests/invariants/test_pause_scope.py",
-        "tests/invariants/test_workflow_scope.py",
-        "tests/invariants/test_sending_outcomes.py",
-        "tests/invariants/test_publishing_decisions.py",
-        "tests/campaigns/test_publishing.py",
-    ],
+    "campaigns/publishing/schedule.py": PUBLISHING_TESTS,
+    "campaigns/publishing/pause.py": PUBLISHING_TESTS,
+    "campaigns/publishing/lifecycle.py": PUBLISHING_TESTS,
     "campaigns/publishing/send.py": [
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
@@ -84,15 +73,7 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
     ],
-    "campaigns/publishing/withdraw.py": [
-        "tests/invariants/test_never_twice.py",
-        "tests/invariants/test_pause_scope.py",
-        "tests/invariants/test_workflow_scope.py",
-        "tests/invariants/test_sending_outcomes.py",
-        "tests/invariants/test_publishing_decisions.py",
-        "tests/campaigns/test_publishing.py",
-        "tests/campaigns/test_telegram_withdraw.py",
-    ],
+    "campaigns/publishing/withdraw.py": [*PUBLISHING_TESTS, "tests/campaigns/test_telegram_withdraw.py"],
     "campaigns/publishing/outbound.py": [
         "tests/invariants/test_never_twice.py",
         "tests/invariants/test_answers_once.py",

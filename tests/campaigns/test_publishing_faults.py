@@ -95,6 +95,29 @@ def all_in(*wanted: str):
     return lambda: Delivery.objects.exclude(status__in=wanted).count() == 0
 
 
+def racing(step, *, until, threads: int = 2, timeout: float = 60) -> None:
+    """Run ``step`` over and over in ``threads`` threads at once (two ticks, two sweepers) until ``until()``."""
+    stop = threading.Event()
+
+    def loop():
+        try:
+            while not stop.is_set():
+                step()
+                time.sleep(0.02)
+        finally:
+            connection.close()
+
+    running = [threading.Thread(target=loop) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    try:
+        wait_for(until, timeout=timeout)
+    finally:
+        stop.set()
+        for thread in running:
+            thread.join()
+
+
 def test_two_workers_and_two_ticks_racing_post_each_delivery_once(world, sandbox, broker, workers):
     mastodon = sandbox_channel(world, sandbox, "mastodon")
     telegram = sandbox_channel(world, sandbox, "telegram")
@@ -102,25 +125,7 @@ def test_two_workers_and_two_ticks_racing_post_each_delivery_once(world, sandbox
     workers("w1")
     workers("w2")
     app = sender_app(broker.url)
-    stop = threading.Event()
-
-    def ticker():
-        try:
-            while not stop.is_set():
-                tick(app)
-                time.sleep(0.02)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ticker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        wait_for(all_in(DeliveryStatus.SENT), timeout=60)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    racing(lambda: tick(app), until=all_in(DeliveryStatus.SENT))
     assert len(sandbox.posts("mastodon")) == 10
     assert len(sandbox.posts("telegram")) == 10
     keys = [p.idempotency_key for p in sandbox.posts("mastodon")]
@@ -357,25 +362,7 @@ def test_answers_two_workers_and_two_senders_racing_post_each_answer_once(world,
     workers("w1")
     workers("w2")
     app = sender_app(broker.url)
-    stop = threading.Event()
-
-    def sender():
-        try:
-            while not stop.is_set():
-                send_answers(app)
-                time.sleep(0.02)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        wait_for(answers_in(AnswerStatus.SENT), timeout=60)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
+    racing(lambda: send_answers(app), until=answers_in(AnswerStatus.SENT))
     assert sorted(replied_to(p) for p in sandbox.posts("telegram")) == list(range(700, 708))  # each once
     assert set(ReplyAnswer.objects.values_list("attempts", flat=True)) == {1}
 
