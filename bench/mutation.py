@@ -35,6 +35,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "var" / "mutation"
 
+# The tests of the old campaigns/services/publishing.py, for each module of campaigns/publishing/ it became.
+PUBLISHING_TESTS = [
+    "tests/invariants/test_never_twice.py",
+    "tests/invariants/test_pause_scope.py",
+    "tests/invariants/test_workflow_scope.py",
+    "tests/invariants/test_sending_outcomes.py",
+    "tests/invariants/test_publishing_decisions.py",
+    "tests/campaigns/test_publishing.py",
+]
+
 MODULES: dict[str, list[str]] = {
     "campaigns/services/content.py": [
         "tests/invariants/test_hash_fields.py",
@@ -49,23 +59,32 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_workflow_scope.py",
         "tests/campaigns/test_approval.py",
     ],
-    # Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the plan or the pause
-    # (the pause's scope is test_pause_scope.py's; the rest is in these files).
-    "campaigns/services/publishing.py": [
-        "tests/invariants/test_never_twice.py",
-        "tests/invariants/test_pause_scope.py",
-        "tests/invariants/test_workflow_scope.py",
-        "tests/invariants/test_sending_outcomes.py",
-        "tests/invariants/test_publishing_decisions.py",
-        "tests/campaigns/test_publishing.py",
-    ],
-    "campaigns/services/sending.py": [
+    # campaigns/publishing/ (was services/publishing.py and sending.py): each module with the tests of the
+    # old module it came from. Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the
+    # plan or the pause (the pause's scope is test_pause_scope.py's; the rest is in these files).
+    "campaigns/publishing/schedule.py": PUBLISHING_TESTS,
+    "campaigns/publishing/pause.py": PUBLISHING_TESTS,
+    "campaigns/publishing/lifecycle.py": PUBLISHING_TESTS,
+    "campaigns/publishing/send.py": [
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
         "tests/invariants/test_payload_media.py",
         "tests/invariants/test_never_twice.py",
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
+    ],
+    "campaigns/publishing/withdraw.py": [*PUBLISHING_TESTS, "tests/campaigns/test_telegram_withdraw.py"],
+    "campaigns/publishing/outbound.py": [
+        "tests/invariants/test_never_twice.py",
+        "tests/invariants/test_answers_once.py",
+        "tests/invariants/test_sending_outcomes.py",
+        "tests/invariants/test_publishing_decisions.py",
+        "tests/campaigns/test_publishing.py",
+    ],
+    "engage/inbound/answer_sending.py": [
+        "tests/invariants/test_answers_once.py",
+        "tests/engage/test_answers.py",
+        "tests/engage/test_answer_safety.py",
     ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",

@@ -89,10 +89,11 @@ def main() -> int:
 
     from accounts.models import Role
     from accounts.services import membership_set, team_create, user_create
+    from campaigns import publishing
     from campaigns.models import Delivery, DeliveryStatus
     from campaigns.services import events as event_services
     from campaigns.services import messages as message_services
-    from campaigns.services import publishing, workflow
+    from campaigns.services import workflow
     from campaigns.services.channels import channel_create
     from platforms.sandbox import Sandbox
     from tests.publishing_harness import Worker, sender_app, tick

@@ -381,7 +381,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # The fix-up still closes them all once per this many tasks.
 CELERY_DB_REUSE_MAX = 1000
 # Every tasks module, one per room (task names are explicit and never follow the module path).
-CELERY_IMPORTS = ("accounts.tasks", "campaigns.tasks", "engage.inbound.tasks", "engage.metrics.tasks")
+CELERY_IMPORTS = ("accounts.tasks", "campaigns.tasks", "campaigns.publishing.tasks", "engage.inbound.tasks",
+                  "engage.metrics.tasks")
 CELERY_TASK_ROUTES = {name: {"queue": "urgent"} for name in ("campaigns.deliver_urgent", "campaigns.tick_urgent")}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"

@@ -138,8 +138,8 @@ def sender_app(broker_url: str) -> Celery:
 
 def tick(app: Celery, *, urgent_only: bool = False) -> int:
     """What the beat's tick does: claim due deliveries and enqueue them on ``app``'s broker."""
-    from campaigns.services.publishing import deliveries_claim_due
-    from campaigns.tasks import dispatch_claimed
+    from campaigns.publishing import deliveries_claim_due
+    from campaigns.publishing.tasks import dispatch_claimed
 
     return dispatch_claimed(deliveries_claim_due(urgent_only=urgent_only), app=app)
 

@@ -109,8 +109,8 @@ class Objects:
 
     @cached_property
     def published(self) -> Any:
+        from campaigns import publishing
         from campaigns.models import Delivery, Message, MessageStatus
-        from campaigns.services import publishing
 
         message = publishing.message_schedule(actor=self.a.officer, message=make_approved(self.a), scheduled_at=None)
         Delivery.objects.filter(message=message).update(status="sent")

@@ -41,9 +41,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
+from campaigns import publishing
 from campaigns.models import Delivery, Message, MessageStatus, Variant
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from core import web
 from core.errors import NotAllowed, NotFound, ServiceError
 from tests.factories import GOOD_BODY, World, make_approved, make_message, make_submitted
@@ -183,8 +184,7 @@ class Arranged:
 
     def _publish(self, message: Message) -> Message:
         """Approve, schedule now and send on the public channel, as the worker would."""
-        from campaigns.services.publishing import deliveries_claim_due
-        from campaigns.services.sending import delivery_send
+        from campaigns.publishing import deliveries_claim_due, delivery_send
 
         message = workflow.message_submit(actor=self.a.officer, message=message)
         message = workflow.message_approve(actor=self.a.supervisor, message=message)

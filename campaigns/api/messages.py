@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import permissions
-from campaigns import selectors
+from campaigns import publishing, selectors
 from campaigns.api import serializers as s
 from campaigns.api.base import ReadCreatePatchViewSet
 from campaigns.api.filters import ScopedFilterSet
 from campaigns.models import Message, Variant
-from campaigns.services import coverage, publishing, workflow
+from campaigns.services import coverage, workflow
 from campaigns.services import messages as message_services
 from core.errors import InvalidInput
 from core.ids import IdFilter

@@ -15,14 +15,13 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.models import Role, Team
-from campaigns import selectors
+from campaigns import publishing, selectors
 from campaigns.api import serializers as s
 from campaigns.api.base import ReadCreatePatchViewSet, default_team
 from campaigns.api.filters import ScopedFilterSet
 from campaigns.models import Event
 from campaigns.services import channels as channel_services
 from campaigns.services import events as event_services
-from campaigns.services import publishing
 from campaigns.services import recipients as recipient_services
 from campaigns.services import segments as segment_services
 from campaigns.services.checks import run_checks

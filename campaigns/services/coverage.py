@@ -218,7 +218,7 @@ def recipient_plan(message: Message) -> list[ChannelReach]:
     from decimal import Decimal
 
     from campaigns.models import ListRecipient
-    from campaigns.services.publishing import plan_deliveries
+    from campaigns.publishing.schedule import plan_deliveries
     from campaigns.services.targeting import LIST_KINDS, recipient_counts
     from platforms.base import Payload
     from platforms.sms.counting import sms_count

@@ -55,7 +55,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.notify import notify
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
-from campaigns.services.sending import adapter_for, http_client_for
+from campaigns.publishing.send import adapter_for, http_client_for
 from platforms.base import AdapterError, AuthExpiredError, HealthResult
 from platforms.common import parse_expiry
 from platforms.x.adapter import DEFAULT_API_BASE as X_API_BASE

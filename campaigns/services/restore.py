@@ -28,7 +28,7 @@ from accounts.models import Team
 from accounts.notify import notify
 from accounts.teams import parent_map
 from campaigns.models import Delivery, DeliveryStatus, MessageStatus, PublishingPause, RestoreReport
-from campaigns.services.publishing import _refresh_message_status
+from campaigns.publishing.lifecycle import message_settle
 
 RESTORE_REASON = ("Restored from a backup taken {taken}. Anything pending or in flight then may have gone out "
                   "since: read the restore report on the Publishing page before resuming.")
@@ -55,7 +55,7 @@ def _unconfirm_deliveries(*, now: datetime, taken: str) -> dict[int, list[int]]:
         last_error=f"Restored from a backup taken {taken}: it may have gone out after the backup. "
                    f"Check the platform before sending it again.")
     for message_id in {message_id for _, message_id, _ in rows}:
-        _refresh_message_status(message_id)
+        message_settle(message_id)
     by_team: dict[int, list[int]] = {}
     for pk, _, team_id in rows:
         by_team.setdefault(team_id, []).append(pk)

@@ -37,7 +37,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus
-from campaigns.services.sending import adapter_for
+from campaigns.publishing.send import adapter_for
 from platforms import KINDS, adapter_class
 from platforms.base import AdapterError, TransientError
 

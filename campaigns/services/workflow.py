@@ -138,7 +138,7 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
         raise WrongState("The message changed while it was being approved.")
     message.refresh_from_db()
     if message.urgency == Urgency.EMERGENCY:
-        from campaigns.services.publishing import message_schedule
+        from campaigns.publishing.schedule import message_schedule
 
         message = message_schedule(actor=actor, message=message, scheduled_at=None)
     return message

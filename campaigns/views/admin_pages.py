@@ -9,10 +9,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import permissions
 from accounts.models import Role, Team
-from campaigns import channel_panels, selectors
+from campaigns import channel_panels, publishing, selectors
 from campaigns.forms import ChannelForm, PauseForm, SegmentForm
 from campaigns.services import channels as channel_services
-from campaigns.services import publishing
 from campaigns.services import segments as segment_services
 from campaigns.views import forbidden
 from core.web import run_service

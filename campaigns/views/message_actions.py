@@ -14,9 +14,10 @@ from django.contrib import messages as flash
 from django.http import HttpRequest
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.forms import CommentForm, MediaForm, ScheduleForm, SendNowForm, VariantForm, WithdrawForm
 from campaigns.models import Message
-from campaigns.services import coverage, publishing, workflow
+from campaigns.services import coverage, workflow
 from campaigns.services import messages as message_services
 from campaigns.views.messages import _message
 from core.web import object_action, run_service

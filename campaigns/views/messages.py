@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import permissions
 from accounts.models import Role
-from campaigns import selectors
+from campaigns import publishing, selectors
 from campaigns.forms import (
     CommentForm,
     MediaForm,
@@ -30,7 +30,7 @@ from campaigns.forms import (
     WithdrawForm,
 )
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PlaybookTemplate
-from campaigns.services import coverage, publishing, workflow
+from campaigns.services import coverage, workflow
 from campaigns.services import messages as message_services
 from campaigns.services.playbooks import playbook_fill
 from campaigns.views import forbidden

@@ -18,12 +18,14 @@ once a channel has sent its cap in the last hour, further automatic answers are 
 they wait in the inbox for a person to send or drop), the team's supervisors and administrators are
 alerted once an hour, and both are audited. An answer a person decided on is sent, and counted.
 
-**Sent at most once.** Every answer has a fixed idempotency key (``engage-reply-<id>-urgent``,
-``engage-reply-<id>-template-<template id>``, ``engage-reply-<id>-text-<uuid>``), unique in the
-database, and moves only by conditional update: pending -> sending -> sent, failed or unconfirmed.
-A send that may have reached the platform is never blindly retried (invariant 2), except on
-platforms that deduplicate on our key (Mastodon). The publishing pause holds answers too
-(invariant 4): they wait, pending, until publishing resumes.
+**Sent at most once, through the one send engine.** Every answer has a fixed idempotency key
+(``engage-reply-<id>-urgent``, ``engage-reply-<id>-template-<template id>``,
+``engage-reply-<id>-text-<uuid>``), unique in the database, and :mod:`engage.inbound.answer_sending`
+sends it through ``campaigns.publishing`` with the guarantees of a message's delivery: a claim token
+and an in-flight marker, the approval recomputed just before the platform call, the publishing pause
+(invariant 4) and its emergency override, backoff and attempts from settings, the unconfirmed state
+(a send that may have reached the platform is never blindly retried, invariant 2, except on
+platforms that deduplicate on our key) and the reaper.
 
 **"Did this answer help?"** When the team has it on, an answer on email, SMS or Telegram ends with
 one fixed line asking it, with a signed link (:mod:`engage.inbound.feedback`); it is added after the
@@ -46,26 +48,22 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts import permissions
 from accounts.audit import audit_record
-from accounts.models import Membership, Notification, Role, Team, User
+from accounts.models import Team, User
+from accounts.notify import notify
 from campaigns.models import Channel, ChannelKind, Message, MessageStatus
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from core.pii import mask_pii
-from core.queue import enqueue, enqueue_on_commit
+from core.queue import enqueue
 from core.sanitize import sanitize_text
 from engage.inbound import policies
-from engage.inbound.feedback import feedback_suffix
 from engage.models import (
     AnswerKind,
     AnswerStatus,
@@ -74,14 +72,10 @@ from engage.models import (
     ReplyAnswer,
     ReplyCampaign,
     ReplySource,
-    ReplyStatus,
 )
 
 logger = logging.getLogger(__name__)
 
-MAX_SEND_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 30
-STUCK_AFTER = timedelta(minutes=5)
 MAX_ANSWER_CHARS = 5000
 REPLIES_CAMPAIGN_NAME = "Answers to the public"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -257,13 +251,6 @@ def _message_for_answer(*, actor: User, reply: Reply, route: AnswerRoute, body: 
     return message_submit(actor=actor, message=message)
 
 
-def _supervisors(team_id: int, *, exclude: int | None = None) -> list[int]:
-    ids = Membership.objects.filter(team_id__in=policies.lineage(team_id), role=Role.SUPERVISOR,
-                                    user__is_active=True).values_list("user_id", flat=True)
-    return sorted({i for i in ids if i != exclude})
-
-
-@transaction.atomic
 def answer_free_text(*, actor: User, reply: Reply, body: str) -> ReplyAnswer:
     """A free-text answer: a message for approval when the actor may draft, else a proposal."""
     reply = _lock(reply)
@@ -283,11 +270,9 @@ def answer_free_text(*, actor: User, reply: Reply, body: str) -> ReplyAnswer:
         reply=reply, kind=AnswerKind.FREE_TEXT, message=message, body=text, language=_answer_language(reply),
         status=status, idempotency_key=f"engage-reply-{reply.pk}-text-{uuid.uuid4().hex}", created_by=actor)
     if message is None:
-        url = reverse("inbox:detail", kwargs={"pk": reply.pk})
-        Notification.objects.bulk_create([
-            Notification(user_id=u, kind="answer_proposed", url=url,
-                         text=f"{actor.display_name} proposed an answer to reply {reply.pk}; adopt it to send it "
-                              f"for approval.") for u in _supervisors(reply.team_id, exclude=actor.pk)])
+        notify("answer_proposed", team=reply.team_id, url=reverse("inbox:detail", kwargs={"pk": reply.pk}),
+               exclude=actor, text=f"{actor.display_name} proposed an answer to reply {reply.pk}; adopt it to send "
+                                   f"it for approval.")
     audit_record(actor=actor, verb="reply.answer_drafted", target=reply, team=reply.team_id,
                  summary={"answer": answer.pk, "status": status, "message": message.pk if message else None})
     return answer
@@ -324,109 +309,13 @@ def reply_respond(*, actor: User, reply: Reply, template: AnswerTemplate | None 
         raise InvalidInput("Give either a template or a text.", fields={"template": ["Give one of these."],
                                                                         "body": ["Give one of these."]})
     if template is not None:
+        from engage.inbound.answer_sending import answer_send
+
         answer = answer_from_template(actor=actor, reply=reply, template=template)
         answer_send(answer_id=answer.pk)
         answer.refresh_from_db()
         return answer
     return answer_free_text(actor=actor, reply=reply, body=body or "")
-
-
-# --- sending ------------------------------------------------------------------------------------
-
-def _finish(answer_id: int, *, status: str, error: str = "", retry_in: float | None = None,
-            notify: bool = False) -> None:
-    with transaction.atomic():
-        changes: dict[str, Any] = {"status": status, "last_error": error[:500]}
-        if retry_in is not None:
-            changes["next_attempt_at"] = timezone.now() + timedelta(seconds=retry_in)
-        updated = ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(**changes)
-        if not updated:
-            return
-        answer = ReplyAnswer.objects.select_related("reply").get(pk=answer_id)
-        audit_record(actor=None, verb=f"reply.answer_{status}", target=answer.reply, team=answer.reply.team_id,
-                     summary={"answer": answer_id, "error": mask_pii(error)[:300], "attempts": answer.attempts})
-        if notify and answer.created_by_id:
-            Notification.objects.create(
-                user_id=answer.created_by_id, kind="answer_failed",
-                url=reverse("inbox:detail", kwargs={"pk": answer.reply_id}),
-                text=f"The answer to reply {answer.reply_id} was not sent: {error}"[:500])
-
-
-def _mark_sent(answer_id: int, *, external_id: str, sent_at=None, feedback_requested: bool = False) -> bool:
-    with transaction.atomic():
-        now = sent_at or timezone.now()
-        extra = {"feedback_requested": True} if feedback_requested else {}
-        updated = ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
-            status=AnswerStatus.SENT, sent_at=now, external_id=external_id[:200], last_error="", **extra)
-        if not updated:
-            return False
-        answer = ReplyAnswer.objects.select_related("reply").get(pk=answer_id)
-        reply = Reply.objects.select_for_update().get(pk=answer.reply_id)
-        fields = []
-        if reply.first_response_at is None:
-            reply.first_response_at = now
-            fields.append("first_response_at")
-        if reply.status in (ReplyStatus.NEW, ReplyStatus.TRIAGED, ReplyStatus.ASSIGNED, ReplyStatus.ESCALATED):
-            reply.status = ReplyStatus.ANSWERED
-            fields.append("status")
-        if fields:
-            reply.save(update_fields=[*fields, "updated_at"])
-        audit_record(actor=None, verb="reply.answer_sent", target=reply, team=reply.team_id,
-                     summary={"answer": answer_id, "kind": answer.kind, "external_id": external_id[:200],
-                              "message": answer.message_id, "first_response": "first_response_at" in fields})
-        return True
-
-
-def _automatic(answer: ReplyAnswer) -> bool:
-    """Sent with no person deciding: the urgent auto-answer, until someone releases it."""
-    return answer.kind == AnswerKind.AUTO and answer.created_by_id is None
-
-
-def _take_cap_slot(answer: ReplyAnswer, channel: Channel, now) -> bool:
-    """Count this answer against its channel's hourly cap. The channel row is locked while counting
-    (PostgreSQL; SQLite's immediate transactions serialise writers), so two senders cannot both take
-    the last place. An automatic answer past the cap is held for a person (False)."""
-    with transaction.atomic():
-        Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk", flat=True).first()
-        cap = answer_hourly_cap(channel)
-        used = (ReplyAnswer.objects.filter(channel=channel, claimed_at__gte=now - timedelta(hours=1),
-                                           status__in=[AnswerStatus.SENDING, AnswerStatus.SENT,
-                                                       AnswerStatus.UNCONFIRMED])
-                .exclude(pk=answer.pk).count())
-        if used < cap or not _automatic(answer):
-            ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.SENDING).update(channel=channel)
-            return True
-        held = ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.SENDING).update(
-            status=AnswerStatus.HELD, channel=channel, attempts=F("attempts") - 1,
-            last_error=f"Not sent: {channel.name} has sent its {cap} answers this hour. Send it or drop it.")
-        if held:
-            reply = answer.reply
-            audit_record(actor=None, verb="reply.answer_held", target=reply, team=reply.team_id,
-                         summary={"answer": answer.pk, "channel": channel.pk, "cap": cap, "sent_last_hour": used})
-            _alert_cap_reached(channel=channel, reply=reply, cap=cap, now=now)
-    return False
-
-
-def _alert_cap_reached(*, channel: Channel, reply: Reply, cap: int, now) -> None:
-    """Once an hour per channel: tell the team's supervisors and administrators (audited)."""
-    from accounts.models import AuditEvent
-
-    if AuditEvent.objects.filter(verb="channel.answer_cap_reached", target_type="campaigns.channel",
-                                 target_id=str(channel.pk), at__gte=now - timedelta(hours=1)).exists():
-        return
-    chain = policies.lineage(channel.team_id)
-    users = sorted(set(Membership.objects.filter(team_id__in=chain, role__in=[Role.SUPERVISOR, Role.ADMIN],
-                                                 user__is_active=True).values_list("user_id", flat=True)))
-    url = reverse("inbox:detail", kwargs={"pk": reply.pk})
-    text = (f"{channel.name} reached its cap of {cap} answers an hour: automatic answers are held in the inbox "
-            f"until someone sends or drops them. Check for a flood of messages.")
-    Notification.objects.bulk_create([Notification(user_id=u, kind="answer_cap_reached", text=text[:500], url=url)
-                                      for u in users])
-    audit_record(actor=None, verb="channel.answer_cap_reached", target=channel, team=channel.team_id,
-                 summary={"cap": cap, "reply": reply.pk, "alerted": len(users)})
-    if users:
-        enqueue_on_commit("campaigns.email_alert", user_ids=users, subject="Engage: answer cap reached",
-                          text=text, url=url)
 
 
 @transaction.atomic
@@ -450,101 +339,6 @@ def answer_release_held(*, actor: User, answer: ReplyAnswer, send: bool) -> Repl
     return answer
 
 
-def answer_send(*, answer_id: int) -> str:
-    """Send one pending answer. Returns sent, pending (retry later), paused, held (the channel's
-    hourly cap), unconfirmed, failed, or not-sent (someone else has it, or it is not pending)."""
-    from campaigns.services.publishing import paused_team_ids
-    from platforms import get_adapter
-    from platforms.base import (
-        AdapterError,
-        Payload,
-        PermanentError,
-        TransientError,
-        UnconfirmedError,
-    )
-
-    now = timezone.now()
-    claimed = (ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.PENDING)
-               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-               .update(status=AnswerStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1))
-    if claimed != 1:
-        return "not-sent"
-    answer = ReplyAnswer.objects.select_related("reply__channel", "reply__team", "message").get(pk=answer_id)
-    reply = answer.reply
-    everything, paused = paused_team_ids()
-    if everything or reply.team_id in paused:
-        ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
-            status=AnswerStatus.PENDING, attempts=F("attempts") - 1, last_error="Publishing is paused.",
-            next_attempt_at=now + timedelta(seconds=30))
-        return "paused"
-    body = answer.body
-    if answer.kind == AnswerKind.FREE_TEXT:
-        message = answer.message
-        from campaigns.services.content import approved_snapshot
-
-        snapshot = approved_snapshot(message) if message is not None and message.is_approved else None
-        if snapshot is None:
-            ReplyAnswer.objects.filter(pk=answer_id, status=AnswerStatus.SENDING).update(
-                status=AnswerStatus.AWAITING_APPROVAL, attempts=F("attempts") - 1)
-            return "not-sent"
-        body = snapshot["body"]  # exactly what was approved, from the approved version
-    route = answer_route(reply)
-    if route is None:
-        _finish(answer_id, status=AnswerStatus.FAILED, error="This reply cannot be answered on its channel.",
-                notify=True)
-        return "failed"
-    if not _take_cap_slot(answer, route.channel, now):
-        return "held"
-    language = answer.language or _answer_language(reply)
-    # "Did this answer help?" (engage.inbound.feedback): fixed words after the approved text, when
-    # the team asks it and the channel is private and can carry a link.
-    question = feedback_suffix(answer=answer, team_id=reply.team_id, channel_kind=route.channel.kind,
-                               language=language)
-    payload = Payload(
-        text=route.prefix + body + question, language=language,
-        in_reply_to=route.in_reply_to, recipients=route.recipients,
-        subject=f"Reply from {reply.team.name}",
-        metadata={"reply_id": str(reply.pk), "answer_id": str(answer.pk), "kind": answer.kind},
-    )
-    try:
-        adapter = get_adapter(route.channel.kind, config={**(route.channel.config or {}), **route.config},
-                              secrets=route.channel.get_secrets())
-    except AdapterError as exc:
-        _finish(answer_id, status=AnswerStatus.FAILED, error=f"Channel not usable: {exc}", notify=True)
-        return "failed"
-    if question and adapter.limit and adapter.count(payload.text) > adapter.limit:
-        question = ""  # the question never stops an answer: too long with it (SMS segments), send without
-        payload = replace(payload, text=route.prefix + body)
-    try:
-        result = adapter.publish(payload, idempotency_key=answer.idempotency_key)
-    except UnconfirmedError as exc:  # includes a partial send: never resent blindly
-        if adapter.honours_idempotency_key and answer.attempts < MAX_SEND_ATTEMPTS:
-            _finish(answer_id, status=AnswerStatus.PENDING, error=str(exc), retry_in=RETRY_BASE_SECONDS)
-            return "pending"
-        _finish(answer_id, status=AnswerStatus.UNCONFIRMED, error=str(exc), notify=True)
-        return "unconfirmed"
-    except TransientError as exc:
-        if answer.attempts >= MAX_SEND_ATTEMPTS:
-            _finish(answer_id, status=AnswerStatus.FAILED, error=str(exc), notify=True)
-            return "failed"
-        delay = max(exc.retry_after or 0, RETRY_BASE_SECONDS * 2 ** (answer.attempts - 1))
-        _finish(answer_id, status=AnswerStatus.PENDING, error=str(exc), retry_in=min(delay, 900))
-        return "pending"
-    except (PermanentError, AdapterError) as exc:
-        _finish(answer_id, status=AnswerStatus.FAILED, error=str(exc), notify=True)
-        return "failed"
-    except Exception as exc:  # noqa: BLE001 - after the call began we cannot know: never resend blindly
-        logger.exception("Unexpected error while sending answer %s", answer_id)
-        _finish(answer_id, status=AnswerStatus.UNCONFIRMED, error=f"Unexpected error: {exc!r}", notify=True)
-        return "unconfirmed"
-    finally:
-        close = getattr(adapter, "close", None)
-        if close is not None:
-            close()
-    _mark_sent(answer_id, external_id=result.external_id, feedback_requested=bool(question))
-    return "sent"
-
-
 # --- what the sweeper does with answers -----------------------------------------------------------
 
 def answers_release_approved() -> list[int]:
@@ -554,6 +348,8 @@ def answers_release_approved() -> list[int]:
     somebody published through the ordinary publishing pipeline counts as the answer (it was
     approved and it went out), so it is recorded as sent rather than sent a second time.
     """
+    from engage.inbound.answer_sending import answer_record_sent
+
     released: list[int] = []
     waiting = (ReplyAnswer.objects.filter(status=AnswerStatus.AWAITING_APPROVAL, message__isnull=False)
                .select_related("message")[:500])
@@ -569,7 +365,7 @@ def answers_release_approved() -> list[int]:
         elif message.status in (MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED) and message.published_at:
             if ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.AWAITING_APPROVAL).update(
                     status=AnswerStatus.SENDING):
-                _mark_sent(answer.pk, external_id=f"message:{message.pk}", sent_at=message.published_at)
+                answer_record_sent(answer.pk, external_id=f"message:{message.pk}", sent_at=message.published_at)
         elif message.status == MessageStatus.APPROVED and message.is_approved:
             if ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.AWAITING_APPROVAL).update(
                     status=AnswerStatus.PENDING, body=message.body):
@@ -577,29 +373,11 @@ def answers_release_approved() -> list[int]:
     return released
 
 
-def answers_due(*, older_than_seconds: float = 5.0, limit: int = 200) -> list[int]:
-    now = timezone.now()
-    return list(ReplyAnswer.objects.filter(status=AnswerStatus.PENDING,
-                                           created_at__lte=now - timedelta(seconds=older_than_seconds))
-                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-                .order_by("created_at").values_list("pk", flat=True)[:limit])
-
-
-def answers_reap_stuck() -> int:
-    """An answer left 'sending' (the worker died mid-call) may have been sent: unconfirmed, for a
-    person to check. Never resent blindly."""
-    cutoff = timezone.now() - STUCK_AFTER
-    stuck = list(ReplyAnswer.objects.filter(status=AnswerStatus.SENDING, claimed_at__lt=cutoff)
-                 .values_list("pk", flat=True))
-    for answer_id in stuck:
-        _finish(answer_id, status=AnswerStatus.UNCONFIRMED, notify=True,
-                error="The sender stopped while sending; check the platform before answering again.")
-    return len(stuck)
-
-
 @transaction.atomic
 def answer_resolve_unconfirmed(*, actor: User, answer: ReplyAnswer, sent: bool) -> ReplyAnswer:
     """A person checked the platform: it was sent (record it) or it was not (send it again)."""
+    from engage.inbound.answer_sending import answer_record_sent
+
     reply = _lock(answer.reply)
     _require_triage(actor, reply)
     # The row as it is now, under the reply's lock: the caller's copy may be from before another
@@ -609,7 +387,7 @@ def answer_resolve_unconfirmed(*, actor: User, answer: ReplyAnswer, sent: bool) 
         raise WrongState("Only an unconfirmed answer can be resolved.")
     if sent:
         ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.UNCONFIRMED).update(status=AnswerStatus.SENDING)
-        _mark_sent(answer.pk, external_id=answer.external_id)
+        answer_record_sent(answer.pk, external_id=answer.external_id)
     else:
         ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.UNCONFIRMED).update(
             status=AnswerStatus.PENDING, idempotency_key=f"{answer.idempotency_key[:60]}-r{answer.attempts}",
@@ -628,7 +406,7 @@ def answers_unconfirm_after_restore(*, backup_taken: str) -> dict[int, list[int]
                 .values_list("pk", "reply__team_id"))
     ReplyAnswer.objects.filter(pk__in=[pk for pk, _ in rows],
                                status__in=[AnswerStatus.PENDING, AnswerStatus.SENDING]).update(
-        status=AnswerStatus.UNCONFIRMED, claimed_at=None,
+        status=AnswerStatus.UNCONFIRMED, claimed_at=None, claim_token="", in_flight_since=None,
         last_error=f"Restored from a backup taken {backup_taken}: it may have gone out after the backup. "
                    f"Check the platform before answering again.")
     by_team: dict[int, list[int]] = {}

@@ -128,7 +128,7 @@ def feedback_line(*, answer_id: int, channel_kind: str, language: str) -> str:
 
 
 def feedback_suffix(*, answer: ReplyAnswer, team_id: int, channel_kind: str, language: str) -> str:
-    """What :func:`engage.inbound.answers.answer_send` appends to the text: a blank line and the
+    """What :func:`engage.inbound.answer_sending.answer_send` appends to the text: a blank line and the
     question, or "" when the team has it off or the channel cannot carry it."""
     if not feedback_applies(answer=answer, team_id=team_id, channel_kind=channel_kind):
         return ""

@@ -6,7 +6,9 @@ Run every few seconds by beat (``engage.sweep``). Each step works from the datab
    (the enqueue after the commit may have failed, or the worker died);
 2. free-text answers whose message has been approved are released for sending;
 3. pending answers (templates, urgent answers, released free text, retries) are sent;
-4. answers stuck in "sending" for five minutes become unconfirmed, for a person to check.
+4. the send engine's reaper over answers (``campaigns.publishing.outbound.reap_stale``): a claim that
+   never went in flight goes back to pending; an answer in flight for longer than a task may run
+   becomes unconfirmed, for a person to check.
 
 Every step claims its rows by conditional update or row lock, so two sweepers (or a sweeper and
 a worker) never do the same work twice.
@@ -17,7 +19,8 @@ from __future__ import annotations
 import logging
 import time
 
-from engage.inbound.answers import answer_send, answers_due, answers_reap_stuck, answers_release_approved
+from engage.inbound.answer_sending import answer_send, answers_due, answers_reap_stuck
+from engage.inbound.answers import answers_release_approved
 from engage.inbound.processing import replies_unprocessed, reply_process_safely
 
 logger = logging.getLogger(__name__)

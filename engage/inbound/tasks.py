@@ -18,7 +18,7 @@ def process_reply(*, reply_id: int) -> bool:
 
 @shared_task(name="engage.send_answer", ignore_result=True, acks_late=True)
 def send_answer(*, answer_id: int) -> str:
-    from engage.inbound.answers import answer_send
+    from engage.inbound.answer_sending import answer_send
 
     return answer_send(answer_id=answer_id)
 

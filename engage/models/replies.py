@@ -186,8 +186,8 @@ class AnswerStatus(models.TextChoices):
 
 
 class ReplyAnswer(models.Model):
-    """What we answered, or are about to. Sent at most once: ``idempotency_key`` is unique and
-    the status only moves by conditional update (pending -> sending -> sent | ...)."""
+    """What we answered, or are about to. Sent at most once, through the one send engine: ``idempotency_key``
+    is unique and the status only moves by conditional update (pending -> sending -> sent | ...)."""
 
     reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="answers")
     kind = models.CharField(max_length=10, choices=AnswerKind.choices)
@@ -201,6 +201,11 @@ class ReplyAnswer(models.Model):
     idempotency_key = models.CharField(max_length=80, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The send engine's claim (campaigns.publishing.outbound), as a delivery's: only the worker holding
+    # this token may send; ``in_flight_since`` is set, by conditional update, just before the platform
+    # call. An answer in flight after a crash may have been sent: it is never resent blindly.
+    claim_token = models.CharField(max_length=32, blank=True)
+    in_flight_since = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # The channel it went (or goes) out on, set when a sender claims it: the hourly cap counts by it.

@@ -96,7 +96,7 @@ def test_no_module_breaks_the_floor_plan(rule):
     ("campaigns.services.messages", "import engage.public.cap", floor_breaches),
     ("engage.public.views", "from engage.inbound import views", room_breaches),
     ("engage.metrics.charts", "from engage.inbound.urls import public_urlpatterns", room_breaches),
-    ("campaigns.services.sending", "from campaigns.tasks import deliver", task_breaches),
+    ("campaigns.publishing.send", "from campaigns.publishing.tasks import deliver", task_breaches),
     ("engage.inbound.ingest", "def f():\n    from engage.inbound import tasks", task_breaches),
     ("platforms.sms.adapter", "from django.db import transaction", database_breaches),
 ])
@@ -109,7 +109,7 @@ def test_each_rule_catches_what_it_forbids(tmp_path, module, source, rule):
 @pytest.mark.parametrize(("module", "source"), [
     ("campaigns.services.messages", "from accounts.models import User\nfrom core.errors import NotFound"),
     ("engage.public.views", "from engage.public import selectors\nfrom campaigns.models import Message"),
-    ("campaigns.tasks", "from campaigns.services import sending"),
+    ("campaigns.publishing.tasks", "from campaigns.publishing import send"),
     ("engage.inbound.views", "from engage.inbound.urls import public_urlpatterns"),
 ])
 def test_what_the_floor_plan_allows_passes(tmp_path, module, source):

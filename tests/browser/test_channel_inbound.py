@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus
-from campaigns.services import publishing
 from campaigns.services.channels import channel_create
 from engage.inbound.inbound_drops import record_drop
 from tests.browser.conftest import shot, sign_in

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.services import publishing
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
+from campaigns import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from tests.browser.conftest import shot, sign_in
 from tests.factories import PASSWORD, make_approved, make_world
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import AuditEvent
+from campaigns import publishing
 from campaigns.models import MessageStatus
-from campaigns.services import publishing
 from tests.browser.conftest import shot, sign_in
 from tests.factories import PASSWORD, make_approved, make_world
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Role
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, Event
-from campaigns.services import publishing
 from campaigns.services.events import event_create
 from campaigns.services.segments import segment_create
 from tests.factories import make_approved, member

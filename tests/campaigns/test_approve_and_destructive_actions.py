@@ -10,8 +10,8 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from campaigns import publishing
 from campaigns.models import Approval, Delivery, DeliveryStatus, MessageStatus
-from campaigns.services import publishing
 from tests.factories import make_approved, make_submitted
 
 pytestmark = pytest.mark.django_db

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from campaigns import publishing
 from campaigns.models import (
     Approval,
     Delivery,
@@ -31,12 +32,11 @@ from campaigns.models import (
     MessageVersion,
     Variant,
 )
+from campaigns.publishing import NotApproved, build_payload, deliveries_claim_due, delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.content import approved_snapshot, content_hash, hash_snapshot, message_snapshot
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import NotApproved, build_payload, delivery_send
 from core.errors import NotAllowed
 from platforms.base import Payload
 from tests.factories import make_approved, make_message, make_submitted

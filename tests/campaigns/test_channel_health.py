@@ -226,7 +226,7 @@ def _token_calls(sandbox):
 
 
 def test_an_x_token_about_to_expire_is_renewed_and_nobody_is_warned(world, sandbox):
-    from campaigns.services.sending import adapter_for
+    from campaigns.publishing import adapter_for
     from platforms.base import Payload
 
     channel = renewing_x_channel(world, sandbox, expires_in=timedelta(minutes=30))

@@ -20,9 +20,10 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent, User
+from campaigns import publishing
 from campaigns.models import Approval, Delivery, DeliveryStatus, Message, MessageStatus
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.content import content_hash
 from core.errors import ServiceError, WrongState
 from tests.factories import make_approved, make_submitted, make_world

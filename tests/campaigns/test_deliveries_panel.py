@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.models import Channel
-from campaigns.services import publishing
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from tests.factories import make_approved
 
 pytestmark = pytest.mark.django_db

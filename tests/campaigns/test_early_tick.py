@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns import tasks
-from campaigns.services.ticks import enqueue_tick
+from campaigns.publishing import tasks
+from campaigns.publishing.schedule import enqueue_tick
 
 pytestmark = pytest.mark.django_db
 

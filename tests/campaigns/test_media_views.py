@@ -7,10 +7,10 @@ import io
 import pytest
 from PIL import Image
 
+from campaigns import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
+from campaigns.services import workflow
 from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db

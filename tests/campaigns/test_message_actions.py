@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from tests.factories import make_approved, make_message, make_submitted
 
 pytestmark = pytest.mark.django_db

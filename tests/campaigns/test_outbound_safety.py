@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from campaigns import publishing
 from campaigns.models import Channel, Delivery
-from campaigns.services import publishing
 from campaigns.services.channels import channel_create
 from campaigns.services.health import channels_check_health
 from core.errors import InvalidInput

@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus
-from campaigns.services import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
 from campaigns.services.stats import deliveries_fetch_stats, stats_kinds
 from engage.metrics import reach
 from engage.metrics.dashboard import dashboard

@@ -8,13 +8,19 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PublishingPause
+from campaigns.publishing import (
+    deliveries_claim_due,
+    delivery_send,
+    delivery_take_down,
+    lifecycle,
+    plan_deliveries,
+)
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due, plan_deliveries
 from campaigns.services.recipients import recipient_add
-from campaigns.services.sending import delivery_send, delivery_take_down
 from core.errors import NotAllowed, WrongState
 from tests.factories import make_approved, make_message
 
@@ -100,7 +106,7 @@ def test_a_change_landing_between_the_check_and_the_send_stops_it(world, sandbox
     telegram = channel(world, sandbox, "telegram")
     message = schedule_now(world, make_approved(world.a, channels=[telegram]))
     [(delivery_id, token, _)] = deliveries_claim_due()
-    checked = publishing._content_matches_approval
+    checked = lifecycle._content_matches_approval
 
     def check_then_change(loaded):
         ok = checked(loaded)
@@ -110,7 +116,7 @@ def test_a_change_landing_between_the_check_and_the_send_stops_it(world, sandbox
             Message.objects.filter(pk=loaded.pk).update(content_hash="0" * 64)
         return ok
 
-    monkeypatch.setattr(publishing, "_content_matches_approval", check_then_change)
+    monkeypatch.setattr(lifecycle, "_content_matches_approval", check_then_change)
     assert delivery_send(delivery_id=delivery_id, token=token) == "not-sent"
     assert sandbox.posts("telegram") == []
     delivery = Delivery.objects.get(pk=delivery_id)
@@ -324,7 +330,7 @@ def test_the_tick_verifies_a_batch_of_messages_in_a_fixed_number_of_queries(worl
     def claim_queries(n: int) -> int:
         for _ in range(n):
             schedule_now(world, make_approved(world.a, channels=[telegram]))
-        publishing._VERIFIED.clear()
+        lifecycle._VERIFIED.clear()
         with CaptureQueriesContext(connection) as captured:
             assert len(deliveries_claim_due()) == n
         return len(_statements(captured))

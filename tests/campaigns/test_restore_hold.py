@@ -11,12 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification, Role
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, PublishingPause, RestoreReport
-from campaigns.services import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.restore import publishing_hold_after_restore
-from campaigns.services.sending import delivery_send
 from core.errors import WrongState
 from tests.factories import make_approved, make_other_force, member
 

@@ -30,6 +30,7 @@ from hypothesis.stateful import (
 
 from accounts.models import AuditEvent, Role, Team
 from accounts.services import team_update_settings
+from campaigns import publishing
 from campaigns.models import (
     APPROVED_STATES,
     Approval,
@@ -42,7 +43,7 @@ from campaigns.models import (
     Variant,
 )
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.content import content_hash
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import GOOD_BODY, World, make_message

@@ -9,14 +9,14 @@ from collections import defaultdict
 
 import pytest
 
+from campaigns import publishing
 from campaigns.models import DeliveryStatus
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
 from campaigns.services.recipients import recipient_add, recipient_opt_out
 from campaigns.services.segments import segment_create
-from campaigns.services.sending import delivery_send
 from campaigns.services.targeting import Person, Text, choose
 from tests.factories import make_message
 

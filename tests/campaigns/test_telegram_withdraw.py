@@ -9,11 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus
-from campaigns.services import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send, delivery_take_down
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send, delivery_take_down
 from tests.factories import make_approved
 
 pytestmark = pytest.mark.django_db

@@ -11,11 +11,10 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEvent, Role
+from campaigns import publishing
 from campaigns.models import PublishingPause
-from campaigns.services import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
 from core.errors import NotAllowed, WrongState
 from tests.factories import UserFactory, make_approved, make_other_force, member
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from campaigns import publishing
 from campaigns.models import Message
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
-from campaigns.services.publishing import deliveries_claim_due
+from campaigns.services import workflow
 from campaigns.services.rumours import rumour_create
-from campaigns.services.sending import delivery_send
 from tests.factories import GOOD_BODY, TeamWorld, make_message, publish_rumour_verdict
 
 ARABIC = "الطرق المحيطة بالملعب مزدحمة يوم السبت. يرجى استخدام القطار والحضور مبكرًا. #DerbyDay"

@@ -26,11 +26,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus
-from campaigns.services import publishing
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
 from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
 from tests.engage.inbound_helpers import make_reply
 from tests.factories import make_approved, member
@@ -143,9 +142,9 @@ import json
 from django.utils import timezone
 from accounts.models import User
 from campaigns.models import Delivery, PublishingPause, RestoreReport
-from campaigns.services import publishing
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
+from campaigns import publishing
+from campaigns.publishing import deliveries_claim_due
+from campaigns.publishing import delivery_send
 from core.errors import WrongState
 chief = User.objects.get(email="chief@engage.test")
 force = chief.memberships.get().team_id

@@ -14,13 +14,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from core.errors import WrongState
-from engage.inbound import answers
+from engage.inbound import answer_sending, answers
 from engage.models import AnswerKind, AnswerStatus, Reply, ReplyAnswer, ReplyStatus
 from tests.engage.inbound.test_answers import sandbox_channel, telegram_reply, thanks_template
 
@@ -66,7 +68,7 @@ def test_one_answers_outcome_is_written_on_that_answer_only(world, sandbox, beha
                                                    attempts=1)
     before = row(other.pk)
     sandbox.set_behaviour("telegram", **behaviour)
-    assert answers.answer_send(answer_id=one.pk) == outcome
+    assert answer_sending.answer_send(answer_id=one.pk) == outcome
     assert row(other.pk) == before, f"the {outcome} outcome was written onto another answer"
     one.refresh_from_db()
     assert one.status == status and one.attempts == 1 and one.channel_id == channel.pk
@@ -86,8 +88,10 @@ def test_one_answers_outcome_is_written_on_that_answer_only(world, sandbox, beha
         # A person is told when it did not go out (failed, or may have); a retry tells nobody.
         assert problem.count() == (0 if outcome == "pending" else 1)
     if outcome == "pending":
-        assert timezone.now() + timedelta(seconds=20) < one.next_attempt_at <= timezone.now() + timedelta(seconds=31)
-        assert answers.answer_send(answer_id=one.pk) == "not-sent"  # not due yet: it waits
+        # The engine's backoff, from settings: the base wait after a first attempt.
+        base = timedelta(seconds=publishing.RETRY_BASE_SECONDS)
+        assert timezone.now() + base - timedelta(seconds=5) < one.next_attempt_at <= timezone.now() + base
+        assert answer_sending.answer_send(answer_id=one.pk) == "not-sent"  # not due yet: it waits
     assert len(sandbox.posts("telegram")) == (0 if outcome in ("pending", "failed") else 1)
 
 
@@ -95,9 +99,9 @@ def test_a_second_send_of_an_answer_finds_nothing_to_do(world, sandbox):
     channel = sandbox_channel(world, sandbox, "telegram")
     one, other = queued(world, channel, 1), queued(world, channel, 2)
     before = row(other.pk)
-    assert answers.answer_send(answer_id=one.pk) == "sent"
+    assert answer_sending.answer_send(answer_id=one.pk) == "sent"
     sent = row(one.pk)
-    assert answers.answer_send(answer_id=one.pk) == "not-sent"
+    assert answer_sending.answer_send(answer_id=one.pk) == "not-sent"
     assert row(one.pk) == sent and row(other.pk) == before
     assert len(sandbox.posts("telegram")) == 1
 
@@ -107,48 +111,62 @@ def test_a_retry_waits_longer_each_time_and_never_past_the_last_attempt(world, s
     answer = queued(world, channel, 1)
     sandbox.set_behaviour("telegram", fail=100)
     waits = []
-    for attempt in range(1, answers.MAX_SEND_ATTEMPTS + 1):
+    for attempt in range(1, publishing.MAX_ATTEMPTS + 1):
         ReplyAnswer.objects.filter(pk=answer.pk).update(next_attempt_at=None)
         started = timezone.now()
-        outcome = answers.answer_send(answer_id=answer.pk)
+        outcome = answer_sending.answer_send(answer_id=answer.pk)
         answer.refresh_from_db()
         assert answer.attempts == attempt
-        if attempt < answers.MAX_SEND_ATTEMPTS:
+        if attempt < publishing.MAX_ATTEMPTS:
             assert outcome == "pending" and answer.status == AnswerStatus.PENDING
             waits.append((answer.next_attempt_at - started).total_seconds())
         else:
             assert outcome == "failed" and answer.status == AnswerStatus.FAILED
             # Only the last attempt tells a person: it will not be tried again.
             assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed").count() == 1
-        if attempt < answers.MAX_SEND_ATTEMPTS:
+        if attempt < publishing.MAX_ATTEMPTS:
             assert not Notification.objects.filter(kind="answer_failed").exists()
-    expected = [min(answers.RETRY_BASE_SECONDS * 2 ** (n - 1), 900) for n in range(1, answers.MAX_SEND_ATTEMPTS)]
+    expected = [min(publishing.RETRY_BASE_SECONDS * 2 ** (n - 1), 900) for n in range(1, publishing.MAX_ATTEMPTS)]
     assert [round(w) for w in waits] == expected
     assert sandbox.posts("telegram") == []
 
 
-# --- the reaper: only answers stuck "sending" ------------------------------------------------------
+# --- the reaper: the engine's, over answers ---------------------------------------------------------
 
-def test_the_answer_reaper_marks_only_answers_stuck_sending_and_never_resends(world, sandbox):
+def test_the_answer_reaper_marks_only_answers_stuck_in_flight_and_never_resends(world, sandbox):
+    """An answer in flight (the platform call began) for longer than a task may run may have been sent:
+    unconfirmed, for a person. One claimed but never in flight (the worker died before the call) goes
+    back to pending, its claim voided. Everything else is left exactly as it was."""
     channel = sandbox_channel(world, sandbox, "telegram")
-    stuck, fresh, sent_long_ago, pending_long_ago = (queued(world, channel, n) for n in range(1, 5))
+    stuck, fresh, sent_long_ago, pending_long_ago, claimed_long_ago = (queued(world, channel, n) for n in range(1, 6))
     now = timezone.now()
-    old = now - answers.STUCK_AFTER - timedelta(minutes=1)
-    ReplyAnswer.objects.filter(pk=stuck.pk).update(status=AnswerStatus.SENDING, claimed_at=old, attempts=1)
-    ReplyAnswer.objects.filter(pk=fresh.pk).update(status=AnswerStatus.SENDING, attempts=1,
-                                                   claimed_at=now - answers.STUCK_AFTER + timedelta(minutes=1))
+    in_flight_limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    old = now - max(in_flight_limit, publishing.STALE_CLAIM) - timedelta(minutes=1)
+    ReplyAnswer.objects.filter(pk=stuck.pk).update(status=AnswerStatus.SENDING, claimed_at=old, attempts=1,
+                                                   claim_token="a" * 32, in_flight_since=old, channel=channel)
+    ReplyAnswer.objects.filter(pk=fresh.pk).update(status=AnswerStatus.SENDING, attempts=1, claim_token="b" * 32,
+                                                   claimed_at=old, in_flight_since=now - in_flight_limit
+                                                   + timedelta(minutes=1))
     ReplyAnswer.objects.filter(pk=sent_long_ago.pk).update(status=AnswerStatus.SENT, claimed_at=old, sent_at=old)
     ReplyAnswer.objects.filter(pk=pending_long_ago.pk).update(claimed_at=old)
+    ReplyAnswer.objects.filter(pk=claimed_long_ago.pk).update(status=AnswerStatus.SENDING, claimed_at=old,
+                                                              claim_token="c" * 32)
     bystanders = [fresh.pk, sent_long_ago.pk, pending_long_ago.pk]
     before = {pk: row(pk) for pk in bystanders}
-    assert answers.answers_reap_stuck() == 1
+    assert answer_sending.answers_reap_stuck() == 1
     assert {pk: row(pk) for pk in bystanders} == before
     stuck.refresh_from_db()
-    assert stuck.status == AnswerStatus.UNCONFIRMED and "stopped while sending" in stuck.last_error
+    assert stuck.status == AnswerStatus.UNCONFIRMED and "stopped during the platform call" in stuck.last_error
+    assert (stuck.claim_token, stuck.in_flight_since) == ("", None)
     assert audits(stuck, "reply.answer_unconfirmed")[0]["attempts"] == 1
     assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed",
                                        text__contains=f"reply {stuck.reply_id} was not sent").count() == 1
-    assert answers.answers_reap_stuck() == 0 and sandbox.posts("telegram") == []
+    claimed_long_ago.refresh_from_db()
+    assert (claimed_long_ago.status, claimed_long_ago.claim_token, claimed_long_ago.claimed_at) == (
+        AnswerStatus.PENDING, "", None)
+    assert answer_sending.answers_reap_stuck() == 0 and sandbox.posts("telegram") == []
+    assert answer_sending.answer_send(answer_id=claimed_long_ago.pk) == "sent"  # it never left: sent once now
+    assert len(sandbox.posts("telegram")) == 1
 
 
 # --- a person's decisions act on the one answer they name ------------------------------------------
@@ -176,7 +194,7 @@ def test_resolving_one_unconfirmed_answer_leaves_the_others_unconfirmed(world, s
     # Only an unconfirmed answer can be resolved: the sent one cannot be sent "again".
     with pytest.raises(WrongState):
         answers.answer_resolve_unconfirmed(actor=world.a.liaison, answer=resolved, sent=False)
-    assert answers.answer_send(answer_id=not_posted.pk) == "sent"
+    assert answer_sending.answer_send(answer_id=not_posted.pk) == "sent"
     assert len(sandbox.posts("telegram")) == 1 and row(other.pk) == before
 
 
@@ -210,10 +228,10 @@ def test_a_pause_holds_answers_of_its_own_force_only(forces, sandbox):
     channel = sandbox_channel(world, sandbox, "telegram")
     first, second = queued(world, channel, 1), queued(world, channel, 2)
     publishing.publishing_pause(actor=forces.other.supervisor, reason="Incident", team=forces.other.team.pk)
-    assert answers.answer_send(answer_id=first.pk) == "sent"
+    assert answer_sending.answer_send(answer_id=first.pk) == "sent"
     publishing.publishing_pause(actor=world.a.supervisor, reason="Incident", team=world.a.team.pk)
     started = timezone.now()
-    assert answers.answer_send(answer_id=second.pk) == "paused"
+    assert answer_sending.answer_send(answer_id=second.pk) == "paused"
     second.refresh_from_db()
     assert second.status == AnswerStatus.PENDING and second.attempts == 0
     assert second.last_error == "Publishing is paused."
@@ -232,14 +250,14 @@ def test_a_free_text_answer_goes_out_with_its_approved_words_never_its_rows_copy
     ReplyAnswer.objects.filter(pk=other.pk).update(status=AnswerStatus.SENDING, claimed_at=timezone.now())
     before = row(other.pk)
     ReplyAnswer.objects.filter(pk=answer.pk).update(status=AnswerStatus.PENDING)
-    assert answers.answer_send(answer_id=answer.pk) == "not-sent"
+    assert answer_sending.answer_send(answer_id=answer.pk) == "not-sent"
     answer.refresh_from_db()
     assert answer.status == AnswerStatus.AWAITING_APPROVAL and answer.attempts == 0
     assert row(other.pk) == before  # another worker's answer, mid-call, is not sent back to wait
     workflow.message_approve(actor=world.a.supervisor2, message=Message.objects.get(pk=answer.message_id))
     assert answers.answers_release_approved() == [answer.pk]
     ReplyAnswer.objects.filter(pk=answer.pk).update(body="Tampered: the gates are closed.")
-    assert answers.answer_send(answer_id=answer.pk) == "sent"
+    assert answer_sending.answer_send(answer_id=answer.pk) == "sent"
     assert [p.fields["text"] for p in sandbox.posts("telegram")] == ["The gates open at 6pm."]
 
 
@@ -302,8 +320,8 @@ def test_the_cap_counts_only_this_channels_answers_sent_in_the_last_hour(world, 
     in_flight_before = row(in_flight.pk)
     automatic = [queued(world, channel, 10 + n) for n in range(2)]
     ReplyAnswer.objects.filter(pk__in=[a.pk for a in automatic]).update(kind=AnswerKind.AUTO, created_by=None)
-    assert answers.answer_send(answer_id=automatic[0].pk) == "sent"
-    assert answers.answer_send(answer_id=automatic[1].pk) == "held"
+    assert answer_sending.answer_send(answer_id=automatic[0].pk) == "sent"
+    assert answer_sending.answer_send(answer_id=automatic[1].pk) == "held"
     held = ReplyAnswer.objects.get(pk=automatic[1].pk)
     assert held.status == AnswerStatus.HELD and held.attempts == 0 and held.channel_id == channel.pk
     assert held.last_error == "Not sent: telegram sandbox has sent its 1 answers this hour. Send it or drop it."
@@ -379,7 +397,7 @@ def test_an_approval_voided_after_release_stops_the_answer(world, sandbox):
     message = workflow.message_approve(actor=world.a.supervisor2, message=Message.objects.get(pk=answer.message_id))
     assert answers.answers_release_approved() == [answer.pk]
     message_update(actor=world.a.supervisor, message=message, body="Gates open at 5pm.")
-    assert answers.answer_send(answer_id=answer.pk) == "not-sent"
+    assert answer_sending.answer_send(answer_id=answer.pk) == "not-sent"
     answer.refresh_from_db()
     assert answer.status == AnswerStatus.AWAITING_APPROVAL and sandbox.posts("telegram") == []
 
@@ -404,7 +422,7 @@ def test_an_answer_whose_channel_closed_after_it_was_queued_fails_and_says_so(wo
     channel = sandbox_channel(world, sandbox, "telegram")
     closed = queued(world, channel, 7)
     Channel.objects.filter(pk=channel.pk).update(is_active=False)
-    assert answers.answer_send(answer_id=closed.pk) == "failed"
+    assert answer_sending.answer_send(answer_id=closed.pk) == "failed"
     closed.refresh_from_db()
     assert (closed.status, closed.last_error) == (AnswerStatus.FAILED, "This reply cannot be answered on its channel.")
     assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed").count() == 1
@@ -428,11 +446,11 @@ def test_a_lost_answer_on_a_platform_that_deduplicates_is_asked_again_later(worl
                                          template=thanks_template(world))
     sandbox.set_behaviour("mastodon", drop=1)
     started = timezone.now()
-    assert answers.answer_send(answer_id=answer.pk) == "pending"
+    assert answer_sending.answer_send(answer_id=answer.pk) == "pending"
     answer.refresh_from_db()
     assert answer.status == AnswerStatus.PENDING and answer.last_error
-    assert started + timedelta(seconds=answers.RETRY_BASE_SECONDS - 1) <= answer.next_attempt_at
-    assert answer.next_attempt_at <= timezone.now() + timedelta(seconds=answers.RETRY_BASE_SECONDS)
+    assert started + timedelta(seconds=publishing.RETRY_BASE_SECONDS - 1) <= answer.next_attempt_at
+    assert answer.next_attempt_at <= timezone.now() + timedelta(seconds=publishing.RETRY_BASE_SECONDS)
 
 
 def test_an_answer_resolved_by_someone_else_meanwhile_is_not_resolved_again(world, sandbox):

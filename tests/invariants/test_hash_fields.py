@@ -24,6 +24,7 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
+from campaigns import publishing
 from campaigns.models import (
     Approval,
     Campaign,
@@ -36,11 +37,10 @@ from campaigns.models import (
     Segment,
     Variant,
 )
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.content import content_hash, message_snapshot
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
 from tests.factories import TeamWorld, make_message
 
 pytestmark = pytest.mark.django_db

@@ -28,10 +28,11 @@ from hypothesis.stateful import (
 )
 
 from accounts.models import AuditEvent, Role
+from campaigns import publishing
 from campaigns.models import Approval, Message, MessageStatus
+from campaigns.publishing import delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
-from campaigns.services.sending import delivery_send
+from campaigns.services import workflow
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import GOOD_BODY, TeamWorld, make_message, member
 from tests.invariants.conftest import Forces, make_forces

@@ -18,9 +18,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageStatus
-from campaigns.services import publishing
-from campaigns.services.publishing import (
+from campaigns.publishing import (
     STALE_CLAIM,
     deliveries_claim_due,
     deliveries_reap_stale,
@@ -271,3 +271,66 @@ def test_a_claimer_skips_rows_another_claimer_holds_and_does_not_wait(transactio
     # The held row is claimed by the next tick, once, and nothing twice.
     again = {d for d, _, _ in deliveries_claim_due()}
     assert again == {held}
+
+
+# --- answers to citizens: the same engine, the same conditional updates ---------------------------
+
+def _queued_answers(world, sandbox, n: int) -> list:
+    from engage.inbound import answers
+    from tests.engage.test_answers import sandbox_channel, telegram_reply, thanks_template
+
+    channel = sandbox_channel(world, sandbox, "telegram")
+    return [answers.answer_from_template(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=90 + i),
+                                         template=thanks_template(world)) for i in range(n)]
+
+
+def _answer_row(pk: int) -> tuple:
+    from engage.models import ReplyAnswer
+
+    a = ReplyAnswer.objects.get(pk=pk)
+    return (a.status, a.claim_token, a.claimed_at, a.in_flight_since, a.attempts, a.external_id, a.last_error,
+            a.next_attempt_at)
+
+
+def test_a_stale_answer_task_whose_claim_was_reaped_and_retaken_sends_nothing(world, sandbox):
+    """Worker A claims an answer and stalls before the call; the reaper gives the claim back; worker B
+    claims it again under a new token. A's in-flight mark and its outcome then find nothing: B's send
+    is the only one, and the answer beside them is untouched."""
+    from campaigns.publishing import outbound
+    from engage.inbound.answer_sending import answer_send, answers_reap_stuck
+    from engage.models import AnswerStatus, ReplyAnswer
+
+    sandbox.reset()
+    one, other = _queued_answers(world, sandbox, 2)
+    rows = ReplyAnswer.objects.filter(pk=one.pk)
+    old = timezone.now() - STALE_CLAIM - timedelta(minutes=1)
+    token_a, claimed = outbound.claim(rows, now=old)
+    assert claimed == 1
+    before = _answer_row(other.pk)
+    assert answers_reap_stuck() == 0 and _answer_row(one.pk)[:3] == (AnswerStatus.PENDING, "", None)
+    assert answer_send(answer_id=one.pk) == "sent"  # worker B: a new claim, a new token
+    assert outbound.mark_in_flight(rows, token=token_a, now=timezone.now()) == 0
+    assert outbound.finished_guard(rows, token=token_a).update(status=AnswerStatus.FAILED) == 0
+    assert outbound.release_claim(rows, token=token_a) == 0
+    assert ReplyAnswer.objects.get(pk=one.pk).status == AnswerStatus.SENT
+    assert _answer_row(other.pk) == before
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_an_answer_claimed_by_one_worker_is_not_sent_by_another(world, sandbox):
+    """Two workers racing for one answer: the second finds it claimed (and, once the first marked it in
+    flight, in flight) and sends nothing; the first sends it once."""
+    from campaigns.publishing import outbound
+    from engage.inbound.answer_sending import answer_send
+    from engage.models import ReplyAnswer
+
+    sandbox.reset()
+    [one] = _queued_answers(world, sandbox, 1)
+    rows = ReplyAnswer.objects.filter(pk=one.pk)
+    token, claimed = outbound.claim(rows, now=timezone.now())
+    assert claimed == 1
+    assert answer_send(answer_id=one.pk) == "not-sent"  # the second worker: claimed already
+    assert outbound.mark_in_flight(rows, token=token, now=timezone.now()) == 1
+    assert outbound.mark_in_flight(rows, token=token, now=timezone.now()) == 0  # in flight already
+    assert answer_send(answer_id=one.pk) == "not-sent"
+    assert sandbox.posts("telegram") == []

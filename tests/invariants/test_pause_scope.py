@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus
+from campaigns.publishing import RESUME_REVIEW_AFTER, deliveries_claim_due, delivery_send, publishing_pause
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
-from campaigns.services.publishing import RESUME_REVIEW_AFTER, deliveries_claim_due, publishing_pause
-from campaigns.services.sending import delivery_send
+from campaigns.services import workflow
 from core.errors import NotAllowed
 from tests.factories import TeamWorld, make_approved, make_submitted
 from tests.invariants.conftest import Forces

@@ -12,12 +12,12 @@ import io
 import pytest
 from PIL import Image
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
 from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ Releasing or skipping a delivery held for review, scheduling again, a pause's sc
 is named, resuming, alerting on a failure, settling a message, reconciling an unconfirmed
 delivery: each is tested with a second row beside the one acted on, and each refusal with the
 error a person (or the API) is shown. (docs/testing.md lists the mutations of
-``campaigns/services/publishing.py`` these are there to catch.)
+``campaigns/publishing/`` (was ``campaigns/services/publishing.py``) these are there to catch.)
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Notification, Role
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PublishingPause
-from campaigns.services import publishing
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send
+from campaigns.publishing import deliveries_claim_due, delivery_send
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from tests.factories import TeamWorld, make_approved, make_other_force, make_submitted, member
 from tests.invariants.conftest import Forces

@@ -24,8 +24,9 @@ import pytest
 from accounts import permissions
 from accounts.models import Membership, Role
 from accounts.services import membership_remove, membership_set
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from core.errors import NotAllowed, NotFound
 from tests.factories import make_approved, make_submitted, member
 from tests.invariants.conftest import Forces

@@ -8,7 +8,7 @@ delivery only, and a take-down touches only a post that went out.
 * A take-down acts on a sent delivery only; where the platform cannot delete, or the deletion
   fails, the post is listed for a person to delete, with the reason.
 
-(docs/testing.md lists the mutations of ``campaigns/services/sending.py`` these are there to catch.)
+(docs/testing.md lists the mutations of ``campaigns/publishing/send.py`` (was ``campaigns/services/sending.py``) these are there to catch.)
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from campaigns import publishing
 from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryAttempt, DeliveryStatus
-from campaigns.services import publishing
-from campaigns.services.publishing import deliveries_claim_due
-from campaigns.services.sending import delivery_send, delivery_take_down
+from campaigns.publishing import deliveries_claim_due, delivery_send, delivery_take_down
 from tests.campaigns.test_publishing import channel, schedule_now, send_due
 from tests.factories import make_approved
 
@@ -78,7 +77,7 @@ def test_a_rate_limit_is_retried_no_sooner_than_the_platform_asks(world, sandbox
 
 
 def test_each_retry_waits_twice_as_long_as_the_one_before(world, sandbox):
-    from campaigns.services.publishing import RETRY_BASE_SECONDS
+    from campaigns.publishing import RETRY_BASE_SECONDS
 
     telegram = channel(world, sandbox, "telegram")
     schedule_now(world, make_approved(world.a, channels=[telegram]))
@@ -240,7 +239,7 @@ def test_a_post_carries_every_image_of_its_text_in_order(world, sandbox):
 
 
 def test_a_channels_own_timeouts_are_used_for_its_calls():
-    from campaigns.services.sending import http_client_for
+    from campaigns.publishing import http_client_for
     from platforms.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
     timeout = http_client_for({"connect_timeout": 2.5, "read_timeout": 7.0}).timeout
@@ -254,9 +253,9 @@ def test_a_missing_approved_image_is_never_borrowed_from_elsewhere(world, sandbo
     """The same bytes held by another message, or by another text of this one, are not this text's
     image: with its own gone, nothing is sent (``build_payload`` on the approved snapshot)."""
     from campaigns.models import MediaAsset
+    from campaigns.publishing import NotApproved, build_payload
     from campaigns.services import messages as message_services
     from campaigns.services.content import approved_snapshot
-    from campaigns.services.sending import NotApproved, build_payload
     from tests.factories import make_message
     from tests.invariants.test_payload_media import png
 
@@ -299,8 +298,8 @@ def test_a_list_send_that_reaches_some_recipients_keeps_their_ids_and_is_never_r
 def test_nothing_outside_the_approved_version_gets_a_payload(world, sandbox):
     """``build_payload`` refuses, with the reason, a variant or channel that is not in the approved
     version, images it was told are gone, and a message with no approved version at all."""
+    from campaigns.publishing import NotApproved, build_payload
     from campaigns.services.content import approved_snapshot
-    from campaigns.services.sending import NotApproved, build_payload
     from tests.factories import make_message
 
     message = _image_message(world, sandbox, (200, 0, 0))

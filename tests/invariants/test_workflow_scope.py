@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from accounts.models import AuditEvent
+from campaigns import publishing
 from campaigns.models import Approval, ApprovalKind, Delivery, DeliveryStatus, Message, MessageStatus
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.content import content_hash
 from core.errors import InvalidInput, NotAllowed, WrongState
 from tests.factories import TeamWorld, make_approved, make_message, make_submitted

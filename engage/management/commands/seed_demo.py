@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, Team, User
 from accounts.services import membership_set, team_create, team_update_settings, user_create
+from campaigns import publishing
 from campaigns.models import Campaign, Channel, Event, Message, Segment
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
 from campaigns.services.segments import segment_create
 from core.errors import InvalidInput
@@ -253,8 +254,7 @@ class Command(BaseCommand):
         workflow.message_submit(actor=officer, message=msg)
         workflow.message_approve(actor=supervisor, message=msg)
         publishing.message_schedule(actor=officer, message=msg, scheduled_at=None)
-        from campaigns.services.publishing import deliveries_claim_due
-        from campaigns.services.sending import delivery_send
+        from campaigns.publishing import deliveries_claim_due, delivery_send
 
         for delivery_id, token, _urgent in deliveries_claim_due():
             delivery_send(delivery_id=delivery_id, token=token)

@@ -41,10 +41,11 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Team, User
+from campaigns import publishing
 from campaigns.models import Campaign, Channel, ChannelKind, Delivery, Event, Message, MessageStatus, Segment
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.segments import segment_create
 from engage.inbound.feedback import feedback_record, feedback_token
 from engage.inbound.ingest import reply_store
@@ -242,8 +243,7 @@ class Command(BaseCommand):
                 workflow.message_submit(actor=officer, message=message)
                 workflow.message_approve(actor=supervisor, message=message)
                 publishing.message_schedule(actor=officer, message=message, scheduled_at=None)
-                from campaigns.services.publishing import deliveries_claim_due
-                from campaigns.services.sending import delivery_send
+                from campaigns.publishing import deliveries_claim_due, delivery_send
 
                 for delivery_id, token, _urgent in deliveries_claim_due():
                     delivery_send(delivery_id=delivery_id, token=token)

@@ -17,7 +17,7 @@ from django.test import Client
 from accounts.models import AuditEvent, Notification
 from campaigns.models import Channel
 from campaigns.services.channels import channel_create
-from engage.inbound import answers
+from engage.inbound import answer_sending, answers
 from engage.inbound.ingest import reply_store, reply_submit_public
 from engage.inbound.processing import reply_process
 from engage.models import AnswerKind, AnswerStatus, AnswerTemplate, Reply, ReplyAnswer
@@ -78,7 +78,7 @@ def test_the_public_form_page_does_not_text_the_number_given(world, sandbox, set
     from tests.factories import make_approved
 
     message = make_approved(world.a)
-    from campaigns.services import publishing
+    from campaigns import publishing
     from tests.campaigns.test_publishing import send_due
 
     publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
@@ -101,7 +101,7 @@ def test_a_proven_sender_still_gets_the_urgent_answer(world, sandbox):
                          provider_id=f"{CHAT_ID}:80", text=URGENT, author_handle="@sam")
     reply_process(reply_id=stored.reply_id)
     answer = ReplyAnswer.objects.get(reply_id=stored.reply_id)
-    assert answer.kind == AnswerKind.AUTO and answers.answer_send(answer_id=answer.pk) == "sent"
+    assert answer.kind == AnswerKind.AUTO and answer_sending.answer_send(answer_id=answer.pk) == "sent"
     assert len(sandbox.posts("telegram")) == 1
 
 
@@ -117,7 +117,7 @@ def test_past_the_hourly_cap_automatic_answers_wait_for_a_person_and_supervisors
     settings.ENGAGE_ANSWER_HOURLY_CAP = {"": 100, "telegram": 2}
     channel = sandbox_channel(world, sandbox, "telegram")
     replies = [_urgent_telegram(world, channel, n) for n in range(4)]
-    outcomes = [answers.answer_send(answer_id=ReplyAnswer.objects.get(reply=r).pk) for r in replies]
+    outcomes = [answer_sending.answer_send(answer_id=ReplyAnswer.objects.get(reply=r).pk) for r in replies]
     assert outcomes == ["sent", "sent", "held", "held"]
     assert len(sandbox.posts("telegram")) == 2
     held = list(ReplyAnswer.objects.filter(status=AnswerStatus.HELD).order_by("id"))
@@ -162,7 +162,7 @@ def test_a_persons_answer_goes_out_past_the_cap_and_counts(world, sandbox, setti
                                    template=thanks)
     assert answer.status == AnswerStatus.SENT and answer.channel_id == channel.pk
     urgent = _urgent_telegram(world, channel, 9)
-    assert answers.answer_send(answer_id=ReplyAnswer.objects.get(reply=urgent).pk) == "held"
+    assert answer_sending.answer_send(answer_id=ReplyAnswer.objects.get(reply=urgent).pk) == "held"
 
 
 def test_the_cap_setting_is_parsed_and_checked():
@@ -199,7 +199,7 @@ def test_concurrent_senders_never_pass_the_cap_together(world, sandbox, settings
 
         try:
             barrier.wait(timeout=10)
-            outcomes.append(answers.answer_send(answer_id=answer_id))
+            outcomes.append(answer_sending.answer_send(answer_id=answer_id))
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
         finally:
@@ -219,7 +219,7 @@ def test_the_api_releases_or_drops_a_held_answer(world, sandbox, settings, api):
     settings.ENGAGE_ANSWER_HOURLY_CAP = {"": 1}
     channel = sandbox_channel(world, sandbox, "telegram")
     replies = [_urgent_telegram(world, channel, n) for n in range(3)]
-    assert [answers.answer_send(answer_id=ReplyAnswer.objects.get(reply=r).pk) for r in replies] == [
+    assert [answer_sending.answer_send(answer_id=ReplyAnswer.objects.get(reply=r).pk) for r in replies] == [
         "sent", "held", "held"]
     held = [ReplyAnswer.objects.get(reply=r) for r in replies[1:]]
     url = "/api/v1/replies/{}/answers/{}/release/"

@@ -11,12 +11,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, Membership, Notification
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing, workflow
+from campaigns.publishing import deliveries_claim_due
+from campaigns.services import workflow
 from campaigns.services.channels import channel_create
-from campaigns.services.publishing import deliveries_claim_due
 from core.errors import NotAllowed, WrongState
-from engage.inbound import answers
+from engage.inbound import answer_sending, answers
 from engage.inbound.ingest import reply_store
 from engage.inbound.processing import reply_process
 from engage.models import AnswerStatus, AnswerTemplate, Reply, ReplyAnswer, ReplyCampaign, ReplyStatus
@@ -72,7 +73,7 @@ def test_a_template_answer_goes_out_once_as_a_threaded_reply(world, sandbox):
     # Not twice: the same template again is refused, and a stray second send does nothing.
     with pytest.raises(WrongState):
         answers.reply_respond(actor=world.a.liaison, reply=reply, template=thanks_template(world))
-    assert answers.answer_send(answer_id=answer.pk) == "not-sent"
+    assert answer_sending.answer_send(answer_id=answer.pk) == "not-sent"
     assert process_all()["sent"] == 0
     assert len(sandbox.posts("telegram")) == 1
     assert AuditEvent.objects.filter(verb="reply.answer_sent", target_id=str(reply.pk)).count() == 1
@@ -169,7 +170,7 @@ def test_an_urgent_reply_alerts_the_on_duty_liaison_and_gets_the_urgent_answer_o
     answer = ReplyAnswer.objects.get(reply=reply)
     assert answer.kind == "auto" and answer.language == "ar" and "999" in answer.body
     assert answer.idempotency_key == f"engage-reply-{reply.pk}-urgent"
-    assert answers.answer_send(answer_id=answer.pk) == "sent"
+    assert answer_sending.answer_send(answer_id=answer.pk) == "sent"
     assert process_all()["sent"] == 0
     assert reply_process(reply_id=reply.pk) is False
     posts = sandbox.posts("telegram")

@@ -95,9 +95,8 @@ def test_a_platform_operator_routes_a_force_and_it_is_audited(world, other, sett
 
 
 def test_a_reply_to_a_news_item_goes_to_that_messages_force(world, other, settings, sandbox):
-    from campaigns.services import publishing
-    from campaigns.services.publishing import deliveries_claim_due
-    from campaigns.services.sending import delivery_send
+    from campaigns import publishing
+    from campaigns.publishing import deliveries_claim_due, delivery_send
     from tests.factories import make_approved
 
     settings.ENGAGE_DEFAULT_CONTACT_FORCE = "force"

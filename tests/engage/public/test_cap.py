@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
+from campaigns import publishing
 from campaigns.models import Message, MessageStatus
-from campaigns.services import publishing
 from campaigns.services.cap import clean_cap, message_set_cap
 from core.errors import InvalidInput, NotAllowed
 from tests.engage.public_helpers import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import feedparser
 import pytest
 
+from campaigns import publishing
 from campaigns.services import events as event_services
-from campaigns.services import publishing
 from tests.engage.public_helpers import (
     ARABIC,
     corrected_rumour,

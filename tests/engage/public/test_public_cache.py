@@ -10,8 +10,8 @@ import time
 import pytest
 from django.core.cache import cache
 
+from campaigns import publishing
 from campaigns.services import events as event_services
-from campaigns.services import publishing
 from campaigns.services.rumours import rumour_create
 from engage.public import cache as public_cache
 from tests.engage.public_helpers import (

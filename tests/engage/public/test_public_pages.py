@@ -15,10 +15,11 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 from PIL import Image
 
+from campaigns import publishing
 from campaigns.models import Delivery, DeliveryStatus
 from campaigns.services import events as event_services
 from campaigns.services import messages as message_services
-from campaigns.services import publishing, workflow
+from campaigns.services import workflow
 from campaigns.services.rumours import rumour_create
 from campaigns.services.segments import segment_create
 from engage.public.i18n import LANG_COOKIE

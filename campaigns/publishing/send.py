@@ -1,4 +1,7 @@
-"""The worker's side of a delivery: build the payload, call the adapter, record the outcome."""
+"""The send: build the payload from the approved snapshot, call the adapter, record the outcome.
+
+The worker's side of a delivery: :func:`delivery_send` runs between :func:`.lifecycle.delivery_begin`
+(nothing leaves unless it marked the row in flight) and :func:`.lifecycle.delivery_finish`."""
 
 from __future__ import annotations
 
@@ -10,26 +13,17 @@ from dataclasses import replace
 import httpx
 from django.conf import settings
 
-from campaigns.models import Channel, ChannelHealth, Delivery, DeliveryStatus, MediaAsset
+from campaigns.models import Channel, Delivery, MediaAsset
+from campaigns.publishing.lifecycle import delivery_begin, delivery_finish, delivery_skip_in_flight
+from campaigns.publishing.outbound import call_platform
 from campaigns.services.content import approved_snapshot, snapshot_variant
-from campaigns.services.publishing import (
-    delivery_begin,
-    delivery_finish,
-    delivery_skip_in_flight,
-    delivery_taken_down,
-)
 from campaigns.services.targeting import delivery_recipients
 from core.failpoints import failpoint
 from platforms import get_adapter
 from platforms.base import (
-    AdapterError,
-    AuthExpiredError,
     MediaItem,
-    PartialDeliveryError,
     Payload,
     PermanentError,
-    TransientError,
-    UnconfirmedError,
 )
 from platforms.http import client_from_config
 
@@ -143,62 +137,9 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
                                                                        "by this text.")
             return "skipped"
         payload = replace(payload, recipients=recipients)
-    try:
-        result = adapter.publish(payload, idempotency_key=delivery.idempotency_key)
-    except PartialDeliveryError as exc:
-        # Some recipients have it: keep their ids; never resend to them. A person decides the rest.
-        accepted = exc.result.external_id if exc.result else ",".join(exc.accepted.values())
-        delivery_finish(permit=permit, token=token, outcome="unconfirmed", external_id=accepted,
-                        error=f"Partly delivered: {len(exc.accepted)} accepted, {len(exc.unconfirmed)} unconfirmed, "
-                              f"{len(exc.unsent)} not sent. {exc}", http_status=exc.http_status)
-        return "unconfirmed"
-    except UnconfirmedError as exc:
-        # The platform may have it. Only a platform that deduplicates on our key may be asked again.
-        outcome = "transient" if adapter.honours_idempotency_key else "unconfirmed"
-        delivery_finish(permit=permit, token=token, outcome=outcome, error=str(exc), http_status=exc.http_status)
-        return outcome
-    except TransientError as exc:
-        delivery_finish(permit=permit, token=token, outcome="transient", error=str(exc),
-                        http_status=exc.http_status, retry_after=exc.retry_after)
-        return "transient"
-    except AuthExpiredError as exc:
-        Channel.objects.filter(pk=delivery.channel_id).update(health=ChannelHealth.AUTH_EXPIRED,
-                                                              health_detail=str(exc)[:500])
-        delivery_finish(permit=permit, token=token, outcome="failed", error=str(exc), http_status=exc.http_status)
-        return "failed"
-    except (PermanentError, AdapterError) as exc:
-        delivery_finish(permit=permit, token=token, outcome="failed", error=str(exc),
-                        http_status=getattr(exc, "http_status", None))
-        return "failed"
-    except Exception as exc:  # noqa: BLE001 - after the call began we cannot know: never resend blindly
-        logger.exception("Unexpected error while delivering %s", delivery_id)
-        delivery_finish(permit=permit, token=token, outcome="unconfirmed", error=f"Unexpected error: {exc!r}"[:500])
-        return "unconfirmed"
-    failpoint("after_send")
-    delivery_finish(permit=permit, token=token, outcome="sent", external_id=result.external_id,
-                    external_url=result.external_url, http_status=result.http_status)
-    return "sent"
-
-
-def delivery_take_down(*, delivery_id: int) -> None:
-    delivery = Delivery.objects.select_related("channel").filter(pk=delivery_id, status=DeliveryStatus.SENT).first()
-    if delivery is None:
-        return
-    adapter = adapter_for(delivery.channel)
-    if not adapter.supports_withdraw or not delivery.external_id:
-        delivery_taken_down(delivery_id=delivery_id, manual=True,
-                            error=f"{delivery.channel.get_kind_display()} cannot delete posts through its API.")
-        return
-    try:
-        adapter.withdraw(delivery.external_id)
-    except AdapterError as exc:
-        delivery_taken_down(delivery_id=delivery_id, manual=True, error=f"Take-down failed: {exc}")
-        return
-    delivery_taken_down(delivery_id=delivery_id, manual=False)
-
-
-def channels_check_health() -> int:
-    """Moved to :mod:`campaigns.services.health` (expiry warnings); kept for callers importing it here."""
-    from campaigns.services.health import channels_check_health as check_all
-
-    return check_all()
+    call = call_platform(adapter, payload, idempotency_key=delivery.idempotency_key, channel_id=delivery.channel_id)
+    if call.outcome == "sent":
+        failpoint("after_send")
+    delivery_finish(permit=permit, token=token, outcome=call.outcome, error=call.error, http_status=call.http_status,
+                    external_id=call.external_id, external_url=call.external_url, retry_after=call.retry_after)
+    return call.outcome
