@@ -83,8 +83,8 @@ MODULES: dict[str, list[str]] = {
     ],
     "engage/inbound/answer_sending.py": [
         "tests/invariants/test_answers_once.py",
-        "tests/engage/test_answers.py",
-        "tests/engage/test_answer_safety.py",
+        "tests/engage/inbound/test_answers.py",
+        "tests/engage/inbound/test_answer_safety.py",
     ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",

@@ -277,7 +277,7 @@ def test_a_claimer_skips_rows_another_claimer_holds_and_does_not_wait(transactio
 
 def _queued_answers(world, sandbox, n: int) -> list:
     from engage.inbound import answers
-    from tests.engage.test_answers import sandbox_channel, telegram_reply, thanks_template
+    from tests.engage.inbound.test_answers import sandbox_channel, telegram_reply, thanks_template
 
     channel = sandbox_channel(world, sandbox, "telegram")
     return [answers.answer_from_template(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=90 + i),
