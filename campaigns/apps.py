@@ -8,3 +8,6 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaigns import checks  # noqa: F401 - registers the system checks
+        from campaigns import policies
+
+        policies.register_all()
