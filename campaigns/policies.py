@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from accounts import permissions
 from accounts.policies import ModelPolicy, register
@@ -48,13 +48,13 @@ class MessagePolicy(ModelPolicy):
             return permissions.can_review_emergency(user, obj)
         return super().may(user, action, obj)
 
-    def queryset(self, user: Any, action: str = "view", qs: QuerySet | None = None) -> QuerySet:
-        qs = super().queryset(user, action, qs)
+    def condition(self, user: Any, action: str = "view") -> Q:
+        condition = super().condition(user, action)
         if action in ("approve", "review_emergency"):
-            qs = qs.exclude(author_id=user.pk)
+            condition &= ~Q(author_id=user.pk)
         if action == "approve":
-            qs = qs.exclude(pk__in=MessageVersion.objects.filter(created_by_id=user.pk).values("message_id"))
-        return qs
+            condition &= ~Q(pk__in=MessageVersion.objects.filter(created_by_id=user.pk).values("message_id"))
+        return condition
 
 
 class PausePolicy(ModelPolicy):
@@ -66,12 +66,11 @@ class PausePolicy(ModelPolicy):
     def _lineage(self, user: Any) -> set[int]:
         return with_ancestors(permissions.team_ids(user), parent_map())
 
-    def queryset(self, user: Any, action: str = "view", qs: QuerySet | None = None) -> QuerySet:
+    def condition(self, user: Any, action: str = "view") -> Q:
         self._roles(action)
-        qs = self.model._default_manager.all() if qs is None else qs
         if permissions.is_platform_operator(user):
-            return qs
-        return qs.filter(Q(team__isnull=True) | self.team_condition(self._lineage(user)))
+            return Q()
+        return Q(team__isnull=True) | self.team_condition(self._lineage(user))
 
     def may(self, user: Any, action: str, obj: Any) -> bool:
         self._roles(action)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from accounts import permissions
-from accounts.models import AuditEvent, Membership, Role, Team
+from accounts.models import AuditEvent, Membership, Role, Team, User
 from accounts.policies.base import ModelPolicy, register
 
 ADMINS = frozenset({Role.ADMIN})
@@ -26,11 +26,10 @@ class AuditEventPolicy(ModelPolicy):
     actions = ("view",)
     action_roles = {"view": ADMINS}
 
-    def queryset(self, user: Any, action: str = "view", qs: QuerySet | None = None) -> QuerySet:
-        qs = self.model._default_manager.all() if qs is None else qs
+    def condition(self, user: Any, action: str = "view") -> Q:
         visible = self.team_ids(user, action)
         members = Membership.objects.filter(team_id__in=visible).values("user_id")
-        return qs.filter(team_id__in=visible) | qs.filter(team__isnull=True, actor_id__in=members)
+        return Q(team_id__in=visible) | Q(team__isnull=True, actor_id__in=members)
 
     def may(self, user: Any, action: str, obj: Any) -> bool:
         self._roles(action)
@@ -41,6 +40,23 @@ class AuditEventPolicy(ModelPolicy):
                     and Membership.objects.filter(Q(team_id__in=visible), user_id=obj.actor_id).exists())
 
 
+class UserPolicy(ModelPolicy):
+    """The people a user may see (name in a filter, assign): members of the user's teams and of the
+    teams above them (the force's officers)."""
+
+    actions = ("view",)
+
+    def condition(self, user: Any, action: str = "view") -> Q:
+        self._roles(action)
+        return Q(memberships__team_id__in=permissions.team_ids_with_ancestors(user))
+
+    def may(self, user: Any, action: str, obj: Any) -> bool:
+        self._roles(action)
+        teams = permissions.team_ids_with_ancestors(user)
+        return bool(teams) and Membership.objects.filter(user_id=obj.pk, team_id__in=teams).exists()
+
+
 def register_all() -> None:
     register(Team, TeamPolicy())
     register(AuditEvent, AuditEventPolicy())
+    register(User, UserPolicy())

@@ -77,10 +77,14 @@ class ModelPolicy:
     def queryset(self, user: Any, action: str = "view", qs: QuerySet | None = None) -> QuerySet:
         """The objects ``user`` may do ``action`` to (narrowing ``qs`` if given)."""
         qs = self.model._default_manager.all() if qs is None else qs
+        return qs.filter(self.condition(user, action))
+
+    def condition(self, user: Any, action: str = "view") -> Q:
+        """``queryset``'s filter, to combine with another (``condition(...) | Q(author=...)``)."""
         condition = self.team_condition(self.team_ids(user, action))
         if self.shared_without_team and action == "view" and self._allows_shared(user):
             condition |= Q(**{f"{self.team_path}__isnull": True})
-        return qs.filter(condition)
+        return condition
 
     def users_who_may(self, action: str, *, team_id: int) -> QuerySet[User]:
         """The active people who may do ``action`` to the objects of ``team_id``: a role of the action
@@ -101,13 +105,24 @@ class ModelPolicy:
         """May ``user`` do ``action`` in some team? (A menu item, a "New" button.)"""
         return bool(self.team_ids(user, action))
 
-    def restrict(self, qs: QuerySet, team_ids: set[int] | list[int]) -> QuerySet:
-        """``qs`` narrowed to rows of ``team_ids``: teams the caller already holds (a metrics scope)."""
-        return qs.filter(self.team_condition(team_ids))
+    def restrict(self, qs: QuerySet, team_ids: Any, *, shared: bool = False, via: str = "") -> QuerySet:
+        """``qs`` narrowed to rows of ``team_ids``: teams the caller already holds (a metrics scope), or
+        a team and the teams above it (what it inherits); ``shared`` adds the rows without a team.
+        ``via``: ``qs`` is of another model, narrowed through its relation ``via`` to this one (the
+        deliveries of the channels of ``team_ids``: ``policy_for(Channel).restrict(deliveries, ids,
+        via="channel")``)."""
+        condition = self.team_condition(team_ids, via=via)
+        if shared:
+            condition |= Q(**{self._path(via, f"{self.team_path}__isnull"): True})
+        return qs.filter(condition)
 
-    def team_condition(self, team_ids: Any) -> Q:
+    def team_condition(self, team_ids: Any, *, via: str = "") -> Q:
         lookup = f"{self.team_path}_id__in" if self.team_path else "pk__in"
-        return Q(**{lookup: team_ids})
+        return Q(**{self._path(via, lookup): team_ids})
+
+    @staticmethod
+    def _path(via: str, lookup: str) -> str:
+        return f"{via}__{lookup}" if via else lookup
 
     def team_id_of(self, obj: Any) -> int | None:
         if not self.team_path:

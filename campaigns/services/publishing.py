@@ -32,6 +32,7 @@ from accounts import permissions
 from accounts.audit import audit_event, audit_record
 from accounts.models import Membership, Notification, Role, User
 from accounts.onestatement import update_and_insert
+from accounts.policies import policy_for
 from accounts.teams import parent_map, with_descendants
 from campaigns.models import (
     Approval,
@@ -193,7 +194,7 @@ def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> Pu
     # Claimed rows of the paused teams that have not started their platform call go back to wait.
     claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
     if team is not None:
-        claimed = claimed.filter(message__team_id__in=with_descendants({team}, parent_map()))
+        claimed = policy_for(Delivery).restrict(claimed, with_descendants({team}, parent_map()))
     claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
     audit_record(actor=actor, verb="publishing.paused", target=pause, team=team,
                  summary={"reason": reason, "scope": "platform" if team is None else "team"})
@@ -221,7 +222,7 @@ def publishing_resume(*, actor: User, reason: str = "", team: int | None = None,
     overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
                                       urgent=False)
     if team is not None:
-        overdue = overdue.filter(message__team_id__in=with_descendants({team}, parent_map()))
+        overdue = policy_for(Delivery).restrict(overdue, with_descendants({team}, parent_map()))
     held = overdue.update(needs_review=True)
     audit_record(actor=actor, verb="publishing.resumed", target_type="campaigns.publishingpause", team=team,
                  summary={"reason": reason, "pauses": count, "held_for_review": held,
@@ -292,7 +293,7 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
     if everything:
         due = due.filter(urgent=True, message__pause_override_by__isnull=False)
     elif paused:
-        due = due.exclude(Q(message__team_id__in=paused) & Q(message__pause_override_by__isnull=True))
+        due = due.exclude(policy_for(Delivery).team_condition(paused) & Q(message__pause_override_by__isnull=True))
     with transaction.atomic():
         # Lock the delivery rows only ("of self"). The filter joins the message; a lock on every
         # joined table would make two ticks skip each other's *message* rows, and PostgreSQL keeps

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import permissions
 from accounts.models import Role, Team
+from accounts.policies import policy_for
 from campaigns import selectors
 from campaigns.forms import EventForm
-from campaigns.models import Event, EventKind, Phase
+from campaigns.models import Event, EventKind, Message, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
 from core.ids import parse_id
@@ -30,18 +31,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
     events = selectors.events_with_publication(request.user).order_by("-starts_at")
     return render(request, "campaigns/event_list.html", {
         "events": events,
-        "can_create": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+        "can_create": policy_for(Event).allows_any(request.user, "draft"),
     })
 
 
 def _event_form_teams(request: HttpRequest):
-    return Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}))
+    return policy_for(Team).queryset(request.user, "draft")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_new(request: HttpRequest) -> HttpResponse:
-    if not permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}):
+    if not policy_for(Event).allows_any(request.user, "draft"):
         return forbidden(request, "Only officers and supervisors create events.")
     form = EventForm(request.POST or None, teams=_event_form_teams(request))
     if request.method == "POST" and form.is_valid():
@@ -81,8 +82,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "campaigns": selectors.campaigns_for(request.user).filter(event=event),
         "event_messages": selectors.messages_for(request.user).filter(campaign__event=event)
         .order_by("-created_at")[:50],  # not "messages": that name is the flash messages' in base.html
-        "can_override": permissions.can_override_phase(request.user, event.team_id),
-        "can_edit": permissions.can_manage_events(request.user, event.team_id),
+        "can_override": policy_for(Event).may(request.user, "supervise", event),
+        "can_edit": policy_for(Event).may(request.user, "draft", event),
         "phases": Phase.choices,
     })
 
@@ -178,5 +179,5 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
         "kinds": EventKind.choices, "phases": Phase.choices, "kind": kind, "phase": phase,
         "events": selectors.events_for(request.user).order_by("-starts_at")[:20],
         "event_id": str(parse_id(request.GET.get("event")) or ""),
-        "can_draft": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+        "can_draft": policy_for(Message).allows_any(request.user, "draft"),
     })

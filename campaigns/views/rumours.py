@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.models import Role
+from accounts.policies import policy_for
 from campaigns import selectors
 from campaigns.forms_cap import RumourForm, RumourStatusForm
 from campaigns.models import Rumour, RumourChange, RumourVerdict
@@ -69,16 +70,15 @@ def rumour_board(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visible_rumour(request: HttpRequest, pk: int) -> Rumour:
-    rumour = Rumour.objects.filter(pk=pk, event__team_id__in=permissions.team_ids(request.user)).select_related(
-        "event").first()
+    rumour = policy_for(Rumour).queryset(request.user, "view").filter(pk=pk).select_related("event").first()
     if rumour is None:
         raise Http404("No such rumour.")
     return rumour
 
 
 def _visible_verdict(request: HttpRequest, pk: int) -> RumourVerdict:
-    verdict = RumourVerdict.objects.filter(
-        pk=pk, rumour__event__team_id__in=permissions.team_ids(request.user)).select_related("rumour").first()
+    verdict = (policy_for(RumourVerdict).queryset(request.user, "view").filter(pk=pk).select_related("rumour")
+               .first())
     if verdict is None:
         raise Http404("No such verdict.")
     return verdict

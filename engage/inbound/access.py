@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from accounts import permissions
 from accounts.policies import ACTION_ROLES, ModelPolicy, register
@@ -47,16 +47,15 @@ class ReplyPolicy(ModelPolicy):
         """The teams whose restricted queue the user may see."""
         return {t for t in permissions.team_ids(user) if permissions.can_see_restricted_queue(user, t)}
 
-    def queryset(self, user: Any, action: str = "view", qs: QuerySet | None = None) -> QuerySet:
+    def condition(self, user: Any, action: str = "view") -> Q:
         if action != "view":
-            return super().queryset(user, action, qs)
-        qs = self.model._default_manager.all() if qs is None else qs
+            return super().condition(user, action)
         prefix = f"{self.reply}__" if self.reply else ""
         teams, restricted = self.team_ids(user, "inbox"), self.restricted_team_ids(user)
         condition = Q(**{f"{prefix}team_id__in": teams, f"{prefix}restricted": False})
         if restricted:
             condition |= Q(**{f"{prefix}team_id__in": restricted, f"{prefix}restricted": True})
-        return qs.filter(condition)
+        return condition
 
     def may(self, user: Any, action: str, obj: Any) -> bool:
         if action != "view":

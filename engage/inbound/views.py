@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import permissions
 from accounts.models import Role, Team, User
+from accounts.policies import policy_for
 from accounts.teams import lineage, parent_map
 from campaigns import selectors as outbound
-from campaigns.models import Message
+from campaigns.models import Campaign, Channel, Event, Message, Segment
 from core.errors import ServiceError
 from core.ids import parse_id, parse_ids
 from core.pii import mask_pii
@@ -54,6 +55,7 @@ from engage.models import (
     AnswerTemplate,
     AnswerTemplateVersion,
     CategoryRule,
+    Reply,
     ReplyAnswer,
     ReplyStatus,
 )
@@ -82,7 +84,6 @@ def _row(reply: Any) -> dict[str, Any]:
 
 def _filter_form(request: HttpRequest) -> InboxFilterForm:
     user = request.user
-    teams = selectors.inbox_team_ids(user)
     users: dict[int, User] = {}
     for team_id in sorted(selectors.triage_team_ids(user)):
         for u in selectors.assignable_users(team_id):
@@ -92,10 +93,11 @@ def _filter_form(request: HttpRequest) -> InboxFilterForm:
         data["status"] = "open"
     return InboxFilterForm(
         data, initial={"status": "open"},
-        channels=list(outbound.channels_for(user).filter(team_id__in=teams)),
-        events=list(outbound.events_for(user).filter(team_id__in=teams)[:200]),
-        campaigns=list(outbound.campaigns_for(user).filter(team_id__in=teams, archived=False)[:200]),
-        segments=list(outbound.segments_for(user).filter(team_id__in=teams)),
+        channels=list(policy_for(Channel).queryset(user, "inbox", outbound.channels_for(user))),
+        events=list(policy_for(Event).queryset(user, "inbox", outbound.events_for(user))[:200]),
+        campaigns=list(policy_for(Campaign).queryset(user, "inbox", outbound.campaigns_for(user))
+                       .filter(archived=False)[:200]),
+        segments=list(policy_for(Segment).queryset(user, "inbox", outbound.segments_for(user))),
         users=sorted(users.values(), key=lambda u: u.display_name.lower()),
     )
 
@@ -136,8 +138,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "rows": [_row(r) for r in page], "query": query.urlencode(),
         "counts": selectors.inbox_counts(request.user),
         "can_triage": bool(selectors.triage_team_ids(request.user)),
-        "can_rights": any(permissions.can_manage_retention(request.user, t)
-                          for t in permissions.team_ids(request.user, {Role.ADMIN})),
+        "can_rights": policy_for(Reply).allows_any(request.user, "administer"),
         "now": timezone.now(),
     })
 
@@ -323,9 +324,7 @@ def _answer_flash(request: HttpRequest, answer: ReplyAnswer) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def inbox_rights(request: HttpRequest) -> HttpResponse:
-    admin_teams = [t for t in permissions.team_ids(request.user, {Role.ADMIN})
-                   if permissions.can_manage_retention(request.user, t)]
-    if not admin_teams:
+    if not policy_for(Reply).allows_any(request.user, "administer"):
         return _forbidden(request, "Subject access and erasure are for administrators.")
     form = RightsForm(request.POST or None)
     result = None
@@ -378,8 +377,7 @@ def _template_versions(user: Any, team: Team) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def inbox_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
-    teams = list(Team.objects.filter(pk__in=permissions.team_ids(user, {Role.SUPERVISOR, Role.ADMIN}))
-                 .order_by("name"))
+    teams = list(policy_for(Team).queryset(user, "oversee").order_by("name"))
     if not teams:
         return _forbidden(request, "Inbox settings are for supervisors and administrators.")
     team = next((t for t in teams if str(t.pk) == (request.POST.get("team") or request.GET.get("team"))), teams[0])
