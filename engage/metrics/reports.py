@@ -10,7 +10,7 @@ figures were computed (definitions, live or summary, as of when).
 already has), rather than WeasyPrint, which needs Debian's Pango and would break the promise that
 a fresh machine needs nothing but pip. fpdf2 draws the same SVG charts as the page as vector
 paths, so the PDF's charts are sharp at any zoom and match the dashboard. Text is set in DejaVu
-Sans, shipped in ``engage/fonts`` (Bitstream Vera licence), so names in any Latin, Greek or
+Sans, shipped in ``engage/metrics/fonts`` (Bitstream Vera licence), so names in any Latin, Greek or
 Cyrillic script print; right-to-left scripts print their letters unjoined (fpdf2 would need the
 optional uharfbuzz package for shaping).
 """
