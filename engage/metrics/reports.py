@@ -34,7 +34,7 @@ from engage.metrics.dashboard import dashboard, sentiment_by_phase
 from engage.metrics.format import duration, number, percent
 from engage.metrics.scope import Scope, replies, resolve_scope
 
-FONTS = Path(__file__).resolve().parent.parent / "fonts"  # engage/fonts
+FONTS = Path(__file__).resolve().parent / "fonts"
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)  # it logs every glyph it keeps, at INFO
 TIMELINE_LIMIT = 200
 PUBLISHED = (MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.WITHDRAWN,
