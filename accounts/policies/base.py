@@ -70,7 +70,7 @@ class ModelPolicy:
         roles = self._roles(action)
         team_id = self.team_id_of(obj)
         if team_id is None:
-            return self.shared_without_team and action == "view" and self._allows_shared(user)
+            return self.shared_without_team and action == "view"
         held = permissions.roles_in(user, team_id)
         return bool(held) if roles is None else bool(held & roles)
 
@@ -82,7 +82,7 @@ class ModelPolicy:
     def condition(self, user: Any, action: str = "view") -> Q:
         """``queryset``'s filter, to combine with another (``condition(...) | Q(author=...)``)."""
         condition = self.team_condition(self.team_ids(user, action))
-        if self.shared_without_team and action == "view" and self._allows_shared(user):
+        if self.shared_without_team and action == "view":
             condition |= Q(**{f"{self.team_path}__isnull": True})
         return condition
 
@@ -142,9 +142,6 @@ class ModelPolicy:
         if action in self.action_roles:
             return self.action_roles[action]
         return ACTION_ROLES[action]
-
-    def _allows_shared(self, user: Any) -> bool:
-        return True
 
 
 _REGISTRY: dict[str, ModelPolicy] = {}

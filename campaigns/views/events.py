@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
-from accounts.models import Role, Team
+from accounts.models import Team
 from accounts.policies import policy_for
 from campaigns import selectors
 from campaigns.forms import EventForm
@@ -62,7 +62,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
-    if request.method == "POST" and not permissions.can_manage_events(request.user, event.team_id):
+    if request.method == "POST" and not policy_for(Event).may(request.user, "draft", event):
         return forbidden(request, "Only officers and supervisors of this team edit its events.")
     initial = {f: getattr(event, f) for f in EventForm.base_fields if f not in ("team", "hashtags")}
     initial["team"] = event.team_id
@@ -93,7 +93,7 @@ def _publication_context(request: HttpRequest, event: Event) -> dict[str, Any]:
     draft = event_services.event_draft(event)
     pending = event_services.pending_revisions(event) if draft else []
     authors = {r.author_id for r in pending if r.author_id is not None}
-    is_supervisor = permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR})
+    is_supervisor = policy_for(Event).may(request.user, "supervise", event)
     return {
         "draft": draft, "diff": event_services.event_diff(event), "pending_authors": pending,
         "published": event.published_revision, "public_view": event.public_version(),
@@ -110,7 +110,7 @@ def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
-    if not permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR}):
+    if not policy_for(Event).may(request.user, "supervise", event):
         return forbidden(request, "Only a supervisor of this team publishes an event's public page.")
     run_service(request, event_services.event_publish, event=event,
                 expected_hash=request.POST.get("content_hash", ""), success="Published on the public pages.")

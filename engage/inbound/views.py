@@ -198,7 +198,8 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ServiceError as exc:
             flash.error(request, exc.message)
             reveal = False
-    can_triage = permissions.can_triage(user, reply.team_id)
+    replies = policy_for(Reply)
+    can_triage = replies.may(user, "triage", reply)
     users = list(selectors.assignable_users(reply.team_id))
     templates = list(policies.templates_for_team(reply.team_id))
     route = answers.answer_route(reply)
@@ -215,8 +216,8 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can": {
             "triage": can_triage,
             "personal": permissions.can_view_personal_data(user, reply.team_id),
-            "hold": permissions.has_role(user, reply.team_id, {Role.SUPERVISOR, Role.ADMIN}),
-            "draft": permissions.can_draft(user, reply.team_id),
+            "hold": replies.may(user, "oversee", reply),
+            "draft": replies.may(user, "draft", reply),
             "answer": can_triage and route is not None and reply.redacted_at is None,
         },
         "assign_form": AssignForm(initial={"assignee": reply.assignee_id}, users=users),
