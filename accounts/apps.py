@@ -10,3 +10,6 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # sign-in auditing
 
         signals.connect_credential_signals()
+        from accounts.policies import accounts as account_policies
+
+        account_policies.register_all()

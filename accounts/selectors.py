@@ -6,12 +6,12 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from accounts import permissions
-from accounts.models import AuditEvent, AuditHeadPublication, Membership, Role, Team, User
+from accounts.models import AuditEvent, AuditHeadPublication, Membership, Team, User
+from accounts.policies import policy_for
 
 
 def teams_for(user: User) -> QuerySet[Team]:
-    return Team.objects.filter(pk__in=permissions.team_ids(user)).order_by("name")
+    return policy_for(Team).queryset(user, "view").order_by("name")
 
 
 def memberships_for(user: User) -> QuerySet[Membership]:
@@ -29,11 +29,8 @@ def audit_events(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
-    visible = permissions.team_ids(user, {Role.ADMIN})
-    qs = AuditEvent.objects.select_related("team", "actor")
     # Admins see their teams' events, and events with no team (sign-ins, exports) by their own teams' members.
-    member_ids = Membership.objects.filter(team_id__in=visible).values("user_id")
-    qs = qs.filter(team_id__in=visible) | qs.filter(team__isnull=True, actor_id__in=member_ids)
+    qs = policy_for(AuditEvent).queryset(user, "view", AuditEvent.objects.select_related("team", "actor"))
     if verb:
         qs = qs.filter(verb__startswith=verb)
     if actor:

@@ -7,4 +7,9 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from campaigns import checks  # noqa: F401 - registers the system checks
+        from campaigns import (
+            checks,  # noqa: F401 - registers the system checks
+            policies,
+        )
+
+        policies.register_all()

@@ -7,9 +7,8 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
-from accounts import permissions
-from accounts.models import Role, User
-from accounts.teams import parent_map, with_ancestors
+from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import (
     Campaign,
     Channel,
@@ -31,18 +30,13 @@ from campaigns.models import (
 )
 
 
-def visible_team_ids(user: User) -> set[int]:
-    return permissions.team_ids(user)
-
-
 def events_for(user: User) -> QuerySet[Event]:
-    return Event.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+    return policy_for(Event).queryset(user, "view").select_related("team")
 
 
 def event_drafts_to_publish(user: User) -> list[Event]:
     """Events of the user's supervised teams whose public fields changed since the last publication."""
-    teams = permissions.team_ids(user, {Role.SUPERVISOR})
-    return [e for e in Event.objects.filter(team_id__in=teams).select_related("team", "published_revision")
+    return [e for e in policy_for(Event).queryset(user, "supervise").select_related("team", "published_revision")
             .annotate(latest_hash=Subquery(EventRevision.objects.filter(event=OuterRef("pk"))
                                            .order_by("-number").values("content_hash")[:1]))
             .order_by("-updated_at")
@@ -52,8 +46,7 @@ def event_drafts_to_publish(user: User) -> list[Event]:
 
 def rumour_verdicts_to_review(user: User) -> dict[str, list[RumourVerdict]]:
     """Verdicts of the user's supervised teams waiting to be published, and emergency ones to review."""
-    teams = permissions.team_ids(user, {Role.SUPERVISOR})
-    base = RumourVerdict.objects.filter(rumour__event__team_id__in=teams).select_related(
+    base = policy_for(RumourVerdict).queryset(user, "supervise").select_related(
         "rumour__event", "author", "published_by")
     return {
         "pending": list(base.filter(published_at__isnull=True, superseded_at__isnull=True).order_by("created_at")),
@@ -68,21 +61,21 @@ def events_with_publication(user: User) -> QuerySet[Event]:
 
 
 def campaigns_for(user: User) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(team_id__in=visible_team_ids(user)).select_related("team", "event")
+    return policy_for(Campaign).queryset(user, "view").select_related("team", "event")
 
 
 def channels_for(user: User) -> QuerySet[Channel]:
-    return Channel.objects.filter(team_id__in=visible_team_ids(user)).select_related("team")
+    return policy_for(Channel).queryset(user, "view").select_related("team")
 
 
 def segments_for(user: User) -> QuerySet[Segment]:
-    return Segment.objects.filter(team_id__in=visible_team_ids(user)).select_related("team").prefetch_related(
+    return policy_for(Segment).queryset(user, "view").select_related("team").prefetch_related(
         "partners")
 
 
 def messages_for(user: User) -> QuerySet[Message]:
     return (
-        Message.objects.filter(team_id__in=visible_team_ids(user))
+        policy_for(Message).queryset(user, "view")
         .select_related("campaign", "campaign__event", "team", "author", "approved_by")
         .prefetch_related(
             "channels",
@@ -99,24 +92,21 @@ def message_detail(user: User, pk: int) -> Message | None:
 
 def review_queue(user: User) -> QuerySet[Message]:
     """In review, for the teams the user supervises: most urgent first, then oldest."""
-    teams = permissions.team_ids(user, {Role.SUPERVISOR})
     urgency_rank = Case(
         When(urgency="emergency", then=Value(0)), When(urgency="priority", then=Value(1)), default=Value(2),
         output_field=IntegerField(),
     )
     return (
-        messages_for(user)
-        .filter(team_id__in=teams, status=MessageStatus.IN_REVIEW)
+        policy_for(Message).queryset(user, "supervise", messages_for(user))
+        .filter(status=MessageStatus.IN_REVIEW)
         .annotate(urgency_rank=urgency_rank)
         .order_by("urgency_rank", "submitted_at", "id")
     )
 
 
 def emergency_reviews_due(user: User) -> QuerySet[Message]:
-    teams = permissions.team_ids(user, {Role.SUPERVISOR})
-    return (messages_for(user).filter(team_id__in=teams, emergency_self_approved=True,
-                                      emergency_reviewed_at__isnull=True)
-            .exclude(author=user).order_by("approved_at"))
+    return (policy_for(Message).queryset(user, "review_emergency", messages_for(user))
+            .filter(emergency_self_approved=True, emergency_reviewed_at__isnull=True).order_by("approved_at"))
 
 
 def message_history(message: Message) -> dict[str, Any]:
@@ -136,13 +126,12 @@ def deliveries_for(message: Message) -> QuerySet[Delivery]:
 
 
 def held_deliveries(user: User) -> QuerySet[Delivery]:
-    teams = permissions.team_ids(user, {Role.SUPERVISOR})
-    return (Delivery.objects.filter(message__team_id__in=teams, status=DeliveryStatus.PENDING, needs_review=True)
+    return (policy_for(Delivery).queryset(user, "supervise").filter(status=DeliveryStatus.PENDING, needs_review=True)
             .select_related("message", "channel", "variant").order_by("due_at"))
 
 
 def problem_deliveries(user: User) -> QuerySet[Delivery]:
-    return (Delivery.objects.filter(message__team_id__in=visible_team_ids(user))
+    return (policy_for(Delivery).queryset(user, "view")
             .filter(Q(status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED]) | Q(manual_takedown=True))
             .select_related("message", "channel").order_by("-updated_at")[:100])
 
@@ -156,8 +145,7 @@ def scheduled_between(user: User, start: datetime, end: datetime, event: int | N
 
 
 def playbooks_for(user: User, *, kind: str = "", phase: str = "") -> QuerySet[PlaybookTemplate]:
-    qs = PlaybookTemplate.objects.filter(is_active=True).filter(
-        Q(team__isnull=True) | Q(team_id__in=visible_team_ids(user)))
+    qs = policy_for(PlaybookTemplate).queryset(user, "view", PlaybookTemplate.objects.filter(is_active=True))
     if kind:
         qs = qs.filter(Q(event_kind="") | Q(event_kind=kind))
     if phase:
@@ -169,12 +157,9 @@ def pauses_for(user: User) -> QuerySet[PublishingPause]:
     """The pauses in force that concern this user: platform-wide ones, and those of their teams and
     the teams above them. Another force's pauses (its names and reasons) are not shown; platform
     operators see every pause."""
-    pauses = (PublishingPause.objects.filter(resumed_at__isnull=True)
-              .select_related("team", "paused_by", "restore_report"))
-    if not permissions.is_platform_operator(user):
-        lineage = with_ancestors(visible_team_ids(user), parent_map())
-        pauses = pauses.filter(Q(team__isnull=True) | Q(team_id__in=lineage))
-    return pauses.order_by("-paused_at", "-id")
+    return (policy_for(PublishingPause).queryset(user, "view")
+            .filter(resumed_at__isnull=True).select_related("team", "paused_by", "restore_report")
+            .order_by("-paused_at", "-id"))
 
 
 def pause_banner(user: User) -> dict[str, Any] | None:
@@ -189,11 +174,10 @@ def pause_banner(user: User) -> dict[str, Any] | None:
 
 def list_recipients_for(user: User) -> QuerySet[ListRecipient]:
     """The recipients of the list channels the user administers (addresses stay encrypted here)."""
-    return (ListRecipient.objects.filter(channel__team_id__in=permissions.team_ids(user, {Role.ADMIN}))
+    return (policy_for(ListRecipient).queryset(user, "administer")
             .select_related("channel").prefetch_related("segments"))
 
 
 def list_channels_for(user: User) -> QuerySet[Channel]:
     """SMS and email channels the user administers: the lists they may manage."""
-    return channels_for(user).filter(team_id__in=permissions.team_ids(user, {Role.ADMIN}),
-                                     kind__in=["sms", "email"])
+    return policy_for(Channel).queryset(user, "administer", channels_for(user)).filter(kind__in=["sms", "email"])

@@ -18,3 +18,6 @@ class EngageConfig(AppConfig):
         from engage.inbound.channels import inbound_panels
 
         channel_panels.register(inbound_panels)
+        from engage.inbound import access
+
+        access.register_all()

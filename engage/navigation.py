@@ -8,18 +8,17 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts import permissions
-from accounts.models import Notification, Role
+from accounts.models import Notification, Team
+from accounts.policies import policy_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    teams = permissions.team_ids(user)
-    drafter = bool(permissions.team_ids(user, {Role.OFFICER, Role.SUPERVISOR}))
-    supervisor = bool(permissions.team_ids(user, {Role.SUPERVISOR}))
-    triager = bool(permissions.team_ids(user, {Role.LIAISON, Role.SUPERVISOR}))
-    admin = bool(permissions.team_ids(user, {Role.ADMIN}))
+    teams = policy_for(Team)
+    drafter, supervisor = teams.allows_any(user, "draft"), teams.allows_any(user, "supervise")
+    triager, admin = teams.allows_any(user, "triage"), teams.allows_any(user, "administer")
     items: list[tuple[str, str]] = []
     if drafter:
         items.append(("Messages", reverse("campaigns:messages")))
@@ -27,7 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("Review", reverse("campaigns:review")))
     if drafter:
         items.append(("Calendar", reverse("campaigns:calendar")))
-    if teams:
+    if teams.allows_any(user, "view"):
         items.append(("Events", reverse("campaigns:events")))
         items.append(("Dashboard", reverse("dashboard:index")))
     if drafter:

@@ -21,13 +21,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, Q, QuerySet
 from django_filters import rest_framework as filters
 
-from accounts import permissions
 from accounts.models import Team, User
+from accounts.policies import policy_for
 from core.filters import FilterSet
 
 
 def _visible_teams(user: Any) -> QuerySet[Team]:
-    return Team.objects.filter(pk__in=permissions.team_ids(user))
+    return policy_for(Team).queryset(user, "view")
 
 
 def _visible_users(user: Any) -> QuerySet[User]:
@@ -35,9 +35,8 @@ def _visible_users(user: Any) -> QuerySet[User]:
     authors of messages the caller can see (someone who has since left the team, say)."""
     from campaigns.models import Message
 
-    teams = permissions.team_ids_with_ancestors(user)
-    authors = Message.objects.filter(team_id__in=permissions.team_ids(user)).values("author_id")
-    return User.objects.filter(Q(memberships__team_id__in=teams) | Q(pk__in=authors)).distinct()
+    authors = policy_for(Message).queryset(user, "view").values("author_id")
+    return User.objects.filter(policy_for(User).condition(user, "view") | Q(pk__in=authors)).distinct()
 
 
 def _scopes() -> dict[type[Model], Callable[[Any], QuerySet]]:
@@ -56,10 +55,11 @@ def visible_choices(model: type[Model], user: Any) -> QuerySet:
     scope = _scopes().get(model)
     if scope is not None:
         return scope(user)
-    if any(field.name == "team" for field in model._meta.get_fields()):
-        return model._default_manager.filter(team_id__in=permissions.team_ids(user))
-    raise ImproperlyConfigured(f"No visibility rule for filtering by {model.__name__}: add one to "
-                               f"campaigns.api.filters before offering it as a filter.")
+    try:
+        return policy_for(model).queryset(user, "view")  # a team's own rows: its permission policy
+    except LookupError:
+        raise ImproperlyConfigured(f"No visibility rule for filtering by {model.__name__}: register its "
+                                   f"permission policy (accounts.policies) before offering it as a filter.") from None
 
 
 def _choices_for_request(model: type[Model], request: Any) -> QuerySet:

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import permissions
+from accounts.policies import policy_for
 from campaigns import publishing, selectors
 from campaigns.api import serializers as s
 from campaigns.api.base import ReadCreatePatchViewSet
@@ -247,8 +247,7 @@ class VariantViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.
     serializer_class = s.VariantSerializer
 
     def get_queryset(self):
-        return Variant.objects.filter(message__team_id__in=permissions.team_ids(self.request.user)).prefetch_related(
-            "channels")
+        return policy_for(Variant).queryset(self.request.user, "view").prefetch_related("channels")
 
     @extend_schema(request=s.VariantPatchSerializer, responses=s.VariantSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

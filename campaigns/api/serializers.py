@@ -8,8 +8,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from accounts import permissions
 from accounts.models import Team
+from accounts.policies import policy_for
 from campaigns.models import (
     Campaign,
     Channel,
@@ -34,7 +34,7 @@ from core.links import safe_external_url
 class VisibleTeamField(IdRelatedField):
     def get_queryset(self):
         request = self.context["request"]
-        return Team.objects.filter(pk__in=permissions.team_ids(request.user))
+        return policy_for(Team).queryset(request.user, "view")
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -107,7 +107,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["event"].queryset = Event.objects.filter(team_id__in=permissions.team_ids(request.user))
+            self.fields["event"].queryset = policy_for(Event).queryset(request.user, "view")
 
 
 class MediaSerializer(serializers.ModelSerializer):
@@ -252,7 +252,7 @@ class VisibleChannelField(IdRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        return Channel.objects.filter(team_id__in=permissions.team_ids(request.user if request else None))
+        return policy_for(Channel).queryset(request.user if request else None, "view")
 
 
 class PartnerSerializer(serializers.ModelSerializer):

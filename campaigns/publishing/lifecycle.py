@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.audit import audit_event, audit_record
 from accounts.notify import notify
 from accounts.onestatement import update_and_insert
+from accounts.policies import policy_for
 from campaigns.models import (
     Delivery,
     DeliveryAttempt,
@@ -82,7 +83,7 @@ def deliveries_claim_due(*, limit: int = 500, urgent_only: bool = False) -> list
     if everything:
         due = due.filter(urgent=True, message__pause_override_by__isnull=False)
     elif paused:
-        due = due.exclude(Q(message__team_id__in=paused) & Q(message__pause_override_by__isnull=True))
+        due = due.exclude(policy_for(Delivery).team_condition(paused) & Q(message__pause_override_by__isnull=True))
     with transaction.atomic():
         # Lock the delivery rows only ("of self"). The filter joins the message; a lock on every
         # joined table would make two ticks skip each other's *message* rows, and PostgreSQL keeps

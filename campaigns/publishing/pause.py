@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.policies import policy_for
 from accounts.teams import parent_map, with_descendants
 from campaigns.models import Approval, Delivery, DeliveryStatus, Message, PublishingPause, Urgency
 from campaigns.publishing.schedule import enqueue_tick
@@ -85,7 +86,7 @@ def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> Pu
     # Claimed rows of the paused teams that have not started their platform call go back to wait.
     claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
     if team is not None:
-        claimed = claimed.filter(message__team_id__in=with_descendants({team}, parent_map()))
+        claimed = policy_for(Delivery).restrict(claimed, with_descendants({team}, parent_map()))
     claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
     audit_record(actor=actor, verb="publishing.paused", target=pause, team=team,
                  summary={"reason": reason, "scope": "platform" if team is None else "team"})
@@ -113,7 +114,7 @@ def publishing_resume(*, actor: User, reason: str = "", team: int | None = None,
     overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
                                       urgent=False)
     if team is not None:
-        overdue = overdue.filter(message__team_id__in=with_descendants({team}, parent_map()))
+        overdue = policy_for(Delivery).restrict(overdue, with_descendants({team}, parent_map()))
     held = overdue.update(needs_review=True)
     audit_record(actor=actor, verb="publishing.resumed", target_type="campaigns.publishingpause", team=team,
                  summary={"reason": reason, "pauses": count, "held_for_review": held,

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import Event, Message, Urgency
 from campaigns.services.messages import message_update
 from core.errors import InvalidInput, NotAllowed
@@ -189,7 +189,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
 @transaction.atomic
 def message_set_cap(*, actor: User, message: Message, values: dict[str, Any] | None) -> Message:
     """Set (or, with empty ``values``, clear) the CAP fields. Part of the approved content."""
-    if not permissions.can_edit_message(actor, message):
+    if not policy_for(Message).may(actor, "draft", message):
         raise NotAllowed("You cannot edit messages of this team.")
     cleaned = clean_cap(values, message=message) if values else {}
     message = message_update(actor=actor, message=message, cap=cleaned)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
+from accounts.policies import policy_for
 from campaigns.models import Channel, ChannelKind
 from campaigns.services.channel_config import SECRET_KEYS, config_validate, secret_names
 from core.errors import InvalidInput, NotAllowed
@@ -68,7 +69,7 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
 @transaction.atomic
 def channel_update(*, actor: User, channel: Channel, name: str | None = None, config: dict[str, Any] | None = None,
                    is_active: bool | None = None) -> Channel:
-    if not permissions.can_manage_channels(actor, channel.team_id):
+    if not policy_for(Channel).may(actor, "administer", channel):
         raise NotAllowed("Only an administrator of this team can change channels.")
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     changed: dict[str, Any] = {}

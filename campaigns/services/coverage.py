@@ -146,11 +146,11 @@ def coverage_blocks_submission(message: Message) -> bool:
 
 def message_apply_plan(*, actor: Any, message: Message) -> Message:
     """Add the channels the plan proposes for every targeted segment (the officer may then adjust)."""
-    from accounts import permissions
+    from accounts.policies import policy_for
     from campaigns.services.messages import message_update
     from core.errors import NotAllowed
 
-    if not permissions.can_edit_message(actor, message):
+    if not policy_for(Message).may(actor, "draft", message):
         raise NotAllowed("You cannot edit messages of this team.")
     current = {c.pk for c in message.channels.all()}
     proposed = {pk for plan in delivery_plan(message) for pk in plan.channels}

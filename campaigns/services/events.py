@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
+from accounts.policies import policy_for
 from campaigns.models import (
     PUBLIC_EVENT_FIELDS,
     Campaign,
@@ -181,7 +182,7 @@ def event_publish(*, actor: User, event: Event, expected_hash: str) -> Event:
     """A supervisor of the event's team, who wrote none of the drafts since the last publication,
     publishes exactly the revision they reviewed (by its content hash)."""
     event = Event.objects.select_for_update().filter(pk=event.pk).first()
-    if event is None or not permissions.can_view_team(actor, event.team_id):
+    if event is None or not policy_for(Event).may(actor, "view", event):
         raise NotFound("No such event.")
     pending = pending_revisions(event)
     authors = {r.author_id for r in pending if r.author_id is not None}
@@ -251,7 +252,7 @@ def event_create(
 
 @transaction.atomic
 def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
-    if not permissions.can_manage_events(actor, event.team_id):
+    if not policy_for(Event).may(actor, "draft", event):
         raise NotAllowed("You cannot edit this team's events.")
     event = Event.objects.select_for_update().get(pk=event.pk)
     changes.pop("phase_override", None)
@@ -283,7 +284,7 @@ def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
 @transaction.atomic
 def event_set_phase(*, actor: User, event: Event, phase: str | None, reason: str = "") -> Event:
     """A supervisor overrides the derived phase (or clears the override with ``None``)."""
-    if not permissions.can_override_phase(actor, event.team_id):
+    if not policy_for(Event).may(actor, "supervise", event):
         raise NotAllowed("Only a supervisor can override an event's phase.")
     if phase and phase not in Phase.values:
         raise InvalidInput("Phase is before, during or after.", fields={"phase": ["Invalid choice."]})
@@ -302,7 +303,7 @@ def campaign_create(
 ) -> Campaign:
     if not permissions.can_draft(actor, team):
         raise NotAllowed("You cannot create campaigns for this team.")
-    if event is not None and event.team_id != team.pk and not permissions.can_view_team(actor, event.team_id):
+    if event is not None and event.team_id != team.pk and not policy_for(Event).may(actor, "view", event):
         raise NotFound("No such event.")
     name = sanitize_text(name, max_length=200)
     if not name:
@@ -325,7 +326,7 @@ def campaign_update(*, actor: User, campaign: Campaign, **changes: Any) -> Campa
     if "description" in changes:
         changes["description"] = sanitize_text(changes["description"])
     event = changes.get("event")
-    if event is not None and not permissions.can_view_team(actor, event.team_id):
+    if event is not None and not policy_for(Event).may(actor, "view", event):
         raise NotFound("No such event.")
     for key, value in changes.items():
         setattr(campaign, key, value)

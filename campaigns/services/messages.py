@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import (
     Approval,
     Campaign,
@@ -183,7 +184,7 @@ def record_version(*, message: Message, actor: User | None, reason: str) -> bool
 
 
 def _require_editable(actor: User, message: Message) -> None:
-    if not permissions.can_edit_message(actor, message):
+    if not policy_for(Message).may(actor, "draft", message):
         raise NotAllowed("You cannot edit messages of this team.")
     if message.status not in _EDITABLE:
         raise WrongState(
@@ -440,7 +441,7 @@ def media_update_alt(*, actor: User, asset: MediaAsset, alt_text: str) -> MediaA
 
 @transaction.atomic
 def comment_add(*, actor: User, message: Message, body: str, kind: str = "comment") -> Comment:
-    if not (permissions.can_comment(actor, message) or permissions.can_approve(actor, message)):
+    if not (policy_for(Message).may(actor, "draft", message) or policy_for(Message).may(actor, "approve", message)):
         raise NotAllowed("You cannot comment on this message.")
     text = _clean_body(body, field="comment")
     comment = Comment.objects.create(message=message, author=actor, body=text, version=message.version, kind=kind)

@@ -17,9 +17,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import Channel, ListRecipient, Segment
 from campaigns.secretbox import digest
 from campaigns.services.targeting import LIST_KINDS
@@ -86,9 +86,9 @@ def _language(value: str) -> str:
 
 
 def _require_list_channel(actor: User, channel: Channel) -> None:
-    if not permissions.can_view_team(actor, channel.team_id):
+    if not policy_for(Channel).may(actor, "view", channel):
         raise NotFound("No such channel.")
-    if not permissions.can_manage_channels(actor, channel.team_id):
+    if not policy_for(Channel).may(actor, "administer", channel):
         raise NotAllowed("Only an administrator of this team manages its recipients.")
     if channel.kind not in LIST_KINDS:
         raise WrongState("Only SMS and email channels have recipients.", code="not_a_list")

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
+from accounts.policies import policy_for
 from campaigns.models import ChannelKind, Need, Partner, Segment
 from core.errors import InvalidInput, NotAllowed
 from core.sanitize import sanitize_text
@@ -79,7 +80,7 @@ def segment_create(*, actor: User, team: Team, **data: Any) -> Segment:
 
 @transaction.atomic
 def segment_update(*, actor: User, segment: Segment, **data: Any) -> Segment:
-    if not permissions.can_manage_segments(actor, segment.team_id):
+    if not policy_for(Segment).may(actor, "draft", segment):
         raise NotAllowed("You cannot manage this team's segments.")
     fields = _segment_fields(data)
     before = {k: getattr(segment, k) for k in fields}

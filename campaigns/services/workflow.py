@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import Approval, ApprovalKind, Message, MessageStatus, Urgency
 from campaigns.services.content import content_hash
 from campaigns.services.messages import comment_add, lock_message
@@ -22,7 +23,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 
 
 def _visible(actor: User, message: Message) -> None:
-    if not permissions.can_view_team(actor, message.team_id):
+    if not policy_for(Message).may(actor, "view", message):
         raise NotFound("No such message.")
 
 
@@ -37,7 +38,7 @@ def submission_findings(message: Message) -> list:
 def message_submit(*, actor: User, message: Message) -> Message:
     message = lock_message(message.pk)
     _visible(actor, message)
-    if not permissions.can_submit(actor, message):
+    if not policy_for(Message).may(actor, "draft", message):
         raise NotAllowed("You cannot submit messages of this team.")
     if message.status not in (MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED):
         raise WrongState(f"Only a draft can be submitted; this message is {message.get_status_display().lower()}.")
@@ -94,7 +95,7 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
     message = lock_message(message.pk)
     _visible(actor, message)
     self_emergency = permissions.can_emergency_self_approve(actor, message)
-    if not (permissions.can_approve(actor, message) or self_emergency):
+    if not (policy_for(Message).may(actor, "approve", message) or self_emergency):
         if permissions.wrote_part_of(actor, message):
             raise NotAllowed("You wrote this message, or part of it, so another supervisor must approve it.",
                              code="own_message")
@@ -148,7 +149,7 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
 def message_request_changes(*, actor: User, message: Message, comment: str) -> Message:
     message = lock_message(message.pk)
     _visible(actor, message)
-    if not permissions.can_approve(actor, message):
+    if not policy_for(Message).may(actor, "approve", message):
         raise NotAllowed("Only a supervisor of this team who is not the author can request changes.")
     if message.status != MessageStatus.IN_REVIEW:
         raise WrongState("Changes can only be requested on a message in review.")
@@ -170,7 +171,7 @@ def message_emergency_review(*, actor: User, message: Message, comment: str = ""
         raise WrongState("This message was not self-approved; there is nothing to review.")
     if message.emergency_reviewed_at is not None:
         raise WrongState("This emergency message has already been reviewed.")
-    if not permissions.can_review_emergency(actor, message):
+    if not policy_for(Message).may(actor, "review_emergency", message):
         raise NotAllowed("A second supervisor, not the author, must review an emergency self-approval.")
     Approval.objects.create(message=message, approver=actor, kind=ApprovalKind.EMERGENCY_REVIEW,
                             content_hash=message.approved_hash or message.content_hash, version=message.version)

@@ -8,9 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import permissions
-from accounts.models import Role, Team
+from accounts.models import Team
+from accounts.policies import policy_for
 from campaigns import channel_panels, publishing, selectors
 from campaigns.forms import ChannelForm, PauseForm, SegmentForm
+from campaigns.models import Segment
 from campaigns.services import channels as channel_services
 from campaigns.services import segments as segment_services
 from campaigns.views import forbidden
@@ -26,14 +28,14 @@ def _split(value: str) -> list[str]:
 def segment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/segment_list.html", {
         "segments": selectors.segments_for(request.user),
-        "can_create": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+        "can_create": policy_for(Segment).allows_any(request.user, "draft"),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    teams = Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}))
+    teams = policy_for(Team).queryset(request.user, "draft")
     segment = None
     initial = {}
     if pk is not None:
@@ -70,7 +72,7 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def channel_list(request: HttpRequest) -> HttpResponse:
-    admin_teams = Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.ADMIN}))
+    admin_teams = policy_for(Team).queryset(request.user, "administer")
     if request.method == "POST" and not admin_teams.exists():
         return forbidden(request, "Only administrators add channels.")
     form = ChannelForm(request.POST or None, teams=admin_teams)
@@ -93,7 +95,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def publishing_controls(request: HttpRequest) -> HttpResponse:
     user = request.user
-    supervised = list(Team.objects.filter(pk__in=permissions.team_ids(user, {Role.SUPERVISOR})))
+    supervised = list(policy_for(Team).queryset(user, "supervise"))
     everything = permissions.can_pause_everything(user)
     if request.method == "POST" and not (supervised or everything):
         return forbidden(request, "Only supervisors pause or resume publishing.")

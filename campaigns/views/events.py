@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
-from accounts.models import Role, Team
+from accounts.models import Team
+from accounts.policies import policy_for
 from campaigns import selectors
 from campaigns.forms import EventForm
-from campaigns.models import Event, EventKind, Phase
+from campaigns.models import Event, EventKind, Message, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
 from core.ids import parse_id
@@ -30,18 +31,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
     events = selectors.events_with_publication(request.user).order_by("-starts_at")
     return render(request, "campaigns/event_list.html", {
         "events": events,
-        "can_create": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+        "can_create": policy_for(Event).allows_any(request.user, "draft"),
     })
 
 
 def _event_form_teams(request: HttpRequest):
-    return Team.objects.filter(pk__in=permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}))
+    return policy_for(Team).queryset(request.user, "draft")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_new(request: HttpRequest) -> HttpResponse:
-    if not permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}):
+    if not policy_for(Event).allows_any(request.user, "draft"):
         return forbidden(request, "Only officers and supervisors create events.")
     form = EventForm(request.POST or None, teams=_event_form_teams(request))
     if request.method == "POST" and form.is_valid():
@@ -61,7 +62,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
-    if request.method == "POST" and not permissions.can_manage_events(request.user, event.team_id):
+    if request.method == "POST" and not policy_for(Event).may(request.user, "draft", event):
         return forbidden(request, "Only officers and supervisors of this team edit its events.")
     initial = {f: getattr(event, f) for f in EventForm.base_fields if f not in ("team", "hashtags")}
     initial["team"] = event.team_id
@@ -81,8 +82,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "campaigns": selectors.campaigns_for(request.user).filter(event=event),
         "event_messages": selectors.messages_for(request.user).filter(campaign__event=event)
         .order_by("-created_at")[:50],  # not "messages": that name is the flash messages' in base.html
-        "can_override": permissions.can_override_phase(request.user, event.team_id),
-        "can_edit": permissions.can_manage_events(request.user, event.team_id),
+        "can_override": policy_for(Event).may(request.user, "supervise", event),
+        "can_edit": policy_for(Event).may(request.user, "draft", event),
         "phases": Phase.choices,
     })
 
@@ -92,7 +93,7 @@ def _publication_context(request: HttpRequest, event: Event) -> dict[str, Any]:
     draft = event_services.event_draft(event)
     pending = event_services.pending_revisions(event) if draft else []
     authors = {r.author_id for r in pending if r.author_id is not None}
-    is_supervisor = permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR})
+    is_supervisor = policy_for(Event).may(request.user, "supervise", event)
     return {
         "draft": draft, "diff": event_services.event_diff(event), "pending_authors": pending,
         "published": event.published_revision, "public_view": event.public_version(),
@@ -109,7 +110,7 @@ def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
-    if not permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR}):
+    if not policy_for(Event).may(request.user, "supervise", event):
         return forbidden(request, "Only a supervisor of this team publishes an event's public page.")
     run_service(request, event_services.event_publish, event=event,
                 expected_hash=request.POST.get("content_hash", ""), success="Published on the public pages.")
@@ -178,5 +179,5 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
         "kinds": EventKind.choices, "phases": Phase.choices, "kind": kind, "phase": phase,
         "events": selectors.events_for(request.user).order_by("-starts_at")[:20],
         "event_id": str(parse_id(request.GET.get("event")) or ""),
-        "can_draft": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+        "can_draft": policy_for(Message).allows_any(request.user, "draft"),
     })

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
-from accounts.models import Role
+from accounts.policies import policy_for
 from campaigns import publishing, selectors
 from campaigns.forms import (
     CommentForm,
@@ -29,7 +29,16 @@ from campaigns.forms import (
     VariantForm,
     WithdrawForm,
 )
-from campaigns.models import Delivery, DeliveryStatus, Message, MessageStatus, PlaybookTemplate
+from campaigns.models import (
+    Campaign,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    MessageStatus,
+    PlaybookTemplate,
+    Segment,
+)
 from campaigns.services import coverage, workflow
 from campaigns.services import messages as message_services
 from campaigns.services.playbooks import playbook_fill
@@ -47,11 +56,13 @@ def _message(request: HttpRequest, pk: int) -> Message:
 
 
 def _form_context(request: HttpRequest) -> dict[str, Any]:
-    drafter_teams = permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})
+    user = request.user
     return {
-        "campaigns": list(selectors.campaigns_for(request.user).filter(team_id__in=drafter_teams, archived=False)),
-        "channels": list(selectors.channels_for(request.user).filter(team_id__in=drafter_teams, is_active=True)),
-        "segments": list(selectors.segments_for(request.user).filter(team_id__in=drafter_teams)),
+        "campaigns": list(policy_for(Campaign).queryset(user, "draft", selectors.campaigns_for(user))
+                          .filter(archived=False)),
+        "channels": list(policy_for(Channel).queryset(user, "draft", selectors.channels_for(user))
+                         .filter(is_active=True)),
+        "segments": list(policy_for(Segment).queryset(user, "draft", selectors.segments_for(user))),
     }
 
 
@@ -67,14 +78,14 @@ def message_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "campaigns/message_list.html", {
         "page": page, "status": status, "statuses": MessageStatus.choices,
-        "can_draft": bool(permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR})),
+        "can_draft": policy_for(Message).allows_any(request.user, "draft"),
     })
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def message_new(request: HttpRequest) -> HttpResponse:
-    if not permissions.team_ids(request.user, {Role.OFFICER, Role.SUPERVISOR}):
+    if not policy_for(Message).allows_any(request.user, "draft"):
         return forbidden(request, "Only officers and supervisors draft messages.")
     ctx = _form_context(request)
     initial: dict[str, Any] = {}
@@ -116,7 +127,7 @@ def message_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message(request, pk)
-    if not permissions.can_edit_message(request.user, message):
+    if not policy_for(Message).may(request.user, "draft", message):
         return forbidden(request, "Only officers and supervisors of this team edit its messages.")
     ctx = _form_context(request)
     initial = {
@@ -200,25 +211,26 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "variant_form": VariantForm(channels=list(message.channels.all())),
         "media_form": MediaForm(),
         "can": {
-            "edit": permissions.can_edit_message(user, message) and message.status in (
+            "edit": policy_for(Message).may(user, "draft", message) and message.status in (
                 MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus.IN_REVIEW,
                 MessageStatus.APPROVED, MessageStatus.SCHEDULED),
-            "submit": permissions.can_submit(user, message) and message.status in (
+            "submit": policy_for(Message).may(user, "draft", message) and message.status in (
                 MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED),
             "approve": message.status == MessageStatus.IN_REVIEW and (
-                permissions.can_approve(user, message) or permissions.can_emergency_self_approve(user, message)),
+                policy_for(Message).may(user, "approve", message)
+                or permissions.can_emergency_self_approve(user, message)),
             "own_message": user.pk == message.author_id,
-            "schedule": permissions.can_schedule(user, message) and message.status in (
+            "schedule": policy_for(Message).may(user, "draft", message) and message.status in (
                 MessageStatus.APPROVED, MessageStatus.SCHEDULED),
-            "withdraw": permissions.can_withdraw(user, message) and message.status in (
+            "withdraw": policy_for(Message).may(user, "supervise", message) and message.status in (
                 MessageStatus.APPROVED, MessageStatus.SCHEDULED, MessageStatus.PUBLISHING, MessageStatus.PUBLISHED,
                 MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED),
             "emergency_review": message.emergency_self_approved and message.emergency_reviewed_at is None
-            and permissions.can_review_emergency(user, message),
-            "correct": permissions.can_draft(user, message.team_id) and message.status in (
+            and policy_for(Message).may(user, "review_emergency", message),
+            "correct": policy_for(Message).may(user, "draft", message) and message.status in (
                 MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.WITHDRAWN),
-            "retry": permissions.can_schedule(user, message),
-            "handled": permissions.can_withdraw(user, message),
+            "retry": policy_for(Message).may(user, "draft", message),
+            "handled": policy_for(Message).may(user, "supervise", message),
         },
     })
 
@@ -262,8 +274,8 @@ def message_deliveries(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message(request, pk)
     response = render(request, "campaigns/_deliveries.html", {
         "message": message, **_deliveries_context(message),
-        "can": {"retry": permissions.can_schedule(request.user, message),
-                "handled": permissions.can_withdraw(request.user, message)},
+        "can": {"retry": policy_for(Message).may(request.user, "draft", message),
+                "handled": policy_for(Message).may(request.user, "supervise", message)},
     })
     response["Cache-Control"] = "no-store"
     return response
@@ -283,8 +295,7 @@ def variant_delete(request: HttpRequest, pk: int, variant_id: int) -> HttpRespon
 @login_required
 @require_POST
 def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    delivery = Delivery.objects.filter(pk=pk, message__team_id__in=permissions.team_ids(request.user)).select_related(
-        "message").first()
+    delivery = policy_for(Delivery).queryset(request.user, "view").filter(pk=pk).select_related("message").first()
     if delivery is None:
         raise Http404("No such delivery.")
     if action == "retry":
@@ -310,7 +321,7 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 @require_safe
 def review_queue(request: HttpRequest) -> HttpResponse:
-    if not permissions.team_ids(request.user, {Role.SUPERVISOR}):
+    if not policy_for(Message).allows_any(request.user, "supervise"):
         return forbidden(request, "Only supervisors review messages.")
     return render(request, "campaigns/review.html", {
         "queue": list(selectors.review_queue(request.user)),

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.models import Role
+from accounts.policies import policy_for
 from campaigns import selectors
 from campaigns.forms_cap import RumourForm, RumourStatusForm
-from campaigns.models import Rumour, RumourChange, RumourVerdict
+from campaigns.models import Event, Rumour, RumourChange, RumourVerdict
 from campaigns.services import rumours as rumour_services
 from campaigns.views import forbidden
 from core.web import run_service
@@ -27,9 +28,9 @@ def rumour_board(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
-    can_add = permissions.can_manage_events(request.user, event.team_id)
-    can_decide = permissions.can_set_rumour_status(request.user, event.team_id)
-    is_supervisor = permissions.has_role(request.user, event.team_id, {Role.SUPERVISOR})
+    can_add = policy_for(Event).may(request.user, "draft", event)
+    can_decide = policy_for(Event).may(request.user, "draft", event)
+    is_supervisor = policy_for(Event).may(request.user, "supervise", event)
     form = RumourForm(request.POST or None)
     if request.method == "POST":
         if not can_add:
@@ -69,16 +70,15 @@ def rumour_board(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visible_rumour(request: HttpRequest, pk: int) -> Rumour:
-    rumour = Rumour.objects.filter(pk=pk, event__team_id__in=permissions.team_ids(request.user)).select_related(
-        "event").first()
+    rumour = policy_for(Rumour).queryset(request.user, "view").filter(pk=pk).select_related("event").first()
     if rumour is None:
         raise Http404("No such rumour.")
     return rumour
 
 
 def _visible_verdict(request: HttpRequest, pk: int) -> RumourVerdict:
-    verdict = RumourVerdict.objects.filter(
-        pk=pk, rumour__event__team_id__in=permissions.team_ids(request.user)).select_related("rumour").first()
+    verdict = (policy_for(RumourVerdict).queryset(request.user, "view").filter(pk=pk).select_related("rumour")
+               .first())
     if verdict is None:
         raise Http404("No such verdict.")
     return verdict
@@ -93,7 +93,7 @@ def _back(rumour: Rumour) -> HttpResponse:
 def rumour_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Write a verdict version (not public until a second person publishes it)."""
     rumour = _visible_rumour(request, pk)
-    if not permissions.can_set_rumour_status(request.user, rumour.event.team_id):
+    if not policy_for(Rumour).may(request.user, "draft", rumour):
         return forbidden(request, "Only officers and supervisors of this team write what we say about a rumour.")
     form = RumourStatusForm(request.POST, prefix=f"r{rumour.pk}")
     if form.is_valid():
@@ -125,7 +125,7 @@ def rumour_verdict_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def rumour_verdict_review(request: HttpRequest, pk: int) -> HttpResponse:
     verdict = _visible_verdict(request, pk)
-    if not permissions.has_role(request.user, verdict.rumour.event.team_id, {Role.SUPERVISOR}):
+    if not policy_for(RumourVerdict).may(request.user, "supervise", verdict):
         return forbidden(request, "Only a second supervisor of this team reviews an emergency verdict.")
     run_service(request, rumour_services.rumour_verdict_review, verdict=verdict,
                 comment=request.POST.get("comment", ""), success="Emergency verdict reviewed.")

@@ -59,6 +59,7 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
 from accounts.notify import notify
+from accounts.policies import policy_for
 from campaigns.models import Channel, ChannelKind, Message, MessageStatus
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from core.queue import enqueue
@@ -93,7 +94,8 @@ class AnswerRoute:
 
 def _team_channel(team_id: int, kind: str) -> Channel | None:
     chain = policies.lineage(team_id)
-    channels = [c for c in Channel.objects.filter(team_id__in=chain, kind=kind, is_active=True).order_by("id")]
+    channels = list(policy_for(Channel).restrict(Channel.objects.filter(kind=kind, is_active=True), chain)
+                    .order_by("id"))
     channels.sort(key=lambda c: chain.index(c.team_id))
     return channels[0] if channels else None
 

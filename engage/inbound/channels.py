@@ -15,8 +15,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
 
-from accounts import permissions
-from accounts.models import Role
+from accounts.policies import policy_for
 from campaigns.models import Channel, ChannelKind
 from engage.inbound.inbound_drops import drops_for_channels
 from engage.models import InboundCursor, Reply
@@ -61,8 +60,7 @@ def webhook_setup(channel: Channel, request: Any) -> WebhookSetup | None:
 
 def inbound_panels(*, user: Any, channels: list[Channel], request: Any) -> dict[int, dict[str, Any]]:
     """``{channel_id: panel}`` for the channels that take replies, of teams ``user`` administers."""
-    admin_teams = permissions.team_ids(user, {Role.ADMIN})
-    shown = [c for c in channels if c.team_id in admin_teams and c.kind in INBOUND_KINDS]
+    shown = [c for c in channels if c.kind in INBOUND_KINDS and policy_for(Channel).may(user, "administer", c)]
     if not shown:
         return {}
     ids = [c.pk for c in shown]

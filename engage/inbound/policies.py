@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts import permissions, teams
 from accounts.audit import audit_record
 from accounts.models import Team, User
+from accounts.policies import policy_for
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from core.sanitize import sanitize_text
 from engage.inbound.classify.category import CATEGORIES, DEFAULT_RULES, Rule
@@ -92,8 +93,8 @@ def retention_days(*, team_id: int) -> dict[str, int]:
 
 def category_rules(*, team_id: int) -> Mapping[str, Sequence[Rule]] | None:
     """engage.inbound.classify's default rules extended with the admins' rules; None when there are none."""
-    rows = list(CategoryRule.objects.filter(Q(team__isnull=True) | Q(team_id__in=lineage(team_id)), is_active=True)
-                .values_list("language", "category", "pattern", "weight"))
+    rows = list(policy_for(CategoryRule).restrict(CategoryRule.objects.filter(is_active=True), lineage(team_id),
+                                                  shared=True).values_list("language", "category", "pattern", "weight"))
     if not rows:
         return None
     merged: dict[str, list[Rule]] = {language: list(rules) for language, rules in DEFAULT_RULES.items()}
@@ -133,7 +134,7 @@ def answer_template_for(*, team_id: int, purpose: str, language: str) -> AnswerT
     """The team's (or a parent's, or the shipped) active, approved template for a purpose, in the
     language if there is one, else in English."""
     chain = lineage(team_id)
-    candidates = [t for t in _usable().filter(Q(team__isnull=True) | Q(team_id__in=chain), purpose=purpose)
+    candidates = [t for t in policy_for(AnswerTemplate).restrict(_usable().filter(purpose=purpose), chain, shared=True)
                   if is_approved(t)]
 
     def rank(template: AnswerTemplate) -> tuple[int, int]:
@@ -146,19 +147,19 @@ def answer_template_for(*, team_id: int, purpose: str, language: str) -> AnswerT
 
 def templates_for_team(team_id: int) -> QuerySet[AnswerTemplate]:
     """The templates a liaison may send: active and approved (their approved words)."""
-    return _usable().filter(Q(team__isnull=True) | Q(team_id__in=lineage(team_id))).order_by(
+    return policy_for(AnswerTemplate).restrict(_usable(), lineage(team_id), shared=True).order_by(
         "purpose", "title", "language")
 
 
 def templates_to_manage(team_id: int) -> QuerySet[AnswerTemplate]:
     """Every template of the team and above (drafts and withdrawn ones too), for the settings page."""
-    return AnswerTemplate.objects.filter(Q(team__isnull=True) | Q(team_id__in=lineage(team_id))).select_related(
-        "approved_version", "approved_by").order_by("purpose", "title", "language")
+    return (policy_for(AnswerTemplate).restrict(AnswerTemplate.objects.all(), lineage(team_id), shared=True)
+            .select_related("approved_version", "approved_by").order_by("purpose", "title", "language"))
 
 
 def pending_template_versions(team_ids: Iterable[int]) -> QuerySet[AnswerTemplateVersion]:
     """Versions waiting for a second supervisor: to approve, or to review after the fact."""
-    return (AnswerTemplateVersion.objects.filter(template__team_id__in=list(team_ids))
+    return (policy_for(AnswerTemplateVersion).restrict(AnswerTemplateVersion.objects.all(), list(team_ids))
             .filter(Q(approved_at__isnull=True, superseded_at__isnull=True) | Q(review_due=True,
                                                                                   reviewed_at__isnull=True))
             .select_related("template", "author", "approved_by", "template__approved_version")

@@ -33,9 +33,9 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import permissions
 from accounts.audit import audit_record
-from accounts.models import Notification, Role, Team, User
+from accounts.models import Notification, Team, User
+from accounts.policies import policy_for
 from campaigns.models import (
     Comment,
     ListRecipient,
@@ -131,7 +131,8 @@ def replies_apply_retention(*, now: datetime | None = None) -> dict[str, int]:
 # --- rights -------------------------------------------------------------------------------------
 
 def _admin_team_ids(actor: User) -> set[int]:
-    return {t for t in permissions.team_ids(actor, {Role.ADMIN}) if permissions.can_manage_retention(actor, t)}
+    """The teams whose people's rights (access, erasure) the actor handles: their administrators'."""
+    return policy_for(Reply).team_ids(actor, "administer")
 
 
 def _by_author(actor: User, handle: str) -> tuple[str, QuerySet[Reply]]:
@@ -141,14 +142,14 @@ def _by_author(actor: User, handle: str) -> tuple[str, QuerySet[Reply]]:
     key = author_key(sanitize_text(handle, max_length=200))
     if not key:
         raise InvalidInput("Give a handle or a phone number.", fields={"handle": ["This field is required."]})
-    return key, Reply.objects.filter(author_key=key, team_id__in=teams)
+    return key, policy_for(Reply).restrict(Reply.objects.filter(author_key=key), teams)
 
 
 def _subscriptions(actor: User, key: str) -> QuerySet[ListRecipient]:
     """The person's entries on the list channels of the actor's teams (SMS by number, email by address)."""
     teams = _admin_team_ids(actor)
     digests = {address_digest(a) for a in (normalise_address("sms", key), normalise_address("email", key)) if a}
-    return ListRecipient.objects.filter(address_digest__in=digests, channel__team_id__in=teams)
+    return policy_for(ListRecipient).restrict(ListRecipient.objects.filter(address_digest__in=digests), teams)
 
 
 def _export(replies: Iterable[Reply]) -> list[dict[str, Any]]:

@@ -31,42 +31,38 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from accounts import permissions
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import Message
 from core.ids import parse_id
+from engage.inbound.access import INBOX_ROLES  # noqa: F401 - named here for the inbox
 from engage.models import OPEN_STATUSES, ClassificationCorrection, Reply, ReplyAnswer, ReplyNote
 
-INBOX_ROLES = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.ADMIN})
 NO_ANSWER_NEEDED = ("spam", "abuse")
 
 
 # --- visibility -------------------------------------------------------------------------------
 
+# Who sees what is the reply policy's (engage/inbound/access.py); these name its answers for the inbox.
+
 def inbox_team_ids(user: Any) -> set[int]:
-    return permissions.team_ids(user, INBOX_ROLES)
+    return policy_for(Reply).team_ids(user, "inbox")
 
 
 def restricted_team_ids(user: Any) -> set[int]:
-    return {t for t in permissions.team_ids(user) if permissions.can_see_restricted_queue(user, t)}
+    return policy_for(Reply).restricted_team_ids(user)
 
 
 def triage_team_ids(user: Any) -> set[int]:
-    return {t for t in inbox_team_ids(user) if permissions.can_triage(user, t)}
+    return inbox_team_ids(user) & policy_for(Reply).team_ids(user, "triage")
 
 
 def visible_replies(user: Any) -> QuerySet[Reply]:
-    teams, restricted = inbox_team_ids(user), restricted_team_ids(user)
-    condition = Q(team_id__in=teams, restricted=False)
-    if restricted:
-        condition |= Q(team_id__in=restricted, restricted=True)
-    return Reply.objects.filter(condition)
+    return policy_for(Reply).queryset(user, "view")
 
 
 def can_view_reply(user: Any, reply: Reply) -> bool:
-    if reply.restricted:
-        return permissions.can_see_restricted_queue(user, reply.team_id)
-    return permissions.has_role(user, reply.team_id, INBOX_ROLES)
+    return policy_for(Reply).may(user, "view", reply)
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -243,11 +239,8 @@ def reply_detail(user: User, pk: int) -> Reply | None:
 
 
 def assignable_users(team_id: int) -> QuerySet[User]:
-    from engage.inbound.policies import lineage
-
-    return (User.objects.filter(is_active=True, memberships__team_id__in=lineage(team_id),
-                                memberships__role__in=[Role.LIAISON, Role.SUPERVISOR])
-            .distinct().order_by("full_name", "email"))
+    """The people a reply of ``team_id`` may be assigned to: those who may triage it."""
+    return policy_for(Reply).users_who_may("triage", team_id=team_id).order_by("full_name", "email")
 
 
 def inbox_counts(user: User) -> dict[str, int]:

@@ -22,6 +22,7 @@ from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Role, User
 from accounts.notify import notify
+from accounts.policies import policy_for
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.sanitize import sanitize_text
 from engage.inbound import policies
@@ -44,7 +45,7 @@ def _require(actor: User, reply: Reply) -> None:
 
     if not can_view_reply(actor, reply):
         raise NotFound("No such reply.")
-    if not permissions.can_triage(actor, reply.team_id):
+    if not policy_for(Reply).may(actor, "triage", reply):
         raise NotAllowed("Only liaison officers and supervisors of this team triage replies.")
 
 
@@ -122,7 +123,7 @@ def reply_update(
     if assignee is not UNSET:
         new_id = assignee.pk if assignee is not None else None
         if new_id != reply.assignee_id:
-            if assignee is not None and not permissions.can_triage(assignee, reply.team_id):
+            if assignee is not None and not policy_for(Reply).may(assignee, "triage", reply):
                 raise InvalidInput("Assign replies to a liaison officer or supervisor of this team.",
                                    fields={"assignee": ["Not a triager of this team."]})
             audit_record(actor=actor, verb="reply.reassigned", target=reply, team=reply.team_id,

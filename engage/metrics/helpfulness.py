@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from accounts.policies import policy_for
 from engage.metrics.scope import Scope, replies
 from engage.metrics.sql import ratio
 from engage.models import AnswerFeedback, ReplyAnswer
@@ -29,7 +30,7 @@ FEW_VOTES = 10  # below this the rate says little: the table marks it
 
 
 def feedback_in_scope(scope: Scope) -> QuerySet[AnswerFeedback]:
-    qs = AnswerFeedback.objects.filter(team_id__in=scope.team_ids)
+    qs = policy_for(AnswerFeedback).restrict(AnswerFeedback.objects.all(), scope.team_ids)
     if scope.event is not None:
         qs = qs.filter(event_id=scope.event.pk)
     if scope.campaign is not None:

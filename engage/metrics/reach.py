@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from accounts.policies import policy_for
 from campaigns.models import Channel, Delivery, DeliveryStatus
 from engage.metrics.scope import Scope, by_message_and_channel
 from engage.metrics.sql import ratio
@@ -40,7 +41,8 @@ NO_FIGURES_NOTE = ("Views, shares, replies and likes come from Mastodon (no view
 
 def deliveries_in_scope(scope: Scope) -> QuerySet[Delivery]:
     """Deliveries on the channels of the teams in scope (so no join is needed without other filters)."""
-    qs = by_message_and_channel(Delivery.objects.filter(channel__team_id__in=scope.team_ids), scope)
+    on_channels = policy_for(Channel).restrict(Delivery.objects.all(), scope.team_ids, via="channel")
+    qs = by_message_and_channel(on_channels, scope)
     if scope.since is not None or scope.until is not None:
         qs = qs.annotate(_when=Coalesce("sent_at", "due_at"))
         if scope.since is not None:

@@ -27,6 +27,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.policies import policy_for
 from campaigns.models import DeliveryStatus, Message, MessageStatus, phase_at
 from engage.metrics import charts, equity, summary, voice
 from engage.metrics.dashboard import dashboard, sentiment_by_phase
@@ -44,7 +45,7 @@ def timeline(scope: Scope, *, limit: int | None = TIMELINE_LIMIT) -> tuple[list[
     """Messages of the event that went out (or were due to), oldest first, with their deliveries'
     outcomes and the replies each drew: two queries whatever the number of messages."""
     event = scope.event
-    qs = (Message.objects.filter(campaign__event_id=event.pk, team_id__in=scope.team_ids)
+    qs = (policy_for(Message).restrict(Message.objects.filter(campaign__event_id=event.pk), scope.team_ids)
           .filter(Q(published_at__isnull=False) | Q(status__in=PUBLISHED)))
     total = qs.count()
     rows = (qs.annotate(sent=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT), distinct=True),

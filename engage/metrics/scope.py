@@ -31,19 +31,19 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 
-from accounts import permissions
 from accounts.models import Team
+from accounts.policies import policy_for
 from campaigns.models import Campaign, Channel, Event, Message, Segment
 from core.errors import InvalidInput, NotFound
 from core.ids import parse_id
-from engage.models import Reply
+from engage.models import MetricsRollup, Reply
 
 PHASES = ("before", "during", "after")
 
 
 def metric_team_ids(user: Any) -> set[int]:
     """Every team whose metrics the user may see (sub-teams of their teams included)."""
-    return {t for t in permissions.team_ids(user) if permissions.can_view_metrics(user, t)}
+    return policy_for(MetricsRollup).team_ids(user, "view")
 
 
 def _descendants(team_id: int) -> set[int]:
@@ -206,7 +206,7 @@ def by_message_and_channel(qs: QuerySet, scope: Scope) -> QuerySet:
 
 def replies(scope: Scope, *, period: bool = True) -> QuerySet[Reply]:
     """The replies in scope. ``period=False`` ignores since/until (for the backlog, which is now)."""
-    qs = by_message_and_channel(Reply.objects.filter(team_id__in=scope.team_ids), scope)
+    qs = by_message_and_channel(policy_for(Reply).restrict(Reply.objects.all(), scope.team_ids), scope)
     if scope.language:
         qs = qs.filter(language=scope.language)
     if scope.phase:

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team
+from accounts.policies import policy_for
 from campaigns.models import Event
 from engage.metrics import response, summary, voice
 from engage.metrics.scope import Scope, _descendants, _zone, replies
@@ -60,8 +61,8 @@ def transparency_figures(*, now: datetime | None = None) -> dict[str, Any]:
                             "corrections": voice.corrections_published(scope)["total"]})
         events = []
         # Names and times as published (never an unpublished draft's).
-        recent = (Event.objects.filter(team_id__in=teams, is_public=True, published_revision__is_public=True,
-                                       published_revision__starts_at__lte=now)
+        recent = (policy_for(Event).restrict(Event.objects.all(), teams)
+                  .filter(is_public=True, published_revision__is_public=True, published_revision__starts_at__lte=now)
                   .filter(Q(published_revision__ends_at__isnull=True)
                           | Q(published_revision__ends_at__gte=now - timedelta(days=90)))
                   .select_related("published_revision").order_by("-published_revision__starts_at")[:10])

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
 from accounts.models import Team
+from accounts.policies import policy_for
 from accounts.selectors import audit_head_publications
 from campaigns.models import Channel, Event, Segment
 from core.errors import NotFound
@@ -85,9 +86,11 @@ def _choices(user: Any) -> dict[str, list[Any]]:
     teams = metric_team_ids(user)
     return {
         "teams": list(Team.objects.filter(pk__in=teams).order_by("parent_id", "name")),
-        "events": list(Event.objects.filter(team_id__in=teams).order_by("-starts_at")[:200]),
-        "segments": list(Segment.objects.filter(team_id__in=teams).select_related("team").order_by("name")),
-        "channels": list(Channel.objects.filter(team_id__in=teams).select_related("team").order_by("name")),
+        "events": list(policy_for(Event).restrict(Event.objects.all(), teams).order_by("-starts_at")[:200]),
+        "segments": list(policy_for(Segment).restrict(Segment.objects.all(), teams).select_related("team")
+                         .order_by("name")),
+        "channels": list(policy_for(Channel).restrict(Channel.objects.all(), teams).select_related("team")
+                         .order_by("name")),
     }
 
 

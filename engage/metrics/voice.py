@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Trunc
 
+from accounts.policies import policy_for
 from campaigns.models import Message, MessageStatus, Rumour, RumourChange, RumourStatus
 from engage.metrics.response import answered_q, needs_answer_q
 from engage.metrics.scope import Scope
@@ -103,7 +104,7 @@ def sentiment_series(qs: QuerySet[Reply], *, interval: str, tz: Any) -> list[dic
 # --- rumours and corrections --------------------------------------------------------------------
 
 def rumours_in_scope(scope: Scope) -> QuerySet[Rumour]:
-    qs = Rumour.objects.filter(event__team_id__in=scope.team_ids)
+    qs = policy_for(Rumour).restrict(Rumour.objects.all(), scope.team_ids)
     if scope.event is not None:
         qs = qs.filter(event_id=scope.event.pk)
     if scope.campaign is not None and scope.campaign.event_id:
@@ -143,9 +144,9 @@ def rumour_list(scope: Scope, *, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def corrections_published(scope: Scope) -> dict[str, int]:
-    changes = RumourChange.objects.filter(rumour__event__team_id__in=scope.team_ids)
-    messages = Message.objects.filter(team_id__in=scope.team_ids, correction_of__isnull=False,
-                                      status__in=(MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED))
+    changes = policy_for(RumourChange).restrict(RumourChange.objects.all(), scope.team_ids)
+    messages = policy_for(Message).restrict(Message.objects.all(), scope.team_ids).filter(
+        correction_of__isnull=False, status__in=(MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED))
     if scope.event is not None:
         changes = changes.filter(rumour__event_id=scope.event.pk)
         messages = messages.filter(campaign__event_id=scope.event.pk)

@@ -8,17 +8,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from accounts import permissions
-from accounts.models import Role
+from accounts.policies import policy_for
 from campaigns import selectors
 from campaigns.views import forbidden
 from engage.inbound import policies
+from engage.models import AnswerTemplateVersion
 
 
 @login_required
 @require_safe
 def public_words(request: HttpRequest) -> HttpResponse:
-    teams = permissions.team_ids(request.user, {Role.SUPERVISOR})
+    teams = policy_for(AnswerTemplateVersion).team_ids(request.user, "supervise")
     if not teams:
         return forbidden(request, "Only supervisors publish and approve public words.")
     templates = list(policies.pending_template_versions(teams))

@@ -26,8 +26,8 @@ from campaigns.services.channels import channel_create
 from engage.inbound import answer_sending
 from engage.models import AnswerStatus, Reply, ReplyAnswer
 from platforms.sandbox import Sandbox
-from tests.engage.inbound_helpers import CHAT_ID
 from tests.engage.inbound.test_answers import replied_to
+from tests.engage.inbound_helpers import CHAT_ID
 from tests.factories import make_message
 from tests.publishing_harness import PrivateRedis, Worker, sender_app, tick, wait_for
 

@@ -21,7 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts import permissions
 from accounts.models import Role, Team, User
+from accounts.policies import policy_for
 from campaigns import selectors as outbound
+from campaigns.models import Campaign, Channel, Event, Segment
 from core.errors import ServiceError
 from core.ids import parse_id, parse_ids
 from core.pii import mask_pii
@@ -49,6 +51,7 @@ from engage.models import (
     AnswerTemplate,
     AnswerTemplateVersion,
     CategoryRule,
+    Reply,
     ReplyStatus,
 )
 
@@ -76,7 +79,6 @@ def _row(reply: Any) -> dict[str, Any]:
 
 def _filter_form(request: HttpRequest) -> InboxFilterForm:
     user = request.user
-    teams = selectors.inbox_team_ids(user)
     users: dict[int, User] = {}
     for team_id in sorted(selectors.triage_team_ids(user)):
         for u in selectors.assignable_users(team_id):
@@ -86,10 +88,11 @@ def _filter_form(request: HttpRequest) -> InboxFilterForm:
         data["status"] = "open"
     return InboxFilterForm(
         data, initial={"status": "open"},
-        channels=list(outbound.channels_for(user).filter(team_id__in=teams)),
-        events=list(outbound.events_for(user).filter(team_id__in=teams)[:200]),
-        campaigns=list(outbound.campaigns_for(user).filter(team_id__in=teams, archived=False)[:200]),
-        segments=list(outbound.segments_for(user).filter(team_id__in=teams)),
+        channels=list(policy_for(Channel).queryset(user, "inbox", outbound.channels_for(user))),
+        events=list(policy_for(Event).queryset(user, "inbox", outbound.events_for(user))[:200]),
+        campaigns=list(policy_for(Campaign).queryset(user, "inbox", outbound.campaigns_for(user))
+                       .filter(archived=False)[:200]),
+        segments=list(policy_for(Segment).queryset(user, "inbox", outbound.segments_for(user))),
         users=sorted(users.values(), key=lambda u: u.display_name.lower()),
     )
 
@@ -130,8 +133,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "rows": [_row(r) for r in page], "query": query.urlencode(),
         "counts": selectors.inbox_counts(request.user),
         "can_triage": bool(selectors.triage_team_ids(request.user)),
-        "can_rights": any(permissions.can_manage_retention(request.user, t)
-                          for t in permissions.team_ids(request.user, {Role.ADMIN})),
+        "can_rights": policy_for(Reply).allows_any(request.user, "administer"),
         "now": timezone.now(),
     })
 
@@ -191,7 +193,8 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ServiceError as exc:
             flash.error(request, exc.message)
             reveal = False
-    can_triage = permissions.can_triage(user, reply.team_id)
+    replies = policy_for(Reply)
+    can_triage = replies.may(user, "triage", reply)
     users = list(selectors.assignable_users(reply.team_id))
     templates = list(policies.templates_for_team(reply.team_id))
     route = answers.answer_route(reply)
@@ -208,8 +211,8 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can": {
             "triage": can_triage,
             "personal": permissions.can_view_personal_data(user, reply.team_id),
-            "hold": permissions.has_role(user, reply.team_id, {Role.SUPERVISOR, Role.ADMIN}),
-            "draft": permissions.can_draft(user, reply.team_id),
+            "hold": replies.may(user, "oversee", reply),
+            "draft": replies.may(user, "draft", reply),
             "answer": can_triage and route is not None and reply.redacted_at is None,
         },
         "assign_form": AssignForm(initial={"assignee": reply.assignee_id}, users=users),
@@ -228,9 +231,7 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def inbox_rights(request: HttpRequest) -> HttpResponse:
-    admin_teams = [t for t in permissions.team_ids(request.user, {Role.ADMIN})
-                   if permissions.can_manage_retention(request.user, t)]
-    if not admin_teams:
+    if not policy_for(Reply).allows_any(request.user, "administer"):
         return _forbidden(request, "Subject access and erasure are for administrators.")
     form = RightsForm(request.POST or None)
     result = None
@@ -283,8 +284,7 @@ def _template_versions(user: Any, team: Team) -> list[dict[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def inbox_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
-    teams = list(Team.objects.filter(pk__in=permissions.team_ids(user, {Role.SUPERVISOR, Role.ADMIN}))
-                 .order_by("name"))
+    teams = list(policy_for(Team).queryset(user, "oversee").order_by("name"))
     if not teams:
         return _forbidden(request, "Inbox settings are for supervisors and administrators.")
     team = next((t for t in teams if str(t.pk) == (request.POST.get("team") or request.GET.get("team"))), teams[0])
