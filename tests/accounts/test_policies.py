@@ -130,6 +130,8 @@ LEFT: dict[str, tuple[int, str]] = {
     "campaigns/api/base.py": (1, "default_team() picks the request's team among those the caller holds the "
                                  "given roles in (a choice, not a visibility rule)"),
     "engage/metrics/rollup.py": (3, "the rollup task fills the table for the teams it is given; no user asks"),
+    "engage/metrics/summary.py": (3, "reads of the rollup table for the team ids the dashboard's scope already "
+                                     "allowed (engage/metrics/scope.py asks the policy)"),
     "engage/inbound/ingest.py": (1, "routing: the force's team that has liaison officers receives its contact "
                                     "form; no user's permission is asked"),
 }
