@@ -59,6 +59,7 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_publishing_decisions.py",
         "tests/invariants/test_publishing_filters.py",
         "tests/campaigns/test_publishing.py",
+        "tests/campaigns/test_telegram_withdraw.py",
     ],
     "campaigns/services/sending.py": [
         "tests/invariants/test_sending_outcomes.py",
