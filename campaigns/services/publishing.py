@@ -599,6 +599,12 @@ def _finish(
             _alert_failure(delivery, outcome, error)
     if n != 1:
         return 0  # finished by someone else (the reaper, or a withdrawal)
+    if outcome == "sent" and Message.objects.filter(pk=delivery.message_id, status=MessageStatus.WITHDRAWN).exists():
+        # Withdrawn while this call was under way (a withdrawal leaves a call in flight alone): the
+        # post went out all the same, so it is taken down like the ones sent before the withdrawal.
+        from campaigns.tasks import take_down
+
+        transaction.on_commit(lambda: take_down.delay(delivery_id=delivery.pk))
     _refresh_message_status(delivery.message_id)
     return n
 

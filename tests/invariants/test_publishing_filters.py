@@ -133,7 +133,7 @@ def test_only_a_supervisor_releases_a_held_delivery_and_is_told_so(world):
 
 def test_a_withdrawal_never_stops_a_delivery_whose_platform_call_is_under_way(world):
     """A withdrawal stops waiting and claimed rows; a row in flight keeps its claim, so that its
-    worker still records what the platform did (a post that went out is then taken down)."""
+    worker still records what the platform did (a post that went out is then taken down: below)."""
     message = scheduled(world.a, channels=[world.a.public, world.a.mastodon, world.a.sms])
     token, (flying, claimed, waiting) = _claim_three()
     assert delivery_begin(delivery_id=flying, token=token) is not None
@@ -148,7 +148,37 @@ def test_a_withdrawal_never_stops_a_delivery_whose_platform_call_is_under_way(wo
     permit = publishing.SendPermit(delivery=Delivery.objects.select_related("message", "channel").get(pk=flying))
     assert delivery_finish(permit=permit, token=token, outcome="sent", external_id="post-9") == 1
     assert Delivery.objects.get(pk=flying).status == DeliveryStatus.SENT
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.WITHDRAWN
     assert AuditEvent.objects.get(verb="message.withdrawn").summary["stopped"] == 2
+
+
+def test_a_post_that_went_out_after_the_withdrawal_is_taken_down_too(world, sandbox,
+                                                                    django_capture_on_commit_callbacks):
+    """The withdrawal leaves a call in flight alone; if the platform took the post, it comes down
+    like the posts sent before the withdrawal, and the message stays withdrawn."""
+    from campaigns.services.sending import adapter_for, build_payload
+    from engage.celery import app
+    from tests.campaigns.test_publishing import channel
+
+    sandbox.reset()
+    telegram = channel(world, sandbox, "telegram")
+    message = scheduled(world.a, channels=[telegram])
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    permit = delivery_begin(delivery_id=delivery_id, token=token)
+    # The worker is mid-call when a supervisor withdraws the message.
+    publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Out of date")
+    result = adapter_for(permit.delivery.channel).publish(build_payload(permit.delivery, permit.snapshot),
+                                                          idempotency_key=permit.delivery.idempotency_key)
+    assert len(sandbox.posts("telegram")) == 1
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert delivery_finish(permit=permit, token=token, outcome="sent", external_id=result.external_id) == 1
+    finally:
+        app.conf.task_always_eager = False
+    assert sandbox.posts("telegram") == []
+    assert Delivery.objects.get(pk=delivery_id).status == DeliveryStatus.WITHDRAWN
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.WITHDRAWN
 
 
 def _claim_three() -> tuple[str, list[int]]:
