@@ -599,12 +599,6 @@ def _finish(
             _alert_failure(delivery, outcome, error)
     if n != 1:
         return 0  # finished by someone else (the reaper, or a withdrawal)
-    if outcome == "sent" and Message.objects.filter(pk=delivery.message_id, status=MessageStatus.WITHDRAWN).exists():
-        # Withdrawn while this call was under way (a withdrawal leaves a call in flight alone): the
-        # post went out all the same, so it is taken down like the ones sent before the withdrawal.
-        from campaigns.tasks import take_down
-
-        transaction.on_commit(lambda: take_down.delay(delivery_id=delivery.pk))
     _refresh_message_status(delivery.message_id)
     return n
 
@@ -732,6 +726,11 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
     ).update(status=DeliveryStatus.WITHDRAWN, claim_token="", last_error="Withdrawn before sending")
     to_take_down = list(Delivery.objects.filter(message=message, status=DeliveryStatus.SENT).values_list("id",
                                                                                                       flat=True))
+    # A platform call under way is left alone (its worker records what the platform did). If the
+    # post went out, it comes down like the others: a take-down once the call has surely ended (it
+    # acts on a sent delivery only), at no cost to every send.
+    in_flight = list(Delivery.objects.filter(message=message, status=DeliveryStatus.SENDING,
+                                             in_flight_since__isnull=False).values_list("id", flat=True))
     message.status = MessageStatus.WITHDRAWN
     message.withdrawn_at = now
     message.save(update_fields=["status", "withdrawn_at", "updated_at"])
@@ -742,6 +741,9 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
 
     for delivery_id in to_take_down:
         transaction.on_commit(lambda d=delivery_id: take_down.delay(delivery_id=d))
+    ended = settings.CELERY_TASK_TIME_LIMIT + 60
+    for delivery_id in in_flight:
+        transaction.on_commit(lambda d=delivery_id: take_down.apply_async(kwargs={"delivery_id": d}, countdown=ended))
     return message
 
 
