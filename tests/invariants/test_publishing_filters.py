@@ -190,21 +190,34 @@ def _claim_three() -> tuple[str, list[int]]:
     return token, [d for d, _, _ in claimed]
 
 
-def test_a_withdrawal_is_recorded_with_its_reason_time_and_figures(world):
+def test_a_withdrawal_is_recorded_with_its_reason_time_and_figures(world, django_capture_on_commit_callbacks):
     message = scheduled(world.a, channels=[world.a.public, world.a.mastodon, world.a.sms])
     token, (sent, _, _) = _claim_three()
     permit = delivery_begin(delivery_id=sent, token=token)
     assert delivery_finish(permit=permit, token=token, outcome="sent", external_id="post-1") == 1
     started = timezone.now()
-    publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="  Out of \n date ",
-                                confirmation="I understand")
+    confirmation = "I understand that the post is taken down. " * 10
+    with django_capture_on_commit_callbacks() as later:
+        publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="  Out of \n date ",
+                                    confirmation=confirmation)
     message.refresh_from_db()
     assert message.status == MessageStatus.WITHDRAWN
     assert message.withdrawn_at is not None and started <= message.withdrawn_at <= timezone.now()
     event = AuditEvent.objects.get(verb="message.withdrawn")
     assert (event.actor_id, event.team_id) == (world.a.supervisor.pk, world.a.team.pk)
-    assert event.summary == {"reason": "Out of date", "confirmation": "I understand", "stopped": 2,
+    assert event.summary == {"reason": "Out of date", "confirmation": confirmation[:300], "stopped": 2,
                              "to_take_down": 1}
+    # The post that went out is taken down, or listed for a person where the platform cannot.
+    from engage.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        for callback in later:
+            callback()
+    finally:
+        app.conf.task_always_eager = False
+    taken = Delivery.objects.get(pk=sent)
+    assert taken.status == DeliveryStatus.WITHDRAWN or taken.manual_takedown, taken.status
 
 
 def test_a_withdrawal_refuses_with_the_reason_and_changes_nothing(world):
@@ -249,7 +262,13 @@ def test_a_skipped_delivery_keeps_the_reason_on_its_attempt(world):
 def test_a_resume_is_audited_on_the_team_it_lifted(forces):
     publishing.publishing_pause(actor=forces.a.supervisor, reason="Incident", team=forces.a.team.pk)
     publishing.publishing_pause(actor=forces.other.supervisor, reason="Other", team=forces.other.team.pk)
+    started = timezone.now()
     publishing.publishing_resume(actor=forces.a.supervisor, reason="Clear", team=forces.a.team.pk)
+    from campaigns.models import PublishingPause
+
+    lifted = PublishingPause.objects.get(team_id=forces.a.team.pk)
+    assert lifted.resumed_by_id == forces.a.supervisor.pk and lifted.resumed_at >= started
+    assert PublishingPause.objects.get(team_id=forces.other.team.pk).resumed_at is None
     event = AuditEvent.objects.get(verb="publishing.resumed")
     assert (event.actor_id, event.team_id) == (forces.a.supervisor.pk, forces.a.team.pk)
     assert event.summary["scope"] == "team"
