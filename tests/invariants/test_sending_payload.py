@@ -89,3 +89,49 @@ def test_each_channel_talks_through_the_pooled_client_of_its_timeouts(world):
     assert adapter_for(first).http is adapter_for(first).http  # every delivery, the same pool
     assert adapter_for(slow).http is http_client_for({"read_timeout": 9.0}) is not pooled
     assert (pooled.timeout.connect, pooled.timeout.read) == (1.5, 3.0)
+
+
+@pytest.mark.parametrize(("behaviour", "outcome"), [({}, "sent"), ({"auth_expired": True}, "failed")])
+def test_a_worker_that_returns_after_its_row_was_settled_and_claimed_again_writes_nothing(
+        world, sandbox, monkeypatch, behaviour, outcome):
+    """A worker stuck in its platform call past the time limit: the reaper settles its row (a
+    platform that deduplicates: back to the queue), a new claim takes it and a new worker is in
+    flight. When the first worker's call returns, its outcome must not be written on the second
+    worker's attempt: it finishes under its own claim only."""
+    import httpx
+    from django.utils import timezone
+
+    from campaigns.models import DeliveryStatus
+    from campaigns.services.publishing import deliveries_claim_due, deliveries_reap_stale, delivery_begin
+    from campaigns.services.sending import delivery_send
+    from tests.campaigns.test_publishing import channel
+
+    sandbox.reset()
+    mastodon = channel(world, sandbox, "mastodon")
+    publishing.message_schedule(actor=world.a.officer, message=make_approved_from(
+        world.a, make_message(world.a, channels=[mastodon])), scheduled_at=None)
+    [(delivery_id, first_token, _)] = deliveries_claim_due()
+    sandbox.set_behaviour("mastodon", **behaviour)
+    real_send = httpx.Client.send
+    second = {}
+
+    def send_much_later(self, request, **kwargs):
+        if not second:  # the time limit passes while this call hangs
+            from datetime import timedelta
+
+            Delivery.objects.filter(pk=delivery_id).update(in_flight_since=timezone.now() - timedelta(hours=1))
+            assert deliveries_reap_stale(now=timezone.now())["retried"] == 1
+            Delivery.objects.filter(pk=delivery_id).update(next_attempt_at=None)
+            [(again, token, _)] = deliveries_claim_due()
+            assert again == delivery_id and token != first_token
+            second["token"] = token
+            assert delivery_begin(delivery_id=delivery_id, token=token) is not None
+            second["row"] = Delivery.objects.values().get(pk=delivery_id)
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", send_much_later)
+    assert delivery_send(delivery_id=delivery_id, token=first_token) == outcome
+    monkeypatch.undo()
+    now = Delivery.objects.values().get(pk=delivery_id)
+    assert now == second["row"], "the first worker's outcome was written on the second worker's attempt"
+    assert (now["status"], now["claim_token"]) == (DeliveryStatus.SENDING, second["token"])
