@@ -135,3 +135,19 @@ def test_a_worker_that_returns_after_its_row_was_settled_and_claimed_again_write
     now = Delivery.objects.values().get(pk=delivery_id)
     assert now == second["row"], "the first worker's outcome was written on the second worker's attempt"
     assert (now["status"], now["claim_token"]) == (DeliveryStatus.SENDING, second["token"])
+
+
+def test_expired_credentials_are_recorded_with_the_platforms_status(world, sandbox):
+    from campaigns.models import DeliveryAttempt
+    from campaigns.services.publishing import deliveries_claim_due
+    from campaigns.services.sending import delivery_send
+    from tests.campaigns.test_publishing import channel
+
+    sandbox.reset()
+    mastodon = channel(world, sandbox, "mastodon")
+    publishing.message_schedule(actor=world.a.officer, message=make_approved_from(
+        world.a, make_message(world.a, channels=[mastodon])), scheduled_at=None)
+    sandbox.set_behaviour("mastodon", auth_expired=True)
+    assert [delivery_send(delivery_id=d, token=t) for d, t, _ in deliveries_claim_due()] == ["failed"]
+    attempt = DeliveryAttempt.objects.get()
+    assert (attempt.outcome, attempt.http_status) == ("failed", 401)
