@@ -42,7 +42,9 @@ PUBLISHING_TESTS = [
     "tests/invariants/test_workflow_scope.py",
     "tests/invariants/test_sending_outcomes.py",
     "tests/invariants/test_publishing_decisions.py",
+    "tests/invariants/test_publishing_filters.py",
     "tests/campaigns/test_publishing.py",
+    "tests/campaigns/test_telegram_withdraw.py",
 ]
 
 MODULES: dict[str, list[str]] = {
@@ -74,6 +76,7 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
         "tests/invariants/test_payload_media.py",
+        "tests/invariants/test_sending_payload.py",
         "tests/invariants/test_never_twice.py",
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",

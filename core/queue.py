@@ -34,8 +34,9 @@ def broker_backoff_reset() -> None:
         _open_until = 0.0
 
 
-def send(task: Any, *, kwargs: dict[str, Any], queue: str | None = None) -> bool:
-    """Enqueue ``task`` with ``kwargs``; True if the broker took it, False otherwise."""
+def send(task: Any, *, kwargs: dict[str, Any], queue: str | None = None, countdown: float | None = None) -> bool:
+    """Enqueue ``task`` with ``kwargs`` (to run ``countdown`` seconds from now, if given); True if
+    the broker took it, False otherwise."""
     global _open_until
     now = time.monotonic()
     if now < _open_until:
@@ -46,6 +47,8 @@ def send(task: Any, *, kwargs: dict[str, Any], queue: str | None = None) -> bool
             options: dict[str, Any] = {"kwargs": kwargs, "retry": False, "connection": connection}
             if queue:
                 options["queue"] = queue
+            if countdown:
+                options["countdown"] = countdown
             task.apply_async(**options)
         return True
     except Exception:  # noqa: BLE001 - broker down: the sweeper does the work from the database
@@ -75,19 +78,20 @@ def task_named(name: str) -> Any:
         raise LookupError(f"no Celery task is registered as {name!r}") from None
 
 
-def enqueue(task_name: str, *, queue: str | None = None, **kwargs: Any) -> bool:
+def enqueue(task_name: str, *, queue: str | None = None, countdown: float | None = None, **kwargs: Any) -> bool:
     """Enqueue the task called ``task_name`` now; True if the broker took it. Never raises for a
     broker outage (see the module's note): the caller's periodic sweep must cover a lost message."""
-    return send(task_named(task_name), kwargs=kwargs, queue=queue)
+    return send(task_named(task_name), kwargs=kwargs, queue=queue, countdown=countdown)
 
 
-def enqueue_on_commit(task_name: str, *, queue: str | None = None, **kwargs: Any) -> None:
+def enqueue_on_commit(task_name: str, *, queue: str | None = None, countdown: float | None = None,
+                      **kwargs: Any) -> None:
     """Enqueue the task called ``task_name`` once the current transaction commits (at once
     outside one), so that a worker never starts on rows it cannot see yet."""
     task_named(task_name)  # an unknown name fails here, in the caller, not later in a callback
 
     def _send() -> None:
-        if not enqueue(task_name, queue=queue, **kwargs):
+        if not enqueue(task_name, queue=queue, countdown=countdown, **kwargs):
             logger.info("Task %s %s not enqueued; its periodic sweep picks the work up.", task_name, kwargs)
 
     transaction.on_commit(_send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,6 +45,11 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
     ).update(status=DeliveryStatus.WITHDRAWN, claim_token="", last_error="Withdrawn before sending")
     to_take_down = list(Delivery.objects.filter(message=message, status=DeliveryStatus.SENT).values_list("id",
                                                                                                       flat=True))
+    # A platform call under way is left alone (its worker records what the platform did). If the
+    # post went out, it comes down like the others: a take-down once the call has surely ended (it
+    # acts on a sent delivery only), at no cost to every send.
+    in_flight = list(Delivery.objects.filter(message=message, status=DeliveryStatus.SENDING,
+                                             in_flight_since__isnull=False).values_list("id", flat=True))
     message.status = MessageStatus.WITHDRAWN
     message.withdrawn_at = now
     message.save(update_fields=["status", "withdrawn_at", "updated_at"])
@@ -52,6 +58,8 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
                           "to_take_down": len(to_take_down)})
     for delivery_id in to_take_down:
         enqueue_on_commit("campaigns.take_down", delivery_id=delivery_id)
+    for delivery_id in in_flight:
+        enqueue_on_commit("campaigns.take_down", countdown=settings.CELERY_TASK_TIME_LIMIT + 60, delivery_id=delivery_id)
     return message
 
 
