@@ -18,12 +18,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from campaigns.publishing import deliveries_claim_due, delivery_begin, delivery_finish
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from campaigns.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageStatus
 from campaigns import publishing
+from campaigns.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageStatus
+from campaigns.publishing import deliveries_claim_due, delivery_begin, delivery_finish
 from core.errors import InvalidInput, NotAllowed, WrongState
 from tests.factories import TeamWorld, make_approved
 
@@ -157,7 +157,6 @@ def test_a_post_that_went_out_after_the_withdrawal_is_taken_down_too(world, sand
     """The withdrawal leaves a call in flight alone; if the platform took the post, it comes down
     like the posts sent before the withdrawal, and the message stays withdrawn."""
     from campaigns.publishing.send import adapter_for, build_payload
-
     from engage.celery import app
     from tests.campaigns.test_publishing import channel
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from campaigns.publishing.send import adapter_for, build_payload, http_client_for
 from django.conf import settings
 
-from campaigns.models import Delivery
-from campaigns.services import messages as message_services
 from campaigns import publishing
+from campaigns.models import Delivery
+from campaigns.publishing.send import adapter_for, build_payload, http_client_for
+from campaigns.services import messages as message_services
 from campaigns.services.content import approved_snapshot
 from platforms.base import MediaItem, Payload
 from tests.factories import make_message
@@ -99,11 +99,11 @@ def test_a_worker_that_returns_after_its_row_was_settled_and_claimed_again_write
     flight. When the first worker's call returns, its outcome must not be written on the second
     worker's attempt: it finishes under its own claim only."""
     import httpx
-    from campaigns.publishing import deliveries_claim_due, deliveries_reap_stale, delivery_begin
-    from campaigns.publishing.send import delivery_send
     from django.utils import timezone
 
     from campaigns.models import DeliveryStatus
+    from campaigns.publishing import deliveries_claim_due, deliveries_reap_stale, delivery_begin
+    from campaigns.publishing.send import delivery_send
     from tests.campaigns.test_publishing import channel
 
     sandbox.reset()
@@ -138,10 +138,9 @@ def test_a_worker_that_returns_after_its_row_was_settled_and_claimed_again_write
 
 
 def test_expired_credentials_are_recorded_with_the_platforms_status(world, sandbox):
+    from campaigns.models import DeliveryAttempt
     from campaigns.publishing import deliveries_claim_due
     from campaigns.publishing.send import delivery_send
-
-    from campaigns.models import DeliveryAttempt
     from tests.campaigns.test_publishing import channel
 
     sandbox.reset()
