@@ -24,7 +24,12 @@ from campaigns.services import workflow
 from core.errors import WrongState
 from engage.inbound import answer_sending, answers
 from engage.models import AnswerKind, AnswerStatus, Reply, ReplyAnswer, ReplyStatus
-from tests.engage.inbound.test_answers import sandbox_channel, telegram_reply, thanks_template
+from tests.engage.inbound.test_answers import (
+    mastodon_citizen_reply,
+    sandbox_channel,
+    telegram_reply,
+    thanks_template,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -430,20 +435,8 @@ def test_an_answer_whose_channel_closed_after_it_was_queued_fails_and_says_so(wo
 
 
 def test_a_lost_answer_on_a_platform_that_deduplicates_is_asked_again_later(world, sandbox):
-    from engage.inbound.ingest import reply_store
-    from engage.inbound.processing import reply_process
-    from platforms import get_adapter
-    from platforms.base import Payload
-
-    channel = sandbox_channel(world, sandbox, "mastodon")
-    config, secrets = sandbox.config_for("mastodon")
-    citizen = get_adapter("mastodon", config=config, secrets=secrets).publish(
-        Payload(text="@police when does the march start?"), idempotency_key="citizen-1")
-    stored = reply_store(team_id=world.a.team.pk, channel=channel, source="mastodon", provider_id=citizen.external_id,
-                         text="@police when does the march start?", author_handle="@sam@example.social")
-    reply_process(reply_id=stored.reply_id)
-    answer = answers.answer_from_template(actor=world.a.liaison, reply=Reply.objects.get(pk=stored.reply_id),
-                                         template=thanks_template(world))
+    _citizen, reply = mastodon_citizen_reply(world, sandbox)
+    answer = answers.answer_from_template(actor=world.a.liaison, reply=reply, template=thanks_template(world))
     sandbox.set_behaviour("mastodon", drop=1)
     started = timezone.now()
     assert answer_sending.answer_send(answer_id=answer.pk) == "pending"

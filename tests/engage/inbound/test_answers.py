@@ -79,7 +79,9 @@ def test_a_template_answer_goes_out_once_as_a_threaded_reply(world, sandbox):
     assert AuditEvent.objects.filter(verb="reply.answer_sent", target_id=str(reply.pk)).count() == 1
 
 
-def test_a_mastodon_answer_threads_mentions_and_carries_the_idempotency_key(world, sandbox):
+def mastodon_citizen_reply(world, sandbox):
+    """A citizen's mention posted on the Mastodon sandbox, stored and processed as a reply of team A:
+    (the citizen's post, the reply)."""
     from platforms import get_adapter
     from platforms.base import Payload
 
@@ -90,7 +92,11 @@ def test_a_mastodon_answer_threads_mentions_and_carries_the_idempotency_key(worl
     stored = reply_store(team_id=world.a.team.pk, channel=channel, source="mastodon", provider_id=citizen.external_id,
                          text="@police when does the march start?", author_handle="@sam@example.social")
     reply_process(reply_id=stored.reply_id)
-    reply = Reply.objects.get(pk=stored.reply_id)
+    return citizen, Reply.objects.get(pk=stored.reply_id)
+
+
+def test_a_mastodon_answer_threads_mentions_and_carries_the_idempotency_key(world, sandbox):
+    citizen, reply = mastodon_citizen_reply(world, sandbox)
     answer = answers.reply_respond(actor=world.a.liaison, reply=reply, template=thanks_template(world))
     assert answer.status == AnswerStatus.SENT
     post = sandbox.posts("mastodon")[-1]
