@@ -246,8 +246,7 @@ def may_set_reading_languages(actor: User, user: User) -> bool:
 
     if actor.pk == user.pk:
         return actor.is_active
-    admin_of = policy_for(Team).team_ids(actor, "administer")
-    return bool(admin_of) and Membership.objects.filter(user_id=user.pk, team_id__in=admin_of).exists()
+    return policy_for(Team).queryset(actor, "administer").filter(memberships__user_id=user.pk).exists()
 
 
 @transaction.atomic
