@@ -49,3 +49,16 @@ class SiteUrlPasswordResetForm(PasswordResetForm):
         kwargs["domain_override"] = site.netloc
         kwargs["use_https"] = site.scheme == "https"
         super().save(**kwargs)
+
+
+class ReadingLanguagesForm(forms.Form):
+    languages = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Languages I read",
+        help_text="Replies in these languages are offered to you first.",
+        error_messages={"invalid_choice": "Unknown language code: %(value)s."})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from accounts import languages
+
+        super().__init__(*args, **kwargs)
+        self.fields["languages"].choices = languages.choices()

@@ -50,6 +50,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Raised by "sign out everywhere" and second-factor changes: every session signed before no
     # longer verifies (see _get_session_auth_hash). A password change does that by itself.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Language codes this person reads (``accounts.languages``): replies in them are offered to them first.
+    reads_languages = models.JSONField(default=list, blank=True)
 
     objects = UserManager()
 

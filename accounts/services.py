@@ -238,3 +238,32 @@ def user_sign_out_everywhere(*, user: User, actor: User | None = None, reason: s
     user.refresh_from_db(fields=["session_generation"])
     audit_record(actor=actor or user, verb="auth.sessions_ended", target=user, summary={"reason": reason})
     return count
+
+
+def may_set_reading_languages(actor: User, user: User) -> bool:
+    """A person sets their own; an administrator of a team the person belongs to sets theirs."""
+    from accounts.policies import policy_for
+
+    if actor.pk == user.pk:
+        return actor.is_active
+    return policy_for(Team).queryset(actor, "administer").filter(memberships__user_id=user.pk).exists()
+
+
+@transaction.atomic
+def user_set_reading_languages(*, actor: User, user: User, codes: Iterable[str]) -> User:
+    """Record the languages ``user`` reads (codes of ``accounts.languages``); unknown codes are refused."""
+    from accounts import languages
+
+    if not may_set_reading_languages(actor, user):
+        raise NotAllowed("Only the person or an administrator of their team sets the languages they read.")
+    known, unknown = languages.clean_codes(list(codes))
+    if unknown:
+        raise InvalidInput(f"Unknown language code: {', '.join(unknown)}.",
+                           fields={"languages": [f"Unknown language code: {', '.join(unknown)}."]})
+    before = list(user.reads_languages or [])
+    if known != before:
+        user.reads_languages = known
+        user.save(update_fields=["reads_languages"])
+        audit_record(actor=actor, verb="user.reading_languages_set", target=user,
+                     summary={"from": before, "to": known})
+    return user

@@ -11,4 +11,6 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("notifications/", views.notifications, name="notifications"),
+    path("languages/", views.reading_languages, name="reading_languages"),
+    path("languages/<int:user_id>/", views.reading_languages, name="reading_languages_of"),
 ]

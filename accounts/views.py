@@ -21,9 +21,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import permissions, selectors, services
 from accounts.audit import audit_record
-from accounts.forms import AuditFilterForm, OtpForm, SignInForm, SiteUrlPasswordResetForm
+from accounts.forms import (
+    AuditFilterForm,
+    OtpForm,
+    ReadingLanguagesForm,
+    SignInForm,
+    SiteUrlPasswordResetForm,
+)
 from accounts.middleware import OTP_PENDING_SESSION_KEY, second_factor_pending
-from accounts.models import Notification, Role
+from accounts.models import Notification, Role, User
 
 ROLE_HOMES = {
     Role.OFFICER: "campaigns:messages",
@@ -211,3 +217,22 @@ def notifications(request: HttpRequest) -> HttpResponse:
         services.notifications_mark_read(user=request.user)
         return redirect("desk_accounts:notifications")
     return render(request, "accounts/notifications.html", {"items": items})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reading_languages(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
+    """The languages a person reads: their own, or (an administrator of their team) someone else's."""
+    person = request.user if user_id is None else User.objects.filter(pk=user_id).first()
+    if person is None or not services.may_set_reading_languages(request.user, person):
+        return render(request, "accounts/reading_languages.html", {"missing": True}, status=404)
+    if request.method == "POST":
+        form = ReadingLanguagesForm(request.POST)
+        if form.is_valid():
+            services.user_set_reading_languages(actor=request.user, user=person,
+                                                codes=form.cleaned_data["languages"])
+            messages.success(request, "Languages saved.")
+            return redirect(request.path)
+        return render(request, "accounts/reading_languages.html", {"form": form, "person": person}, status=400)
+    form = ReadingLanguagesForm(initial={"languages": person.reads_languages or []})
+    return render(request, "accounts/reading_languages.html", {"form": form, "person": person})

@@ -360,6 +360,11 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "desk_accounts:audit": ("page", [GET(ADMIN)]),
     "desk_accounts:audit_export": ("page", [GET(ADMIN)]),
     "desk_accounts:notifications": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {})]),
+    "desk_accounts:reading_languages": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"languages": ["ti"]})]),
+    # Team A's liaison: the liaison themselves, or an administrator of their team.
+    "desk_accounts:reading_languages_of": ("page", [
+        GET({**every(HIDDEN), "liaison": OK, "admin": OK}),
+        POST({**every(HIDDEN), "liaison": OK, "admin": OK}, body=lambda x: {"languages": ["ti", "en"]})]),
     # Messages.
     "campaigns:messages": ("page", [GET(EVERYONE)]),
     "campaigns:message_new": ("page", [GET(DRAFTERS), POST(DRAFTERS, body=_message_form)]),
@@ -729,6 +734,8 @@ def build_url(route: Route, case: Case, x: Arranged) -> str:
             kwargs["token"] = "not-a-valid-token"
         elif param == "force":
             kwargs["force"] = x.world.force.slug
+        elif param == "user_id":
+            kwargs["user_id"] = x.world.a.liaison.pk
         else:
             raise AssertionError(f"no value for <{param}> in {route.route}: teach build_url about it")
     return reverse(route.name, kwargs=kwargs) + (case.query(x) if callable(case.query) else case.query)

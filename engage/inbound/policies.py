@@ -151,6 +151,12 @@ def templates_for_team(team_id: int) -> QuerySet[AnswerTemplate]:
         "purpose", "title", "language")
 
 
+def templates_in_language_first(templates: Iterable[AnswerTemplate], language: str) -> list[AnswerTemplate]:
+    """``templates`` with those in ``language`` first (their order otherwise kept)."""
+    templates = list(templates)
+    return [t for t in templates if t.language == language] + [t for t in templates if t.language != language]
+
+
 def templates_to_manage(team_id: int) -> QuerySet[AnswerTemplate]:
     """Every template of the team and above (drafts and withdrawn ones too), for the settings page."""
     return (policy_for(AnswerTemplate).restrict(AnswerTemplate.objects.all(), lineage(team_id), shared=True)

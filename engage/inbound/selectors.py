@@ -305,3 +305,60 @@ def _percentiles(qs: QuerySet[Reply], fractions: tuple[float, ...]) -> list[floa
     return values
 
 
+
+
+# --- who reads a reply's language (issue 15) -------------------------------------------------------
+
+def _triagers_on_duty(team_id: int) -> tuple[list[User], dict[int, int]]:
+    """The people who may triage replies of ``team_id`` (active members of the team and of the teams
+    above it: ``users_who_may``, so never anyone of another force), and of them those on duty in that
+    chain, ``{user id: 0 for a liaison officer, 1 otherwise}``. Two queries."""
+    from accounts.models import Membership, Role
+    from accounts.teams import lineage, parent_map
+
+    people = list(assignable_users(team_id))
+    duty: dict[int, int] = {}
+    for user_id, role in Membership.objects.filter(team_id__in=lineage(team_id, parent_map()), on_duty=True,
+                                                   user_id__in=[u.pk for u in people]).values_list("user_id", "role"):
+        duty[user_id] = min(duty.get(user_id, 1), 0 if role == Role.LIAISON else 1)
+    return people, duty
+
+
+def _readers(people: list[User], duty: dict[int, int], language: str) -> dict[str, list[User]]:
+    if not language or language == "unknown":
+        return {"on_duty": [], "off_duty": []}
+    readers = [u for u in people if language in (u.reads_languages or [])]
+    return {"on_duty": sorted((u for u in readers if u.pk in duty), key=lambda u: duty[u.pk]),
+            "off_duty": [u for u in readers if u.pk not in duty]}
+
+
+def language_readers(team_id: int, language: str) -> dict[str, list[User]]:
+    """The people who may triage replies of ``team_id`` and read ``language``: ``on_duty`` (liaison
+    officers on duty first, then anyone else on duty) and ``off_duty``."""
+    if not language or language == "unknown":
+        return {"on_duty": [], "off_duty": []}
+    return _readers(*_triagers_on_duty(team_id), language)
+
+
+def suggested_assignee(reply: Reply) -> User | None:
+    """Whom to offer a reply to first: an on-duty liaison officer of its team who reads its language."""
+    on_duty = language_readers(reply.team_id, reply.language)["on_duty"]
+    return on_duty[0] if on_duty else None
+
+
+def languages_without_reader(user: Any) -> list[dict[str, Any]]:
+    """The languages of the open replies ``user`` sees, per team, that no one on duty there reads."""
+    from accounts.languages import english_name
+
+    groups = (visible_replies(user).filter(status__in=OPEN_STATUSES, processed_at__isnull=False)
+              .exclude(language__in=["", "unknown"]).values("team_id", "team__name", "language")
+              .annotate(n=Count("id")).order_by("team__name", "language"))
+    out: list[dict[str, Any]] = []
+    staff: dict[int, tuple[list[User], dict[int, int]]] = {}
+    for row in groups:  # two queries per team, whatever the number of languages
+        if row["team_id"] not in staff:
+            staff[row["team_id"]] = _triagers_on_duty(row["team_id"])
+        if not _readers(*staff[row["team_id"]], row["language"])["on_duty"]:
+            out.append({"team": row["team__name"], "language": row["language"],
+                        "name": english_name(row["language"]), "open": row["n"]})
+    return out

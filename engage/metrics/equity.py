@@ -24,6 +24,7 @@ from typing import Any
 from django.conf.locale import LANG_INFO
 from django.db.models import F, QuerySet
 
+from accounts.languages import english_name
 from campaigns.models import Channel, Segment
 from engage.metrics.format import duration, percent
 from engage.metrics.response import counts_aggregates, response_times, shape_counts
@@ -45,7 +46,7 @@ def language_name(code: str) -> str:
     if code in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[code]
     info = LANG_INFO.get(code) or LANG_INFO.get(code.split("-")[0]) or {}
-    return info.get("name") or code
+    return info.get("name") or english_name(code)
 
 
 def _group_expression(dimension: str) -> Any:
@@ -140,3 +141,24 @@ def thresholds() -> dict[str, Any]:
     return {"min_needing": MIN_NEEDING, "rate_gap": RATE_GAP, "min_answered": MIN_ANSWERED,
             "time_ratio": TIME_RATIO, "time_min_gap_seconds": TIME_MIN_GAP_SECONDS,
             "confidence": "95% Wilson interval"}
+
+
+def readers_by_language(team_ids: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Replies per language (``rows`` of :func:`response_by` for "language") against the staff who
+    can read them: active people who may triage replies in ``team_ids`` and read the language
+    (``User.reads_languages``), and how many of them are on duty there."""
+    from accounts.models import Membership, User
+    from accounts.permissions import TRIAGERS
+
+    members = Membership.objects.filter(team_id__in=list(team_ids), role__in=sorted(TRIAGERS), user__is_active=True)
+    on_duty = set(members.filter(on_duty=True).values_list("user_id", flat=True))
+    staff = list(User.objects.filter(pk__in=members.values("user_id")).values_list("pk", "reads_languages"))
+    out = []
+    for row in rows:
+        code = row["key"] or ""
+        readers = [pk for pk, codes in staff if code and code in (codes or [])]
+        out.append({"key": code, "label": row["label"], "replies": row["replies"],
+                    "needing_answer": row["needing_answer"], "readers": len(readers),
+                    "readers_on_duty": sum(1 for pk in readers if pk in on_duty),
+                    "no_reader": code not in ("", "unknown") and not readers})
+    return out

@@ -29,7 +29,7 @@ from accounts.selectors import audit_head_publications
 from campaigns.models import Channel, Event, Segment
 from core.errors import NotFound
 from core.filters import BoundedDateFormField
-from engage.metrics import charts, reports
+from engage.metrics import charts, equity, reports
 from engage.metrics.dashboard import dashboard
 from engage.metrics.exports import REPORT_TABLES, TABLES
 from engage.metrics.scope import Scope, metric_team_ids, resolve_scope
@@ -149,6 +149,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return render(request, "engage/dashboard/index.html", {
         "form": form, "data": data, "scope": scope, "period": period, "charts": charts.dashboard_charts(data),
         "exports": _export_links(scope, list(TABLES)), "tz": scope.tz,
+        "readers": equity.readers_by_language(scope.team_ids, data["languages"]),
     })
 
 

@@ -132,6 +132,10 @@ LEFT: dict[str, tuple[int, str]] = {
     "engage/metrics/rollup.py": (3, "the rollup task fills the table for the teams it is given; no user asks"),
     "engage/metrics/summary.py": (3, "reads of the rollup table for the team ids the dashboard's scope already "
                                      "allowed (engage/metrics/scope.py asks the policy)"),
+    "engage/inbound/selectors.py": (1, "language_readers(): who of those policy_for(Reply).users_who_may('triage') "
+                                       "already allows is on duty in the reply's team chain (routing, like notify)"),
+    "engage/metrics/equity.py": (1, "readers_by_language(): the staff of the team ids the dashboard's scope already "
+                                    "allowed (engage/metrics/scope.py asks the policy)"),
     "engage/inbound/ingest.py": (1, "routing: the force's team that has liaison officers receives its contact "
                                     "form; no user's permission is asked"),
 }

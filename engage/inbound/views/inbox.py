@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
+from accounts.languages import english_name
 from accounts.models import Role, Team, User
 from accounts.policies import policy_for
 from campaigns import selectors as outbound
@@ -134,6 +135,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
         "counts": selectors.inbox_counts(request.user),
         "can_triage": bool(selectors.triage_team_ids(request.user)),
         "can_rights": policy_for(Reply).allows_any(request.user, "administer"),
+        "no_reader": selectors.languages_without_reader(request.user),
         "now": timezone.now(),
     })
 
@@ -195,8 +197,11 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
             reveal = False
     replies = policy_for(Reply)
     can_triage = replies.may(user, "triage", reply)
-    users = list(selectors.assignable_users(reply.team_id))
-    templates = list(policies.templates_for_team(reply.team_id))
+    readers = selectors.language_readers(reply.team_id, reply.language)
+    reader_ids = [u.pk for u in readers["on_duty"] + readers["off_duty"]]
+    users = sorted(selectors.assignable_users(reply.team_id),
+                   key=lambda u: reader_ids.index(u.pk) if u.pk in reader_ids else len(reader_ids))
+    templates = policies.templates_in_language_first(policies.templates_for_team(reply.team_id), reply.language)
     route = answers.answer_route(reply)
     return render(request, "engage/inbox/detail.html", {
         "reply": reply,
@@ -208,6 +213,11 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": list(reply.notes.all()),
         "corrections": list(reply.corrections.all()),
         "route": route,
+        "language_name": english_name(reply.language),
+        "readers": readers,
+        "readers_line": ", ".join([f"{u.display_name} (on duty)" for u in readers["on_duty"]]
+                                  + [u.display_name for u in readers["off_duty"]]) or "none",
+        "suggested": readers["on_duty"][0] if readers["on_duty"] else None,
         "can": {
             "triage": can_triage,
             "personal": permissions.can_view_personal_data(user, reply.team_id),
@@ -215,7 +225,9 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "draft": replies.may(user, "draft", reply),
             "answer": can_triage and route is not None and reply.redacted_at is None,
         },
-        "assign_form": AssignForm(initial={"assignee": reply.assignee_id}, users=users),
+        # Unassigned: the on-duty liaison officer who reads its language is offered first.
+        "assign_form": AssignForm(initial={"assignee": reply.assignee_id or (
+            readers["on_duty"][0].pk if readers["on_duty"] else None)}, users=users),
         "status_form": StatusForm(initial={"status": reply.status}),
         "correction_form": CorrectionForm(initial={"category": reply.category, "sentiment": reply.sentiment,
                                                    "urgent": reply.urgent}),
