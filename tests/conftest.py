@@ -95,3 +95,18 @@ def sandbox():
     box = Sandbox.start()
     yield box
     box.stop()
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``nodb`` every test that cannot touch the database: no ``django_db`` mark and no
+    database fixture, directly or through another fixture (pytest-django refuses such a test any
+    database access). Its outcome cannot depend on the database, so CI runs it once, in the SQLite
+    pass, and the PostgreSQL pass leaves it out (``-m "not nodb"``)."""
+    for item in items:
+        if item.get_closest_marker("django_db") is None and not DATABASE_FIXTURES & set(
+                getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.nodb)
