@@ -3,6 +3,7 @@
 from django.urls import path
 
 from accounts import views
+from core import ids  # noqa: F401 - registers the <id:...> path converter
 
 app_name = "desk_accounts"
 
@@ -12,5 +13,5 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("notifications/", views.notifications, name="notifications"),
     path("languages/", views.reading_languages, name="reading_languages"),
-    path("languages/<int:user_id>/", views.reading_languages, name="reading_languages_of"),
+    path("languages/<id:user_id>/", views.reading_languages, name="reading_languages_of"),
 ]

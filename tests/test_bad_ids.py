@@ -42,7 +42,7 @@ DATE_KEY = re.compile(r"since|until|start|end|_at|date|day|week|month|from|^to$"
 
 # A value for each URL parameter that its converter accepts, unique in the URL so it can be swapped out.
 SENTINELS = {"pk": "7310001", "variant_id": "7310002", "answer_id": "7310003", "channel_id": "7310004",
-             "recipient_id": "7310005",
+             "recipient_id": "7310005", "user_id": "7310006",
              "action": "zqaction", "table": "summary", "token": "zqtoken", "uidb64": "MQ", "format": "json",
              "sha": "0123456789ab", "width": "640", "ext": "jpg"}
 # Parameters whose pattern allows a fixed vocabulary: attacked through the others only.
