@@ -68,6 +68,41 @@ class PublishResult:
     detail: str = ""
 
 
+LookupState = Literal["found", "absent", "unknown"]
+
+
+@dataclass(frozen=True)
+class LookupQuery:
+    """A call whose outcome we never learned, for :meth:`Adapter.lookup`: what was sent, under
+    which key, and the window in which the platform may have received it (the row went in flight
+    at ``sent_after``; the call had certainly ended by ``sent_before``)."""
+
+    idempotency_key: str
+    payload: Payload
+    sent_after: datetime
+    sent_before: datetime
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What a platform answered when asked whether a post went out.
+
+    * ``found``: it has the post; ``external_id`` (and ``external_url``) name it;
+    * ``absent``: it answered, for the whole window, and has certainly not got it: safe to send again;
+    * ``unknown``: it cannot tell (too many posts to search, an ambiguous match, some recipients
+      found and others not): a person decides, as before.
+
+    ``detail`` is what the platform answered, as a fixed sentence that is safe to store in the audit
+    trail: counts and statuses only, never a platform's text or a recipient's number.
+    """
+
+    state: LookupState
+    detail: str
+    external_id: str = ""
+    external_url: str = ""
+    http_status: int | None = None
+
+
 @dataclass(frozen=True)
 class HealthResult:
     """What ``check()`` learned. ``expires_at`` is when the credentials stop working, where the
@@ -184,7 +219,11 @@ class Adapter(Protocol):
 
     def check(self) -> HealthResult: ...
 
-    def lookup(self, *, idempotency_key: str) -> PublishResult | None: ...
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Ask the platform whether the call in ``query`` went through. Only called where
+        ``can_lookup`` is true (which may depend on the channel's config). An adapter error
+        raised here means the platform could not tell: the caller treats it as ``unknown``."""
+        ...
 
     def count(self, text: str) -> int: ...
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import httpx
 
 from platforms import counting
-from platforms.base import HealthResult, PermanentError, PostStats, PublishResult
+from platforms.base import HealthResult, LookupQuery, LookupResult, PermanentError, PostStats
 from platforms.http import Redactor, client_from_config
 
 
@@ -73,12 +73,19 @@ class AdapterBase:
         return counting.count(self.kind, text)[0]
 
     # --- optional operations -------------------------------------------------------------
+    @classmethod
+    def lookup_offered(cls, config: Mapping[str, Any]) -> bool:
+        """Whether a channel with this config can be asked whether a post went out (``lookup``).
+        Most platforms can or cannot whatever the config (``can_lookup``); the partner webhook can
+        when the partner offers the status look-up (config ``status_lookup``)."""
+        return cls.can_lookup
+
     def withdraw(self, external_id: str) -> None:
         raise NotImplementedError(f"{self.kind} posts cannot be withdrawn through the platform")
 
-    def lookup(self, *, idempotency_key: str) -> PublishResult | None:
-        """No platform we post to can find a post by our key: reconcile by hand."""
-        return None
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """The default: this platform cannot be asked whether a post went out; a person checks."""
+        return LookupResult("unknown", f"{self.kind} cannot be asked whether a post went out.")
 
     def check(self) -> HealthResult:  # pragma: no cover - every adapter overrides it
         raise NotImplementedError
