@@ -184,4 +184,4 @@ def test_capabilities_and_counting(make_adapter):
     assert adapter.limit == 500
     assert adapter.count("See https://example.org/" + "a" * 100) == 4 + 23
     assert make_adapter("mastodon", max_characters=1000).limit == 1000
-    assert adapter.lookup(idempotency_key="k") is None
+    assert make_adapter("telegram").lookup(None).state == "unknown"  # the default: a person checks
