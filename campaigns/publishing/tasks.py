@@ -12,6 +12,7 @@ import logging
 from celery import Celery, current_app, shared_task
 
 from campaigns.publishing.lifecycle import deliveries_claim_due, deliveries_reap_stale, delivery_unclaim
+from campaigns.publishing.reconcile import deliveries_reconcile
 from campaigns.publishing.schedule import _tick_started
 from campaigns.publishing.send import delivery_send
 from campaigns.publishing.withdraw import delivery_take_down
@@ -60,7 +61,19 @@ def deliver_urgent(*, delivery_id: int, token: str) -> str:
 
 @shared_task(name="campaigns.reap", ignore_result=True)
 def reap() -> dict[str, int]:
-    return deliveries_reap_stale()
+    reaped = deliveries_reap_stale()
+    if reaped.get("unconfirmed"):  # ask the platforms that can answer now, not at the next beat
+        try:
+            current_app.send_task("campaigns.reconcile", retry=False)
+        except Exception:  # noqa: BLE001 - broker down: the beat's reconcile asks within a minute
+            logger.warning("Could not enqueue a reconciliation after the reaper.", exc_info=True)
+    return reaped
+
+
+@shared_task(name="campaigns.reconcile", ignore_result=True)
+def reconcile() -> dict[str, int]:
+    """Ask the platforms that can answer whether unconfirmed deliveries went out (``reconcile``)."""
+    return deliveries_reconcile()
 
 
 @shared_task(name="campaigns.take_down", ignore_result=True, acks_late=True)
