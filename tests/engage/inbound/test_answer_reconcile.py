@@ -157,3 +157,24 @@ def test_a_telegram_answer_is_not_asked(world, sandbox):
     before = row(answer.pk)
     assert answers_reconcile(now=timezone.now() + LATER) == {}
     assert row(answer.pk) == before
+
+
+def test_a_person_resolving_meanwhile_wins_and_the_reconciler_does_nothing(world, sandbox):
+    from campaigns.publishing.reconcile import lookup_claim
+    from engage.inbound.answer_reconcile import _lookup, _record
+
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    answer = queued(world, asked, 1)
+    stuck_in_flight(answer, asked)
+    now = timezone.now()
+    answer = ReplyAnswer.objects.select_related("reply__channel", "reply__team", "channel").get(pk=answer.pk)
+    token = lookup_claim(ReplyAnswer.objects.filter(pk=answer.pk), asks=0, now=now)
+    result = _lookup(answer, now)
+    assert result.state == "absent"
+    # The person checked the partner's portal and records that it went out, before the answer lands.
+    answers.answer_resolve_unconfirmed(actor=world.a.liaison, answer=answer, sent=True)
+    before = row(answer.pk)
+    assert _record(answer, token, result, now) == ""
+    assert row(answer.pk) == before and looked_up(answer) == []
+    assert answer_sending.answer_send(answer_id=answer.pk) == "not-sent"
+    assert received(sandbox, answer.idempotency_key) == 0
