@@ -66,6 +66,14 @@ def offering_channel_ids(kinds: Iterable[str] | None = None) -> list[int]:
     return [pk for pk, kind, config in rows if adapter_class(kind).lookup_offered(config or {})]
 
 
+def can_be_asked(channel: Channel | None) -> bool:
+    """Whether the reconciler asks this channel's platform about unconfirmed rows (for the pages)."""
+    from platforms import KINDS, adapter_class
+
+    return channel is not None and channel.kind in KINDS and adapter_class(channel.kind).lookup_offered(
+        channel.config or {})
+
+
 def lookup_candidates(rows: QuerySet, *, now: datetime, channel_ids: list[int]) -> QuerySet:
     """Unconfirmed rows on a channel that can be asked, due to be asked, not used up, not partial."""
     return (rows.filter(status=UNCONFIRMED, channel_id__in=channel_ids, lookup_asks__lt=LOOKUP_MAX_ASKS)

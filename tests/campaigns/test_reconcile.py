@@ -244,3 +244,25 @@ def test_channels_that_cannot_be_asked_and_partial_list_sends_are_left_for_a_per
     before = {d.pk: row(d.pk) for d in Delivery.objects.all()}
     assert deliveries_reconcile(now=timezone.now() + LATER) == {}
     assert {d.pk: row(d.pk) for d in Delivery.objects.all()} == before and lookups(sandbox) == []
+
+
+def test_the_panel_says_who_is_asked_and_keeps_the_persons_buttons(world, sandbox, client):
+    config, secrets = sandbox.config_for("telegram")
+    telegram = channel_create(actor=world.a.admin, team=world.a.team, kind="telegram", name="tg",
+                              config={**config, **secrets, "read_timeout": 1.0})
+    asked = webhook(world, sandbox, "asked", status_lookup=True)
+    message = scheduled(world, asked, telegram)
+    lost_before_the_call(timezone.now() + LATER)
+    sandbox.set_behaviour("webhook", fail=1, applies_to="all")
+    assert deliveries_reconcile(now=timezone.now() + LATER) == {"unconfirmed": 1}
+    client.force_login(world.a.officer)
+    html = client.get(f"/desk/messages/{message.pk}/deliveries/").content.decode()
+    tg = html[html.index(f'id="delivery-{Delivery.objects.get(channel=telegram).pk}"'):]
+    tg = tg[:tg.index("</tr>")]
+    assert "Telegram cannot be asked whether this went out: check the channel" in tg
+    hook = html[html.index(f'id="delivery-{Delivery.objects.get(channel=asked).pk}"'):]
+    hook = hook[:hook.index("</tr>")]
+    assert "is asked automatically whether this went out" in hook
+    assert "The partner answered HTTP 500 to the status look-up." in hook
+    for row_html in (tg, hook):
+        assert "It was posted" in row_html and "It was not posted: send" in row_html

@@ -178,3 +178,24 @@ def test_a_person_resolving_meanwhile_wins_and_the_reconciler_does_nothing(world
     assert row(answer.pk) == before and looked_up(answer) == []
     assert answer_sending.answer_send(answer_id=answer.pk) == "not-sent"
     assert received(sandbox, answer.idempotency_key) == 0
+
+
+def test_the_inbox_says_who_is_asked_and_keeps_the_persons_buttons(world, sandbox, client):
+    from django.urls import reverse
+
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    by_hook = queued(world, asked, 1)
+    by_telegram = answers.answer_from_template(actor=world.a.liaison, reply=telegram_reply(world, telegram),
+                                               template=thanks_template(world))
+    stuck_in_flight(by_hook, asked)
+    stuck_in_flight(by_telegram, telegram)
+    sandbox.set_behaviour("webhook", fail=1, applies_to="all")
+    assert answers_reconcile() == {"unconfirmed": 1}
+    client.force_login(world.a.liaison)
+    hook = client.get(reverse("inbox:detail", kwargs={"pk": by_hook.reply_id})).content.decode()
+    assert "The platform is asked automatically whether this answer went out" in hook
+    assert "The partner answered HTTP 500 to the status look-up." in hook and "It was sent" in hook
+    tg = client.get(reverse("inbox:detail", kwargs={"pk": by_telegram.reply_id})).content.decode()
+    assert "Telegram cannot be asked whether this answer went out: check the channel" in tg
+    assert "It was sent" in tg and "It was not sent: send again" in tg
