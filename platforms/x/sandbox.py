@@ -55,6 +55,7 @@ class XApi:
     }
     # Operations whose security lists BearerToken: the only ones an app-only token may call.
     APP_ONLY_OPS = frozenset({"lookup_tweets", "get_tweet", "user_posts"})
+    LIST_MAX_RESULTS = (5, 100)  # getUsersPosts max_results: minimum, maximum
     # CreatePostsRequest, CreatePostsMedia, CreatePostsReply, MediaUploadRequest (all
     # additionalProperties: false) and MediaUploadRequest.media_category.
     POST_FIELDS = frozenset({
@@ -335,7 +336,8 @@ class XApi:
             return Reply(200, {"errors": [{**self._not_found(user_id, parameter="id"), "resource_type": "user",
                                            "detail": f"Could not find user with id: [{user_id}]."}]})
         raw_max = request.param("max_results") or "10"
-        if not raw_max.isdigit() or not 5 <= int(raw_max) <= 100:
+        low, high = self.LIST_MAX_RESULTS
+        if not raw_max.isdigit() or not low <= int(raw_max) <= high:
             raise self.invalid(f"The `max_results` query parameter value [{raw_max}] is not between 5 and 100",
                                "max_results")
         bounds = {}
