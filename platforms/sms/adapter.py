@@ -40,6 +40,7 @@ Config: ``account_sid``, ``from_number`` (or ``messaging_service_sid``),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -49,6 +50,8 @@ from platforms.base import (
     AdapterError,
     AuthExpiredError,
     HealthResult,
+    LookupQuery,
+    LookupResult,
     Payload,
     PermanentError,
     PublishResult,
@@ -56,6 +59,7 @@ from platforms.base import (
 from platforms.common import AdapterBase
 from platforms.fanout import fan_out
 from platforms.http import error_for_status, json_or_empty, send, short
+from platforms.lookup import MAX_PAGES, Match, Window, could_not_list, decide, parse_time, same_text
 from platforms.sms import counting
 
 DEFAULT_API_BASE = "https://api.twilio.com"
@@ -65,6 +69,7 @@ DEFAULT_MAX_SEGMENTS = 10  # refuse to send more; the checker warns from its own
 # Twilio: "Body ... Can be up to 1,600 characters in length" (twilio_api_v2010.json, CreateMessage).
 MAX_BODY = counting.SMS_MAX_BODY
 MAX_SEGMENTS = counting.SMS_MAX_SEGMENTS  # 10: the most segments whose text always fits MAX_BODY
+LOOKUP_PAGE_SIZE = 100  # ListMessage PageSize: 1 to 1000
 RECIPIENT_ERROR_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21635})
 
 
@@ -81,7 +86,7 @@ class SmsAdapter(AdapterBase):
     kind = "sms"
     supports_withdraw = False
     honours_idempotency_key = False
-    can_lookup = False
+    can_lookup = True
     required_config = ("account_sid",)
     required_secrets = ("auth_token",)
 
@@ -161,7 +166,7 @@ class SmsAdapter(AdapterBase):
         return fan_out(
             what="sms",
             recipients=recipients,
-            send_one=lambda recipient: self._send_one(recipient, payload.text),
+            send_one=lambda recipient: self._send_one(recipient, composed_text(payload)),
             is_recipient_error=_is_recipient_error,
             make_result=lambda accepted: self._result(accepted, estimate, payload),
         )
@@ -198,6 +203,72 @@ class SmsAdapter(AdapterBase):
             return str(body["sid"])
         raise self._error(response, body, what="sms send", retry_safe=False)
 
+    # --- look-up -------------------------------------------------------------------------------
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Did the texts in ``query`` go out? For each recipient (as ``publish`` chose them), the
+        Messages list filtered by ``To``, ``From`` and ``DateSent>``, matched on ``Body``, sender
+        and creation time. All recipients have it: found (the SIDs, in recipient order, as
+        ``publish`` returns them); none has it: absent; otherwise unknown."""
+        recipients = self._recipients(query.payload)
+        if not recipients:
+            return LookupResult("unknown", "Twilio was not asked: the delivery names no recipients.")
+        window = Window.of(query)
+        answers = [self._lookup_one(recipient, composed_text(query.payload), window) for recipient in recipients]
+        states = [answer.state for answer in answers]
+        statuses = [a.http_status for a in answers if a.http_status and a.http_status != 200]
+        status = statuses[0] if statuses else 200
+        if states == ["found"] * len(answers):
+            detail = ("Twilio has the message for the recipient." if len(answers) == 1
+                      else f"Twilio has the message for all {len(answers)} recipients.")
+            return LookupResult("found", detail, external_id=",".join(a.external_id for a in answers),
+                                http_status=status)
+        if states == ["absent"] * len(answers):
+            return LookupResult("absent", f"Twilio listed the window for {len(answers)} recipient(s) and none has "
+                                          "the message.", http_status=status)
+        if len(answers) == 1:
+            return LookupResult("unknown", answers[0].detail, http_status=answers[0].http_status)
+        found, absent = states.count("found"), states.count("absent")
+        return LookupResult("unknown", f"{found} of {len(answers)} recipients have it, {absent} certainly do not, "
+                                       f"{len(answers) - found - absent} could not be told.", http_status=status)
+
+    def _lookup_one(self, recipient: str, text: str, window: Window) -> LookupResult:
+        params: dict[str, str] = {"To": recipient, "DateSent>": _twilio_time(window.start),
+                                  "PageSize": str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE))}
+        service = str(self.config.get("messaging_service_sid") or "")
+        sender = "" if service else str(self.config["from_number"])
+        if sender:
+            params["From"] = sender
+        base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        url, matches, listed, pages = self._messages_url, [], 0, 0
+        max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)
+        try:
+            while url:
+                response = send(self.http, "GET", url, what="sms look-up", retry_safe=True, redact=self.redact,
+                                params=params, auth=self._auth)
+                body = json_or_empty(response)
+                if response.status_code != 200 or not isinstance(body, dict):
+                    raise self._error(response, body, what="sms look-up", retry_safe=True)
+                pages += 1
+                for message in body.get("messages") or []:
+                    if not isinstance(message, dict):
+                        continue
+                    listed += 1
+                    ours = (message.get("messaging_service_sid") == service) if service else (
+                        message.get("from") == sender)
+                    # Any status counts, failed and undelivered too: Twilio accepted the message, so it
+                    # went out from us (docs/platforms.md).
+                    if (ours and message.get("to") == recipient
+                            and str(message.get("direction", "")).startswith("outbound")
+                            and window.holds(parse_time(message.get("date_created")))
+                            and same_text(text, str(message.get("body") or ""))):
+                        matches.append(Match(str(message.get("sid") or "")))
+                next_uri = body.get("next_page_uri")
+                url, params = (f"{base}{next_uri}" if next_uri and pages < max_pages else ""), {}
+                complete = not next_uri
+        except AdapterError as exc:
+            return could_not_list("Twilio", "the recipient's messages", exc.http_status)
+        return decide("Twilio", "the recipient's messages", matches, complete=complete, listed=listed)
+
     def check(self) -> HealthResult:
         base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         try:
@@ -232,6 +303,16 @@ class SmsAdapter(AdapterBase):
         )
         error.platform_code = code
         return error
+
+
+def composed_text(payload: Payload) -> str:
+    """The ``Body`` exactly as ``publish`` sends it (and ``lookup`` compares)."""
+    return payload.text
+
+
+def _twilio_time(moment: datetime) -> str:
+    """A ``DateSent`` filter value as Twilio's helper libraries send a date-time (ISO 8601, UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_recipient_error(exc: AdapterError) -> bool:

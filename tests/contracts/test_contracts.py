@@ -72,6 +72,11 @@ def test_twilio_requests_are_checked_against_the_messages_resource():
     assert request_problems("sms", ok) == []
     assert request_problems("sms", raw("GET", f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
                                        headers=basic)) == []
+    listing = raw("GET", url, params={"To": "+447700900001", "From": "+15005550006",
+                                      "DateSent>": "2026-12-04T21:59:00Z", "PageSize": "100"}, headers=basic)
+    assert request_problems("sms", listing) == []
+    assert any("PageSize" in p for p in request_problems("sms", raw("GET", url, params={"PageSize": "0"},
+                                                                     headers=basic)))
     no_to = raw("POST", url, data={"From": "+15005550006", "Body": "Hi"}, headers=basic)
     assert any("To" in problem for problem in request_problems("sms", no_to))
     bad_sid = raw("POST", url.replace(SID, "nope"), data={"To": "+447700900001", "Body": "Hi"}, headers=basic)
