@@ -32,6 +32,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from platforms.facebook.graph_versions import GRAPH_VERSIONS, is_available, oldest_available
+from platforms.facebook.sandbox_listing import PostListing
 from platforms.sandbox.core import (
     Answer,
     Incoming,
@@ -43,7 +44,7 @@ from platforms.sandbox.core import (
 )
 
 
-class GraphApi:
+class GraphApi(PostListing):
     platform = "facebook"
 
     def __init__(self, state: SandboxState) -> None:
@@ -77,6 +78,8 @@ class GraphApi:
             return Route(self.platform, "debug_token", self.debug_token)
         if method == "GET" and (insights := re.fullmatch(r"([0-9_]+)/insights", node)):
             return Route(self.platform, "insights", lambda r: self.insights(r, insights.group(1)))
+        if method == "GET" and (listing := re.fullmatch(r"(\d+)/(published_posts|posts)", node)):
+            return Route(self.platform, "published_posts", lambda r: self.published_posts(r, listing.group(1)))
         edge = re.fullmatch(r"(\d+)/(feed|photos)", node)
         if method == "POST" and edge and edge.group(2) == "feed":
             return Route(
@@ -417,3 +420,4 @@ class GraphApi:
                 raise Answer(self._missing(object_id, "delete"))
             record.deleted = True
         return Reply(200, {"success": True})
+

@@ -262,7 +262,11 @@ class SmsAdapter(AdapterBase):
                             and window.holds(parse_time(message.get("date_created")))
                             and same_text(text, str(message.get("body") or ""))):
                         matches.append(Match(str(message.get("sid") or "")))
-                next_uri = body.get("next_page_uri")
+                # The next page's address is Twilio's relative URI, on our own base address (the
+                # credentials never go to a host an answer names).
+                next_uri = str(body.get("next_page_uri") or "")
+                if next_uri and not next_uri.startswith(f"/{API_VERSION}/Accounts/"):
+                    raise PermanentError("sms look-up: the next page's address is not a Messages address")
                 url, params = (f"{base}{next_uri}" if next_uri and pages < max_pages else ""), {}
                 complete = not next_uri
         except AdapterError as exc:
