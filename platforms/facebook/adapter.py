@@ -26,6 +26,9 @@
   Insights need the ``read_insights`` permission: without it, or when Graph refuses the metric,
   views are None and the rest still counts; :meth:`FacebookAdapter.stats_problems` says why, for
   the channel's health.
+* look-up (an unconfirmed post): ``GET /{page-id}/published_posts?fields=id,message,created_time``
+  with ``since``/``until`` around the window, paged with the ``after`` cursor; a photo post is listed
+  with its caption as ``message`` (``platforms.lookup``);
 * the API version: config ``api_version``, else ``ENGAGE_FACEBOOK_GRAPH_VERSION``; ``check()``
   warns before its end of life (``platforms.facebook.graph_versions``).
 

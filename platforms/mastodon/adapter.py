@@ -13,6 +13,9 @@
   access tokens do not expire, so the check reports no expiry.
 * stats: ``GET /api/v1/statuses/:id``: ``reblogs_count`` (shares), ``favourites_count``
   (likes), ``replies_count``; Mastodon counts no views. A 404 means the status is gone.
+* look-up (after the key's hour): ``GET /api/v1/accounts/:id/statuses`` (the id from
+  ``verify_credentials``), paged back with ``max_id``; ``content`` made plain and compared with the
+  text ``publish`` sends (``platforms.lookup``).
 
 Replies come in by polling, not here: ``platforms.mastodon.inbound.notification_pages`` reads the
 account's mention and quote notifications, filtered ones included, and

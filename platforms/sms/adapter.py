@@ -22,6 +22,9 @@ whose request timed out may have been texted. ``publish`` never sends twice to a
   who is ``unsent`` (safe to send again: ``replace(payload, recipients=exc.unsent)`` with a
   new idempotency key) and who was ``rejected``.
 
+Look-up (an unconfirmed text): the Messages list (ListMessage) per recipient, filtered by ``To``,
+``From`` and ``DateSent>``, matched on ``Body``, sender and creation time (``lookup``; docs/platforms.md).
+
 Images are not sent: MMS needs publicly hosted media URLs. The result detail says so.
 There is no withdraw: a sent text cannot be recalled.
 

@@ -15,7 +15,10 @@ version 2.167; see docs/platforms.md and tests/contracts/):
   production spec names the field list ``post.fields``, the older ``tweet.fields`` is an
   unknown parameter there and X answers those with a 400): ``impression_count`` (views),
   ``retweet_count`` + ``quote_count`` (shares), ``reply_count``, ``like_count``. Deleted posts
-  come back under ``errors`` and are left out.
+  come back under ``errors`` and are left out;
+* look-up (an unconfirmed post): ``GET /2/users/{id}/tweets`` (getUsersPosts) with
+  ``start_time``/``end_time`` around the window, ``post.fields=created_at,text``, paged with
+  ``pagination_token``; the text is compared with what ``publish`` sends (``platforms.lookup``).
 
 X has no idempotency key, so a timeout after sending is an UnconfirmedError. X refuses a
 post whose text duplicates a recent one with 403; after an unconfirmed attempt that 403
