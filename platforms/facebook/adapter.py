@@ -28,7 +28,8 @@
   the channel's health.
 * look-up (an unconfirmed post): ``GET /{page-id}/published_posts?fields=id,message,created_time``
   with ``since``/``until`` around the window, paged with the ``after`` cursor; a photo post is listed
-  with its caption as ``message`` (``platforms.lookup``);
+  with its caption as ``message`` (``platforms.lookup``); a comment reply: the Page's comments among
+  ``GET /{object-id}/comments?filter=toplevel&order=reverse_chronological&since=...``;
 * the API version: config ``api_version``, else ``ENGAGE_FACEBOOK_GRAPH_VERSION``; ``check()``
   warns before its end of life (``platforms.facebook.graph_versions``).
 
@@ -225,31 +226,33 @@ class FacebookAdapter(AdapterBase):
         """Did the post in ``query`` go out? The Page's published posts in the window
         (``GET /{page-id}/published_posts`` with ``since``/``until``; a photo post is listed there
         with its caption as ``message``), compared with the text ``publish`` sends. A comment reply
-        (``in_reply_to``) is not a Page post: a person checks."""
-        if query.payload.in_reply_to:
-            return LookupResult("unknown", "Facebook was not asked: a comment reply is not listed among the "
-                                           "Page's posts.")
+        (``in_reply_to``): the Page's own comments among the direct comments on that object
+        (``GET /{object-id}/comments``, newest first, ``since`` the window)."""
         window = Window.of(query)
         sent = composed_text(query.payload)
         matches: list[Match] = []
         listed, pages, more = 0, 0, False
         max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)
-        params: dict[str, str] = {
-            "fields": "id,message,created_time",
-            "since": str(int(window.start.timestamp())),
-            "until": str(int(window.end.timestamp()) + 1),
-            "limit": str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE)),
-        }
+        limit = str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE))
+        since = str(int(window.start.timestamp()))
+        if query.payload.in_reply_to:
+            what, path = "the comments on the object", f"{query.payload.in_reply_to}/comments"
+            params = {"fields": "id,message,created_time,from", "filter": "toplevel",
+                      "order": "reverse_chronological", "since": since, "limit": limit}
+        else:
+            what, path = "the Page's posts", f"{self._page}/published_posts"
+            params = {"fields": "id,message,created_time", "since": since,
+                      "until": str(int(window.end.timestamp()) + 1), "limit": limit}
         try:
             while True:
-                body = self._call("GET", f"{self._page}/published_posts", what="facebook look-up",
-                                  retry_safe=True, params=params)
+                body = self._call("GET", path, what="facebook look-up", retry_safe=True, params=params)
                 pages += 1
                 for post in body.get("data") or []:
                     if not isinstance(post, dict) or not post.get("id"):
                         continue
                     listed += 1
-                    if window.holds(parse_time(post.get("created_time"))) and same_text(
+                    author = str((post.get("from") or {}).get("id") or "") if "from" in params["fields"] else self._page
+                    if author == self._page and window.holds(parse_time(post.get("created_time"))) and same_text(
                             sent, str(post.get("message") or "")):
                         matches.append(Match(str(post["id"]), f"https://www.facebook.com/{post['id']}"))
                 # More pages while Graph gives ``paging.next``; we ask for them with the ``after``
@@ -261,8 +264,8 @@ class FacebookAdapter(AdapterBase):
                     break
                 params["after"] = after
         except AdapterError as exc:
-            return could_not_list("Facebook", "the Page's posts", exc.http_status)
-        return decide("Facebook", "the Page's posts", matches, complete=not more, listed=listed)
+            return could_not_list("Facebook", what, exc.http_status)
+        return decide("Facebook", what, matches, complete=not more, listed=listed)
 
     # --- statistics ----------------------------------------------------------------------------
     def stats(self, external_id: str) -> PostStats | None:

@@ -90,6 +90,8 @@ class GraphApi(PostListing):
             return Route(
                 self.platform, "photos", lambda r: self.create_photo(r, edge.group(1)), creates_post=published
             )
+        if method == "GET" and (thread := re.fullmatch(r"([0-9_]+)/comments", node)):
+            return Route(self.platform, "list_comments", lambda r: self.list_comments(r, thread.group(1)))
         if method == "POST" and node.endswith("/comments") and node.count("/") == 1:
             return Route(
                 self.platform,

@@ -30,6 +30,62 @@ class PostListing:
     def _own_page(self, request: Incoming, page_id: str) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def _missing(self, object_id: str, verb: str) -> Reply:  # pragma: no cover
+        raise NotImplementedError
+
+    # GET /{object-id}/comments: PagePost.json and Comment.json declare filter, live_filter, order and
+    # since; the enums are enum_types.json's (pagepostcomments_*_enum_param); fields and paging as above.
+    COMMENT_PARAMS = frozenset({"filter", "live_filter", "order", "since", "fields", "limit", "after", "before"})
+    COMMENT_ENUMS = {"filter": ("stream", "toplevel"), "live_filter": ("filter_low_quality", "no_filter"),
+                     "order": ("chronological", "reverse_chronological")}
+    COMMENT_FIELDS = frozenset({"id", "message", "created_time", "from", "parent", "permalink_url"})
+
+    def list_comments(self, request: Incoming, object_id: str) -> Reply:
+        """``GET /{object-id}/comments``: the comments on a post or a comment; ``filter=toplevel``
+        (the default) the direct ones, ``stream`` every level; ``order`` chronological (the default)
+        or reverse_chronological; ``since``; ``fields`` (``from`` names the Page a Page token
+        commented as); ``limit`` and cursors as for the posts list. An unknown object is Graph's
+        (#100) "does not exist"; an enum value outside the spec's is (#100) too."""
+        with self.state.lock:
+            records = [r for r in self.state.records if r.platform == "facebook" and not r.deleted]
+        if not any(r.id == object_id and r.is_post for r in records):
+            raise Answer(self._missing(object_id, "get"))
+        for name, allowed in self.COMMENT_ENUMS.items():
+            value = request.param(name)
+            if value is not None and value not in allowed:
+                raise Answer(self.error(400, f"(#100) param {name} must be one of {{{', '.join(allowed)}}} - "
+                                             f"got \"{value}\"", 100))
+        wanted = [name for name in (request.param("fields") or "id,message,created_time").split(",") if name]
+        for name in wanted:
+            if name not in self.COMMENT_FIELDS:
+                raise Answer(self.error(400, f"(#100) Tried accessing nonexisting field ({name}) on node type "
+                                             "(Comment)", 100))
+        since = _graph_time(request.param("since") or "0")
+        if since is None:
+            raise Answer(self.error(400, "(#100) The parameter since must be a unix timestamp or a "
+                                         "strtotime-readable time", 100))
+        parents = {object_id}
+        chosen = []
+        for record in records:  # in creation order, so a reply's parent is seen before it
+            if record.op == "comment" and record.data.get("parent") in parents:
+                if (request.param("filter") or "toplevel") == "stream":
+                    parents.add(record.id)
+                elif record.data.get("parent") != object_id:
+                    continue
+                if record.created_at >= since:
+                    chosen.append(record)
+        chosen.sort(key=lambda r: r.created_at, reverse=request.param("order") == "reverse_chronological")
+        pages = self.state.accounts.facebook_pages
+        shown = []
+        for record in chosen:
+            token = record.headers.get("authorization", "").partition(" ")[2]
+            full = {"id": record.id, "message": record.data.get("message") or "",
+                    "created_time": _graph_iso(record.created_at), "parent": {"id": record.data.get("parent")},
+                    "permalink_url": f"https://www.facebook.com/{record.id}",
+                    "from": {"id": pages[token]["id"]} if token in pages else None}
+            shown.append({name: full[name] for name in ["id", *wanted] if full.get(name) is not None})
+        return self._paged(request, shown, self.COMMENT_PARAMS)
+
     # Query parameters of GET /{page-id}/published_posts: the spec's (Page.json: include_hidden, limit,
     # show_expired, with), Graph's field selection and its cursor and time-based paging
     # ("Paginated Results", Graph API guide: after, before, since, until). Graph ignores others.
@@ -52,13 +108,6 @@ class PostListing:
             if name not in self.POST_FIELDS:
                 raise Answer(self.error(400, f"(#100) Tried accessing nonexisting field ({name}) on node type "
                                              "(PagePost)", 100))
-        try:
-            limit = int(request.param("limit") or 25)
-            offset = int(base64.b64decode(request.param("after") or "MA==").decode())  # "0"
-        except ValueError:
-            raise Answer(self.error(400, "(#100) Invalid paging parameter", 100)) from None
-        if not 1 <= limit <= 100:
-            raise Answer(self.error(400, "(#100) The limit parameter must be between 1 and 100", 100))
         bounds = {}
         for name in ("since", "until"):
             value = request.param(name)
@@ -74,9 +123,8 @@ class PostListing:
                  and r.id.startswith(f"{page_id}_")
                  and bounds.get("since", float("-inf")) <= r.created_at <= bounds.get("until", float("inf"))),
                 key=lambda r: r.created_at, reverse=True)
-        page = posts[offset : offset + limit]
         data = []
-        for record in page:
+        for record in posts:
             full = {"id": record.id, "message": record.data.get("message") or "",
                     "created_time": _graph_iso(record.created_at), "updated_time": _graph_iso(record.created_at),
                     "permalink_url": f"https://www.facebook.com/{record.id}", "is_published": True,
@@ -85,17 +133,30 @@ class PostListing:
             if not full["message"]:
                 full.pop("message")  # Graph leaves out a field that has no value
             data.append({name: full[name] for name in ["id", *wanted] if name in full})
-        body: dict[str, Any] = {"data": data}
+        return self._paged(request, data, self.LIST_PARAMS)
+
+    def _paged(self, request: Incoming, items: list[dict[str, Any]], known: frozenset[str]) -> Reply:
+        """One page of ``items``: ``limit`` 1 to 100 (default 25), the ``after`` cursor,
+        ``paging.cursors`` and ``paging.next`` while more remain; unknown parameters ignored."""
+        try:
+            limit = int(request.param("limit") or 25)
+            offset = int(base64.b64decode(request.param("after") or "MA==").decode())  # "0"
+        except ValueError:
+            raise Answer(self.error(400, "(#100) Invalid paging parameter", 100)) from None
+        if not 1 <= limit <= 100:
+            raise Answer(self.error(400, "(#100) The limit parameter must be between 1 and 100", 100))
+        page = items[offset : offset + limit]
+        body: dict[str, Any] = {"data": page}
         if page:
             def cursor(index: int) -> str:
                 return base64.b64encode(str(index).encode()).decode()
 
             body["paging"] = {"cursors": {"before": cursor(offset), "after": cursor(offset + len(page))}}
-            if offset + len(page) < len(posts):
+            if offset + len(page) < len(items):
                 query = "&".join(f"{k}={v[0]}" for k, v in request.query.items() if k != "after")
                 body["paging"]["next"] = (f"{self.state.base_url}{request.path}?{query}&after="
                                           f"{cursor(offset + len(page))}")
-        ignored = sorted(name for name in request.query if name not in self.LIST_PARAMS)
+        ignored = sorted(name for name in request.query if name not in known)
         return Reply(200, body, {"X-Sandbox-Ignored-Params": ",".join(ignored)} if ignored else {})
 
 

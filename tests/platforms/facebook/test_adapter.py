@@ -208,9 +208,29 @@ def test_two_identical_posts_are_unknown(sandbox, make_adapter):
     assert result.state == "unknown" and "2 matching" in result.detail
 
 
-def test_a_comment_reply_is_not_looked_up(sandbox, make_adapter):
-    result = make_adapter("facebook").lookup(query(Payload(text="Thanks", in_reply_to=f"{PAGE}_1")))
-    assert result.state == "unknown" and sandbox.requests("facebook") == []
+def test_a_comment_reply_is_looked_up_among_the_comments_on_its_object(sandbox, make_adapter):
+    """An answer to a citizen is a comment: found among the Page's own direct comments on the object;
+    a citizen's comment with the same words is not ours."""
+    adapter = make_adapter("facebook")
+    post = adapter.publish(Payload(text="Appeal for witnesses"), idempotency_key="p").external_id
+    sandbox.add_account("facebook", token="citizen-token", page_id="100000000000777", name="A citizen")
+    citizen = make_adapter("facebook", page_id="100000000000777", secrets={"page_access_token": "citizen-token"})
+    question = citizen.publish(Payload(text="Thanks, we have passed it on", in_reply_to=post),
+                               idempotency_key="q").external_id
+    answer = Payload(text="Thanks, we have passed it on", in_reply_to=post)
+    assert adapter.lookup(query(answer)).state == "absent"  # same words, but the citizen's
+    published = adapter.publish(answer, idempotency_key="a")
+    result = adapter.lookup(query(answer))
+    assert (result.state, result.external_id) == ("found", published.external_id)
+    listing = [r for r in sandbox.requests("facebook") if r.op == "list_comments"][-1]
+    assert listing.path == f"/{GRAPH}/{post}/comments"
+    assert {k: listing.fields[k] for k in ("fields", "filter", "order")} == {
+        "fields": "id,message,created_time,from", "filter": "toplevel", "order": "reverse_chronological"}
+    nested = Payload(text="Nested answer", in_reply_to=question)
+    nested_id = adapter.publish(nested, idempotency_key="n").external_id
+    assert adapter.lookup(query(nested)).external_id == nested_id
+    assert adapter.lookup(query(Payload(text="Nested answer", in_reply_to=post))).state == "absent"  # toplevel
+    assert adapter.lookup(query(answer, after=600, before=900)).state == "absent"
 
 
 def test_a_listing_that_is_not_complete_is_unknown(sandbox, make_adapter):
@@ -269,6 +289,12 @@ def test_the_sandbox_lists_published_posts_as_graph_does(sandbox, make_adapter):
     assert httpx.get(url, params={"since": "4102444800"}, headers=auth, timeout=5).json() == {"data": []}
     other = httpx.get(f"{sandbox.url}/{GRAPH}/999/published_posts", headers=auth, timeout=5)
     assert other.status_code == 403
+    post = body["data"][0]["id"]
+    for params in ({"order": "newest"}, {"filter": "all"}, {"fields": "id,views"}):
+        refused = httpx.get(f"{sandbox.url}/{GRAPH}/{post}/comments", params=params, headers=auth, timeout=5)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (400, 100), params
+    missing = httpx.get(f"{sandbox.url}/{GRAPH}/{PAGE}_1/comments", headers=auth, timeout=5)
+    assert (missing.status_code, missing.json()["error"]["error_subcode"]) == (400, 33)
 
 
 @hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
