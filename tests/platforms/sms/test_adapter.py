@@ -339,3 +339,21 @@ def test_whatever_publish_sends_lookup_finds(sandbox, make_adapter, text):
     published = adapter.publish(Payload(text=text), idempotency_key="k")
     result = adapter.lookup(query(Payload(text=text)))
     assert (result.state, result.external_id) == ("found", published.external_id), text
+
+
+def test_a_next_page_on_another_host_is_never_followed():
+    """Twilio's ``next_page_uri`` is relative to our API address; one that is not is refused, so the
+    account's credentials never go to an address an answer names. (A stand-in for Twilio, since the
+    sandbox never answers so.)"""
+    from platforms import get_adapter
+
+    seen = []
+
+    def twilio(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"messages": [], "next_page_uri": "@evil.example/steal"})
+
+    adapter = get_adapter("sms", config={"account_sid": SID, "from_number": "+15005550006"},
+                          secrets={"auth_token": TOKEN}, http=httpx.Client(transport=httpx.MockTransport(twilio)))
+    result = adapter.lookup(query(Payload(text="Hi", recipients=(R1,))))
+    assert result.state == "unknown" and len(seen) == 1 and "evil" not in seen[0]
