@@ -293,7 +293,11 @@ def test_a_listing_that_is_not_complete_is_unknown(sandbox, make_adapter):
     make_adapter("sms").publish(payload, idempotency_key="k")
     for index in range(3):
         make_adapter("sms").publish(Payload(text=f"Later {index}", recipients=(R1,)), idempotency_key=str(index))
+    make_adapter("sms").publish(Payload(text="First", recipients=(R2,)), idempotency_key="other")
     assert make_adapter("sms", lookup_page_size=2, lookup_max_pages=2).lookup(query(payload)).state == "found"
+    pages = [r for r in sandbox.requests("sms") if r.op == "list_messages"]
+    assert [(r.fields["To"], r.fields["PageSize"], r.fields.get("Page")) for r in pages] == [
+        (R1, "2", None), (R1, "2", "1")]  # the second page keeps the filters
     result = make_adapter("sms", lookup_page_size=2, lookup_max_pages=1).lookup(query(payload))
     assert result.state == "unknown" and "without reaching the end" in result.detail
 
@@ -357,3 +361,24 @@ def test_a_next_page_on_another_host_is_never_followed():
                           secrets={"auth_token": TOKEN}, http=httpx.Client(transport=httpx.MockTransport(twilio)))
     result = adapter.lookup(query(Payload(text="Hi", recipients=(R1,))))
     assert result.state == "unknown" and len(seen) == 1 and "evil" not in seen[0]
+
+
+def test_many_recipients_are_looked_for_in_one_listing_of_the_window(sandbox, make_adapter):
+    """Over 10 recipients, one listing of everything sent from our number in the window (PageSize
+    1,000) instead of one listing each."""
+    everyone = tuple(f"+4477009001{index:02d}" for index in range(12))
+    payload = Payload(text="Flood warning", recipients=everyone)
+    adapter = make_adapter("sms")
+    assert adapter.lookup(query(payload)).state == "absent"
+    adapter.publish(replace(payload, recipients=everyone[:4]), idempotency_key="part")
+    partial = adapter.lookup(query(payload))
+    assert partial.detail == "4 of 12 recipients have it, 8 certainly do not, 0 could not be told."
+    assert_safe(partial, payload.text, *everyone)
+    rest = adapter.publish(replace(payload, recipients=everyone[4:]), idempotency_key="rest")
+    found = adapter.lookup(query(payload))
+    assert found.state == "found"
+    assert found.external_id.split(",")[4:] == rest.external_id.split(",")
+    listings = [r for r in sandbox.requests("sms") if r.op == "list_messages"]
+    assert len(listings) == 3 and all("To" not in r.fields and r.fields["PageSize"] == "1000" for r in listings)
+    truncated = make_adapter("sms", lookup_page_size=5, lookup_max_pages=2).lookup(query(payload))
+    assert truncated.detail == "0 of 12 recipients have it, 0 certainly do not, 12 could not be told."
