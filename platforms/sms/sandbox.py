@@ -1,8 +1,8 @@
 """Twilio Messages API (2010-04-01): create, fetch and delete messages, fetch the account.
 
 Rules from Twilio's own specification, ``twilio/twilio-oai`` ``spec/json/twilio_api_v2010.json``
-(commit d50069b, API 2010-04-01; tests/contracts/twilio_messages.json keeps CreateMessage and
-FetchAccount): the form-encoded CreateMessage with ``To`` required and ``From`` or
+(commit d50069b, API 2010-04-01; tests/contracts/twilio_messages.json keeps CreateMessage,
+ListMessage and FetchAccount): the form-encoded CreateMessage with ``To`` required and ``From`` or
 ``MessagingServiceSid``; ``Body`` "can be up to 1,600 characters in length", so a longer one is
 refused with Twilio's error 21617 (counted in characters, as Twilio says); errors in Twilio's
 shape (``code``, ``message``, ``more_info``, ``status``).

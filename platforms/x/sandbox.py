@@ -1,5 +1,6 @@
-"""X API v2: posts (and their lookup with ``public_metrics``), media upload and metadata,
-users/me, OAuth 2.0 token refresh.
+"""X API v2: posts (and their lookup with ``public_metrics``), the account's posts
+(``GET /2/users/{id}/tweets``, getUsersPosts), media upload and metadata, users/me, OAuth 2.0
+token refresh.
 
 As strict as X's production specification, ``xdevplatform/xdk`` ``specs/openapi.json`` (X API
 v2 version 2.167, commit 84c2654; tests/contracts/x_openapi.json keeps the operations used):
