@@ -119,6 +119,14 @@ def decide(
                         http_status=http_status)
 
 
+def nothing_to_compare(platform: str, text: str) -> LookupResult | None:
+    """A post without words (images only, a bare link) cannot be told from another by its text: the
+    answer is ``unknown`` without asking. None when there is text to compare."""
+    if normalise(text).replace(LINK, "").strip():
+        return None
+    return LookupResult("unknown", f"{platform} was not asked: the post has no words to compare.")
+
+
 def could_not_list(platform: str, what: str, http_status: int | None) -> LookupResult:
     """The listing failed (rate limit, server error, lost connection): the platform cannot tell."""
     status = f" (HTTP {http_status})" if http_status else ""

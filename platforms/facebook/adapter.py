@@ -70,7 +70,16 @@ from platforms.base import (
 from platforms.common import AdapterBase, figure
 from platforms.facebook.graph_versions import CURRENT, version_warning
 from platforms.http import answer_detail, error_for_status, json_or_empty, send, short
-from platforms.lookup import MAX_PAGES, Match, Window, could_not_list, decide, parse_time, same_text
+from platforms.lookup import (
+    MAX_PAGES,
+    Match,
+    Window,
+    could_not_list,
+    decide,
+    nothing_to_compare,
+    parse_time,
+    same_text,
+)
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_VIEWS_METRIC = "post_media_view"
@@ -230,6 +239,8 @@ class FacebookAdapter(AdapterBase):
         (``GET /{object-id}/comments``, newest first, ``since`` the window)."""
         window = Window.of(query)
         sent = composed_text(query.payload)
+        if (wordless := nothing_to_compare("Facebook", sent)) is not None:
+            return wordless
         matches: list[Match] = []
         listed, pages, more = 0, 0, False
         max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)

@@ -55,6 +55,7 @@ from platforms.lookup import (
     could_not_list,
     decide,
     html_text,
+    nothing_to_compare,
     parse_time,
     same_text,
 )
@@ -209,6 +210,8 @@ class MastodonAdapter(AdapterBase):
         compared with the text ``publish`` sends: ``content`` is HTML, made plain first."""
         window = Window.of(query)
         sent = composed_text(query.payload)
+        if (wordless := nothing_to_compare("Mastodon", sent)) is not None:
+            return wordless
         matches: list[Match] = []
         listed, pages, complete, max_id = 0, 0, False, ""
         max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)

@@ -67,7 +67,16 @@ from platforms.base import (
 )
 from platforms.common import AdapterBase, figure, parse_expiry
 from platforms.http import Redactor, error_for_status, json_or_empty, send, short
-from platforms.lookup import MAX_PAGES, Match, Window, could_not_list, decide, parse_time, same_text
+from platforms.lookup import (
+    MAX_PAGES,
+    Match,
+    Window,
+    could_not_list,
+    decide,
+    nothing_to_compare,
+    parse_time,
+    same_text,
+)
 
 DEFAULT_API_BASE = "https://api.x.com"
 MAX_MEDIA = 4
@@ -75,6 +84,7 @@ ALT_TEXT_LIMIT = 1000
 STATS_BATCH = 100  # GET /2/tweets takes at most 100 ids
 STATS_FIELDS_PARAMETER = "post.fields"  # specs/openapi.json, PostFieldsParameter
 LOOKUP_PAGE_SIZE = 100  # getUsersPosts max_results: 5 to 100
+END_TIME_MARGIN = timedelta(seconds=30)  # an end_time this close to now is left out
 # X's app-only bearer tokens (OAuth 2.0 client credentials) start with a run of "A"s (leading zero
 # bytes, base64-encoded); user-context tokens are random and never do.
 APP_ONLY_PREFIX = "A" * 20
@@ -189,6 +199,8 @@ class XAdapter(AdapterBase):
         ``publish`` sends (:func:`platforms.lookup.same_text`: X shows links as ``t.co``)."""
         window = Window.of(query)
         sent = composed_text(query.payload)
+        if (wordless := nothing_to_compare("X", sent)) is not None:
+            return wordless
         matches: list[Match] = []
         listed, pages, token = 0, 0, ""
         max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)
@@ -197,10 +209,13 @@ class XAdapter(AdapterBase):
             while True:
                 params = {
                     "start_time": _x_time(window.start),
-                    "end_time": _x_time(window.end),
                     "max_results": str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE)),
                     STATS_FIELDS_PARAMETER: "created_at,text",
                 }
+                if window.end < datetime.now(UTC) - END_TIME_MARGIN:
+                    # A window that has not ended yet is left open: the newest posts are listed too,
+                    # and the window's end is checked on each post's created_at.
+                    params["end_time"] = _x_time(window.end)
                 if token:
                     params["pagination_token"] = token
                 response = self._send("GET", f"/2/users/{user_id}/tweets", what="x look-up", retry_safe=True,

@@ -190,6 +190,11 @@ def test_lookup_finds_the_post_publish_made(sandbox, make_adapter, media):
     assert listing.headers["authorization"] == f"Bearer {TOKEN}" and TOKEN not in listing.query
 
 
+def test_a_post_without_words_is_not_looked_up(sandbox, make_adapter):
+    result = make_adapter("facebook").lookup(query(Payload(text="", link="https://engage.example/news/3/")))
+    assert result.state == "unknown" and sandbox.requests("facebook") == []
+
+
 def test_lookup_answers_absent_when_nothing_matches(sandbox, make_adapter):
     adapter = make_adapter("facebook")
     assert adapter.lookup(query(Payload(text="Never sent"))).state == "absent"

@@ -210,6 +210,11 @@ def test_lookup_finds_the_status_publish_made(sandbox, make_adapter):
     assert [r.op for r in sandbox.requests("mastodon")].count("verify_credentials") == 1
 
 
+def test_a_status_without_words_is_not_looked_up(sandbox, make_adapter):
+    result = make_adapter("mastodon").lookup(query(Payload(text="", media=(image(),))))
+    assert result.state == "unknown" and sandbox.requests("mastodon") == []
+
+
 def test_lookup_answers_absent_when_nothing_matches(sandbox, make_adapter):
     adapter = make_adapter("mastodon")
     assert adapter.lookup(query(Payload(text="Never sent"))).state == "absent"

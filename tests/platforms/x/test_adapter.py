@@ -252,7 +252,18 @@ def test_lookup_finds_the_post_publish_made(sandbox, make_adapter):
     (listing,) = [r for r in sandbox.requests("x") if r.op == "user_posts"]
     assert listing.path == "/2/users/1500000000000000001/tweets"
     assert listing.fields["post.fields"] == "created_at,text" and listing.fields["max_results"] == "100"
-    assert {"start_time", "end_time"} <= set(listing.fields)
+    assert "start_time" in listing.fields and "end_time" not in listing.fields  # the window has not ended
+    adapter.lookup(query(payload, after=-600, before=-300))
+    ended = [r for r in sandbox.requests("x") if r.op == "user_posts"][-1]
+    assert ended.fields["start_time"] < ended.fields["end_time"]
+
+
+def test_a_post_without_words_is_not_looked_up(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    for text in ("", "  ", "https://example.org/only-a-link"):
+        result = adapter.lookup(query(Payload(text=text, media=(image(),))))
+        assert result.state == "unknown" and "no words" in result.detail
+    assert sandbox.requests("x") == []
 
 
 def test_lookup_asks_for_the_user_id_once(sandbox, make_adapter):
