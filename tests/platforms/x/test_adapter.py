@@ -345,7 +345,7 @@ def test_the_sandbox_lists_posts_as_strictly_as_x(sandbox, make_adapter):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=post_texts())
+@given(text=post_texts(max_words=8))
 def test_whatever_publish_sends_lookup_finds(sandbox, make_adapter, text):
     sandbox.reset()
     adapter = make_adapter("x")
