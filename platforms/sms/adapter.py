@@ -287,10 +287,11 @@ class SmsAdapter(AdapterBase):
         """Read ListMessage with ``filters``, ``From`` (unless we send through a messaging service)
         and ``DateSent>``, page by page; ``keep`` sees every message. Returns (whether the listing
         reached its end, how many messages it listed)."""
-        params: dict[str, str] | None = {**filters, "DateSent>": _twilio_time(window.start),
-                                  "PageSize": str(int(self.config.get("lookup_page_size") or page_size))}
+        first: dict[str, str] = {**filters, "DateSent>": _twilio_time(window.start),
+                                 "PageSize": str(int(self.config.get("lookup_page_size") or page_size))}
         if not self.config.get("messaging_service_sid"):
-            params["From"] = str(self.config["from_number"])  # type: ignore[index]
+            first["From"] = str(self.config["from_number"])
+        params: dict[str, str] | None = first
         base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         max_pages = int(self.config.get("lookup_max_pages") or max_pages)
         url, listed, pages, next_uri = self._messages_url, 0, 0, ""
