@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 
 from celery import Celery, current_app, shared_task
+from django.core.cache import cache
 
 from campaigns.publishing.lifecycle import deliveries_claim_due, deliveries_reap_stale, delivery_unclaim
 from campaigns.publishing.reconcile import deliveries_reconcile
 from campaigns.publishing.schedule import _tick_started
 from campaigns.publishing.send import delivery_send
-from campaigns.publishing.withdraw import delivery_take_down
+from campaigns.publishing.withdraw import delivery_take_down, take_downs_outstanding
+from core.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +61,27 @@ def deliver_urgent(*, delivery_id: int, token: str) -> str:
     return delivery_send(delivery_id=delivery_id, token=token)
 
 
+# A take-down the reaper enqueued again is not enqueued once more for this long (it may be
+# waiting behind a queue of deliveries); after that, a post still up is asked for again.
+TAKE_DOWN_AGAIN_SECONDS = 600
+
+
+def take_downs_again() -> int:
+    """Enqueue a take-down for each withdrawn message's post still up (``take_downs_outstanding``),
+    at most once per ``TAKE_DOWN_AGAIN_SECONDS`` each; how many were enqueued."""
+    again = 0
+    for delivery_id in take_downs_outstanding():
+        if cache.add(f"engage:take-down-again:{delivery_id}", 1, timeout=TAKE_DOWN_AGAIN_SECONDS):
+            again += enqueue("campaigns.take_down", delivery_id=delivery_id)
+    return again
+
+
 @shared_task(name="campaigns.reap", ignore_result=True)
 def reap() -> dict[str, int]:
-    reaped = deliveries_reap_stale()
+    reaped = {**deliveries_reap_stale(), "take_downs": take_downs_again()}
     if reaped.get("unconfirmed"):  # ask the platforms that can answer now, not at the next beat
-        try:
-            current_app.send_task("campaigns.reconcile", retry=False)
-        except Exception:  # noqa: BLE001 - broker down: the beat's reconcile asks within a minute
-            logger.warning("Could not enqueue a reconciliation after the reaper.", exc_info=True)
+        # (a lost message costs nothing: the beat's reconcile asks within a minute)
+        reaped["reconcile_enqueued"] = int(enqueue("campaigns.reconcile"))
     return reaped
 
 

@@ -106,6 +106,21 @@ def delivery_taken_down(*, delivery_id: int, manual: bool, error: str = "") -> N
                      target=delivery, team=delivery.message.team_id, summary={"error": error[:200]})
 
 
+def take_downs_outstanding(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Posts of withdrawn messages that are still up with no take-down on its way: the take-down task
+    was lost (a broker that restarted empty), or the post was found to have gone out after the
+    withdrawal (a person said "it went out", or the platform answered a look-up). Once the withdrawal
+    is older than the delayed take-down of a call then in flight (``message_withdraw``), each is due a
+    take-down again; the reaper enqueues them (``campaigns.publishing.tasks.reap``). A post the
+    platform would not let us delete waits for a person instead (``manual_takedown``)."""
+    grace = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 180)
+    cutoff = (now or timezone.now()) - grace
+    return list(Delivery.objects.filter(status=DeliveryStatus.SENT, manual_takedown=False,
+                                        message__status=MessageStatus.WITHDRAWN,
+                                        message__withdrawn_at__lt=cutoff)
+                .order_by("pk").values_list("pk", flat=True)[:limit])
+
+
 def delivery_take_down(*, delivery_id: int) -> None:
     delivery = Delivery.objects.select_related("channel").filter(pk=delivery_id, status=DeliveryStatus.SENT).first()
     if delivery is None:

@@ -26,6 +26,10 @@
   Insights need the ``read_insights`` permission: without it, or when Graph refuses the metric,
   views are None and the rest still counts; :meth:`FacebookAdapter.stats_problems` says why, for
   the channel's health.
+* look-up (an unconfirmed post): ``GET /{page-id}/published_posts?fields=id,message,created_time``
+  with ``since``/``until`` around the window, paged with the ``after`` cursor; a photo post is listed
+  with its caption as ``message`` (``platforms.lookup``); a comment reply: the Page's comments among
+  ``GET /{object-id}/comments?filter=toplevel&order=reverse_chronological&since=...``;
 * the API version: config ``api_version``, else ``ENGAGE_FACEBOOK_GRAPH_VERSION``; ``check()``
   warns before its end of life (``platforms.facebook.graph_versions``).
 
@@ -55,6 +59,8 @@ from platforms.base import (
     AdapterError,
     AuthExpiredError,
     HealthResult,
+    LookupQuery,
+    LookupResult,
     Payload,
     PermanentError,
     PostStats,
@@ -64,6 +70,16 @@ from platforms.base import (
 from platforms.common import AdapterBase, figure
 from platforms.facebook.graph_versions import CURRENT, version_warning
 from platforms.http import answer_detail, error_for_status, json_or_empty, send, short
+from platforms.lookup import (
+    MAX_PAGES,
+    Match,
+    Window,
+    could_not_list,
+    decide,
+    nothing_to_compare,
+    parse_time,
+    same_text,
+)
 
 DEFAULT_API_BASE = "https://graph.facebook.com"
 DEFAULT_VIEWS_METRIC = "post_media_view"
@@ -74,13 +90,14 @@ MAX_PHOTOS = 10
 AUTH_CODES = frozenset({102, 190})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001})
 TRANSIENT_CODES = frozenset({1, 2})
+LOOKUP_PAGE_SIZE = 100  # published_posts: limit at most 100
 
 
 class FacebookAdapter(AdapterBase):
     kind = "facebook"
     supports_withdraw = True
     honours_idempotency_key = False
-    can_lookup = False
+    can_lookup = True
     supports_stats = True
     stats_figures = frozenset({"views", "shares", "replies", "likes"})
     required_config = ("page_id",)
@@ -110,7 +127,7 @@ class FacebookAdapter(AdapterBase):
                 f"{payload.in_reply_to}/comments",
                 what="facebook comment",
                 retry_safe=False,
-                data={"message": payload.text},
+                data={"message": composed_text(payload)},
             )
             return self._result(str(body.get("id", "")))
         if len(payload.media) > MAX_PHOTOS:
@@ -122,11 +139,11 @@ class FacebookAdapter(AdapterBase):
                 f"{self._page}/photos",
                 what="facebook photo post",
                 retry_safe=False,
-                data={"caption": payload.text, "alt_text_custom": item.alt_text, "published": "true"},
+                data={"caption": composed_text(payload), "alt_text_custom": item.alt_text, "published": "true"},
                 files={"source": (item.filename, item.content, item.mime)},
             )
             return self._result(str(body.get("post_id") or body.get("id") or ""))
-        form: dict[str, str] = {"message": payload.text}
+        form: dict[str, str] = {"message": composed_text(payload)}
         if payload.media:
             for index, item in enumerate(payload.media):
                 photo = self._call(
@@ -212,6 +229,54 @@ class FacebookAdapter(AdapterBase):
             raise self._error(response, body, what="facebook token check", retry_safe=True)
         data = body.get("data")
         return data if isinstance(data, dict) else {}
+
+    # --- look-up -------------------------------------------------------------------------------
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Did the post in ``query`` go out? The Page's published posts in the window
+        (``GET /{page-id}/published_posts`` with ``since``/``until``; a photo post is listed there
+        with its caption as ``message``), compared with the text ``publish`` sends. A comment reply
+        (``in_reply_to``): the Page's own comments among the direct comments on that object
+        (``GET /{object-id}/comments``, newest first, ``since`` the window)."""
+        window = Window.of(query)
+        sent = composed_text(query.payload)
+        if (wordless := nothing_to_compare("Facebook", sent)) is not None:
+            return wordless
+        matches: list[Match] = []
+        listed, pages, more = 0, 0, False
+        max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)
+        limit = str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE))
+        since = str(int(window.start.timestamp()))
+        if query.payload.in_reply_to:
+            what, path = "the comments on the object", f"{query.payload.in_reply_to}/comments"
+            params = {"fields": "id,message,created_time,from", "filter": "toplevel",
+                      "order": "reverse_chronological", "since": since, "limit": limit}
+        else:
+            what, path = "the Page's posts", f"{self._page}/published_posts"
+            params = {"fields": "id,message,created_time", "since": since,
+                      "until": str(int(window.end.timestamp()) + 1), "limit": limit}
+        try:
+            while True:
+                body = self._call("GET", path, what="facebook look-up", retry_safe=True, params=params)
+                pages += 1
+                for post in body.get("data") or []:
+                    if not isinstance(post, dict) or not post.get("id"):
+                        continue
+                    listed += 1
+                    author = str((post.get("from") or {}).get("id") or "") if "from" in params["fields"] else self._page
+                    if author == self._page and window.holds(parse_time(post.get("created_time"))) and same_text(
+                            sent, str(post.get("message") or "")):
+                        matches.append(Match(str(post["id"]), f"https://www.facebook.com/{post['id']}"))
+                # More pages while Graph gives ``paging.next``; we ask for them with the ``after``
+                # cursor on our own address (the token never goes to an address an answer names).
+                paging = body.get("paging") or {}
+                after = str((paging.get("cursors") or {}).get("after") or "")
+                more = bool(paging.get("next"))
+                if not more or not after or pages >= max_pages:
+                    break
+                params["after"] = after
+        except AdapterError as exc:
+            return could_not_list("Facebook", what, exc.http_status)
+        return decide("Facebook", what, matches, complete=not more, listed=listed)
 
     # --- statistics ----------------------------------------------------------------------------
     def stats(self, external_id: str) -> PostStats | None:
@@ -338,6 +403,12 @@ class FacebookAdapter(AdapterBase):
         return error_for_status(
             response, what=what, detail=message, redact=self.redact, retry_safe=retry_safe, platform_code=code
         )
+
+
+def composed_text(payload: Payload) -> str:
+    """The ``message`` (or photo ``caption``) exactly as ``publish`` sends it (and ``lookup``
+    compares)."""
+    return payload.text
 
 
 def _regain_seconds(response: httpx.Response) -> float | None:

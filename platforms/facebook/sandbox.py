@@ -32,6 +32,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from platforms.facebook.graph_versions import GRAPH_VERSIONS, is_available, oldest_available
+from platforms.facebook.sandbox_listing import PostListing
 from platforms.sandbox.core import (
     Answer,
     Incoming,
@@ -43,7 +44,7 @@ from platforms.sandbox.core import (
 )
 
 
-class GraphApi:
+class GraphApi(PostListing):
     platform = "facebook"
 
     def __init__(self, state: SandboxState) -> None:
@@ -77,6 +78,8 @@ class GraphApi:
             return Route(self.platform, "debug_token", self.debug_token)
         if method == "GET" and (insights := re.fullmatch(r"([0-9_]+)/insights", node)):
             return Route(self.platform, "insights", lambda r: self.insights(r, insights.group(1)))
+        if method == "GET" and (listing := re.fullmatch(r"(\d+)/(published_posts|posts)", node)):
+            return Route(self.platform, "published_posts", lambda r: self.published_posts(r, listing.group(1)))
         edge = re.fullmatch(r"(\d+)/(feed|photos)", node)
         if method == "POST" and edge and edge.group(2) == "feed":
             return Route(
@@ -87,6 +90,8 @@ class GraphApi:
             return Route(
                 self.platform, "photos", lambda r: self.create_photo(r, edge.group(1)), creates_post=published
             )
+        if method == "GET" and (thread := re.fullmatch(r"([0-9_]+)/comments", node)):
+            return Route(self.platform, "list_comments", lambda r: self.list_comments(r, thread.group(1)))
         if method == "POST" and node.endswith("/comments") and node.count("/") == 1:
             return Route(
                 self.platform,
@@ -417,3 +422,4 @@ class GraphApi:
                 raise Answer(self._missing(object_id, "delete"))
             record.deleted = True
         return Reply(200, {"success": True})
+

@@ -13,6 +13,9 @@
   access tokens do not expire, so the check reports no expiry.
 * stats: ``GET /api/v1/statuses/:id``: ``reblogs_count`` (shares), ``favourites_count``
   (likes), ``replies_count``; Mastodon counts no views. A 404 means the status is gone.
+* look-up (after the key's hour): ``GET /api/v1/accounts/:id/statuses`` (the id from
+  ``verify_credentials``), paged back with ``max_id``; ``content`` made plain and compared with the
+  text ``publish`` sends (``platforms.lookup``).
 
 Replies come in by polling, not here: ``platforms.mastodon.inbound.notification_pages`` reads the
 account's mention and quote notifications, filtered ones included, and
@@ -34,6 +37,8 @@ from platforms.base import (
     AdapterError,
     AuthExpiredError,
     HealthResult,
+    LookupQuery,
+    LookupResult,
     MediaItem,
     Payload,
     PermanentError,
@@ -43,20 +48,33 @@ from platforms.base import (
 )
 from platforms.common import AdapterBase, figure
 from platforms.http import error_for_status, json_or_empty, send, short
+from platforms.lookup import (
+    MAX_PAGES,
+    Match,
+    Window,
+    could_not_list,
+    decide,
+    html_text,
+    nothing_to_compare,
+    parse_time,
+    same_text,
+)
 
 MAX_MEDIA = 4
 VISIBILITIES = ("public", "unlisted", "private", "direct")
+LOOKUP_PAGE_SIZE = 40  # GET /api/v1/accounts/:id/statuses: limit at most 40
 
 
 class MastodonAdapter(AdapterBase):
     kind = "mastodon"
     supports_withdraw = True
     honours_idempotency_key = True
-    can_lookup = False
+    can_lookup = True
     supports_stats = True
     stats_figures = frozenset({"shares", "replies", "likes"})
     required_config = ("instance_url",)
     required_secrets = ("access_token",)
+    _account_id: str = ""
 
     @property
     def _base(self) -> str:
@@ -74,7 +92,7 @@ class MastodonAdapter(AdapterBase):
         if visibility not in VISIBILITIES:
             raise PermanentError(f"mastodon: unknown visibility {visibility!r}")
         media_ids = [self._upload(item) for item in payload.media]
-        form: dict[str, str | list[str]] = {"status": payload.text, "visibility": visibility}
+        form: dict[str, str | list[str]] = {"status": composed_text(payload), "visibility": visibility}
         if payload.language:
             form["language"] = payload.language
         if media_ids:
@@ -185,6 +203,63 @@ class MastodonAdapter(AdapterBase):
         state = "auth_expired" if isinstance(error, AuthExpiredError) else "failing"
         return HealthResult(state=state, detail=error.detail)
 
+    # --- look-up -------------------------------------------------------------------------------
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Did the status in ``query`` go out? The account's statuses (``GET /api/v1/accounts/:id/
+        statuses``, newest first, paged back with ``max_id`` until one is older than the window),
+        compared with the text ``publish`` sends: ``content`` is HTML, made plain first."""
+        window = Window.of(query)
+        sent = composed_text(query.payload)
+        if (wordless := nothing_to_compare("Mastodon", sent)) is not None:
+            return wordless
+        matches: list[Match] = []
+        listed, pages, complete, max_id = 0, 0, False, ""
+        max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)
+        limit = str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE))
+        try:
+            account_id = self._account()
+            while pages < max_pages and not complete:
+                params = {"limit": limit, "exclude_reblogs": "true"}
+                if max_id:
+                    params["max_id"] = max_id
+                response = send(self.http, "GET", f"{self._base}/api/v1/accounts/{account_id}/statuses",
+                                what="mastodon look-up", retry_safe=True, redact=self.redact, headers=self._auth,
+                                params=params)
+                if response.status_code != 200:
+                    raise self._error(response, "mastodon look-up", retry_safe=True)
+                statuses = json_or_empty(response)
+                if not isinstance(statuses, list):
+                    raise PermanentError("mastodon look-up: the answer was not a list of statuses")
+                pages += 1
+                statuses = [s for s in statuses if isinstance(s, dict) and s.get("id")]
+                for status in statuses:
+                    listed += 1
+                    created = parse_time(status.get("created_at"))
+                    if window.holds(created) and same_text(sent, html_text(str(status.get("content") or ""))):
+                        matches.append(Match(str(status["id"]), str(status.get("url") or status.get("uri") or "")))
+                    if created is not None and created < window.start:
+                        complete = True  # newest first: everything after this is older still
+                if not statuses:
+                    complete = True
+                else:
+                    max_id = str(statuses[-1]["id"])
+        except AdapterError as exc:
+            return could_not_list("Mastodon", "the account's statuses", exc.http_status)
+        return decide("Mastodon", "the account's statuses", matches, complete=complete, listed=listed)
+
+    def _account(self) -> str:
+        """The account's id, from ``verify_credentials`` (asked once)."""
+        if not self._account_id:
+            response = send(self.http, "GET", f"{self._base}/api/v1/accounts/verify_credentials",
+                            what="mastodon look-up", retry_safe=True, redact=self.redact, headers=self._auth)
+            if response.status_code != 200:
+                raise self._error(response, "mastodon look-up", retry_safe=True)
+            account = json_or_empty(response)
+            if not isinstance(account, dict) or not account.get("id"):
+                raise PermanentError("mastodon look-up: verify_credentials gave no account id")
+            self._account_id = str(account["id"])
+        return self._account_id
+
     # --- statistics ----------------------------------------------------------------------------
     def stats(self, external_id: str) -> PostStats | None:
         response = send(
@@ -225,6 +300,11 @@ class MastodonAdapter(AdapterBase):
             retry_safe=retry_safe,
             retry_after=retry_after,
         )
+
+
+def composed_text(payload: Payload) -> str:
+    """The ``status`` exactly as ``publish`` sends it (and ``lookup`` compares)."""
+    return payload.text
 
 
 def _seconds_until(reset: str | None) -> float | None:

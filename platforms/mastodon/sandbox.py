@@ -45,6 +45,9 @@ NOTIFICATION_PARAMS = frozenset({"max_id", "since_id", "min_id", "limit", "types
 NOTIFICATION_TYPES = frozenset({"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
                                 "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning",
                                 "quote", "quoted_update"})
+# The documented query parameters of GET /api/v1/accounts/:id/statuses (methods/accounts.md#statuses).
+STATUSES_PARAMS = frozenset({"max_id", "since_id", "min_id", "limit", "only_media", "exclude_replies",
+                             "exclude_reblogs", "pinned", "tagged"})
 FALSE_VALUES = frozenset({"", "0", "f", "false", "off", "F", "FALSE", "OFF", "False", "Off"})  # ActiveModel's Boolean
 
 
@@ -71,6 +74,8 @@ class MastodonApi:
                 return Route(self.platform, "delete_status", lambda r: self.delete_status(match.group(1)))
         if method == "GET" and path == "/api/v1/notifications":
             return Route(self.platform, "notifications", self.notifications)
+        if method == "GET" and (statuses := re.fullmatch(r"/api/v1/accounts/([^/]+)/statuses", path)):
+            return Route(self.platform, "account_statuses", lambda r: self.account_statuses(r, statuses.group(1)))
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return Route(self.platform, "verify_credentials", lambda r: Reply(200, self.account(r)))
         if path.startswith("/api/"):
@@ -198,7 +203,7 @@ class MastodonApi:
                 "language": request.param("language"),
                 "uri": f"{self.state.base_url}/users/{username}/statuses/{status_id}",
                 "url": f"{self.state.base_url}/@{username}/{status_id}",
-                "content": "<p>" + _html_escape(text) + "</p>",
+                "content": as_html(text, self.state.base_url),
                 "text": text,
                 "media_attachments": attachments,
                 "account": self.account(request),
@@ -230,6 +235,56 @@ class MastodonApi:
                 raise Answer(self.error(404, "Record not found"))
             record.deleted = True
         return Reply(200, record.data)
+
+    def account_statuses(self, request: Incoming, account_id: str) -> Reply:
+        """``GET /api/v1/accounts/:id/statuses`` (methods/accounts.md#statuses): the account's
+        statuses, newest first; ``limit`` 20 by default and at most 40; ``max_id``, ``since_id``,
+        ``min_id``; ``only_media``, ``exclude_replies`` (replies to another account),
+        ``exclude_reblogs``, ``pinned``, ``tagged``; paged by the ``Link`` header (``rel="next"``
+        with ``max_id``, ``rel="prev"`` with ``min_id``). An unknown account is 404 "Record not
+        found". Unknown parameters are ignored, as Mastodon does, and named in
+        ``X-Sandbox-Ignored-Params``. ``content`` is HTML, as Mastodon renders it (links shortened)."""
+        if account_id != self.account(request)["id"]:
+            raise Answer(self.error(404, "Record not found"))
+        try:
+            limit = abs(int(request.param("limit") or 20))
+        except ValueError:
+            limit = 20
+        limit = min(limit or 20, 40)
+        flag = {name: (request.param(name) or "false") not in FALSE_VALUES
+                for name in ("only_media", "exclude_replies", "exclude_reblogs", "pinned")}
+        with self.state.lock:
+            records = [r for r in self.state.posts(self.platform) if r.op == "status"]
+            own = {r.id for r in records}
+            chosen = [
+                r for r in records
+                if not (flag["only_media"] and not r.data.get("media_attachments"))
+                and not (flag["exclude_replies"] and r.data.get("in_reply_to_id") not in (None, *own))
+                and not flag["pinned"]  # the sandbox pins nothing
+                and (not request.param("tagged")
+                     or f"#{request.param('tagged')}".lower() in str(r.fields.get("status", "")).lower())
+            ]
+        order = sorted(chosen, key=lambda r: _id_key(r.id))
+        for name, keep in (("max_id", lambda n, v: _id_key(n) < _id_key(v)),
+                           ("since_id", lambda n, v: _id_key(n) > _id_key(v)),
+                           ("min_id", lambda n, v: _id_key(n) > _id_key(v))):
+            value = request.param(name)
+            if value:
+                order = [r for r in order if keep(r.id, value)]
+        page = list(reversed(order[:limit] if request.param("min_id") else order[-limit:]))
+        statuses = []
+        for record in page:
+            status = {key: value for key, value in record.data.items() if key != "text"}
+            status["created_at"] = iso_time(record.created_at)  # the record's time (the sandbox may age it)
+            statuses.append(status)
+        headers: dict[str, str] = {}
+        if page:
+            url = f"{self.state.base_url}/api/v1/accounts/{account_id}/statuses?limit={limit}"
+            headers["Link"] = f'<{url}&max_id={page[-1].id}>; rel="next", <{url}&min_id={page[0].id}>; rel="prev"'
+        ignored = sorted({name for name in request.query if name not in STATUSES_PARAMS})
+        if ignored:
+            headers["X-Sandbox-Ignored-Params"] = ",".join(ignored)
+        return Reply(200, statuses, headers)
 
     # --- notifications ---------------------------------------------------------------------------
     def add_notification(self, document: dict[str, Any]) -> dict[str, Any]:
@@ -319,3 +374,34 @@ def _id_key(value: str) -> tuple[int, str]:
 
 def _html_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+_LINK_OR_TAG = re.compile(r"(https?://[^\s<>\"]+)|(?<![\w/])#(\w+)", re.IGNORECASE)
+
+
+def as_html(text: str, base_url: str) -> str:
+    """A status's ``content`` as Mastodon renders plain text: paragraphs on blank lines, ``<br />``
+    on single line breaks, links as ``<a>`` shortened to 30 characters shown (the rest in an
+    ``invisible`` span), hashtags as links to the tag."""
+
+    def piece(chunk: str) -> str:
+        out, last = [], 0
+        for found in _LINK_OR_TAG.finditer(chunk):
+            out.append(_html_escape(chunk[last : found.start()]))
+            link, tag = found.group(1), found.group(2)
+            if link:
+                scheme, _, rest = link.partition("://")
+                shown, hidden = rest[:30], rest[30:]
+                out.append(f'<a href="{_html_escape(link)}" target="_blank" rel="nofollow noopener" translate="no">'
+                           f'<span class="invisible">{scheme}://</span><span class="'
+                           f'{"ellipsis" if hidden else ""}">{_html_escape(shown)}</span>'
+                           f'<span class="invisible">{_html_escape(hidden)}</span></a>')
+            else:
+                out.append(f'<a href="{base_url}/tags/{_html_escape(tag.lower())}" class="mention hashtag" '
+                           f'rel="tag">#<span>{_html_escape(tag)}</span></a>')
+            last = found.end()
+        out.append(_html_escape(chunk[last:]))
+        return "".join(out)
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()] or [""]
+    return "".join("<p>" + "<br />".join(piece(line) for line in p.split("\n")) + "</p>" for p in paragraphs)

@@ -9,20 +9,24 @@ platform    path prefix                             speaks
 mastodon    ``/api/v1/...``, ``/api/v2/media``      statuses (with their counts), media (v2
                                                     with 202 + polling), Idempotency-Key,
                                                     verify_credentials, notifications
-                                                    (mentions, quotes, filtered ones)
+                                                    (mentions, quotes, filtered ones), an
+                                                    account's statuses (look-up)
 telegram    ``/bot<token>/<method>``                getMe, sendMessage, sendPhoto,
                                                     sendMediaGroup, deleteMessage (under 48
                                                     hours), getUpdates (Bot API 10.1)
 x           ``/2/...``                              tweets, tweet lookup (``public_metrics``),
-                                                    media upload + metadata, users/me,
-                                                    oauth2/token (refresh)
+                                                    media upload + metadata, users/me, a
+                                                    user's posts (look-up), oauth2/token
 facebook    ``/v<version>/...``                     /me, /debug_token, /{page}/feed,
-                                                    /{page}/photos, /{id}/comments, GET (with
+                                                    /{page}/photos, /{page}/published_posts
+                                                    (look-up), /{id}/comments, GET (with
                                                     summaries) and DELETE /{id},
                                                     /{post}/insights
-sms         ``/2010-04-01/Accounts/...``            Twilio Messages (create, fetch, delete),
-                                                    Account fetch
-webhook     ``/hooks/<name>``                       a partner receiving signed webhooks
+sms         ``/2010-04-01/Accounts/...``            Twilio Messages (create, fetch, list,
+                                                    delete), Account fetch
+webhook     ``/hooks/<name>``                       a partner receiving signed webhooks, and
+                                                    the signed status look-up GET
+                                                    ``/hooks/<name>/<key>`` (200 or 404)
 ==========  =====================================  ===========================================
 
 Each API checks credentials, content types and required fields the way the real one does

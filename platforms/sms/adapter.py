@@ -22,6 +22,9 @@ whose request timed out may have been texted. ``publish`` never sends twice to a
   who is ``unsent`` (safe to send again: ``replace(payload, recipients=exc.unsent)`` with a
   new idempotency key) and who was ``rejected``.
 
+Look-up (an unconfirmed text): the Messages list (ListMessage) per recipient, filtered by ``To``,
+``From`` and ``DateSent>``, matched on ``Body``, sender and creation time (``lookup``; docs/platforms.md).
+
 Images are not sent: MMS needs publicly hosted media URLs. The result detail says so.
 There is no withdraw: a sent text cannot be recalled.
 
@@ -40,6 +43,7 @@ Config: ``account_sid``, ``from_number`` (or ``messaging_service_sid``),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -49,6 +53,8 @@ from platforms.base import (
     AdapterError,
     AuthExpiredError,
     HealthResult,
+    LookupQuery,
+    LookupResult,
     Payload,
     PermanentError,
     PublishResult,
@@ -56,6 +62,7 @@ from platforms.base import (
 from platforms.common import AdapterBase
 from platforms.fanout import fan_out
 from platforms.http import error_for_status, json_or_empty, send, short
+from platforms.lookup import MAX_PAGES, Match, Window, could_not_list, decide, parse_time, same_text
 from platforms.sms import counting
 
 DEFAULT_API_BASE = "https://api.twilio.com"
@@ -65,6 +72,10 @@ DEFAULT_MAX_SEGMENTS = 10  # refuse to send more; the checker warns from its own
 # Twilio: "Body ... Can be up to 1,600 characters in length" (twilio_api_v2010.json, CreateMessage).
 MAX_BODY = counting.SMS_MAX_BODY
 MAX_SEGMENTS = counting.SMS_MAX_SEGMENTS  # 10: the most segments whose text always fits MAX_BODY
+LOOKUP_PAGE_SIZE = 100  # ListMessage PageSize: 1 to 1000
+PER_RECIPIENT_LOOKUPS = 10  # more recipients than this are looked for in one listing of the window
+BULK_PAGE_SIZE = 1000
+BULK_MAX_PAGES = 10  # 10,000 messages in the window at most, else unknown
 RECIPIENT_ERROR_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21635})
 
 
@@ -81,7 +92,7 @@ class SmsAdapter(AdapterBase):
     kind = "sms"
     supports_withdraw = False
     honours_idempotency_key = False
-    can_lookup = False
+    can_lookup = True
     required_config = ("account_sid",)
     required_secrets = ("auth_token",)
 
@@ -161,7 +172,7 @@ class SmsAdapter(AdapterBase):
         return fan_out(
             what="sms",
             recipients=recipients,
-            send_one=lambda recipient: self._send_one(recipient, payload.text),
+            send_one=lambda recipient: self._send_one(recipient, composed_text(payload)),
             is_recipient_error=_is_recipient_error,
             make_result=lambda accepted: self._result(accepted, estimate, payload),
         )
@@ -198,6 +209,112 @@ class SmsAdapter(AdapterBase):
             return str(body["sid"])
         raise self._error(response, body, what="sms send", retry_safe=False)
 
+    # --- look-up -------------------------------------------------------------------------------
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Did the texts in ``query`` go out? The Messages list filtered by ``From`` and ``DateSent>``
+        (and by ``To``, one listing per recipient, for up to :data:`PER_RECIPIENT_LOOKUPS`
+        recipients; more are looked for in one listing of everything we sent in the window), matched
+        on recipient, ``Body``, sender and creation time. All recipients (as ``publish`` chose them)
+        have it: found (the SIDs, in recipient order, as ``publish`` returns them); none has it:
+        absent; otherwise unknown."""
+        recipients = self._recipients(query.payload)
+        if not recipients:
+            return LookupResult("unknown", "Twilio was not asked: the delivery names no recipients.")
+        window, text = Window.of(query), composed_text(query.payload)
+        if len(recipients) <= PER_RECIPIENT_LOOKUPS:
+            answers = [self._lookup_one(recipient, text, window) for recipient in recipients]
+        else:
+            answers = self._lookup_all(recipients, text, window)
+        states = [answer.state for answer in answers]
+        statuses = [a.http_status for a in answers if a.http_status and a.http_status != 200]
+        status = statuses[0] if statuses else 200
+        if states == ["found"] * len(answers):
+            detail = ("Twilio has the message for the recipient." if len(answers) == 1
+                      else f"Twilio has the message for all {len(answers)} recipients.")
+            return LookupResult("found", detail, external_id=",".join(a.external_id for a in answers),
+                                http_status=status)
+        if states == ["absent"] * len(answers):
+            return LookupResult("absent", f"Twilio listed the window for {len(answers)} recipient(s) and none has "
+                                          "the message.", http_status=status)
+        if len(answers) == 1:
+            return LookupResult("unknown", answers[0].detail, http_status=answers[0].http_status)
+        found, absent = states.count("found"), states.count("absent")
+        return LookupResult("unknown", f"{found} of {len(answers)} recipients have it, {absent} certainly do not, "
+                                       f"{len(answers) - found - absent} could not be told.", http_status=status)
+
+    def _lookup_one(self, recipient: str, text: str, window: Window) -> LookupResult:
+        matches: list[Match] = []
+
+        def keep(message: dict[str, Any]) -> None:
+            if message.get("to") == recipient and self._matches(message, text, window):
+                matches.append(Match(str(message.get("sid") or "")))
+
+        try:
+            complete, listed = self._list({"To": recipient}, window, keep, page_size=LOOKUP_PAGE_SIZE,
+                                          max_pages=MAX_PAGES)
+        except AdapterError as exc:
+            return could_not_list("Twilio", "the recipient's messages", exc.http_status)
+        return decide("Twilio", "the recipient's messages", matches, complete=complete, listed=listed)
+
+    def _lookup_all(self, recipients: tuple[str, ...], text: str, window: Window) -> list[LookupResult]:
+        """One listing of everything we sent in the window, for many recipients at once."""
+        matches: dict[str, list[Match]] = {recipient: [] for recipient in recipients}
+
+        def keep(message: dict[str, Any]) -> None:
+            if str(message.get("to")) in matches and self._matches(message, text, window):
+                matches[str(message["to"])].append(Match(str(message.get("sid") or "")))
+
+        try:
+            complete, listed = self._list({}, window, keep, page_size=BULK_PAGE_SIZE, max_pages=BULK_MAX_PAGES)
+        except AdapterError as exc:
+            return [could_not_list("Twilio", "the messages sent in the window", exc.http_status)] * len(recipients)
+        return [decide("Twilio", "the messages sent in the window", matches[recipient], complete=complete,
+                       listed=listed) for recipient in recipients]
+
+    def _matches(self, message: dict[str, Any], text: str, window: Window) -> bool:
+        """Ours (from our number or messaging service), outbound, created in the window, same ``Body``.
+        Any status counts, ``failed`` and ``undelivered`` too: Twilio accepted the message, so it went
+        out from us (docs/platforms.md)."""
+        service = str(self.config.get("messaging_service_sid") or "")
+        ours = (message.get("messaging_service_sid") == service) if service else (
+            message.get("from") == str(self.config["from_number"]))
+        return (ours and str(message.get("direction", "")).startswith("outbound")
+                and window.holds(parse_time(message.get("date_created")))
+                and same_text(text, str(message.get("body") or "")))
+
+    def _list(self, filters: dict[str, str], window: Window, keep: Any, *, page_size: int,
+              max_pages: int) -> tuple[bool, int]:
+        """Read ListMessage with ``filters``, ``From`` (unless we send through a messaging service)
+        and ``DateSent>``, page by page; ``keep`` sees every message. Returns (whether the listing
+        reached its end, how many messages it listed)."""
+        first: dict[str, str] = {**filters, "DateSent>": _twilio_time(window.start),
+                                 "PageSize": str(int(self.config.get("lookup_page_size") or page_size))}
+        if not self.config.get("messaging_service_sid"):
+            first["From"] = str(self.config["from_number"])
+        params: dict[str, str] | None = first
+        base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+        max_pages = int(self.config.get("lookup_max_pages") or max_pages)
+        url, listed, pages, next_uri = self._messages_url, 0, 0, ""
+        while url:
+            response = send(self.http, "GET", url, what="sms look-up", retry_safe=True, redact=self.redact,
+                            params=params, auth=self._auth)
+            body = json_or_empty(response)
+            if response.status_code != 200 or not isinstance(body, dict):
+                raise self._error(response, body, what="sms look-up", retry_safe=True)
+            pages += 1
+            for message in body.get("messages") or []:
+                if isinstance(message, dict):
+                    listed += 1
+                    keep(message)
+            # The next page's address is Twilio's relative URI, on our own base address (the
+            # credentials never go to a host an answer names).
+            next_uri = str(body.get("next_page_uri") or "")
+            if next_uri and not next_uri.startswith(f"/{API_VERSION}/Accounts/"):
+                raise PermanentError("sms look-up: the next page's address is not a Messages address")
+            # (the next page's address carries the filters; ``params`` would replace its query)
+            url, params = (f"{base}{next_uri}" if next_uri and pages < max_pages else ""), None
+        return not next_uri, listed
+
     def check(self) -> HealthResult:
         base = str(self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
         try:
@@ -232,6 +349,16 @@ class SmsAdapter(AdapterBase):
         )
         error.platform_code = code
         return error
+
+
+def composed_text(payload: Payload) -> str:
+    """The ``Body`` exactly as ``publish`` sends it (and ``lookup`` compares)."""
+    return payload.text
+
+
+def _twilio_time(moment: datetime) -> str:
+    """A ``DateSent`` filter value as Twilio's helper libraries send a date-time (ISO 8601, UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_recipient_error(exc: AdapterError) -> bool:

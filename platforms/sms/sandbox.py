@@ -1,8 +1,8 @@
 """Twilio Messages API (2010-04-01): create, fetch and delete messages, fetch the account.
 
 Rules from Twilio's own specification, ``twilio/twilio-oai`` ``spec/json/twilio_api_v2010.json``
-(commit d50069b, API 2010-04-01; tests/contracts/twilio_messages.json keeps CreateMessage and
-FetchAccount): the form-encoded CreateMessage with ``To`` required and ``From`` or
+(commit d50069b, API 2010-04-01; tests/contracts/twilio_messages.json keeps CreateMessage,
+ListMessage and FetchAccount): the form-encoded CreateMessage with ``To`` required and ``From`` or
 ``MessagingServiceSid``; ``Body`` "can be up to 1,600 characters in length", so a longer one is
 refused with Twilio's error 21617 (counted in characters, as Twilio says); errors in Twilio's
 shape (``code``, ``message``, ``more_info``, ``status``).
@@ -14,8 +14,9 @@ import base64
 import binascii
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from urllib.parse import quote
 
 from platforms.sandbox.core import (
     Answer,
@@ -49,6 +50,8 @@ class TwilioApi:
             return Route(self.platform, "account", self.account)
         if rest == "/Messages.json" and method == "POST":
             return Route(self.platform, "message", self.create_message, creates_post=True)
+        if rest == "/Messages.json" and method == "GET":
+            return Route(self.platform, "list_messages", self.list_messages)
         if sid_match := re.fullmatch(r"/Messages/(SM[0-9a-f]{32})\.json", rest):
             sid = sid_match.group(1)
             if method == "GET":
@@ -156,6 +159,68 @@ class TwilioApi:
         new_record(self.state, self.platform, "message", request, sid, is_post=True, data=data)
         return Reply(201, data)
 
+    # ListMessage's query parameters (twilio_api_v2010.json); Twilio ignores others.
+    LIST_PARAMS = frozenset({"To", "From", "DateSent", "DateSent<", "DateSent>", "PageSize", "Page", "PageToken"})
+
+    def list_messages(self, request: Incoming) -> Reply:
+        """``GET .../Messages.json`` (ListMessage): the account's messages, newest first, filtered by
+        ``To``, ``From`` and ``DateSent`` / ``DateSent<`` / ``DateSent>`` (a ``YYYY-MM-DD`` GMT date:
+        that day, on or before it, on or after it; or a date-time, as Twilio's helper libraries send
+        it), ``PageSize`` 1 to 1000 (default 50), paged by ``next_page_uri`` (``Page`` and
+        ``PageToken``). The sandbox hands every message to the carrier at once: listed, a message
+        is ``sent`` with ``date_sent`` set. Unknown parameters are ignored, as Twilio does, and named
+        in ``X-Sandbox-Ignored-Params``."""
+        account = request.path.split("/")[3]
+        try:
+            size = int(request.param("PageSize") or 50)
+            number = int(request.param("Page") or 0)
+        except ValueError:
+            raise Answer(self.error(400, 20001, "Invalid paging parameter")) from None
+        if not 1 <= size <= 1000 or number < 0:
+            raise Answer(self.error(400, 20001, "Invalid paging parameter"))
+        bounds = []
+        for name, compare in (("DateSent", "day"), ("DateSent>", "after"), ("DateSent<", "before")):
+            value = request.param(name)
+            if value is None:
+                continue
+            moment = _twilio_date(value)
+            if moment is None:
+                raise Answer(self.error(400, 20001, f"Invalid {name}"))
+            bounds.append((compare, *moment))
+        to, sender = request.param("To"), request.param("From")
+        chosen = []
+        with self.state.lock:
+            for record in sorted(self.state.posts(self.platform), key=lambda r: r.created_at, reverse=True):
+                data = record.data
+                if data.get("account_sid") != account or (to and data["to"] != to) or (
+                        sender and data.get("from") != sender):
+                    continue
+                if not all(_within(record.created_at, *bound) for bound in bounds):
+                    continue
+                created = _rfc2822(record.created_at)  # the record's time (the sandbox may age it)
+                if data.get("date_sent") is None:  # handed to the carrier at once
+                    data["status"] = "sent"
+                data.update(date_created=created, date_updated=created, date_sent=created)
+                chosen.append(dict(data))
+        start = number * size
+        page = chosen[start : start + size]
+        base = f"/2010-04-01/Accounts/{account}/Messages.json"
+        kept = [(k, v) for k, v in request.query.items() if k in self.LIST_PARAMS - {"Page", "PageToken", "PageSize"}]
+        filters = "".join(f"&{quote(k, safe='')}={quote(v[0], safe='')}" for k, v in kept)
+
+        def page_uri(index: int) -> str:
+            token = f"&PageToken=PASM{uuid.uuid5(uuid.NAMESPACE_URL, f'{account}{index}').hex}" if index else ""
+            return f"{base}?PageSize={size}{filters}&Page={index}{token}"
+
+        body = {
+            "messages": page, "page": number, "page_size": size, "start": start,
+            "end": start + max(len(page) - 1, 0), "uri": page_uri(number), "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(number + 1) if start + size < len(chosen) else None,
+            "previous_page_uri": page_uri(number - 1) if number else None,
+        }
+        ignored = sorted(name for name in request.query if name not in self.LIST_PARAMS)
+        return Reply(200, body, {"X-Sandbox-Ignored-Params": ",".join(ignored)} if ignored else {})
+
     def get_message(self, request: Incoming, sid: str) -> Reply:
         record = self.state.find(self.platform, sid, op="message")
         if record is None or record.deleted:
@@ -169,3 +234,28 @@ class TwilioApi:
                 raise Answer(self.error(404, 20404, f"The requested resource {request.path} was not found"))
             record.deleted = True
         return Reply(204, b"")
+
+
+def _rfc2822(moment: float) -> str:
+    return format_datetime(datetime.fromtimestamp(moment, UTC), usegmt=True).replace("GMT", "+0000")
+
+
+def _twilio_date(value: str) -> tuple[float, bool] | None:
+    """A ``DateSent`` value as (seconds since the epoch, whether it was a whole day), or None."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp(), True
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp(), False
+
+
+def _within(moment: float, compare: str, bound: float, whole_day: bool) -> bool:
+    day = timedelta(days=1).total_seconds() if whole_day else 0.0
+    if compare == "after":
+        return moment >= bound
+    if compare == "before":
+        return moment < bound + day if whole_day else moment <= bound
+    return bound <= moment < bound + day if whole_day else moment == bound

@@ -15,7 +15,10 @@ version 2.167; see docs/platforms.md and tests/contracts/):
   production spec names the field list ``post.fields``, the older ``tweet.fields`` is an
   unknown parameter there and X answers those with a 400): ``impression_count`` (views),
   ``retweet_count`` + ``quote_count`` (shares), ``reply_count``, ``like_count``. Deleted posts
-  come back under ``errors`` and are left out.
+  come back under ``errors`` and are left out;
+* look-up (an unconfirmed post): ``GET /2/users/{id}/tweets`` (getUsersPosts) with
+  ``start_time``/``end_time`` around the window, ``post.fields=created_at,text``, paged with
+  ``pagination_token``; the text is compared with what ``publish`` sends (``platforms.lookup``).
 
 X has no idempotency key, so a timeout after sending is an UnconfirmedError. X refuses a
 post whose text duplicates a recent one with 403; after an unconfirmed attempt that 403
@@ -41,6 +44,7 @@ Secrets: ``access_token``.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +57,8 @@ from platforms.base import (
     AdapterError,
     AuthExpiredError,
     HealthResult,
+    LookupQuery,
+    LookupResult,
     MediaItem,
     Payload,
     PermanentError,
@@ -61,12 +67,24 @@ from platforms.base import (
 )
 from platforms.common import AdapterBase, figure, parse_expiry
 from platforms.http import Redactor, error_for_status, json_or_empty, send, short
+from platforms.lookup import (
+    MAX_PAGES,
+    Match,
+    Window,
+    could_not_list,
+    decide,
+    nothing_to_compare,
+    parse_time,
+    same_text,
+)
 
 DEFAULT_API_BASE = "https://api.x.com"
 MAX_MEDIA = 4
 ALT_TEXT_LIMIT = 1000
 STATS_BATCH = 100  # GET /2/tweets takes at most 100 ids
 STATS_FIELDS_PARAMETER = "post.fields"  # specs/openapi.json, PostFieldsParameter
+LOOKUP_PAGE_SIZE = 100  # getUsersPosts max_results: 5 to 100
+END_TIME_MARGIN = timedelta(seconds=30)  # an end_time this close to now is left out
 # X's app-only bearer tokens (OAuth 2.0 client credentials) start with a run of "A"s (leading zero
 # bytes, base64-encoded); user-context tokens are random and never do.
 APP_ONLY_PREFIX = "A" * 20
@@ -86,11 +104,12 @@ class XAdapter(AdapterBase):
     kind = "x"
     supports_withdraw = True
     honours_idempotency_key = False
-    can_lookup = False
+    can_lookup = True
     supports_stats = True
     stats_figures = frozenset({"views", "shares", "replies", "likes"})
     stats_batch_size = STATS_BATCH
     required_secrets = ("access_token",)
+    _user_id: str = ""
 
     @property
     def _base(self) -> str:
@@ -106,7 +125,7 @@ class XAdapter(AdapterBase):
         if len(payload.media) > MAX_MEDIA:
             raise PermanentError(f"x: at most {MAX_MEDIA} images per post, got {len(payload.media)}")
         media_ids = [self._upload(item) for item in payload.media]
-        body: dict[str, Any] = {"text": payload.text}
+        body: dict[str, Any] = {"text": composed_text(payload)}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
         if payload.in_reply_to:
@@ -172,6 +191,61 @@ class XAdapter(AdapterBase):
             detail="X accepted the access token",
             expires_at=parse_expiry(self.config.get("expires_at")),
         )
+
+    # --- look-up -------------------------------------------------------------------------------
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Did the post in ``query`` go out? The account's posts in the window
+        (``GET /2/users/{id}/tweets`` with ``start_time``/``end_time``), compared with the text
+        ``publish`` sends (:func:`platforms.lookup.same_text`: X shows links as ``t.co``)."""
+        window = Window.of(query)
+        sent = composed_text(query.payload)
+        if (wordless := nothing_to_compare("X", sent)) is not None:
+            return wordless
+        matches: list[Match] = []
+        listed, pages, token = 0, 0, ""
+        max_pages = int(self.config.get("lookup_max_pages") or MAX_PAGES)
+        try:
+            user_id = self._account_id()
+            while True:
+                params = {
+                    "start_time": _x_time(window.start),
+                    "max_results": str(int(self.config.get("lookup_page_size") or LOOKUP_PAGE_SIZE)),
+                    STATS_FIELDS_PARAMETER: "created_at,text",
+                }
+                if window.end < datetime.now(UTC) - END_TIME_MARGIN:
+                    # A window that has not ended yet is left open: the newest posts are listed too,
+                    # and the window's end is checked on each post's created_at.
+                    params["end_time"] = _x_time(window.end)
+                if token:
+                    params["pagination_token"] = token
+                response = self._send("GET", f"/2/users/{user_id}/tweets", what="x look-up", retry_safe=True,
+                                      params=params)
+                pages += 1
+                body = json_or_empty(response) or {}
+                for post in body.get("data") or []:
+                    if not isinstance(post, dict) or not post.get("id"):
+                        continue
+                    listed += 1
+                    if window.holds(parse_time(post.get("created_at"))) and same_text(sent, html.unescape(str(post.get("text", "")))):
+                        matches.append(Match(str(post["id"]), self._post_url(str(post["id"]))))
+                token = str((body.get("meta") or {}).get("next_token") or "")
+                if not token or pages >= max_pages:
+                    break
+        except AdapterError as exc:
+            return could_not_list("X", "the account's posts", exc.http_status)
+        return decide("X", "the account's posts", matches, complete=not token, listed=listed)
+
+    def _account_id(self) -> str:
+        """The account's user id: config ``user_id``, else ``GET /2/users/me`` (asked once)."""
+        if not self._user_id:
+            self._user_id = str(self.config.get("user_id") or "")
+        if not self._user_id:
+            response = self._send("GET", "/2/users/me", what="x look-up", retry_safe=True)
+            user_id = str(((json_or_empty(response) or {}).get("data") or {}).get("id") or "")
+            if not user_id.isdigit():
+                raise PermanentError("x look-up: users/me gave no user id")
+            self._user_id = user_id
+        return self._user_id
 
     def stats(self, external_id: str) -> PostStats | None:
         return self.stats_many([external_id]).get(external_id)
@@ -243,6 +317,16 @@ def _error(response: httpx.Response, *, what: str, redact: Redactor, retry_safe:
         retry_after=retry_after,
         explain=explain,
     )
+
+
+def composed_text(payload: Payload) -> str:
+    """The post's ``text`` exactly as ``publish`` sends it (and ``lookup`` compares)."""
+    return payload.text
+
+
+def _x_time(moment: datetime) -> str:
+    """RFC 3339 to the second, as the spec's ``start_time``/``end_time`` examples are."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

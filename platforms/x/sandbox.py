@@ -1,5 +1,6 @@
-"""X API v2: posts (and their lookup with ``public_metrics``), media upload and metadata,
-users/me, OAuth 2.0 token refresh.
+"""X API v2: posts (and their lookup with ``public_metrics``), the account's posts
+(``GET /2/users/{id}/tweets``, getUsersPosts), media upload and metadata, users/me, OAuth 2.0
+token refresh.
 
 As strict as X's production specification, ``xdevplatform/xdk`` ``specs/openapi.json`` (X API
 v2 version 2.167, commit 84c2654; tests/contracts/x_openapi.json keeps the operations used):
@@ -18,9 +19,13 @@ Problem types use the spec's ``https://api.x.com/2/problems/`` prefix.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from platforms.sandbox.core import (
@@ -30,6 +35,7 @@ from platforms.sandbox.core import (
     Route,
     SandboxState,
     bearer,
+    iso_time,
     new_record,
 )
 from platforms.x.counting import x_weighted_length
@@ -45,9 +51,12 @@ class XApi:
         "lookup_tweets": frozenset({"ids", *_FIELDS}),
         "get_tweet": frozenset(_FIELDS),
         "users_me": frozenset({"user.fields", "expansions", "post.fields"}),
+        "user_posts": frozenset({"max_results", "pagination_token", "start_time", "end_time", "since_id", "until_id",
+                                 "exclude", *_FIELDS}),
     }
     # Operations whose security lists BearerToken: the only ones an app-only token may call.
-    APP_ONLY_OPS = frozenset({"lookup_tweets", "get_tweet"})
+    APP_ONLY_OPS = frozenset({"lookup_tweets", "get_tweet", "user_posts"})
+    LIST_MAX_RESULTS = (5, 100)  # getUsersPosts max_results: minimum, maximum
     # CreatePostsRequest, CreatePostsMedia, CreatePostsReply, MediaUploadRequest (all
     # additionalProperties: false) and MediaUploadRequest.media_category.
     POST_FIELDS = frozenset({
@@ -97,6 +106,8 @@ class XApi:
                 return Route(self.platform, "get_tweet", lambda r: self.get_tweet(match.group(1), r))
             if method == "DELETE":
                 return Route(self.platform, "delete_tweet", lambda r: self.delete_tweet(match.group(1)))
+        if method == "GET" and (user := re.fullmatch(r"/2/users/([^/]+)/tweets", path)):
+            return Route(self.platform, "user_posts", lambda r: self.user_posts(user.group(1), r))
         if method == "GET" and path == "/2/users/me":
             return Route(self.platform, "users_me", lambda r: Reply(200, {"data": self.user()}))
         if method == "POST" and path == "/2/media/upload":
@@ -313,6 +324,72 @@ class XApi:
             body["errors"] = errors
         return Reply(200, body)
 
+    def user_posts(self, user_id: str, request: Incoming) -> Reply:
+        """``GET /2/users/{id}/tweets`` (getUsersPosts): the account's posts, newest first, with
+        ``max_results`` 5 to 100 (default 10), ``start_time`` (inclusive) and ``end_time``
+        (exclusive) as RFC 3339 times, ``since_id``/``until_id``, ``pagination_token`` (base32hex)
+        and ``meta.next_token`` while more remain. Links are shown as ``t.co`` addresses and ``&``,
+        ``<``, ``>`` are escaped in ``text``, as X serves them."""
+        fields = self._tweet_fields(request)
+        if user_id != self.user()["id"]:
+            if not re.fullmatch(r"\d{1,19}", user_id):
+                raise self.invalid(f"The `id` query parameter value [{user_id}] does not match ^[0-9]{{1,19}}$", "id")
+            return Reply(200, {"errors": [{**self._not_found(user_id, parameter="id"), "resource_type": "user",
+                                           "detail": f"Could not find user with id: [{user_id}]."}]})
+        raw_max = request.param("max_results") or "10"
+        low, high = self.LIST_MAX_RESULTS
+        if not raw_max.isdigit() or not low <= int(raw_max) <= high:
+            raise self.invalid(f"The `max_results` query parameter value [{raw_max}] is not between 5 and 100",
+                               "max_results")
+        bounds = {}
+        for name in ("start_time", "end_time"):
+            value = request.param(name)
+            if value is not None:
+                moment = _rfc3339(value)
+                if moment is None:
+                    raise self.invalid(f"Invalid {name}. It must be an RFC 3339 date-time.", name)
+                bounds[name] = moment
+        if "start_time" in bounds and "end_time" in bounds and bounds["start_time"] >= bounds["end_time"]:
+            raise self.invalid("The `start_time` query parameter value must be before the `end_time` "
+                               "query parameter value", "start_time")
+        posts = sorted(self.state.posts(self.platform), key=lambda r: (r.created_at, int(r.id)), reverse=True)
+        posts = [r for r in posts if r.op == "tweet"
+                 and bounds.get("start_time", float("-inf")) <= r.created_at < bounds.get("end_time", float("inf"))]
+        for name, keep in (("since_id", lambda r, v: int(r.id) > v), ("until_id", lambda r, v: int(r.id) < v)):
+            value = request.param(name)
+            if value is not None:
+                if not re.fullmatch(r"\d{1,19}", value):
+                    raise self.invalid(f"The `{name}` query parameter value [{value}] is not valid", name)
+                posts = [r for r in posts if keep(r, int(value))]
+        start = 0
+        token = request.param("pagination_token")
+        if token is not None:
+            try:
+                start = int(base64.b32hexdecode(token.upper() + "=" * (-len(token) % 8)).decode())
+            except (ValueError, binascii.Error):
+                raise self.invalid(f"The `pagination_token` query parameter value [{token}] is not valid",
+                                   "pagination_token") from None
+        page = posts[start : start + int(raw_max)]
+        data = []
+        for record in page:
+            post = self._tweet(record, fields)
+            post["text"] = _as_x_shows(str(post.get("text") or ""))
+            if "created_at" in fields:
+                post["created_at"] = iso_time(record.created_at)
+            data.append(post)
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if data:
+            meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
+        if start + len(page) < len(posts):
+            meta["next_token"] = base64.b32hexencode(str(start + len(page)).encode()).decode().rstrip("=").lower()
+        if start:
+            meta["previous_token"] = base64.b32hexencode(str(max(0, start - int(raw_max))).encode()).decode().rstrip(
+                "=").lower()
+        body: dict[str, Any] = {"meta": meta}
+        if data:
+            body["data"] = data
+        return Reply(200, body)
+
     def delete_tweet(self, tweet_id: str) -> Reply:
         with self.state.lock:
             record = self.state.find(self.platform, tweet_id, op="tweet")
@@ -399,3 +476,24 @@ class XApi:
                 "refresh_token": refresh,
             },
         )
+
+
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def _as_x_shows(text: str) -> str:
+    """A post's ``text`` as X serves it: every link wrapped in a ``t.co`` address (X's link
+    shortening, "all links are wrapped"), and ``&``, ``<``, ``>`` escaped as HTML entities."""
+    wrapped = _URL.sub(lambda m: "https://t.co/" + hashlib.sha256(m.group(0).encode()).hexdigest()[:10], text)
+    return wrapped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _rfc3339(value: str) -> float | None:
+    """Seconds since the epoch of an RFC 3339 date-time (``YYYY-MM-DDTHH:mm:ss[.sss]Z`` or with an
+    offset), or None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", value):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

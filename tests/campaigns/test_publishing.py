@@ -224,6 +224,65 @@ def test_withdraw_takes_down_where_possible_and_lists_the_rest(world, sandbox):
     assert message.status == MessageStatus.WITHDRAWN
 
 
+@pytest.fixture
+def take_downs_run(monkeypatch):
+    """The broker, as a worker would see it: every take-down enqueued runs at once, unless
+    ``ran.held`` (it waits behind a queue of deliveries); the ids enqueued."""
+    from core import queue
+
+    class Ran(list):
+        held = False
+
+    ran = Ran()
+    task = queue.task_named("campaigns.take_down")
+
+    def run(**options):
+        ran.append(options["kwargs"]["delivery_id"])
+        if not ran.held:
+            task.run(**options["kwargs"])
+
+    monkeypatch.setattr(task, "apply_async", run)
+    queue.broker_backoff_reset()
+    return ran
+
+
+def test_a_withdrawn_post_whose_take_down_was_lost_comes_down_with_the_reaper(world, sandbox, settings,
+                                                                               take_downs_run):
+    from django.core.cache import cache
+
+    from campaigns.publishing.tasks import take_downs_again
+    from campaigns.publishing.withdraw import take_downs_outstanding
+
+    cache.clear()
+    telegram = channel(world, sandbox, "telegram")
+    withdrawn = schedule_now(world, make_approved(world.a, channels=[telegram]))
+    staying = schedule_now(world, make_approved(world.a, channels=[telegram], title="Still true"))
+    by_hand = schedule_now(world, make_approved(world.a, channels=[telegram], title="Too old"))
+    assert send_due() == ["sent"] * 3
+    for message in (withdrawn, by_hand):
+        publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Out of date")
+    assert take_downs_run == []  # the take-down tasks were lost (the broker restarted empty)
+    Delivery.objects.filter(message=by_hand).update(manual_takedown=True)  # waits for a person
+    mine = Delivery.objects.get(message=withdrawn)
+    # Not while a delayed take-down of a call then in flight may still come...
+    assert take_downs_outstanding() == []
+    # ...but once the withdrawal is older than that, the reaper asks again, once.
+    Message.objects.filter(status=MessageStatus.WITHDRAWN).update(
+        withdrawn_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 181))
+    assert take_downs_outstanding() == [mine.pk]
+    take_downs_run.held = True  # while that take-down waits in the queue, it is not enqueued again
+    assert (take_downs_again(), take_downs_again()) == (1, 0) and take_downs_run == [mine.pk]
+    assert Delivery.objects.get(pk=mine.pk).status == DeliveryStatus.SENT
+    cache.clear()  # ten minutes later it is still up: ask again
+    take_downs_run.held = False
+    assert take_downs_again() == 1 and take_downs_run == [mine.pk, mine.pk]
+    assert Delivery.objects.get(pk=mine.pk).status == DeliveryStatus.WITHDRAWN
+    # Still up: the published message and the one left for a person; nothing else came down.
+    assert sorted(post.id for post in sandbox.posts("telegram")) == sorted(
+        Delivery.objects.filter(message__in=[staying, by_hand]).values_list("external_id", flat=True))
+    assert take_downs_again() == 0
+
+
 def test_withdraw_before_sending_stops_pending(world, sandbox):
     telegram = channel(world, sandbox, "telegram")
     message = make_approved(world.a, channels=[telegram])

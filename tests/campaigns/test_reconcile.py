@@ -266,3 +266,16 @@ def test_the_panel_says_who_is_asked_and_keeps_the_persons_buttons(world, sandbo
     assert "The partner answered HTTP 500 to the status look-up." in hook
     for row_html in (tg, hook):
         assert "It was posted" in row_html and "It was not posted: send" in row_html
+
+
+def test_the_reaper_task_asks_for_a_reconciliation_and_the_task_settles_the_row(world, sandbox):
+    from campaigns.publishing import tasks
+
+    scheduled(world, webhook(world, sandbox, "asked", status_lookup=True))
+    for delivery_id, token, _ in deliveries_claim_due():
+        delivery_begin(delivery_id=delivery_id, token=token)
+    Delivery.objects.update(in_flight_since=timezone.now() - LATER)  # the worker died ten minutes ago
+    reaped = tasks.reap()
+    assert (reaped["unconfirmed"], reaped["reconcile_enqueued"]) == (1, 1)
+    assert tasks.reconcile() == {"pending": 1}  # what the enqueued task does: asks at once
+    assert send_due() == ["sent"] and received(sandbox, Delivery.objects.get().idempotency_key) == 1

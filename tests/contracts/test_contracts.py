@@ -35,7 +35,10 @@ def test_x_requests_as_the_adapter_makes_them_conform():
                json={"text": "Hi", "media": {"media_ids": ["123"]}, "reply": {"in_reply_to_tweet_id": "9"}})
     lookup = raw("GET", "https://api.x.com/2/tweets", headers=AUTH,
                  params={"ids": "1,2", "post.fields": "public_metrics"})
-    for request in (upload, post, lookup, raw("DELETE", "https://api.x.com/2/tweets/123", headers=AUTH),
+    listing = raw("GET", "https://api.x.com/2/users/1500000000000000001/tweets", headers=AUTH,
+                  params={"start_time": "2026-12-04T21:59:00Z", "end_time": "2026-12-04T22:10:00Z",
+                          "max_results": "100", "post.fields": "created_at,text", "pagination_token": "c4"})
+    for request in (upload, post, lookup, listing, raw("DELETE", "https://api.x.com/2/tweets/123", headers=AUTH),
                     raw("GET", "https://api.x.com/2/users/me", headers=AUTH)):
         assert request_problems("x", request) == [], request
 
@@ -53,6 +56,9 @@ def test_x_requests_as_the_adapter_makes_them_conform():
      "Additional properties are not allowed"),
     (raw("POST", "https://api.x.com/2/tweets", json={"text": "Hi"}), "Authorization scheme 'missing'"),
     (raw("GET", "https://api.x.com/2/tweets/search/recent", headers=AUTH), "Path not found"),
+    (raw("GET", "https://api.x.com/2/users/1/tweets", headers=AUTH, params={"max_results": "500"}), "max_results"),
+    (raw("GET", "https://api.x.com/2/users/1/tweets", headers=AUTH, params={"since": "2026-12-04"}),
+     "query parameter 'since' is not in the specification"),
 ])
 def test_x_requests_the_spec_refuses_are_named(request_, needle):
     problems = request_problems("x", request_)
@@ -66,6 +72,11 @@ def test_twilio_requests_are_checked_against_the_messages_resource():
     assert request_problems("sms", ok) == []
     assert request_problems("sms", raw("GET", f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
                                        headers=basic)) == []
+    listing = raw("GET", url, params={"To": "+447700900001", "From": "+15005550006",
+                                      "DateSent>": "2026-12-04T21:59:00Z", "PageSize": "100"}, headers=basic)
+    assert request_problems("sms", listing) == []
+    assert any("PageSize" in p for p in request_problems("sms", raw("GET", url, params={"PageSize": "0"},
+                                                                     headers=basic)))
     no_to = raw("POST", url, data={"From": "+15005550006", "Body": "Hi"}, headers=basic)
     assert any("To" in problem for problem in request_problems("sms", no_to))
     bad_sid = raw("POST", url.replace(SID, "nope"), data={"To": "+447700900001", "Body": "Hi"}, headers=basic)
@@ -106,7 +117,8 @@ def test_the_x_sandbox_rules_are_the_contracts():
     assert XApi.MEDIA_CATEGORIES == set(schemas["MediaUploadRequest"]["properties"]["media_category"]["enum"])
     assert XApi.POST_FIELD_NAMES == set(parameters["PostFieldsParameter"]["schema"]["items"]["enum"])
 
-    ops = {"lookup_tweets": ("/2/tweets", "get"), "users_me": ("/2/users/me", "get")}
+    ops = {"lookup_tweets": ("/2/tweets", "get"), "users_me": ("/2/users/me", "get"),
+           "user_posts": ("/2/users/{id}/tweets", "get")}
     for op, (path, method) in ops.items():
         declared = set()
         for parameter in document["paths"][path][method]["parameters"]:
@@ -117,5 +129,9 @@ def test_the_x_sandbox_rules_are_the_contracts():
         assert XApi.QUERY[op] == declared, op
     bearer_ops = {(path, method) for path, item in document["paths"].items() for method, operation in item.items()
                   if any("BearerToken" in requirement for requirement in operation.get("security", []))}
-    assert bearer_ops == {("/2/tweets", "get")}  # of the kept operations; GET /2/tweets/{id} too in the full spec
-    assert "lookup_tweets" in XApi.APP_ONLY_OPS
+    # of the kept operations; GET /2/tweets/{id} too in the full spec
+    assert bearer_ops == {("/2/tweets", "get"), ("/2/users/{id}/tweets", "get")}
+    assert {"lookup_tweets", "user_posts"} <= XApi.APP_ONLY_OPS
+    assert XApi.LIST_MAX_RESULTS == (
+        document["paths"]["/2/users/{id}/tweets"]["get"]["parameters"][1]["schema"]["minimum"],
+        document["paths"]["/2/users/{id}/tweets"]["get"]["parameters"][1]["schema"]["maximum"])

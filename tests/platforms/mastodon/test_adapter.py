@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from platforms.base import (
     AuthExpiredError,
@@ -9,6 +11,7 @@ from platforms.base import (
     TransientError,
 )
 from tests.platforms.conftest import image
+from tests.platforms.lookup_helpers import assert_safe, post_texts, query
 
 TOKEN = "sandbox-mastodon-token"
 
@@ -179,9 +182,118 @@ def test_capabilities_and_counting(make_adapter):
     assert (adapter.supports_withdraw, adapter.honours_idempotency_key, adapter.can_lookup) == (
         True,
         True,
-        False,
+        True,
     )
+    assert type(adapter).lookup_offered({}) is True
     assert adapter.limit == 500
     assert adapter.count("See https://example.org/" + "a" * 100) == 4 + 23
     assert make_adapter("mastodon", max_characters=1000).limit == 1000
     assert make_adapter("telegram").lookup(None).state == "unknown"  # the default: a person checks
+
+
+# --- look-up: the account's statuses (GET /api/v1/accounts/:id/statuses) ---------------------------
+def test_lookup_finds_the_status_publish_made(sandbox, make_adapter):
+    adapter = make_adapter("mastodon")
+    payload = Payload(text="Road closed & diverted <until 6pm>:\nhttps://example.police.uk/roads/closures/2026/12?a=1\n\n#StaySafe")
+    published = adapter.publish(payload, idempotency_key="k")
+    adapter.publish(Payload(text="Another status"), idempotency_key="k2")
+    result = adapter.lookup(query(payload))
+    assert (result.state, result.external_id, result.external_url) == (
+        "found", published.external_id, published.external_url)
+    assert_safe(result, payload.text)
+    listing = [r for r in sandbox.requests("mastodon") if r.op == "account_statuses"]
+    # newest first, paged back until an empty page (or a status older than the window)
+    assert [r.path for r in listing] == ["/api/v1/accounts/109000000000000001/statuses"] * 2
+    assert listing[0].fields == {"limit": "40", "exclude_reblogs": "true"}
+    assert listing[1].fields == {"limit": "40", "exclude_reblogs": "true", "max_id": published.external_id}
+    assert adapter.lookup(query(payload)).state == "found"
+    assert [r.op for r in sandbox.requests("mastodon")].count("verify_credentials") == 1
+
+
+def test_a_status_without_words_is_not_looked_up(sandbox, make_adapter):
+    result = make_adapter("mastodon").lookup(query(Payload(text="", media=(image(),))))
+    assert result.state == "unknown" and sandbox.requests("mastodon") == []
+
+
+def test_lookup_answers_absent_when_nothing_matches(sandbox, make_adapter):
+    adapter = make_adapter("mastodon")
+    assert adapter.lookup(query(Payload(text="Never sent"))).state == "absent"
+    adapter.publish(Payload(text="Something else"), idempotency_key="k")
+    result = adapter.lookup(query(Payload(text="Never sent")))
+    assert result.state == "absent"
+    assert_safe(result, "Never sent Something else")
+
+
+def test_two_identical_statuses_are_unknown(sandbox, make_adapter):
+    adapter = make_adapter("mastodon")
+    payload = Payload(text="Twice")
+    adapter.publish(payload, idempotency_key="a")
+    adapter.publish(payload, idempotency_key="b")  # a new key is a new status
+    result = adapter.lookup(query(payload))
+    assert result.state == "unknown" and "2 matching" in result.detail
+
+
+def test_a_listing_that_is_not_complete_is_unknown(sandbox, make_adapter):
+    payload = Payload(text="The first status")
+    make_adapter("mastodon").publish(payload, idempotency_key="first")
+    for index in range(3):
+        make_adapter("mastodon").publish(Payload(text=f"Later {index}"), idempotency_key=str(index))
+    result = make_adapter("mastodon", lookup_page_size=2, lookup_max_pages=2).lookup(query(payload))
+    assert result.state == "unknown" and "without reaching the end" in result.detail
+    # The start of the window is reached (an empty page): found.
+    assert make_adapter("mastodon", lookup_page_size=2, lookup_max_pages=3).lookup(query(payload)).state == "found"
+    pages = [r.fields.get("max_id") for r in sandbox.requests("mastodon") if r.op == "account_statuses"][-3:]
+    assert pages[0] is None and pages[1] and pages[2]
+
+
+@pytest.mark.parametrize(("behaviour", "status"), [({"rate_limit": 1}, 429), ({"fail": 1}, 500)])
+def test_a_rate_limit_or_server_error_is_unknown(sandbox, make_adapter, behaviour, status):
+    adapter = make_adapter("mastodon")
+    payload = Payload(text="Sent once")
+    adapter.publish(payload, idempotency_key="k")
+    sandbox.set_behaviour("mastodon", applies_to="all", **behaviour)
+    result = adapter.lookup(query(payload))
+    assert (result.state, result.http_status) == ("unknown", status)
+    assert_safe(result, payload.text)
+    assert adapter.lookup(query(payload)).state == "found"
+
+
+def test_a_status_outside_the_window_is_not_matched(sandbox, make_adapter):
+    adapter = make_adapter("mastodon")
+    payload = Payload(text="Same words, earlier")
+    published = adapter.publish(payload, idempotency_key="k")
+    assert adapter.lookup(query(payload, after=600, before=900)).state == "absent"
+    sandbox.age_post("mastodon", published.external_id, hours=2)
+    assert adapter.lookup(query(payload)).state == "absent"
+    assert adapter.lookup(query(payload, after=-3 * 3600, before=-3600)).state == "found"
+
+
+def test_the_sandbox_lists_statuses_as_mastodon_does(sandbox, make_adapter):
+    adapter = make_adapter("mastodon")
+    first = adapter.publish(Payload(text="See https://example.police.uk/a/very/long/path/to/an/appeal #Appeal"),
+                            idempotency_key="a")
+    adapter.publish(Payload(text="Reply", in_reply_to=first.external_id), idempotency_key="b")
+    url = f"{sandbox.url}/api/v1/accounts/109000000000000001/statuses"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    listed = httpx.get(url, params={"limit": "1", "bogus": "1"}, headers=auth, timeout=5)
+    (newest,) = listed.json()
+    assert newest["content"] == "<p>Reply</p>" and "text" not in newest
+    assert listed.headers["X-Sandbox-Ignored-Params"] == "bogus"
+    next_url = listed.headers["Link"].split(";")[0].strip("<>")
+    (older,) = httpx.get(next_url, headers=auth, timeout=5).json()
+    assert older["id"] == first.external_id
+    assert '<span class="invisible">https://</span><span class="ellipsis">example.police.uk/a/very/long' in older["content"]
+    assert 'class="mention hashtag" rel="tag">#<span>Appeal</span></a>' in older["content"]
+    assert len(httpx.get(url, params={"limit": "100"}, headers=auth, timeout=5).json()) == 2
+    assert httpx.get(url.replace("109000000000000001", "1"), headers=auth, timeout=5).json() == {
+        "error": "Record not found"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=post_texts())
+def test_whatever_publish_sends_lookup_finds(sandbox, make_adapter, text):
+    sandbox.reset()
+    adapter = make_adapter("mastodon")
+    published = adapter.publish(Payload(text=text), idempotency_key="k")
+    result = adapter.lookup(query(Payload(text=text)))
+    assert (result.state, result.external_id) == ("found", published.external_id), text

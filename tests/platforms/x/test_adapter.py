@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from platforms.base import (
     AuthExpiredError,
@@ -12,6 +15,7 @@ from platforms.base import (
 )
 from platforms.x.adapter import refresh_access_token
 from tests.platforms.conftest import PNG, image
+from tests.platforms.lookup_helpers import assert_safe, post_texts, query
 
 TOKEN = "sandbox-x-access-token"
 
@@ -148,8 +152,9 @@ def test_capabilities_and_counting(make_adapter):
     assert (adapter.supports_withdraw, adapter.honours_idempotency_key, adapter.can_lookup) == (
         True,
         False,
-        False,
+        True,
     )
+    assert type(adapter).lookup_offered({}) is True
     assert adapter.limit == 280
     assert adapter.count("Read https://example.org/a/very/long/path/indeed") == 5 + 23
 
@@ -232,3 +237,118 @@ def test_the_sandbox_lets_an_app_only_token_read_and_nothing_else(sandbox, make_
     refused = [r for r in sandbox.requests("x") if r.outcome == "auth_refused"]
     assert [r.op for r in refused] == ["tweet", "users_me"]
     assert len(sandbox.posts("x")) == 1
+
+
+# --- look-up: the account's posts (GET /2/users/{id}/tweets) ------------------------------------------
+def test_lookup_finds_the_post_publish_made(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    payload = Payload(text="Road closed & diverted: see https://example.police.uk/roads?a=1&b=2 #StaySafe")
+    published = adapter.publish(payload, idempotency_key="k")
+    adapter.publish(Payload(text="Another post in the same window"), idempotency_key="k2")
+    result = adapter.lookup(query(payload))
+    assert (result.state, result.external_id, result.external_url) == (
+        "found", published.external_id, published.external_url)
+    assert_safe(result, payload.text)
+    (listing,) = [r for r in sandbox.requests("x") if r.op == "user_posts"]
+    assert listing.path == "/2/users/1500000000000000001/tweets"
+    assert listing.fields["post.fields"] == "created_at,text" and listing.fields["max_results"] == "100"
+    assert "start_time" in listing.fields and "end_time" not in listing.fields  # the window has not ended
+    adapter.lookup(query(payload, after=-600, before=-300))
+    ended = [r for r in sandbox.requests("x") if r.op == "user_posts"][-1]
+    assert ended.fields["start_time"] < ended.fields["end_time"]
+
+
+def test_a_post_without_words_is_not_looked_up(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    for text in ("", "  ", "https://example.org/only-a-link"):
+        result = adapter.lookup(query(Payload(text=text, media=(image(),))))
+        assert result.state == "unknown" and "no words" in result.detail
+    assert sandbox.requests("x") == []
+
+
+def test_lookup_asks_for_the_user_id_once(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    for _ in range(2):
+        assert adapter.lookup(query(Payload(text="Nothing sent"))).state == "absent"
+    assert [r.op for r in sandbox.requests("x")] == ["users_me", "user_posts", "user_posts"]
+
+
+def test_lookup_answers_absent_when_nothing_matches(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    assert adapter.lookup(query(Payload(text="Never sent"))).state == "absent"
+    adapter.publish(Payload(text="Something else entirely"), idempotency_key="k")
+    result = adapter.lookup(query(Payload(text="Never sent")))
+    assert result.state == "absent" and result.external_id == ""
+    assert_safe(result, "Never sent Something else entirely")
+
+
+def test_two_posts_that_look_the_same_are_unknown(sandbox, make_adapter):
+    """X shows every link as t.co: two posts differing only in their link cannot be told apart."""
+    adapter = make_adapter("x")
+    adapter.publish(Payload(text="Appeal: https://example.police.uk/appeal/1"), idempotency_key="a")
+    adapter.publish(Payload(text="Appeal: https://example.police.uk/appeal/2"), idempotency_key="b")
+    result = adapter.lookup(query(Payload(text="Appeal: https://example.police.uk/appeal/1")))
+    assert result.state == "unknown" and "2 matching" in result.detail
+    assert_safe(result, "Appeal example police appeal")
+
+
+def test_a_listing_that_is_not_complete_is_unknown(sandbox, make_adapter):
+    adapter = make_adapter("x", lookup_max_pages=1, lookup_page_size=5)
+    payload = Payload(text="The first post")
+    adapter.publish(payload, idempotency_key="first")
+    for index in range(5):
+        adapter.publish(Payload(text=f"Later post {index}"), idempotency_key=str(index))
+    result = adapter.lookup(query(payload))
+    assert result.state == "unknown" and "without reaching the end" in result.detail
+    assert make_adapter("x", lookup_max_pages=2, lookup_page_size=5).lookup(query(payload)).state == "found"
+
+
+@pytest.mark.parametrize(("behaviour", "status"), [({"rate_limit": 1}, 429), ({"fail": 1}, 500)])
+def test_a_rate_limit_or_server_error_is_unknown(sandbox, make_adapter, behaviour, status):
+    adapter = make_adapter("x")
+    payload = Payload(text="Sent once")
+    adapter.publish(payload, idempotency_key="k")
+    adapter.lookup(query(Payload(text="warm the user id")))
+    sandbox.set_behaviour("x", applies_to="all", **behaviour)
+    result = adapter.lookup(query(payload))
+    assert (result.state, result.http_status) == ("unknown", status)
+    assert_safe(result, payload.text)
+    assert adapter.lookup(query(payload)).state == "found"
+
+
+def test_a_post_outside_the_window_is_not_matched(sandbox, make_adapter):
+    adapter = make_adapter("x")
+    payload = Payload(text="Same words, earlier")
+    published = adapter.publish(payload, idempotency_key="k")
+    assert adapter.lookup(query(payload, after=600, before=900)).state == "absent"  # the window is later
+    sandbox.age_post("x", published.external_id, hours=2)
+    assert adapter.lookup(query(payload)).state == "absent"  # the same text, posted before the window
+    assert adapter.lookup(query(payload, after=-3 * 3600, before=-3600)).state == "found"
+
+
+@pytest.mark.contract_exempt
+def test_the_sandbox_lists_posts_as_strictly_as_x(sandbox, make_adapter):
+    path = "/2/users/1500000000000000001/tweets"
+    for params in ({"max_results": "4"}, {"max_results": "101"}, {"start_time": "2026-01-01"},
+                   {"start_time": "2026-01-02T00:00:00Z", "end_time": "2026-01-01T00:00:00Z"},
+                   {"tweet.fields": "created_at"}, {"since": "1"}, {"pagination_token": "!"}):
+        answer = _raw(sandbox, "GET", path, params=params)
+        assert answer.status_code == 400, params
+        assert answer.json()["type"] == "https://api.x.com/2/problems/invalid-request"
+    missing = _raw(sandbox, "GET", "/2/users/42/tweets").json()
+    assert missing["errors"][0]["resource_type"] == "user" and "data" not in missing
+    make_adapter("x").publish(Payload(text="Read more at https://example.org/a?b=1&c=<2>"), idempotency_key="k")
+    listed = _raw(sandbox, "GET", path, params={"post.fields": "created_at,text"}).json()
+    (post,) = listed["data"]
+    assert re.fullmatch(r"Read more at https://t\.co/\w{10}", post["text"])
+    assert post["created_at"].endswith("Z") and listed["meta"]["result_count"] == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=post_texts(max_words=8))
+def test_whatever_publish_sends_lookup_finds(sandbox, make_adapter, text):
+    sandbox.reset()
+    adapter = make_adapter("x")
+    published = adapter.publish(Payload(text=text), idempotency_key="k")
+    result = adapter.lookup(query(Payload(text=text)))
+    assert (result.state, result.external_id) == ("found", published.external_id), text
