@@ -36,8 +36,8 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from campaigns.models import Channel, Delivery, Message, MessageStatus
-from campaigns.publishing.outbound import PARTLY_DELIVERED, PENDING, SENT, UNCONFIRMED, outcome_values
+from campaigns.models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
+from campaigns.publishing.outbound import FAILED, PARTLY_DELIVERED, PENDING, SENT, UNCONFIRMED, outcome_values
 from core.pii import mask_pii
 from platforms.base import AdapterError, LookupQuery, LookupResult, Payload
 
@@ -133,9 +133,10 @@ def decision_values(result: LookupResult, *, attempts: int, asks: int, now: date
 
 def audit_summary(result: LookupResult, *, status: str, asks: int) -> dict[str, Any]:
     """What the audit row keeps: the platform's state, sentence, status and id; the decision. No text."""
+    decision = status if status in ("failed", "withdrawn") else DECISIONS[result.state]
     return {"platform_answer": result.state, "detail": mask_pii(result.detail)[:300],
             "http_status": result.http_status, "external_id": result.external_id[:200],
-            "decision": DECISIONS[result.state] if status != "failed" else "failed", "status": status, "ask": asks}
+            "decision": decision, "status": status, "ask": asks}
 
 
 def reconcile(candidates: list[Model], *, now: datetime, lookup: Callable[[Model, datetime], LookupResult],
@@ -184,6 +185,14 @@ def _delivery_record(delivery: Delivery, token: str, result: LookupResult, now: 
 
     status, values = decision_values(result, attempts=delivery.attempts, asks=delivery.lookup_asks, now=now)
     with transaction.atomic():
+        # The message's row lock, as a withdrawal takes it: a withdrawal before this sees the row
+        # pending (and withdraws it); one after it, here, means nothing is sent again.
+        withdrawn = Message.objects.select_for_update().filter(
+            pk=delivery.message_id, status=MessageStatus.WITHDRAWN).exists()
+        if withdrawn and status in (PENDING, FAILED):
+            status = values["status"] = DeliveryStatus.WITHDRAWN
+            values.update(last_error="Withdrawn, and the platform never received it: nothing to take down.",
+                          next_attempt_at=None)
         if not _delivery_rows(delivery.pk).filter(status=UNCONFIRMED, lookup_token=token).update(**values):
             return ""  # a person resolved it meanwhile
         audit_record(actor=None, verb="delivery.looked_up", target=delivery, team=delivery.message.team_id,
@@ -199,13 +208,14 @@ def _delivery_record(delivery: Delivery, token: str, result: LookupResult, now: 
 
 
 def deliveries_reconcile(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Ask the platform about each unconfirmed delivery whose channel can be asked, and settle it.
-    A withdrawn message's deliveries are left for a person (a post found would need taking down)."""
+    """Ask the platform about each unconfirmed delivery whose channel can be asked, and settle it. A
+    withdrawn message's delivery found is sent, and the reaper takes it down (``take_downs_outstanding``);
+    absent, it is withdrawn: never sent again."""
     now = now or timezone.now()
     channel_ids = offering_channel_ids()
     if not channel_ids:
         return {}
     candidates = list(lookup_candidates(Delivery.objects.select_related("message", "channel", "variant"),
                                         now=now, channel_ids=channel_ids)
-                      .exclude(message__status=MessageStatus.WITHDRAWN).order_by("lookup_next_at", "id")[:limit])
+                      .order_by("lookup_next_at", "id")[:limit])
     return reconcile(candidates, now=now, lookup=_delivery_lookup, record=_delivery_record, rows_of=_delivery_rows)

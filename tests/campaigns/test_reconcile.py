@@ -279,3 +279,24 @@ def test_the_reaper_task_asks_for_a_reconciliation_and_the_task_settles_the_row(
     assert (reaped["unconfirmed"], reaped["reconcile_enqueued"]) == (1, 1)
     assert tasks.reconcile() == {"pending": 1}  # what the enqueued task does: asks at once
     assert send_due() == ["sent"] and received(sandbox, Delivery.objects.get().idempotency_key) == 1
+
+
+@pytest.mark.parametrize("partner_has_it", [True, False])
+def test_a_withdrawn_messages_delivery_is_taken_down_if_found_and_never_sent_if_absent(world, sandbox,
+                                                                                       partner_has_it):
+    from campaigns.publishing.withdraw import take_downs_outstanding
+
+    message = scheduled(world, webhook(world, sandbox, "asked", status_lookup=True))
+    if partner_has_it:
+        sandbox.set_behaviour("webhook", drop=1)
+        assert send_due() == ["unconfirmed"]
+    else:
+        lost_before_the_call(timezone.now() + LATER)
+    publishing.message_withdraw(actor=world.a.supervisor, message=message, reason="Appeal resolved",
+                                confirmation="Withdraw")
+    assert deliveries_reconcile(now=timezone.now() + LATER) == {"sent" if partner_has_it else "withdrawn": 1}
+    delivery = Delivery.objects.get()
+    assert looked_up(delivery)[0]["decision"] == ("sent" if partner_has_it else "withdrawn")
+    assert send_due() == [] and received(sandbox, delivery.idempotency_key) == int(partner_has_it)
+    outstanding = take_downs_outstanding(now=timezone.now() + timedelta(hours=1))
+    assert outstanding == ([delivery.pk] if partner_has_it else [])
