@@ -156,7 +156,9 @@ class ChannelForm(forms.Form):
                                        "on this page once added. SMS behind a proxy that ends TLS: set "
                                        '"inbound_url" to the exact URL configured in Twilio, or Twilio\'s '
                                        "signatures will not match. Telegram: set \"secret_token\" and give the "
-                                       "same value to setWebhook. See docs/platforms.md.")
+                                       "same value to setWebhook. Partner webhook: \"status_lookup\": true when the partner "
+                                       "answers the status look-up (docs/api.md), so that a delivery left unconfirmed is "
+                                       "settled by asking it. See docs/platforms.md.")
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

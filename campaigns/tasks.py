@@ -1,6 +1,6 @@
 """Thin Celery tasks of the campaigns app outside publishing: take ids, load, call one service.
 
-The publishing tasks (tick, deliver, reap, take_down) are in :mod:`campaigns.publishing.tasks`.
+The publishing tasks (tick, deliver, reap, reconcile, take_down) are in :mod:`campaigns.publishing.tasks`.
 """
 
 from __future__ import annotations

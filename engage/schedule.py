@@ -8,6 +8,8 @@ PERIODIC_TASKS: list[dict] = [
      "description": "Claims due deliveries and enqueues them."},
     {"name": "Recover stale deliveries", "task": "campaigns.reap", "every": 60.0,
      "description": "Stale claims go back to pending; stale in-flight sends become unconfirmed."},
+    {"name": "Reconcile unconfirmed deliveries", "task": "campaigns.reconcile", "every": 60.0,
+     "description": "Asks the platforms that can answer whether unconfirmed deliveries went out, and settles them."},
     {"name": "Channel health", "task": "campaigns.check_channels", "every": 1800.0,
      "description": "Checks each channel's credentials and warns before tokens expire."},
     {"name": "Platform post statistics", "task": "campaigns.fetch_stats", "every": 900.0,

@@ -43,6 +43,15 @@ class Delivery(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     external_url = models.URLField(max_length=500, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # When the last platform call began (kept when it ends unconfirmed: the look-up's window), and the
+    # reconciler's state (campaigns.publishing.reconcile): its claim, how often and when it asked the
+    # platform whether the call went through, and the platform's last answer (a fixed sentence).
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    lookup_token = models.CharField(max_length=32, blank=True)
+    lookup_asks = models.PositiveSmallIntegerField(default=0)
+    lookup_at = models.DateTimeField(null=True, blank=True)
+    lookup_next_at = models.DateTimeField(null=True, blank=True)
+    lookup_answer = models.CharField(max_length=300, blank=True)
     manual_takedown = models.BooleanField(default=False, help_text="Withdrawn by us, but a person must delete it")
     needs_review = models.BooleanField(default=False, help_text="Overdue after a pause: review before sending")
     # The post's figures as the platform last gave them (campaigns.services.stats); None where the

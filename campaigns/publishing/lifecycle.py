@@ -341,7 +341,8 @@ def _finish(
     error = error[:500]
     external_url = safe_external_url(external_url)  # a platform's answer: a link only if plain http(s)
     outcome, values = outcome_values(outcome=outcome, attempts=delivery.attempts, now=now, error=error,
-                                     external_id=external_id, external_url=external_url, retry_after=retry_after)
+                                     external_id=external_id, external_url=external_url, retry_after=retry_after,
+                                     started_at=delivery.in_flight_since)
     records = [
         DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
                         outcome=outcome, http_status=http_status, error=error),

@@ -56,6 +56,10 @@ MAX_ATTEMPTS = settings.ENGAGE_MAX_DELIVERY_ATTEMPTS
 RETRY_BASE_SECONDS = settings.ENGAGE_RETRY_BASE_SECONDS
 MAX_BACKOFF_SECONDS = 900
 STALE_CLAIM = timedelta(minutes=5)
+# A platform (a slow partner) may still be working on a request we gave up on: an unconfirmed row is
+# first asked about (``reconcile``) this long after its call began, not before.
+LOOKUP_GRACE = timedelta(minutes=2)
+PARTLY_DELIVERED = "Partly delivered:"  # a list send some of whose recipients have it: a person decides
 
 
 def _idempotent_kinds() -> frozenset[str]:
@@ -114,7 +118,7 @@ def call_platform(adapter, payload: Payload, *, idempotency_key: str, channel_id
         # Some recipients have it: keep their ids; never resend to them. A person decides the rest.
         accepted = exc.result.external_id if exc.result else ",".join(exc.accepted.values())
         return CallOutcome("unconfirmed", external_id=accepted, http_status=exc.http_status,
-                           error=f"Partly delivered: {len(exc.accepted)} accepted, {len(exc.unconfirmed)} "
+                           error=f"{PARTLY_DELIVERED} {len(exc.accepted)} accepted, {len(exc.unconfirmed)} "
                                  f"unconfirmed, {len(exc.unsent)} not sent. {exc}")
     except UnconfirmedError as exc:
         # The platform may have it. Only a platform that deduplicates on our key may be asked again.
@@ -142,9 +146,12 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 
 
 def outcome_values(*, outcome: str, attempts: int, now: datetime, error: str = "", external_id: str = "",
-                   external_url: str = "", retry_after: float | None = None) -> tuple[str, dict[str, Any]]:
+                   external_url: str = "", retry_after: float | None = None,
+                   started_at: datetime | None = None) -> tuple[str, dict[str, Any]]:
     """The outcome as recorded and the row's new values. A transient outcome is retried after a backoff
-    until the row has made ``MAX_ATTEMPTS`` attempts; then, as anything else unknown, it failed."""
+    until the row has made ``MAX_ATTEMPTS`` attempts; then, as anything else unknown, it failed. An
+    unconfirmed one keeps when its call began (``started_at``) and is asked about afresh (``reconcile``),
+    once ``LOOKUP_GRACE`` has passed since then."""
     done = {"in_flight_since": None, "claim_token": ""}
     if outcome == "sent":
         return outcome, {"status": SENT, "sent_at": now, "external_id": external_id[:200],
@@ -153,8 +160,10 @@ def outcome_values(*, outcome: str, attempts: int, now: datetime, error: str = "
         return outcome, {"status": PENDING, "last_error": error, "claimed_at": None,
                          "next_attempt_at": now + backoff(attempts, retry_after), **done}
     if outcome == "unconfirmed":
+        began = started_at or now
         return outcome, {"status": UNCONFIRMED, "last_error": error, "external_id": external_id[:200],
-                         "external_url": external_url[:500], **done}
+                         "external_url": external_url[:500], "last_attempt_at": began, "lookup_token": "",
+                         "lookup_asks": 0, "lookup_next_at": began + LOOKUP_GRACE, "lookup_answer": "", **done}
     return "failed", {"status": FAILED, "last_error": error, **done}
 
 

@@ -13,6 +13,7 @@ from celery import Celery, current_app, shared_task
 from django.core.cache import cache
 
 from campaigns.publishing.lifecycle import deliveries_claim_due, deliveries_reap_stale, delivery_unclaim
+from campaigns.publishing.reconcile import deliveries_reconcile
 from campaigns.publishing.schedule import _tick_started
 from campaigns.publishing.send import delivery_send
 from campaigns.publishing.withdraw import delivery_take_down, take_downs_outstanding
@@ -77,7 +78,17 @@ def take_downs_again() -> int:
 
 @shared_task(name="campaigns.reap", ignore_result=True)
 def reap() -> dict[str, int]:
-    return {**deliveries_reap_stale(), "take_downs": take_downs_again()}
+    reaped = {**deliveries_reap_stale(), "take_downs": take_downs_again()}
+    if reaped.get("unconfirmed"):  # ask the platforms that can answer now, not at the next beat
+        # (a lost message costs nothing: the beat's reconcile asks within a minute)
+        reaped["reconcile_enqueued"] = int(enqueue("campaigns.reconcile"))
+    return reaped
+
+
+@shared_task(name="campaigns.reconcile", ignore_result=True)
+def reconcile() -> dict[str, int]:
+    """Ask the platforms that can answer whether unconfirmed deliveries went out (``reconcile``)."""
+    return deliveries_reconcile()
 
 
 @shared_task(name="campaigns.take_down", ignore_result=True, acks_late=True)

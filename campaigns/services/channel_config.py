@@ -125,6 +125,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "health_url": Key("fetch_url"),
         "honours_idempotency_key": Key("bool"),
         "max_inline_media_bytes": Key("int", maximum=50 * 1024 * 1024),
+        "status_lookup": Key("bool"),  # the partner answers GET {url}/{key} (docs/api.md): unconfirmed ones are asked
         "signing_secret": _secret(),
         "inbound_secret": _secret(),
     },

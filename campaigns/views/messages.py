@@ -39,6 +39,7 @@ from campaigns.models import (
     PlaybookTemplate,
     Segment,
 )
+from campaigns.publishing.reconcile import can_be_asked
 from campaigns.services import coverage, workflow
 from campaigns.services import messages as message_services
 from campaigns.services.playbooks import playbook_fill
@@ -251,6 +252,7 @@ def _deliveries_context(message: Message) -> dict[str, Any]:
         counts[d.status] = counts.get(d.status, 0) + 1
         d.stats_text = _stats_text(d)
         d.delete_window_passed = publishing.delete_window_passed(d, now=now)
+        d.can_be_asked = d.status == DeliveryStatus.UNCONFIRMED and can_be_asked(d.channel)
     waiting = [d for d in deliveries if d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
                and not d.needs_review]
     soon = timezone.now() + timedelta(minutes=15)

@@ -52,7 +52,7 @@ from campaigns.services.content import approved_snapshot
 from core.failpoints import failpoint
 from core.pii import mask_pii
 from engage.inbound import policies
-from engage.inbound.answers import _answer_language, answer_hourly_cap, answer_route
+from engage.inbound.answers import AnswerRoute, _answer_language, answer_hourly_cap, answer_route
 from engage.inbound.feedback import feedback_suffix
 from engage.models import AnswerKind, AnswerStatus, AnswerTemplateVersion, Reply, ReplyAnswer, ReplyStatus
 from platforms import get_adapter
@@ -98,7 +98,8 @@ def _finish(answer: ReplyAnswer, token: str | None, outcome: str, *, error: str 
     the reaper) and the in-flight marker. Returns the answer's status, or "" if someone else finished it."""
     now = timezone.now()
     outcome, values = outcome_values(outcome=outcome, attempts=answer.attempts, now=now, error=error[:500],
-                                     external_id=external_id, retry_after=retry_after)
+                                     external_id=external_id, retry_after=retry_after,
+                                     started_at=answer.in_flight_since)
     values.pop("external_url", None)  # an answer keeps the platform's id only
     if outcome == "sent":
         return AnswerStatus.SENT if answer_record_sent(answer.pk, external_id=external_id, token=token,
@@ -115,17 +116,22 @@ def _finish(answer: ReplyAnswer, token: str | None, outcome: str, *, error: str 
 
 
 def answer_record_sent(answer_id: int, *, external_id: str, token: str | None = None, sent_at: datetime | None = None,
-                       feedback_requested: bool = False) -> bool:
+                       feedback_requested: bool = False, lookup_token: str | None = None,
+                       lookup_answer: str = "") -> bool:
     """The answer went out: sent, and its reply answered (its first response, if it is the first).
 
-    From the engine (``token``: only the in-flight answer of that claim), or from a person's word or
-    an answer's message published by the ordinary pipeline (no token: an answer in ``sending``)."""
+    From the engine (``token``: only the in-flight answer of that claim), from the reconciler that
+    found it on the platform (``lookup_token``: only the unconfirmed answer of that ask), or from a
+    person's word or an answer's message published by the ordinary pipeline (an answer in ``sending``)."""
     with transaction.atomic():
         now = sent_at or timezone.now()
-        extra = {"feedback_requested": True} if feedback_requested else {}
+        extra: dict = {"feedback_requested": True} if feedback_requested else {}
         rows = _rows(answer_id).filter(status=AnswerStatus.SENDING)
         if token is not None:
             rows = finished_guard(_rows(answer_id), token=token)
+        if lookup_token is not None:
+            rows = _rows(answer_id).filter(status=AnswerStatus.UNCONFIRMED, lookup_token=lookup_token)
+            extra.update(lookup_token="", lookup_next_at=None, lookup_answer=lookup_answer[:300])
         updated = rows.update(status=AnswerStatus.SENT, sent_at=now, external_id=external_id[:200], last_error="",
                               claim_token="", in_flight_since=None, **extra)
         if not updated:
@@ -227,6 +233,33 @@ def _pause_overridden(answer: ReplyAnswer) -> bool:
 
 # --- the send ---------------------------------------------------------------------------------------
 
+def answer_adapter(route: AnswerRoute):
+    config = {**(route.channel.config or {}), **route.config}
+    return get_adapter(route.channel.kind, config=config, secrets=route.channel.get_secrets(),
+                       http=http_client_for(config))
+
+
+def answer_payload(answer: ReplyAnswer, route: AnswerRoute, body: str, adapter) -> tuple[Payload, str]:
+    """What goes out: the approved words on the route, and "Did this answer help?"
+    (engage.inbound.feedback: fixed words after the approved text, when the team asks it and the
+    channel is private and can carry a link) unless it would make the text too long (SMS segments):
+    the question never stops an answer. Returns the payload and the question it carries."""
+    reply = answer.reply
+    language = answer.language or _answer_language(reply)
+    question = feedback_suffix(answer=answer, team_id=reply.team_id, channel_kind=route.channel.kind,
+                               language=language)
+    payload = Payload(
+        text=route.prefix + body + question, language=language,
+        in_reply_to=route.in_reply_to, recipients=route.recipients,
+        subject=f"Reply from {reply.team.name}",
+        metadata={"reply_id": str(reply.pk), "answer_id": str(answer.pk), "kind": answer.kind},
+    )
+    if question and adapter.limit and adapter.count(payload.text) > adapter.limit:
+        question = ""
+        payload = replace(payload, text=route.prefix + body)
+    return payload, question
+
+
 def answer_send(*, answer_id: int) -> str:
     """Send one pending answer. Returns sent, pending (retry later), paused, held (the channel's
     hourly cap), unconfirmed, failed, or not-sent (someone else has it, it is not pending or not due,
@@ -259,27 +292,12 @@ def answer_send(*, answer_id: int) -> str:
         return "failed"
     if not _take_cap_slot(answer, route.channel, token, now):
         return "held"
-    language = answer.language or _answer_language(reply)
-    # "Did this answer help?" (engage.inbound.feedback): fixed words after the approved text, when
-    # the team asks it and the channel is private and can carry a link.
-    question = feedback_suffix(answer=answer, team_id=reply.team_id, channel_kind=route.channel.kind,
-                               language=language)
-    payload = Payload(
-        text=route.prefix + body + question, language=language,
-        in_reply_to=route.in_reply_to, recipients=route.recipients,
-        subject=f"Reply from {reply.team.name}",
-        metadata={"reply_id": str(reply.pk), "answer_id": str(answer.pk), "kind": answer.kind},
-    )
     try:
-        config = {**(route.channel.config or {}), **route.config}
-        adapter = get_adapter(route.channel.kind, config=config, secrets=route.channel.get_secrets(),
-                              http=http_client_for(config))
+        adapter = answer_adapter(route)
     except AdapterError as exc:
         _stop(answer_id, token, status=AnswerStatus.FAILED, error=f"Channel not usable: {exc}", alert=True)
         return "failed"
-    if question and adapter.limit and adapter.count(payload.text) > adapter.limit:
-        question = ""  # the question never stops an answer: too long with it (SMS segments), send without
-        payload = replace(payload, text=route.prefix + body)
+    payload, question = answer_payload(answer, route, body, adapter)
     in_flight = _rows(answer_id)
     if answer.kind == AnswerKind.FREE_TEXT:  # and still approved with these words at this instant
         in_flight = in_flight.filter(message__approved_hash=answer.message.approved_hash,

@@ -8,7 +8,9 @@ Run every few seconds by beat (``engage.sweep``). Each step works from the datab
 3. pending answers (templates, urgent answers, released free text, retries) are sent;
 4. the send engine's reaper over answers (``campaigns.publishing.outbound.reap_stale``): a claim that
    never went in flight goes back to pending; an answer in flight for longer than a task may run
-   becomes unconfirmed, for a person to check.
+   becomes unconfirmed;
+5. the engine's reconciliation over answers (``engage.inbound.answer_reconcile``): an unconfirmed
+   answer on a channel whose platform can be asked is asked, and sent, sent again or left for a person.
 
 Every step claims its rows by conditional update or row lock, so two sweepers (or a sweeper and
 a worker) never do the same work twice.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 
+from engage.inbound.answer_reconcile import answers_reconcile
 from engage.inbound.answer_sending import answer_send, answers_due, answers_reap_stuck
 from engage.inbound.answers import answers_release_approved
 from engage.inbound.processing import replies_unprocessed, reply_process_safely
@@ -45,4 +48,10 @@ def replies_sweep(*, older_than_seconds: float = 5.0, budget: float = TIME_BUDGE
         except Exception:  # noqa: BLE001 - one broken answer must not stop the sweep
             logger.exception("Sending answer %s failed", answer_id)
     reaped = answers_reap_stuck()
-    return {"processed": processed, "released": len(released), "sent": sent, "unconfirmed": reaped}
+    try:
+        settled = sum(n for status, n in answers_reconcile().items() if status != "skipped")
+    except Exception:  # noqa: BLE001 - the look-ups must not stop the sweep; the next one asks again
+        logger.exception("Reconciling unconfirmed answers failed")
+        settled = 0
+    return {"processed": processed, "released": len(released), "sent": sent, "unconfirmed": reaped,
+            "looked_up": settled}

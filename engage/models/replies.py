@@ -213,6 +213,15 @@ class ReplyAnswer(models.Model):
                                 related_name="+")
     external_id = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # When the last platform call began (kept when it ends unconfirmed: the look-up's window), and the
+    # reconciler's state (campaigns.publishing.reconcile): its claim, how often and when it asked the
+    # platform whether the call went through, and the platform's last answer (a fixed sentence).
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    lookup_token = models.CharField(max_length=32, blank=True)
+    lookup_asks = models.PositiveSmallIntegerField(default=0)
+    lookup_at = models.DateTimeField(null=True, blank=True)
+    lookup_next_at = models.DateTimeField(null=True, blank=True)
+    lookup_answer = models.CharField(max_length=300, blank=True)
     # "Did this answer help?": asked with the answer; answered (the vote itself is anonymous, apart:
     # engage.models.feedback.AnswerFeedback explains why these two flags are all the answer keeps).
     feedback_requested = models.BooleanField(default=False)

@@ -24,7 +24,9 @@ facebook    ``/v<version>/...``                     /me, /debug_token, /{page}/f
                                                     /{post}/insights
 sms         ``/2010-04-01/Accounts/...``            Twilio Messages (create, fetch, list,
                                                     delete), Account fetch
-webhook     ``/hooks/<name>``                       a partner receiving signed webhooks
+webhook     ``/hooks/<name>``                       a partner receiving signed webhooks, and
+                                                    the signed status look-up GET
+                                                    ``/hooks/<name>/<key>`` (200 or 404)
 ==========  =====================================  ===========================================
 
 Each API checks credentials, content types and required fields the way the real one does

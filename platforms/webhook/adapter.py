@@ -21,7 +21,14 @@ A partner that deduplicates on ``Idempotency-Key`` makes retries safe: say so wi
 Check sends ``GET`` to ``health_url`` when configured, else a ``HEAD`` to ``url`` (any HTTP
 answer proves the endpoint is reachable).
 
-Config: ``url``, ``health_url``, ``honours_idempotency_key``, ``max_inline_media_bytes``.
+Status look-up (config ``status_lookup: true``, for a partner that implements it): ``GET
+{url}/{idempotency key}`` with the same ``Idempotency-Key``, ``X-Engage-Timestamp`` and
+``X-Engage-Signature`` headers as the POST, the signature over an empty body. 200 (optionally with
+``{"id": ...}``): the partner received that delivery (found); 404: it did not (absent: safe to send
+again); anything else, or no answer: it cannot tell (unknown, a person checks). Only turn it on for a
+partner that implements it: a 404 from one that does not would make every delivery look absent.
+
+Config: ``url``, ``health_url``, ``honours_idempotency_key``, ``max_inline_media_bytes``, ``status_lookup``.
 Secrets: ``signing_secret``.
 """
 
@@ -30,7 +37,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -39,6 +48,8 @@ from platforms.base import (
     AdapterError,
     AuthExpiredError,
     HealthResult,
+    LookupQuery,
+    LookupResult,
     Payload,
     PermanentError,
     PublishResult,
@@ -63,6 +74,12 @@ class WebhookAdapter(AdapterBase):
             raise PermanentError("webhook: url must be http(s)")
         # An instance attribute: whether retries are safe depends on the partner.
         self.honours_idempotency_key = bool(self.config.get("honours_idempotency_key", False))
+        self.can_lookup = self.lookup_offered(self.config)
+
+    @classmethod
+    def lookup_offered(cls, config: Mapping[str, Any]) -> bool:
+        """The partner says it implements the status look-up (config ``status_lookup: true``)."""
+        return bool(config.get("status_lookup"))
 
     def body_for(self, payload: Payload, *, idempotency_key: str) -> bytes:
         limit = int(self.config.get("max_inline_media_bytes", DEFAULT_MAX_INLINE_MEDIA))
@@ -114,6 +131,36 @@ class WebhookAdapter(AdapterBase):
             what="webhook withdraw",
             retry_safe=True,
         )
+
+    def lookup(self, query: LookupQuery) -> LookupResult:
+        """Ask the partner whether it received the delivery sent under ``query.idempotency_key``."""
+        if not self.can_lookup:
+            return super().lookup(query)
+        key = query.idempotency_key
+        timestamp = int(time.time())
+        headers = {
+            "Idempotency-Key": key,
+            "X-Engage-Timestamp": str(timestamp),
+            "X-Engage-Signature": sign(secret=self.secrets["signing_secret"], body=b"", timestamp=timestamp),
+        }
+        url = f"{str(self.config['url']).rstrip('/')}/{quote(key, safe='')}"
+        try:
+            response = send(self.http, "GET", url, what="webhook status look-up", retry_safe=True,
+                            redact=self.redact, headers=headers)
+        except AdapterError as exc:
+            return LookupResult("unknown", f"The partner did not answer the status look-up: {exc.detail}",
+                                http_status=exc.http_status)
+        status = response.status_code
+        if status == 200:
+            answer = json_or_empty(response)
+            partner_id = answer.get("id") if isinstance(answer, dict) else None
+            return LookupResult("found", "The partner answered 200: it received this delivery.",
+                                external_id=str(partner_id or key)[:200], http_status=status)
+        if status == 404:
+            return LookupResult("absent", "The partner answered 404: it did not receive this delivery.",
+                                http_status=status)
+        return LookupResult("unknown", f"The partner answered HTTP {status} to the status look-up.",
+                            http_status=status)
 
     def _post(self, body: bytes, *, idempotency_key: str, what: str, retry_safe: bool) -> httpx.Response:
         timestamp = int(time.time())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from core.signing import SignatureError, verify
 from platforms.sandbox.core import (
@@ -22,6 +23,10 @@ class HooksApi:
         self.state = state
 
     def route(self, request: Incoming) -> Route | None:
+        lookup = self._lookup_path(request)
+        if lookup is not None:
+            name, key = lookup
+            return Route(self.platform, "status_lookup", lambda r: self.status(name, key))
         match = re.fullmatch(r"/hooks/([A-Za-z0-9_.-]+)(/health)?", request.path)
         if not match:
             return None
@@ -36,12 +41,29 @@ class HooksApi:
             lambda r: Reply(405, {"error": "method_not_allowed"}, {"Allow": "POST"}),
         )
 
+    @staticmethod
+    def _lookup_path(request: Incoming) -> tuple[str, str] | None:
+        """``GET /hooks/<name>/<idempotency key>``: the status look-up (``/health`` is the health check)."""
+        match = re.fullmatch(r"/hooks/([A-Za-z0-9_.-]+)/([^/]+)", request.path)
+        if request.method != "GET" or not match or match.group(2) == "health":
+            return None
+        return match.group(1), unquote(match.group(2))
+
+    def status(self, name: str, key: str) -> Reply:
+        """Whether this partner received a delivery under ``key``: 200 with its id, else 404."""
+        with self.state.lock:
+            earlier = self.state.idempotency.get((self.platform, name, key))
+        if earlier is None:
+            return Reply(404, {"error": "not_found", "message": "No delivery with this key was received."})
+        return Reply(200, {"id": earlier, "received": True})
+
     def secret_for(self, name: str) -> str:
         with self.state.lock:
             return self.state.accounts.hook_secrets.get(name, self.state.accounts.default_hook_secret)
 
     def authorize(self, request: Incoming) -> None:
-        if request.method != "POST" or request.path.endswith("/health"):
+        """The POST and the status look-up (a GET, signed over its empty body) must carry a valid signature."""
+        if request.path.endswith("/health") or not (request.method == "POST" or self._lookup_path(request)):
             return
         name = request.path.split("/")[2]
         try:

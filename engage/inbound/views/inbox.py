@@ -25,6 +25,7 @@ from accounts.models import Role, Team, User
 from accounts.policies import policy_for
 from campaigns import selectors as outbound
 from campaigns.models import Campaign, Channel, Event, Segment
+from campaigns.publishing.reconcile import can_be_asked
 from core.errors import ServiceError
 from core.ids import parse_id, parse_ids
 from core.pii import mask_pii
@@ -114,6 +115,14 @@ def _filters_from(form: InboxFilterForm) -> selectors.InboxFilters:
         overdue=True if d.get("overdue") else None, restricted=True if d.get("restricted") else None,
         order=d.get("order") or "",
     )
+
+
+def _with_lookup(answers_: list, route: Any) -> list:
+    """Mark the unconfirmed answers whose platform the reconciler asks (the rest wait for a person)."""
+    for answer in answers_:
+        answer.can_be_asked = answer.status == AnswerStatus.UNCONFIRMED and can_be_asked(
+            answer.channel or (route.channel if route else None))
+    return answers_
 
 
 def _can_use_inbox(user: Any) -> bool:
@@ -209,7 +218,7 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "text": reply.text if reveal else (reply.text_masked if reply.processed_at else mask_pii(reply.text)),
         "author": author_label(reply.author_key),
         "handle_masked": mask_handle(reply.author_handle),
-        "answers": list(reply.answers.all()),
+        "answers": _with_lookup(list(reply.answers.select_related("channel")), route),
         "notes": list(reply.notes.all()),
         "corrections": list(reply.corrections.all()),
         "route": route,
