@@ -1,4 +1,4 @@
-"""Recording a result that must not be lost when the database drops the connection.
+"""Writing what must not be lost when the database drops the connection.
 
 After a platform call the worker knows something only it knows: the post went out (with the
 platform's id), or it did not. If the database drops the connection at that moment (a restart, a
@@ -8,7 +8,9 @@ fails, the task ends with an error, and the row stays in flight until the reaper
 
 :func:`with_reconnect` runs such a write again on a fresh connection: it closes the broken one
 and retries, a few times with a short backoff (about ten seconds in all, far less than the task's
-time limit), and never anything else than the write itself (the platform is never called again).
+time limit), and never anything else than the write itself (the platform is never called again). The steps
+before a platform call are run the same way: nothing has left us yet, and their writes are
+conditional on the claim.
 The write must be safe to run twice: a conditional update, which finds nothing the second time
 if the first one committed before the connection went. Where the caller can tell that the first
 attempt did commit (it wrote a value it knows, such as a timestamp), ``committed`` says so and its
@@ -55,19 +57,19 @@ def with_reconnect(write: Callable[[], T], *, what: str, committed: Callable[[],
             if attempt and committed is not None:
                 found = committed()
                 if found is not None:
-                    logger.warning("The database connection was lost while recording %s, after the write "
-                                   "committed; recorded.", what)
+                    logger.warning("The database connection was lost while %s, after the write committed: "
+                                   "nothing to do again.", what)
                     return found
             result = write()
         except LOST:
             if connections[using].in_atomic_block or delay is None:
                 raise
-            logger.warning("The database connection was lost while recording %s; reconnecting (attempt %d).",
+            logger.warning("The database connection was lost while %s; reconnecting (attempt %d).",
                            what, attempt + 1, exc_info=attempt == 0)
             _drop(using)
             time.sleep(delay)
             continue
         if attempt:
-            logger.warning("Recorded %s after reconnecting to the database.", what)
+            logger.warning("Done: %s, after reconnecting to the database.", what)
         return result
     raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises

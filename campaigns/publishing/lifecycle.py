@@ -257,7 +257,7 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
     # A connection lost on this write may have lost only the answer: then the row carries our `now`.
     marked = with_reconnect(
         lambda: _mark_in_flight(delivery_id=delivery_id, token=token, approved_hash=message.approved_hash, now=now),
-        what=f"delivery {delivery_id} in flight",
+        what=f"marking delivery {delivery_id} in flight",
         committed=lambda: Delivery.objects.filter(pk=delivery_id, claim_token=token, in_flight_since=now).count() or None)
     if marked != 1:
         # Released or taken by another task; or, if the claim is still ours, the message was edited,
@@ -368,12 +368,12 @@ def _finish(
 
     # The platform has answered: a dropped database connection must not lose that answer. Written
     # again on a new connection; if the lost attempt had committed, its attempt row says so.
-    n = with_reconnect(record, what=f"delivery {delivery.pk}'s outcome ({outcome})",
+    n = with_reconnect(record, what=f"recording delivery {delivery.pk}'s outcome ({outcome})",
                        committed=lambda: DeliveryAttempt.objects.filter(
                            delivery_id=delivery.pk, finished_at=now, outcome=outcome).count() or None)
     if n != 1:
         return 0  # finished by someone else (the reaper, or a withdrawal)
-    with_reconnect(lambda: message_settle(delivery.message_id), what=f"message {delivery.message_id}'s status")
+    with_reconnect(lambda: message_settle(delivery.message_id), what=f"settling message {delivery.message_id}")
     return n
 
 

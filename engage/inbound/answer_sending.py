@@ -99,7 +99,7 @@ def _finish(answer: ReplyAnswer, token: str | None, outcome: str, **kwargs) -> s
     connection (``core.dbretry``); if the lost attempt had committed, the second finds the row
     finished and returns ""."""
     return with_reconnect(lambda: _record_outcome(answer, token, outcome, **kwargs),
-                          what=f"answer {answer.pk}'s outcome ({outcome})")
+                          what=f"recording answer {answer.pk}'s outcome ({outcome})")
 
 
 def _record_outcome(answer: ReplyAnswer, token: str | None, outcome: str, *, error: str = "", external_id: str = "",
@@ -296,7 +296,7 @@ def answer_send(*, answer_id: int) -> str:
                                      message__content_hash=answer.message.approved_hash)
     now = timezone.now()
     marked = with_reconnect(  # a lost connection may have lost only the answer: then the row carries our `now`
-        lambda: mark_in_flight(in_flight, token=token, now=now), what=f"answer {answer_id} in flight",
+        lambda: mark_in_flight(in_flight, token=token, now=now), what=f"marking answer {answer_id} in flight",
         committed=lambda: _rows(answer_id).filter(claim_token=token, in_flight_since=now).count() or None)
     if marked != 1:
         if answer.kind == AnswerKind.FREE_TEXT:  # its message changed in the instant since the check

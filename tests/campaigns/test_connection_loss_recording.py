@@ -94,6 +94,33 @@ def test_a_delivery_whose_connection_drops_after_the_platform_said_sent_is_recor
     assert message.status == "published"
 
 
+def test_a_connection_dropped_while_the_payload_is_built_is_reopened_not_a_failure(world, sandbox):
+    """In flight, before the call: the approved image is read from the database. A connection lost
+    there costs nothing: reopened, the payload built, the post sent (it used to be "failed")."""
+    from campaigns.publishing import message_schedule
+    from campaigns.services import messages as message_services
+    from campaigns.services import workflow
+    from tests.campaigns.test_approved_snapshot import png
+    from tests.factories import make_message
+
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    message = make_message(world.a, channels=[telegram])
+    message_services.media_add(actor=world.a.officer, message=message, data=png(),
+                               alt_text="Map of the roads closed near the stadium")
+    message = workflow.message_submit(actor=world.a.officer, message=message)
+    message = workflow.message_approve(actor=world.a.supervisor, message=message, expected_hash=message.content_hash)
+    message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    cuts, cut = cut_once()
+    with failpoint_hook("in_flight", cut):
+        assert delivery_send(delivery_id=delivery_id, token=token) == "sent"
+    assert cuts
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert delivery.status == DeliveryStatus.SENT and [a.outcome for a in delivery.attempt_log.all()] == ["sent"]
+    [post] = sandbox.posts("telegram")
+    assert post.files  # with its image
+
+
 def test_an_answer_whose_connection_drops_after_the_platform_said_sent_is_recorded_sent(world, sandbox):
     telegram = sandbox_channel(world, sandbox, "telegram")
     [answer] = queued_answers(world, sandbox, telegram)
