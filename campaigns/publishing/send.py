@@ -120,8 +120,9 @@ def delivery_send(*, delivery_id: int, token: str) -> str:
     failpoint("before_send")
     # Until the platform call nothing has left us: a dropped database connection is reopened and the
     # step done again (each of its writes is conditional on the claim; core.dbretry).
+    # (Fewer tries than the default: the in-flight marker inside has its own.)
     permit = with_reconnect(lambda: delivery_begin(delivery_id=delivery_id, token=token),
-                            what=f"checking delivery {delivery_id}")
+                            what=f"checking delivery {delivery_id}", delays=(0.05, 0.5, 2.0))
     if permit is None:
         return "not-sent"
     delivery = permit.delivery
