@@ -391,6 +391,9 @@ ENGAGE_TICK_SECONDS = float(env("ENGAGE_TICK_SECONDS", "5"))
 # Publishing: retries back off from this base (doubling, at most 15 minutes) up to the limit.
 ENGAGE_RETRY_BASE_SECONDS = float(env("ENGAGE_RETRY_BASE_SECONDS", "10"))
 ENGAGE_MAX_DELIVERY_ATTEMPTS = int(env("ENGAGE_MAX_DELIVERY_ATTEMPTS", "6"))
+# A claim whose task never started (its message lost with the broker, a worker killed before it began)
+# goes back to pending after this long: longer than a busy queue takes to reach a claimed row.
+ENGAGE_STALE_CLAIM_SECONDS = float(env("ENGAGE_STALE_CLAIM_SECONDS", "300"))
 # After a pause, deliveries more overdue than this wait on the "review before sending" list.
 ENGAGE_RESUME_REVIEW_MINUTES = int(env("ENGAGE_RESUME_REVIEW_MINUTES", "15"))
 # Channel tokens: warn the team's administrators and supervisors this many days before expiry.

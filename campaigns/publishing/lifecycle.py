@@ -54,6 +54,7 @@ from campaigns.publishing.outbound import (
 )
 from campaigns.publishing.pause import _any_pause, paused_team_ids
 from campaigns.services.content import approved_snapshot, content_hash
+from core.dbretry import with_reconnect
 from core.links import safe_external_url
 from core.pii import mask_pii
 
@@ -253,7 +254,12 @@ def delivery_begin(*, delivery_id: int, token: str) -> SendPermit | None:
         release_claim(Delivery.objects.filter(pk=delivery_id), token=token)
         return None
     now = timezone.now()
-    if _mark_in_flight(delivery_id=delivery_id, token=token, approved_hash=message.approved_hash, now=now) != 1:
+    # A connection lost on this write may have lost only the answer: then the row carries our `now`.
+    marked = with_reconnect(
+        lambda: _mark_in_flight(delivery_id=delivery_id, token=token, approved_hash=message.approved_hash, now=now),
+        what=f"marking delivery {delivery_id} in flight",
+        committed=lambda: Delivery.objects.filter(pk=delivery_id, claim_token=token, in_flight_since=now).count() or None)
+    if marked != 1:
         # Released or taken by another task; or, if the claim is still ours, the message was edited,
         # withdrawn or un-approved in the instant since the check.
         _skip(delivery, token, "The message changed just before sending")
@@ -343,23 +349,32 @@ def _finish(
     outcome, values = outcome_values(outcome=outcome, attempts=delivery.attempts, now=now, error=error,
                                      external_id=external_id, external_url=external_url, retry_after=retry_after,
                                      started_at=delivery.in_flight_since)
-    records = [
-        DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
-                        outcome=outcome, http_status=http_status, error=error),
-        audit_event(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
-                    summary={"channel": delivery.channel.kind, "http_status": http_status,
-                             # a list send's error can name a recipient: never an address in the audit
-                             "error": mask_pii(error) if error else "",
-                             "external_id": external_id}),
-    ]
     alert = outcome in ("failed", "unconfirmed")
-    with transaction.atomic() if alert else nullcontext():
-        n = update_and_insert(guard, values, records)
-        if n == 1 and alert:
-            _alert_failure(delivery, outcome, error)
+
+    def record() -> int:
+        records = [
+            DeliveryAttempt(delivery_id=delivery.pk, started_at=delivery.in_flight_since or now, finished_at=now,
+                            outcome=outcome, http_status=http_status, error=error),
+            audit_event(actor=None, verb=f"delivery.{outcome}", target=delivery, team=delivery.message.team_id,
+                        summary={"channel": delivery.channel.kind, "http_status": http_status,
+                                 # a list send's error can name a recipient: never an address in the audit
+                                 "error": mask_pii(error) if error else "",
+                                 "external_id": external_id}),
+        ]
+        with transaction.atomic() if alert else nullcontext():
+            n = update_and_insert(guard, values, records)
+            if n == 1 and alert:
+                _alert_failure(delivery, outcome, error)
+        return n
+
+    # The platform has answered: a dropped database connection must not lose that answer. Written
+    # again on a new connection; if the lost attempt had committed, its attempt row says so.
+    n = with_reconnect(record, what=f"recording delivery {delivery.pk}'s outcome ({outcome})",
+                       committed=lambda: DeliveryAttempt.objects.filter(
+                           delivery_id=delivery.pk, finished_at=now, outcome=outcome).count() or None)
     if n != 1:
         return 0  # finished by someone else (the reaper, or a withdrawal)
-    message_settle(delivery.message_id)
+    with_reconnect(lambda: message_settle(delivery.message_id), what=f"settling message {delivery.message_id}")
     return n
 
 

@@ -55,7 +55,7 @@ FAILED, UNCONFIRMED = DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED
 MAX_ATTEMPTS = settings.ENGAGE_MAX_DELIVERY_ATTEMPTS
 RETRY_BASE_SECONDS = settings.ENGAGE_RETRY_BASE_SECONDS
 MAX_BACKOFF_SECONDS = 900
-STALE_CLAIM = timedelta(minutes=5)
+STALE_CLAIM = timedelta(seconds=settings.ENGAGE_STALE_CLAIM_SECONDS)  # read again by the reaper
 # A platform (a slow partner) may still be working on a request we gave up on: an unconfirmed row is
 # first asked about (``reconcile``) this long after its call began, not before.
 LOOKUP_GRACE = timedelta(minutes=2)
@@ -179,7 +179,8 @@ def reap_stale(rows: QuerySet, *, now: datetime, kind_of: Callable[[Model], str]
                finish: Callable[[Model, str, str], int]) -> dict[str, int]:
     """Stale claims go back to pending; rows in flight for longer than a task may run are finished
     (``finish(row, outcome, error)``) as unconfirmed, or transient where the platform deduplicates."""
-    back = rows.filter(status=SENDING, in_flight_since__isnull=True, claimed_at__lt=now - STALE_CLAIM).update(
+    stale = timedelta(seconds=settings.ENGAGE_STALE_CLAIM_SECONDS)  # STALE_CLAIM, unless a test shortens it
+    back = rows.filter(status=SENDING, in_flight_since__isnull=True, claimed_at__lt=now - stale).update(
         status=PENDING, claim_token="", claimed_at=None)
     limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     unconfirmed = retried = 0

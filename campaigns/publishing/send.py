@@ -18,6 +18,7 @@ from campaigns.publishing.lifecycle import delivery_begin, delivery_finish, deli
 from campaigns.publishing.outbound import call_platform
 from campaigns.services.content import approved_snapshot, snapshot_variant
 from campaigns.services.targeting import delivery_recipients
+from core.dbretry import LOST, with_reconnect
 from core.failpoints import failpoint
 from platforms import get_adapter
 from platforms.base import (
@@ -117,16 +118,27 @@ def build_payload(delivery: Delivery, snapshot: dict | None = None) -> Payload:
 def delivery_send(*, delivery_id: int, token: str) -> str:
     """Send one claimed delivery. Returns the outcome: sent, transient, failed, unconfirmed or not-sent."""
     failpoint("before_send")
-    permit = delivery_begin(delivery_id=delivery_id, token=token)
+    # Until the platform call nothing has left us: a dropped database connection is reopened and the
+    # step done again (each of its writes is conditional on the claim; core.dbretry).
+    # (Fewer tries than the default: the in-flight marker inside has its own.)
+    permit = with_reconnect(lambda: delivery_begin(delivery_id=delivery_id, token=token),
+                            what=f"checking delivery {delivery_id}", delays=(0.05, 0.5, 2.0))
     if permit is None:
         return "not-sent"
     delivery = permit.delivery
-    try:
-        adapter = adapter_for(delivery.channel)
-        payload = build_payload(delivery, permit.snapshot)
+    failpoint("in_flight")  # marked in flight, nothing sent yet
+
+    def prepare():
         # A list channel (SMS, email) sends this text only to the recipients it was written for
         # (invariant 9), never to a list in the channel's settings.
-        recipients = delivery_recipients(delivery, snapshot=permit.snapshot)
+        return (adapter_for(delivery.channel), build_payload(delivery, permit.snapshot),
+                delivery_recipients(delivery, snapshot=permit.snapshot))
+
+    try:
+        adapter, payload, recipients = with_reconnect(prepare, what=f"building delivery {delivery_id}'s payload")
+    except LOST as exc:  # the database stayed away: nothing left us, so it is simply tried again later
+        delivery_finish(permit=permit, token=token, outcome="transient", error=f"Database unavailable: {exc}"[:500])
+        return "transient"
     except Exception as exc:  # noqa: BLE001 - nothing left us yet: a configuration problem, not a send
         logger.exception("Could not prepare delivery %s", delivery_id)
         delivery_finish(permit=permit, token=token, outcome="failed", error=f"Could not prepare: {exc}"[:500])

@@ -49,6 +49,7 @@ from campaigns.publishing.outbound import (
 )
 from campaigns.publishing.send import http_client_for
 from campaigns.services.content import approved_snapshot
+from core.dbretry import with_reconnect
 from core.failpoints import failpoint
 from core.pii import mask_pii
 from engage.inbound import policies
@@ -92,10 +93,19 @@ def _stop(answer_id: int, token: str, *, status: str, error: str = "", alert: bo
             _notify_not_sent(answer, error)
 
 
-def _finish(answer: ReplyAnswer, token: str | None, outcome: str, *, error: str = "", external_id: str = "",
-            retry_after: float | None = None, feedback_requested: bool = False) -> str:
-    """Write an in-flight answer's outcome (the engine's rule), by conditional update on the token (none:
-    the reaper) and the in-flight marker. Returns the answer's status, or "" if someone else finished it."""
+def _finish(answer: ReplyAnswer, token: str | None, outcome: str, **kwargs) -> str:
+    """Write an in-flight answer's outcome (:func:`_record_outcome`). The platform has answered: a
+    dropped database connection must not lose that answer, so the write is made again on a new
+    connection (``core.dbretry``); if the lost attempt had committed, the second finds the row
+    finished and returns ""."""
+    return with_reconnect(lambda: _record_outcome(answer, token, outcome, **kwargs),
+                          what=f"recording answer {answer.pk}'s outcome ({outcome})")
+
+
+def _record_outcome(answer: ReplyAnswer, token: str | None, outcome: str, *, error: str = "", external_id: str = "",
+                    retry_after: float | None = None, feedback_requested: bool = False) -> str:
+    """The engine's rule: by conditional update on the token (none: the reaper) and the in-flight
+    marker. Returns the answer's status, or "" if someone else finished it."""
     now = timezone.now()
     outcome, values = outcome_values(outcome=outcome, attempts=answer.attempts, now=now, error=error[:500],
                                      external_id=external_id, retry_after=retry_after,
@@ -303,7 +313,10 @@ def answer_send(*, answer_id: int) -> str:
         in_flight = in_flight.filter(message__approved_hash=answer.message.approved_hash,
                                      message__content_hash=answer.message.approved_hash)
     now = timezone.now()
-    if mark_in_flight(in_flight, token=token, now=now) != 1:
+    marked = with_reconnect(  # a lost connection may have lost only the answer: then the row carries our `now`
+        lambda: mark_in_flight(in_flight, token=token, now=now), what=f"marking answer {answer_id} in flight",
+        committed=lambda: _rows(answer_id).filter(claim_token=token, in_flight_since=now).count() or None)
+    if marked != 1:
         if answer.kind == AnswerKind.FREE_TEXT:  # its message changed in the instant since the check
             _stop(answer_id, token, status=AnswerStatus.AWAITING_APPROVAL)  # only if the claim is still ours
         return "not-sent"

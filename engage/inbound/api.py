@@ -7,6 +7,7 @@ saves a model.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -43,6 +44,19 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 # --- webhooks ---------------------------------------------------------------------------------
 
+_cache_down_logged = 0.0
+
+
+def _cache_down() -> None:
+    """The throttles count in the shared cache. While it is unreachable they let requests through
+    (a platform's replies matter more than flood protection for a while; signatures are still
+    checked) and say so in the log, at most once a minute."""
+    global _cache_down_logged
+    if time.monotonic() - _cache_down_logged > 60:
+        _cache_down_logged = time.monotonic()
+        logger.warning("The cache is unavailable: inbound webhooks are not rate-limited meanwhile.", exc_info=True)
+
+
 class _FixedWindowThrottle(SimpleRateThrottle):
     """A fixed-window counter (one increment per request) rather than DRF's sliding window, which
     keeps every request's time in one cache entry and rewrites it on each request: at the rates a
@@ -67,6 +81,13 @@ class _FixedWindowThrottle(SimpleRateThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
+        try:
+            return self._allow(request, view)
+        except Exception:  # noqa: BLE001 - the cache (Redis) is down: let the platforms' replies in
+            _cache_down()
+            return True
+
+    def _allow(self, request: Request, view: APIView) -> bool:
         key, window, now = self._window_key(request, view)
         try:
             count = self.cache.incr(key)
@@ -111,9 +132,7 @@ class InboundRefusedThrottle(_FixedWindowThrottle):
 
     scope = "inbound_refused"
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        if self.rate is None:
-            return True
+    def _allow(self, request: Request, view: APIView) -> bool:
         now = self.timer()
         window = int(now // self.duration)
         for key in self._keys(request, view, window):
@@ -134,11 +153,14 @@ class InboundRefusedThrottle(_FixedWindowThrottle):
         window = int(self.timer() // self.duration)
         by_address, by_channel = self._keys(request, view, window)
         key = by_channel if channel_known else by_address
-        if not self.cache.add(key, 1, timeout=self.duration + 1):
-            try:
-                self.cache.incr(key)
-            except ValueError:
-                self.cache.set(key, 1, timeout=self.duration + 1)
+        try:
+            if not self.cache.add(key, 1, timeout=self.duration + 1):
+                try:
+                    self.cache.incr(key)
+                except ValueError:
+                    self.cache.set(key, 1, timeout=self.duration + 1)
+        except Exception:  # noqa: BLE001 - the cache is down: the refusal is still recorded and answered
+            _cache_down()
 
 
 class InboundView(APIView):
