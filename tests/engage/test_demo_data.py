@@ -13,6 +13,7 @@ from accounts.models import User
 from campaigns.models import Event
 from engage.metrics.dashboard import dashboard
 from engage.metrics.scope import resolve_scope
+from engage.metrics.transparency import transparency_figures
 from engage.models import AnswerFeedback, Reply, ReplyAnswer
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,10 @@ def test_the_demo_derby_shows_an_under_served_segment_and_votes_and_seeding_twic
     assert others and all(by_segment[FARSI]["rate"] < row["rate"] for row in others)
     # Anonymous: the only way from a vote back to an answer would be a key it does not have.
     assert {f.name for f in AnswerFeedback._meta.get_fields()}.isdisjoint({"reply", "answer", "ip_address"})
+
+    # The transparency page's 90-day block counts replies the 30-day block does not.
+    periods = {p["days"]: p for p in transparency_figures()["forces"][0]["periods"]}
+    assert periods[30]["needing_answer"] < periods[90]["needing_answer"]
 
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo_replies", verbosity=0)
