@@ -10,7 +10,7 @@ from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -179,11 +179,16 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(home_url(request.user))
 
 
+def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
+    """The desk's styled 403 page, with the reason in plain words."""
+    return render(request, "campaigns/forbidden.html", {"reason": reason}, status=403)
+
+
 @login_required
 @require_safe
 def audit_list(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
-        return HttpResponseForbidden("Only administrators can read the audit trail.")
+        return _forbidden(request, "Only administrators can read the audit trail.")
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = selectors.audit_events(user=request.user, **{k: v for k, v in filters.items() if v})
@@ -200,7 +205,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def audit_export(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
-        return HttpResponseForbidden("Only administrators can export the audit trail.")
+        return _forbidden(request, "Only administrators can export the audit trail.")
     form = AuditFilterForm(request.GET or None)
     unknown = sorted(set(request.GET) - set(form.fields))
     if unknown or (form.is_bound and not form.is_valid()):
