@@ -309,6 +309,8 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "handled":
         run_service(request, publishing.delivery_mark_removed_by_hand, delivery=delivery,
                     success="Recorded: the post was removed by hand.")
+        if request.POST.get("back") == "publishing":  # from the publishing page's problems list
+            return redirect("campaigns:publishing")
     elif action in ("release", "skip"):
         run_service(request, publishing.delivery_release, delivery=delivery, send=action == "release",
                     success="Released." if action == "release" else "Skipped.")
