@@ -201,3 +201,10 @@ def test_languages_are_named_never_a_bare_code(world, client):
         assert name in html
     for code in ("ti", "so", "ps", "ckb"):
         assert f">{code}<" not in html and f">{code} speakers<" not in html
+
+
+def test_a_language_filter_is_described_by_its_name(world):
+    from engage.metrics.scope import resolve_scope
+
+    scope = resolve_scope(user=world.a.supervisor, language="ti")
+    assert "language Tigrinya (ti)" in scope.describe()
