@@ -16,9 +16,10 @@ _PAGES = {
     "campaigns.message": "campaigns:message",
     "campaigns.event": "campaigns:event",
     "campaigns.segment": "campaigns:segment",
-    "campaigns.channel": "campaigns:recipients",
+    "campaigns.delivery": "campaigns:delivery",  # its row on its message's page
     "engage.reply": "inbox:detail",
 }
+_LISTS = {"campaigns.channel": "campaigns:channels"}  # no page of its own: the list it is on
 
 
 def _label(key: Any) -> str:
@@ -51,10 +52,12 @@ def details_text(summary: Any) -> str:
 
 def object_url(target_type: str, target_id: str) -> str | None:
     """The desk page of the audited object, or None when it has none (or the id is not a number)."""
-    name = _PAGES.get(target_type)
-    if name is None or not str(target_id).isdigit():
-        return None
     try:
+        if target_type in _LISTS:
+            return reverse(_LISTS[target_type])
+        name = _PAGES.get(target_type)
+        if name is None or not str(target_id).isdigit():
+            return None
         return reverse(name, args=[int(target_id)])
     except NoReverseMatch:
         return None

@@ -136,3 +136,23 @@ def test_an_invalid_filter_on_the_export_is_a_400_with_a_message_not_the_whole_l
     body = response.content.decode()
     assert "The filters are not valid, so nothing was exported." in body and "visible.a" not in body
     assert not AuditEvent.objects.filter(verb="audit.exported").exists()
+
+
+def test_a_delivery_row_links_to_its_place_on_its_messages_page(world, client):
+    from campaigns import publishing
+    from campaigns.models import Delivery
+    from tests.factories import make_approved
+
+    message = make_approved(world.a, channels=[world.a.public])
+    publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
+    delivery = Delivery.objects.get(message=message)
+    audit_record(actor=world.a.supervisor, verb="delivery.retried", target=delivery, team=world.a.team)
+    client.force_login(world.a.admin)
+    page = client.get(reverse("desk_accounts:audit") + "?verb=delivery.retried").content.decode()
+    assert f'<a href="/desk/deliveries/{delivery.pk}/">campaigns.delivery {delivery.pk}</a>' in page
+    client.force_login(world.a.officer)
+    response = client.get(f"/desk/deliveries/{delivery.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/messages/{message.pk}/#delivery-{delivery.pk}"
+    client.force_login(world.b.supervisor)  # another team's: not found
+    assert client.get(f"/desk/deliveries/{delivery.pk}/").status_code == 404
