@@ -26,6 +26,13 @@ def _venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def install_note(*, updating: bool) -> str:
+    """What the second step says: it runs on the first run, and again whenever pyproject.toml changes."""
+    if updating:
+        return "pyproject.toml changed since the last install: updating Engage and its dependencies ...\n"
+    return "Installing Engage and its dependencies (again only when pyproject.toml changes) ...\n"
+
+
 def _ensure_venv(extra: str) -> None:
     python = _venv_python()
     if not python.exists():
@@ -35,7 +42,7 @@ def _ensure_venv(extra: str) -> None:
     stamp = VENV / f".engage-installed-{extra or 'base'}"
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    sys.stderr.write("Installing Engage and its dependencies (first run only) ...\n")
+    sys.stderr.write(install_note(updating=stamp.exists()))
     target = f".[{extra}]" if extra else "."
     subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], cwd=ROOT)
     subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "-e", target], cwd=ROOT)

@@ -17,6 +17,7 @@ from knox.models import AuthToken
 
 from accounts import permissions
 from accounts.audit import audit_record
+from accounts.audit_display import details_text
 from accounts.models import ApiTokenGrant, AuditEvent, Membership, Notification, Role, Team, User
 from accounts.teams import parent_map, with_descendants
 from core.errors import InvalidInput, NotAllowed, WrongState
@@ -163,7 +164,7 @@ def audit_export_csv(*, actor: User, events: Iterable[AuditEvent], filters: dict
                 event.target_id,
                 event.team.name if event.team_id else "",
                 event.ip_address or "",
-                _csv_safe(str(event.summary)),
+                _csv_safe(details_text(event.summary)),
             ]
         )
     return buffer.getvalue()

@@ -10,7 +10,7 @@ from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +19,7 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import permissions, selectors, services
+from accounts import audit_display, permissions, selectors, services
 from accounts.audit import audit_record
 from accounts.forms import (
     AuditFilterForm,
@@ -179,15 +179,23 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(home_url(request.user))
 
 
+def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
+    """The desk's styled 403 page, with the reason in plain words."""
+    return render(request, "campaigns/forbidden.html", {"reason": reason}, status=403)
+
+
 @login_required
 @require_safe
 def audit_list(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
-        return HttpResponseForbidden("Only administrators can read the audit trail.")
+        return _forbidden(request, "Only administrators can read the audit trail.")
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = selectors.audit_events(user=request.user, **{k: v for k, v in filters.items() if v})
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.details = audit_display.details_text(event.summary)
+        event.object_url = audit_display.object_url(event.target_type, event.target_id)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/audit_list.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -197,10 +205,17 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def audit_export(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
-        return HttpResponseForbidden("Only administrators can export the audit trail.")
+        return _forbidden(request, "Only administrators can export the audit trail.")
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    filters = {k: v for k, v in filters.items() if v}
+    unknown = sorted(set(request.GET) - set(form.fields))
+    if unknown or (form.is_bound and not form.is_valid()):
+        # Never the whole log in place of what was asked for.
+        problems = [f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+                    for name, errors in form.errors.items()]
+        problems += [f"{name}: not a filter (use {', '.join(form.fields)})" for name in unknown]
+        return HttpResponseBadRequest("The filters are not valid, so nothing was exported.\n" + "\n".join(problems),
+                                      content_type="text/plain; charset=utf-8")
+    filters = {k: v for k, v in (form.cleaned_data if form.is_bound else {}).items() if v}
     events = selectors.audit_events(user=request.user, **filters)[:100_000]
     body = services.audit_export_csv(actor=request.user, events=events,
                                      filters={k: str(v) for k, v in filters.items()})

@@ -15,6 +15,13 @@ def check_channels() -> int:
     return channels_check_health()
 
 
+@shared_task(name="campaigns.check_channel", ignore_result=True)
+def check_channel(*, channel_id: int) -> bool:
+    from campaigns.services.health import channel_check_health
+
+    return channel_check_health(channel_id=channel_id)
+
+
 @shared_task(name="campaigns.fetch_stats", ignore_result=True)
 def fetch_stats() -> dict[str, int]:
     from campaigns.services.stats import deliveries_fetch_stats

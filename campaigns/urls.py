@@ -28,6 +28,7 @@ urlpatterns = [
     path("messages/<id:pk>/variant/", actions.message_variant_add, name="message_variant_add"),
     path("messages/<id:pk>/media/", actions.message_media_add, name="message_media_add"),
     path("messages/<id:pk>/variants/<id:variant_id>/delete/", messages.variant_delete, name="variant_delete"),
+    path("deliveries/<id:pk>/", messages.delivery_detail, name="delivery"),
     path("deliveries/<id:pk>/<slug:action>/", messages.delivery_action, name="delivery_action"),
     path("review/", messages.review_queue, name="review"),
     path("media/<id:pk>/", media.media_file, name="media"),

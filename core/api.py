@@ -103,15 +103,37 @@ def _is_api(request: Any) -> bool:
     return request.path.startswith("/api/")
 
 
+def _is_desk(request: Any) -> bool:
+    return request.path.startswith(("/desk/", "/accounts/"))
+
+
 def handler404(request: Any, exception: Exception | None = None) -> Any:
-    """A URL the resolver does not know: under ``/api/`` the contract's error format (``/api/v1/messages/abc/``
-    is refused by the URL pattern, before any DRF view runs); elsewhere Django's page."""
+    """A URL the resolver does not know, or a view's ``Http404``: under ``/api/`` the contract's error
+    format (``/api/v1/messages/abc/`` is refused by the URL pattern, before any DRF view runs); on the
+    desk the desk's own page; elsewhere Django's page."""
     from django.http import JsonResponse
+    from django.shortcuts import render
     from django.views.defaults import page_not_found
 
     if _is_api(request):
         return JsonResponse(error_body(code="not_found", message="Not found."), status=404)
+    if _is_desk(request):
+        return render(request, "engage/desk_404.html", status=404)
     return page_not_found(request, exception)
+
+
+def handler403(request: Any, exception: Exception | None = None) -> Any:
+    """A ``PermissionDenied`` outside a view's own refusal: on the desk the desk's page, in plain words."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+    from django.views.defaults import permission_denied
+
+    if _is_api(request):
+        return JsonResponse(error_body(code="forbidden", message="Not allowed."), status=403)
+    if _is_desk(request):
+        return render(request, "campaigns/forbidden.html",
+                      {"reason": "Your role or team does not allow this."}, status=403)
+    return permission_denied(request, exception)
 
 
 def handler400(request: Any, exception: Exception | None = None) -> Any:

@@ -17,7 +17,7 @@ import os
 import time
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import beat_init, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
 
@@ -60,3 +60,13 @@ def _after_task(sender=None, **kwargs) -> None:
             _finished_cleanly[conn.alias] = now
         else:
             _finished_cleanly.pop(conn.alias, None)
+
+
+STARTUP_CHECK_DELAY = 5.0  # seconds: let the workers (and, in the demo, the sandbox) come up first
+
+
+@beat_init.connect
+def _check_channels_at_start(sender=None, **kwargs) -> None:
+    """Check every channel's health when the platform starts (exactly one beat runs), not only
+    30 minutes later at the periodic task's first turn."""
+    app.send_task("campaigns.check_channels", countdown=STARTUP_CHECK_DELAY)

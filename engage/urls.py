@@ -29,3 +29,4 @@ urlpatterns = [
 # Under /api/ even a URL no view matches answers in the API's error format.
 handler404 = "core.api.handler404"
 handler400 = "core.api.handler400"
+handler403 = "core.api.handler403"

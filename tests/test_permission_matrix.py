@@ -400,6 +400,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
         "language": "fr", "format": "standard", "body": "Routes chargées samedi. #DerbyDay"})]),
     "campaigns:message_media_add": ("page", [POST(DRAFTERS, body=_image)]),
     "campaigns:variant_delete": ("page", [POST(DRAFTERS)]),
+    "campaigns:delivery": ("page", [GET(EVERYONE)]),  # a redirect to its row on its message's page
     "campaigns:delivery_action": ("page", [
         POST(DRAFTERS, action="retry"),          # can_schedule; a pending delivery: 409-like refusal is OK
         POST(DRAFTERS, action="posted"),

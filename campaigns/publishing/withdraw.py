@@ -83,8 +83,10 @@ def delivery_mark_removed_by_hand(*, actor: User, delivery: Delivery) -> Deliver
     the delivery becomes withdrawn, and who said so is on the audit trail."""
     if not permissions.can_withdraw(actor, delivery.message):
         raise NotAllowed("Only a supervisor of this team can say a post was removed by hand.")
+    # Who said so stays on the row as well as on the audit trail (the deliveries panel shows it).
     n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENT, manual_takedown=True).update(
-        status=DeliveryStatus.WITHDRAWN, manual_takedown=False, last_error="Removed by hand")
+        status=DeliveryStatus.WITHDRAWN, manual_takedown=False,
+        last_error=f"Removed by hand: recorded by {actor.display_name} on {timezone.now():%d %b %Y %H:%M} UTC"[:500])
     if n != 1:
         raise WrongState("Only a post waiting to be removed by hand can be marked as handled.")
     audit_record(actor=actor, verb="delivery.removed_by_hand", target=delivery, team=delivery.message.team_id,

@@ -18,6 +18,7 @@ from accounts.policies import policy_for
 from campaigns.models import Channel, ChannelKind
 from campaigns.services.channel_config import SECRET_KEYS, config_validate, secret_names
 from core.errors import InvalidInput, NotAllowed
+from core.queue import enqueue_on_commit
 from core.sanitize import sanitize_text
 
 __all__ = ["SECRET_KEYS", "channel_create", "channel_update", "split_config"]
@@ -63,6 +64,7 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
                            fields={"name": ["Taken."]}) from exc
     audit_record(actor=actor, verb="channel.created", target=channel,
                  summary={"kind": kind, "name": name, "config": public, "secrets_set": sorted(secret)})
+    enqueue_on_commit("campaigns.check_channel", channel_id=channel.pk)  # its health now, not in 30 minutes
     return channel
 
 
@@ -97,4 +99,6 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
         raise InvalidInput("This team already has a channel with that name.", code="duplicate",
                            fields={"name": ["Taken."]}) from exc
     audit_record(actor=actor, verb="channel.updated", target=channel, summary=changed)
+    if channel.is_active:
+        enqueue_on_commit("campaigns.check_channel", channel_id=channel.pk)  # new credentials checked now
     return channel

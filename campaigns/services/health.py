@@ -1,7 +1,8 @@
 """Channel health: check each channel's credentials, and warn before its token expires.
 
-The periodic ``campaigns.check_channels`` task (every 30 minutes) asks each active channel's
-adapter to ``check()`` itself and records the answer: ``health``, ``health_detail``,
+The periodic ``campaigns.check_channels`` task (every 30 minutes, and once when the beat starts)
+asks each active channel's adapter to ``check()`` itself, and ``campaigns.check_channel`` asks
+one channel as soon as it is created or saved; each records the answer: ``health``, ``health_detail``,
 ``health_checked_at`` and ``token_expires_at``.
 
 **Where the expiry comes from.** The platform's word wins: Facebook's ``debug_token`` gives a
@@ -235,23 +236,31 @@ def _with_stats_problems(channel: Channel, adapter, result: HealthResult, *, now
     return dataclasses.replace(result, warnings=(*result.warnings, *problems))
 
 
+def channel_check_health(*, channel_id: int, now: datetime | None = None) -> bool:
+    """Check one active channel and record the answer (a channel that cannot be reached is recorded
+    as failing); False when there is no such active channel. Run when a channel is saved
+    (``campaigns.check_channel``), as well as every 30 minutes and when the beat starts."""
+    channel = Channel.objects.filter(pk=channel_id, is_active=True).first()
+    if channel is None:
+        return False
+    renewed = token_refresh_if_due(channel_id=channel.pk, now=now)
+    if renewed is not None:
+        channel = Channel.objects.get(pk=channel.pk)  # the new token and expiry
+    try:
+        adapter = adapter_for(channel)
+        try:
+            result = adapter.check()
+            if result.state == "ok":
+                result = _with_stats_problems(channel, adapter, result, now=now or timezone.now())
+        finally:
+            adapter.close()
+    except AdapterError as exc:
+        result = HealthResult(state="failing", detail=str(exc), expiry_unknown=True)
+    channel_health_record(channel_id=channel.pk, result=result, now=now, renewed=bool(renewed))
+    return True
+
+
 def channels_check_health(*, now: datetime | None = None) -> int:
     """Check every active channel; one that cannot be reached is recorded as failing, never skipped."""
-    checked = 0
-    for channel in Channel.objects.filter(is_active=True).order_by("pk"):
-        renewed = token_refresh_if_due(channel_id=channel.pk, now=now)
-        if renewed is not None:
-            channel = Channel.objects.get(pk=channel.pk)  # the new token and expiry
-        try:
-            adapter = adapter_for(channel)
-            try:
-                result = adapter.check()
-                if result.state == "ok":
-                    result = _with_stats_problems(channel, adapter, result, now=now or timezone.now())
-            finally:
-                adapter.close()
-        except AdapterError as exc:
-            result = HealthResult(state="failing", detail=str(exc), expiry_unknown=True)
-        channel_health_record(channel_id=channel.pk, result=result, now=now, renewed=bool(renewed))
-        checked += 1
-    return checked
+    ids = Channel.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    return sum(channel_check_health(channel_id=pk, now=now) for pk in list(ids))

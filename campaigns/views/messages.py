@@ -295,6 +295,16 @@ def variant_delete(request: HttpRequest, pk: int, variant_id: int) -> HttpRespon
 
 
 @login_required
+@require_safe
+def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A delivery's place: its row on its message's page (where the audit trail links to)."""
+    delivery = policy_for(Delivery).queryset(request.user, "view").filter(pk=pk).only("pk", "message_id").first()
+    if delivery is None:
+        raise Http404("No such delivery.")
+    return redirect(reverse("campaigns:message", kwargs={"pk": delivery.message_id}) + f"#delivery-{pk}")
+
+
+@login_required
 @require_POST
 def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     delivery = policy_for(Delivery).queryset(request.user, "view").filter(pk=pk).select_related("message").first()
@@ -311,6 +321,8 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "handled":
         run_service(request, publishing.delivery_mark_removed_by_hand, delivery=delivery,
                     success="Recorded: the post was removed by hand.")
+        if request.POST.get("back") == "publishing":  # from the publishing page's problems list
+            return redirect("campaigns:publishing")
     elif action in ("release", "skip"):
         run_service(request, publishing.delivery_release, delivery=delivery, send=action == "release",
                     success="Released." if action == "release" else "Skipped.")

@@ -104,6 +104,9 @@ def shape_counts(row: dict[str, Any]) -> dict[str, Any]:
         "urgent": row.get("urgent", 0),
         "sla": {"met": row.get("sla_met", 0), "missed": row.get("sla_missed", 0),
                 "pending": row.get("sla_pending", 0), "measured": measured,
+                # Every reply with a deadline: the SLA policy gives praise and abuse one too, and
+                # unclassified replies none, so this is not the count needing an answer.
+                "with_deadline": measured + (row.get("sla_pending") or 0),
                 "rate": ratio(row.get("sla_met", 0), measured)},
     }
 

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 
+from accounts.languages import english_name
 from accounts.models import Team
 from accounts.policies import policy_for
 from campaigns.models import Campaign, Channel, Event, Message, Segment
@@ -113,7 +114,7 @@ class Scope:
         if self.channel is not None:
             parts.append(f"channel “{self.channel.name}”")
         if self.language:
-            parts.append(f"language {self.language}")
+            parts.append(f"language {english_name(self.language)} ({self.language})")  # a name, not only a code
         if self.phase:
             parts.append(f"{self.phase} the event")
         if self.since is not None:

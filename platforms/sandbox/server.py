@@ -25,6 +25,7 @@ from platforms.sandbox.core import (
     SandboxState,
     UploadedFile,
 )
+from platforms.sandbox.home import home_page, wants_home
 from platforms.sms.sandbox import TwilioApi
 from platforms.telegram.sandbox import TelegramApi
 from platforms.webhook.sandbox import HooksApi
@@ -135,7 +136,7 @@ class Handler(BaseHTTPRequestHandler):
     def _write(self, reply: Reply) -> None:
         if isinstance(reply.body, bytes):
             payload = reply.body
-            content_type = "application/octet-stream" if payload else ""
+            content_type = "application/octet-stream" if payload and "Content-Type" not in reply.headers else ""
         elif reply.body is None:
             payload, content_type = b"", ""
         else:
@@ -177,6 +178,9 @@ class Handler(BaseHTTPRequestHandler):
         )
         if url.path.startswith("/_sandbox/"):
             self._write(self.server.control(request))
+            return
+        if wants_home(request.method, url.path):
+            self._write(home_page(self.server.state))  # for a person: what it imitates, what it received
             return
         _parse_body(request)
         route = self.server.route(request)

@@ -106,3 +106,53 @@ def test_sign_in_and_failures_are_on_the_record(world, client):
     assert AuditEvent.objects.filter(verb="auth.sign_in_failed", summary__email=world.a.officer.email).exists()
     client.post(reverse("accounts:login"), {"username": world.a.officer.email, "password": PASSWORD})
     assert AuditEvent.objects.filter(verb="auth.signed_in", actor=world.a.officer).exists()
+
+
+def test_details_read_as_text_on_the_page_and_in_the_csv_and_rows_link_to_their_object(world, client):
+    """Issue 16: no Python dict text; each row links to the desk page of its object."""
+    audit_record(actor=world.a.officer, verb="message.checked", target=world.a.event,
+                 summary={"reason_code": "late", "status": {"from": "approved", "to": "sent"},
+                          "channels": ["Mastodon", "SMS"], "urgent": True})
+    client.force_login(world.a.admin)
+    page = client.get(reverse("desk_accounts:audit") + "?verb=message.checked").content.decode()
+    text = "reason code: late; status: approved → sent; channels: Mastodon, SMS; urgent: yes"
+    assert text in page
+    assert "{&#x27;" not in page and "{'" not in page
+    assert f'<a href="/desk/events/{world.a.event.pk}/">campaigns.event {world.a.event.pk}</a>' in page
+    # The scroll area can be reached from the keyboard and is named.
+    assert '<div class="table-wrap" tabindex="0" role="region" aria-label="Audit events' in page
+    body = client.get(reverse("desk_accounts:audit_export") + "?verb=message.checked").content.decode()
+    [row] = list(csv.reader(io.StringIO(body)))[1:]
+    assert row[-1] == text
+
+
+@pytest.mark.parametrize("query", ["?since=yesterday", "?until=2026-13-45T99:00", "?verbb=message",
+                                   "?verb=x&team=3"])
+def test_an_invalid_filter_on_the_export_is_a_400_with_a_message_not_the_whole_log(world, client, query):
+    audit_record(actor=world.a.officer, verb="visible.a", team=world.a.team)
+    client.force_login(world.a.admin)
+    response = client.get(reverse("desk_accounts:audit_export") + query)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The filters are not valid, so nothing was exported." in body and "visible.a" not in body
+    assert not AuditEvent.objects.filter(verb="audit.exported").exists()
+
+
+def test_a_delivery_row_links_to_its_place_on_its_messages_page(world, client):
+    from campaigns import publishing
+    from campaigns.models import Delivery
+    from tests.factories import make_approved
+
+    message = make_approved(world.a, channels=[world.a.public])
+    publishing.message_schedule(actor=world.a.officer, message=message, scheduled_at=None)
+    delivery = Delivery.objects.get(message=message)
+    audit_record(actor=world.a.supervisor, verb="delivery.retried", target=delivery, team=world.a.team)
+    client.force_login(world.a.admin)
+    page = client.get(reverse("desk_accounts:audit") + "?verb=delivery.retried").content.decode()
+    assert f'<a href="/desk/deliveries/{delivery.pk}/">campaigns.delivery {delivery.pk}</a>' in page
+    client.force_login(world.a.officer)
+    response = client.get(f"/desk/deliveries/{delivery.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/messages/{message.pk}/#delivery-{delivery.pk}"
+    client.force_login(world.b.supervisor)  # another team's: not found
+    assert client.get(f"/desk/deliveries/{delivery.pk}/").status_code == 404

@@ -6,13 +6,19 @@ the "Did this answer help?" votes, and the seeding is safe to repeat.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
-from accounts.models import User
-from campaigns.models import Event
+from accounts.models import Membership, Role, User
+from campaigns.models import Campaign, Event, Message, Segment
+from campaigns.services import messages as message_services
+from campaigns.services import workflow
+from engage.management.commands.seed_demo import USERS
 from engage.metrics.dashboard import dashboard
 from engage.metrics.scope import resolve_scope
+from engage.metrics.transparency import transparency_figures
 from engage.models import AnswerFeedback, Reply, ReplyAnswer
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +47,40 @@ def test_the_demo_derby_shows_an_under_served_segment_and_votes_and_seeding_twic
     # Anonymous: the only way from a vote back to an answer would be a key it does not have.
     assert {f.name for f in AnswerFeedback._meta.get_fields()}.isdisjoint({"reply", "answer", "ip_address"})
 
+    # The README describes the demo as it is.
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    words = {4: "four", 6: "six", 11: "eleven"}
+    assert f"{words.get(Event.objects.count())} events" in readme
+    assert f"{words.get(Segment.objects.count())} audience segments" in readme
+    assert f"{words.get(Message.objects.count())} messages of the Events team" in readme
+    for email, *_rest in USERS:
+        assert f"`{email}`" in readme
+
+    # The transparency page's 90-day block counts replies the 30-day block does not.
+    periods = {p["days"]: p for p in transparency_figures()["forces"][0]["periods"]}
+    assert periods[30]["needing_answer"] < periods[90]["needing_answer"]
+
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo_replies", verbosity=0)
     assert (Reply.objects.count(), ReplyAnswer.objects.count(), AnswerFeedback.objects.count()) == counts
+
+
+def test_every_team_that_drafts_has_a_supervisor_who_can_approve_its_messages():
+    """Issue 16: the Community Desk's messages to Arabic, Farsi and Tigrinya speakers could never be
+    approved, as no one supervised that team."""
+    call_command("seed_demo", verbosity=0)
+    drafting = set(Membership.objects.filter(role=Role.OFFICER).values_list("team_id", flat=True))
+    supervised = set(Membership.objects.filter(role=Role.SUPERVISOR).values_list("team_id", flat=True))
+    assert drafting and drafting <= supervised
+
+    officer = User.objects.get(email="community-officer@engage.test")
+    segment = Segment.objects.get(name__startswith="Encampment residents")
+    campaign = Campaign.objects.get(event__name="Riverside encampment")
+    message = message_services.message_create(
+        actor=officer, campaign=campaign, segments=[segment],
+        body="Free legal advice at the Refugee Support Network tent today, 10:00 to 16:00. #RiversideSupport",
+        channels=list(campaign.team.channels.filter(kind="public")))
+    workflow.message_submit(actor=officer, message=message)
+    supervisor = User.objects.get(email="community-supervisor@engage.test")
+    approved = workflow.message_approve(actor=supervisor, message=message)
+    assert approved.status == "approved" and approved.approved_by == supervisor

@@ -45,6 +45,8 @@ USERS = [
     ("supervisor2@engage.test", "Grace Lindqvist", "ops", Role.SUPERVISOR),
     ("liaison@engage.test", "Layla Haddad", "community", Role.LIAISON),
     ("community-officer@engage.test", "Tom Kowalski", "community", Role.OFFICER),
+    # Every team that drafts has a supervisor, so each of its messages can be approved.
+    ("community-supervisor@engage.test", "Amina Yusuf", "community", Role.SUPERVISOR),
     ("admin@engage.test", "Alex Morgan", "force", Role.ADMIN),
 ]
 
@@ -230,7 +232,7 @@ class Command(BaseCommand):
 
         draft = event_services.event_draft(event)
         authors = {r.author_id for r in event_services.pending_revisions(event)}
-        for email in ("supervisor@engage.test", "supervisor2@engage.test"):
+        for email in [email for email, _name, _team, role in USERS if role == Role.SUPERVISOR]:
             user = User.objects.get(email=email)
             if permissions.can_publish_event(user, event, draft_authors=authors):
                 event_services.event_publish(actor=user, event=event, expected_hash=draft.content_hash)

@@ -302,7 +302,8 @@ class Command(BaseCommand):
         for i in range(50):
             group = rng.choices(["ar", "fa", "ti", "en"], weights=[35, 25, 15, 25])[0]
             text = rng.choice(TEXTS[f"{group}_question"] if group != "en" else TEXTS["en_question"])
-            received = now - timedelta(days=rng.uniform(0.2, 20))
+            # One in four from 31 to 85 days ago, so the 90-day figures hold more than the 30-day ones.
+            received = now - timedelta(days=rng.uniform(31, 85) if i % 4 == 3 else rng.uniform(0.2, 20))
             out.append((self._store(community, f"community-{i}", text, received, handle=f"+4477009{i:05d}"),
                         "community" if group != "fa" else "fa"))
         return out

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -176,3 +177,34 @@ def test_series_query_count_does_not_grow(world, case, client, django_assert_max
     client.force_login(world.a.supervisor)
     with django_assert_max_num_queries(12):
         client.get("/api/v1/metrics/series/?metric=median_response_seconds&interval=day")
+
+
+def test_the_sla_figure_says_what_it_counts_beside_needing_an_answer(world, case, client):
+    """Issue 16: the SLA totals (replies with a deadline) are not the replies needing an answer, and
+    the page says so: here 6 with a deadline (4 met, 2 missed) against 7 needing an answer."""
+    html = _page(client, world.a.supervisor, "?period=all").content.decode()
+    assert "7 needing an answer" in html
+    assert "4 met, 2 missed, 0 still running, of 6 with a deadline" in html
+    assert "praise and abuse have one" in html and "So its totals differ from “needing an answer”" in html
+
+
+def test_languages_are_named_never_a_bare_code(world, client):
+    from django.utils import timezone
+
+    from tests.engage.metrics_helpers import make_reply
+
+    now = timezone.now()
+    for i, code in enumerate(["ti", "ti", "so", "ps", "ckb", "fa"]):
+        make_reply(world.a.team.pk, received_at=now - timedelta(minutes=10 + i), language=code, response_after=60)
+    html = _page(client, world.a.supervisor).content.decode()
+    for name in ("Tigrinya", "Somali", "Pashto", "Sorani", "Farsi"):
+        assert name in html
+    for code in ("ti", "so", "ps", "ckb"):
+        assert f">{code}<" not in html and f">{code} speakers<" not in html
+
+
+def test_a_language_filter_is_described_by_its_name(world):
+    from engage.metrics.scope import resolve_scope
+
+    scope = resolve_scope(user=world.a.supervisor, language="ti")
+    assert "language Tigrinya (ti)" in scope.describe()

@@ -40,7 +40,8 @@ def test_trust_metrics_match_the_hand_computed_case(world, case):
     assert (m["replies"], m["needing_answer"], m["answered_needing"], m["answered"]) == (9, 7, 5, 5)
     assert m["response_rate"] == round(5 / 7, 4)
     assert m["time_to_first_response"] == {"median_seconds": 3600.0, "p90_seconds": 13680.0, "count": 5}
-    assert m["sla"] == {"met": 4, "missed": 2, "pending": 0, "measured": 6, "rate": round(4 / 6, 4)}
+    assert m["sla"] == {"met": 4, "missed": 2, "pending": 0, "measured": 6, "with_deadline": 6,
+                        "rate": round(4 / 6, 4)}
     assert m["sentiment"] == {"positive": 2, "neutral": 2, "negative": 3, "unknown": 1, "unclassified": 1}
     assert m["by_category"] == {"complaint": 1, "information": 1, "praise": 1, "question": 4, "spam": 1,
                                 "unclassified": 1}
@@ -368,7 +369,7 @@ def test_sla_pending_is_neither_met_nor_missed(world):
     now = timezone.now()
     make_reply(world.a.team.pk, received_at=now - timedelta(minutes=10), sla_minutes=60)
     sla = trust_metrics(user=world.a.supervisor)["sla"]
-    assert sla == {"met": 0, "missed": 0, "pending": 1, "measured": 0, "rate": None}
+    assert sla == {"met": 0, "missed": 0, "pending": 1, "measured": 0, "with_deadline": 1, "rate": None}
 
 
 def _dashboard_queries(user) -> int:

@@ -71,3 +71,17 @@ def test_events_with_enough_replies_are_listed(world, replies, client):
     Reply.objects.filter(pk__in=[r.pk for r in replies]).update(message=message)
     html = client.get("/transparency/").content.decode()
     assert "Recent events" in html and tw.event.name in html
+
+
+def test_the_90_day_block_counts_what_the_30_day_block_leaves_out(world, replies):
+    """Replies from 60 days ago are in the 90-day figures and not in the 30-day ones."""
+    from engage.metrics.transparency import transparency_figures
+
+    now = timezone.now()
+    for i in range(5):
+        make_reply(world.a.team.pk, received_at=now - timedelta(days=60, minutes=i), channel=world.a.mastodon,
+                   response_after=None)
+    [force] = [f for f in transparency_figures(now=now)["forces"] if f["name"] == world.force.name]
+    by_days = {p["days"]: p for p in force["periods"]}
+    assert by_days[30]["needing_answer"] == 12 and by_days[30]["answered"] == 9
+    assert by_days[90]["needing_answer"] == 17 and by_days[90]["answered"] == 9
