@@ -380,9 +380,13 @@ def method_notes(data: dict[str, Any]) -> list[str]:
 
 
 def report_pdf(*, actor: Any, event_id: Any) -> tuple[bytes, str]:
-    """The PDF and its file name; the download is on the audit trail."""
-    data = event_report(user=actor, event_id=event_id)
-    content = render_pdf(data)
+    """The PDF and its file name; the download is on the audit trail. In English whatever the desk's
+    language: the after-action report is not translated (docs/translations.md)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        data = event_report(user=actor, event_id=event_id)
+        content = render_pdf(data)
     event = data["event"]
     audit_record(actor=actor, verb="metrics.report_exported", target=event, team=event.team_id,
                  summary={"format": "pdf", "bytes": len(content), "source": data["source"]})
