@@ -1,7 +1,8 @@
 """The demo a new user starts with (``manage.py run`` seeds it): what issue 8's "done when" needs.
 
 A supervisor opens the dashboard for the football derby, sees the under-served segment flagged and
-the "Did this answer help?" votes, and the seeding is safe to repeat.
+the "Did this answer help?" votes; the encampment's after-action PDF shows its Arabic and Farsi text
+shaped (issue 15); and the seeding is safe to repeat.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def test_the_demo_derby_shows_an_under_served_segment_and_votes_and_seeding_twic
     # Anonymous: the only way from a vote back to an answer would be a key it does not have.
     assert {f.name for f in AnswerFeedback._meta.get_fields()}.isdisjoint({"reply", "answer", "ip_address"})
 
+    # Issue 15: the encampment's after-action PDF shows the Arabic and Farsi claims joined, right to left.
+    from engage.metrics import reports
+    from tests.engage.metrics.test_report_scripts import _contains, _drawn_glyphs, _harfbuzz
+
+    encampment = Event.objects.get(name="Riverside encampment")
+    pdf, _name = reports.report_pdf(actor=User.objects.get(email="community-officer@engage.test"),
+                                    event_id=encampment.pk)
+    drawn = _drawn_glyphs(pdf, "Noto Naskh Arabic")
+    for word in ("المخيم", "آشامیدنی"):
+        assert _contains(drawn, _harfbuzz("NotoNaskhArabic-Regular.ttf", word)[0]), word
+
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo_replies", verbosity=0)
     assert (Reply.objects.count(), ReplyAnswer.objects.count(), AnswerFeedback.objects.count()) == counts
+    assert encampment.rumours.count() == 2
