@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 
 from accounts import permissions
 from accounts.models import Notification, Team
@@ -26,6 +26,17 @@ DESK_LABELS = (
     gettext_noop("Unconfirmed: check before reposting"), gettext_noop("Skipped"),
     gettext_noop("New"), gettext_noop("Triaged"), gettext_noop("Assigned"), gettext_noop("Answered"),
     gettext_noop("Closed"), gettext_noop("Escalated"),
+    # Length units of the message page's counts (platforms/counting.py).
+    gettext_noop("characters"), gettext_noop("weighted characters"), gettext_noop("septets"),
+    gettext_noop("UTF-16 code units"),
+)
+# Django's timesince ("3 minutes ago" in the review queue): its own Welsh catalog lacks these words,
+# ours has them (locale/ comes first).
+TIMESINCE_WORDS = (
+    ngettext_lazy("%(num)d year", "%(num)d years", "num"), ngettext_lazy("%(num)d month", "%(num)d months", "num"),
+    ngettext_lazy("%(num)d week", "%(num)d weeks", "num"), ngettext_lazy("%(num)d day", "%(num)d days", "num"),
+    ngettext_lazy("%(num)d hour", "%(num)d hours", "num"),
+    ngettext_lazy("%(num)d minute", "%(num)d minutes", "num"),
 )
 ROLE_LABELS = {"officer": pgettext_lazy("role", "officer"), "supervisor": pgettext_lazy("role", "supervisor"),
                "liaison": pgettext_lazy("role", "liaison"), "admin": pgettext_lazy("role", "admin")}
