@@ -101,6 +101,8 @@ class DeskLanguageMiddleware:
 
         from accounts.models import DESK_LANGUAGES
 
+        if request.path.startswith("/api/"):
+            return self.get_response(request)  # the API answers as before (LocaleMiddleware's choice)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             language = user.desk_language

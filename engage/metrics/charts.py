@@ -132,7 +132,7 @@ def response_time_histogram(buckets: Sequence[dict[str, Any]], *, chart_id: str 
         x = left + slot * i + slot * 0.15
         body.append(_rect(x, top + plot_h - h, slot * 0.7, h, BAR))
         body.append(_text(x + slot * 0.35, top + plot_h - h - 4, number(bucket["replies"]), anchor="middle", size=10))
-        body.append(_text(x + slot * 0.35, height - bottom + 16, bucket["label"], anchor="middle", size=10))
+        body.append(_text(x + slot * 0.35, height - bottom + 16, _(bucket["label"]), anchor="middle", size=10))
     body.append(_line(left, top + plot_h, width - right, top + plot_h, stroke=INK))
     body.append(_text(left, height - 8, f"Median {duration(median)}, 90th percentile {duration(p90)}; "
                                         f"{number(total)} answered replies", fill=MUTED, size=10))
@@ -140,7 +140,7 @@ def response_time_histogram(buckets: Sequence[dict[str, Any]], *, chart_id: str 
     summary = (f"{number(total)} answered replies that needed an answer. Most were answered "
                f"{busiest['label'].lower()} ({number(busiest['replies'])}). Median {duration(median)}, "
                f"90th percentile {duration(p90)}.")
-    rows = [[b["label"], number(b["replies"]), percent(b["replies"] / total)] for b in buckets]
+    rows = [[_(b["label"]), number(b["replies"]), percent(b["replies"] / total)] for b in buckets]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
                  headers=[_("Time to first response"), _("Replies"), _("Share")], rows=rows)
 
