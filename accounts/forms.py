@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.translation import gettext_lazy as _
 
 
 class SignInForm(AuthenticationForm):
@@ -62,3 +63,14 @@ class ReadingLanguagesForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["languages"].choices = languages.choices()
+
+
+class DeskLanguageForm(forms.Form):
+    language = forms.ChoiceField(widget=forms.RadioSelect, label=_("Language of the desk"),
+                                 error_messages={"invalid_choice": _("Choose English or Cymraeg.")})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from accounts.models import DESK_LANGUAGES
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = DESK_LANGUAGES

@@ -84,3 +84,32 @@ class TeamTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class DeskLanguageMiddleware:
+    """The staff desk's words in the signed-in person's own language (``User.desk_language``:
+    English or Welsh); signed out, English or Welsh as LocaleMiddleware found it in the browser,
+    else English. Never another public language: the desk has no catalog for it, and half-translated
+    chrome is worse than English. Public views choose the visitor's language themselves
+    (``engage.public.i18n.in_visitor_language`` and ``translation.override``), inside this."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        from accounts.models import DESK_LANGUAGES
+
+        if request.path.startswith("/api/"):
+            return self.get_response(request)  # the API answers as before (LocaleMiddleware's choice)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = user.desk_language
+        else:
+            language = (translation.get_language() or "en").split("-")[0]
+        if language not in dict(DESK_LANGUAGES):
+            language = "en"
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -41,6 +41,10 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
 
+# The staff desk's languages: each has the desk's words in locale/<code>/LC_MESSAGES/django.po.
+DESK_LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
@@ -52,6 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     session_generation = models.PositiveIntegerField(default=0, editable=False)
     # Language codes this person reads (``accounts.languages``): replies in them are offered to them first.
     reads_languages = models.JSONField(default=list, blank=True)
+    # The language of the staff desk's own words for this person (``accounts.middleware.DeskLanguageMiddleware``):
+    # not the public pages' (the visitor's choice), and not the languages they read.
+    desk_language = models.CharField(max_length=8, choices=DESK_LANGUAGES, default="en")
 
     objects = UserManager()
 

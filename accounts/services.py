@@ -241,6 +241,21 @@ def user_sign_out_everywhere(*, user: User, actor: User | None = None, reason: s
     return count
 
 
+def user_set_desk_language(*, user: User, language: str) -> User:
+    """A person chooses the language of the staff desk's words for themself (``User.desk_language``)."""
+    from accounts.models import DESK_LANGUAGES
+
+    if language not in dict(DESK_LANGUAGES):
+        raise InvalidInput(f"Unknown desk language: {language}.",
+                           fields={"language": [f"Unknown desk language: {language}."]})
+    before = user.desk_language
+    if language != before:
+        user.desk_language = language
+        user.save(update_fields=["desk_language"])
+        audit_record(actor=user, verb="user.desk_language_set", target=user, summary={"from": before, "to": language})
+    return user
+
+
 def may_set_reading_languages(actor: User, user: User) -> bool:
     """A person sets their own; an administrator of a team the person belongs to sets theirs."""
     from accounts.policies import policy_for

@@ -13,7 +13,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -23,6 +25,7 @@ from accounts import audit_display, permissions, selectors, services
 from accounts.audit import audit_record
 from accounts.forms import (
     AuditFilterForm,
+    DeskLanguageForm,
     OtpForm,
     ReadingLanguagesForm,
     SignInForm,
@@ -251,3 +254,19 @@ def reading_languages(request: HttpRequest, user_id: int | None = None) -> HttpR
         return render(request, "accounts/reading_languages.html", {"form": form, "person": person}, status=400)
     form = ReadingLanguagesForm(initial={"languages": person.reads_languages or []})
     return render(request, "accounts/reading_languages.html", {"form": form, "person": person})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk_language(request: HttpRequest) -> HttpResponse:
+    """The language of the desk's own words for the signed-in person (English or Welsh)."""
+    if request.method == "POST":
+        form = DeskLanguageForm(request.POST)
+        if form.is_valid():
+            services.user_set_desk_language(user=request.user, language=form.cleaned_data["language"])
+            translation.activate(request.user.desk_language)  # the confirmation is in the new language
+            messages.success(request, _("Desk language saved."))
+            return redirect("desk_accounts:desk_language")
+        return render(request, "accounts/desk_language.html", {"form": form}, status=400)
+    form = DeskLanguageForm(initial={"language": request.user.desk_language})
+    return render(request, "accounts/desk_language.html", {"form": form})

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from campaigns.models import ChannelKind, EventKind, Need, RiskLevel, Urgency, VariantFormat
@@ -46,11 +47,12 @@ class MessageForm(forms.Form):
 
 
 class VariantForm(forms.Form):
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES)
-    format = forms.ChoiceField(choices=VariantFormat.choices, initial=VariantFormat.STANDARD)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000, label="Text")
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, label=_("Language"))
+    format = forms.ChoiceField(choices=[(v, _(label)) for v, label in VariantFormat.choices],  # noqa: INT001
+                               initial=VariantFormat.STANDARD, label=_("Format"))
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000, label=_("Text"))
     channels = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
-                                              label="Only on these channels (none ticked: all of the message's)")
+                                              label=_("Only on these channels (none ticked: all of the message's)"))
 
     def __init__(self, *args: Any, channels: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,12 +64,12 @@ class CommentForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    scheduled_at = forms.DateTimeField(label="Send at (your team's local time)",
+    scheduled_at = forms.DateTimeField(label=_("Send at (your team's local time)"),
                                        widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                                   format="%Y-%m-%dT%H:%M"),
-                                       help_text="A time in the future. To send at once, use “Send now”.",
-                                       error_messages={"required": "Choose a time, or use “Send now” to send at "
-                                                                   "once."})
+                                       help_text=_("A time in the future. To send at once, use “Send now”."),
+                                       error_messages={"required": _("Choose a time, or use “Send now” to send at "
+                                                                     "once.")})
 
     def clean_scheduled_at(self) -> Any:
         from django.utils import timezone
@@ -84,23 +86,24 @@ class ScheduleForm(forms.Form):
 
 
 class SendNowForm(forms.Form):
-    confirm = forms.BooleanField(label="Send it now, on every channel of this message",
-                                 error_messages={"required": "Tick the box to confirm that it goes out now."})
+    confirm = forms.BooleanField(label=_("Send it now, on every channel of this message"),
+                                 error_messages={"required": _("Tick the box to confirm that it goes out now.")})
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Why is it withdrawn?",
-                             help_text="Kept in the message's history and the audit trail.",
-                             error_messages={"required": "Say why the message is withdrawn."})
+    reason = forms.CharField(max_length=500, label=_("Why is it withdrawn?"),
+                             help_text=_("Kept in the message's history and the audit trail."),
+                             error_messages={"required": _("Say why the message is withdrawn.")})
     confirm = forms.BooleanField(
-        label="I understand: anything not yet sent is stopped, and what was posted is deleted where the platform "
-              "allows. This cannot be undone.",
-        error_messages={"required": "Tick the box to confirm the withdrawal."})
+        label=_("I understand: anything not yet sent is stopped, and what was posted is deleted where the platform "
+                "allows. This cannot be undone."),
+        error_messages={"required": _("Tick the box to confirm the withdrawal.")})
 
 
 class MediaForm(forms.Form):
-    file = forms.FileField(label="Image (JPEG, PNG or WebP, up to 10 MB)")
-    alt_text = forms.CharField(max_length=1000, label="Alt text", help_text="Describe the image for people who cannot see it.")
+    file = forms.FileField(label=_("Image (JPEG, PNG or WebP, up to 10 MB)"))
+    alt_text = forms.CharField(max_length=1000, label=_("Alt text"),
+                               help_text=_("Describe the image for people who cannot see it."))
 
 
 class EventForm(forms.Form):

@@ -361,6 +361,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "desk_accounts:audit_export": ("page", [GET(ADMIN)]),
     "desk_accounts:notifications": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {})]),
     "desk_accounts:reading_languages": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"languages": ["ti"]})]),
+    # Each person's own desk language; there is no page for anyone else's.
+    "desk_accounts:desk_language": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"language": "cy"})]),
     # Team A's liaison: the liaison themselves, or an administrator of their team.
     "desk_accounts:reading_languages_of": ("page", [
         GET({**every(HIDDEN), "liaison": OK, "admin": OK}),

@@ -7,6 +7,8 @@ import secrets
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.ids import IdFormField
 from engage.inbound.classify.category import CATEGORIES
@@ -14,29 +16,40 @@ from engage.inbound.policies import URGENT
 from engage.inbound.triage import SENTIMENTS
 from engage.models import ReplySource, ReplyStatus, TemplatePurpose
 
-_BLANK = [("", "Any")]
+_BLANK = [("", _("Any"))]
+# The words of the filter's choices, for the catalogs (shown through gettext_lazy in :func:`_choices`).
+CHOICE_WORDS = (
+    gettext_noop("Question"), gettext_noop("Information"), gettext_noop("Complaint"), gettext_noop("Praise"),
+    gettext_noop("Rumour"), gettext_noop("Emergency"), gettext_noop("Crime report"), gettext_noop("Abuse"),
+    gettext_noop("Spam"), gettext_noop("Positive"), gettext_noop("Neutral"), gettext_noop("Negative"),
+    gettext_noop("Unknown"), gettext_noop("Telegram"), gettext_noop("SMS"), gettext_noop("Partner webhook"),
+    gettext_noop("Mastodon"), gettext_noop("Public form"),
+)
 NONCE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _choices(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
-    return [(v, v.replace("_", " ").capitalize()) for v in values]
+    return [(v, _(v.replace("_", " ").capitalize())) for v in values]  # noqa: INT001 - words in CHOICE_WORDS
 
 
 class InboxFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, choices=[("open", "Open"), ("", "Any"), *ReplyStatus.choices])
-    category = forms.ChoiceField(required=False, choices=_BLANK + _choices(CATEGORIES))
-    sentiment = forms.ChoiceField(required=False, choices=_BLANK + _choices(SENTIMENTS))
-    language = forms.CharField(required=False, max_length=16)
-    source = forms.ChoiceField(required=False, choices=_BLANK + list(ReplySource.choices))
-    channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    event = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    campaign = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    segment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    assignee = forms.ChoiceField(required=False)
-    urgent = forms.BooleanField(required=False, label="Urgent only")
-    overdue = forms.BooleanField(required=False, label="Overdue only")
-    restricted = forms.BooleanField(required=False, label="Restricted queue")
-    order = forms.ChoiceField(required=False, choices=[("", "Urgent first, then oldest"), ("newest", "Newest first")])
+    status = forms.ChoiceField(required=False, label=_("Status"), choices=[
+        ("open", _("Open")), ("", _("Any")), *[(v, _(label)) for v, label in ReplyStatus.choices]])  # noqa: INT001
+    category = forms.ChoiceField(required=False, label=_("Category"), choices=_BLANK + _choices(CATEGORIES))
+    sentiment = forms.ChoiceField(required=False, label=_("Sentiment"), choices=_BLANK + _choices(SENTIMENTS))
+    language = forms.CharField(required=False, max_length=16, label=_("Language"))
+    source = forms.ChoiceField(required=False, label=_("Source"), choices=_BLANK + [
+        (v, _(label)) for v, label in ReplySource.choices])  # noqa: INT001 - words in CHOICE_WORDS
+    channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Channel"))
+    event = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Event"))
+    campaign = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Campaign"))
+    segment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Segment"))
+    assignee = forms.ChoiceField(required=False, label=_("Assignee"))
+    urgent = forms.BooleanField(required=False, label=_("Urgent only"))
+    overdue = forms.BooleanField(required=False, label=_("Overdue only"))
+    restricted = forms.BooleanField(required=False, label=_("Restricted queue"))
+    order = forms.ChoiceField(required=False, label=_("Order"), choices=[
+        ("", _("Urgent first, then oldest")), ("newest", _("Newest first"))])
 
     def __init__(self, *args: Any, channels: list, events: list, campaigns: list, segments: list, users: list,
                  **kwargs: Any) -> None:
@@ -45,7 +58,7 @@ class InboxFilterForm(forms.Form):
         self.fields["event"].choices = _BLANK + [(e.pk, e.name) for e in events]
         self.fields["campaign"].choices = _BLANK + [(c.pk, c.name) for c in campaigns]
         self.fields["segment"].choices = _BLANK + [(g.pk, g.name) for g in segments]
-        self.fields["assignee"].choices = _BLANK + [("me", "Me"), ("none", "Nobody")] + [
+        self.fields["assignee"].choices = _BLANK + [("me", _("Me")), ("none", _("Nobody"))] + [
             (str(u.pk), u.display_name) for u in users]
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from engage.metrics.format import duration, number, percent
 
@@ -34,8 +36,13 @@ SENTIMENT_COLOURS = {
     "positive": "#009e73", "neutral": "#8a97a3", "negative": "#d55e00", "unknown": "#cc79a7",
     "unclassified": "#e3e8ec",
 }
-SENTIMENT_LABELS = {"positive": "Positive", "neutral": "Neutral", "negative": "Negative", "unknown": "Unknown",
-                    "unclassified": "Not classified yet"}
+SENTIMENT_LABELS = {"positive": gettext_noop("Positive"), "neutral": gettext_noop("Neutral"),
+                    "negative": gettext_noop("Negative"), "unknown": gettext_noop("Unknown"),
+                    "unclassified": gettext_noop("Not classified yet")}
+# The deliveries chart's legend (DeliveryStatus keys, and "waiting").
+DELIVERY_LABELS = {"sent": gettext_noop("Sent"), "failed": gettext_noop("Failed"), "withdrawn": gettext_noop("Withdrawn"),
+                   "unconfirmed": gettext_noop("Unconfirmed"), "skipped": gettext_noop("Skipped"),
+                   "waiting": gettext_noop("Waiting")}
 PHASE_FILLS = {"before": "#eef4fa", "during": "#fff1cc", "after": "#e6f4ea"}
 DELIVERY_COLOURS = {"sent": "#009e73", "failed": "#d55e00", "withdrawn": "#cc79a7", "unconfirmed": "#e69f00",
                     "skipped": "#8a97a3", "waiting": "#56b4e9"}
@@ -106,10 +113,10 @@ def _empty(chart_id: str, title: str, message: str, width: int = 640, height: in
 def response_time_histogram(buckets: Sequence[dict[str, Any]], *, chart_id: str = "chart-response-times",
                             median: float | None = None, p90: float | None = None) -> Chart:
     """Vertical bars: answered replies per time-to-first-response band."""
-    title = "Time to first response"
+    title = _("Time to first response")
     total = sum(b["replies"] for b in buckets)
     if not total:
-        return _empty(chart_id, title, "No answered replies in this selection yet.")
+        return _empty(chart_id, title, _("No answered replies in this selection yet."))
     width, height, left, right, top, bottom = 640, 260, 48, 12, 24, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max(b["replies"] for b in buckets))
@@ -125,7 +132,7 @@ def response_time_histogram(buckets: Sequence[dict[str, Any]], *, chart_id: str 
         x = left + slot * i + slot * 0.15
         body.append(_rect(x, top + plot_h - h, slot * 0.7, h, BAR))
         body.append(_text(x + slot * 0.35, top + plot_h - h - 4, number(bucket["replies"]), anchor="middle", size=10))
-        body.append(_text(x + slot * 0.35, height - bottom + 16, bucket["label"], anchor="middle", size=10))
+        body.append(_text(x + slot * 0.35, height - bottom + 16, _(bucket["label"]), anchor="middle", size=10))
     body.append(_line(left, top + plot_h, width - right, top + plot_h, stroke=INK))
     body.append(_text(left, height - 8, f"Median {duration(median)}, 90th percentile {duration(p90)}; "
                                         f"{number(total)} answered replies", fill=MUTED, size=10))
@@ -133,16 +140,17 @@ def response_time_histogram(buckets: Sequence[dict[str, Any]], *, chart_id: str 
     summary = (f"{number(total)} answered replies that needed an answer. Most were answered "
                f"{busiest['label'].lower()} ({number(busiest['replies'])}). Median {duration(median)}, "
                f"90th percentile {duration(p90)}.")
-    rows = [[b["label"], number(b["replies"]), percent(b["replies"] / total)] for b in buckets]
+    rows = [[_(b["label"]), number(b["replies"]), percent(b["replies"] / total)] for b in buckets]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
-                 headers=["Time to first response", "Replies", "Share"], rows=rows)
+                 headers=[_("Time to first response"), _("Replies"), _("Share")], rows=rows)
 
 
 def horizontal_bars(items: Sequence[tuple[str, float]], *, chart_id: str, title: str, unit: str = "replies",
                     highlight: Sequence[str] = (), value_label: Any = None) -> Chart:
     """One bar per item, largest scale first as given; ``highlight`` labels get the warning colour."""
     if not items or not any(v for _l, v in items):
-        return _empty(chart_id, title, f"No {unit} in this selection yet.")
+        return _empty(chart_id, title, _("No replies in this selection yet.") if unit == "replies"
+                      else f"No {unit} in this selection yet.")
     row_h, left, right, top = 24, 170, 70, 8
     width = 640
     height = top * 2 + row_h * len(items)
@@ -162,7 +170,7 @@ def horizontal_bars(items: Sequence[tuple[str, float]], *, chart_id: str, title:
     summary = f"{title}: {number(total)} {unit} in all; the most were {largest[0]} ({fmt(largest[1])})."
     rows = [[label, fmt(value)] for label, value in items]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
-                 headers=["", unit.capitalize()], rows=rows)
+                 headers=["", _("Replies") if unit == "replies" else unit.capitalize()], rows=rows)
 
 
 def _x_label(moment: datetime, interval: str) -> str:
@@ -172,11 +180,11 @@ def _x_label(moment: datetime, interval: str) -> str:
 def sentiment_over_time(points: Sequence[dict[str, Any]], *, interval: str, bands: Sequence[dict[str, Any]] = (),
                         tz: Any = None, chart_id: str = "chart-sentiment") -> Chart:
     """Stacked columns per hour or day by sentiment, with the event's phases shaded behind."""
-    title = "Sentiment over time"
+    title = _("Sentiment over time")
     keys = ("positive", "neutral", "negative", "unknown", "unclassified")
     totals = [sum(p.get(k, 0) for k in keys) for p in points]
     if not points or not any(totals):
-        return _empty(chart_id, title, "No replies in this selection yet.")
+        return _empty(chart_id, title, _("No replies in this selection yet."))
     width, height, left, right, top, bottom = 640, 300, 48, 12, 44, 48
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max(totals))
@@ -222,8 +230,8 @@ def sentiment_over_time(points: Sequence[dict[str, Any]], *, interval: str, band
     x = left
     for key in keys:
         body.append(_rect(x, 10, 12, 12, SENTIMENT_COLOURS[key], extra=' stroke="#8a97a3" stroke-width="0.5"'))
-        body.append(_text(x + 16, 20, SENTIMENT_LABELS[key], size=10))
-        x += 28 + 6.5 * len(SENTIMENT_LABELS[key])
+        body.append(_text(x + 16, 20, _(SENTIMENT_LABELS[key]), size=10))
+        x += 28 + 6.5 * len(_(SENTIMENT_LABELS[key]))
     sums = {k: sum(p.get(k, 0) for p in points) for k in keys}
     total = sum(sums.values())
     peak = max(range(n), key=lambda i: totals[i])
@@ -237,7 +245,7 @@ def sentiment_over_time(points: Sequence[dict[str, Any]], *, interval: str, band
     rows = [[_x_label(t, interval), *[number(p.get(k, 0)) for k in keys], number(tot)]
             for t, p, tot in zip(times, points, totals, strict=True) if tot]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
-                 headers=["Time", *[SENTIMENT_LABELS[k] for k in keys], "Total"], rows=rows)
+                 headers=[_("Time"), *[_(SENTIMENT_LABELS[k]) for k in keys], _("Total")], rows=rows)
 
 
 def _step(interval: str) -> float:
@@ -253,7 +261,7 @@ def equity_bars(rows: Sequence[dict[str, Any]], overall_rate: float | None, *, c
     """Response rate per group against the overall rate (a dashed line); under-served in orange."""
     shown = [r for r in rows if r.get("response_rate") is not None]
     if not shown or overall_rate is None:
-        return _empty(chart_id, title, "No replies needing an answer in this selection yet.")
+        return _empty(chart_id, title, _("No replies needing an answer in this selection yet."))
     row_h, left, right, top = 26, 190, 120, 24
     width = 640
     height = top + row_h * len(shown) + 20
@@ -265,7 +273,8 @@ def equity_bars(rows: Sequence[dict[str, Any]], overall_rate: float | None, *, c
         body.append(_text(x, height - 4, percent(pct), anchor="middle", size=9, fill=MUTED))
     x = left + plot_w * overall_rate  # the overall line first, so the bars' labels are drawn over it
     body.append(_line(x, top - 4, x, height - 16, stroke=INK, width=1.5, dash="4 3"))
-    body.append(_text(x, top - 8, f"overall {percent(overall_rate)}", anchor="middle", size=10, fill=INK,
+    body.append(_text(x, top - 8, _("overall %(rate)s") % {"rate": percent(overall_rate)}, anchor="middle", size=10,
+                      fill=INK,
                       weight="bold"))
     for i, row in enumerate(shown):
         y = top + i * row_h
@@ -275,7 +284,7 @@ def equity_bars(rows: Sequence[dict[str, Any]], overall_rate: float | None, *, c
                           weight="bold" if row.get("under_served") else "normal"))
         w = plot_w * row["response_rate"]
         body.append(_rect(left, y + 5, w, row_h - 10, FLAG if row.get("under_served") else BAR))
-        note = percent(row["response_rate"]) + (" under-served" if row.get("under_served") else "")
+        note = percent(row["response_rate"]) + (" " + _("under-served") if row.get("under_served") else "")
         body.append(_text(left + w + 6, y + 17, note, size=11, fill=FLAG if row.get("under_served") else INK,
                           weight="bold" if row.get("under_served") else "normal"))
     flagged = [r for r in shown if r.get("under_served")]
@@ -283,17 +292,18 @@ def equity_bars(rows: Sequence[dict[str, Any]], overall_rate: float | None, *, c
     summary += (" Under-served: " + "; ".join(r["flag"] for r in flagged) + ".") if flagged else \
         " No group is flagged as under-served."
     table = [[str(r["label"]), number(r["needing_answer"]), percent(r["response_rate"]), duration(r["median_seconds"]),
-              "under-served" if r.get("under_served") else ""] for r in shown]
+              _("under-served") if r.get("under_served") else ""] for r in shown]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
-                 headers=["Group", "Needing an answer", "Answered", "Median first answer", "Flag"], rows=table)
+                 headers=[_("Group"), _("Needing an answer"), _("Answered"), _("Median first answer"), _("Flag")],
+                 rows=table)
 
 
 def deliveries_bars(channels: Sequence[dict[str, Any]], *, chart_id: str = "chart-deliveries") -> Chart:
     """Stacked horizontal bars per channel: sent, failed, withdrawn, unconfirmed, skipped, waiting."""
-    title = "Deliveries per channel"
+    title = _("Deliveries per channel")
     keys = ("sent", "failed", "withdrawn", "unconfirmed", "skipped", "waiting")
     if not channels or not any(c["total"] for c in channels):
-        return _empty(chart_id, title, "Nothing was sent in this selection.")
+        return _empty(chart_id, title, _("Nothing was sent in this selection."))
     row_h, left, right, top = 26, 190, 60, 30
     width = 640
     height = top + row_h * len(channels) + 8
@@ -303,8 +313,8 @@ def deliveries_bars(channels: Sequence[dict[str, Any]], *, chart_id: str = "char
     x = left
     for key in keys:
         body.append(_rect(x, 8, 12, 12, DELIVERY_COLOURS[key]))
-        body.append(_text(x + 16, 18, key.capitalize(), size=10))
-        x += 28 + 6.5 * len(key)
+        body.append(_text(x + 16, 18, _(DELIVERY_LABELS[key]), size=10))
+        x += 28 + 6.5 * len(_(DELIVERY_LABELS[key]))
     for i, channel in enumerate(channels):
         y = top + i * row_h
         label = str(channel["channel"])
@@ -324,7 +334,7 @@ def deliveries_bars(channels: Sequence[dict[str, Any]], *, chart_id: str = "char
                f"failed, {number(sum(c['withdrawn'] for c in channels))} withdrawn.")
     rows = [[str(c["channel"]), *[number(c[k]) for k in keys], number(c["total"])] for c in channels]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
-                 headers=["Channel", *[k.capitalize() for k in keys], "Total"], rows=rows)
+                 headers=[_("Channel"), *[_(DELIVERY_LABELS[k]) for k in keys], _("Total")], rows=rows)
 
 
 def dashboard_charts(data: dict[str, Any]) -> dict[str, Chart]:
@@ -337,10 +347,10 @@ def dashboard_charts(data: dict[str, Any]) -> dict[str, Chart]:
                                                   p90=times["p90_seconds"]),
         "sentiment": sentiment_over_time(data["sentiment"]["points"], interval=data["sentiment"]["interval"],
                                          bands=data["sentiment"]["bands"], tz=data["scope"].tz),
-        "categories": horizontal_bars(categories, chart_id="chart-categories", title="Volume by category"),
+        "categories": horizontal_bars(categories, chart_id="chart-categories", title=_("Volume by category")),
         "segments": equity_bars(data["segments"], overall, chart_id="chart-segments",
-                                title="Response rate by segment"),
+                                title=_("Response rate by segment")),
         "languages": equity_bars(data["languages"], overall, chart_id="chart-languages",
-                                 title="Response rate by language"),
+                                 title=_("Response rate by language")),
         "deliveries": deliveries_bars(data["channels"]),
     }

@@ -9,10 +9,15 @@ figures were computed (definitions, live or summary, as of when).
 **PDF stack: fpdf2** (pure Python, on PyPI, its only compiled dependency is Pillow, which Engage
 already has), rather than WeasyPrint, which needs Debian's Pango and would break the promise that
 a fresh machine needs nothing but pip. fpdf2 draws the same SVG charts as the page as vector
-paths, so the PDF's charts are sharp at any zoom and match the dashboard. Text is set in DejaVu
-Sans, shipped in ``engage/metrics/fonts`` (Bitstream Vera licence), so names in any Latin, Greek or
-Cyrillic script print; right-to-left scripts print their letters unjoined (fpdf2 would need the
-optional uharfbuzz package for shaping).
+paths, so the PDF's charts are sharp at any zoom and match the dashboard.
+
+**Scripts.** Text is set in DejaVu Sans (Latin, Greek, Cyrillic), and text with Arabic-script letters
+(Arabic, Farsi, Urdu, Pashto, Sorani) in Noto Naskh Arabic; Ethiopic letters (Tigrinya, Amharic) fall
+back to Noto Sans Ethiopic. The fonts are committed in ``engage/metrics/fonts`` (licences beside
+them). fpdf2 shapes every run with HarfBuzz (``uharfbuzz``): Arabic letters take their joined forms,
+right-to-left runs are ordered by the Unicode bidirectional algorithm, and a paragraph or table cell
+that starts right to left is aligned right. The printable HTML page stays the accessible version, and
+the PDF says so on its first page.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,12 @@ from engage.metrics.format import duration, number, percent
 from engage.metrics.scope import Scope, replies, resolve_scope
 
 FONTS = Path(__file__).resolve().parent / "fonts"
+LATIN = "DejaVu Sans"
+ARABIC = "Noto Naskh Arabic"
+ETHIOPIC = "Noto Sans Ethiopic"
+_ARABIC_LETTERS = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+# Text that HarfBuzz must shape: right-to-left letters (Arabic script, Hebrew) and Ethiopic.
+_NEEDS_SHAPING = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f]")
 logging.getLogger("fontTools.subset").setLevel(logging.WARNING)  # it logs every glyph it keeps, at INFO
 TIMELINE_LIMIT = 200
 PUBLISHED = (MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.WITHDRAWN,
@@ -101,6 +113,40 @@ def event_report(*, user: Any, event_id: Any, timeline_limit: int | None = TIMEL
 
 # --- the PDF -----------------------------------------------------------------------------------------
 
+def _family(text: str) -> str:
+    """The font for a run of text: Noto Naskh Arabic for anything with Arabic-script letters (DejaVu
+    Sans draws some Arabic but lacks Urdu's ہ and ے, and a font change inside a word breaks its
+    joins); DejaVu Sans otherwise. Letters a font lacks come from the fallbacks (:func:`_add_fonts`)."""
+    return ARABIC if _ARABIC_LETTERS.search(text or "") else LATIN
+
+
+def _rtl(text: str) -> bool:
+    """Does the text start right to left (its first strong character, as the bidi algorithm's P2)?"""
+    for char in text or "":
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _add_fonts(pdf: Any) -> None:
+    for family, stem in ((LATIN, "DejaVuSans"), (ARABIC, "NotoNaskhArabic"), (ETHIOPIC, "NotoSansEthiopic")):
+        pdf.add_font(family, "", str(FONTS / f"{stem}{'-Regular' if family != LATIN else ''}.ttf"))
+        pdf.add_font(family, "B", str(FONTS / f"{stem}-Bold.ttf"))
+    # A letter the current font lacks comes from the first of these that has it: Latin letters in an
+    # Arabic-script run from DejaVu Sans, Ethiopic from Noto Sans Ethiopic.
+    pdf.set_fallback_fonts([LATIN, ETHIOPIC, ARABIC])
+
+
+def _shaping(pdf: Any, *texts: str) -> None:
+    """Shape the next run with HarfBuzz (uharfbuzz) when it has right-to-left or Ethiopic letters.
+    fpdf2 then orders it with the Unicode bidirectional algorithm, and HarfBuzz finds each directional
+    run's script. Latin-only text is not shaped: shaping doubles the time a long table takes."""
+    pdf.set_text_shaping(use_shaping_engine=any(_NEEDS_SHAPING.search(text or "") for text in texts))
+
+
 def _pdf_class() -> type:
     from fpdf import FPDF
 
@@ -110,14 +156,17 @@ def _pdf_class() -> type:
         def header(self) -> None:
             if self.page_no() == 1:
                 return
-            self.set_font("DejaVu Sans", size=8)
+            shaping = self.text_shaping  # a page can break inside a table that is being shaped
+            _shaping(self, self.title_text)
+            self.set_font(_family(self.title_text), size=8)
             self.set_text_color(74, 88, 102)
             self.cell(0, 6, self.title_text, new_x="LMARGIN", new_y="NEXT")
+            self.text_shaping = shaping
             self.ln(2)
 
         def footer(self) -> None:
             self.set_y(-12)
-            self.set_font("DejaVu Sans", size=8)
+            self.set_font(LATIN, size=8)
             self.set_text_color(74, 88, 102)
             self.cell(0, 6, f"Engage after-action report · page {self.page_no()}/{{nb}}", align="C")
 
@@ -127,18 +176,21 @@ def _pdf_class() -> type:
 def _heading(pdf: Any, text: str, level: int = 1) -> None:
     if level == 1 and pdf.get_y() > pdf.h - 60:
         pdf.add_page()
-    pdf.set_font("DejaVu Sans", style="B", size=14 if level == 1 else 11)
+    pdf.set_font(_family(text), style="B", size=14 if level == 1 else 11)
     pdf.set_text_color(11, 61, 102)
     pdf.ln(3)
     pdf.start_section(text, level=level - 1)
-    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    _shaping(pdf, text)
+    pdf.multi_cell(0, 7, text, align="R" if _rtl(text) else "J", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(20, 32, 43)
-    pdf.set_font("DejaVu Sans", size=9.5)
+    pdf.set_font(LATIN, size=9.5)
 
 
 def _para(pdf: Any, text: str) -> None:
-    pdf.set_font("DejaVu Sans", size=9.5)
-    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(_family(text), size=9.5)
+    _shaping(pdf, text)
+    pdf.multi_cell(0, 5, text, align="R" if _rtl(text) else "J", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(LATIN, size=9.5)
     pdf.ln(1)
 
 
@@ -150,7 +202,8 @@ def _chart(pdf: Any, chart: charts.Chart, width: float = 180) -> None:
     svg = re.sub(r"<title[^>]*>.*?</title>|<desc[^>]*>.*?</desc>", "", str(chart.svg), flags=re.S)
     pdf.image(io.BytesIO(svg.encode("utf-8")), x=pdf.l_margin, w=width)
     pdf.ln(2)
-    pdf.set_font("DejaVu Sans", size=8.5)
+    pdf.set_font(_family(chart.summary), size=8.5)
+    _shaping(pdf, chart.summary)
     pdf.set_text_color(74, 88, 102)
     pdf.multi_cell(0, 4.5, chart.summary, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(20, 32, 43)
@@ -166,14 +219,25 @@ def _table(pdf: Any, headers: list[str], rows: list[list[str]], widths: tuple[fl
     if not rows:
         _para(pdf, "None.")
         return
-    pdf.set_font("DejaVu Sans", size=8)
+    pdf.set_font(LATIN, size=8)
+    _shaping(pdf, *headers, *(str(cell) for row in rows for cell in row))
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.6, padding=1,
                    headings_style=_heading_style()) as table:
         table.row([str(h) for h in headers])
         for row in rows:
-            table.row([str(cell) for cell in row])
+            cells = table.row()
+            for cell in row:
+                _table_cell(cells, str(cell))
     pdf.ln(3)
-    pdf.set_font("DejaVu Sans", size=9.5)
+    pdf.set_font(LATIN, size=9.5)
+
+
+def _table_cell(row: Any, text: str) -> None:
+    from fpdf.fonts import FontFace
+
+    family = _family(text)
+    row.cell(text, align="RIGHT" if _rtl(text) else None,
+             style=FontFace(family=family) if family != LATIN else None)
 
 
 def _heading_style() -> Any:
@@ -182,19 +246,35 @@ def _heading_style() -> Any:
     return FontFace(emphasis="BOLD", fill_color=(238, 242, 245))
 
 
+ACCESSIBLE_NOTE = ("This PDF is for printing and sharing. The accessible version of this report is its web page, "
+                   "{url}, which works with screen readers and zoom and gives every chart's figures as a table.")
+
+
+def _accessible_note(pdf: Any, event: Any) -> None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    url = settings.ENGAGE_SITE_URL + reverse("dashboard:report", args=[event.pk])
+    pdf.set_font(LATIN, size=9.5)
+    _shaping(pdf)
+    pdf.set_fill_color(238, 242, 245)
+    pdf.multi_cell(0, 5, ACCESSIBLE_NOTE.format(url=url), align="L", fill=True, padding=2, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
 def render_pdf(data: dict[str, Any]) -> bytes:
     event = data["event"]
     zone = data["scope"].tz
     pdf = _pdf_class()(format="A4")
-    pdf.add_font("DejaVu Sans", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu Sans", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    _add_fonts(pdf)
     pdf.set_title(f"After-action report: {event.name}")
     pdf.set_author("Engage")
     pdf.set_creator("Engage (fpdf2)")
     pdf.title_text = f"After-action report: {event.name}"
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-    pdf.set_font("DejaVu Sans", style="B", size=18)
+    pdf.set_font(_family(event.name), style="B", size=18)
+    _shaping(pdf, event.name)
     pdf.set_text_color(11, 61, 102)
     pdf.multi_cell(0, 9, f"After-action report: {event.name}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(20, 32, 43)
@@ -203,6 +283,7 @@ def render_pdf(data: dict[str, Any]) -> bytes:
                f"{event.starts_at.astimezone(zone):%d %b %Y %H:%M} to {ends} ({zone}). Generated "
                f"{data['generated_at'].astimezone(zone):%d %b %Y %H:%M}; figures "
                f"{'from the summary table as of ' + data['as_of'].astimezone(zone).strftime('%H:%M') if data['source'] == 'summary' else 'computed live'}.")
+    _accessible_note(pdf, event)
     s = data["summary"]
     times = s["time_to_first_response"]
     _heading(pdf, "Summary")
@@ -299,9 +380,13 @@ def method_notes(data: dict[str, Any]) -> list[str]:
 
 
 def report_pdf(*, actor: Any, event_id: Any) -> tuple[bytes, str]:
-    """The PDF and its file name; the download is on the audit trail."""
-    data = event_report(user=actor, event_id=event_id)
-    content = render_pdf(data)
+    """The PDF and its file name; the download is on the audit trail. In English whatever the desk's
+    language: the after-action report is not translated (docs/translations.md)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        data = event_report(user=actor, event_id=event_id)
+        content = render_pdf(data)
     event = data["event"]
     audit_record(actor=actor, verb="metrics.report_exported", target=event, team=event.team_id,
                  summary={"format": "pdf", "bytes": len(content), "source": data["source"]})

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from engage.metrics.sql import Seconds, percentiles, ratio
 from engage.models import OPEN_STATUSES, Reply
@@ -35,24 +36,25 @@ NEEDS_ANSWER_CATEGORIES = ("question", "complaint", "emergency", "rumour", "crim
 NO_ANSWER_CATEGORIES = ("praise", "abuse", "spam")
 FRACTIONS = (0.5, 0.9)
 
-# Time-to-first-response histogram: (key, label, lower seconds, upper seconds or None).
+# Time-to-first-response histogram: (key, label, lower seconds, upper seconds or None). The labels are
+# English in the data and the exports; the desk shows them through gettext (charts.py, dashboard/index.html).
 RESPONSE_BUCKETS: tuple[tuple[str, str, int, int | None], ...] = (
-    ("lt_5m", "Under 5 min", 0, 300),
-    ("5_15m", "5–15 min", 300, 900),
-    ("15_60m", "15–60 min", 900, 3600),
-    ("1_4h", "1–4 hours", 3600, 4 * 3600),
-    ("4_24h", "4–24 hours", 4 * 3600, 24 * 3600),
-    ("1_3d", "1–3 days", 24 * 3600, 72 * 3600),
-    ("gt_3d", "Over 3 days", 72 * 3600, None),
+    ("lt_5m", gettext_noop("Under 5 min"), 0, 300),
+    ("5_15m", gettext_noop("5–15 min"), 300, 900),
+    ("15_60m", gettext_noop("15–60 min"), 900, 3600),
+    ("1_4h", gettext_noop("1–4 hours"), 3600, 4 * 3600),
+    ("4_24h", gettext_noop("4–24 hours"), 4 * 3600, 24 * 3600),
+    ("1_3d", gettext_noop("1–3 days"), 24 * 3600, 72 * 3600),
+    ("gt_3d", gettext_noop("Over 3 days"), 72 * 3600, None),
 )
 # Open backlog by age: (key, label, lower seconds, upper seconds or None).
 BACKLOG_BUCKETS: tuple[tuple[str, str, int, int | None], ...] = (
-    ("lt_1h", "Under 1 hour", 0, 3600),
-    ("1_4h", "1–4 hours", 3600, 4 * 3600),
-    ("4_24h", "4–24 hours", 4 * 3600, 24 * 3600),
-    ("1_3d", "1–3 days", 24 * 3600, 72 * 3600),
-    ("3_7d", "3–7 days", 72 * 3600, 7 * 24 * 3600),
-    ("gt_7d", "Over 7 days", 7 * 24 * 3600, None),
+    ("lt_1h", gettext_noop("Under 1 hour"), 0, 3600),
+    ("1_4h", gettext_noop("1–4 hours"), 3600, 4 * 3600),
+    ("4_24h", gettext_noop("4–24 hours"), 4 * 3600, 24 * 3600),
+    ("1_3d", gettext_noop("1–3 days"), 24 * 3600, 72 * 3600),
+    ("3_7d", gettext_noop("3–7 days"), 72 * 3600, 7 * 24 * 3600),
+    ("gt_7d", gettext_noop("Over 7 days"), 7 * 24 * 3600, None),
 )
 
 

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import Team
@@ -37,29 +38,29 @@ from engage.metrics.transparency import transparency_figures
 from engage.public.cache import public_page
 from engage.public.i18n import chrome_context, visitor_language
 
-PERIODS = [("30d", "Last 30 days"), ("7d", "Last 7 days"), ("today", "Today"), ("90d", "Last 90 days"),
-           ("all", "All time"), ("custom", "Dates below")]
+PERIODS = [("30d", _("Last 30 days")), ("7d", _("Last 7 days")), ("today", _("Today")), ("90d", _("Last 90 days")),
+           ("all", _("All time")), ("custom", _("Dates below"))]
 
 
 class DashboardFilterForm(forms.Form):
-    team = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Team")
-    event = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Event")
-    segment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Segment")
-    channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Channel")
-    period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
-    since = BoundedDateFormField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = BoundedDateFormField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Team"))
+    event = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Event"))
+    segment = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Segment"))
+    channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Channel"))
+    period = forms.ChoiceField(choices=PERIODS, required=False, label=_("Period"))
+    since = BoundedDateFormField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = BoundedDateFormField(required=False, label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, teams: list[Team], events: list[Event], segments: list[Segment],
                  channels: list[Channel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         many = len(teams) > 1
-        self.fields["team"].choices = [("", "All my teams")] + [(t.pk, t.name) for t in teams]
-        self.fields["event"].choices = [("", "All replies (no event filter)")] + [
+        self.fields["team"].choices = [("", _("All my teams"))] + [(t.pk, t.name) for t in teams]
+        self.fields["event"].choices = [("", _("All replies (no event filter)"))] + [
             (e.pk, f"{e.name} ({e.starts_at:%d %b %Y})") for e in events]
-        self.fields["segment"].choices = [("", "All segments")] + [
+        self.fields["segment"].choices = [("", _("All segments"))] + [
             (s.pk, f"{s.name} ({s.team.name})" if many else s.name) for s in segments]
-        self.fields["channel"].choices = [("", "All channels")] + [
+        self.fields["channel"].choices = [("", _("All channels"))] + [
             (c.pk, f"{c.name} ({c.team.name})" if many else c.name) for c in channels]
 
 
@@ -156,16 +157,18 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def report_view(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        data = reports.event_report(user=request.user, event_id=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    scope = data["scope"]
-    return render(request, "engage/dashboard/report.html", {
-        "data": data, "event": data["event"], "charts": data["charts"], "scope": scope, "tz": scope.tz,
-        "notes": reports.method_notes(data), "exports": _export_links(scope, [*REPORT_TABLES, *TABLES]),
-        "more": data["timeline_total"] - len(data["timeline"]),
-    })
+    # The after-action report is in English whatever the desk's language, like its PDF (docs/translations.md).
+    with translation.override("en"):
+        try:
+            data = reports.event_report(user=request.user, event_id=pk)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        scope = data["scope"]
+        return render(request, "engage/dashboard/report.html", {
+            "data": data, "event": data["event"], "charts": data["charts"], "scope": scope, "tz": scope.tz,
+            "notes": reports.method_notes(data), "exports": _export_links(scope, [*REPORT_TABLES, *TABLES]),
+            "more": data["timeline_total"] - len(data["timeline"]),
+        })
 
 
 @login_required

