@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 
-from campaigns.models import Delivery, DeliveryStatus
+from campaigns.models import ChannelHealth, Delivery, DeliveryStatus
 from campaigns.publishing import deliveries_claim_due
 from campaigns.publishing.send import delivery_send
 from core.failpoints import failpoint_hook
@@ -132,3 +132,40 @@ def test_an_answer_whose_connection_drops_after_the_platform_said_sent_is_record
     assert answer.status == AnswerStatus.SENT and answer.in_flight_since is None and answer.external_id
     assert answer.reply.status == ReplyStatus.ANSWERED and answer.reply.first_response_at is not None
     assert len(sandbox.posts("telegram")) == 1
+
+
+def test_a_connection_dropped_while_marking_an_expired_credential_still_records_the_failure(world, sandbox):
+    """The platform refused the credential: the channel's health is written after the call. A
+    connection lost there is reopened, the channel marked, and the delivery failed (known), never left
+    in flight for the reaper to make unconfirmed."""
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    approved_and_scheduled(world, [telegram])
+    sandbox.set_behaviour("telegram", auth_expired=True)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    cuts, cut = cut_once()
+    with failpoint_hook("auth_expired", cut):
+        assert delivery_send(delivery_id=delivery_id, token=token) == "failed"
+    assert cuts and connection.connection.info.backend_pid != cuts[0]
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.in_flight_since is None and delivery.last_error
+    assert [a.outcome for a in delivery.attempt_log.all()] == ["failed"]
+    telegram.refresh_from_db()
+    assert telegram.health == ChannelHealth.AUTH_EXPIRED and telegram.health_detail == delivery.last_error
+    assert sandbox.posts("telegram") == []
+
+
+def test_an_answer_whose_channel_health_cannot_be_written_is_still_recorded_failed(world, sandbox):
+    """Whatever becomes of the channel's health note, the answer's known outcome is recorded."""
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    [answer] = queued_answers(world, sandbox, telegram)
+    sandbox.set_behaviour("telegram", auth_expired=True)
+
+    def broken() -> None:
+        raise DatabaseError("the health note cannot be written")
+
+    with failpoint_hook("auth_expired", broken):
+        assert answer_send(answer_id=answer.pk) == "failed"
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.FAILED and answer.in_flight_since is None and answer.last_error
+    telegram.refresh_from_db()
+    assert telegram.health != ChannelHealth.AUTH_EXPIRED
