@@ -169,3 +169,38 @@ def test_an_answer_whose_channel_health_cannot_be_written_is_still_recorded_fail
     assert answer.status == AnswerStatus.FAILED and answer.in_flight_since is None and answer.last_error
     telegram.refresh_from_db()
     assert telegram.health != ChannelHealth.AUTH_EXPIRED
+
+
+def test_an_answer_whose_connection_drops_after_its_claim_is_sent_once_after_the_stale_claim_is_released(
+        world, sandbox):
+    """The steps before an answer's platform call are not retried: a drop there ends the task with
+    the error and leaves a claim (never in flight, never unconfirmed). The reaper gives it back after
+    ENGAGE_STALE_CLAIM_SECONDS, and the next send posts it, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.publishing.outbound import STALE_CLAIM
+    from core.dbretry import LOST
+    from engage.inbound.answer_sending import answers_reap_stuck
+    from engage.models import ReplyAnswer
+
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    [answer] = queued_answers(world, sandbox, telegram)
+    cuts, cut = cut_once()
+    with failpoint_hook("before_send", cut), pytest.raises(LOST):
+        answer_send(answer_id=answer.pk)
+    assert cuts
+    connection.close()  # what engage/celery.py does after a task whose connection broke
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.SENDING and answer.claim_token and answer.in_flight_since is None
+    assert sandbox.posts("telegram") == []
+    assert answers_reap_stuck(now=timezone.now() + STALE_CLAIM - timedelta(seconds=5)) == 0
+    assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.SENDING  # not stale yet
+    assert answers_reap_stuck(now=timezone.now() + STALE_CLAIM + timedelta(seconds=5)) == 0  # none unconfirmed
+    assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.PENDING
+    assert answer_send(answer_id=answer.pk) == "sent"
+    assert answer_send(answer_id=answer.pk) == "not-sent"
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.SENT and answer.attempts == 1
+    assert len(sandbox.posts("telegram")) == 1
