@@ -103,3 +103,24 @@ def test_the_token_endpoint_stays_throttled_while_the_cache_is_down(world, setti
                               format="json").status_code for _ in range(11)]
     assert codes == [401] * 10 + [429]
     assert APIClient().post("/api/v1/auth/token/", {"email": "not-an-address"}, format="json").status_code in (400, 429)
+
+
+def test_a_cache_that_never_answers_costs_seconds_not_the_request(world, contact_team, settings):  # noqa: F811
+    """A Redis host that accepts connections and then says nothing (packets dropped, a hung server):
+    the client's socket timeouts (redis-py's default, 5 s) end the cache call, and the form still
+    answers, from the fallback, instead of hanging until the web worker is killed."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the connections; nobody ever reads or answers
+    try:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": f"redis://127.0.0.1:{silent.getsockname()[1]}/0"}}
+        started = time.monotonic()
+        accepted = submit(Client(), text="Is the bridge open?")
+        assert accepted.status_code == 200 and Reply.objects.filter(text="Is the bridge open?").exists()
+        assert time.monotonic() - started < 15
+    finally:
+        silent.close()
