@@ -36,6 +36,8 @@ from django.db.models import F, Model, QuerySet
 
 from campaigns.models import Channel, ChannelHealth, DeliveryStatus
 from campaigns.publishing.pause import team_is_paused
+from core.dbretry import with_reconnect
+from core.failpoints import failpoint
 from platforms.base import (
     AdapterError,
     AuthExpiredError,
@@ -127,7 +129,7 @@ def call_platform(adapter, payload: Payload, *, idempotency_key: str, channel_id
     except TransientError as exc:
         return CallOutcome("transient", error=str(exc), http_status=exc.http_status, retry_after=exc.retry_after)
     except AuthExpiredError as exc:
-        Channel.objects.filter(pk=channel_id).update(health=ChannelHealth.AUTH_EXPIRED, health_detail=str(exc)[:500])
+        _mark_auth_expired(channel_id, exc)
         return CallOutcome("failed", error=str(exc), http_status=exc.http_status)
     except (PermanentError, AdapterError) as exc:
         return CallOutcome("failed", error=str(exc), http_status=getattr(exc, "http_status", None))
@@ -136,6 +138,21 @@ def call_platform(adapter, payload: Payload, *, idempotency_key: str, channel_id
         return CallOutcome("unconfirmed", error=f"Unexpected error: {exc!r}"[:500])
     return CallOutcome("sent", external_id=result.external_id, external_url=result.external_url,
                        http_status=result.http_status)
+
+
+def _mark_auth_expired(channel_id: int, exc: AuthExpiredError) -> None:
+    """The channel's health after the platform refused its credential. Written again on a new
+    connection if the database drops it (``core.dbretry``); if it still cannot be written, only
+    logged: the outcome (failed) is known and must be recorded whatever becomes of this note."""
+    def write() -> int:
+        failpoint("auth_expired")
+        return Channel.objects.filter(pk=channel_id).update(health=ChannelHealth.AUTH_EXPIRED,
+                                                            health_detail=str(exc)[:500])
+
+    try:
+        with_reconnect(write, what=f"marking channel {channel_id}'s credential expired")
+    except Exception:  # noqa: BLE001 - never turn a known outcome into an unconfirmed one
+        logger.exception("Could not mark channel %s's credential expired", channel_id)
 
 
 # --- the outcome ----------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 
-from campaigns.models import Delivery, DeliveryStatus
+from campaigns.models import ChannelHealth, Delivery, DeliveryStatus
 from campaigns.publishing import deliveries_claim_due
 from campaigns.publishing.send import delivery_send
 from core.failpoints import failpoint_hook
@@ -131,4 +131,76 @@ def test_an_answer_whose_connection_drops_after_the_platform_said_sent_is_record
     answer.refresh_from_db()
     assert answer.status == AnswerStatus.SENT and answer.in_flight_since is None and answer.external_id
     assert answer.reply.status == ReplyStatus.ANSWERED and answer.reply.first_response_at is not None
+    assert len(sandbox.posts("telegram")) == 1
+
+
+def test_a_connection_dropped_while_marking_an_expired_credential_still_records_the_failure(world, sandbox):
+    """The platform refused the credential: the channel's health is written after the call. A
+    connection lost there is reopened, the channel marked, and the delivery failed (known), never left
+    in flight for the reaper to make unconfirmed."""
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    approved_and_scheduled(world, [telegram])
+    sandbox.set_behaviour("telegram", auth_expired=True)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    cuts, cut = cut_once()
+    with failpoint_hook("auth_expired", cut):
+        assert delivery_send(delivery_id=delivery_id, token=token) == "failed"
+    assert cuts and connection.connection.info.backend_pid != cuts[0]
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.in_flight_since is None and delivery.last_error
+    assert [a.outcome for a in delivery.attempt_log.all()] == ["failed"]
+    telegram.refresh_from_db()
+    assert telegram.health == ChannelHealth.AUTH_EXPIRED and telegram.health_detail == delivery.last_error
+    assert sandbox.posts("telegram") == []
+
+
+def test_an_answer_whose_channel_health_cannot_be_written_is_still_recorded_failed(world, sandbox):
+    """Whatever becomes of the channel's health note, the answer's known outcome is recorded."""
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    [answer] = queued_answers(world, sandbox, telegram)
+    sandbox.set_behaviour("telegram", auth_expired=True)
+
+    def broken() -> None:
+        raise DatabaseError("the health note cannot be written")
+
+    with failpoint_hook("auth_expired", broken):
+        assert answer_send(answer_id=answer.pk) == "failed"
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.FAILED and answer.in_flight_since is None and answer.last_error
+    telegram.refresh_from_db()
+    assert telegram.health != ChannelHealth.AUTH_EXPIRED
+
+
+def test_an_answer_whose_connection_drops_after_its_claim_is_sent_once_after_the_stale_claim_is_released(
+        world, sandbox):
+    """The steps before an answer's platform call are not retried: a drop there ends the task with
+    the error and leaves a claim (never in flight, never unconfirmed). The reaper gives it back after
+    ENGAGE_STALE_CLAIM_SECONDS, and the next send posts it, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.publishing.outbound import STALE_CLAIM
+    from core.dbretry import LOST
+    from engage.inbound.answer_sending import answers_reap_stuck
+    from engage.models import ReplyAnswer
+
+    telegram = sandbox_channel(world, sandbox, "telegram")
+    [answer] = queued_answers(world, sandbox, telegram)
+    cuts, cut = cut_once()
+    with failpoint_hook("before_send", cut), pytest.raises(LOST):
+        answer_send(answer_id=answer.pk)
+    assert cuts
+    connection.close()  # what engage/celery.py does after a task whose connection broke
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.SENDING and answer.claim_token and answer.in_flight_since is None
+    assert sandbox.posts("telegram") == []
+    assert answers_reap_stuck(now=timezone.now() + STALE_CLAIM - timedelta(seconds=5)) == 0
+    assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.SENDING  # not stale yet
+    assert answers_reap_stuck(now=timezone.now() + STALE_CLAIM + timedelta(seconds=5)) == 0  # none unconfirmed
+    assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.PENDING
+    assert answer_send(answer_id=answer.pk) == "sent"
+    assert answer_send(answer_id=answer.pk) == "not-sent"
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.SENT and answer.attempts == 1
     assert len(sandbox.posts("telegram")) == 1
