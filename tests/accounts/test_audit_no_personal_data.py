@@ -51,6 +51,9 @@ CITIZEN_VERBS_NOT_CREATED = {
     "reply.answer_queued", "reply.answer_sent", "reply.answer_held", "reply.answer_released", "reply.answer_cancelled",
     "reply.answer_adopted", "reply.answer_resolved", "reply.answer_failed", "reply.answer_unconfirmed",
     "reply.answer_transient",
+    # the platform's answer to a look-up: its state, a fixed sentence (masked), a status and an id
+    # (campaigns.publishing.reconcile.audit_summary; tests/engage/inbound/test_answer_reconcile.py)
+    "reply.answer_looked_up",
 }
 _FSTRING_VERBS = {
     'f"delivery.{outcome}"': {"delivery.sent", "delivery.transient", "delivery.unconfirmed", "delivery.failed"},
