@@ -158,7 +158,9 @@ class RuleForm(forms.Form):
 class PublicReplyForm(forms.Form):
     """The public form. ``website`` is a honeypot: hidden from people, filled in by bots."""
 
-    text = forms.CharField(label="Your message", max_length=10_000,
+    text = forms.CharField(label="Your message", max_length=10_000, error_messages={
+                               "required": _("Please write your message."),
+                               "max_length": _("Your message is too long. Please make it shorter.")},
                            widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}))
     contact = forms.CharField(label="Email address or phone number (optional)", required=False, max_length=200,
                               help_text="Only if you would like an answer. Leave it empty to stay anonymous.",
@@ -182,7 +184,7 @@ class PublicReplyForm(forms.Form):
         value = (self.cleaned_data.get("contact") or "").strip()
         if value and not (re.match(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", value)
                           or re.match(r"^\+?[\d\s\-().]{7,20}$", value)):
-            raise forms.ValidationError("Give an email address or a phone number, or leave it empty.")
+            raise forms.ValidationError(_("Give an email address or a phone number, or leave it empty."))
         return value
 
     @property
