@@ -3,7 +3,7 @@ gettext catalogs as the public pages (locale/cy/LC_MESSAGES/django.po).
 
 The desk's strings are read from its templates (Django's own ``templatize``, as makemessages does) and
 from engage/navigation.py. Each must be translated in the compiled Welsh catalog; a Welsh user's main
-desk pages (navigation, review queue, message page, messages, inbox, dashboard) carry ``lang="cy"``
+desk pages (navigation, review queue, message page, messages, inbox, a reply's page, dashboard) carry ``lang="cy"``
 and none of those strings in English, and an English user's are English.
 """
 
@@ -33,16 +33,17 @@ DESK_TEMPLATES = [
     "templates/campaigns/message_detail.html", "templates/campaigns/_deliveries.html",
     "templates/campaigns/_status.html", "templates/engage/inbox/list.html",
     "templates/engage/dashboard/index.html", "templates/engage/dashboard/_chart.html",
-    "templates/engage/dashboard/_equity_table.html",
+    "templates/engage/dashboard/_equity_table.html", "templates/engage/inbox/detail.html",
 ]
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
-               "engage/metrics/response.py"]
+               "engage/metrics/response.py", "engage/inbound/views/actions.py", "engage/inbound/views/inbox.py"]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%|<[^>]+>")
 # Short words of the desk's chrome, checked as whole texts between tags (>Inbox<) on the Welsh pages.
-KNOWN_ENGLISH = ["Messages", "Review", "Calendar", "Events", "Dashboard", "Segments", "Playbooks", "Inbox",
+KNOWN_ENGLISH = ["What they wrote", "Answers", "Internal notes", "Classification", "Triage", "Assign to me",
+                 "Legal hold", "Set status", "Add note", "Answer", "Urgent", "Messages", "Review", "Calendar", "Events", "Dashboard", "Segments", "Playbooks", "Inbox",
                  "Publishing", "Audit trail", "Alerts", "Sign out", "Password and sign-ins", "Languages I read",
                  "Skip to main content", "Review queue", "Message", "Urgency", "Author", "Team", "Waiting since",
                  "Status", "Campaign", "Updated", "Filter", "New message", "Reply", "Category", "Channel",
@@ -104,9 +105,14 @@ def _set_language(user, language: str) -> None:
 def desk_pages(world):
     """The main desk pages, as functions of the user signing in."""
     from campaigns.services import workflow
+    from engage.inbound.ingest import reply_store
+    from engage.inbound.processing import reply_process
 
     tw = world.a
     message = workflow.message_submit(actor=tw.officer, message=draft(tw))
+    stored = reply_store(team_id=tw.team.pk, channel=None, source="web", provider_id="web-cy-1",
+                         text="Someone collapsed near gate B and is not breathing", author_handle="person@example.org")
+    reply_process(reply_id=stored.reply_id)
 
     def page(user, path: str):
         client = Client()
@@ -120,6 +126,7 @@ def desk_pages(world):
         "message": lambda lang: page(_as(tw.supervisor, lang), f"/desk/messages/{message.pk}/"),
         "messages": lambda lang: page(_as(tw.officer, lang), "/desk/messages/"),
         "inbox": lambda lang: page(_as(tw.liaison, lang), "/desk/inbox/"),
+        "reply": lambda lang: page(_as(tw.supervisor, lang), f"/desk/inbox/{stored.reply_id}/"),
         "dashboard": lambda lang: page(_as(tw.supervisor, lang), "/desk/dashboard/"),
     }
 
@@ -149,6 +156,9 @@ def test_a_welsh_users_desk_pages_have_no_english_chrome(desk_pages):
             assert "minutes ago" in english and "minutes" not in cymraeg and "munud yn ôl" in cymraeg
         if name == "dashboard":  # the backlog's age bands (engage/metrics/response.py)
             assert ">Under 1 hour<" in english and "Under 1 hour" not in cymraeg
+        if name == "reply":  # a reply page: the danger warning, its reading languages, the forms' labels
+            assert "Someone may be in danger" in english and "Efallai fod rhywun mewn perygl" in cymraeg
+            assert "Why (the supervisors see this)" in english and "Why (the supervisors" not in cymraeg
         if name == "message":  # the length units of the counts (platforms/counting.py)
             assert " characters" in english and " characters" not in cymraeg
         # Not read by a native speaker yet: the Welsh desk says so, in Welsh; the English one has no note.
