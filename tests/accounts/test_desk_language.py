@@ -34,6 +34,9 @@ DESK_TEMPLATES = [
     "templates/campaigns/_status.html", "templates/engage/inbox/list.html",
     "templates/engage/dashboard/index.html", "templates/engage/dashboard/_chart.html",
     "templates/engage/dashboard/_equity_table.html", "templates/engage/inbox/detail.html",
+    *[f"templates/accounts/{name}.html" for name in (
+        "login", "otp_setup", "otp_verify", "password_change", "password_reset", "password_reset_complete",
+        "password_reset_confirm", "password_reset_done", "locked_out")],
 ]
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
@@ -209,3 +212,23 @@ def test_signed_out_pages_are_english_or_welsh_never_another_language(client):
     assert '<html lang="en" dir="ltr">' in page
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
     assert '<html lang="cy" dir="ltr">' in page
+
+
+def test_the_sign_in_pages_follow_the_browser_in_welsh_and_the_persons_choice_once_signed_in(world):
+    keys = desk_msgids()
+    for path in ("/accounts/login/", "/accounts/password-reset/"):
+        english = html_lib.unescape(Client(HTTP_ACCEPT_LANGUAGE="en").get(path).content.decode())
+        cymraeg = html_lib.unescape(Client(HTTP_ACCEPT_LANGUAGE="cy").get(path).content.decode())
+        assert '<html lang="cy" dir="ltr">' in cymraeg, path
+        used = [key for key in keys if english_pieces(key) and all(p in english for p in english_pieces(key))]
+        assert len(used) > 3, path
+        for key in used:
+            for piece in english_pieces(key):
+                if len(piece.split()) > 3:
+                    assert piece not in cymraeg, f"{path}: English left: {piece!r}"
+    assert "Mewngofnodi i Engage" in Client(HTTP_ACCEPT_LANGUAGE="cy").get("/accounts/login/").content.decode()
+    client = Client()
+    client.force_login(_as(world.a.officer, "cy"))
+    page = html_lib.unescape(client.get("/accounts/password/").content.decode())
+    assert "Newid eich cyfrinair" in page and "Change your password" not in page
+    assert "Allgofnodi ym mhobman" in page and "Sign out everywhere" not in page
