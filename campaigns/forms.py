@@ -151,9 +151,9 @@ class SegmentForm(forms.Form):
 
 
 class ChannelForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
-    kind = forms.ChoiceField(choices=ChannelKind.choices)
-    name = forms.CharField(max_length=200)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Team"))
+    kind = forms.ChoiceField(choices=ChannelKind.choices, label=_("Kind"))
+    name = forms.CharField(max_length=200, label=_("Name"))
     config = forms.JSONField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}),
                              help_text='JSON, e.g. {"instance_url": "https://…", "access_token": "…"}. '
                                        "Tokens are encrypted and never shown again. Channels that take replies "
@@ -171,18 +171,18 @@ class ChannelForm(forms.Form):
 
 
 class PauseForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Reason",
-                             help_text="To pause: why nothing may leave now. To resume: why it is safe to send "
-                                       "again (what was checked). Kept in the audit trail either way.")
-    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Which team")
+    reason = forms.CharField(max_length=500, label=_("Reason"),
+                             help_text=_("To pause: why nothing may leave now. To resume: why it is safe to send "
+                                         "again (what was checked). Kept in the audit trail either way."))
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("Which team"))
 
     def __init__(self, *args: Any, teams: list, everything: bool, restored: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(t.pk, t.name) for t in teams]
         if everything:
-            choices = [("", "Every force (platform-wide)"), *choices]
+            choices = [("", _("Every force (platform-wide)")), *choices]
         self.fields["team"].choices = choices
         if restored:  # a restore paused a force: lifting that pause needs its report read first
             self.fields["restore_report_seen"] = forms.BooleanField(
-                required=False, label="I have read the restore report above",
-                help_text="Needed to resume a force that was restored from a backup.")
+                required=False, label=_("I have read the restore report above"),
+                help_text=_("Needed to resume a force that was restored from a backup."))
