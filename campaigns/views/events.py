@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -166,7 +167,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         "mode": mode, "rows": [[(d, by_day.get(d, [])) for d in row] for row in rows], "first": first,
         "prev_start": prev_start, "next_start": next_start, "today": today,
         "events": selectors.events_for(request.user), "event_id": str(event_id or ""),
-        "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],  # Django's own words, in the desk's language
     })
 
 
