@@ -3,7 +3,7 @@ gettext catalogs as the public pages (locale/cy/LC_MESSAGES/django.po).
 
 The desk's strings are read from its templates (Django's own ``templatize``, as makemessages does) and
 from engage/navigation.py. Each must be translated in the compiled Welsh catalog; a Welsh user's main
-desk pages (navigation, review queue, message page, messages, inbox, a reply's page, events, an event's page, publishing, channels, calendar, alerts, dashboard) carry ``lang="cy"``
+desk pages (navigation, review queue, message page, messages, inbox, a reply's page, events, an event's page, publishing, channels, calendar, alerts, audit trail, dashboard) carry ``lang="cy"``
 and none of those strings in English, and an English user's are English.
 """
 
@@ -40,6 +40,7 @@ DESK_TEMPLATES = [
     "templates/campaigns/event_list.html", "templates/campaigns/event_form.html",
     "templates/campaigns/event_detail.html", "templates/campaigns/publishing.html",
     "templates/campaigns/channels.html", "templates/campaigns/calendar.html", "templates/accounts/notifications.html",
+    "templates/accounts/audit_list.html",
 ]
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
@@ -50,7 +51,7 @@ _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%|<[^>]+>")
 # Short words of the desk's chrome, checked as whole texts between tags (>Inbox<) on the Welsh pages.
-KNOWN_ENGLISH = ["Month", "Week", "Today", "All events", "Show", "Mon", "Sun", "Pause or resume", "Problems", "Review before sending", "Pause publishing", "Channels",
+KNOWN_ENGLISH = ["Who", "Action", "Object", "Export CSV", "Newer", "Older", "Month", "Week", "Today", "All events", "Show", "Mon", "Sun", "Pause or resume", "Problems", "Review before sending", "Pause publishing", "Channels",
                  "Add a channel", "Health", "Platform", "Public page", "Rumour board", "Starts", "Ends", "Where", "Details", "Override the phase",
                  "New event", "What they wrote", "Answers", "Internal notes", "Classification", "Triage", "Assign to me",
                  "Legal hold", "Set status", "Add note", "Answer", "Urgent", "Messages", "Review", "Calendar", "Events", "Dashboard", "Segments", "Playbooks", "Inbox",
@@ -143,6 +144,7 @@ def desk_pages(world):
         "channels": lambda lang: page(_as(tw.admin, lang), "/desk/channels/"),
         "calendar": lambda lang: page(_as(tw.officer, lang), "/desk/calendar/"),
         "alerts": lambda lang: page(_as(tw.officer, lang), "/desk/notifications/"),
+        "audit trail": lambda lang: page(_as(tw.admin, lang), "/desk/audit/"),
         "dashboard": lambda lang: page(_as(tw.supervisor, lang), "/desk/dashboard/"),
     }
 
