@@ -33,12 +33,12 @@ class OtpForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    verb = forms.CharField(required=False, label="Action starts with")
-    actor = forms.CharField(required=False, label="Person")
-    target_type = forms.CharField(required=False, label="Object type")
-    target_id = forms.CharField(required=False, label="Object id")
-    since = forms.DateTimeField(required=False, label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.DateTimeField(required=False, label="Until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    verb = forms.CharField(required=False, label=_("Action starts with"))
+    actor = forms.CharField(required=False, label=_("Person"))
+    target_type = forms.CharField(required=False, label=_("Object type"))
+    target_id = forms.CharField(required=False, label=_("Object id"))
+    since = forms.DateTimeField(required=False, label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = forms.DateTimeField(required=False, label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
 
 class SiteUrlPasswordResetForm(PasswordResetForm):

@@ -90,8 +90,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        messages.success(self.request, "Your password is changed. You are signed out everywhere else, "
-                                       "and your API tokens no longer work.")
+        messages.success(self.request, _("Your password is changed. You are signed out everywhere else, "
+                                         "and your API tokens no longer work."))
         return response
 
 
@@ -148,7 +148,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             audit_record(actor=request.user, verb="auth.second_factor_verified", target=request.user)
             return redirect(_safe_next(request))
         audit_record(actor=request.user, verb="auth.second_factor_failed", target=request.user)
-        form.add_error("otp", "That code is not right, or it has expired. Try the current one.")
+        form.add_error("otp", _("That code is not right, or it has expired. Try the current one."))
     return render(request, "accounts/otp_verify.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -169,9 +169,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, request.user)  # ... but keeps this one
             otp_login(request, device)
             audit_record(actor=request.user, verb="auth.second_factor_enrolled", target=request.user)
-            messages.success(request, "Two-factor sign-in is on for your account.")
+            messages.success(request, _("Two-factor sign-in is on for your account."))
             return redirect("desk_accounts:home")
-        form.add_error("otp", "That code is not right. Check the time on your phone and try again.")
+        form.add_error("otp", _("That code is not right. Check the time on your phone and try again."))
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
     return render(request, "accounts/otp_setup.html", {"form": form, "qr_svg": qr, "secret": device.bin_key.hex()})
 
@@ -191,7 +191,7 @@ def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
 @require_safe
 def audit_list(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
-        return _forbidden(request, "Only administrators can read the audit trail.")
+        return _forbidden(request, _("Only administrators can read the audit trail."))
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = selectors.audit_events(user=request.user, **{k: v for k, v in filters.items() if v})
@@ -208,7 +208,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def audit_export(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_audit(request.user):
-        return _forbidden(request, "Only administrators can export the audit trail.")
+        return _forbidden(request, _("Only administrators can export the audit trail."))
     form = AuditFilterForm(request.GET or None)
     unknown = sorted(set(request.GET) - set(form.fields))
     if unknown or (form.is_bound and not form.is_valid()):
@@ -249,7 +249,7 @@ def reading_languages(request: HttpRequest, user_id: int | None = None) -> HttpR
         if form.is_valid():
             services.user_set_reading_languages(actor=request.user, user=person,
                                                 codes=form.cleaned_data["languages"])
-            messages.success(request, "Languages saved.")
+            messages.success(request, _("Languages saved."))
             return redirect(request.path)
         return render(request, "accounts/reading_languages.html", {"form": form, "person": person}, status=400)
     form = ReadingLanguagesForm(initial={"languages": person.reads_languages or []})

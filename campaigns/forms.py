@@ -107,26 +107,28 @@ class MediaForm(forms.Form):
 
 
 class EventForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=EventKind.choices)
-    starts_at = forms.DateTimeField(label="Starts (local time)",
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Team"))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    kind = forms.ChoiceField(choices=EventKind.choices, label=_("Kind"))
+    starts_at = forms.DateTimeField(label=_("Starts (local time)"),
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    ends_at = forms.DateTimeField(required=False, label="Ends (local time; optional for encampments)",
+    ends_at = forms.DateTimeField(required=False, label=_("Ends (local time; optional for encampments)"),
                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    location = forms.CharField(max_length=300, required=False)
-    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
-    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+    location = forms.CharField(max_length=300, required=False, label=_("Location"))
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90, label=_("Latitude"))
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180, label=_("Longitude"))
     # At most what the column holds on every database (PositiveIntegerField: 2**31 - 1 on PostgreSQL).
-    radius_m = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1, label="Radius (metres)")
-    expected_attendance = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
-    hashtags = forms.CharField(required=False, help_text="Separated by spaces")
-    risk_level = forms.ChoiceField(choices=RiskLevel.choices, initial=RiskLevel.LOW)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    what_to_bring = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    prohibited_items = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    radius_m = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1, label=_("Radius (metres)"))
+    expected_attendance = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
+                                             label=_("Expected attendance"))
+    hashtags = forms.CharField(required=False, help_text=_("Separated by spaces"), label=_("Hashtags"))
+    risk_level = forms.ChoiceField(choices=RiskLevel.choices, initial=RiskLevel.LOW, label=_("Risk level"))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Description"))
+    what_to_bring = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("What to bring"))
+    prohibited_items = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                       label=_("Prohibited items"))
     help_points = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                  label="Where to get help")
+                                  label=_("Where to get help"))
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,9 +151,9 @@ class SegmentForm(forms.Form):
 
 
 class ChannelForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
-    kind = forms.ChoiceField(choices=ChannelKind.choices)
-    name = forms.CharField(max_length=200)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Team"))
+    kind = forms.ChoiceField(choices=ChannelKind.choices, label=_("Kind"))
+    name = forms.CharField(max_length=200, label=_("Name"))
     config = forms.JSONField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}),
                              help_text='JSON, e.g. {"instance_url": "https://…", "access_token": "…"}. '
                                        "Tokens are encrypted and never shown again. Channels that take replies "
@@ -169,18 +171,18 @@ class ChannelForm(forms.Form):
 
 
 class PauseForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Reason",
-                             help_text="To pause: why nothing may leave now. To resume: why it is safe to send "
-                                       "again (what was checked). Kept in the audit trail either way.")
-    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Which team")
+    reason = forms.CharField(max_length=500, label=_("Reason"),
+                             help_text=_("To pause: why nothing may leave now. To resume: why it is safe to send "
+                                         "again (what was checked). Kept in the audit trail either way."))
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("Which team"))
 
     def __init__(self, *args: Any, teams: list, everything: bool, restored: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(t.pk, t.name) for t in teams]
         if everything:
-            choices = [("", "Every force (platform-wide)"), *choices]
+            choices = [("", _("Every force (platform-wide)")), *choices]
         self.fields["team"].choices = choices
         if restored:  # a restore paused a force: lifting that pause needs its report read first
             self.fields["restore_report_seen"] = forms.BooleanField(
-                required=False, label="I have read the restore report above",
-                help_text="Needed to resume a force that was restored from a backup.")
+                required=False, label=_("I have read the restore report above"),
+                help_text=_("Needed to resume a force that was restored from a backup."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import permissions
@@ -79,7 +80,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if run_service(request, channel_services.channel_create, team=data["team"], kind=data["kind"],
-                       name=data["name"], config=data["config"] or {}, success="Channel added."):
+                       name=data["name"], config=data["config"] or {}, success=gettext("Channel added.")):
             return redirect("campaigns:channels")
     channels = list(selectors.channels_for(request.user))
     panels = channel_panels.panels_for(user=request.user, channels=channels, request=request)
@@ -107,10 +108,10 @@ def publishing_controls(request: HttpRequest) -> HttpResponse:
         if request.POST.get("do") == "resume":
             run_service(request, publishing.publishing_resume, team=team, reason=form.cleaned_data["reason"],
                         restore_report_seen=bool(form.cleaned_data.get("restore_report_seen")),
-                        success="Publishing resumed. Anything long overdue waits for review below.")
+                        success=gettext("Publishing resumed. Anything long overdue waits for review below."))
         else:
             run_service(request, publishing.publishing_pause, team=team, reason=form.cleaned_data["reason"],
-                        success="Publishing is paused. Nothing leaves until it is resumed.")
+                        success=gettext("Publishing is paused. Nothing leaves until it is resumed."))
         return redirect("campaigns:publishing")
     return render(request, "campaigns/publishing.html", {
         "form": form, "can_pause": bool(supervised) or everything, "pauses": pauses,

@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
@@ -49,7 +51,7 @@ def event_new(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         team = data.pop("team")
         event = run_service(request, event_services.event_create, team=team,
-                            success="Event created. It is not public until a supervisor publishes it.", **data)
+                            success=gettext("Event created. It is not public until a supervisor publishes it."), **data)
         if event is not None:
             run_service(request, event_services.campaign_create, team=team, name=event.name, event=event)
             return redirect("campaigns:event", pk=event.pk)
@@ -72,7 +74,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "team"}
         if run_service(request, event_services.event_update, event=event,
-                       success="Event saved. Changes to the public page wait for a supervisor to publish them.",
+                       success=gettext("Event saved. Changes to the public page wait for a supervisor to publish them."),
                        **data):
             return redirect("campaigns:event", pk=pk)
     playbooks = selectors.playbooks_for(request.user, kind=event.kind, phase=event.phase)
@@ -113,7 +115,7 @@ def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
     if not policy_for(Event).may(request.user, "supervise", event):
         return forbidden(request, "Only a supervisor of this team publishes an event's public page.")
     run_service(request, event_services.event_publish, event=event,
-                expected_hash=request.POST.get("content_hash", ""), success="Published on the public pages.")
+                expected_hash=request.POST.get("content_hash", ""), success=gettext("Published on the public pages."))
     return redirect("campaigns:event", pk=pk)
 
 
@@ -125,7 +127,7 @@ def event_phase(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such event.")
     phase = request.POST.get("phase") or None
     run_service(request, event_services.event_set_phase, event=event, phase=phase,
-                reason=request.POST.get("reason", ""), success="Phase updated.")
+                reason=request.POST.get("reason", ""), success=gettext("Phase updated."))
     return redirect("campaigns:event", pk=pk)
 
 
@@ -165,7 +167,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
         "mode": mode, "rows": [[(d, by_day.get(d, [])) for d in row] for row in rows], "first": first,
         "prev_start": prev_start, "next_start": next_start, "today": today,
         "events": selectors.events_for(request.user), "event_id": str(event_id or ""),
-        "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],  # Django's own words, in the desk's language
     })
 
 

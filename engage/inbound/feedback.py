@@ -30,13 +30,15 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Team
 from campaigns.models import ChannelKind, Message
 from core.errors import InvalidInput, NotFound
 from engage.inbound import policies
 from engage.models import AnswerFeedback, AnswerKind, Reply, ReplyAnswer
+from engage.public.i18n import UI_LANGUAGES
 
 SETTING = "answer_feedback"
 SALT = "engage.feedback.answer"
@@ -44,11 +46,9 @@ TOKEN_MAX_AGE = timedelta(days=30)
 MAX_TOKEN_LENGTH = 200  # a real token is about 55 characters; anything far longer is not one of ours
 FEEDBACK_CHANNEL_KINDS = frozenset({ChannelKind.EMAIL, ChannelKind.SMS, ChannelKind.TELEGRAM})
 
-# The line added to the answer, in the answer's language where we have the words (else English).
-LINE: dict[str, str] = {
-    "en": "Did this answer help? Tell us with one click (anonymous): {url}",
-    "ar": "هل ساعدك هذا الرد؟ أخبرنا بنقرة واحدة (دون ذكر هويتك): {url}",
-}
+# The line added to the answer, in the answer's language where the public pages have words (else English):
+# the catalogs' "Did this answer help? Tell us with one click (anonymous): %(url)s".
+LINE = frozenset(UI_LANGUAGES)
 
 
 class FeedbackTokenInvalid(InvalidInput):
@@ -124,7 +124,8 @@ def feedback_line(*, answer_id: int, channel_kind: str, language: str) -> str:
     lang = (language or "en").split("-")[0].lower()
     lang = lang if lang in LINE else "en"
     url = feedback_url(answer_id=answer_id, channel_kind=channel_kind, language=lang)
-    return LINE[lang].format(url=url)
+    with translation.override(lang):
+        return gettext("Did this answer help? Tell us with one click (anonymous): %(url)s") % {"url": url}
 
 
 def feedback_suffix(*, answer: ReplyAnswer, team_id: int, channel_kind: str, language: str) -> str:

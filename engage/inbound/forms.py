@@ -74,45 +74,45 @@ class BulkForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Assign to")
+    assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label=_("Assign to"))
 
     def __init__(self, *args: Any, users: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Nobody")] + [(u.pk, u.display_name) for u in users]
+        self.fields["assignee"].choices = [("", _("Nobody"))] + [(u.pk, u.display_name) for u in users]
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=ReplyStatus.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=[(v, _(label)) for v, label in ReplyStatus.choices])  # noqa: INT001
 
 
 class CorrectionForm(forms.Form):
-    category = forms.ChoiceField(choices=_choices(CATEGORIES))
-    sentiment = forms.ChoiceField(choices=_choices(SENTIMENTS))
-    urgent = forms.BooleanField(required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=_choices(CATEGORIES))
+    sentiment = forms.ChoiceField(label=_("Sentiment"), choices=_choices(SENTIMENTS))
+    urgent = forms.BooleanField(required=False, label=_("Urgent"))
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label="Internal note")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label=_("Internal note"))
 
 
 class EscalateForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500, label="Why (the supervisors see this)")
+    reason = forms.CharField(required=False, max_length=500, label=_("Why (the supervisors see this)"))
 
 
 class RespondForm(forms.Form):
-    template = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Pre-approved answer")
+    template = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label=_("Pre-approved answer"))
     body = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
-                           label="Or write an answer (it will need approval)")
+                           label=_("Or write an answer (it will need approval)"))
 
     def __init__(self, *args: Any, templates: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [("", "Choose a template")] + [
+        self.fields["template"].choices = [("", _("Choose a template"))] + [
             (t.pk, f"{t.title} ({t.language})") for t in templates]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if bool(data.get("template")) == bool((data.get("body") or "").strip()):
-            raise forms.ValidationError("Choose a pre-approved answer or write one, not both.")
+            raise forms.ValidationError(_("Choose a pre-approved answer or write one, not both."))
         return data
 
 
@@ -158,7 +158,9 @@ class RuleForm(forms.Form):
 class PublicReplyForm(forms.Form):
     """The public form. ``website`` is a honeypot: hidden from people, filled in by bots."""
 
-    text = forms.CharField(label="Your message", max_length=10_000,
+    text = forms.CharField(label="Your message", max_length=10_000, error_messages={
+                               "required": _("Please write your message."),
+                               "max_length": _("Your message is too long. Please make it shorter.")},
                            widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}))
     contact = forms.CharField(label="Email address or phone number (optional)", required=False, max_length=200,
                               help_text="Only if you would like an answer. Leave it empty to stay anonymous.",
@@ -182,7 +184,7 @@ class PublicReplyForm(forms.Form):
         value = (self.cleaned_data.get("contact") or "").strip()
         if value and not (re.match(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", value)
                           or re.match(r"^\+?[\d\s\-().]{7,20}$", value)):
-            raise forms.ValidationError("Give an email address or a phone number, or leave it empty.")
+            raise forms.ValidationError(_("Give an email address or a phone number, or leave it empty."))
         return value
 
     @property

@@ -191,11 +191,11 @@ def report_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 def transparency_view(request: HttpRequest) -> HttpResponse:
     lang = visitor_language(request)
     zone = ZoneInfo(settings.ENGAGE_DEFAULT_TIMEZONE)
-    with timezone.override(zone), translation.override(lang.ui):  # the page's words; the figures are in English
+    with timezone.override(zone), translation.override(lang.ui):  # the page's words; the names of forces and events are content
         response = render(request, "engage/transparency.html", {
             **chrome_context(request, lang), "figures": transparency_figures(), "zone": zone,
             "audit_heads": list(audit_head_publications()[:7]),
         })
-    response["Content-Language"] = "en"
+    response["Content-Language"] = lang.ui
     response["Cache-Control"] = "public, max-age=300"
     return response

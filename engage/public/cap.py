@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET  # noqa: S405 - we only write XML here, 
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from campaigns.models import Message, MessageStatus, Urgency, VariantFormat
 from campaigns.services.cap import DEFAULTS, event_area
@@ -181,7 +182,7 @@ def alert_xml(message: Message) -> bytes:
     _sub(alert, "msgType", info.msg_type)
     _sub(alert, "scope", "Public")
     if info.msg_type == "Cancel":
-        _sub(alert, "note", "This alert has been withdrawn.")
+        _sub(alert, "note", gettext("This alert has been withdrawn."))  # in the visitor's language
     if info.references:
         _sub(alert, "references", info.references)
     if info.msg_type != "Cancel":

@@ -226,8 +226,10 @@ def cap_alert(request: HttpRequest, pk: int) -> HttpResponse:
     message = selectors.alert_message(pk)
     if message is None:
         return HttpResponse("No such alert.\n", status=404, content_type="text/plain; charset=utf-8")
-    # A withdrawn alert is served as its Cancel: a document in its own right, so 200.
-    return HttpResponse(cap.alert_xml(message), content_type=cap.CONTENT_TYPE)
+    # A withdrawn alert is served as its Cancel: a document in its own right, so 200. Its note
+    # ("This alert has been withdrawn.") is in the visitor's language.
+    with translation.override(visitor_language(request).ui):
+        return HttpResponse(cap.alert_xml(message), content_type=cap.CONTENT_TYPE)
 
 
 # --- images in responsive sizes --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 
 from accounts.models import User
 from core.ids import parse_id
@@ -37,7 +38,7 @@ def _answer(request: HttpRequest, reply: Reply) -> ReplyAnswer:
 
 @reply_post
 def inbox_assign_me(request: HttpRequest, reply: Reply) -> None:
-    run_service(request, triage.reply_update, reply=reply, assignee=request.user, success="Assigned to you.")
+    run_service(request, triage.reply_update, reply=reply, assignee=request.user, success=gettext("Assigned to you."))
 
 
 @reply_post
@@ -46,9 +47,9 @@ def inbox_assign(request: HttpRequest, reply: Reply) -> None:
     if form.is_valid():
         assignee = User.objects.filter(pk=form.cleaned_data["assignee"]).first() \
             if form.cleaned_data["assignee"] else None
-        run_service(request, triage.reply_update, reply=reply, assignee=assignee, success="Assignment changed.")
+        run_service(request, triage.reply_update, reply=reply, assignee=assignee, success=gettext("Assignment changed."))
     else:
-        flash.error(request, "Choose a liaison officer or supervisor of this team.")
+        flash.error(request, gettext("Choose a liaison officer or supervisor of this team."))
 
 
 @reply_post
@@ -56,7 +57,7 @@ def inbox_status(request: HttpRequest, reply: Reply) -> None:
     form = StatusForm(request.POST)
     if form.is_valid():
         run_service(request, triage.reply_update, reply=reply, status=form.cleaned_data["status"],
-                    success="Status changed.")
+                    success=gettext("Status changed."))
 
 
 @reply_post
@@ -65,7 +66,7 @@ def inbox_correct(request: HttpRequest, reply: Reply) -> None:
     if form.is_valid():
         run_service(request, triage.reply_update, reply=reply, category=form.cleaned_data["category"],
                     sentiment=form.cleaned_data["sentiment"], urgent=form.cleaned_data["urgent"],
-                    success="Classification corrected. Thank you: corrections make the accuracy figure.")
+                    success=gettext("Classification corrected. Thank you: corrections make the accuracy figure."))
 
 
 @reply_post
@@ -73,9 +74,9 @@ def inbox_note(request: HttpRequest, reply: Reply) -> None:
     form = NoteForm(request.POST)
     if form.is_valid():
         run_service(request, triage.reply_note_add, reply=reply, body=form.cleaned_data["body"],
-                    success="Note added.")
+                    success=gettext("Note added."))
     else:
-        flash.error(request, "Write the note.")
+        flash.error(request, gettext("Write the note."))
 
 
 @reply_post
@@ -83,12 +84,12 @@ def inbox_escalate(request: HttpRequest, reply: Reply) -> None:
     form = EscalateForm(request.POST)
     if form.is_valid():
         run_service(request, triage.reply_escalate, reply=reply, reason=form.cleaned_data["reason"],
-                    success="Escalated to the supervisors.")
+                    success=gettext("Escalated to the supervisors."))
 
 
 def _set_legal_hold(request: HttpRequest, reply: Reply, *, held: bool) -> None:
     run_service(request, triage.reply_update, reply=reply, legal_hold=held,
-                success="Legal hold placed." if held else "Legal hold lifted.")
+                success=gettext("Legal hold placed.") if held else gettext("Legal hold lifted."))
 
 
 @reply_post
@@ -119,12 +120,12 @@ def inbox_respond(request: HttpRequest, reply: Reply) -> None:
 @reply_post
 def inbox_adopt(request: HttpRequest, reply: Reply) -> None:
     run_service(request, answers.answer_adopt, answer=_answer(request, reply), body=request.POST.get("body") or None,
-                success="Sent for approval as a message.")
+                success=gettext("Sent for approval as a message."))
 
 
 def _resolve_unconfirmed(request: HttpRequest, reply: Reply, *, sent: bool) -> None:
     run_service(request, answers.answer_resolve_unconfirmed, answer=_answer(request, reply), sent=sent,
-                success="Recorded.")
+                success=gettext("Recorded."))
 
 
 @reply_post
@@ -139,7 +140,7 @@ def inbox_resolve_not_sent(request: HttpRequest, reply: Reply) -> None:
 
 def _release_held(request: HttpRequest, reply: Reply, *, send: bool) -> None:
     run_service(request, answers.answer_release_held, answer=_answer(request, reply), send=send,
-                success="The answer will be sent now." if send else "Not sent.")
+                success=gettext("The answer will be sent now.") if send else gettext("Not sent."))
 
 
 @reply_post
@@ -154,14 +155,14 @@ def inbox_drop_held(request: HttpRequest, reply: Reply) -> None:
 
 def _answer_flash(request: HttpRequest, answer: ReplyAnswer) -> None:
     text = {
-        AnswerStatus.SENT: "The answer was sent.",
-        AnswerStatus.PENDING: "The answer will be sent shortly (the platform asked us to wait, or publishing is "
-                              "paused).",
-        AnswerStatus.AWAITING_APPROVAL: "Your answer is now a message waiting for a supervisor's approval; it is "
-                                        "sent as a reply as soon as it is approved.",
-        AnswerStatus.PROPOSED: "Your answer was proposed to the supervisors: one of them sends it for approval.",
-        AnswerStatus.UNCONFIRMED: "The platform did not confirm the answer. Check it before answering again.",
-        AnswerStatus.FAILED: f"The answer could not be sent: {answer.last_error}",
+        AnswerStatus.SENT: gettext("The answer was sent."),
+        AnswerStatus.PENDING: gettext("The answer will be sent shortly (the platform asked us to wait, or "
+                                      "publishing is paused)."),
+        AnswerStatus.AWAITING_APPROVAL: gettext("Your answer is now a message waiting for a supervisor's approval; "
+                                                "it is sent as a reply as soon as it is approved."),
+        AnswerStatus.PROPOSED: gettext("Your answer was proposed to the supervisors: one of them sends it for approval."),
+        AnswerStatus.UNCONFIRMED: gettext("The platform did not confirm the answer. Check it before answering again."),
+        AnswerStatus.FAILED: gettext("The answer could not be sent: %(error)s") % {"error": answer.last_error},
     }.get(answer.status, f"Answer {answer.get_status_display().lower()}.")
     (flash.error if answer.status in (AnswerStatus.FAILED, AnswerStatus.UNCONFIRMED) else flash.success)(request, text)
 

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
@@ -224,8 +225,8 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "route": route,
         "language_name": english_name(reply.language),
         "readers": readers,
-        "readers_line": ", ".join([f"{u.display_name} (on duty)" for u in readers["on_duty"]]
-                                  + [u.display_name for u in readers["off_duty"]]) or "none",
+        "readers_line": ", ".join([gettext("%(name)s (on duty)") % {"name": u.display_name} for u in readers["on_duty"]]
+                                  + [u.display_name for u in readers["off_duty"]]) or gettext("none"),
         "suggested": readers["on_duty"][0] if readers["on_duty"] else None,
         "can": {
             "triage": can_triage,

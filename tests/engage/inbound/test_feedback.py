@@ -143,6 +143,19 @@ def test_the_question_is_in_the_answers_language_where_we_have_the_words(world, 
     assert 'lang="ar" dir="rtl"' in page and "نعم، ساعدني" in page
 
 
+def test_the_question_has_words_in_every_language_of_the_public_pages():
+    from engage.public.i18n import UI_LANGUAGES
+
+    for language in UI_LANGUAGES:
+        line = feedback.feedback_line(answer_id=7, channel_kind="email", language=language)
+        assert LINK.search(line) and line.endswith("/" if language == "en" else f"/?lang={language}"), language
+        assert ("Did this answer help?" in line) == (language == "en"), language
+        assert ("?lang=" in line) == (language != "en"), language
+    assert feedback.feedback_line(answer_id=7, channel_kind="sms", language="fa-IR").startswith(
+        "آیا این پاسخ کمکتان کرد؟")
+    assert "Did this answer help?" in feedback.feedback_line(answer_id=7, channel_kind="sms", language="de")
+
+
 def test_where_it_is_asked_and_where_not(world):
     team_id = world.a.team.pk
     template_answer = ReplyAnswer(pk=1, kind=AnswerKind.TEMPLATE)

@@ -149,6 +149,10 @@ def test_a_withdrawal_is_a_cancel_that_references_the_original(world, client, sc
     assert text(cancel, "cap:references") == ",".join(
         [text(original, "cap:sender"), text(original, "cap:identifier"), text(original, "cap:sent")])
     assert cancel.find("cap:info", NS) is None
+    assert text(cancel, "cap:note") == "This alert has been withdrawn."
+    farsi = etree.fromstring(client.get(f"/cap/{message.pk}.xml?lang=fa").content)
+    schema.assertValid(farsi)
+    assert text(farsi, "cap:note") == "این هشدار پس گرفته شده است."  # the note in the visitor's language
 
 
 def test_routine_and_unpublished_messages_are_not_alerts(world, client):

@@ -1,7 +1,8 @@
 """The public pages in each of the 16 languages: Django's catalogs, lang and dir, and no English left.
 
 For each language the main public pages are fetched (news, a news item, a live event page, the
-contact form, the thank-you page after it, and "How we use your messages"). Which chrome strings a page uses is read from its
+contact form, its validation errors, the thank-you page after it, "How we use your messages", the
+transparency page, and "Did this answer help?" with its thank-you). Which chrome strings a page uses is read from its
 English rendering: every msgid whose words appear there. Each of those must be translated in the
 language's compiled catalog, and no such string of more than three words may appear in English on
 the translated page.
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.test import Client
 
 from engage.public.i18n import CALENDAR_WORDS, UI_LANGUAGES, reviewed
+from tests.engage.inbound.test_feedback import answered, link_of, switch
 from tests.engage.public_helpers import (
     corrected_rumour,
     private_cache,  # noqa: F401 - autouse: a cache of the test's own
@@ -67,6 +69,7 @@ def visible(response) -> str:
 def pages(world, settings):
     """The public pages to check, as functions of a language code returning the response."""
     from accounts.services import force_contact_route_set
+    from campaigns.services.channels import channel_create
     from tests.factories import UserFactory
 
     tw = world.a
@@ -83,6 +86,33 @@ def pages(world, settings):
         return client.post(f"/contact/?lang={language}", {"nonce": nonce, "text": "Where is the water point?",
                                                            "contact": "", "name": "", "website": ""})
 
+    def contact_errors(language: str):
+        client = Client()
+        form = client.get(f"/contact/?lang={language}").content.decode()
+        nonce = re.search(r'name="nonce" value="([0-9a-f]{32})"', form).group(1)
+        response = client.post(f"/contact/?lang={language}", {"nonce": nonce, "text": "", "contact": "not an address",
+                                                               "name": "", "website": ""})
+        assert response.status_code == 400 and 'class="errorlist' in response.content.decode()
+        return response
+
+    email = channel_create(actor=tw.admin, team=tw.team, kind="email", name="Email answers",
+                           config={"from_email": "community@police.example"})
+    assert email.pk
+    switch(world, True)  # "Did this answer help?" after an answer
+    votes = iter(range(1, 100))
+
+    def feedback_link() -> str:
+        _answer, body = answered(world, next(votes))
+        return link_of(body).split("?")[0]
+
+    def feedback_thanks(language: str):
+        client, url = Client(), f"{feedback_link()}?lang={language}"
+        page = client.get(url).content.decode()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        response = client.post(url, {"csrfmiddlewaretoken": csrf, "helpful": "yes"}, follow=True)
+        assert "<h1>" in response.content.decode()
+        return response
+
     return {
         "news": lambda language: Client().get(f"/news/?lang={language}"),
         "news item": lambda language: Client().get(f"/news/{original.pk}/?lang={language}"),
@@ -90,6 +120,10 @@ def pages(world, settings):
         "contact": lambda language: Client().get(f"/contact/?lang={language}"),
         "thank you": thank_you,
         "how we use your messages": lambda language: Client().get(f"/how-we-use-your-messages/?lang={language}"),
+        "contact errors": contact_errors,
+        "transparency": lambda language: Client().get(f"/transparency/?lang={language}"),
+        "did this answer help": lambda language: Client().get(f"{feedback_link()}?lang={language}"),
+        "feedback thank you": feedback_thanks,
     }
 
 
@@ -122,7 +156,7 @@ def test_each_language_gets_a_fully_translated_page_with_its_direction(pages, la
     direction = "rtl" if language in RTL else "ltr"
     for name, fetch in pages.items():
         response = fetch(language)
-        assert response.status_code == 200, name
+        assert response.status_code == (400 if name == "contact errors" else 200), name
         page = visible(response)
         assert f'<html lang="{language}" dir="{direction}">' in page, name
         assert response["Content-Language"] == language, name
