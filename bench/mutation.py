@@ -72,7 +72,8 @@ MODULES: dict[str, list[str]] = {
     "campaigns/publishing/schedule.py": PUBLISHING_TESTS,
     # The pause: also the per-team pause's own tests (a force's pause never stops another force).
     "campaigns/publishing/pause.py": [*PUBLISHING_TESTS, "tests/campaigns/test_tenant_pause.py"],
-    "campaigns/publishing/lifecycle.py": PUBLISHING_TESTS,
+    # The worker's hash check (``_content_matches_approval``) is here: test_hash_fields.py states it.
+    "campaigns/publishing/lifecycle.py": [*PUBLISHING_TESTS, "tests/invariants/test_hash_fields.py"],
     "campaigns/publishing/send.py": [
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
