@@ -84,6 +84,23 @@ def test_one_deliverys_outcome_is_written_on_that_delivery_only(world, outcome):
     assert DeliveryAttempt.objects.filter(delivery_id__in=ids).count() == 4
 
 
+def test_a_claim_moves_only_its_own_messages_to_publishing(world):
+    """The claim marks the messages of the rows it claimed as publishing, and no other: a message
+    scheduled for later, in the same team or another, stays scheduled with its rows waiting."""
+    due = scheduled(world.a)
+    later_here = publishing.message_schedule(actor=world.a.officer, message=make_approved(world.a),
+                                             scheduled_at=timezone.now() + timedelta(hours=2))
+    later_there = publishing.message_schedule(actor=world.b.officer, message=make_approved(world.b),
+                                              scheduled_at=timezone.now() + timedelta(hours=2))
+    waiting = {d.pk: row(d.pk) for d in Delivery.objects.exclude(message=due)}
+    _, ids = claim_batch()
+    assert {Delivery.objects.get(pk=d).message_id for d in ids} == {due.pk}
+    assert Message.objects.get(pk=due.pk).status == MessageStatus.PUBLISHING
+    assert {m.pk: m.status for m in Message.objects.filter(pk__in=[later_here.pk, later_there.pk])} == {
+        later_here.pk: MessageStatus.SCHEDULED, later_there.pk: MessageStatus.SCHEDULED}
+    assert {pk: row(pk) for pk in waiting} == waiting
+
+
 def test_marking_one_delivery_in_flight_leaves_the_rest_of_the_batch_claimed(world):
     scheduled(world.a)
     token, (one, other) = claim_batch()
