@@ -86,6 +86,7 @@ def test_one_answers_outcome_is_written_on_that_answer_only(world, sandbox, beha
         reply = Reply.objects.get(pk=one.reply_id)
         assert reply.status == ReplyStatus.ANSWERED and reply.first_response_at == one.sent_at
         assert one.external_id and one.last_error == "" and not problem.exists()
+        assert one.claim_token == "" and one.in_flight_since is None  # sent: no claim left on it
         assert audits(one, "reply.answer_sent")[0]["first_response"] is True
     else:
         assert one.last_error not in ("", "None") and one.sent_at is None
@@ -187,6 +188,8 @@ def test_resolving_one_unconfirmed_answer_leaves_the_others_unconfirmed(world, s
     before = row(other.pk)
     resolved = answers.answer_resolve_unconfirmed(actor=world.a.liaison, answer=posted, sent=True)
     assert resolved.status == AnswerStatus.SENT and resolved.external_id == "tg-77" and resolved.last_error == ""
+    # A person's word: no claim left on it, and no "did this help?" recorded as asked (nothing asked it).
+    assert (resolved.claim_token, resolved.feedback_requested) == ("", False)
     assert Reply.objects.get(pk=posted.reply_id).first_response_at == resolved.sent_at
     assert row(other.pk) == before
     old_key = not_posted.idempotency_key
@@ -430,7 +433,14 @@ def test_an_answer_whose_channel_closed_after_it_was_queued_fails_and_says_so(wo
     assert answer_sending.answer_send(answer_id=closed.pk) == "failed"
     closed.refresh_from_db()
     assert (closed.status, closed.last_error) == (AnswerStatus.FAILED, "This reply cannot be answered on its channel.")
-    assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed").count() == 1
+    # Audited on its reply, in its team, with the reason; the person who queued it is told why.
+    [event] = AuditEvent.objects.filter(verb="reply.answer_failed")
+    assert (event.target_type, event.target_id, event.team_id, event.actor_id) == (
+        "engage.reply", str(closed.reply_id), world.a.team.pk, None)
+    assert event.summary == {"answer": closed.pk, "error": "This reply cannot be answered on its channel.",
+                             "attempts": 0}
+    [told] = Notification.objects.filter(user=world.a.liaison, kind="answer_failed")
+    assert told.text.endswith("was not sent: This reply cannot be answered on its channel.")
     assert sandbox.posts("telegram") == []
 
 
