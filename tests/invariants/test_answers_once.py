@@ -410,6 +410,25 @@ def test_an_approval_voided_after_release_stops_the_answer(world, sandbox):
     assert answer.status == AnswerStatus.AWAITING_APPROVAL and sandbox.posts("telegram") == []
 
 
+def test_a_template_answer_whose_words_are_no_longer_approved_fails_and_says_so(world, sandbox):
+    """A template answer's row copy no longer matches any approved version of its template: it never
+    leaves; it fails with the reason and the person who queued it is told. The answer beside it, with
+    the approved words, still goes out."""
+    channel = sandbox_channel(world, sandbox, "telegram")
+    changed, other = queued(world, channel, 1), queued(world, channel, 2)
+    ReplyAnswer.objects.filter(pk=changed.pk).update(body=changed.body + " Call 999 now.")
+    assert answer_sending.answer_send(answer_id=changed.pk) == "not-sent"
+    changed.refresh_from_db()
+    reason = "The template's words are no longer the approved ones."
+    assert (changed.status, changed.last_error, changed.claim_token) == (AnswerStatus.FAILED, reason, "")
+    assert [s["error"] for s in audits(changed, "reply.answer_failed")] == [reason]
+    [told] = Notification.objects.filter(user=world.a.liaison, kind="answer_failed")
+    assert told.text.endswith(reason)
+    assert sandbox.posts("telegram") == []
+    assert answer_sending.answer_send(answer_id=other.pk) == "sent"
+    assert len(sandbox.posts("telegram")) == 1
+
+
 def test_an_answer_that_asks_did_this_help_records_that_it_asked(world, sandbox):
     from accounts.services import team_update_settings
 
