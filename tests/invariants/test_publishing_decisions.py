@@ -44,7 +44,8 @@ def audit_verbs(target) -> list[str]:
 # --- held for review: release or skip the one named --------------------------------------------------
 
 @pytest.mark.parametrize("send", [True, False])
-def test_releasing_or_skipping_one_held_delivery_leaves_the_others_held(world, send):
+def test_releasing_or_skipping_one_held_delivery_leaves_the_others_held(world, send,
+                                                                       django_capture_on_commit_callbacks):
     first, second = scheduled(world.a), scheduled(world.a)
     long_ago = timezone.now() - timedelta(hours=3)
     Delivery.objects.update(needs_review=True, due_at=long_ago)
@@ -54,7 +55,16 @@ def test_releasing_or_skipping_one_held_delivery_leaves_the_others_held(world, s
     with pytest.raises(NotAllowed):
         publishing.delivery_release(actor=world.a.officer, delivery=one, send=send)
     started = timezone.now()
-    released = publishing.delivery_release(actor=world.a.supervisor, delivery=one, send=send)
+    from django.core.cache import cache
+
+    from campaigns.publishing.schedule import TICK_PENDING_KEY
+
+    cache.delete(TICK_PENDING_KEY[False])
+    with django_capture_on_commit_callbacks(execute=True):
+        released = publishing.delivery_release(actor=world.a.supervisor, delivery=one, send=send)
+    # Sent now means now: an early tick is asked for (its flag is up), not the next beat; a skip asks none.
+    assert cache.get(TICK_PENDING_KEY[False]) == (1 if send else None)
+    cache.delete(TICK_PENDING_KEY[False])
     assert row(other.pk) == before
     assert not released.needs_review
     if send:
