@@ -498,3 +498,24 @@ def test_an_answer_is_a_template_or_a_text_never_both_nor_neither(world, sandbox
             answers.reply_respond(actor=world.a.liaison, reply=reply, template=template, body=body)
         assert refused.value.fields == {"template": ["Give one of these."], "body": ["Give one of these."]}
     assert not ReplyAnswer.objects.exists()
+
+
+def test_a_partner_webhooks_answer_names_its_reply_and_answer(world, sandbox):
+    """A partner receiving an answer on its webhook is told which of its messages it answers and which
+    answer it is (to match it, and to tell a retry under the same key from a new answer)."""
+    from engage.inbound.ingest import reply_store
+    from engage.inbound.processing import reply_process
+
+    channel = sandbox_channel(world, sandbox, "webhook")
+    replies = []
+    for n in (1, 2):
+        stored = reply_store(team_id=world.a.team.pk, channel=channel, source="webhook", provider_id=f"partner-{n}",
+                             text="When does the road reopen?", author_handle=f"partner-user-{n}",
+                             author_name="", received_at=timezone.now() - timedelta(minutes=3))
+        reply_process(reply_id=stored.reply_id)
+        replies.append(Reply.objects.get(pk=stored.reply_id))
+    answer = answers.answer_from_template(actor=world.a.liaison, reply=replies[1], template=thanks_template(world))
+    assert answer_sending.answer_send(answer_id=answer.pk) == "sent"
+    [post] = sandbox.posts("webhook")
+    assert post.fields["metadata"] == {"reply_id": str(replies[1].pk), "answer_id": str(answer.pk), "kind": "template"}
+    assert post.fields["in_reply_to"] == "partner-2"
