@@ -91,10 +91,12 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_publishing_decisions.py",
         "tests/campaigns/test_publishing.py",
     ],
+    # The sending half, with the "did this answer help?" line it appends (test_feedback.py).
     "engage/inbound/answer_sending.py": [
         "tests/invariants/test_answers_once.py",
         "tests/engage/inbound/test_answers.py",
         "tests/engage/inbound/test_answer_safety.py",
+        "tests/engage/inbound/test_feedback.py",
     ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",
