@@ -80,6 +80,8 @@ def test_one_deliverys_outcome_is_written_on_that_delivery_only(world, outcome):
     for d in others:
         assert delivery_finish(permit=permits[d], token=token, outcome="sent", external_id=f"ext-{d}") == 1
         assert Delivery.objects.get(pk=d).external_id == f"ext-{d}"
+        # A sent outcome given no error records none, on the row or its attempt.
+        assert (Delivery.objects.get(pk=d).last_error, DeliveryAttempt.objects.get(delivery_id=d).error) == ("", "")
     assert Delivery.objects.get(pk=one).external_id == ("ext-1" if outcome in ("sent", "unconfirmed") else "")
     assert DeliveryAttempt.objects.filter(delivery_id__in=ids).count() == 4
 
