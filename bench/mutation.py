@@ -110,7 +110,8 @@ MODULES: dict[str, list[str]] = {
     ],
 }
 
-COPY = ["accounts", "campaigns", "engage", "templates", "tests", "manage.py", "pyproject.toml"]
+# locale: the translations (LOCALE_PATHS is under the copy), which the feedback and public-page tests read.
+COPY = ["accounts", "campaigns", "engage", "locale", "templates", "tests", "manage.py", "pyproject.toml"]
 CAUGHT = {"killed", "timeout"}
 NOT_RUN = {"skipped", "not checked", "check was interrupted by user", "caught by type check"}
 
