@@ -70,8 +70,10 @@ MODULES: dict[str, list[str]] = {
     # old module it came from. Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the
     # plan or the pause (the pause's scope is test_pause_scope.py's; the rest is in these files).
     "campaigns/publishing/schedule.py": PUBLISHING_TESTS,
-    "campaigns/publishing/pause.py": PUBLISHING_TESTS,
-    "campaigns/publishing/lifecycle.py": PUBLISHING_TESTS,
+    # The pause: also the per-team pause's own tests (a force's pause never stops another force).
+    "campaigns/publishing/pause.py": [*PUBLISHING_TESTS, "tests/campaigns/test_tenant_pause.py"],
+    # The worker's hash check (``_content_matches_approval``) is here: test_hash_fields.py states it.
+    "campaigns/publishing/lifecycle.py": [*PUBLISHING_TESTS, "tests/invariants/test_hash_fields.py"],
     "campaigns/publishing/send.py": [
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
@@ -81,7 +83,7 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
     ],
-    "campaigns/publishing/withdraw.py": [*PUBLISHING_TESTS, "tests/campaigns/test_telegram_withdraw.py"],
+    "campaigns/publishing/withdraw.py": PUBLISHING_TESTS,
     "campaigns/publishing/outbound.py": [
         "tests/invariants/test_never_twice.py",
         "tests/invariants/test_answers_once.py",
@@ -89,10 +91,12 @@ MODULES: dict[str, list[str]] = {
         "tests/invariants/test_publishing_decisions.py",
         "tests/campaigns/test_publishing.py",
     ],
+    # The sending half, with the "did this answer help?" line it appends (test_feedback.py).
     "engage/inbound/answer_sending.py": [
         "tests/invariants/test_answers_once.py",
         "tests/engage/inbound/test_answers.py",
         "tests/engage/inbound/test_answer_safety.py",
+        "tests/engage/inbound/test_feedback.py",
     ],
     "engage/inbound/answers.py": [
         "tests/invariants/test_answers_once.py",
@@ -106,7 +110,8 @@ MODULES: dict[str, list[str]] = {
     ],
 }
 
-COPY = ["accounts", "campaigns", "engage", "templates", "tests", "manage.py", "pyproject.toml"]
+# locale: the translations (LOCALE_PATHS is under the copy), which the feedback and public-page tests read.
+COPY = ["accounts", "campaigns", "engage", "locale", "templates", "tests", "manage.py", "pyproject.toml"]
 CAUGHT = {"killed", "timeout"}
 NOT_RUN = {"skipped", "not checked", "check was interrupted by user", "caught by type check"}
 

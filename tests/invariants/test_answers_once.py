@@ -86,6 +86,7 @@ def test_one_answers_outcome_is_written_on_that_answer_only(world, sandbox, beha
         reply = Reply.objects.get(pk=one.reply_id)
         assert reply.status == ReplyStatus.ANSWERED and reply.first_response_at == one.sent_at
         assert one.external_id and one.last_error == "" and not problem.exists()
+        assert one.claim_token == "" and one.in_flight_since is None  # sent: no claim left on it
         assert audits(one, "reply.answer_sent")[0]["first_response"] is True
     else:
         assert one.last_error not in ("", "None") and one.sent_at is None
@@ -187,6 +188,8 @@ def test_resolving_one_unconfirmed_answer_leaves_the_others_unconfirmed(world, s
     before = row(other.pk)
     resolved = answers.answer_resolve_unconfirmed(actor=world.a.liaison, answer=posted, sent=True)
     assert resolved.status == AnswerStatus.SENT and resolved.external_id == "tg-77" and resolved.last_error == ""
+    # A person's word: no claim left on it, and no "did this help?" recorded as asked (nothing asked it).
+    assert (resolved.claim_token, resolved.feedback_requested) == ("", False)
     assert Reply.objects.get(pk=posted.reply_id).first_response_at == resolved.sent_at
     assert row(other.pk) == before
     old_key = not_posted.idempotency_key
@@ -407,6 +410,25 @@ def test_an_approval_voided_after_release_stops_the_answer(world, sandbox):
     assert answer.status == AnswerStatus.AWAITING_APPROVAL and sandbox.posts("telegram") == []
 
 
+def test_a_template_answer_whose_words_are_no_longer_approved_fails_and_says_so(world, sandbox):
+    """A template answer's row copy no longer matches any approved version of its template: it never
+    leaves; it fails with the reason and the person who queued it is told. The answer beside it, with
+    the approved words, still goes out."""
+    channel = sandbox_channel(world, sandbox, "telegram")
+    changed, other = queued(world, channel, 1), queued(world, channel, 2)
+    ReplyAnswer.objects.filter(pk=changed.pk).update(body=changed.body + " Call 999 now.")
+    assert answer_sending.answer_send(answer_id=changed.pk) == "not-sent"
+    changed.refresh_from_db()
+    reason = "The template's words are no longer the approved ones."
+    assert (changed.status, changed.last_error, changed.claim_token) == (AnswerStatus.FAILED, reason, "")
+    assert [s["error"] for s in audits(changed, "reply.answer_failed")] == [reason]
+    [told] = Notification.objects.filter(user=world.a.liaison, kind="answer_failed")
+    assert told.text.endswith(reason)
+    assert sandbox.posts("telegram") == []
+    assert answer_sending.answer_send(answer_id=other.pk) == "sent"
+    assert len(sandbox.posts("telegram")) == 1
+
+
 def test_an_answer_that_asks_did_this_help_records_that_it_asked(world, sandbox):
     from accounts.services import team_update_settings
 
@@ -430,7 +452,14 @@ def test_an_answer_whose_channel_closed_after_it_was_queued_fails_and_says_so(wo
     assert answer_sending.answer_send(answer_id=closed.pk) == "failed"
     closed.refresh_from_db()
     assert (closed.status, closed.last_error) == (AnswerStatus.FAILED, "This reply cannot be answered on its channel.")
-    assert Notification.objects.filter(user=world.a.liaison, kind="answer_failed").count() == 1
+    # Audited on its reply, in its team, with the reason; the person who queued it is told why.
+    [event] = AuditEvent.objects.filter(verb="reply.answer_failed")
+    assert (event.target_type, event.target_id, event.team_id, event.actor_id) == (
+        "engage.reply", str(closed.reply_id), world.a.team.pk, None)
+    assert event.summary == {"answer": closed.pk, "error": "This reply cannot be answered on its channel.",
+                             "attempts": 0}
+    [told] = Notification.objects.filter(user=world.a.liaison, kind="answer_failed")
+    assert told.text.endswith("was not sent: This reply cannot be answered on its channel.")
     assert sandbox.posts("telegram") == []
 
 
@@ -469,3 +498,24 @@ def test_an_answer_is_a_template_or_a_text_never_both_nor_neither(world, sandbox
             answers.reply_respond(actor=world.a.liaison, reply=reply, template=template, body=body)
         assert refused.value.fields == {"template": ["Give one of these."], "body": ["Give one of these."]}
     assert not ReplyAnswer.objects.exists()
+
+
+def test_a_partner_webhooks_answer_names_its_reply_and_answer(world, sandbox):
+    """A partner receiving an answer on its webhook is told which of its messages it answers and which
+    answer it is (to match it, and to tell a retry under the same key from a new answer)."""
+    from engage.inbound.ingest import reply_store
+    from engage.inbound.processing import reply_process
+
+    channel = sandbox_channel(world, sandbox, "webhook")
+    replies = []
+    for n in (1, 2):
+        stored = reply_store(team_id=world.a.team.pk, channel=channel, source="webhook", provider_id=f"partner-{n}",
+                             text="When does the road reopen?", author_handle=f"partner-user-{n}",
+                             author_name="", received_at=timezone.now() - timedelta(minutes=3))
+        reply_process(reply_id=stored.reply_id)
+        replies.append(Reply.objects.get(pk=stored.reply_id))
+    answer = answers.answer_from_template(actor=world.a.liaison, reply=replies[1], template=thanks_template(world))
+    assert answer_sending.answer_send(answer_id=answer.pk) == "sent"
+    [post] = sandbox.posts("webhook")
+    assert post.fields["metadata"] == {"reply_id": str(replies[1].pk), "answer_id": str(answer.pk), "kind": "template"}
+    assert post.fields["in_reply_to"] == "partner-2"

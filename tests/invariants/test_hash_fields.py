@@ -194,6 +194,24 @@ def test_the_worker_refuses_a_field_changed_behind_the_services_back(world, fiel
         "Content differs from what was approved"}
 
 
+def test_the_worker_refuses_a_stored_hash_that_differs_from_the_approved_one(world):
+    """The stored content hash moved away from the approved one (a write that bypassed the services
+    and left the status alone): the worker compares the two before anything else and refuses, with
+    the reason; a message beside it, untouched, still goes out."""
+    a = world.a
+    changed, untouched = populated(a), populated(world.b)
+    for p, tw in ((changed, a), (untouched, world.b)):
+        publishing.message_schedule(actor=tw.officer, message=p.message, scheduled_at=None)
+    Message.objects.filter(pk=changed.message.pk).update(content_hash="0" * 64)
+    outcomes = {Delivery.objects.get(pk=d).message_id: delivery_send(delivery_id=d, token=t)
+                for d, t, _ in deliveries_claim_due()}
+    assert outcomes[changed.message.pk] == "not-sent"
+    assert set(Delivery.objects.filter(message=changed.message).values_list("last_error", flat=True)) == {
+        "Content differs from what was approved"}
+    assert not Delivery.objects.filter(message=changed.message, status=DeliveryStatus.SENT).exists()
+    assert Delivery.objects.filter(message=untouched.message, status=DeliveryStatus.SENT).exists()
+
+
 def test_an_unchanged_save_of_every_field_keeps_the_approval(world):
     """The other half: saving what is there already changes nothing, voids nothing."""
     a = world.a

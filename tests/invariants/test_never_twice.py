@@ -80,8 +80,27 @@ def test_one_deliverys_outcome_is_written_on_that_delivery_only(world, outcome):
     for d in others:
         assert delivery_finish(permit=permits[d], token=token, outcome="sent", external_id=f"ext-{d}") == 1
         assert Delivery.objects.get(pk=d).external_id == f"ext-{d}"
+        # A sent outcome given no error records none, on the row or its attempt.
+        assert (Delivery.objects.get(pk=d).last_error, DeliveryAttempt.objects.get(delivery_id=d).error) == ("", "")
     assert Delivery.objects.get(pk=one).external_id == ("ext-1" if outcome in ("sent", "unconfirmed") else "")
     assert DeliveryAttempt.objects.filter(delivery_id__in=ids).count() == 4
+
+
+def test_a_claim_moves_only_its_own_messages_to_publishing(world):
+    """The claim marks the messages of the rows it claimed as publishing, and no other: a message
+    scheduled for later, in the same team or another, stays scheduled with its rows waiting."""
+    due = scheduled(world.a)
+    later_here = publishing.message_schedule(actor=world.a.officer, message=make_approved(world.a),
+                                             scheduled_at=timezone.now() + timedelta(hours=2))
+    later_there = publishing.message_schedule(actor=world.b.officer, message=make_approved(world.b),
+                                              scheduled_at=timezone.now() + timedelta(hours=2))
+    waiting = {d.pk: row(d.pk) for d in Delivery.objects.exclude(message=due)}
+    _, ids = claim_batch()
+    assert {Delivery.objects.get(pk=d).message_id for d in ids} == {due.pk}
+    assert Message.objects.get(pk=due.pk).status == MessageStatus.PUBLISHING
+    assert {m.pk: m.status for m in Message.objects.filter(pk__in=[later_here.pk, later_there.pk])} == {
+        later_here.pk: MessageStatus.SCHEDULED, later_there.pk: MessageStatus.SCHEDULED}
+    assert {pk: row(pk) for pk in waiting} == waiting
 
 
 def test_marking_one_delivery_in_flight_leaves_the_rest_of_the_batch_claimed(world):
@@ -100,8 +119,12 @@ def test_unclaiming_one_delivery_leaves_the_rest_of_the_batch_claimed(world):
     token, (one, other) = claim_batch()
     before = row(other)
     assert delivery_unclaim(delivery_id=one, token=token) is True
-    assert Delivery.objects.get(pk=one).status == DeliveryStatus.PENDING
+    released = Delivery.objects.get(pk=one)
+    # Released means unclaimed: no token a late task of the old claim could still match, no claim time.
+    assert (released.status, released.claim_token, released.claimed_at) == (DeliveryStatus.PENDING, "", None)
     assert row(other) == before
+    # The old claim's task finds nothing to send.
+    assert delivery_begin(delivery_id=one, token=token) is None
 
 
 def test_a_finish_with_another_claims_token_writes_nothing(world):
@@ -171,6 +194,26 @@ def test_the_reaper_settles_a_stale_in_flight_row_and_only_that_one(world, setti
     assert result["unconfirmed"] + result["retried"] == 1
     assert Delivery.objects.get(pk=stale).status in (DeliveryStatus.UNCONFIRMED, DeliveryStatus.PENDING)
     assert row(live) == live_before
+
+
+def test_the_reaper_counts_every_row_it_settles(world, settings):
+    """Four rows stuck in flight: two on platforms that deduplicate on our key (public, Mastodon) go
+    back to pending under the same key, two SMS (which do not) become unconfirmed; the report counts
+    each of them, so that the log and the alert say how many posts a person must check."""
+    scheduled(world.a, channels=[world.a.public, world.a.mastodon, world.a.sms])
+    scheduled(world.b, channels=[world.b.sms])
+    token, ids = claim_batch()
+    for d in ids:
+        assert delivery_begin(delivery_id=d, token=token) is not None
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    Delivery.objects.update(in_flight_since=timezone.now() - limit - timedelta(minutes=1))
+    result = deliveries_reap_stale(now=timezone.now())
+    assert (result["unconfirmed"], result["retried"], result["released"]) == (2, 2, 0)
+    status = {(d.channel.kind, d.message.team_id): d.status for d in Delivery.objects.select_related("channel", "message")}
+    assert status == {("public", world.a.team.pk): DeliveryStatus.PENDING,
+                      ("mastodon", world.a.team.pk): DeliveryStatus.PENDING,
+                      ("sms", world.a.team.pk): DeliveryStatus.UNCONFIRMED,
+                      ("sms", world.b.team.pk): DeliveryStatus.UNCONFIRMED}
 
 
 # --- a person's decisions ---------------------------------------------------------------------

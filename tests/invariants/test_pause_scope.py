@@ -95,8 +95,9 @@ def test_the_approver_cannot_confirm_the_override_of_their_own_approval(world):
     a = world.a
     message = _paused_emergency(a, approver=a.supervisor2)
     assert message.status == MessageStatus.SCHEDULED and message.approved_by_id == a.supervisor2.pk
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as refused:
         publishing.emergency_pause_override(actor=a.supervisor2, message=message)
+    assert refused.value.message == "A second supervisor, who neither wrote nor approved it, must confirm."
     assert Message.objects.get(pk=message.pk).pause_override_by_id is None
     assert send_due() == {}
     confirmed = publishing.emergency_pause_override(actor=a.supervisor, message=message)
@@ -144,3 +145,18 @@ def test_only_a_supervisor_of_the_team_confirms_an_override(forces: Forces, who)
     with pytest.raises(NotAllowed):
         publishing.emergency_pause_override(actor=actor, message=message)
     assert Message.objects.get(pk=message.pk).pause_override_by_id is None
+
+
+def test_only_an_emergency_message_can_be_let_out_of_a_pause(world):
+    """A routine message waits for the resume: no supervisor can confirm it out of a pause, and the
+    refusal says why in words (the API passes it on)."""
+    from core.errors import WrongState
+
+    a = world.a
+    routine = scheduled(a)
+    publishing_pause(actor=a.supervisor, reason="Major incident", team=a.team.pk)
+    with pytest.raises(WrongState) as refused:
+        publishing.emergency_pause_override(actor=a.supervisor, message=routine)
+    assert refused.value.message == "Only emergency messages can go out during a pause."
+    assert Message.objects.get(pk=routine.pk).pause_override_by_id is None
+    assert send_due() == {}

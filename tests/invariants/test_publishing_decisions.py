@@ -44,7 +44,8 @@ def audit_verbs(target) -> list[str]:
 # --- held for review: release or skip the one named --------------------------------------------------
 
 @pytest.mark.parametrize("send", [True, False])
-def test_releasing_or_skipping_one_held_delivery_leaves_the_others_held(world, send):
+def test_releasing_or_skipping_one_held_delivery_leaves_the_others_held(world, send,
+                                                                       django_capture_on_commit_callbacks):
     first, second = scheduled(world.a), scheduled(world.a)
     long_ago = timezone.now() - timedelta(hours=3)
     Delivery.objects.update(needs_review=True, due_at=long_ago)
@@ -54,14 +55,25 @@ def test_releasing_or_skipping_one_held_delivery_leaves_the_others_held(world, s
     with pytest.raises(NotAllowed):
         publishing.delivery_release(actor=world.a.officer, delivery=one, send=send)
     started = timezone.now()
-    released = publishing.delivery_release(actor=world.a.supervisor, delivery=one, send=send)
+    from django.core.cache import cache
+
+    from campaigns.publishing.schedule import TICK_PENDING_KEY
+
+    cache.delete(TICK_PENDING_KEY[False])
+    with django_capture_on_commit_callbacks(execute=True):
+        released = publishing.delivery_release(actor=world.a.supervisor, delivery=one, send=send)
+    # Sent now means now: an early tick is asked for (its flag is up), not the next beat; a skip asks none.
+    assert cache.get(TICK_PENDING_KEY[False]) == (1 if send else None)
+    cache.delete(TICK_PENDING_KEY[False])
     assert row(other.pk) == before
     assert not released.needs_review
     if send:
         assert released.status == DeliveryStatus.PENDING and released.due_at >= started
         assert audit_verbs(one)[-1] == "delivery.released"
         assert [d for d, _, _ in deliveries_claim_due()] == [one.pk]  # due now; the other still held
-    else:
+    # Audited in the message's team (a team's supervisors and auditors see it).
+    assert AuditEvent.objects.filter(target_id=str(one.pk)).latest("id").team_id == world.a.team.pk
+    if not send:
         assert released.status == DeliveryStatus.SKIPPED and released.last_error == "Skipped after review"
         assert released.due_at == long_ago
         assert audit_verbs(one)[-1] == "delivery.skipped"
@@ -141,9 +153,11 @@ def test_without_a_team_a_force_supervisor_pauses_their_own_force_only(forces: F
     with pytest.raises(InvalidInput, match="Say which force or team") as unclear:
         publishing.publishing_pause(actor=chief, reason="Incident")
     assert unclear.value.fields == {"team": ["This field is required."]}
+    assert unclear.value.message == "Say which force or team this is for."  # the API passes it on, word for word
     with pytest.raises(InvalidInput, match="Give a reason") as blank:
         publishing.publishing_pause(actor=chief, reason="   ", team=forces.a.team.pk)
     assert blank.value.fields == {"reason": ["This field may not be blank."]}
+    assert blank.value.message == "Give a reason for the pause."
 
 
 def test_a_platform_wide_pause_stops_every_force_and_only_an_operator_lifts_it(forces: Forces):
@@ -174,8 +188,18 @@ def test_resume_holds_only_the_long_overdue_routine_deliveries(world):
     Delivery.objects.filter(message__in=[overdue, emergency]).update(
         due_at=now - publishing.RESUME_REVIEW_AFTER - timedelta(minutes=1))
     Delivery.objects.filter(message=recent).update(due_at=now - publishing.RESUME_REVIEW_AFTER + timedelta(minutes=1))
+    # Beside them, long overdue too: deliveries that already went out, failed or were skipped.
+    done = publishing.message_schedule(actor=world.a.officer, scheduled_at=None, message=make_approved(
+        world.a, channels=[world.a.public, world.a.mastodon, world.a.sms]))
+    finished = dict(zip(Delivery.objects.filter(message=done).values_list("pk", flat=True),
+                        [DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED], strict=True))
+    for pk, status in finished.items():
+        Delivery.objects.filter(pk=pk).update(status=status, due_at=now - publishing.RESUME_REVIEW_AFTER * 2)
     assert publishing.publishing_resume(actor=world.a.supervisor, reason="Clear", team=world.a.team.pk) == 1
     assert list(Delivery.objects.filter(needs_review=True).values_list("message_id", flat=True)) == [overdue.pk]
+    event = AuditEvent.objects.get(verb="publishing.resumed")
+    assert (event.target_type, event.team_id, event.summary["held_for_review"]) == (
+        "campaigns.publishingpause", world.a.team.pk, 1)
 
 
 # --- failures: who is told, and what the message becomes -----------------------------------------------

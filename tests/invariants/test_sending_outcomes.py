@@ -153,6 +153,32 @@ def test_an_unexpected_error_after_the_call_began_is_unconfirmed_and_never_resen
     assert send_due() == [] and len(sandbox.posts("telegram")) == 1  # never sent again
 
 
+def test_a_gateway_timeout_after_the_request_went_out_is_unconfirmed_with_its_status(world, sandbox, monkeypatch):
+    """A gateway in front of the platform forwards the post, then answers 504: the platform may have
+    it. The delivery is unconfirmed (never retried blindly), and its attempt and audit keep the 504 a
+    person needs to judge it; the channel beside it, sent normally, keeps its own status."""
+    import httpx
+
+    real_send = httpx.Client.send
+
+    def gateway_gives_up(self, request, **kwargs):
+        real_send(self, request, **kwargs)
+        return httpx.Response(504, request=request, json={"ok": False, "description": "Gateway Timeout"})
+
+    telegram = channel(world, sandbox, "telegram")
+    schedule_now(world, make_approved(world.a, channels=[telegram]))
+    monkeypatch.setattr(httpx.Client, "send", gateway_gives_up)
+    assert send_due() == ["unconfirmed"]
+    monkeypatch.undo()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.UNCONFIRMED and "may have been accepted" in delivery.last_error
+    attempt = DeliveryAttempt.objects.get(delivery=delivery)
+    assert (attempt.outcome, attempt.http_status) == ("unconfirmed", 504)
+    assert [a["http_status"] for a in audit_of(delivery, "delivery.unconfirmed")] == [504]
+    assert len(sandbox.posts("telegram")) == 1
+    assert send_due() == [] and len(sandbox.posts("telegram")) == 1  # never sent again
+
+
 def test_a_delivery_that_cannot_be_prepared_fails_without_a_call(world, sandbox):
     telegram = channel(world, sandbox, "telegram")
     schedule_now(world, make_approved(world.a, channels=[telegram]))
@@ -294,6 +320,8 @@ def test_a_list_send_that_reaches_some_recipients_keeps_their_ids_and_is_never_r
     assert delivery.status == DeliveryStatus.UNCONFIRMED
     assert delivery.external_id and delivery.external_id in str(accepted.id) + str(accepted.data)
     assert delivery.last_error.startswith("Partly delivered: 1 accepted, 0 unconfirmed, 1 not sent.")
+    # The attempt keeps the status of the answer that stopped the list (the second recipient's 500).
+    assert DeliveryAttempt.objects.get(delivery=delivery).http_status == 500
     assert send_due() == [] and len(sandbox.posts("sms")) == 1
 
 

@@ -151,3 +151,47 @@ def test_expired_credentials_are_recorded_with_the_platforms_status(world, sandb
     assert [delivery_send(delivery_id=d, token=t) for d, t, _ in deliveries_claim_due()] == ["failed"]
     attempt = DeliveryAttempt.objects.get()
     assert (attempt.outcome, attempt.http_status) == ("failed", 401)
+
+
+def test_a_worker_whose_preparation_fails_after_its_row_was_claimed_again_writes_nothing(world, sandbox, monkeypatch):
+    """The same, for a worker that fails while preparing (its image cannot be read) after the reaper
+    settled its row and a new worker has it in flight: "could not prepare" is written under the first
+    worker's own claim only, never on the second worker's attempt."""
+    from datetime import timedelta
+
+    from django.core.files.storage import FileSystemStorage
+    from django.utils import timezone
+
+    from campaigns.models import DeliveryStatus
+    from campaigns.publishing import deliveries_claim_due, deliveries_reap_stale, delivery_begin
+    from campaigns.publishing.send import delivery_send
+    from tests.campaigns.test_publishing import channel
+
+    sandbox.reset()
+    mastodon = channel(world, sandbox, "mastodon")
+    message = make_message(world.a, channels=[mastodon])
+    message_services.media_add(actor=world.a.officer, message=message, data=png((10, 200, 30)), alt_text="A map")
+    publishing.message_schedule(actor=world.a.officer, message=make_approved_from(world.a, message), scheduled_at=None)
+    [(delivery_id, first_token, _)] = deliveries_claim_due()
+    second = {}
+
+    def storage_gone(self, name, mode="rb"):
+        # The time limit passes while the first worker waits on the storage, which then fails.
+        Delivery.objects.filter(pk=delivery_id).update(in_flight_since=timezone.now() - timedelta(hours=1))
+        assert deliveries_reap_stale(now=timezone.now())["retried"] == 1
+        Delivery.objects.filter(pk=delivery_id).update(next_attempt_at=None)
+        [(again, token, _)] = deliveries_claim_due()
+        assert again == delivery_id and token != first_token
+        second["token"] = token
+        # The second worker is in flight (its own read of the image is not needed to show this).
+        assert delivery_begin(delivery_id=delivery_id, token=token) is not None
+        second["row"] = Delivery.objects.values().get(pk=delivery_id)
+        raise OSError("the media volume went away")
+
+    monkeypatch.setattr(FileSystemStorage, "_open", storage_gone)
+    assert delivery_send(delivery_id=delivery_id, token=first_token) == "failed"
+    monkeypatch.undo()
+    now = Delivery.objects.values().get(pk=delivery_id)
+    assert now == second["row"], "the first worker's failure was written on the second worker's attempt"
+    assert (now["status"], now["claim_token"]) == (DeliveryStatus.SENDING, second["token"])
+    assert sandbox.posts("mastodon") == []

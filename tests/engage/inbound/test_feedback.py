@@ -186,6 +186,26 @@ def test_a_telegram_answer_carries_the_link(world, sandbox):
     assert text.startswith(thanks().body) and feedback.feedback_token_read(token_of(text)) == (answer.pk, "telegram")
 
 
+def test_an_sms_answer_too_long_with_the_question_goes_out_without_it(world, sandbox):
+    """The question never stops an answer: on an SMS channel of one segment, the approved words fit and
+    the question would not; the words go out alone, and no question is recorded as asked."""
+    from tests.engage.inbound.test_answers import sandbox_channel
+
+    sandbox.reset()
+    switch(world, True)
+    sms = sandbox_channel(world, sandbox, "sms", max_segments=1)
+    stored = reply_store(team_id=world.a.team.pk, channel=sms, source="sms", provider_id="SM-feedback-1",
+                         text="Is the road open?", author_handle="+447700900123", author_name="",
+                         received_at=timezone.now())
+    reply_process(reply_id=stored.reply_id)
+    body = thanks().body
+    assert len(body) <= 160 < len(body) + 40
+    answer = answers.reply_respond(actor=world.a.liaison, reply=Reply.objects.get(pk=stored.reply_id),
+                                   template=thanks())
+    assert answer.status == "sent" and not answer.feedback_requested
+    assert [p.fields.get("Body") for p in sandbox.posts("sms")] == [body]
+
+
 # --- the page and the vote ------------------------------------------------------------------------
 
 def test_a_get_never_votes(world, email):
