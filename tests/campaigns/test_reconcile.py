@@ -196,6 +196,30 @@ def test_a_claimed_ask_is_not_claimed_twice(world, sandbox):
     assert lookup_claim(rows, asks=1, now=now) is None  # not due again before the backoff
 
 
+def test_an_answer_back_after_a_newer_ask_claimed_the_row_is_not_recorded(world, sandbox):
+    """A slow ask (its platform answered after the backoff, when a newer ask had claimed the row) must
+    not settle the row: only the ask holding the row's current token writes, once."""
+    from campaigns.publishing.reconcile import _delivery_lookup, _delivery_record, lookup_backoff
+
+    scheduled(world, webhook(world, sandbox, "asked", status_lookup=True))
+    lost_before_the_call(timezone.now() + LATER)
+    now = timezone.now() + LATER
+    delivery = Delivery.objects.select_related("message", "channel", "variant").get()
+    rows = Delivery.objects.filter(pk=delivery.pk)
+    slow = lookup_claim(rows, asks=0, now=now)
+    slow_answer = _delivery_lookup(delivery, now)  # the partner answers 404, slowly
+    later = now + lookup_backoff(1) + timedelta(seconds=1)
+    newer = lookup_claim(rows, asks=1, now=later)
+    assert slow and newer and slow != newer
+    assert _delivery_record(delivery, slow, slow_answer, later) == ""
+    assert Delivery.objects.get().status == DeliveryStatus.UNCONFIRMED and looked_up(delivery) == []
+    delivery.lookup_asks = 2
+    assert _delivery_record(delivery, newer, _delivery_lookup(delivery, later), later) == "pending"
+    assert [e["ask"] for e in looked_up(delivery)] == [2]
+    Delivery.objects.update(next_attempt_at=timezone.now())  # ten minutes on, it is due
+    assert send_due() == ["sent"] and received(sandbox, delivery.idempotency_key) == 1
+
+
 def test_a_person_resolving_meanwhile_wins_and_the_reconciler_does_nothing(world, sandbox):
     scheduled(world, webhook(world, sandbox, "asked", status_lookup=True))
     lost_before_the_call(timezone.now() + LATER)
