@@ -199,3 +199,27 @@ def test_the_inbox_says_who_is_asked_and_keeps_the_persons_buttons(world, sandbo
     tg = client.get(reverse("inbox:detail", kwargs={"pk": by_telegram.reply_id})).content.decode()
     assert "Telegram cannot be asked whether this answer went out: check the channel" in tg
     assert "It was sent" in tg and "It was not sent: send again" in tg
+
+
+def test_an_answer_back_after_a_newer_ask_claimed_the_answer_is_not_recorded(world, sandbox):
+    """A slow ask overtaken by a newer one (after the backoff) settles nothing: only the ask holding
+    the answer's current token writes, for found as for absent."""
+    from campaigns.publishing.reconcile import lookup_backoff, lookup_claim
+    from engage.inbound.answer_reconcile import _lookup, _record
+
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    answer = queued(world, asked, 1)
+    stuck_in_flight(answer, asked)
+    answer = ReplyAnswer.objects.select_related("reply", "channel").get(pk=answer.pk)
+    rows = ReplyAnswer.objects.filter(pk=answer.pk)
+    now = timezone.now() + LATER
+    slow = lookup_claim(rows, asks=0, now=now)
+    slow_answer = _lookup(answer, now)  # the partner answers 404, slowly
+    later = now + lookup_backoff(1) + timedelta(seconds=1)
+    newer = lookup_claim(rows, asks=1, now=later)
+    assert slow and newer and slow != newer
+    assert _record(answer, slow, slow_answer, later) == ""
+    assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.UNCONFIRMED and looked_up(answer) == []
+    answer.lookup_asks = 2
+    assert _record(answer, newer, _lookup(answer, later), later) == AnswerStatus.PENDING
+    assert [e["ask"] for e in looked_up(answer)] == [2]
