@@ -35,10 +35,12 @@ def submission_findings(message: Message) -> list:
 
 
 @transaction.atomic
-def message_submit(*, actor: User, message: Message) -> Message:
+def message_submit(*, actor: User, message: Message, inbox_answer: bool = False) -> Message:
+    """``inbox_answer``: a liaison officer submits the free-text answer they wrote (see ``message_create``)."""
     message = lock_message(message.pk)
     _visible(actor, message)
-    if not policy_for(Message).may(actor, "draft", message):
+    answer_author = inbox_answer and message.author_id == actor.pk and permissions.can_triage(actor, message.team_id)
+    if not (answer_author or policy_for(Message).may(actor, "draft", message)):
         raise NotAllowed("You cannot submit messages of this team.")
     if message.status not in (MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED):
         raise WrongState(f"Only a draft can be submitted; this message is {message.get_status_display().lower()}.")

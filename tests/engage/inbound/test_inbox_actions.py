@@ -95,7 +95,7 @@ def test_the_reply_page_posts_to_each_action(world):
 
 def test_the_reply_page_posts_each_answer_to_its_action(world):
     reply = answerable(world)
-    reply_respond(actor=world.a.liaison, reply=reply, template=None, body="Proposed.")  # to adopt
+    answer_in(reply, AnswerStatus.PROPOSED, world)  # to adopt
     answer_in(reply, AnswerStatus.HELD, world)
     answer_in(reply, AnswerStatus.UNCONFIRMED, world)
     html = signed_in(world.a.supervisor).get(f"/desk/inbox/{reply.pk}/").content.decode()
@@ -175,13 +175,15 @@ def test_respond(world):
     post(world.a.admin, "respond", reply, {"body": "Gates open at 13:00."})
     assert not reply.answers.exists()
     response = post(world.a.liaison, "respond", reply, {"body": "Gates open at 13:00."})
-    assert flashes(response) == ["Your answer was proposed to the supervisors: one of them sends it for approval."]
-    assert [(a.status, a.body) for a in reply.answers.all()] == [(AnswerStatus.PROPOSED, "Gates open at 13:00.")]
+    assert flashes(response) == ["Your answer is now a message waiting for a supervisor's approval; it is sent as a "
+                                 "reply as soon as it is approved."]
+    assert [(a.status, a.body) for a in reply.answers.all()] == [(AnswerStatus.AWAITING_APPROVAL,
+                                                                  "Gates open at 13:00.")]
 
 
 def test_adopt(world):
     reply = answerable(world)
-    answer = reply_respond(actor=world.a.liaison, reply=reply, template=None, body="Gates open at 13:00.")
+    answer = answer_in(reply, AnswerStatus.PROPOSED, world)  # proposed before liaisons drafted their own
     post(world.a.liaison, "adopt", reply, {"answer": answer.pk})  # a liaison officer does not draft messages
     assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.PROPOSED
     assert signed_in(world.a.supervisor).post(reverse("inbox:adopt", kwargs={"pk": reply.pk}),
