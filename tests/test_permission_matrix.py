@@ -465,7 +465,7 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
                                  body=lambda x: {"ids": [x.reply.pk], "action": "triaged"})]),
     "inbox:rights": ("page", [GET(ADMIN), POST(ADMIN, body=lambda x: {"handle": "@jane", "action": "export"})]),
     "inbox:settings": ("page", [
-        GET(only("supervisor", "admin")),
+        GET(only("liaison", "supervisor", "admin")),  # a liaison officer reads it (engage/inbox/settings.html)
         POST(ADMIN, body=lambda x: {"kind": "sla", "team": x.world.a.team.pk, "category": "question",
                                     "minutes": 90}),
         POST(SUPERVISOR, body=lambda x: {"kind": "template", "team": x.world.a.team.pk, "title": "Gates",
