@@ -417,6 +417,10 @@ def message_settle(message_id: int) -> None:
     else:
         return
     now = timezone.now()
-    Message.objects.filter(pk=message_id, status__in=[MessageStatus.SCHEDULED, MessageStatus.PUBLISHING,
-                                                      MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED]
-                           ).update(status=new, published_at=now if sent else None)
+    settling = Message.objects.filter(pk=message_id, status__in=[
+        MessageStatus.SCHEDULED, MessageStatus.PUBLISHING, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED])
+    changed = settling.exclude(status=new).exists()
+    if settling.update(status=new, published_at=now if sent else None) and changed:
+        from campaigns.services.alerts import alert_settled
+
+        alert_settled(message_id=message_id, status=new)

@@ -17,6 +17,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.policies import policy_for
 from campaigns.models import Approval, ApprovalKind, Message, MessageStatus, Urgency
+from campaigns.services import alerts
 from campaigns.services.content import content_hash
 from campaigns.services.messages import comment_add, lock_message
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
@@ -77,6 +78,7 @@ def message_submit(*, actor: User, message: Message, inbox_answer: bool = False)
     message.refresh_from_db()
     audit_record(actor=actor, verb="message.submitted", target=message,
                  summary={"version": message.version, "content_hash": message.content_hash})
+    alerts.alert_submitted(actor=actor, message=message)
     return message
 
 
@@ -140,6 +142,7 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
     if updated != 1:
         raise WrongState("The message changed while it was being approved.")
     message.refresh_from_db()
+    alerts.alert_approved(actor=actor, message=message)
     if message.urgency == Urgency.EMERGENCY:
         from campaigns.publishing.schedule import message_schedule
 
@@ -161,6 +164,7 @@ def message_request_changes(*, actor: User, message: Message, comment: str) -> M
         status=MessageStatus.CHANGES_REQUESTED)
     message.refresh_from_db()
     comment_add(actor=actor, message=message, body=comment, kind="changes_requested")
+    alerts.alert_changes_requested(actor=actor, message=message, comment=comment)
     return message
 
 
