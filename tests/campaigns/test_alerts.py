@@ -4,6 +4,8 @@ when it is approved, sent back, published, failed or withdrawn."""
 
 from __future__ import annotations
 
+import pytest
+
 from accounts.models import Notification
 from campaigns import publishing
 from campaigns.models import Delivery, MessageStatus
@@ -47,19 +49,30 @@ def test_an_emergency_self_approval_reaches_the_other_supervisors_for_review(wor
     assert heard("message_approved") == set()  # they approved it themself
 
 
-def test_the_author_hears_it_was_published_or_failed_once(world):
+@pytest.fixture
+def eager():
+    from engage.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_the_author_hears_it_was_published_or_failed_once(world, eager, django_capture_on_commit_callbacks):
     tw = world.a
     message = make_approved(tw, channels=[tw.public, tw.mastodon])
     publishing.message_schedule(actor=tw.supervisor, message=message, scheduled_at=None)
     Delivery.objects.filter(message=message).update(status="sent")
-    message_settle(message.pk)
-    message_settle(message.pk)  # settled again: not told again
+    with django_capture_on_commit_callbacks(execute=True):
+        message_settle(message.pk)
+        message_settle(message.pk)  # settled again: not told again
     assert list(Notification.objects.filter(kind="message_published").values_list("user_id", flat=True)) == [
         tw.officer.pk]
     failed = make_approved(tw)
     publishing.message_schedule(actor=tw.supervisor, message=failed, scheduled_at=None)
     Delivery.objects.filter(message=failed).update(status="failed")
-    message_settle(failed.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        message_settle(failed.pk)
     failed.refresh_from_db()
     assert failed.status == MessageStatus.FAILED and heard("message_failed") == {tw.officer.pk}
 
