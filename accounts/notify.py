@@ -54,10 +54,11 @@ SUPERVISORS = Audience((Role.SUPERVISOR,))
 SUPERVISORS_AND_ADMINS = Audience((Role.SUPERVISOR, Role.ADMIN))
 
 KINDS: dict[str, Rule] = {
-    # Reviewing: a message's team's supervisors (not its author) review it; its author hears what became of it.
-    "message_awaits_review": Rule((SUPERVISORS,), email="Engage: a message awaits your review",
+    # Reviewing: supervisors of a message's team and the teams above it (who may approve it), not its author,
+    # review it; its author hears what became of it.
+    "message_awaits_review": Rule((SUPERVISORS,), up=True, email="Engage: a message awaits your review",
                                   label="A message awaits review"),
-    "emergency_awaits_review": Rule((SUPERVISORS,), email="Engage: an emergency message awaits its review",
+    "emergency_awaits_review": Rule((SUPERVISORS,), up=True, email="Engage: an emergency message awaits its review",
                                     label="An emergency message awaits its review afterwards"),
     "message_approved": Rule(email="Engage: your message was approved", label="Your message was approved"),
     "message_changes_requested": Rule(email="Engage: changes requested to your message",

@@ -27,8 +27,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "reply_overdue": set(),
     "reply_overdue_unassigned": {("team", LIA)},  # nobody on duty: every liaison of the team
     "answer_failed": set(),
-    "message_awaits_review": {("team", SUP)},
-    "emergency_awaits_review": {("team", SUP)},
+    "message_awaits_review": {("team", SUP), ("above", SUP)},
+    "emergency_awaits_review": {("team", SUP), ("above", SUP)},
     "message_approved": set(),
     "message_changes_requested": set(),
     "message_published": set(),
