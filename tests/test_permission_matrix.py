@@ -363,6 +363,8 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "desk_accounts:audit": ("page", [GET(ADMIN)]),
     "desk_accounts:audit_export": ("page", [GET(ADMIN)]),
     "desk_accounts:notifications": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {})]),
+    # One's own alert settings: every signed-in person, for themself only.
+    "desk_accounts:notification_settings": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {})]),
     "desk_accounts:reading_languages": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"languages": ["ti"]})]),
     # Each person's own desk language; there is no page for anyone else's.
     "desk_accounts:desk_language": ("page", [GET(EVERYONE), POST(EVERYONE, body=lambda x: {"language": "cy"})]),
