@@ -264,6 +264,21 @@ class Notification(models.Model):
         return f"{self.user}: {self.text[:60]}"
 
 
+class NotificationPreference(models.Model):
+    """A person's choice for one kind of alert (``accounts.notify.KINDS``): no row means both are on."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=40)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind}"
+
+
 class ApiTokenGrant(models.Model):
     """How an API token was issued. knox keeps only the token's digest; this keeps whether the
     second factor was checked, so a token issued on a password alone stops working the moment

@@ -8,7 +8,10 @@ and ``KINDS`` decides the rest: which roles of that team hear (of the team alone
 and the teams above it up to its force), whether an email goes too, and under what subject.
 ``also`` adds named people (the author of a message, the assignee of a reply). The same rule
 holds for every kind: recipients are active users, each once, all members of the team's own
-force (never of another: a force is a tenant), minus ``exclude`` (usually the actor)."""
+force (never of another: a force is a tenant), minus ``exclude`` (usually the actor).
+
+Each person may turn each kind off, in the app and by email separately
+(:class:`~accounts.models.NotificationPreference`, on the alert settings page): no row means on."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from accounts import teams
-from accounts.models import Membership, Notification, Role, Team, User
+from accounts.models import Membership, Notification, NotificationPreference, Role, Team, User
 from core.queue import enqueue_on_commit
 
 TEXT_MAX = 500
@@ -44,29 +47,52 @@ class Rule:
     audiences: tuple[Audience, ...] = ()
     up: bool = False
     email: str = ""
+    label: str = ""  # what the alert settings page calls it
 
 
 SUPERVISORS = Audience((Role.SUPERVISOR,))
 SUPERVISORS_AND_ADMINS = Audience((Role.SUPERVISOR, Role.ADMIN))
 
 KINDS: dict[str, Rule] = {
+    # Reviewing: supervisors of a message's team and the teams above it (who may approve it), not its author,
+    # review it; its author hears what became of it.
+    "message_awaits_review": Rule((SUPERVISORS,), up=True, email="Engage: a message awaits your review",
+                                  label="A message awaits review"),
+    "emergency_awaits_review": Rule((SUPERVISORS,), up=True, email="Engage: an emergency message awaits its review",
+                                    label="An emergency message awaits its review afterwards"),
+    "message_approved": Rule(email="Engage: your message was approved", label="Your message was approved"),
+    "message_changes_requested": Rule(email="Engage: changes requested to your message",
+                                      label="Your message was sent back with changes requested"),
+    "message_published": Rule(email="Engage: your message was published", label="Your message was published"),
+    "message_failed": Rule(email="Engage: your message could not be published", label="Your message failed"),
+    "message_withdrawn": Rule(email="Engage: your message was withdrawn", label="Your message was withdrawn"),
     # Outbound. A delivery problem reaches the message's author (``also``) and its team's supervisors.
-    "delivery_failed": Rule((SUPERVISORS,), email="Engage: delivery problem"),
-    "delivery_unconfirmed": Rule((SUPERVISORS,), email="Engage: delivery problem"),
+    "delivery_failed": Rule((SUPERVISORS,), email="Engage: delivery problem", label="A delivery failed"),
+    "delivery_unconfirmed": Rule((SUPERVISORS,), email="Engage: delivery problem",
+                                 label="A delivery is unconfirmed"),
     # ``team`` is the force itself: its supervisors read the restore report before resuming.
-    "restore_report": Rule((SUPERVISORS,)),
+    "restore_report": Rule((SUPERVISORS,), label="A backup was restored"),
     # A channel belongs to one team: its administrators and supervisors renew the token.
-    "channel_token_expiring": Rule((SUPERVISORS_AND_ADMINS,), email="Engage: a channel's sign-in expires soon"),
-    "channel_token_expired": Rule((SUPERVISORS_AND_ADMINS,), email="Engage: a channel's sign-in has expired"),
+    "channel_token_expiring": Rule((SUPERVISORS_AND_ADMINS,), email="Engage: a channel's sign-in expires soon",
+                                   label="A channel's sign-in expires soon"),
+    "channel_token_expired": Rule((SUPERVISORS_AND_ADMINS,), email="Engage: a channel's sign-in has expired",
+                                  label="A channel's sign-in has expired"),
     # Inbound: a reply's team and the teams above it (a force's supervisors oversee its units' inboxes).
     "urgent_reply": Rule((Audience((Role.LIAISON,), on_duty=True), Audience((Role.LIAISON,)), SUPERVISORS),
-                         up=True),
-    "reply_escalated": Rule((SUPERVISORS,), up=True),
-    "answer_proposed": Rule((SUPERVISORS,), up=True),
-    "answer_cap_reached": Rule((SUPERVISORS_AND_ADMINS,), up=True, email="Engage: answer cap reached"),
+                         up=True, label="An urgent reply arrived"),
+    "reply_escalated": Rule((SUPERVISORS,), up=True, label="A reply was escalated"),
+    "answer_proposed": Rule((SUPERVISORS,), up=True, label="An answer was proposed"),
+    "answer_cap_reached": Rule((SUPERVISORS_AND_ADMINS,), up=True, email="Engage: answer cap reached",
+                               label="A channel reached its hourly answer cap"),
     # One named person (``also``): the assignee, the answer's writer.
-    "reply_assigned": Rule(),
-    "answer_failed": Rule(),
+    "reply_assigned": Rule(email="Engage: a reply was assigned to you", label="A reply was assigned to you"),
+    "reply_overdue": Rule(email="Engage: a reply assigned to you passed its response time",
+                          label="A reply assigned to you passed its response time"),
+    # Nobody has it: the team's liaison officers on duty (else all of them).
+    "reply_overdue_unassigned": Rule((Audience((Role.LIAISON,), on_duty=True), Audience((Role.LIAISON,))),
+                                     email="Engage: an unassigned reply passed its response time",
+                                     label="An unassigned reply passed its response time"),
+    "answer_failed": Rule(label="Your answer could not be sent"),
 }
 
 
@@ -109,15 +135,19 @@ def recipients(kind: str, *, team: Team | int, exclude: People = None, also: Peo
 def notify(kind: str, *, team: Team | int, text: str, url: str = "", exclude: People = None,
            also: People = None) -> list[int]:
     """Alert everyone ``KINDS[kind]`` names for ``team`` (a Team or its id) in the app, and by
-    email after commit where the kind says so. ``exclude``/``also``: users or ids. Returns the
-    user ids alerted, sorted."""
+    email after commit where the kind says so, each as the person chose. ``exclude``/``also``: users
+    or ids. Returns the user ids alerted (in the app or by email), sorted."""
     users = recipients(kind, team=team, exclude=exclude, also=also)
     text = text[:TEXT_MAX]
-    Notification.objects.bulk_create([Notification(user_id=uid, kind=kind, text=text, url=url) for uid in users])
+    off = {uid: (in_app, email) for uid, in_app, email in NotificationPreference.objects.filter(
+        user_id__in=users, kind=kind).values_list("user_id", "in_app", "email")}
+    in_app = [uid for uid in users if off.get(uid, (True, True))[0]]
+    Notification.objects.bulk_create([Notification(user_id=uid, kind=kind, text=text, url=url) for uid in in_app])
     subject = KINDS[kind].email
-    if subject and users:
-        enqueue_on_commit("accounts.email_alert", user_ids=users, subject=subject, text=text, url=url)
-    return users
+    emailed = [uid for uid in users if off.get(uid, (True, True))[1]] if subject else []
+    if emailed:
+        enqueue_on_commit("accounts.email_alert", user_ids=emailed, subject=subject, text=text, url=url)
+    return sorted(set(in_app) | set(emailed))
 
 
 def email_send(*, user_ids: list[int], subject: str, text: str, url: str) -> None:

@@ -283,3 +283,30 @@ def user_set_reading_languages(*, actor: User, user: User, codes: Iterable[str])
         audit_record(actor=actor, verb="user.reading_languages_set", target=user,
                      summary={"from": before, "to": known})
     return user
+
+
+@transaction.atomic
+def notification_preferences_set(*, user: User, choices: dict[str, tuple[bool, bool]]) -> list[str]:
+    """A person's own choice, per kind of alert, of (in the app, by email); kinds not named are left as
+    they are. Returns the kinds whose choice changed (audited once)."""
+    from accounts.models import NotificationPreference
+    from accounts.notify import KINDS
+
+    unknown = sorted(set(choices) - set(KINDS))
+    if unknown:
+        raise InvalidInput(f"Unknown kind of alert: {', '.join(unknown)}.", fields={"kinds": unknown})
+    current = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    changed: list[str] = []
+    for kind, (in_app, email) in sorted(choices.items()):
+        email = bool(email) or not KINDS[kind].email  # nothing to turn off where no email goes
+        row = current.get(kind)
+        before = (row.in_app, row.email) if row else (True, True)
+        if before == (bool(in_app), email):
+            continue
+        NotificationPreference.objects.update_or_create(user=user, kind=kind,
+                                                        defaults={"in_app": bool(in_app), "email": email})
+        changed.append(kind)
+    if changed:
+        audit_record(actor=user, verb="user.notification_preferences_set", target=user,
+                     summary={k: {"in_app": choices[k][0], "email": choices[k][1]} for k in changed})
+    return changed

@@ -239,6 +239,26 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """Each kind of alert, on or off in the app and by email, for the signed-in person."""
+    from accounts.models import NotificationPreference
+    from accounts.notify import KINDS
+
+    if request.method == "POST":
+        choices = {kind: (request.POST.get(f"{kind}-app") == "on", request.POST.get(f"{kind}-email") == "on")
+                   for kind in KINDS}
+        services.notification_preferences_set(user=request.user, choices=choices)
+        messages.success(request, "Alert settings saved.")
+        return redirect("desk_accounts:notification_settings")
+    saved = {p.kind: p for p in NotificationPreference.objects.filter(user=request.user)}
+    rows = [{"kind": kind, "label": rule.label or kind, "email_offered": bool(rule.email),
+             "in_app": saved[kind].in_app if kind in saved else True,
+             "email": saved[kind].email if kind in saved else True} for kind, rule in KINDS.items()]
+    return render(request, "accounts/notification_settings.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def reading_languages(request: HttpRequest, user_id: int | None = None) -> HttpResponse:
     """The languages a person reads: their own, or (an administrator of their team) someone else's."""
     person = request.user if user_id is None else User.objects.filter(pk=user_id).first()

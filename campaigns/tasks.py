@@ -36,3 +36,11 @@ def email_alert(*, user_ids: list[int], subject: str, text: str, url: str) -> No
     from accounts.notify import email_send
 
     email_send(user_ids=user_ids, subject=subject, text=text, url=url)
+
+
+@shared_task(name="campaigns.message_settled_alert", ignore_result=True)
+def message_settled_alert(*, message_id: int, status: str) -> None:
+    """Tell a message's author it was published or failed (after the publishing engine settled it)."""
+    from campaigns.services.alerts import alert_settled
+
+    alert_settled(message_id=message_id, status=status)

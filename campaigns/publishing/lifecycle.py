@@ -57,6 +57,7 @@ from campaigns.services.content import approved_snapshot, content_hash
 from core.dbretry import with_reconnect
 from core.links import safe_external_url
 from core.pii import mask_pii
+from core.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -417,6 +418,11 @@ def message_settle(message_id: int) -> None:
     else:
         return
     now = timezone.now()
-    Message.objects.filter(pk=message_id, status__in=[MessageStatus.SCHEDULED, MessageStatus.PUBLISHING,
-                                                      MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED]
-                           ).update(status=new, published_at=now if sent else None)
+    settling = Message.objects.filter(pk=message_id, status__in=[
+        MessageStatus.SCHEDULED, MessageStatus.PUBLISHING, MessageStatus.PARTIALLY_PUBLISHED, MessageStatus.FAILED])
+    # One statement on the send path; the author is told (campaigns/services/alerts.py) by a task after
+    # the commit, and only when the status changed (a settled message settled again is not news).
+    if settling.exclude(status=new).update(status=new, published_at=now if sent else None):
+        enqueue_on_commit("campaigns.message_settled_alert", message_id=message_id, status=new)
+    else:
+        settling.update(status=new, published_at=now if sent else None)

@@ -56,6 +56,9 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
     audit_record(actor=actor, verb="message.withdrawn", target=message,
                  summary={"reason": reason[:500], "confirmation": (confirmation or "")[:300], "stopped": stopped,
                           "to_take_down": len(to_take_down)})
+    from campaigns.services.alerts import alert_withdrawn
+
+    alert_withdrawn(actor=actor, message=message, reason=reason)
     for delivery_id in to_take_down:
         enqueue_on_commit("campaigns.take_down", delivery_id=delivery_id)
     for delivery_id in in_flight:

@@ -299,9 +299,12 @@ def event_set_phase(*, actor: User, event: Event, phase: str | None, reason: str
 
 @transaction.atomic
 def campaign_create(
-    *, actor: User, team: Team, name: str, event: Event | None = None, description: str = ""
+    *, actor: User, team: Team, name: str, event: Event | None = None, description: str = "",
+    inbox_answer: bool = False,
 ) -> Campaign:
-    if not permissions.can_draft(actor, team):
+    """``inbox_answer``: the team's campaign for answers to replies, which a liaison officer's first
+    free-text answer may create (``engage.inbound.answers`` alone passes it)."""
+    if not (permissions.can_draft(actor, team) or (inbox_answer and permissions.can_triage(actor, team))):
         raise NotAllowed("You cannot create campaigns for this team.")
     if event is not None and event.team_id != team.pk and not policy_for(Event).may(actor, "view", event):
         raise NotFound("No such event.")

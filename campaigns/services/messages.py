@@ -208,8 +208,14 @@ def message_create(
     instructive: bool = True,
     cap: dict[str, Any] | None = None,
     correction_of: Message | None = None,
+    inbox_answer: bool = False,
 ) -> Message:
-    if not permissions.can_draft(actor, campaign.team_id):
+    """``inbox_answer``: a free-text answer to a citizen's reply, drafted by the inbox for one of the
+    team's liaison officers or drafters (``engage.inbound.answers`` alone passes it); it is approved like
+    any message, by a supervisor who wrote none of it."""
+    allowed = permissions.can_draft(actor, campaign.team_id) or (
+        inbox_answer and permissions.can_triage(actor, campaign.team_id))
+    if not allowed:
         raise NotAllowed("You cannot draft messages for this team.")
     if urgency not in Urgency.values:
         raise InvalidInput("Urgency is routine, priority or emergency.", fields={"urgency": ["Invalid choice."]})

@@ -17,6 +17,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.policies import policy_for
 from campaigns.models import Approval, ApprovalKind, Message, MessageStatus, Urgency
+from campaigns.services import alerts
 from campaigns.services.content import content_hash
 from campaigns.services.messages import comment_add, lock_message
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
@@ -35,10 +36,12 @@ def submission_findings(message: Message) -> list:
 
 
 @transaction.atomic
-def message_submit(*, actor: User, message: Message) -> Message:
+def message_submit(*, actor: User, message: Message, inbox_answer: bool = False) -> Message:
+    """``inbox_answer``: a liaison officer submits the free-text answer they wrote (see ``message_create``)."""
     message = lock_message(message.pk)
     _visible(actor, message)
-    if not policy_for(Message).may(actor, "draft", message):
+    answer_author = inbox_answer and message.author_id == actor.pk and permissions.can_triage(actor, message.team_id)
+    if not (answer_author or policy_for(Message).may(actor, "draft", message)):
         raise NotAllowed("You cannot submit messages of this team.")
     if message.status not in (MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED):
         raise WrongState(f"Only a draft can be submitted; this message is {message.get_status_display().lower()}.")
@@ -75,6 +78,7 @@ def message_submit(*, actor: User, message: Message) -> Message:
     message.refresh_from_db()
     audit_record(actor=actor, verb="message.submitted", target=message,
                  summary={"version": message.version, "content_hash": message.content_hash})
+    alerts.alert_submitted(actor=actor, message=message)
     return message
 
 
@@ -138,6 +142,7 @@ def message_approve(*, actor: User, message: Message, expected_hash: str | None 
     if updated != 1:
         raise WrongState("The message changed while it was being approved.")
     message.refresh_from_db()
+    alerts.alert_approved(actor=actor, message=message)
     if message.urgency == Urgency.EMERGENCY:
         from campaigns.publishing.schedule import message_schedule
 
@@ -159,6 +164,7 @@ def message_request_changes(*, actor: User, message: Message, comment: str) -> M
         status=MessageStatus.CHANGES_REQUESTED)
     message.refresh_from_db()
     comment_add(actor=actor, message=message, body=comment, kind="changes_requested")
+    alerts.alert_changes_requested(actor=actor, message=message, comment=comment)
     return message
 
 

@@ -37,10 +37,11 @@ reply's channel) created with ``message_create`` and submitted, so it goes throu
 two-person approval as any message. The campaigns room knows nothing about replies, so the inbox
 side watches: the sweeper finds answers whose message has been approved (its approved hash equals
 its content hash) and sends the approved body as a threaded reply, then records
-``first_response_at``. A liaison officer may not draft messages (the accounts policy allows
-officers and supervisors), so their free text is kept as a *proposed* answer and the team's
-supervisors are alerted: a supervisor adopts it, which creates the message, and another
-supervisor approves it.
+``first_response_at``. A liaison officer may not draft ordinary messages (the accounts policy
+allows officers and supervisors), but writes their own answers: the message is created and
+submitted in their name (``inbox_answer``), and a supervisor who wrote none of it approves its
+exact words. Drafting an answer moves a new reply on (to triaged, or assigned when it has an
+assignee). Answers *proposed* before this (status ``proposed``) are still adopted by a drafter.
 """
 
 from __future__ import annotations
@@ -53,12 +54,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
 from accounts import permissions
 from accounts.audit import audit_record
 from accounts.models import Team, User
-from accounts.notify import notify
 from accounts.policies import policy_for
 from campaigns.models import Channel, ChannelKind, Message, MessageStatus
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
@@ -73,6 +72,7 @@ from engage.models import (
     ReplyAnswer,
     ReplyCampaign,
     ReplySource,
+    ReplyStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -235,7 +235,8 @@ def replies_campaign(*, actor: User, team: Team):
             campaign = campaign_create(
                 actor=actor, team=team, name=REPLIES_CAMPAIGN_NAME,
                 description="Free-text answers to the public's replies. Each is approved like any message and "
-                            "sent by the inbox as a threaded reply; do not schedule them as posts.")
+                            "sent by the inbox as a threaded reply; do not schedule them as posts.",
+                inbox_answer=True)
             ReplyCampaign.objects.create(team=team, campaign=campaign)
             return campaign
     except IntegrityError:
@@ -249,10 +250,11 @@ def _message_for_answer(*, actor: User, reply: Reply, route: AnswerRoute, body: 
     campaign = replies_campaign(actor=actor, team=reply.team)
     message = message_create(actor=actor, campaign=campaign, body=body, language=_answer_language(reply),
                              title=f"Answer to reply {reply.pk}", channels=[route.channel], hashtags=[],
-                             instructive=False)
-    return message_submit(actor=actor, message=message)
+                             instructive=False, inbox_answer=True)
+    return message_submit(actor=actor, message=message, inbox_answer=True)
 
 
+@transaction.atomic
 def answer_free_text(*, actor: User, reply: Reply, body: str) -> ReplyAnswer:
     """A free-text answer: a message for approval when the actor may draft, else a proposal."""
     reply = _lock(reply)
@@ -263,21 +265,21 @@ def answer_free_text(*, actor: User, reply: Reply, body: str) -> ReplyAnswer:
         raise InvalidInput("Write the answer.", fields={"body": ["This field may not be blank."]})
     if len(text) > MAX_ANSWER_CHARS:
         raise InvalidInput(f"The answer is longer than {MAX_ANSWER_CHARS} characters.", fields={"body": ["Too long."]})
-    message = None
-    status = AnswerStatus.PROPOSED
-    if permissions.can_draft(actor, reply.team_id):
-        message = _message_for_answer(actor=actor, reply=reply, route=route, body=text)
-        status = AnswerStatus.AWAITING_APPROVAL
+    message = _message_for_answer(actor=actor, reply=reply, route=route, body=text)
+    status = AnswerStatus.AWAITING_APPROVAL
     answer = ReplyAnswer.objects.create(
         reply=reply, kind=AnswerKind.FREE_TEXT, message=message, body=text, language=_answer_language(reply),
         status=status, idempotency_key=f"engage-reply-{reply.pk}-text-{uuid.uuid4().hex}", created_by=actor)
-    if message is None:
-        notify("answer_proposed", team=reply.team_id, url=reverse("inbox:detail", kwargs={"pk": reply.pk}),
-               exclude=actor, text=f"{actor.display_name} proposed an answer to reply {reply.pk}; adopt it to send "
-                                   f"it for approval.")
+    _move_on_from_new(reply)
     audit_record(actor=actor, verb="reply.answer_drafted", target=reply, team=reply.team_id,
-                 summary={"answer": answer.pk, "status": status, "message": message.pk if message else None})
+                 summary={"answer": answer.pk, "status": status, "message": message.pk})
     return answer
+
+
+def _move_on_from_new(reply: Reply) -> None:
+    """A new reply with an answer drafted is being handled: triaged (assigned, if it has an assignee)."""
+    moved = ReplyStatus.ASSIGNED if reply.assignee_id else ReplyStatus.TRIAGED
+    Reply.objects.filter(pk=reply.pk, status=ReplyStatus.NEW).update(status=moved)
 
 
 @transaction.atomic

@@ -69,7 +69,7 @@ def _redact_ids(ids: list[int], now: datetime) -> int:
     """Redact these replies and every copy of their words and their author's details: the reply's
     own fields, its provider id (a Telegram chat id is the person's id), internal notes, answers
     (body and errors, which can quote an address), the messages free-text answers became (body,
-    variants, every version, comments) and the staff notifications about the reply."""
+    variants, every version, comments) and the staff notifications about the reply and those messages."""
     ids = list(Reply.objects.filter(pk__in=ids, redacted_at__isnull=True, legal_hold=False)
                .values_list("pk", flat=True))
     if not ids:
@@ -93,6 +93,8 @@ def _redact_ids(ids: list[int], now: datetime) -> int:
         Comment.objects.filter(message_id__in=message_ids).update(body=REDACTED_NOTE)
         MediaAsset.objects.filter(message_id__in=message_ids).update(alt_text="")
     urls = [reverse("inbox:detail", kwargs={"pk": pk}) for pk in ids]
+    # The alerts about the answers' messages (campaigns/services/alerts.py) can quote a reviewer's comment.
+    urls += [reverse("campaigns:message", kwargs={"pk": pk}) for pk in message_ids]
     Notification.objects.filter(url__in=urls).update(text="A reply was redacted under the retention policy.")
     return count
 

@@ -10,7 +10,9 @@ Run every few seconds by beat (``engage.sweep``). Each step works from the datab
    never went in flight goes back to pending; an answer in flight for longer than a task may run
    becomes unconfirmed;
 5. the engine's reconciliation over answers (``engage.inbound.answer_reconcile``): an unconfirmed
-   answer on a channel whose platform can be asked is asked, and sent, sent again or left for a person.
+   answer on a channel whose platform can be asked is asked, and sent, sent again or left for a person;
+6. replies that passed their response time unanswered are told to their liaison officers, once
+   (``engage.inbound.sla_alerts``).
 
 Every step claims its rows by conditional update or row lock, so two sweepers (or a sweeper and
 a worker) never do the same work twice.
@@ -25,6 +27,7 @@ from engage.inbound.answer_reconcile import answers_reconcile
 from engage.inbound.answer_sending import answer_send, answers_due, answers_reap_stuck
 from engage.inbound.answers import answers_release_approved
 from engage.inbound.processing import replies_unprocessed, reply_process_safely
+from engage.inbound.sla_alerts import replies_alert_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -54,4 +57,4 @@ def replies_sweep(*, older_than_seconds: float = 5.0, budget: float = TIME_BUDGE
         logger.exception("Reconciling unconfirmed answers failed")
         settled = 0
     return {"processed": processed, "released": len(released), "sent": sent, "unconfirmed": reaped,
-            "looked_up": settled}
+            "looked_up": settled, "overdue_alerted": replies_alert_overdue()}

@@ -87,6 +87,8 @@ class Reply(models.Model):
     processing_error = models.CharField(max_length=500, blank=True)
     sla_due_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    sla_alerted_at = models.DateTimeField(null=True, blank=True,
+                                          help_text="When its liaison officers were told it passed its response time")
     closed_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -45,7 +45,7 @@ DESK_TEMPLATES = [
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
                "engage/metrics/response.py", "engage/inbound/views/actions.py", "engage/inbound/views/inbox.py",
-               "campaigns/views/events.py", "campaigns/views/admin_pages.py"]
+               "campaigns/views/events.py", "campaigns/views/admin_pages.py", "campaigns/templatetags/waiting.py"]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')
@@ -56,7 +56,7 @@ KNOWN_ENGLISH = ["Who", "Action", "Object", "Export CSV", "Newer", "Older", "Mon
                  "New event", "What they wrote", "Answers", "Internal notes", "Classification", "Triage", "Assign to me",
                  "Legal hold", "Set status", "Add note", "Answer", "Urgent", "Messages", "Review", "Calendar", "Events", "Dashboard", "Segments", "Playbooks", "Inbox",
                  "Publishing", "Audit trail", "Alerts", "Sign out", "Password and sign-ins", "Languages I read",
-                 "Skip to main content", "Review queue", "Message", "Urgency", "Author", "Team", "Waiting since",
+                 "Skip to main content", "Review queue", "Message", "Urgency", "Author", "Team", "Waiting since", "Waiting", "Send time",
                  "Status", "Campaign", "Updated", "Filter", "New message", "Reply", "Category", "Channel",
                  "Received", "Answer due", "Clear", "Trust dashboard", "At a glance", "Replies", "Answered",
                  "What will go out", "Checker", "Comments", "History", "Deliveries", "Submit for approval",
@@ -171,8 +171,8 @@ def test_a_welsh_users_desk_pages_have_no_english_chrome(desk_pages):
             for piece in english_pieces(key):
                 if len(piece.split()) > 3:
                     assert piece not in words, f"{name}: English left: {piece!r}"
-        if name == "review queue":  # Django's timesince, whose own Welsh catalog lacks the units
-            assert "minutes ago" in english and "minutes" not in cymraeg and "munud yn ôl" in cymraeg
+        if name == "review queue":  # how long it has waited (campaigns/templatetags/waiting.py), just submitted
+            assert "just now" in english and "just now" not in cymraeg and "newydd gyrraedd" in cymraeg
         if name == "dashboard":  # the backlog's age bands (engage/metrics/response.py)
             assert ">Under 1 hour<" in english and "Under 1 hour" not in cymraeg
         if name == "reply":  # a reply page: the danger warning, its reading languages, the forms' labels

@@ -24,10 +24,21 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "answer_proposed": {("team", SUP), ("above", SUP)},
     "answer_cap_reached": {("team", SUP), ("team", ADM), ("above", SUP), ("above", ADM)},
     "reply_assigned": set(),
+    "reply_overdue": set(),
+    "reply_overdue_unassigned": {("team", LIA)},  # nobody on duty: every liaison of the team
     "answer_failed": set(),
+    "message_awaits_review": {("team", SUP), ("above", SUP)},
+    "emergency_awaits_review": {("team", SUP), ("above", SUP)},
+    "message_approved": set(),
+    "message_changes_requested": set(),
+    "message_published": set(),
+    "message_failed": set(),
+    "message_withdrawn": set(),
 }
 EMAILED = {"delivery_failed", "delivery_unconfirmed", "channel_token_expiring", "channel_token_expired",
-           "answer_cap_reached"}
+           "answer_cap_reached", "reply_assigned", "reply_overdue", "reply_overdue_unassigned",
+           "message_awaits_review", "emergency_awaits_review", "message_approved", "message_changes_requested",
+           "message_published", "message_failed", "message_withdrawn"}
 
 
 @pytest.fixture

@@ -378,22 +378,24 @@ def test_an_answer_that_cannot_go_anywhere_is_refused_with_the_reason(world, san
     assert not ReplyAnswer.objects.exists() and sandbox.posts("telegram") == []
 
 
-def test_a_proposal_is_told_to_the_teams_active_supervisors_and_nobody_else(world, sandbox):
+def test_a_liaisons_answer_is_told_to_the_teams_active_supervisors_and_nobody_else(world, sandbox):
     from accounts.models import Role
-    from tests.factories import member
+    from tests.factories import make_other_force, member
 
     channel = sandbox_channel(world, sandbox, "telegram")
     force_supervisor = member(world.force, Role.SUPERVISOR)
     gone = member(world.a.team, Role.SUPERVISOR)
     gone.is_active = False
     gone.save(update_fields=["is_active"])
+    _, other = make_other_force("C")
     reply = telegram_reply(world, channel, message_id=3)
     answer = answers.reply_respond(actor=world.a.liaison, reply=reply, body="Yes, gate C is step-free.")
-    assert answer.status == AnswerStatus.PROPOSED
-    told = Notification.objects.filter(kind="answer_proposed")
+    assert answer.status == AnswerStatus.AWAITING_APPROVAL
+    told = Notification.objects.filter(kind="message_awaits_review")
     assert set(told.values_list("user_id", flat=True)) == {world.a.supervisor.pk, world.a.supervisor2.pk,
                                                           force_supervisor.pk}
-    assert {n.url for n in told} == {f"/desk/inbox/{reply.pk}/"}
+    assert {n.url for n in told} == {f"/desk/messages/{answer.message_id}/"}
+    assert not Notification.objects.filter(user__in=[world.b.supervisor, other.supervisor, world.a.liaison]).exists()
 
 
 def test_an_approval_voided_after_release_stops_the_answer(world, sandbox):

@@ -219,6 +219,9 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "text": reply.text if reveal else (reply.text_masked if reply.processed_at else mask_pii(reply.text)),
         "author": author_label(reply.author_key),
         "handle_masked": mask_handle(reply.author_handle),
+        # The title names who wrote it as far as this view shows them: "Reply from @jane, 4 Dec".
+        "who": (reply.author_handle or reply.author_name if reveal else mask_handle(reply.author_handle))
+        or author_label(reply.author_key),
         "answers": _with_lookup(list(reply.answers.select_related("channel")), route),
         "notes": list(reply.notes.all()),
         "corrections": list(reply.corrections.all()),
@@ -307,8 +310,14 @@ def _template_versions(user: Any, team: Team) -> list[dict[str, Any]]:
 def inbox_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     teams = list(policy_for(Team).queryset(user, "oversee").order_by("name"))
+    read_only = not teams  # a liaison officer reads the templates and rules they answer by, and changes nothing
+    if read_only:
+        if request.method == "POST":
+            return _forbidden(request, "Inbox settings are changed by supervisors and administrators.")
+        teams = [t for t in policy_for(Team).queryset(user, "view").order_by("name")
+                 if permissions.can_triage(user, t)]
     if not teams:
-        return _forbidden(request, "Inbox settings are for supervisors and administrators.")
+        return _forbidden(request, "Inbox settings are for liaison officers, supervisors and administrators.")
     team = next((t for t in teams if str(t.pk) == (request.POST.get("team") or request.GET.get("team"))), teams[0])
     if request.method == "POST":
         kind = request.POST.get("kind")
@@ -371,7 +380,8 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "engage/inbox/settings.html", {
         "teams": teams, "team": team,
         "templates": list(policies.templates_to_manage(team.pk)),
-        "template_versions": _template_versions(user, team),
+        "template_versions": [] if read_only else _template_versions(user, team),
+        "read_only": read_only,
         "slas": slas,
         "retention": sorted((c, d) for c, d in policies.retention_days(team_id=team.pk).items() if c),
         "rules": list(CategoryRule.objects.filter(team=team, is_active=True)),

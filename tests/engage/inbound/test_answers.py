@@ -144,21 +144,36 @@ def test_an_edit_after_approval_is_not_sent(world, sandbox):
     assert process_all()["sent"] == 0 and sandbox.posts("telegram") == []
 
 
-def test_a_liaison_proposes_free_text_and_a_supervisor_adopts_it(world, sandbox):
+def test_a_liaison_drafts_free_text_and_a_supervisor_who_did_not_write_it_approves_it(world, sandbox):
     channel = sandbox_channel(world, sandbox, "telegram")
     reply = telegram_reply(world, channel, message_id=62)
+    assert reply.status == ReplyStatus.NEW
     answer = answers.reply_respond(actor=world.a.liaison, reply=reply, body="Yes, step-free access is at gate C.")
-    assert answer.status == AnswerStatus.PROPOSED and answer.message_id is None
-    assert Notification.objects.filter(user=world.a.supervisor, kind="answer_proposed").exists()
-    with pytest.raises(NotAllowed):
-        answers.answer_adopt(actor=world.a.liaison, answer=answer)
-    adopted = answers.answer_adopt(actor=world.a.supervisor, answer=answer)
-    assert adopted.status == AnswerStatus.AWAITING_APPROVAL
-    message = Message.objects.get(pk=adopted.message_id)
-    assert message.status == MessageStatus.IN_REVIEW and message.author == world.a.supervisor
-    workflow.message_approve(actor=world.a.supervisor2, message=message)
+    assert answer.status == AnswerStatus.AWAITING_APPROVAL
+    message = Message.objects.get(pk=answer.message_id)
+    assert message.status == MessageStatus.IN_REVIEW and message.author == world.a.liaison
+    assert Reply.objects.get(pk=reply.pk).status == ReplyStatus.TRIAGED  # moved on from "New"
+    with pytest.raises(NotAllowed):  # a liaison officer approves nothing, their own words least of all
+        workflow.message_approve(actor=world.a.liaison, message=message)
+    assert process_all()["sent"] == 0 and sandbox.posts("telegram") == []
+    workflow.message_approve(actor=world.a.supervisor, message=message)
     assert process_all()["sent"] == 1
     assert sandbox.posts("telegram")[0].fields["text"] == "Yes, step-free access is at gate C."
+
+
+def test_a_liaison_may_not_draft_ordinary_messages(world):
+    from campaigns.services.messages import message_create
+
+    with pytest.raises(NotAllowed):
+        message_create(actor=world.a.liaison, campaign=world.a.campaign, body="Gates open at 6pm.")
+
+
+def test_a_drafted_answer_moves_an_assigned_new_reply_to_assigned(world, sandbox):
+    channel = sandbox_channel(world, sandbox, "telegram")
+    reply = telegram_reply(world, channel, message_id=63)
+    Reply.objects.filter(pk=reply.pk).update(assignee=world.a.liaison)
+    answers.reply_respond(actor=world.a.supervisor, reply=reply, body="Gates open at 6pm.")
+    assert Reply.objects.get(pk=reply.pk).status == ReplyStatus.ASSIGNED
 
 
 def test_an_urgent_reply_alerts_the_on_duty_liaison_and_gets_the_urgent_answer_once(world, sandbox):

@@ -95,7 +95,7 @@ def test_the_reply_page_posts_to_each_action(world):
 
 def test_the_reply_page_posts_each_answer_to_its_action(world):
     reply = answerable(world)
-    reply_respond(actor=world.a.liaison, reply=reply, template=None, body="Proposed.")  # to adopt
+    answer_in(reply, AnswerStatus.PROPOSED, world)  # to adopt
     answer_in(reply, AnswerStatus.HELD, world)
     answer_in(reply, AnswerStatus.UNCONFIRMED, world)
     html = signed_in(world.a.supervisor).get(f"/desk/inbox/{reply.pk}/").content.decode()
@@ -175,13 +175,15 @@ def test_respond(world):
     post(world.a.admin, "respond", reply, {"body": "Gates open at 13:00."})
     assert not reply.answers.exists()
     response = post(world.a.liaison, "respond", reply, {"body": "Gates open at 13:00."})
-    assert flashes(response) == ["Your answer was proposed to the supervisors: one of them sends it for approval."]
-    assert [(a.status, a.body) for a in reply.answers.all()] == [(AnswerStatus.PROPOSED, "Gates open at 13:00.")]
+    assert flashes(response) == ["Your answer is now a message waiting for a supervisor's approval; it is sent as a "
+                                 "reply as soon as it is approved."]
+    assert [(a.status, a.body) for a in reply.answers.all()] == [(AnswerStatus.AWAITING_APPROVAL,
+                                                                  "Gates open at 13:00.")]
 
 
 def test_adopt(world):
     reply = answerable(world)
-    answer = reply_respond(actor=world.a.liaison, reply=reply, template=None, body="Gates open at 13:00.")
+    answer = answer_in(reply, AnswerStatus.PROPOSED, world)  # proposed before liaisons drafted their own
     post(world.a.liaison, "adopt", reply, {"answer": answer.pk})  # a liaison officer does not draft messages
     assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.PROPOSED
     assert signed_in(world.a.supervisor).post(reverse("inbox:adopt", kwargs={"pk": reply.pk}),
@@ -236,3 +238,53 @@ def test_drop_held(world):
     assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.CANCELLED
     post(world.a.liaison, "drop_held", reply, {"answer": answer.pk})  # not held any more: refused
     assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.CANCELLED
+
+
+# --- the settings page --------------------------------------------------------------------------------
+
+def test_a_liaison_reads_the_templates_and_rules_page_and_changes_nothing(world):
+    from engage.models import AnswerTemplate, SlaPolicy
+
+    page = signed_in(world.a.liaison).get(reverse("inbox:settings"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "You can read these settings" in html and "Response times" in html
+    assert html.count('method="post"') == 1 and 'action="/accounts/logout/"' in html  # signing out, no edit controls
+    assert "Save for approval" not in html
+    templates, slas = AnswerTemplate.objects.count(), SlaPolicy.objects.count()
+    refused = signed_in(world.a.liaison).post(reverse("inbox:settings"), {
+        "kind": "sla", "team": world.a.team.pk, "category": "question", "minutes": 90})
+    assert refused.status_code == 403
+    refused = signed_in(world.a.liaison).post(reverse("inbox:settings"), {
+        "kind": "template", "team": world.a.team.pk, "title": "Gates", "language": "en", "purpose": "general",
+        "body": "Gates open two hours before kick-off."})
+    assert refused.status_code == 403
+    assert (AnswerTemplate.objects.count(), SlaPolicy.objects.count()) == (templates, slas)
+    assert signed_in(world.a.officer).get(reverse("inbox:settings")).status_code == 403
+    supervisor = signed_in(world.a.supervisor).get(reverse("inbox:settings")).content.decode()
+    assert "Save for approval" in supervisor and "You can read these settings" not in supervisor
+
+
+# --- titles and counts --------------------------------------------------------------------------------
+
+def test_a_reply_is_titled_by_who_wrote_it_and_when(world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    reply = make_reply(world.a, channel=world.a.mastodon, author="@jane",
+                       received_at=datetime(2026, 12, 4, 15, 0, tzinfo=ZoneInfo("UTC")))
+    masked = signed_in(world.a.liaison).get(reverse("inbox:detail", kwargs={"pk": reply.pk})).content.decode()
+    assert "<title>Reply from @j••••, 4 Dec" in masked and "@jane" not in masked  # as the page shows them
+    shown = signed_in(world.a.supervisor).get(reverse("inbox:detail", kwargs={"pk": reply.pk}) + "?reveal=1")
+    assert "<h1>Reply from <bdi>@jane</bdi>, 4 Dec" in shown.content.decode()
+    anonymous = make_reply(world.a, author="")
+    html = signed_in(world.a.liaison).get(reverse("inbox:detail", kwargs={"pk": anonymous.pk})).content.decode()
+    assert "<h1>Reply from <bdi>Unknown person</bdi>," in html
+
+
+def test_the_inbox_counts_one_reply_as_one_reply(world):
+    make_reply(world.a)
+    html = signed_in(world.a.liaison).get(reverse("inbox:list")).content.decode()
+    assert "(1 reply)" in html and "1 replies" not in html
+    make_reply(world.a)
+    assert "(2 replies)" in signed_in(world.a.liaison).get(reverse("inbox:list")).content.decode()

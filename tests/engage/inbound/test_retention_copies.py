@@ -61,7 +61,7 @@ def a_reply_with_every_copy(world):
                                      comment=f"Do not repeat {WORD}'s number in the answer.")
     recipient_add(actor=tw.admin, channel=tw.sms, address="07700 900777", language="en",
                   consent_source="signed up at the desk")
-    assert proposed.status == AnswerStatus.PROPOSED and drafted.message is not None
+    assert proposed.status == AnswerStatus.AWAITING_APPROVAL and drafted.message is not None
     return reply, drafted
 
 

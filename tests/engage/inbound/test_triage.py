@@ -260,4 +260,6 @@ def test_the_settings_page_edits_through_the_services(world):
     supervisor.post("/desk/inbox/settings/", {"team": world.a.team.pk, "kind": "routing"})
     world.a.team.refresh_from_db()
     assert world.a.team.settings["restricted_queue"] is True  # administrators only
-    assert signed_in(world.a.liaison).get("/desk/inbox/settings/").status_code == 403
+    assert signed_in(world.a.liaison).get("/desk/inbox/settings/").status_code == 200  # read-only for them
+    assert signed_in(world.a.liaison).post("/desk/inbox/settings/", {"team": world.a.team.pk,
+                                                                     "kind": "routing"}).status_code == 403
