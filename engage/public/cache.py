@@ -97,25 +97,59 @@ def _remember_version(version: int) -> int:
     return version
 
 
-def current_version() -> int:
+# While the shared cache cannot be reached (Redis down or hung), the public pages are rendered
+# live, uncached, and nothing is stored: no visitor gets a 500 and no one a stale page. After a
+# failure the cache is not tried again for ``UNREACHABLE_SECONDS`` (a hung Redis costs a socket
+# timeout per try), and the failure is logged once per such period.
+UNREACHABLE_SECONDS = 5.0
+_unreachable_until = [0.0]
+
+
+def _reachable() -> bool:
+    return time.monotonic() >= _unreachable_until[0]
+
+
+def _unreachable(what: str) -> None:
+    first = _reachable()
+    _unreachable_until[0] = time.monotonic() + UNREACHABLE_SECONDS
+    if first:
+        logger.warning("The cache is unreachable (%s): public pages are rendered live, uncached, for %.0f s.",
+                       what, UNREACHABLE_SECONDS, exc_info=True)
+
+
+def current_version() -> int | None:
+    """The shared version of every cached public page; None while the cache cannot be reached."""
     version, read_at = _local_version
     if read_at >= 0 and time.monotonic() - read_at < _local_seconds():
         return int(version)
-    shared = cache.get(VERSION_KEY)
-    if shared is None:
-        # Start from the clock, not 1: after an eviction of this key alone, old pages keyed
-        # under a small number must not come back.
-        cache.add(VERSION_KEY, time.time_ns() // 1000, None)
-        shared = cache.get(VERSION_KEY) or 0
+    if not _reachable():
+        return None
+    try:
+        shared = cache.get(VERSION_KEY)
+        if shared is None:
+            # Start from the clock, not 1: after an eviction of this key alone, old pages keyed
+            # under a small number must not come back.
+            cache.add(VERSION_KEY, time.time_ns() // 1000, None)
+            shared = cache.get(VERSION_KEY) or 0
+    except Exception:  # noqa: BLE001 - the cache is down: render live
+        _unreachable("reading the version")
+        return None
     return _remember_version(int(shared))
 
 
 def bump() -> None:
+    """Make every cached public page stale. With the cache unreachable nothing is cached, so there
+    is nothing to make stale: this process forgets its own copies, and the failure is logged."""
     try:
-        version = cache.incr(VERSION_KEY)
-    except ValueError:
-        version = time.time_ns() // 1000
-        cache.set(VERSION_KEY, version, None)
+        try:
+            version = cache.incr(VERSION_KEY)
+        except ValueError:
+            version = time.time_ns() // 1000
+            cache.set(VERSION_KEY, version, None)
+    except Exception:  # noqa: BLE001 - never fail the change that asked for the bump
+        _unreachable("making pages stale")
+        reset_local()
+        return
     _remember_version(int(version))
 
 
@@ -164,10 +198,23 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 def _lookup(key: str) -> dict[str, Any] | None:
     stored = _local_get(key)
     if stored is None:
-        stored = cache.get(key)
+        try:
+            stored = cache.get(key)
+        except Exception:  # noqa: BLE001 - the cache is down: a miss
+            _unreachable("reading a page")
+            return None
         if stored is not None:
             _local_put(key, stored)
     return stored
+
+
+def _store(key: str, stored: dict[str, Any]) -> None:
+    try:
+        cache.set(key, stored, ttl())
+    except Exception:  # noqa: BLE001 - the cache is down: the page was served; it is not kept
+        _unreachable("storing a page")
+        return
+    _local_put(key, stored)
 
 
 def _respond(request: HttpRequest, stored: dict[str, Any], *, max_age: int) -> HttpResponse:
@@ -203,7 +250,10 @@ def public_page(*, params: Iterable[str] = (), max_age: int = 30) -> Callable:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
-            key = page_key(request, params=params)
+            version = current_version()
+            if version is None:  # the cache is unreachable: render live, keep nothing
+                return view(request, *args, **kwargs)
+            key = page_key(request, params=params, version=version)
             stored = _lookup(key)
             if stored is None:
                 response = view(request, *args, **kwargs)
@@ -217,8 +267,7 @@ def public_page(*, params: Iterable[str] = (), max_age: int = 30) -> Callable:
                 # carries their name and a CSRF token in the header.
                 user = getattr(request, "user", None)
                 if not response.cookies and not (user is not None and user.is_authenticated):
-                    cache.set(key, stored, ttl())
-                    _local_put(key, stored)
+                    _store(key, stored)
             return _respond(request, stored, max_age=max_age)
 
         wrapper.public_cache = {"params": params, "max_age": max_age}  # type: ignore[attr-defined]
@@ -247,8 +296,9 @@ class PublicPageCacheMiddleware:
             except Resolver404:
                 return self.get_response(request)
             options = getattr(match.func, "public_cache", None)
-            if options is not None:
-                stored = _lookup(page_key(request, params=options["params"]))
+            version = current_version() if options is not None else None
+            if options is not None and version is not None:
+                stored = _lookup(page_key(request, params=options["params"], version=version))
                 if stored is not None:
                     response = _respond(request, stored, max_age=options["max_age"])
                     response.setdefault("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY"))
