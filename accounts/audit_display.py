@@ -42,12 +42,14 @@ def _value(value: Any) -> str:
 
 def details_text(summary: Any) -> str:
     """``"reason: late; status: approved → sent"`` for ``{"reason": "late", "status": {"from":
-    "approved", "to": "sent"}}``; an empty summary is ``""``."""
+    "approved", "to": "sent"}}``; an empty summary is ``""``. Keys in alphabetical order: PostgreSQL's
+    jsonb keeps them in its own order (shortest first), SQLite in the order written, and the page and
+    the CSV must read the same whichever database holds them."""
     if not summary:
         return ""
     if not isinstance(summary, dict):
         return _value(summary)
-    return "; ".join(f"{_label(key)}: {_value(value)}" for key, value in summary.items())
+    return "; ".join(f"{_label(key)}: {_value(summary[key])}" for key in sorted(summary))
 
 
 def object_url(target_type: str, target_id: str) -> str | None:

@@ -115,7 +115,7 @@ def test_details_read_as_text_on_the_page_and_in_the_csv_and_rows_link_to_their_
                           "channels": ["Mastodon", "SMS"], "urgent": True})
     client.force_login(world.a.admin)
     page = client.get(reverse("desk_accounts:audit") + "?verb=message.checked").content.decode()
-    text = "reason code: late; status: approved → sent; channels: Mastodon, SMS; urgent: yes"
+    text = "channels: Mastodon, SMS; reason code: late; status: approved → sent; urgent: yes"
     assert text in page
     assert "{&#x27;" not in page and "{'" not in page
     assert f'<a href="/desk/events/{world.a.event.pk}/">campaigns.event {world.a.event.pk}</a>' in page
