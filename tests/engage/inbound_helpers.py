@@ -123,8 +123,9 @@ def celery_broker(url: str):
     old_url, old_options = app.conf.broker_url, app.conf.broker_transport_options
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Let the app take the pool for its (new) URL from kombu's registry. Never close a pool here:
+        # the registry keeps it under its URL (shared with every app in the process, a test's own
+        # sender app too), and the next enqueue to that URL would fail ("Acquire on closed pool").
         app._pool = None
         app.amqp._producer_pool = None
         broker_backoff_reset()
