@@ -392,8 +392,10 @@ def _alert_failure(delivery: Delivery, outcome: str, error: str) -> None:
     message = delivery.message
     text = (f"Delivery to {delivery.channel.name} {'failed' if outcome == 'failed' else 'is unconfirmed'}: "
             f"{error[:200]}")
+    # The team's supervisors hear of each delivery; its author hears once, of the whole message, when
+    # it settles (``campaigns.services.alerts.alert_settled``): one email each, never two.
     notify(f"delivery_{outcome}", team=message.team_id, text=text,
-           url=f"/desk/messages/{message.pk}/#delivery-{delivery.pk}", also=message.author_id)
+           url=f"/desk/messages/{message.pk}/#delivery-{delivery.pk}")
 
 
 def message_settle(message_id: int) -> None:
