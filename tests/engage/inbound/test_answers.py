@@ -286,3 +286,15 @@ def test_the_respond_api(world, sandbox):
     officer.force_authenticate(world.a.officer)
     assert officer.post(url, {"body": "hi"}, format="json").status_code == 404
     assert len(sandbox.posts("telegram")) == 1
+
+
+def test_a_liaison_submits_only_the_answer_they_wrote_themselves(world):
+    """The inbox's way in for liaison officers reaches their own answer only: another person's draft
+    (an officer's message) is refused to them, and stays a draft."""
+    from tests.factories import make_message
+
+    draft = make_message(world.a)  # written by the team's officer
+    with pytest.raises(NotAllowed):
+        workflow.message_submit(actor=world.a.liaison, message=draft, inbox_answer=True)
+    draft.refresh_from_db()
+    assert draft.status == MessageStatus.DRAFT
