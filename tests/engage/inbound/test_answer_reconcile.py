@@ -223,3 +223,23 @@ def test_an_answer_back_after_a_newer_ask_claimed_the_answer_is_not_recorded(wor
     answer.lookup_asks = 2
     assert _record(answer, newer, _lookup(answer, later), later) == AnswerStatus.PENDING
     assert [e["ask"] for e in looked_up(answer)] == [2]
+
+
+def test_a_found_answer_back_after_a_newer_ask_claimed_the_answer_is_not_recorded(world, sandbox):
+    """The same for "found": a slow ask's answer never marks the answer sent under a newer ask's claim."""
+    from campaigns.publishing.reconcile import lookup_backoff, lookup_claim
+    from engage.inbound.answer_reconcile import _record
+    from platforms.base import LookupResult
+
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    answer = queued(world, asked, 1)
+    stuck_in_flight(answer, asked)
+    answer = ReplyAnswer.objects.select_related("reply", "channel").get(pk=answer.pk)
+    rows = ReplyAnswer.objects.filter(pk=answer.pk)
+    now = timezone.now() + LATER
+    slow = lookup_claim(rows, asks=0, now=now)
+    later = now + lookup_backoff(1) + timedelta(seconds=1)
+    assert slow and lookup_claim(rows, asks=1, now=later)
+    found = LookupResult("found", "The partner has it.", external_id="partner-1", http_status=200)
+    assert _record(answer, slow, found, later) == ""
+    assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.UNCONFIRMED and looked_up(answer) == []
