@@ -80,7 +80,7 @@ def messages_for(user: User) -> QuerySet[Message]:
         .prefetch_related(
             "channels",
             "segments",
-            Prefetch("variants", queryset=Variant.objects.prefetch_related("channels")),
+            Prefetch("variants", queryset=Variant.objects.select_related("segment").prefetch_related("channels")),
             Prefetch("media", queryset=MediaAsset.objects.order_by("position", "id")),
         )
     )
@@ -121,7 +121,7 @@ def message_history(message: Message) -> dict[str, Any]:
 
 
 def deliveries_for(message: Message) -> QuerySet[Delivery]:
-    return (Delivery.objects.filter(message=message).select_related("channel", "variant")
+    return (Delivery.objects.filter(message=message).select_related("channel", "variant", "variant__segment")
             .prefetch_related("attempt_log").order_by("channel__name", "variant_id", "id"))
 
 
