@@ -136,11 +136,18 @@ def problem_deliveries(user: User) -> QuerySet[Delivery]:
             .select_related("message", "channel").order_by("-updated_at")[:100])
 
 
-def scheduled_between(user: User, start: datetime, end: datetime, event: int | None = None) -> QuerySet[Message]:
+def scheduled_between(user: User, start: datetime, end: datetime, event: int | None = None,
+                      channel: int | None = None, segment: int | None = None) -> QuerySet[Message]:
+    """The calendar's messages; ``segment`` matches the message's audiences and its variants' audiences."""
     qs = (messages_for(user).filter(scheduled_at__gte=start, scheduled_at__lt=end)
           .exclude(status=MessageStatus.WITHDRAWN).order_by("scheduled_at"))
     if event:
         qs = qs.filter(campaign__event_id=event)
+    if channel:
+        qs = qs.filter(pk__in=Message.channels.through.objects.filter(channel_id=channel).values("message_id"))
+    if segment:
+        qs = qs.filter(Q(pk__in=Message.segments.through.objects.filter(segment_id=segment).values("message_id"))
+                       | Q(pk__in=Variant.objects.filter(segment_id=segment).values("message_id")))
     return qs
 
 
