@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from accounts.models import User
 from accounts.policies import policy_for
 from campaigns.models import (
+    Approval,
     Campaign,
     Channel,
     Comment,
@@ -91,7 +103,8 @@ def message_detail(user: User, pk: int) -> Message | None:
 
 
 def review_queue(user: User) -> QuerySet[Message]:
-    """In review, for the teams the user supervises: most urgent first, then oldest."""
+    """In review, for the teams the user supervises: most urgent first, then oldest. ``was_approved``:
+    an earlier version was approved (the message page shows what changed since)."""
     urgency_rank = Case(
         When(urgency="emergency", then=Value(0)), When(urgency="priority", then=Value(1)), default=Value(2),
         output_field=IntegerField(),
@@ -99,7 +112,8 @@ def review_queue(user: User) -> QuerySet[Message]:
     return (
         policy_for(Message).queryset(user, "supervise", messages_for(user))
         .filter(status=MessageStatus.IN_REVIEW)
-        .annotate(urgency_rank=urgency_rank)
+        .annotate(urgency_rank=urgency_rank,
+                  was_approved=Exists(Approval.objects.filter(message=OuterRef("pk"), version__lt=OuterRef("version"))))
         .order_by("urgency_rank", "submitted_at", "id")
     )
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from campaigns.models import Message, VariantFormat
 from campaigns.services import workflow
-from campaigns.services.messages import variant_add
+from campaigns.services.messages import message_update, variant_add
 from campaigns.templatetags.waiting import waited
 from tests.factories import make_message, make_submitted
 
@@ -71,3 +71,17 @@ def test_the_queue_shows_channels_segments_send_time_author_and_wait(world):
     assert ">4 min</time>" in row and " ago" not in html and "0 min" not in html
     other = _item(html, later.pk)
     assert "Thu 24 Dec 18:30" in other and ">just now</time>" in other
+
+
+def test_a_message_back_in_review_after_an_approval_says_so_and_links_to_the_changes(world):
+    tw = world.a
+    again = make_submitted(tw, title="Again")
+    workflow.message_approve(actor=tw.supervisor, message=again)
+    message_update(actor=tw.officer, message=again, body="Kick-off moved to 8pm. #DerbyDay")
+    workflow.message_submit(actor=tw.officer, message=again)
+    fresh = make_submitted(tw, title="Fresh")
+    client = Client()
+    client.force_login(tw.supervisor2)
+    html = client.get(reverse("campaigns:review")).content.decode()
+    assert f'href="/desk/messages/{again.pk}/#since-approval"' in _item(html, again.pk)
+    assert "#since-approval" not in _item(html, fresh.pk)
