@@ -183,7 +183,8 @@ def test_the_reply_page_previews_the_chosen_template_before_sending(world):
     expected = answer_preview(reply=reply, template=_thanks()).text
     assert TOKEN.sub("/feedback/CODE/", shown) == TOKEN.sub("/feedback/CODE/", expected)
     assert _thanks().body.strip() in shown and "Did this answer help?" in shown
-    assert f'<option value="{_thanks().pk}" selected>' in page  # the answer form has it chosen
+    chosen = f'<option value="{_thanks().pk}" selected>Thank you, we have read it (English)</option>'
+    assert page.count(chosen) == 2  # the preview's choice, and the answer form has it chosen too
     assert not mail.outbox  # a preview sends nothing
     for junk in ("x", "-1", "99999999999999999999", "<script>"):
         assert client.get(url, {"preview": junk}).status_code == 200
