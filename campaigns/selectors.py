@@ -5,11 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from accounts.models import User
 from accounts.policies import policy_for
 from campaigns.models import (
+    Approval,
     Campaign,
     Channel,
     Comment,
@@ -80,7 +92,7 @@ def messages_for(user: User) -> QuerySet[Message]:
         .prefetch_related(
             "channels",
             "segments",
-            Prefetch("variants", queryset=Variant.objects.prefetch_related("channels")),
+            Prefetch("variants", queryset=Variant.objects.select_related("segment").prefetch_related("channels")),
             Prefetch("media", queryset=MediaAsset.objects.order_by("position", "id")),
         )
     )
@@ -91,7 +103,8 @@ def message_detail(user: User, pk: int) -> Message | None:
 
 
 def review_queue(user: User) -> QuerySet[Message]:
-    """In review, for the teams the user supervises: most urgent first, then oldest."""
+    """In review, for the teams the user supervises: most urgent first, then oldest. ``was_approved``:
+    an earlier version was approved (the message page shows what changed since)."""
     urgency_rank = Case(
         When(urgency="emergency", then=Value(0)), When(urgency="priority", then=Value(1)), default=Value(2),
         output_field=IntegerField(),
@@ -99,7 +112,8 @@ def review_queue(user: User) -> QuerySet[Message]:
     return (
         policy_for(Message).queryset(user, "supervise", messages_for(user))
         .filter(status=MessageStatus.IN_REVIEW)
-        .annotate(urgency_rank=urgency_rank)
+        .annotate(urgency_rank=urgency_rank,
+                  was_approved=Exists(Approval.objects.filter(message=OuterRef("pk"), version__lt=OuterRef("version"))))
         .order_by("urgency_rank", "submitted_at", "id")
     )
 
@@ -121,7 +135,7 @@ def message_history(message: Message) -> dict[str, Any]:
 
 
 def deliveries_for(message: Message) -> QuerySet[Delivery]:
-    return (Delivery.objects.filter(message=message).select_related("channel", "variant")
+    return (Delivery.objects.filter(message=message).select_related("channel", "variant", "variant__segment")
             .prefetch_related("attempt_log").order_by("channel__name", "variant_id", "id"))
 
 
@@ -136,11 +150,18 @@ def problem_deliveries(user: User) -> QuerySet[Delivery]:
             .select_related("message", "channel").order_by("-updated_at")[:100])
 
 
-def scheduled_between(user: User, start: datetime, end: datetime, event: int | None = None) -> QuerySet[Message]:
+def scheduled_between(user: User, start: datetime, end: datetime, event: int | None = None,
+                      channel: int | None = None, segment: int | None = None) -> QuerySet[Message]:
+    """The calendar's messages; ``segment`` matches the message's audiences and its variants' audiences."""
     qs = (messages_for(user).filter(scheduled_at__gte=start, scheduled_at__lt=end)
           .exclude(status=MessageStatus.WITHDRAWN).order_by("scheduled_at"))
     if event:
         qs = qs.filter(campaign__event_id=event)
+    if channel:
+        qs = qs.filter(pk__in=Message.channels.through.objects.filter(channel_id=channel).values("message_id"))
+    if segment:
+        qs = qs.filter(Q(pk__in=Message.segments.through.objects.filter(segment_id=segment).values("message_id"))
+                       | Q(pk__in=Variant.objects.filter(segment_id=segment).values("message_id")))
     return qs
 
 

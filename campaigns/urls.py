@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from campaigns.views import admin_pages, events, media, messages, recipients
+from campaigns.views import admin_pages, calendar, events, media, messages, recipients
 from campaigns.views import message_actions as actions
 from core import ids  # noqa: F401 - registers the <id:...> path converter
 
@@ -32,7 +32,8 @@ urlpatterns = [
     path("deliveries/<id:pk>/<slug:action>/", messages.delivery_action, name="delivery_action"),
     path("review/", messages.review_queue, name="review"),
     path("media/<id:pk>/", media.media_file, name="media"),
-    path("calendar/", events.calendar_view, name="calendar"),
+    path("calendar/", calendar.calendar_view, name="calendar"),
+    path("calendar/<id:pk>/move/", calendar.calendar_move, name="calendar_move"),
     path("events/", events.event_list, name="events"),
     path("events/new/", events.event_new, name="event_new"),
     path("events/<id:pk>/", events.event_detail, name="event"),

@@ -424,6 +424,9 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "dashboard:report": ("page", [GET(EVERYONE)]),
     "dashboard:report_pdf": ("page", [GET(EVERYONE)]),
     "campaigns:calendar": ("page", [GET(EVERYONE)]),
+    # Moving a scheduled message from the calendar: the schedule form's service decides (can_schedule).
+    "campaigns:calendar_move": ("page", [POST(DRAFTERS, subject="scheduled",
+                                              body=lambda x: {"scheduled_at": _future(3)})]),
     # Events and playbooks.
     "campaigns:events": ("page", [GET(EVERYONE)]),
     "campaigns:event_new": ("page", [GET(DRAFTERS), POST(DRAFTERS, body=_event_form)]),

@@ -1,4 +1,4 @@
-"""How long something has waited, in plain words: "just now", "4 minutes", "2 hours", "3 days"."""
+"""How long something has waited, in plain words: "just now", "4 min", "2 h 5 min", "3 days"."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ register = template.Library()
 
 
 def waited(since: datetime | None, now: datetime | None = None) -> str:
-    """The largest whole unit only, never "0 minutes ago": under a minute is "just now"."""
+    """Never "0 minutes ago": under a minute is "just now"; then minutes, then hours and minutes
+    (under two days), then whole days."""
     if since is None:
         return ""
     seconds = max(0, int(((now or timezone.now()) - since).total_seconds()))
@@ -20,10 +21,12 @@ def waited(since: datetime | None, now: datetime | None = None) -> str:
         return gettext("just now")
     minutes = seconds // 60
     if minutes < 60:
-        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
-    hours = minutes // 60
+        return gettext("%(m)d min") % {"m": minutes}
+    hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+        if minutes:
+            return gettext("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+        return gettext("%(h)d h") % {"h": hours}
     days = hours // 24
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
 

@@ -1,16 +1,12 @@
-"""Events, the calendar of scheduled messages, and playbooks."""
+"""Events and playbooks (the calendar of scheduled messages is in ``calendar``)."""
 
 from __future__ import annotations
 
-import calendar as pycal
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -23,7 +19,6 @@ from campaigns.models import Event, EventKind, Message, Phase
 from campaigns.services import events as event_services
 from campaigns.views import forbidden
 from core.ids import parse_id
-from core.timeutil import in_request_range
 from core.web import run_service
 
 
@@ -129,46 +124,6 @@ def event_phase(request: HttpRequest, pk: int) -> HttpResponse:
     run_service(request, event_services.event_set_phase, event=event, phase=phase,
                 reason=request.POST.get("reason", ""), success=gettext("Phase updated."))
     return redirect("campaigns:event", pk=pk)
-
-
-@login_required
-@require_safe
-def calendar_view(request: HttpRequest) -> HttpResponse:
-    """Scheduled messages by week or month, in the team's time zone."""
-    mode = "week" if request.GET.get("view") == "week" else "month"
-    today = timezone.localdate()
-    try:
-        anchor = date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else today
-    except ValueError:
-        anchor = today
-    if not in_request_range(anchor):
-        anchor = today  # 9999-12-31 has no next month to link to
-    if mode == "week":
-        first = anchor - timedelta(days=anchor.weekday())
-        days = [first + timedelta(days=i) for i in range(7)]
-        prev_start, next_start = first - timedelta(days=7), first + timedelta(days=7)
-    else:
-        first = anchor.replace(day=1)
-        weeks = pycal.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        days = [d for week in weeks for d in week]
-        prev_start = (first - timedelta(days=1)).replace(day=1)
-        next_start = (first + timedelta(days=32)).replace(day=1)
-    zone = timezone.get_current_timezone()
-    start_dt = datetime.combine(days[0], time.min, tzinfo=zone)
-    end_dt = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
-    event_id = parse_id(request.GET.get("event"))
-    items = selectors.scheduled_between(request.user, start_dt, end_dt, event=event_id)
-    by_day: dict[date, list] = {d: [] for d in days}
-    for message in items:
-        local_day = timezone.localtime(message.scheduled_at).date()
-        by_day.setdefault(local_day, []).append(message)
-    rows = [days[i:i + 7] for i in range(0, len(days), 7)]
-    return render(request, "campaigns/calendar.html", {
-        "mode": mode, "rows": [[(d, by_day.get(d, [])) for d in row] for row in rows], "first": first,
-        "prev_start": prev_start, "next_start": next_start, "today": today,
-        "events": selectors.events_for(request.user), "event_id": str(event_id or ""),
-        "weekdays": [WEEKDAYS_ABBR[day] for day in range(7)],  # Django's own words, in the desk's language
-    })
 
 
 @login_required

@@ -69,16 +69,23 @@ def message_comment(request: HttpRequest, message: Message) -> None:
                     success="Comment added.")
 
 
+def schedule_from_form(request: HttpRequest, message: Message) -> Message | None:
+    """The schedule form's one way in, shared by the message page and the calendar's move (drag or
+    form): the same form checks (a time that has passed is refused: sending at once is its own,
+    explicit action), the same service (``publishing.message_schedule``: the approval check and the
+    audit record), and the same confirmation."""
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, _form_errors(form))
+        return None
+    when = form.cleaned_data["scheduled_at"]
+    return run_service(request, publishing.message_schedule, message=message, scheduled_at=when,
+                       success=f"Scheduled for {timezone.localtime(when):%a %d %b %H:%M %Z}.")
+
+
 @message_post
 def message_schedule(request: HttpRequest, message: Message) -> None:
-    # A time that has passed is refused: sending at once is its own, explicit action.
-    form = ScheduleForm(request.POST)
-    if form.is_valid():
-        when = form.cleaned_data["scheduled_at"]
-        run_service(request, publishing.message_schedule, message=message, scheduled_at=when,
-                    success=f"Scheduled for {timezone.localtime(when):%a %d %b %H:%M %Z}.")
-    else:
-        flash.error(request, _form_errors(form))
+    schedule_from_form(request, message)
 
 
 @message_post

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import timedelta
 from typing import Any
 
@@ -13,13 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
 from accounts.policies import policy_for
-from campaigns import publishing, selectors
+from campaigns import publishing, selectors, version_diff
 from campaigns.forms import (
     CommentForm,
     MediaForm,
@@ -171,29 +168,12 @@ def _previews(message: Message) -> list[dict[str, Any]]:
     return previews
 
 
-def _diff(old: str, new: str) -> str:
-    out = []
-    matcher = difflib.SequenceMatcher(a=old.split(" "), b=new.split(" "))
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            out.append(escape(" ".join(matcher.a[a1:a2])))
-        if op in ("delete", "replace"):
-            out.append(f"<del>{escape(' '.join(matcher.a[a1:a2]))}</del>")
-        if op in ("insert", "replace"):
-            out.append(f"<ins>{escape(' '.join(matcher.b[b1:b2]))}</ins>")
-    return mark_safe(" ".join(out))  # noqa: S308 - every piece is escaped above
-
-
 @login_required
 @require_safe
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message(request, pk)
     history = selectors.message_history(message)
     versions = history["versions"]
-    diffs = []
-    for older, newer in zip(versions, versions[1:], strict=False):
-        diffs.append({"from": older.version, "to": newer.version, "by": newer.created_by, "at": newer.created_at,
-                      "body": _diff(older.snapshot.get("body", ""), newer.snapshot.get("body", ""))})
     user = request.user
     return render(request, "campaigns/message_detail.html", {
         "message": message,
@@ -203,7 +183,8 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reach": coverage.recipient_plan(message),
         "coverage_blocking": coverage.coverage_blocks_submission(message),
         "history": history,
-        "diffs": list(reversed(diffs)),
+        "diffs": version_diff.version_diffs(versions),
+        "since_approval": version_diff.changes_since_approval(message, versions),
         **_deliveries_context(message),
         "comment_form": CommentForm(),
         "schedule_form": ScheduleForm(),

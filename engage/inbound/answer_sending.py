@@ -25,7 +25,7 @@ channel's hourly cap, the "Did this answer help?" line, and what a sent answer d
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -55,7 +55,15 @@ from core.pii import mask_pii
 from engage.inbound import policies
 from engage.inbound.answers import AnswerRoute, _answer_language, answer_hourly_cap, answer_route
 from engage.inbound.feedback import feedback_suffix
-from engage.models import AnswerKind, AnswerStatus, AnswerTemplateVersion, Reply, ReplyAnswer, ReplyStatus
+from engage.models import (
+    AnswerKind,
+    AnswerStatus,
+    AnswerTemplate,
+    AnswerTemplateVersion,
+    Reply,
+    ReplyAnswer,
+    ReplyStatus,
+)
 from platforms import get_adapter
 from platforms.base import AdapterError, Payload
 
@@ -268,6 +276,35 @@ def answer_payload(answer: ReplyAnswer, route: AnswerRoute, body: str, adapter) 
         question = ""
         payload = replace(payload, text=route.prefix + body)
     return payload, question
+
+
+@dataclass(frozen=True)
+class AnswerPreview:
+    text: str  # exactly the text the sender builds (the feedback link's code is made per answer)
+    channel: Channel
+    question: bool  # the platform's "Did this answer help?" line is added
+    prefix: str  # what the platform adds in front (a Mastodon mention), part of ``text``
+
+
+# The answer id a preview's feedback link is signed with: no answer has it, so that link votes for nothing.
+PREVIEW_ANSWER_ID = 0
+
+
+def answer_preview(*, reply: Reply, template: AnswerTemplate) -> AnswerPreview | None:
+    """What answering ``reply`` with ``template`` would send, built as :func:`answer_send` builds it
+    (:func:`answer_payload`, with the route, the adapter's limits and the feedback line), from an
+    answer that is not saved. None when the reply cannot be answered or its channel is not usable."""
+    route = answer_route(reply)
+    if route is None:
+        return None
+    try:
+        adapter = answer_adapter(route)
+    except AdapterError:
+        return None
+    answer = ReplyAnswer(pk=PREVIEW_ANSWER_ID, reply=reply, kind=AnswerKind.TEMPLATE, template=template,
+                         body=template.body, language=template.language)
+    payload, question = answer_payload(answer, route, template.body, adapter)
+    return AnswerPreview(text=payload.text, channel=route.channel, question=bool(question), prefix=route.prefix)
 
 
 def answer_send(*, answer_id: int) -> str:

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from accounts.languages import english_name
 from core.ids import IdFormField
 from engage.inbound.classify.category import CATEGORIES
 from engage.inbound.policies import URGENT
@@ -107,7 +108,7 @@ class RespondForm(forms.Form):
     def __init__(self, *args: Any, templates: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["template"].choices = [("", _("Choose a template"))] + [
-            (t.pk, f"{t.title} ({t.language})") for t in templates]
+            (t.pk, f"{t.title} ({english_name(t.language)})") for t in templates]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

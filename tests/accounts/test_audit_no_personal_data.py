@@ -22,7 +22,7 @@ from accounts.audit import FREE_TEXT_KEYS
 from accounts.models import AuditEvent
 from campaigns.models import ListRecipient
 from campaigns.services import recipients
-from engage.inbound import answers, ingest, retention, triage
+from engage.inbound import answers, contact_history, ingest, retention, triage
 from engage.inbound.processing import reply_process
 from engage.models import Reply, ReplyAnswer
 
@@ -41,7 +41,7 @@ MARKERS = [NAME, "Quxworth", EMAIL, "zebedee.quxworth", PHONE, PHONE.lstrip("+")
 CITIZEN_VERBS = {
     "reply.processed", "reply.updated", "reply.reassigned", "reply.note_added", "reply.escalated",
     "reply.personal_data_viewed", "reply.exported", "reply.subject_access_exported", "reply.erased",
-    "reply.redacted", "reply.answer_drafted",
+    "reply.redacted", "reply.answer_drafted", "reply.contact_history_viewed",
     "channel.recipient_added", "channel.recipients_imported", "channel.recipient_opted_out",
     "channel.recipients_exported",
 }
@@ -103,6 +103,10 @@ def _citizen_writes(world) -> Reply:
     triage.reply_note_add(actor=tw.liaison, reply=reply, body=f"Spoke to {NAME} on {PHONE} about the {WORDS}")
     triage.reply_escalate(actor=tw.liaison, reply=reply, reason=f"{NAME} ({PHONE}) is upset")
     triage.reply_reveal_personal_data(actor=tw.liaison, reply=reply, purpose=f"call {NAME} back on {PHONE}")
+    by_sms = [ingest.reply_store(team_id=tw.team.pk, channel=tw.sms, source="sms", provider_id=f"pii-sms-{n}",
+                                 text=f"Text {n}: {WORDS}", author_handle=PHONE, author_name=NAME,
+                                 received_at=timezone.now() - timedelta(hours=3 - n)) for n in (1, 2)]
+    contact_history.reply_contact_history(actor=tw.liaison, reply=Reply.objects.get(pk=by_sms[1].reply_id))
     triage.replies_export_csv(actor=tw.supervisor, replies=Reply.objects.filter(team=tw.team),
                               filters={"category": "question"})
     answers.answer_free_text(actor=tw.liaison, reply=Reply.objects.get(pk=by_phone.reply_id), body=f"Dear {NAME}, about the {WORDS}: thank you.")

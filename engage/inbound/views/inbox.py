@@ -31,7 +31,7 @@ from core.errors import ServiceError
 from core.ids import parse_id, parse_ids
 from core.pii import mask_pii
 from core.web import run_service
-from engage.inbound import answers, policies, retention, selectors, triage
+from engage.inbound import answer_sending, answers, contact_history, policies, retention, selectors, triage
 from engage.inbound.classify.category import CATEGORIES
 from engage.inbound.forms import (
     AssignForm,
@@ -213,6 +213,12 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
                    key=lambda u: reader_ids.index(u.pk) if u.pk in reader_ids else len(reader_ids))
     templates = policies.templates_in_language_first(policies.templates_for_team(reply.team_id), reply.language)
     route = answers.answer_route(reply)
+    history = contact_history.reply_contact_history(actor=user, reply=reply)
+    # "Preview": exactly what a template would send, built by the sender's own function.
+    preview_template = next((t for t in templates if t.pk == parse_id(request.GET.get("preview"))), None)
+    preview = None
+    if preview_template is not None and can_triage and route is not None:
+        preview = answer_sending.answer_preview(reply=reply, template=preview_template)
     return render(request, "engage/inbox/detail.html", {
         "reply": reply,
         "reveal": reveal,
@@ -246,9 +252,24 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                                    "urgent": reply.urgent}),
         "note_form": NoteForm(),
         "escalate_form": EscalateForm(),
-        "respond_form": RespondForm(templates=templates),
+        "respond_form": RespondForm(templates=templates, initial={
+            "template": preview_template.pk if preview_template else None}),
+        "templates": templates,
+        "preview_template": preview_template,
+        "preview": preview,
+        # A mention in front names the person: masked unless their details are open (and audited).
+        "preview_text": _preview_text(preview, reveal),
+        "history": history,
         "statuses": AnswerStatus,
     })
+
+
+def _preview_text(preview: Any, reveal: bool) -> str:
+    if preview is None:
+        return ""
+    if reveal or not preview.prefix:
+        return preview.text
+    return mask_handle(preview.prefix.strip()) + " " + preview.text[len(preview.prefix):]
 
 
 # --- rights (administrators) ------------------------------------------------------------------
