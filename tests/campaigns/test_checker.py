@@ -68,7 +68,8 @@ def test_length_sms_error_on_too_many_segments_names_ucs2_characters() -> None:
     body = "Don’t travel. " + "c" * 200  # the curly apostrophe forces UCS-2: 214 units > 3 × 67
     [finding] = only(check_message(body=body, channels=["sms"]), "length.sms")
     assert finding.severity == "error"
-    assert "4 segments" in finding.message and "UCS-2" in finding.message and "’" in finding.message
+    assert "214 characters make 4 text messages" in finding.message and "’" in finding.message
+    assert "UCS-2" not in finding.message and "UTF-16" not in finding.message  # plain words on the desk
     assert finding.span == (201, len(body))
 
 
@@ -311,22 +312,37 @@ def test_the_use_of_a_verb_mid_sentence_is_not_a_call_to_action() -> None:
 
 def test_hashtag_missing() -> None:
     [finding] = only(
-        check_message(body=CALM, channels=["x"], hashtags=["#Carnival2025", "NHC"]), "hashtag.missing"
+        check_message(body=CALM, channels=["x"], event_hashtags=["#Carnival2025", "NHC"]), "hashtag.missing"
     )
     assert "#Carnival2025" in finding.message and finding.span is None
+    assert "Hashtags field" in finding.message
 
 
-@pytest.mark.parametrize("body", [CALM + " #carnival2025", CALM + " Carnival2025 updates", CALM + " #NHC"])
-def test_hashtag_present_with_or_without_hash_any_case(body: str) -> None:
+@pytest.mark.parametrize("body", [CALM + " #carnival2025", CALM + " #NHC"])
+def test_hashtag_present_in_the_text_any_case(body: str) -> None:
     assert (
-        only(check_message(body=body, channels=["x"], hashtags=["#Carnival2025", "NHC"]), "hashtag.missing")
+        only(check_message(body=body, channels=["x"], event_hashtags=["#Carnival2025", "NHC"]), "hashtag.missing")
         == []
     )
 
 
-def test_hashtag_inside_a_longer_tag_does_not_count() -> None:
-    body = CALM + " #NHC2024"
-    assert only(check_message(body=body, channels=["x"], hashtags=["NHC"]), "hashtag.missing")
+@pytest.mark.parametrize("field", [["carnival2025"], ["#NHC"], ["Other", "NHC"]])
+def test_the_event_hashtag_in_the_hashtags_field_counts(field: list[str]) -> None:
+    """The Hashtags field goes out with the post, so the checker does not ask for the tag again."""
+    findings = check_message(body=CALM, channels=["x"], hashtags=field, event_hashtags=["#Carnival2025", "NHC"])
+    assert only(findings, "hashtag.missing") == []
+    other = check_message(body=CALM, channels=["x"], hashtags=["Other"], event_hashtags=["NHC"])
+    assert only(other, "hashtag.missing")
+
+
+def test_no_hashtag_is_asked_for_text_messages_and_email_only() -> None:
+    assert only(check_message(body=CALM, channels=["sms", "email"], event_hashtags=["NHC"]), "hashtag.missing") == []
+    assert only(check_message(body=CALM, channels=["sms", "mastodon"], event_hashtags=["NHC"]), "hashtag.missing")
+
+
+def test_hashtag_inside_a_longer_tag_or_without_its_hash_does_not_count() -> None:
+    assert only(check_message(body=CALM + " #NHC2024", channels=["x"], event_hashtags=["NHC"]), "hashtag.missing")
+    assert only(check_message(body=CALM + " NHC updates", channels=["x"], event_hashtags=["NHC"]), "hashtag.missing")
 
 
 # -- personal data -------------------------------------------------------------------------------
