@@ -34,9 +34,9 @@ from platforms.textcount import LengthCount
 __all__ = ["ChannelPreview", "TextPreview", "count_label", "counter_words", "editor_previews",
            "message_previews", "text_direction", "with_isolated_hashtags"]
 
-# A hashtag in a text, as the public pages find it (engage/templatetags/public_pages.py) and
-# counting.js does: "#" after the start or a space, up to the next space.
-_HASHTAG = re.compile(r"(?<!\S)#[^\s#<>&]+")
+# A hashtag in a text, as the public pages find it (engage/templatetags/public_pages.py): "#" after the
+# start or a space, up to the next space; and a web address. editor.js finds the same.
+_ISOLATED = re.compile(r"(?<!\S)(?:#[^\s#<>&]+|https?://\S+)")
 
 
 def text_direction(language: str) -> str:
@@ -45,11 +45,12 @@ def text_direction(language: str) -> str:
 
 
 def with_isolated_hashtags(text: str) -> SafeString:
-    """``text`` escaped, each hashtag in ``<bdi>``: "#DerbyDay" keeps its "#" in front inside
-    right-to-left text. Line breaks stay (the preview's CSS keeps white space)."""
+    """``text`` escaped, each hashtag and web address in ``<bdi>``: "#DerbyDay" keeps its "#" in
+    front, and a link reads left to right, inside right-to-left text. Line breaks stay (the
+    preview's CSS keeps white space)."""
     out = []
     position = 0
-    for m in _HASHTAG.finditer(text):
+    for m in _ISOLATED.finditer(text):
         out.append(str(escape(text[position:m.start()])))
         out.append(f"<bdi>{escape(m.group())}</bdi>")
         position = m.end()
@@ -107,6 +108,10 @@ class ChannelPreview:
     @property
     def html(self) -> SafeString:
         return with_isolated_hashtags(self.post.text)
+
+    @property
+    def subject_html(self) -> SafeString:
+        return with_isolated_hashtags(self.post.subject)
 
     @property
     def parts(self) -> list[SafeString]:

@@ -76,10 +76,11 @@
   }
 
   // -- previews ------------------------------------------------------------------------------------
-  // Text with each hashtag in <bdi>, so "#DerbyDay" keeps its "#" in front inside right-to-left text.
+  // Text with each hashtag and web address in <bdi> (campaigns/previews.py), so "#DerbyDay" keeps its
+  // "#" in front and a link reads left to right inside right-to-left text.
   function renderText(node, text) {
     node.textContent = "";
-    var pattern = /(^|[\s])(#[^\s#<>&]+)/g, position = 0, m;
+    var pattern = /(^|\s)(#[^\s#<>&]+|https?:\/\/\S+)/g, position = 0, m;
     while ((m = pattern.exec(text)) !== null) {
       var start = m.index + m[1].length;
       node.appendChild(document.createTextNode(text.slice(position, start)));
@@ -114,7 +115,11 @@
       textNode.setAttribute("dir", dir);
     }
     var subjectNode = card.querySelector("[data-part=subject]");
-    if (subjectNode) { subjectNode.textContent = subject(kind, text); }
+    if (subjectNode) {
+      renderText(subjectNode, subject(kind, text));
+      subjectNode.setAttribute("lang", lang);
+      subjectNode.setAttribute("dir", dir);
+    }
     var partsNode = card.querySelector("[data-part=parts]");
     if (partsNode) {
       partsNode.textContent = "";
