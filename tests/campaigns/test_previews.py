@@ -192,3 +192,23 @@ def test_counts_speak_plainly():
     assert count_label(sms) == "148 of 201 characters, 3 text messages"
     assert count_label(count_for("sms", "Hi")) == "2 of 459 characters, 1 text message"
     assert count_label(count_for("email", "Hi")) == "2 characters"
+
+
+def test_the_checker_and_the_counters_speak_welsh(world, sandbox):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world.a.officer)
+    findings = api.post("/api/v1/checks/", {"body": "Avoid the area!!! Go!! Call 07700 900123.", "channels": ["x"]},
+                        format="json", HTTP_ACCEPT_LANGUAGE="cy").json()
+    [runs] = [f for f in findings if f["code"] == "tone.exclamations"]
+    assert runs["message"].startswith("2 rhediad o ebychnodau") and "exclamation" not in runs["message"]
+    x = channel(world, sandbox, "x")
+    message = message_services.message_create(actor=world.a.officer, campaign=world.a.campaign, body=BODY,
+                                              channels=[x], hashtags=["DerbyDay"])
+    world.a.officer.desk_language = "cy"
+    world.a.officer.save(update_fields=["desk_language"])
+    client = Client()
+    client.force_login(world.a.officer)
+    page = client.get(reverse("campaigns:message", kwargs={"pk": message.pk})).content.decode()
+    assert f"{count_for('x', BODY).used} o 280 nod" in page and " of 280 characters" not in page

@@ -212,7 +212,9 @@
     fetch(form.getAttribute("data-checks-url"), {
       method: "POST",
       credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
+      // The findings in the desk's language (the API answers in the request's language).
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf(),
+                "Accept-Language": document.documentElement.lang || "en"},
       body: JSON.stringify({
         body: body.value, channels: selectedKinds(), language: language(),
         hashtags: hashtags(), event_hashtags: eventHashtags(), instructive: instructive ? instructive.checked : true
