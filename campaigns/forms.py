@@ -3,14 +3,70 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from campaigns.models import ChannelKind, EventKind, Need, RiskLevel, Urgency, VariantFormat
+from platforms.hashtags import hashtag_problem
+
+# hashtag_problem's reasons, in the desk's words.
+_HASHTAG_PROBLEMS = {
+    "is empty": _("“%(tag)s” is only a #: write the tag after it, e.g. #DerbyDay."),
+    "is too long": _("“%(tag)s” is too long for a hashtag: at most 50 letters and digits."),
+    "has no letter": _("“%(tag)s” has no letter, so platforms do not treat it as a hashtag: add a word, "
+                       "e.g. #Derby2025."),
+    "has a space or a character a hashtag cannot have": _(
+        "“%(tag)s” is not a hashtag: use only letters, digits and _ after the # (no spaces, punctuation "
+        "or symbols), e.g. #DerbyDay."),
+}
+
+
+def hashtag_names(raw: str) -> list[str]:
+    """The valid hashtags in a Hashtags field, names without "#" (the editor previews these even
+    while the field has an error)."""
+    names: list[str] = []
+    for token in raw.replace(",", " ").split():
+        name = token.lstrip("#") if token.startswith("#") else token
+        if hashtag_problem(name) is None and name.lower() not in (n.lower() for n in names):
+            names.append(name)
+    return names
+
+
+def clean_hashtag_field(raw: str) -> list[str]:
+    """A Hashtags field ("#DerbyDay #Derby2025", spaces or commas between): the names without
+    "#", once each. Anything that is not a hashtag is refused with the reason, never kept or fixed
+    quietly: the tag goes out as typed."""
+    names: list[str] = []
+    errors: list[forms.ValidationError] = []
+    for token in raw.replace(",", " ").split():
+        shown = token if len(token) <= 60 else token[:59] + "…"
+        if not token.startswith("#"):
+            errors.append(forms.ValidationError(
+                _("“%(tag)s” has no # in front. Start each hashtag with #; a hashtag cannot contain a space "
+                  "(#DerbyDay, not #Derby Day)."), code="hashtag", params={"tag": shown}))
+            continue
+        problem = hashtag_problem(token[1:])
+        if problem is not None:
+            errors.append(forms.ValidationError(_HASHTAG_PROBLEMS[problem], code="hashtag", params={"tag": shown}))
+            continue
+        if token[1:].lower() not in (n.lower() for n in names):
+            names.append(token[1:])
+    if errors:
+        raise forms.ValidationError(errors)
+    return names
 
 LANGUAGE_CHOICES = [("en", "English"), ("ar", "Arabic"), ("fa", "Farsi"), ("ti", "Tigrinya"), ("fr", "French"),
                     ("pl", "Polish"), ("ro", "Romanian"), ("uk", "Ukrainian"), ("es", "Spanish"), ("de", "German"),
                     ("cy", "Welsh"), ("ur", "Urdu"), ("so", "Somali"), ("bsl", "British Sign Language (video link)")]
+
+
+def text_direction_attrs(language: str, *, source: str) -> dict[str, str]:
+    """A text area's ``dir`` and ``lang`` for ``language`` (``settings.LANGUAGES_BIDI`` are right to
+    left), and where the page's script finds the language when it changes (``source``, a field id)."""
+    rtl = (language or "").split("-")[0].lower() in settings.LANGUAGES_BIDI
+    return {"dir": "rtl" if rtl else "ltr", "lang": language or "en", "data-dir-from": source,
+            "data-rtl": " ".join(settings.LANGUAGES_BIDI)}
 
 
 class MessageForm(forms.Form):
@@ -27,7 +83,9 @@ class MessageForm(forms.Form):
                                               label="Channels")
     segments = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
                                               label="Audiences")
-    hashtags = forms.CharField(required=False, label="Hashtags", help_text="Separated by spaces, e.g. #DerbyDay")
+    hashtags = forms.CharField(required=False, max_length=1000, label=_("Hashtags"),
+                               help_text=_("Added to the posts on X, Mastodon, Facebook and Telegram (not to text "
+                                           "messages or emails). Separated by spaces, e.g. #DerbyDay #Derby2025."))
     links = forms.CharField(required=False, label="Links", widget=forms.Textarea(attrs={"rows": 2}),
                             help_text="One https:// address per line")
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -38,9 +96,11 @@ class MessageForm(forms.Form):
         self.fields["channels"].choices = [(c.pk, f"{c.name} ({c.get_kind_display()})") for c in channels]
         self.fields["segments"].choices = [(g.pk, g.name) for g in segments]
         self.channel_kinds = {c.pk: c.kind for c in channels}
+        language = (self.data.get("language") if self.is_bound else None) or self.initial.get("language") or "en"
+        self.fields["body"].widget.attrs.update(text_direction_attrs(str(language), source="id_language"))
 
     def clean_hashtags(self) -> list[str]:
-        return [t for t in self.cleaned_data["hashtags"].replace(",", " ").split() if t.strip("#")]
+        return clean_hashtag_field(self.cleaned_data["hashtags"])
 
     def clean_links(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
@@ -57,6 +117,8 @@ class VariantForm(forms.Form):
     def __init__(self, *args: Any, channels: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["channels"].choices = [(c.pk, c.name) for c in channels]
+        language = (self.data.get("language") if self.is_bound else None) or self.initial.get("language") or "en"
+        self.fields["body"].widget.attrs.update(text_direction_attrs(str(language), source="id_language"))
 
 
 class CommentForm(forms.Form):

@@ -55,6 +55,9 @@ class Payload:
     link: str = ""  # canonical public URL of the message
     in_reply_to: str = ""  # external id to thread a reply under (citizen-reply answers)
     recipients: tuple[str, ...] = ()  # sms numbers / emails for direct answers; empty: channel config's list
+    # The message's hashtags (names, no "#"): X, Mastodon, Facebook and Telegram add the ones the text
+    # lacks on a last line (platforms.hashtags.with_hashtags, in each adapter's composed_text).
+    hashtags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(
         default_factory=dict
     )  # message id, urgency, ... (webhook includes it)

@@ -233,7 +233,11 @@ class CheckRequestSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20_000, trim_whitespace=False, allow_blank=True)
     channels = serializers.ListField(child=serializers.ChoiceField(choices=ChannelKind.choices), default=list)
     language = serializers.CharField(max_length=8, default="en")
+    # The message's own hashtags (they go out with it on X, Mastodon, Facebook and Telegram) and its
+    # event's, which the "hashtag.missing" warning asks for.
     hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
+    event_hashtags = serializers.ListField(child=serializers.CharField(max_length=100), required=False,
+                                           default=list, max_length=50)
     instructive = serializers.BooleanField(default=True)
     alt_texts = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=1000),
                                       required=False, default=list)

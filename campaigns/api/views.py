@@ -153,8 +153,8 @@ class ChecksView(APIView):
                 raise NotFound("No such team.")
             team = Team.objects.get(pk=data["team"])
         findings = run_checks(body=data["body"], channels=list(data["channels"]), language=data["language"],
-                              hashtags=data["hashtags"], instructive=data["instructive"],
-                              alt_texts=data["alt_texts"], team=team)
+                              hashtags=data["hashtags"], event_hashtags=data["event_hashtags"],
+                              instructive=data["instructive"], alt_texts=data["alt_texts"], team=team)
         return Response([{"code": f.code, "severity": f.severity, "message": f.message,
                           "span": list(f.span) if f.span else None} for f in findings])
 

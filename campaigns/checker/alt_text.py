@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from campaigns.checker.findings import CheckerConfig, Finding, ImageInfo
+from django.utils.translation import gettext
+
+from campaigns.checker.findings import CheckerConfig, Finding, ImageInfo, quoted
 from campaigns.checker.wordlists import GENERIC_ALT_TEXTS
 
 __all__ = ["check_alt_text"]
@@ -26,7 +28,8 @@ def check_alt_text(*, images: Sequence[ImageInfo], config: CheckerConfig) -> lis
                     Finding(
                         code="media.alt_missing",
                         severity="error",
-                        message=f"Image {number} has no alt text. Describe what it shows for people using screen readers.",
+                        message=gettext("Image %(n)s has no alt text. Describe what it shows for people using "
+                                        "screen readers.") % {"n": number},
                     )
                 )
         elif config.is_enabled("media.alt_short") and _is_poor(alt, config.min_alt_text_length):
@@ -34,7 +37,8 @@ def check_alt_text(*, images: Sequence[ImageInfo], config: CheckerConfig) -> lis
                 Finding(
                     code="media.alt_short",
                     severity="warning",
-                    message=f"The alt text of image {number} (“{alt}”) says little. Describe what the image shows.",
+                    message=gettext("The alt text of image %(n)s (“%(alt)s”) says little. Describe what the image "
+                                    "shows.") % {"n": number, "alt": quoted(alt)},
                 )
             )
     return findings

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.utils.translation import gettext
+
 from campaigns.checker.alt_text import check_alt_text
 from campaigns.checker.cta import has_call_to_action
-from campaigns.checker.findings import CheckerConfig, Finding, ImageInfo
+from campaigns.checker.findings import CheckerConfig, Finding, ImageInfo, quoted
+from campaigns.checker.grouping import group_findings
 from campaigns.checker.hashtags import check_hashtags
 from campaigns.checker.length import check_length
 from campaigns.checker.privacy import check_personal_data
@@ -24,6 +27,7 @@ def check_message(
     channels: Sequence[str],
     language: str = "en",
     hashtags: Sequence[str] = (),
+    event_hashtags: Sequence[str] = (),
     instructive: bool = True,
     images: Sequence[ImageInfo] = (),
     caption: bool = False,
@@ -33,7 +37,10 @@ def check_message(
 
     ``channels`` are channel kinds (``x``, ``mastodon``, ``sms``...); an unknown kind
     raises ``ValueError``. ``caption`` means the text goes out as an image caption
-    (Telegram's 1024 limit). English-only rules (hostile wording, jargon, call to
+    (Telegram's 1024 limit). ``hashtags`` are the message's own (they go out with the post on X,
+    Mastodon, Facebook and Telegram, so they count towards those lengths); ``event_hashtags`` are
+    its event's, which ``hashtag.missing`` asks for. Each kind of finding comes once, with a
+    count (``campaigns.checker.grouping``). English-only rules (hostile wording, jargon, call to
     action) are skipped for other languages; reading ease is skipped for languages
     without a validated formula.
     """
@@ -41,7 +48,7 @@ def check_message(
     english = language_root(language) == "en"
     findings: list[Finding] = []
 
-    findings += check_length(body=body, channels=channels, caption=caption, config=config)
+    findings += check_length(body=body, channels=channels, caption=caption, config=config, hashtags=hashtags)
     findings += check_alt_text(images=images, config=config)
     if config.is_enabled("readability"):
         findings += _check_readability(body=body, language=language, config=config)
@@ -58,17 +65,15 @@ def check_message(
             Finding(
                 code="cta.missing",
                 severity="warning",
-                message=(
-                    "No call to action: tell people what to do, "
-                    "for example “Avoid the area”, “Allow extra time” or “Call 101”."
-                ),
+                message=gettext("No call to action: tell people what to do, for example “Avoid the area”, "
+                                "“Allow extra time” or “Call 101”."),
             )
         )
     if config.is_enabled("hashtag.missing"):
-        findings += check_hashtags(body=body, hashtags=hashtags)
+        findings += check_hashtags(body=body, hashtags=hashtags, event_hashtags=event_hashtags, channels=channels)
     if config.is_enabled("pii"):
         findings += check_personal_data(body=body, config=config)
-    return findings
+    return group_findings(findings, body=body)
 
 
 def _check_readability(*, body: str, language: str, config: CheckerConfig) -> list[Finding]:
@@ -79,11 +84,11 @@ def _check_readability(*, body: str, language: str, config: CheckerConfig) -> li
         Finding(
             code="readability",
             severity="warning",
-            message=(
-                f"Reading ease {result.score:g} is below the plain-language target of "
-                f"{config.reading_ease_target:g}. Use shorter sentences and everyday words; "
-                f"the longest sentence has {result.longest_sentence_words} words."
-            ),
+            message=gettext("Reading ease %(score)s is below the plain-language target of %(target)s. Use shorter "
+                            "sentences and everyday words; the longest sentence (“%(sentence)s”) has %(words)s "
+                            "words.") % {"score": f"{result.score:g}", "target": f"{config.reading_ease_target:g}",
+                                         "sentence": quoted(body[result.longest_sentence[0]:result.longest_sentence[1]]),
+                                         "words": result.longest_sentence_words},
             span=result.longest_sentence,
         )
     ]

@@ -9,7 +9,7 @@ from typing import Literal
 
 from platforms.sms.counting import DEFAULT_MAX_SMS_SEGMENTS
 
-__all__ = ["CheckerConfig", "Finding", "ImageInfo", "Severity", "has_errors"]
+__all__ = ["CheckerConfig", "Finding", "ImageInfo", "QUOTE_LIMIT", "Severity", "has_errors", "quoted"]
 
 Severity = Literal["error", "warning"]
 
@@ -27,6 +27,23 @@ class Finding:
     severity: Severity
     message: str
     span: tuple[int, int] | None = None
+    count: int = 1  # how many times it was found (``campaigns.checker.grouping``: once per kind)
+    hint: str = ""  # the plain alternative a jargon finding offers (kept when findings are grouped)
+
+
+QUOTE_LIMIT = 40
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` on one line, cut at a word boundary with "…" when longer than ``limit`` characters
+    (a single longer word is cut inside it). What a finding quotes of the officer's text."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    space = cut.rfind(" ")
+    head = cut[:space] if space > limit // 3 else text[:limit]
+    return head.rstrip(" ,;:.-–—") + "…"
 
 
 @dataclass(frozen=True)

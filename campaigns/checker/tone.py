@@ -10,8 +10,10 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from django.utils.translation import gettext, ngettext
+
 from campaigns.checker import wordlists
-from campaigns.checker.findings import CheckerConfig, Finding
+from campaigns.checker.findings import CheckerConfig, Finding, quoted
 
 __all__ = ["check_exclamations", "check_hostile", "check_jargon", "check_shouting", "phrase_pattern"]
 
@@ -52,7 +54,8 @@ def check_shouting(*, body: str, config: CheckerConfig) -> list[Finding]:
                 Finding(
                     code="tone.shouting",
                     severity="warning",
-                    message=f"Capitals read as shouting: “{body[start:end]}”. Use sentence case.",
+                    message=gettext("Capitals read as shouting: “%(text)s”. Use sentence case.")
+                    % {"text": quoted(body[start:end])},
                     span=(start, end),
                 )
             )
@@ -65,10 +68,8 @@ def check_shouting(*, body: str, config: CheckerConfig) -> list[Finding]:
             Finding(
                 code="tone.shouting",
                 severity="warning",
-                message=(
-                    f"{round(100 * upper / cased)}% of the letters are capitals "
-                    f"(at most {round(100 * config.max_caps_ratio)}%). Use sentence case."
-                ),
+                message=gettext("%(share)s%% of the letters are capitals (at most %(most)s%%). Use sentence case.")
+                % {"share": round(100 * upper / cased), "most": round(100 * config.max_caps_ratio)},
                 span=None,
             )
         )
@@ -103,35 +104,30 @@ def _caps_runs(body: str, acronyms: frozenset[str]) -> Iterable[tuple[int, int, 
 
 
 def check_exclamations(*, body: str, config: CheckerConfig) -> list[Finding]:
+    """One finding at most: the runs of repeated marks ("4 runs of “!!!”"), and too many marks in all."""
     groups = list(_EXCLAMATION_RE.finditer(body))
-    findings: list[Finding] = []
-    for m in groups:
-        if len(m.group()) > 1:
-            findings.append(
-                Finding(
-                    code="tone.exclamations",
-                    severity="warning",
-                    message=f"Repeated exclamation marks “{m.group()}”: one is enough, or none.",
-                    span=(m.start(), m.end()),
-                )
-            )
+    runs = [m for m in groups if len(m.group()) > 1]
+    sentences = []
+    span = None
+    if runs:
+        shown = list(dict.fromkeys(m.group() for m in sorted(runs, key=lambda m: -len(m.group()))))[:3]
+        marks = ", ".join(f"“{mark}”" for mark in shown)
+        sentences.append(ngettext("Repeated exclamation marks %(marks)s: one is enough, or none.",
+                                  "%(n)s runs of repeated exclamation marks (%(marks)s): one is enough, or none.",
+                                  len(runs)) % {"n": len(runs), "marks": marks})
+        span = (runs[0].start(), runs[0].end())
     if len(groups) > config.max_exclamations:
-        extra = groups[config.max_exclamations]
-        span = (extra.start(), extra.end())
-        if all(f.span != span for f in findings):
-            findings.append(
-                Finding(
-                    code="tone.exclamations",
-                    severity="warning",
-                    message=(
-                        f"{len(groups)} exclamation marks; use at most {config.max_exclamations}. "
-                        "Calm, factual wording is trusted more."
-                    ),
-                    span=span,
-                )
-            )
-    findings.sort(key=lambda f: f.span or (0, 0))
-    return findings
+        sentences.append(ngettext("%(n)s exclamation mark; use at most %(most)s. Calm, factual wording is "
+                                  "trusted more.",
+                                  "%(n)s exclamation marks; use at most %(most)s. Calm, factual wording is "
+                                  "trusted more.", len(groups)) % {"n": len(groups), "most": config.max_exclamations})
+        if span is None:
+            extra = groups[config.max_exclamations]
+            span = (extra.start(), extra.end())
+    if not sentences:
+        return []
+    return [Finding(code="tone.exclamations", severity="warning", message=" ".join(sentences), span=span,
+                    count=max(len(runs), 1))]
 
 
 # -- hostile wording ---------------------------------------------------------------------------------
@@ -143,10 +139,8 @@ def check_hostile(*, body: str, config: CheckerConfig) -> list[Finding]:
         Finding(
             code="tone.hostile",
             severity="warning",
-            message=(
-                f"Hostile or blaming wording: “{m.group()}”. "
-                "Describe the behaviour and say what people should do."
-            ),
+            message=gettext("Hostile or blaming wording: “%(text)s”. Describe the behaviour and say what people "
+                            "should do.") % {"text": quoted(m.group())},
             span=(m.start(), m.end()),
         )
         for m in pattern.finditer(body)
@@ -174,13 +168,12 @@ def check_jargon(*, body: str, config: CheckerConfig) -> list[Finding]:
 
 
 def _jargon_finding(body: str, start: int, end: int, alternative: str) -> Finding:
-    advice = f" Try “{alternative}”." if alternative else ""
-    return Finding(
-        code="tone.jargon",
-        severity="warning",
-        message=f"Police jargon: “{body[start:end]}”.{advice}",
-        span=(start, end),
-    )
+    if alternative:
+        message = gettext("Police jargon: “%(text)s”. Try “%(plain)s”.") % {"text": quoted(body[start:end]),
+                                                                          "plain": alternative}
+    else:
+        message = gettext("Police jargon: “%(text)s”.") % {"text": quoted(body[start:end])}
+    return Finding(code="tone.jargon", severity="warning", message=message, span=(start, end), hint=alternative)
 
 
 def _used_as_noun(body: str, m: re.Match[str]) -> bool:

@@ -11,12 +11,11 @@ import logging
 from dataclasses import replace
 
 import httpx
-from django.conf import settings
 
 from campaigns.models import Channel, Delivery, MediaAsset
 from campaigns.publishing.lifecycle import delivery_begin, delivery_finish, delivery_skip_in_flight
 from campaigns.publishing.outbound import call_platform
-from campaigns.services.content import approved_snapshot, snapshot_variant
+from campaigns.services.content import approved_snapshot, snapshot_payload, snapshot_variant
 from campaigns.services.targeting import delivery_recipients
 from core.dbretry import LOST, with_reconnect
 from core.failpoints import failpoint
@@ -97,22 +96,14 @@ def build_payload(delivery: Delivery, snapshot: dict | None = None) -> Payload:
     explicit = [c for c in text_of.get("channels") or () if c in snapshot["channels"]]
     if delivery.channel_id not in (explicit or snapshot["channels"]):
         raise NotApproved("This channel is not part of the approved version.")
-    text, language = text_of["body"], text_of["language"]
     if getattr(delivery, "has_media", True) is False:  # delivery_begin asked already: no images at all
         media: tuple[MediaItem, ...] = ()
         if text_of.get("media"):
             raise NotApproved("The approved images are missing.")
     else:
         media = _approved_media(delivery, list(text_of.get("media") or []))
-    return Payload(
-        text=text,
-        language=language,
-        media=media,
-        subject=snapshot["title"] or text.split("\n", 1)[0][:120],
-        link=f"{settings.ENGAGE_SITE_URL}/news/{message.pk}/",
-        metadata={"message_id": str(message.pk), "urgency": snapshot["urgency"], "delivery_id": str(delivery.pk),
-                  "language": language},
-    )
+    return snapshot_payload(snapshot=snapshot, text_of=text_of, message_id=message.pk, media=media,
+                            metadata={"delivery_id": str(delivery.pk)})
 
 
 def delivery_send(*, delivery_id: int, token: str) -> str:

@@ -15,7 +15,10 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
+
 from campaigns.models import Message, MessageVersion
+from platforms.base import MediaItem, Payload
 
 
 def _media(items: Any) -> list[dict[str, Any]]:
@@ -107,3 +110,23 @@ def snapshot_variant(snapshot: dict[str, Any], variant_id: int | None) -> dict[s
         return {"language": snapshot["language"], "body": snapshot["body"], "media": snapshot.get("media", []),
                 "channels": None}
     return next((v for v in snapshot["variants"] if v.get("id") == variant_id), None)
+
+
+def snapshot_payload(*, snapshot: dict[str, Any], text_of: dict[str, Any], message_id: int,
+                     media: tuple[MediaItem, ...] = (), metadata: dict[str, str] | None = None) -> Payload:
+    """What goes out for one text of a snapshot (``text_of``, from :func:`snapshot_variant`): its
+    text and language, the title (else the text's first line), the message's public link and
+    its hashtags. The worker builds every payload with it from the approved snapshot; the
+    previews (``campaigns.previews``) build theirs with it from the live one, so a preview shows
+    what would leave if the message were approved as it stands."""
+    text, language = text_of["body"], text_of["language"]
+    return Payload(
+        text=text,
+        language=language,
+        media=media,
+        subject=snapshot["title"] or text.split("\n", 1)[0][:120],
+        link=f"{settings.ENGAGE_SITE_URL}/news/{message_id}/",
+        hashtags=tuple(snapshot.get("hashtags") or ()),
+        metadata={"message_id": str(message_id), "urgency": snapshot["urgency"], **(metadata or {}),
+                  "language": language},
+    )

@@ -38,6 +38,7 @@ from campaigns.models import (
 from campaigns.services.content import hash_snapshot, message_snapshot
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from core.sanitize import sanitize_text
+from platforms.hashtags import hashtag_problem
 
 MAX_BODY = 10_000
 # States in which the text may still change. Once publishing starts, only a correction can.
@@ -54,12 +55,23 @@ def _clean_body(body: str, field: str = "body") -> str:
     return text
 
 
-def _clean_tags(values: Sequence[str] | None) -> list[str]:
-    tags = []
+def _clean_tags(values: Sequence[str] | None, *, strict: bool = True) -> list[str]:
+    """Hashtag names without "#", once each (any case). A tag that is not a hashtag
+    (``platforms.hashtags.hashtag_problem``) is refused (``strict``) or left out (an event's
+    tags copied onto a new message: the officer did not type them)."""
+    tags: list[str] = []
     for raw in values or []:
-        tag = sanitize_text(str(raw)).lstrip("#").strip()
-        if tag and tag not in tags:
-            tags.append(tag[:100])
+        tag = str(raw).strip()
+        tag = tag[1:] if tag.startswith("#") else tag
+        problem = hashtag_problem(tag)
+        if problem is not None:
+            if not strict:
+                continue
+            shown = sanitize_text(tag)[:60]
+            raise InvalidInput(f"“#{shown}” is not a hashtag: it {problem}. Use letters, digits and _ only.",
+                               fields={"hashtags": [f"#{shown}: {problem}"]})
+        if tag.lower() not in (t.lower() for t in tags):
+            tags.append(tag)
     return tags
 
 
@@ -225,6 +237,7 @@ def message_create(
         if correction_of.status not in (MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED,
                                         MessageStatus.WITHDRAWN):
             raise WrongState("Only a published message can be corrected.")
+    strict_tags = hashtags is not None
     if hashtags is None:
         hashtags = campaign.event.hashtags if campaign.event_id else []
     message = Message.objects.create(
@@ -236,7 +249,7 @@ def message_create(
         language=(language or "en")[:8],
         urgency=urgency,
         links=_clean_links(links),
-        hashtags=_clean_tags(hashtags),
+        hashtags=_clean_tags(hashtags, strict=strict_tags),
         instructive=instructive,
         cap=clean_cap(cap),
         correction_of=correction_of,

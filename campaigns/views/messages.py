@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -25,6 +26,7 @@ from campaigns.forms import (
     SendNowForm,
     VariantForm,
     WithdrawForm,
+    hashtag_names,
 )
 from campaigns.models import (
     Campaign,
@@ -36,6 +38,7 @@ from campaigns.models import (
     PlaybookTemplate,
     Segment,
 )
+from campaigns.previews import counter_words, editor_previews, message_previews
 from campaigns.publishing.reconcile import can_be_asked
 from campaigns.services import coverage, workflow
 from campaigns.services import messages as message_services
@@ -43,7 +46,6 @@ from campaigns.services.playbooks import playbook_fill
 from campaigns.views import forbidden
 from core.ids import parse_id
 from core.web import run_service
-from platforms.counting import count_for
 
 
 def _message(request: HttpRequest, pk: int) -> Message:
@@ -61,6 +63,26 @@ def _form_context(request: HttpRequest) -> dict[str, Any]:
         "channels": list(policy_for(Channel).queryset(user, "draft", selectors.channels_for(user))
                          .filter(is_active=True)),
         "segments": list(policy_for(Segment).queryset(user, "draft", selectors.segments_for(user))),
+    }
+
+
+def _editor_context(form: MessageForm, ctx: dict[str, Any], *, message: Message | None = None) -> dict[str, Any]:
+    """The editor's previews of what the form holds now (every channel of the team, the ticked
+    ones shown), and what its script needs: channel kinds, the events' hashtags, the counters' words."""
+    def value(name: str) -> Any:
+        return form[name].value() if form.is_bound else form.initial.get(name, form.fields[name].initial)
+
+    selected = {int(v) for v in (value("channels") or []) if str(v).isdigit()}
+    tags = hashtag_names(str(value("hashtags") or ""))
+    preview = editor_previews(body=str(value("body") or ""), title=str(value("title") or ""),
+                              language=str(value("language") or "en"), hashtags=tags, channels=ctx["channels"],
+                              selected=sorted(selected), message=message)
+    return {
+        "previews": [preview],
+        "channel_kinds": form.channel_kinds,
+        "event_hashtags": {c.pk: list(c.event.hashtags or []) for c in ctx["campaigns"] if c.event_id},
+        "counter_words": counter_words(),
+        "rtl_languages": list(settings.LANGUAGES_BIDI),
     }
 
 
@@ -118,7 +140,7 @@ def message_new(request: HttpRequest) -> HttpResponse:
         if message is not None:
             return redirect("campaigns:message", pk=message.pk)
     return render(request, "campaigns/message_form.html", {"form": form, "template": template, "event": event,
-                                                           "channel_kinds": form.channel_kinds, **ctx})
+                                                           **_editor_context(form, ctx), **ctx})
 
 
 @login_required
@@ -151,21 +173,7 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 flash.warning(request, "The content changed, so it is a draft again and needs a new approval.")
             return redirect("campaigns:message", pk=message.pk)
     return render(request, "campaigns/message_form.html", {"form": form, "message": message,
-                                                           "channel_kinds": form.channel_kinds, **ctx})
-
-
-def _previews(message: Message) -> list[dict[str, Any]]:
-    previews = []
-    texts = [(None, message.language, message.body)] + [(v, v.language, v.body) for v in message.variants.all()]
-    channels = list(message.channels.all())
-    for variant, language, body in texts:
-        targets = [c for c in variant.channels.all()] if variant is not None and variant.channels.all() else channels
-        previews.append({
-            "variant": variant, "language": language, "body": body,
-            "dir": variant.direction if variant is not None else ("rtl" if language in ("ar", "fa", "ur") else "ltr"),
-            "counts": [{"channel": c, "count": count_for(c.kind, body)} for c in targets],
-        })
-    return previews
+                                                           **_editor_context(form, ctx, message=message), **ctx})
 
 
 @login_required
@@ -177,7 +185,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     return render(request, "campaigns/message_detail.html", {
         "message": message,
-        "previews": _previews(message),
+        "previews": message_previews(message),
         "findings": workflow.submission_findings(message),
         "plans": coverage.delivery_plan(message),
         "reach": coverage.recipient_plan(message),
@@ -318,7 +326,10 @@ def delivery_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not policy_for(Message).allows_any(request.user, "supervise"):
         return forbidden(request, "Only supervisors review messages.")
+    queue = list(selectors.review_queue(request.user))
+    for m in queue:  # each message as each of its channels will show it (campaigns/_previews.html)
+        m.previews = message_previews(m)
     return render(request, "campaigns/review.html", {
-        "queue": list(selectors.review_queue(request.user)),
+        "queue": queue,
         "emergencies": list(selectors.emergency_reviews_due(request.user)),
     })

@@ -58,6 +58,30 @@ from platforms.common import AdapterBase
 from platforms.fanout import fan_out
 
 SUBJECT_LIMIT = 120
+
+
+def email_subject(payload: Payload) -> str:
+    """The ``Subject``: the title, else the text's first line, on one line, at most
+    :data:`SUBJECT_LIMIT` characters (cut with "…")."""
+    first_line = payload.text.strip().splitlines()[0] if payload.text.strip() else ""
+    subject = " ".join((payload.subject or first_line).split())  # no line breaks in a header
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[: SUBJECT_LIMIT - 1] + "…"
+    return subject
+
+
+def email_text(payload: Payload, unsubscribe_url: str = "") -> str:
+    """The plain-text part: the text, the message's public link, and the unsubscribe line
+    (in the message's language). No hashtags: they mean nothing in an email."""
+    parts = [payload.text.strip()]
+    with override(payload.language or None):
+        if payload.link:
+            parts.append(payload.link)
+        if unsubscribe_url:
+            parts.append(f"{gettext('Unsubscribe')}: {unsubscribe_url}")
+    return "\n\n".join(parts) + "\n"
+
+
 RECIPIENT_REFUSED = "recipient_refused"
 
 
@@ -178,10 +202,7 @@ class EmailAdapter(AdapterBase):
         return message_id
 
     def build_message(self, payload: Payload, *, recipient: str, message_id: str) -> EmailMultiAlternatives:
-        first_line = payload.text.strip().splitlines()[0] if payload.text.strip() else ""
-        subject = " ".join((payload.subject or first_line).split())  # no line breaks in a header
-        if len(subject) > SUBJECT_LIMIT:
-            subject = subject[: SUBJECT_LIMIT - 1] + "…"
+        subject = email_subject(payload)
         headers = {"Message-ID": message_id, "Content-Language": payload.language or "en"}
         unsubscribe_url = self._unsubscribe_url(recipient)
         unsubscribe = []
@@ -220,13 +241,7 @@ class EmailAdapter(AdapterBase):
         return url.replace("{recipient}", quote(recipient, safe="")) if url else ""
 
     def _text_body(self, payload: Payload, unsubscribe_url: str) -> str:
-        parts = [payload.text.strip()]
-        with override(payload.language or None):
-            if payload.link:
-                parts.append(payload.link)
-            if unsubscribe_url:
-                parts.append(f"{gettext('Unsubscribe')}: {unsubscribe_url}")
-        return "\n\n".join(parts) + "\n"
+        return email_text(payload, unsubscribe_url)
 
     def _html_body(self, payload: Payload, unsubscribe_url: str) -> str:
         paragraphs = [

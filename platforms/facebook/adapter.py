@@ -69,6 +69,7 @@ from platforms.base import (
 )
 from platforms.common import AdapterBase, figure
 from platforms.facebook.graph_versions import CURRENT, version_warning
+from platforms.hashtags import with_hashtags
 from platforms.http import answer_detail, error_for_status, json_or_empty, send, short
 from platforms.lookup import (
     MAX_PAGES,
@@ -408,7 +409,7 @@ class FacebookAdapter(AdapterBase):
 def composed_text(payload: Payload) -> str:
     """The ``message`` (or photo ``caption``) exactly as ``publish`` sends it (and ``lookup``
     compares)."""
-    return payload.text
+    return with_hashtags(payload.text, payload.hashtags)
 
 
 def _regain_seconds(response: httpx.Response) -> float | None:

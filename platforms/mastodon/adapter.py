@@ -47,6 +47,7 @@ from platforms.base import (
     TransientError,
 )
 from platforms.common import AdapterBase, figure
+from platforms.hashtags import with_hashtags
 from platforms.http import error_for_status, json_or_empty, send, short
 from platforms.lookup import (
     MAX_PAGES,
@@ -304,7 +305,7 @@ class MastodonAdapter(AdapterBase):
 
 def composed_text(payload: Payload) -> str:
     """The ``status`` exactly as ``publish`` sends it (and ``lookup`` compares)."""
-    return payload.text
+    return with_hashtags(payload.text, payload.hashtags)
 
 
 def _seconds_until(reset: str | None) -> float | None:

@@ -45,6 +45,7 @@ from platforms.base import (
     TransientError,
 )
 from platforms.common import AdapterBase
+from platforms.hashtags import with_hashtags
 from platforms.http import error_for_status, json_or_empty, send, short
 from platforms.telegram.counting import TELEGRAM_CAPTION_LIMIT, telegram_length_problem
 
@@ -84,12 +85,13 @@ class TelegramAdapter(AdapterBase):
         media = payload.media
         if len(media) > MAX_ALBUM:
             raise PermanentError(f"telegram: at most {MAX_ALBUM} images per album, got {len(media)}")
-        problem = telegram_length_problem(payload.text, caption=bool(media))
+        text = composed_text(payload)
+        problem = telegram_length_problem(text, caption=bool(media))
         if problem:
             raise PermanentError(f"telegram: {problem}")
         reply = self._reply_parameters(payload)
         if not media:
-            body: dict[str, Any] = {"chat_id": self._chat_id, "text": payload.text}
+            body: dict[str, Any] = {"chat_id": self._chat_id, "text": text}
             preview: dict[str, Any] = {"is_disabled": not bool(self.config.get("link_preview", True))}
             if payload.link and not preview["is_disabled"]:
                 preview["url"] = payload.link
@@ -99,7 +101,7 @@ class TelegramAdapter(AdapterBase):
             messages = self._call("sendMessage", what="telegram sendMessage", retry_safe=False, json=body)
         elif len(media) == 1:
             item = media[0]
-            form = {"chat_id": self._chat_id, "caption": payload.text}
+            form = {"chat_id": self._chat_id, "caption": text}
             if reply:
                 form["reply_parameters"] = json.dumps(reply)
             messages = self._call(
@@ -114,8 +116,8 @@ class TelegramAdapter(AdapterBase):
             files = {}
             for index, item in enumerate(media):
                 entry: dict[str, Any] = {"type": "photo", "media": f"attach://photo{index}"}
-                if index == 0 and payload.text:
-                    entry["caption"] = payload.text
+                if index == 0 and text:
+                    entry["caption"] = text
                 album.append(entry)
                 files[f"photo{index}"] = (item.filename, item.content, item.mime)
             form = {"chat_id": self._chat_id, "media": json.dumps(album)}
@@ -241,6 +243,11 @@ _KNOWN_ERRORS = (
     ("message can't be deleted", TOO_OLD_TO_DELETE),
     ("wrong file identifier", "Telegram could not read an image"),
 )
+
+
+def composed_text(payload: Payload) -> str:
+    """The message ``text`` (or the photo ``caption``) exactly as ``publish`` sends it."""
+    return with_hashtags(payload.text, payload.hashtags)
 
 
 def _explain(description: str) -> str:

@@ -66,6 +66,7 @@ from platforms.base import (
     PublishResult,
 )
 from platforms.common import AdapterBase, figure, parse_expiry
+from platforms.hashtags import with_hashtags
 from platforms.http import Redactor, error_for_status, json_or_empty, send, short
 from platforms.lookup import (
     MAX_PAGES,
@@ -321,7 +322,7 @@ def _error(response: httpx.Response, *, what: str, redact: Redactor, retry_safe:
 
 def composed_text(payload: Payload) -> str:
     """The post's ``text`` exactly as ``publish`` sends it (and ``lookup`` compares)."""
-    return payload.text
+    return with_hashtags(payload.text, payload.hashtags)
 
 
 def _x_time(moment: datetime) -> str:

@@ -40,12 +40,14 @@ DESK_TEMPLATES = [
     "templates/campaigns/event_list.html", "templates/campaigns/event_form.html",
     "templates/campaigns/event_detail.html", "templates/campaigns/publishing.html",
     "templates/campaigns/channels.html", "templates/campaigns/calendar.html", "templates/accounts/notifications.html",
-    "templates/accounts/audit_list.html",
+    "templates/accounts/audit_list.html", "templates/campaigns/_previews.html", "templates/campaigns/message_form.html",
 ]
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
                "engage/metrics/response.py", "engage/inbound/views/actions.py", "engage/inbound/views/inbox.py",
-               "campaigns/views/events.py", "campaigns/views/admin_pages.py", "campaigns/templatetags/waiting.py"]
+               "campaigns/views/events.py", "campaigns/views/admin_pages.py", "campaigns/templatetags/waiting.py",
+               "campaigns/previews.py", *[f"campaigns/checker/{name}.py" for name in (
+                   "core", "grouping", "length", "tone", "privacy", "alt_text", "hashtags")]]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')

@@ -53,7 +53,6 @@ def test_officer_drafts_from_a_playbook_and_a_supervisor_approves(page, live_ser
     assert checked.value.status == 200
     expect(findings.locator("li.warning[data-code='tone.shouting']")).to_be_visible()
     expect(findings.locator("li.warning[data-code='tone.exclamations']")).to_be_visible()
-    expect(page.locator("#preview-text")).to_have_text(SHOUTING)
     shot(page, artifacts_dir, "approval-editor-warnings")
 
     # Fixed: the warnings go away.
@@ -61,8 +60,9 @@ def test_officer_drafts_from_a_playbook_and_a_supervisor_approves(page, live_ser
         body.fill(filled)
     expect(findings.locator("li[data-code^='tone.']")).to_have_count(0)
 
-    # A channel, save the draft, submit it.
+    # A channel, save the draft, submit it. Ticked, the channel's preview shows the text as it goes out.
     page.get_by_label(re.compile(rf"^{re.escape(world.a.public.name)} ")).check()
+    expect(page.locator(f'.preview-card[data-channel="{world.a.public.pk}"] [data-part=text]')).to_have_text(filled)
     page.get_by_role("button", name="Save draft").click()
     expect(page).to_have_url(re.compile(r"/desk/messages/\d+/$"))
     expect(page.get_by_role("status").filter(has_text="Draft saved.")).to_be_visible()

@@ -39,7 +39,8 @@ def test_officer_covers_the_encampment_segment_with_an_arabic_variant(page, live
 
     expect(coverage.locator('[data-code="coverage.language"]')).to_have_count(0)
     expect(coverage).to_contain_text("Covered")
-    arabic = page.locator('.preview[lang="ar"]')
-    expect(arabic).to_have_attribute("dir", "rtl")
+    arabic = page.locator('.preview-group[lang="ar"]')
+    for preview in arabic.locator(".preview").all():
+        expect(preview).to_have_attribute("dir", "rtl")
     expect(arabic).to_contain_text("#DerbyDay")
     shot(page, artifacts_dir, "coverage-covered")

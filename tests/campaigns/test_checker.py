@@ -68,7 +68,8 @@ def test_length_sms_error_on_too_many_segments_names_ucs2_characters() -> None:
     body = "Don’t travel. " + "c" * 200  # the curly apostrophe forces UCS-2: 214 units > 3 × 67
     [finding] = only(check_message(body=body, channels=["sms"]), "length.sms")
     assert finding.severity == "error"
-    assert "4 segments" in finding.message and "UCS-2" in finding.message and "’" in finding.message
+    assert "214 characters make 4 text messages" in finding.message and "’" in finding.message
+    assert "UCS-2" not in finding.message and "UTF-16" not in finding.message  # plain words on the desk
     assert finding.span == (201, len(body))
 
 
@@ -311,22 +312,37 @@ def test_the_use_of_a_verb_mid_sentence_is_not_a_call_to_action() -> None:
 
 def test_hashtag_missing() -> None:
     [finding] = only(
-        check_message(body=CALM, channels=["x"], hashtags=["#Carnival2025", "NHC"]), "hashtag.missing"
+        check_message(body=CALM, channels=["x"], event_hashtags=["#Carnival2025", "NHC"]), "hashtag.missing"
     )
     assert "#Carnival2025" in finding.message and finding.span is None
+    assert "Hashtags field" in finding.message
 
 
-@pytest.mark.parametrize("body", [CALM + " #carnival2025", CALM + " Carnival2025 updates", CALM + " #NHC"])
-def test_hashtag_present_with_or_without_hash_any_case(body: str) -> None:
+@pytest.mark.parametrize("body", [CALM + " #carnival2025", CALM + " #NHC"])
+def test_hashtag_present_in_the_text_any_case(body: str) -> None:
     assert (
-        only(check_message(body=body, channels=["x"], hashtags=["#Carnival2025", "NHC"]), "hashtag.missing")
+        only(check_message(body=body, channels=["x"], event_hashtags=["#Carnival2025", "NHC"]), "hashtag.missing")
         == []
     )
 
 
-def test_hashtag_inside_a_longer_tag_does_not_count() -> None:
-    body = CALM + " #NHC2024"
-    assert only(check_message(body=body, channels=["x"], hashtags=["NHC"]), "hashtag.missing")
+@pytest.mark.parametrize("field", [["carnival2025"], ["#NHC"], ["Other", "NHC"]])
+def test_the_event_hashtag_in_the_hashtags_field_counts(field: list[str]) -> None:
+    """The Hashtags field goes out with the post, so the checker does not ask for the tag again."""
+    findings = check_message(body=CALM, channels=["x"], hashtags=field, event_hashtags=["#Carnival2025", "NHC"])
+    assert only(findings, "hashtag.missing") == []
+    other = check_message(body=CALM, channels=["x"], hashtags=["Other"], event_hashtags=["NHC"])
+    assert only(other, "hashtag.missing")
+
+
+def test_no_hashtag_is_asked_for_text_messages_and_email_only() -> None:
+    assert only(check_message(body=CALM, channels=["sms", "email"], event_hashtags=["NHC"]), "hashtag.missing") == []
+    assert only(check_message(body=CALM, channels=["sms", "mastodon"], event_hashtags=["NHC"]), "hashtag.missing")
+
+
+def test_hashtag_inside_a_longer_tag_or_without_its_hash_does_not_count() -> None:
+    assert only(check_message(body=CALM + " #NHC2024", channels=["x"], event_hashtags=["NHC"]), "hashtag.missing")
+    assert only(check_message(body=CALM + " NHC updates", channels=["x"], event_hashtags=["NHC"]), "hashtag.missing")
 
 
 # -- personal data -------------------------------------------------------------------------------
@@ -457,3 +473,59 @@ def test_checker_median_is_under_20_ms_for_500_characters() -> None:
         check_message(body=body, channels=channels, hashtags=["MatchDaySafe"])
         timings.append(time.perf_counter() - started)
     assert statistics.median(timings) < 0.020
+
+
+# -- once per kind, quotes cut at word boundaries ---------------------------------------------------
+
+
+def test_repeated_exclamation_marks_are_one_warning_with_a_count() -> None:
+    body = "Avoid the area!!! Use the bus!! Stay safe!!! Call 101!!!!"
+    [finding] = only(check_message(body=body, channels=["x"]), "tone.exclamations")
+    assert finding.message.startswith("4 runs of repeated exclamation marks (“!!!!”, “!!!”, “!!”)")
+    assert finding.count == 4 and spanned(body, finding) == "!!!"
+    assert "exclamation marks; use at most 1" in finding.message  # and too many in all, in the same finding
+
+
+def test_shouting_jargon_and_personal_data_come_once_per_kind_with_a_count() -> None:
+    body = ("ROAD CLOSED near the ground. STAY AWAY from the park. KEEP CLEAR of the bridge. "
+            "Officers attended an RTC en route. Call 07700 900123 or 07700 900456.")
+    findings = check_message(body=body, channels=["x"])
+    [shouting] = only(findings, "tone.shouting")
+    assert shouting.count == 3 and shouting.message.startswith("Capitals read as shouting in 3 places:")
+    assert "“ROAD CLOSED”, “STAY AWAY”, “KEEP CLEAR”" in shouting.message
+    assert spanned(body, shouting) == "ROAD CLOSED"
+    [jargon] = only(findings, "tone.jargon")
+    assert jargon.count == 2 and "Police jargon in 2 places" in jargon.message and "(try “" in jargon.message
+    [phones] = only(findings, "pii.phone")
+    assert phones.count == 2 and "“07700 900123”, “07700 900456”" in phones.message
+    assert len(findings) == len({f.code for f in findings})  # each kind once
+
+
+def test_a_long_quote_is_cut_at_a_word_boundary() -> None:
+    shout = "PLEASE DO NOT TRAVEL TO THE STADIUM WITHOUT A TICKET UNDER ANY CIRCUMSTANCES"
+    [finding] = only(check_message(body=f"{shout} today.", channels=["x"]), "tone.shouting")
+    quote = finding.message.split("“", 1)[1].split("”", 1)[0]
+    assert quote.endswith("…") and len(quote) <= 41
+    assert shout.startswith(quote[:-1]) and shout[len(quote) - 1] == " "  # cut where a word ends
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Short text", "Short text"),
+    ("Please avoid the area around the stadium tonight", "Please avoid the area around the stadium…"),
+    ("Please avoid the area around the stadiums tonight", "Please avoid the area around the…"),
+    ("a" * 60, "a" * 40 + "…"),  # one long word: cut inside it
+    ("Line one\nline two", "Line one line two"),
+])
+def test_quoted(text: str, expected: str) -> None:
+    from campaigns.checker.findings import quoted
+
+    assert quoted(text) == expected
+
+
+def test_the_length_of_a_post_counts_the_hashtags_added_to_it() -> None:
+    body = "Avoid the area. " + "a" * 255  # 271: fits X alone
+    assert only(check_message(body=body, channels=["x"]), "length.x") == []
+    [finding] = only(check_message(body=body, channels=["x"], hashtags=["DerbyDay"]), "length.x")
+    assert "282 of 280 characters" in finding.message and "hashtags added at the end" in finding.message
+    assert finding.span is None  # the officer's text fits; the tag is what does not
+    assert only(check_message(body=body, channels=["sms"], hashtags=["DerbyDay"]), "length.sms") == []

@@ -8,12 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.models import Channel, ChannelKind, Need, Segment
+from campaigns.previews import with_isolated_hashtags
 from campaigns.services import messages as message_services
 from campaigns.services import workflow
 from campaigns.services.coverage import Content, coverage_gaps, delivery_plan, plan_for, segment_gaps
 from campaigns.services.segments import segment_create
 from core.errors import InvalidInput
 from platforms.counting import count_for
+from platforms.sms.counting import sms_parts
 from tests.factories import make_message
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +114,11 @@ def test_rtl_variant_is_stored_rendered_rtl_and_counted_as_ucs2(world, client, e
     client.force_login(world.a.officer)
     page = client.get(reverse("campaigns:message", kwargs={"pk": message.pk})).content.decode()
     assert 'lang="ar" dir="rtl"' in page
-    assert ARABIC in page
+    # The SMS preview shows the text in the two parts the network sends, and says so plainly.
+    for part in sms_parts(ARABIC):  # each hashtag isolated, so it keeps its # in front
+        assert with_isolated_hashtags(part) in page
+    assert "<bdi>#RiversideSupport</bdi>" in page
+    assert f"{sms.used} of 201 characters, 2 text messages" in page
 
 
 def test_coverage_api(world, encampment):

@@ -70,7 +70,7 @@ def test_the_checker_never_lets_an_sms_past_twilios_1600_characters() -> None:
     config = CheckerConfig(max_sms_segments=11)
     [finding] = [f for f in check_message(body=body, channels=["sms"], config=config) if f.code == "length.sms"]
     assert finding.severity == "error"
-    assert "11 segments" in finding.message and "the limit is 10" in finding.message
+    assert "11 text messages" in finding.message and "the limit is 10" in finding.message
     assert "Twilio refuses a message over 1,600 characters" in finding.message
     assert finding.span == (1530, len(body))
 

@@ -62,7 +62,7 @@ def test_each_delivery_gets_its_own_approved_text_and_images_with_their_types(wo
             text, language, media = FR_BODY, "fr", (image(stored["carte"], "carte"),)
         expected = Payload(
             text=text, language=language, media=media, subject=text.split("\n", 1)[0][:120],
-            link=f"{settings.ENGAGE_SITE_URL}/news/{message.pk}/",
+            link=f"{settings.ENGAGE_SITE_URL}/news/{message.pk}/", hashtags=("DerbyDay",),
             metadata={"message_id": str(message.pk), "urgency": "routine", "delivery_id": str(delivery.pk),
                       "language": language})
         assert build_payload(delivery, snapshot) == expected
