@@ -102,7 +102,11 @@ class DeskLanguageMiddleware:
         from accounts.models import DESK_LANGUAGES
 
         if request.path.startswith("/api/"):
-            return self.get_response(request)  # the API answers as before (LocaleMiddleware's choice)
+            # The API answers in English whoever asks and whatever the browser says: its error texts
+            # (core.errors, raised through gettext for the desk) are part of the contract.
+            translation.activate("en")
+            request.LANGUAGE_CODE = "en"
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             language = user.desk_language

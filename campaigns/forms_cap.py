@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Message, RumourStatus
 from campaigns.services.cap import (
@@ -72,13 +73,14 @@ class CapForm(forms.Form):
 
 
 class RumourForm(forms.Form):
-    claim = forms.CharField(max_length=500, label="The claim, as people repeat it",
+    claim = forms.CharField(max_length=500, label=_("The claim, as people repeat it"),
                             widget=forms.Textarea(attrs={"rows": 2}),
-                            help_text="For example: 'The bridge on Station Road has collapsed.'")
+                            help_text=_("For example: 'The bridge on Station Road has collapsed.'"))
 
 
 class RumourStatusForm(forms.Form):
-    status = forms.ChoiceField(choices=RumourStatus.choices, label="What we know")
-    explanation = forms.CharField(max_length=2000, label="Explanation (public)",
+    status = forms.ChoiceField(choices=[(v, _(label)) for v, label in RumourStatus.choices],  # noqa: INT001
+                               label=_("What we know"))
+    explanation = forms.CharField(max_length=2000, label=_("Explanation (public)"),
                                   widget=forms.Textarea(attrs={"rows": 3}),
-                                  help_text="Plain words: what is true, and what people should do.")
+                                  help_text=_("Plain words: what is true, and what people should do."))

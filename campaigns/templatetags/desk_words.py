@@ -1,0 +1,28 @@
+"""The desk's words for stored codes that carry no label of their own (a playbook's event kind and phase)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext
+
+from campaigns.models import EventKind, Phase
+
+register = template.Library()
+
+
+@register.filter
+def event_kind_label(value: str) -> str:
+    """``protest`` → "Protest" in the desk's language; an unknown code as it is."""
+    return gettext(dict(EventKind.choices)[value]) if value in EventKind.values else value  # noqa: INT001
+
+
+@register.filter
+def phase_label(value: str) -> str:
+    return gettext(dict(Phase.choices)[value]) if value in Phase.values else value  # noqa: INT001
+
+
+@register.filter
+def category_label(value: str) -> str:
+    """A reply's category code (``crime_report``) as the desk names it ("Crime report"), in its language;
+    the words are in engage/inbound/forms.py's ``CHOICE_WORDS``."""
+    return gettext(value.replace("_", " ").capitalize()) if value else value  # noqa: INT001
