@@ -365,7 +365,7 @@ def dashboard_charts(data: dict[str, Any]) -> dict[str, Chart]:
     """The dashboard's (and the report's) charts from :func:`engage.metrics.dashboard.dashboard`."""
     times = data["summary"]["time_to_first_response"]
     overall = data["summary"]["response_rate"]
-    categories = [(row["label"], row["replies"]) for row in data["categories"]]
+    categories = [(_(row["label"]), row["replies"]) for row in data["categories"]]  # noqa: INT001 - voice.CATEGORY_LABELS
     return {
         "response_times": response_time_histogram(data["distribution"], median=times["median_seconds"],
                                                   p90=times["p90_seconds"]),

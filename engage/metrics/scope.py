@@ -166,9 +166,11 @@ def resolve_scope(
     chosen_segment = _lookup(Segment, segment, visible, "Segment")
     chosen_channel = _lookup(Channel, channel, visible, "Channel")
     if phase and phase not in PHASES:
-        raise InvalidInput("Unknown phase.", fields={"phase": [f"Choose one of {', '.join(PHASES)}."]})
+        raise InvalidInput(gettext("Unknown phase."),
+                           fields={"phase": [f"Choose one of {', '.join(PHASES)}."]})
     if since is not None and until is not None and until <= since:
-        raise InvalidInput("The period ends before it starts.", fields={"until": ["Must be after since."]})
+        raise InvalidInput(gettext("The period ends before it starts."),
+                           fields={"until": ["Must be after since."]})
     zone_team = chosen_team or (chosen_event.team if chosen_event is not None else None)
     if zone_team is None and teams:
         zone_team = Team.objects.filter(pk__in=teams).order_by("parent_id", "id").first()
