@@ -104,16 +104,19 @@ class DeskLanguageMiddleware:
         if request.path.startswith("/api/"):
             # The API answers in English whoever asks and whatever the browser says: its error texts
             # (core.errors, raised through gettext for the desk) are part of the contract.
-            translation.activate("en")
-            request.LANGUAGE_CODE = "en"
-            return self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            language = user.desk_language
-        else:
-            language = (translation.get_language() or "en").split("-")[0]
-        if language not in dict(DESK_LANGUAGES):
             language = "en"
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        else:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                language = user.desk_language
+            else:
+                language = (translation.get_language() or "en").split("-")[0]
+            if language not in dict(DESK_LANGUAGES):
+                language = "en"
+        # Only for this request: afterwards the thread is back to the default (English), so that work done
+        # outside a request (a task, a test) never inherits the last person's language.
+        with translation.override(language, deactivate=True):
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", language)
+            return response

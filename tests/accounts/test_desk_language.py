@@ -66,7 +66,7 @@ DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py",
                "campaigns/services/playbooks.py", "campaigns/services/coverage.py", "campaigns/publishing/pause.py",
                "campaigns/publishing/schedule.py", "campaigns/publishing/withdraw.py", "engage/inbound/policies.py",
                "engage/inbound/triage.py", "engage/inbound/answers.py", "engage/inbound/retention.py",
-               "engage/metrics/series.py", "engage/metrics/exports.py"]
+               "engage/metrics/series.py", "engage/metrics/exports.py", "engage/metrics/reach.py"]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')
@@ -232,6 +232,7 @@ def test_a_welsh_users_desk_pages_have_no_english_chrome(desk_pages):
             assert "Cyfran yr atebion a oedd angen ateb a gafodd un" in cymraeg
             assert "the most were Emergency (1)" in english and "roedd y nifer fwyaf yn Argyfwng (1)" in cymraeg
             assert "fesul diwrnod" in cymraeg and "per day" not in cymraeg
+            assert "No figures from the platforms yet." in english and "Dim ffigurau gan y platfformau eto." in cymraeg
         if name == "dashboard, filtered":  # the filters in words (Scope.describe)
             assert re.search(r"Segment “Visitors A”, from \d\d [A-Z][a-z]{2} \d{4} 00:00\.", english)
             assert re.search(r"Segment “Visitors A”, o \d\d \w+ \d{4} 00:00\.", cymraeg) and ", from " not in cymraeg
