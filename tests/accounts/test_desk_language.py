@@ -344,3 +344,17 @@ def test_the_password_reset_email_follows_the_pages_language(world, mailoutbox):
         Client(HTTP_ACCEPT_LANGUAGE=language).post("/accounts/password-reset/", {"email": world.a.officer.email})
         assert len(mailoutbox) == 1, language
         assert mailoutbox[0].subject == subject and words in mailoutbox[0].body, language
+
+
+def test_the_desk_language_lasts_only_for_its_request(world):
+    """After a Welsh page the thread is English again: work outside a request (a task, the next test) never
+    inherits the last person's language. The response still says which language it is in."""
+    from django.utils import translation
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="cy")
+    client.force_login(_as(world.a.officer, "cy"))
+    response = client.get("/desk/messages/")
+    assert '<html lang="cy"' in response.content.decode() and response["Content-Language"] == "cy"
+    assert translation.get_language() == settings.LANGUAGE_CODE  # en-gb
+    signed_out = Client(HTTP_ACCEPT_LANGUAGE="cy").get("/accounts/login/")
+    assert signed_out["Content-Language"] == "cy" and translation.get_language() == settings.LANGUAGE_CODE
