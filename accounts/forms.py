@@ -11,24 +11,24 @@ from django.utils.translation import gettext_lazy as _
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     error_messages = {
-        "invalid_login": "That email address and password do not match. Check them and try again.",
-        "inactive": "This account is switched off. Ask your administrator.",
+        "invalid_login": _("That email address and password do not match. Check them and try again."),
+        "inactive": _("This account is switched off. Ask your administrator."),
     }
 
 
 class OtpForm(forms.Form):
     otp = forms.RegexField(
-        label="6-digit code from your authenticator app",
+        label=_("6-digit code from your authenticator app"),
         regex=r"^\s*\d{6}\s*$",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-        error_messages={"invalid": "Enter the 6 digits shown in your app."},
+        error_messages={"invalid": _("Enter the 6 digits shown in your app.")},
     )
 
 
@@ -54,9 +54,9 @@ class SiteUrlPasswordResetForm(PasswordResetForm):
 
 class ReadingLanguagesForm(forms.Form):
     languages = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Languages I read",
-        help_text="Replies in these languages are offered to you first.",
-        error_messages={"invalid_choice": "Unknown language code: %(value)s."})
+        required=False, widget=forms.CheckboxSelectMultiple, label=_("Languages I read"),
+        help_text=_("Replies in these languages are offered to you first."),
+        error_messages={"invalid_choice": _("Unknown language code: %(value)s.")})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from accounts import languages

@@ -86,6 +86,10 @@ class TeamTimezoneMiddleware:
             timezone.deactivate()
 
 
+# The one API route whose answer is words for a person at the desk (the editor's checker findings).
+CHECKER_API = "/api/v1/checks/"
+
+
 class DeskLanguageMiddleware:
     """The staff desk's words in the signed-in person's own language (``User.desk_language``:
     English or Welsh); signed out, English or Welsh as LocaleMiddleware found it in the browser,
@@ -101,15 +105,28 @@ class DeskLanguageMiddleware:
 
         from accounts.models import DESK_LANGUAGES
 
-        if request.path.startswith("/api/"):
-            return self.get_response(request)  # the API answers as before (LocaleMiddleware's choice)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            language = user.desk_language
-        else:
+        if request.path.startswith(CHECKER_API):
+            # The message checker's findings are words for the person writing (the editor asks in the
+            # desk's language): English or Welsh, as the request's Accept-Language says (docs/api.md).
             language = (translation.get_language() or "en").split("-")[0]
-        if language not in dict(DESK_LANGUAGES):
+            if language not in dict(DESK_LANGUAGES):
+                language = "en"
+        elif request.path.startswith("/api/"):
+            # The rest of the API answers in English whoever asks and whatever the browser says: its
+            # error texts (core.errors, raised through gettext for the desk) are part of the contract.
             language = "en"
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        else:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                language = user.desk_language
+            else:
+                language = (translation.get_language() or "en").split("-")[0]
+            if language not in dict(DESK_LANGUAGES):
+                language = "en"
+        # Only for this request: afterwards the thread is back to the default (English), so that work done
+        # outside a request (a task, a test) never inherits the last person's language.
+        with translation.override(language, deactivate=True):
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", language)
+            return response

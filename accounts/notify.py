@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils.translation import gettext_noop
 
 from accounts import teams
 from accounts.models import Membership, Notification, NotificationPreference, Role, Team, User
@@ -47,7 +48,7 @@ class Rule:
     audiences: tuple[Audience, ...] = ()
     up: bool = False
     email: str = ""
-    label: str = ""  # what the alert settings page calls it
+    label: str = ""  # what the alert settings page calls it (translated there: {% translate r.label %})
 
 
 SUPERVISORS = Audience((Role.SUPERVISOR,))
@@ -57,42 +58,42 @@ KINDS: dict[str, Rule] = {
     # Reviewing: supervisors of a message's team and the teams above it (who may approve it), not its author,
     # review it; its author hears what became of it.
     "message_awaits_review": Rule((SUPERVISORS,), up=True, email="Engage: a message awaits your review",
-                                  label="A message awaits review"),
+                                  label=gettext_noop("A message awaits review")),
     "emergency_awaits_review": Rule((SUPERVISORS,), up=True, email="Engage: an emergency message awaits its review",
-                                    label="An emergency message awaits its review afterwards"),
-    "message_approved": Rule(email="Engage: your message was approved", label="Your message was approved"),
+                                    label=gettext_noop("An emergency message awaits its review afterwards")),
+    "message_approved": Rule(email="Engage: your message was approved", label=gettext_noop("Your message was approved")),
     "message_changes_requested": Rule(email="Engage: changes requested to your message",
-                                      label="Your message was sent back with changes requested"),
-    "message_published": Rule(email="Engage: your message was published", label="Your message was published"),
-    "message_failed": Rule(email="Engage: your message could not be published", label="Your message failed"),
-    "message_withdrawn": Rule(email="Engage: your message was withdrawn", label="Your message was withdrawn"),
+                                      label=gettext_noop("Your message was sent back with changes requested")),
+    "message_published": Rule(email="Engage: your message was published", label=gettext_noop("Your message was published")),
+    "message_failed": Rule(email="Engage: your message could not be published", label=gettext_noop("Your message failed")),
+    "message_withdrawn": Rule(email="Engage: your message was withdrawn", label=gettext_noop("Your message was withdrawn")),
     # Outbound. A delivery problem reaches the message's author (``also``) and its team's supervisors.
-    "delivery_failed": Rule((SUPERVISORS,), email="Engage: delivery problem", label="A delivery failed"),
+    "delivery_failed": Rule((SUPERVISORS,), email="Engage: delivery problem", label=gettext_noop("A delivery failed")),
     "delivery_unconfirmed": Rule((SUPERVISORS,), email="Engage: delivery problem",
-                                 label="A delivery is unconfirmed"),
+                                 label=gettext_noop("A delivery is unconfirmed")),
     # ``team`` is the force itself: its supervisors read the restore report before resuming.
-    "restore_report": Rule((SUPERVISORS,), label="A backup was restored"),
+    "restore_report": Rule((SUPERVISORS,), label=gettext_noop("A backup was restored")),
     # A channel belongs to one team: its administrators and supervisors renew the token.
     "channel_token_expiring": Rule((SUPERVISORS_AND_ADMINS,), email="Engage: a channel's sign-in expires soon",
-                                   label="A channel's sign-in expires soon"),
+                                   label=gettext_noop("A channel's sign-in expires soon")),
     "channel_token_expired": Rule((SUPERVISORS_AND_ADMINS,), email="Engage: a channel's sign-in has expired",
-                                  label="A channel's sign-in has expired"),
+                                  label=gettext_noop("A channel's sign-in has expired")),
     # Inbound: a reply's team and the teams above it (a force's supervisors oversee its units' inboxes).
     "urgent_reply": Rule((Audience((Role.LIAISON,), on_duty=True), Audience((Role.LIAISON,)), SUPERVISORS),
-                         up=True, label="An urgent reply arrived"),
-    "reply_escalated": Rule((SUPERVISORS,), up=True, label="A reply was escalated"),
-    "answer_proposed": Rule((SUPERVISORS,), up=True, label="An answer was proposed"),
+                         up=True, label=gettext_noop("An urgent reply arrived")),
+    "reply_escalated": Rule((SUPERVISORS,), up=True, label=gettext_noop("A reply was escalated")),
+    "answer_proposed": Rule((SUPERVISORS,), up=True, label=gettext_noop("An answer was proposed")),
     "answer_cap_reached": Rule((SUPERVISORS_AND_ADMINS,), up=True, email="Engage: answer cap reached",
-                               label="A channel reached its hourly answer cap"),
+                               label=gettext_noop("A channel reached its hourly answer cap")),
     # One named person (``also``): the assignee, the answer's writer.
-    "reply_assigned": Rule(email="Engage: a reply was assigned to you", label="A reply was assigned to you"),
+    "reply_assigned": Rule(email="Engage: a reply was assigned to you", label=gettext_noop("A reply was assigned to you")),
     "reply_overdue": Rule(email="Engage: a reply assigned to you passed its response time",
-                          label="A reply assigned to you passed its response time"),
+                          label=gettext_noop("A reply assigned to you passed its response time")),
     # Nobody has it: the team's liaison officers on duty (else all of them).
     "reply_overdue_unassigned": Rule((Audience((Role.LIAISON,), on_duty=True), Audience((Role.LIAISON,))),
                                      email="Engage: an unassigned reply passed its response time",
-                                     label="An unassigned reply passed its response time"),
-    "answer_failed": Rule(label="Your answer could not be sent"),
+                                     label=gettext_noop("An unassigned reply passed its response time")),
+    "answer_failed": Rule(label=gettext_noop("Your answer could not be sent")),
 }
 
 

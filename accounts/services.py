@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone as dj_timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from knox.models import AuthToken
 
 from accounts import permissions
@@ -30,9 +31,11 @@ def user_create(
 ) -> User:
     email = (email or "").strip().lower()
     if not email or "@" not in email:
-        raise InvalidInput("Enter a valid email address.", fields={"email": ["Enter a valid email address."]})
+        raise InvalidInput(gettext("Enter a valid email address."),
+                           fields={"email": ["Enter a valid email address."]})
     if User.objects.filter(email=email).exists():
-        raise InvalidInput("A user with that email already exists.", code="duplicate", fields={"email": ["Taken."]})
+        raise InvalidInput(gettext("A user with that email already exists."),
+                           code="duplicate", fields={"email": ["Taken."]})
     user = User(email=email, full_name=full_name.strip())
     if password and check_password:
         try:
@@ -50,7 +53,7 @@ def team_create(
     *, name: str, slug: str = "", parent: Team | None = None, timezone: str = "", actor: User | None = None
 ) -> Team:
     if parent is not None and actor is not None and not permissions.can_manage_team(actor, parent):
-        raise NotAllowed("Only an administrator of the parent team can add a team under it.")
+        raise NotAllowed(gettext("Only an administrator of the parent team can add a team under it."))
     timezone = timezone or (parent.timezone if parent else "Europe/London")
     if not is_valid_zone(timezone):
         raise InvalidInput(f"Unknown time zone {timezone!r}.", fields={"timezone": ["Unknown time zone."]})
@@ -59,7 +62,8 @@ def team_create(
         with transaction.atomic():
             team.save()
     except IntegrityError as exc:
-        raise InvalidInput("A team with that short name exists.", fields={"slug": ["Taken."]}) from exc
+        raise InvalidInput(gettext("A team with that short name exists."),
+                           fields={"slug": ["Taken."]}) from exc
     audit_record(actor=actor, verb="team.created", target=team, team=team, summary={"name": team.name})
     return team
 
@@ -72,7 +76,7 @@ OPERATOR_SETTINGS = frozenset({"contact_team", "public_contact"})
 @transaction.atomic
 def team_update_settings(*, team: Team, actor: User, changes: dict) -> Team:
     if not permissions.can_manage_team(actor, team):
-        raise NotAllowed("Only an administrator of this team can change its settings.")
+        raise NotAllowed(gettext("Only an administrator of this team can change its settings."))
     reserved = sorted(OPERATOR_SETTINGS.intersection(changes))
     if reserved and not permissions.is_platform_operator(actor):
         raise NotAllowed(f"Only platform operators change {', '.join(reserved)}.")
@@ -90,7 +94,7 @@ def force_contact_route_set(*, actor: User, force: Team, team: Team | None) -> T
     """Which team of ``force`` receives its public contact form (None: the default rule, see
     ``engage.inbound.ingest.contact_team_for``). Platform operators only; audited."""
     if not permissions.is_platform_operator(actor):
-        raise NotAllowed("Only platform operators change where a force's contact form goes.")
+        raise NotAllowed(gettext("Only platform operators change where a force's contact form goes."))
     if force.parent_id is not None:
         raise InvalidInput(f"{force.name} is not a force (a top-level team).", fields={"force": ["Not a force."]})
     if team is not None and team.pk not in with_descendants({force.pk}, parent_map()):
@@ -111,7 +115,7 @@ def membership_set(
     if role not in Role.values:
         raise InvalidInput(f"Unknown role {role!r}.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
     if actor is not None and not permissions.can_manage_team(actor, team):
-        raise NotAllowed("Only an administrator of this team can change roles.")
+        raise NotAllowed(gettext("Only an administrator of this team can change roles."))
     membership, created = Membership.objects.update_or_create(
         user=user, team=team, defaults={"role": role, "intelligence_liaison": intelligence_liaison}
     )
@@ -129,7 +133,7 @@ def membership_set(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: User) -> None:
     if not permissions.can_manage_team(actor, membership.team):
-        raise NotAllowed("Only an administrator of this team can remove members.")
+        raise NotAllowed(gettext("Only an administrator of this team can remove members."))
     audit_record(
         actor=actor,
         verb="membership.removed",
@@ -146,7 +150,7 @@ AUDIT_CSV_COLUMNS = ["at", "actor", "verb", "target_type", "target_id", "team", 
 def audit_export_csv(*, actor: User, events: Iterable[AuditEvent], filters: dict[str, str]) -> str:
     """CSV of the given audit events. The export itself goes on the record first."""
     if not permissions.can_view_audit(actor):
-        raise NotAllowed("Only administrators can export the audit trail.")
+        raise NotAllowed(gettext("Only administrators can export the audit trail."))
     rows = list(events)
     with transaction.atomic():
         audit_record(actor=actor, verb="audit.exported", target_type="audit", summary={"filters": filters,
@@ -271,10 +275,10 @@ def user_set_reading_languages(*, actor: User, user: User, codes: Iterable[str])
     from accounts import languages
 
     if not may_set_reading_languages(actor, user):
-        raise NotAllowed("Only the person or an administrator of their team sets the languages they read.")
+        raise NotAllowed(gettext("Only the person or an administrator of their team sets the languages they read."))
     known, unknown = languages.clean_codes(list(codes))
     if unknown:
-        raise InvalidInput(f"Unknown language code: {', '.join(unknown)}.",
+        raise InvalidInput(gettext("Unknown language code: %(codes)s.") % {"codes": ", ".join(unknown)},
                            fields={"languages": [f"Unknown language code: {', '.join(unknown)}."]})
     before = list(user.reads_languages or [])
     if known != before:

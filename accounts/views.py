@@ -248,7 +248,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         choices = {kind: (request.POST.get(f"{kind}-app") == "on", request.POST.get(f"{kind}-email") == "on")
                    for kind in KINDS}
         services.notification_preferences_set(user=request.user, choices=choices)
-        messages.success(request, "Alert settings saved.")
+        messages.success(request, _("Alert settings saved."))
         return redirect("desk_accounts:notification_settings")
     saved = {p.kind: p for p in NotificationPreference.objects.filter(user=request.user)}
     rows = [{"kind": kind, "label": rule.label or kind, "email_offered": bool(rule.email),

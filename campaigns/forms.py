@@ -69,6 +69,12 @@ def text_direction_attrs(language: str, *, source: str) -> dict[str, str]:
             "data-rtl": " ".join(settings.LANGUAGES_BIDI)}
 
 
+def _labels(choices: list[tuple[str, str]]) -> list[tuple[str, Any]]:
+    """A model's choices with their labels in the desk's language (the stored values, and the API, unchanged);
+    the words are in the catalogs through ``campaigns.desk_labels``."""
+    return [(value, _(label)) for value, label in choices]  # noqa: INT001
+
+
 class MessageForm(forms.Form):
     campaign = forms.TypedChoiceField(coerce=int, label="Campaign")
     title = forms.CharField(required=False, max_length=200, label="Title",
@@ -171,7 +177,7 @@ class MediaForm(forms.Form):
 class EventForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Team"))
     name = forms.CharField(max_length=200, label=_("Name"))
-    kind = forms.ChoiceField(choices=EventKind.choices, label=_("Kind"))
+    kind = forms.ChoiceField(choices=_labels(EventKind.choices), label=_("Kind"))
     starts_at = forms.DateTimeField(label=_("Starts (local time)"),
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     ends_at = forms.DateTimeField(required=False, label=_("Ends (local time; optional for encampments)"),
@@ -184,7 +190,7 @@ class EventForm(forms.Form):
     expected_attendance = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
                                              label=_("Expected attendance"))
     hashtags = forms.CharField(required=False, help_text=_("Separated by spaces"), label=_("Hashtags"))
-    risk_level = forms.ChoiceField(choices=RiskLevel.choices, initial=RiskLevel.LOW, label=_("Risk level"))
+    risk_level = forms.ChoiceField(choices=_labels(RiskLevel.choices), initial=RiskLevel.LOW, label=_("Risk level"))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Description"))
     what_to_bring = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("What to bring"))
     prohibited_items = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -198,14 +204,17 @@ class EventForm(forms.Form):
 
 
 class SegmentForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    languages = forms.CharField(required=False, help_text="ISO 639-1 codes in order of preference, e.g. ar fa ti")
-    channels = forms.MultipleChoiceField(choices=ChannelKind.choices, required=False,
-                                         widget=forms.CheckboxSelectMultiple, label="Channels they use")
-    areas = forms.CharField(required=False, help_text="Separated by commas")
-    needs = forms.MultipleChoiceField(choices=Need.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Team"))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Description"))
+    languages = forms.CharField(required=False, label=_("Languages"),
+                                help_text=_("ISO 639-1 codes in order of preference, e.g. ar fa ti"))
+    channels = forms.MultipleChoiceField(choices=_labels(ChannelKind.choices),
+                                         required=False, widget=forms.CheckboxSelectMultiple,
+                                         label=_("Channels they use"))
+    areas = forms.CharField(required=False, label=_("Areas"), help_text=_("Separated by commas"))
+    needs = forms.MultipleChoiceField(choices=_labels(Need.choices),
+                                      required=False, widget=forms.CheckboxSelectMultiple, label=_("Needs"))
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -214,18 +223,19 @@ class SegmentForm(forms.Form):
 
 class ChannelForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("Team"))
-    kind = forms.ChoiceField(choices=ChannelKind.choices, label=_("Kind"))
+    kind = forms.ChoiceField(choices=_labels(ChannelKind.choices), label=_("Kind"))
     name = forms.CharField(max_length=200, label=_("Name"))
     config = forms.JSONField(required=False, initial=dict, widget=forms.Textarea(attrs={"rows": 4}),
-                             help_text='JSON, e.g. {"instance_url": "https://…", "access_token": "…"}. '
-                                       "Tokens are encrypted and never shown again. Channels that take replies "
-                                       "(Telegram, SMS, partner webhook) show the webhook URL to give the platform "
-                                       "on this page once added. SMS behind a proxy that ends TLS: set "
-                                       '"inbound_url" to the exact URL configured in Twilio, or Twilio\'s '
-                                       "signatures will not match. Telegram: set \"secret_token\" and give the "
-                                       "same value to setWebhook. Partner webhook: \"status_lookup\": true when the partner "
-                                       "answers the status look-up (docs/api.md), so that a delivery left unconfirmed is "
-                                       "settled by asking it. See docs/platforms.md.")
+                             label=_("Configuration"),
+                             help_text=_('JSON, e.g. {"instance_url": "https://…", "access_token": "…"}. '
+                                         "Tokens are encrypted and never shown again. Channels that take replies "
+                                         "(Telegram, SMS, partner webhook) show the webhook URL to give the platform "
+                                         "on this page once added. SMS behind a proxy that ends TLS: set "
+                                         '"inbound_url" to the exact URL configured in Twilio, or Twilio\'s '
+                                         "signatures will not match. Telegram: set \"secret_token\" and give the "
+                                         "same value to setWebhook. Partner webhook: \"status_lookup\": true when the "
+                                         "partner answers the status look-up (docs/api.md), so that a delivery left "
+                                         "unconfirmed is settled by asking it. See docs/platforms.md."))
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -70,7 +71,8 @@ def _pause_scope(actor: User, team: int | None, *, verb: str) -> int | None:
     if len(forces) == 1:
         return forces[0]
     if forces:
-        raise InvalidInput("Say which force or team this is for.", fields={"team": ["This field is required."]})
+        raise InvalidInput(gettext("Say which force or team this is for."),
+                           fields={"team": ["This field is required."]})
     raise NotAllowed(f"Only a force-level supervisor can {verb} their whole force, and only platform operators "
                      f"every force.")
 
@@ -80,7 +82,8 @@ def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> Pu
     """Pause ``team`` and the teams below it; without a team, see ``_pause_scope``."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Give a reason for the pause.", fields={"reason": ["This field may not be blank."]})
+        raise InvalidInput(gettext("Give a reason for the pause."),
+                           fields={"reason": ["This field may not be blank."]})
     team = _pause_scope(actor, team, verb="pause")
     pause = PublishingPause.objects.create(team_id=team, reason=reason[:500], paused_by=actor)
     # Claimed rows of the paused teams that have not started their platform call go back to wait.
@@ -103,12 +106,12 @@ def publishing_resume(*, actor: User, reason: str = "", team: int | None = None,
     pauses = PublishingPause.objects.filter(resumed_at__isnull=True, team_id=team)
     if not pauses.exists():
         if team is not None and _any_pause().filter(team__isnull=True).exists():
-            raise WrongState("Publishing is paused on the whole platform; only a platform operator can resume it.")
-        raise WrongState("Publishing is not paused here.")
+            raise WrongState(gettext("Publishing is paused on the whole platform; only a platform operator can resume it."))
+        raise WrongState(gettext("Publishing is not paused here."))
     restored = list(pauses.filter(restore_report__isnull=False).values_list("restore_report__pk", flat=True))
     if restored and not restore_report_seen:
-        raise WrongState("This force was restored from a backup and comes up paused. Read the restore report on "
-                         "the Publishing page, then resume there, ticking that you have read it.")
+        raise WrongState(gettext("This force was restored from a backup and comes up paused. Read the restore report on "
+                         "the Publishing page, then resume there, ticking that you have read it."))
     now = timezone.now()
     count = pauses.update(resumed_at=now, resumed_by=actor)
     overdue = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lt=now - RESUME_REVIEW_AFTER,
@@ -126,7 +129,7 @@ def publishing_resume(*, actor: User, reason: str = "", team: int | None = None,
 def delivery_release(*, actor: User, delivery: Delivery, send: bool) -> Delivery:
     """From the review-before-sending list: send now, or skip."""
     if not permissions.can_pause_publishing(actor, delivery.message.team_id):
-        raise NotAllowed("Only a supervisor can release held deliveries.")
+        raise NotAllowed(gettext("Only a supervisor can release held deliveries."))
     if send:
         n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, needs_review=True).update(
             needs_review=False, due_at=timezone.now())
@@ -134,7 +137,7 @@ def delivery_release(*, actor: User, delivery: Delivery, send: bool) -> Delivery
         n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING, needs_review=True).update(
             needs_review=False, status=DeliveryStatus.SKIPPED, last_error="Skipped after review")
     if n != 1:
-        raise WrongState("This delivery is not waiting for review.")
+        raise WrongState(gettext("This delivery is not waiting for review."))
     audit_record(actor=actor, verb="delivery.released" if send else "delivery.skipped", target=delivery,
                  team=delivery.message.team_id)
     delivery.refresh_from_db()
@@ -148,13 +151,13 @@ def emergency_pause_override(*, actor: User, message: Message) -> Message:
     """A second supervisor confirms that an emergency message may leave during a pause."""
     message = lock_message(message.pk)
     if message.urgency != Urgency.EMERGENCY:
-        raise WrongState("Only emergency messages can go out during a pause.")
+        raise WrongState(gettext("Only emergency messages can go out during a pause."))
     # The two-person rule: nobody who wrote any version of it, nor anyone whose approval stands.
     approvers = {message.approved_by_id, *Approval.objects.filter(message=message, voided_at__isnull=True)
                  .values_list("approver_id", flat=True)}
     if (not permissions.can_pause_publishing(actor, message.team_id) or actor.pk in approvers
             or permissions.wrote_part_of(actor, message)):
-        raise NotAllowed("A second supervisor, who neither wrote nor approved it, must confirm.")
+        raise NotAllowed(gettext("A second supervisor, who neither wrote nor approved it, must confirm."))
     message.pause_override_by = actor
     message.pause_override_at = timezone.now()
     message.save(update_fields=["pause_override_by", "pause_override_at", "updated_at"])

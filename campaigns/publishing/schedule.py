@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -66,14 +67,15 @@ def _new_key() -> str:
 def message_schedule(*, actor: User, message: Message, scheduled_at: datetime | None) -> Message:
     message = lock_message(message.pk)
     if not permissions.can_view_team(actor, message.team_id):
-        raise NotFound("No such message.")
+        raise NotFound(gettext("No such message."))
     if not permissions.can_schedule(actor, message):
-        raise NotAllowed("You cannot schedule messages of this team.")
+        raise NotAllowed(gettext("You cannot schedule messages of this team."))
     if message.status not in (MessageStatus.APPROVED, MessageStatus.SCHEDULED):
-        raise WrongState(f"Only an approved message can be scheduled; this one is "
-                         f"{message.get_status_display().lower()}.")
+        raise WrongState(gettext("Only an approved message can be scheduled; this one is %(status)s.") % {
+            "status": gettext(message.get_status_display()).lower()})  # noqa: INT001 - DESK_LABELS
     if not message.approved_hash or message.approved_hash != content_hash(message):
-        raise WrongState("The approved content differs from the current content.", code="not_approved")
+        raise WrongState(gettext("The approved content differs from the current content."),
+                         code="not_approved")
     when = parse_schedule_time(scheduled_at)
     urgent = message.urgency == Urgency.EMERGENCY
     for item in plan_deliveries(message):
@@ -99,11 +101,11 @@ def message_schedule(*, actor: User, message: Message, scheduled_at: datetime | 
 def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
     """One-click retry of a failed delivery. An unconfirmed one needs ``confirmed_not_posted``."""
     if not permissions.can_schedule(actor, delivery.message):
-        raise NotAllowed("You cannot retry deliveries of this team.")
+        raise NotAllowed(gettext("You cannot retry deliveries of this team."))
     n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
         status=DeliveryStatus.PENDING, next_attempt_at=None, due_at=timezone.now(), attempts=0)
     if n != 1:
-        raise WrongState("Only a failed delivery can be retried.")
+        raise WrongState(gettext("Only a failed delivery can be retried."))
     Message.objects.filter(pk=delivery.message_id, status__in=[MessageStatus.FAILED,
                                                                MessageStatus.PARTIALLY_PUBLISHED]).update(
         status=MessageStatus.PUBLISHING)
@@ -121,9 +123,10 @@ def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: boo
     )
 
     if not permissions.can_schedule(actor, delivery.message):
-        raise NotAllowed("You cannot resolve deliveries of this team.")
+        raise NotAllowed(gettext("You cannot resolve deliveries of this team."))
     if external_url and not safe_external_url(external_url):
-        raise InvalidInput("The post's address must be an http(s) URL.", fields={"external_url": ["Not an http(s) URL."]})
+        raise InvalidInput(gettext("The post's address must be an http(s) URL."),
+                           fields={"external_url": ["Not an http(s) URL."]})
     if posted:
         n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCONFIRMED).update(
             status=DeliveryStatus.SENT, sent_at=timezone.now(), external_url=external_url[:500])
@@ -133,7 +136,7 @@ def delivery_resolve_unconfirmed(*, actor: User, delivery: Delivery, posted: boo
         Message.objects.filter(pk=delivery.message_id).exclude(status=MessageStatus.WITHDRAWN).update(
             status=MessageStatus.PUBLISHING)
     if n != 1:
-        raise WrongState("This delivery is not unconfirmed.")
+        raise WrongState(gettext("This delivery is not unconfirmed."))
     audit_record(actor=actor, verb="delivery.reconciled", target=delivery, team=delivery.message.team_id,
                  summary={"posted": posted})
     message_settle(delivery.message_id)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -29,15 +30,16 @@ def message_withdraw(*, actor: User, message: Message, reason: str = "", confirm
     ``confirmation``: what the person confirmed (the page's sentence; "api" for an API call)."""
     message = lock_message(message.pk)
     if not permissions.can_view_team(actor, message.team_id):
-        raise NotFound("No such message.")
+        raise NotFound(gettext("No such message."))
     if not permissions.can_withdraw(actor, message):
-        raise NotAllowed("Only a supervisor of this team can withdraw messages.")
+        raise NotAllowed(gettext("Only a supervisor of this team can withdraw messages."))
     if message.status in (MessageStatus.DRAFT, MessageStatus.IN_REVIEW, MessageStatus.CHANGES_REQUESTED,
                           MessageStatus.WITHDRAWN):
-        raise WrongState(f"A message that is {message.get_status_display().lower()} cannot be withdrawn.")
+        raise WrongState(gettext("A message that is %(status)s cannot be withdrawn.") % {
+            "status": gettext(message.get_status_display()).lower()})  # noqa: INT001 - DESK_LABELS
     reason = " ".join((reason or "").split())
     if not reason:
-        raise InvalidInput("Say why the message is withdrawn: the reason is kept in its history.",
+        raise InvalidInput(gettext("Say why the message is withdrawn: the reason is kept in its history."),
                            code="reason_required", fields={"reason": ["This field may not be blank."]})
     now = timezone.now()
     stopped = Delivery.objects.filter(message=message).filter(
@@ -85,13 +87,13 @@ def delivery_mark_removed_by_hand(*, actor: User, delivery: Delivery) -> Deliver
     """A person removed a withdrawn message's post by hand (the platform would not let us):
     the delivery becomes withdrawn, and who said so is on the audit trail."""
     if not permissions.can_withdraw(actor, delivery.message):
-        raise NotAllowed("Only a supervisor of this team can say a post was removed by hand.")
+        raise NotAllowed(gettext("Only a supervisor of this team can say a post was removed by hand."))
     # Who said so stays on the row as well as on the audit trail (the deliveries panel shows it).
     n = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENT, manual_takedown=True).update(
         status=DeliveryStatus.WITHDRAWN, manual_takedown=False,
         last_error=f"Removed by hand: recorded by {actor.display_name} on {timezone.now():%d %b %Y %H:%M} UTC"[:500])
     if n != 1:
-        raise WrongState("Only a post waiting to be removed by hand can be marked as handled.")
+        raise WrongState(gettext("Only a post waiting to be removed by hand can be marked as handled."))
     audit_record(actor=actor, verb="delivery.removed_by_hand", target=delivery, team=delivery.message.team_id,
                  summary={"channel": delivery.channel_id, "external_id": delivery.external_id[:200]})
     delivery.refresh_from_db()

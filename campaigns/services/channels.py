@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -28,7 +29,7 @@ def _refuse_recipient_lists(config: dict[str, Any] | None) -> None:
     """A list channel's recipients are rows with a language, segments and consent, encrypted at rest
     (``campaigns.services.recipients``), never a list of addresses in the settings."""
     if isinstance(config, dict) and "recipients" in config:
-        raise InvalidInput("Recipients are not channel settings: add them as the channel's recipients.",
+        raise InvalidInput(gettext("Recipients are not channel settings: add them as the channel's recipients."),
                            fields={"config": ["recipients: not a setting; manage them as the channel's recipients."]})
 
 
@@ -44,14 +45,16 @@ def split_config(config: dict[str, Any], *, kind: str) -> tuple[dict[str, Any], 
 @transaction.atomic
 def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dict[str, Any] | None = None) -> Channel:
     if not permissions.can_manage_channels(actor, team):
-        raise NotAllowed("Only an administrator of this team can add channels.")
+        raise NotAllowed(gettext("Only an administrator of this team can add channels."))
     if kind not in ChannelKind.values:
-        raise InvalidInput("Unknown channel kind.", fields={"kind": [f"Choose one of {', '.join(ChannelKind.values)}."]})
+        raise InvalidInput(gettext("Unknown channel kind."),
+                           fields={"kind": [f"Choose one of {', '.join(ChannelKind.values)}."]})
     name = sanitize_text(name, max_length=200)
     if not name:
-        raise InvalidInput("The channel needs a name.", fields={"name": ["This field may not be blank."]})
+        raise InvalidInput(gettext("The channel needs a name."),
+                           fields={"name": ["This field may not be blank."]})
     if config is not None and not isinstance(config, dict):
-        raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+        raise InvalidInput(gettext("config must be an object."), fields={"config": ["Expected an object."]})
     _refuse_recipient_lists(config)
     public, secret = split_config(config or {}, kind=kind)
     channel = Channel(team=team, kind=kind, name=name, config={k: v for k, v in public.items() if v is not None})
@@ -60,7 +63,7 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
         with transaction.atomic():
             channel.save()
     except IntegrityError as exc:
-        raise InvalidInput("This team already has a channel with that name.", code="duplicate",
+        raise InvalidInput(gettext("This team already has a channel with that name."), code="duplicate",
                            fields={"name": ["Taken."]}) from exc
     audit_record(actor=actor, verb="channel.created", target=channel,
                  summary={"kind": kind, "name": name, "config": public, "secrets_set": sorted(secret)})
@@ -72,7 +75,7 @@ def channel_create(*, actor: User, team: Team, kind: str, name: str, config: dic
 def channel_update(*, actor: User, channel: Channel, name: str | None = None, config: dict[str, Any] | None = None,
                    is_active: bool | None = None) -> Channel:
     if not policy_for(Channel).may(actor, "administer", channel):
-        raise NotAllowed("Only an administrator of this team can change channels.")
+        raise NotAllowed(gettext("Only an administrator of this team can change channels."))
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     changed: dict[str, Any] = {}
     if name is not None:
@@ -80,7 +83,8 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
         changed["name"] = channel.name
     if config is not None:
         if not isinstance(config, dict):
-            raise InvalidInput("config must be an object.", fields={"config": ["Expected an object."]})
+            raise InvalidInput(gettext("config must be an object."),
+                               fields={"config": ["Expected an object."]})
         _refuse_recipient_lists(config)
         public, secret = split_config(config, kind=channel.kind)
         merged = {**(channel.config or {}), **public}
@@ -96,7 +100,7 @@ def channel_update(*, actor: User, channel: Channel, name: str | None = None, co
         with transaction.atomic():
             channel.save()
     except IntegrityError as exc:
-        raise InvalidInput("This team already has a channel with that name.", code="duplicate",
+        raise InvalidInput(gettext("This team already has a channel with that name."), code="duplicate",
                            fields={"name": ["Taken."]}) from exc
     audit_record(actor=actor, verb="channel.updated", target=channel, summary=changed)
     if channel.is_active:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
+from django.utils.translation import gettext
 
 from campaigns.models import Channel, ChannelKind, Message, Need, Segment, VariantFormat
 
@@ -151,7 +152,7 @@ def message_apply_plan(*, actor: Any, message: Message) -> Message:
     from core.errors import NotAllowed
 
     if not policy_for(Message).may(actor, "draft", message):
-        raise NotAllowed("You cannot edit messages of this team.")
+        raise NotAllowed(gettext("You cannot edit messages of this team."))
     current = {c.pk for c in message.channels.all()}
     proposed = {pk for plan in delivery_plan(message) for pk in plan.channels}
     if proposed <= current:

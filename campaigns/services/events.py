@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -52,25 +54,29 @@ def _clean_hashtags(values: Any) -> list[str]:
 
 def _validate_event(data: dict[str, Any]) -> None:
     if data.get("kind") and data["kind"] not in EventKind.values:
-        raise InvalidInput("Unknown event kind.", fields={"kind": [f"Choose one of {', '.join(EventKind.values)}."]})
+        raise InvalidInput(gettext("Unknown event kind."),
+                           fields={"kind": [f"Choose one of {', '.join(EventKind.values)}."]})
     if data.get("risk_level") and data["risk_level"] not in RiskLevel.values:
-        raise InvalidInput("Unknown risk level.", fields={"risk_level": ["Invalid choice."]})
+        raise InvalidInput(gettext("Unknown risk level."), fields={"risk_level": ["Invalid choice."]})
     starts, ends = data.get("starts_at"), data.get("ends_at")
     if starts and ends and ends <= starts:
-        raise InvalidInput("The event must end after it starts.", fields={"ends_at": ["Must be after the start."]})
+        raise InvalidInput(gettext("The event must end after it starts."),
+                           fields={"ends_at": ["Must be after the start."]})
     _validate_times(kind=data.get("kind") or "", starts=starts, ends=ends)
     lat, lon = data.get("latitude"), data.get("longitude")
     if lat is not None and not -90 <= float(lat) <= 90:
-        raise InvalidInput("Latitude is between -90 and 90.", fields={"latitude": ["Out of range."]})
+        raise InvalidInput(gettext("Latitude is between -90 and 90."), fields={"latitude": ["Out of range."]})
     if lon is not None and not -180 <= float(lon) <= 180:
-        raise InvalidInput("Longitude is between -180 and 180.", fields={"longitude": ["Out of range."]})
+        raise InvalidInput(gettext("Longitude is between -180 and 180."),
+                           fields={"longitude": ["Out of range."]})
     polygon = data.get("polygon")
     if polygon:
         if not isinstance(polygon, list) or len(polygon) < 3 or not all(
             isinstance(p, list | tuple) and len(p) == 2 and -90 <= float(p[0]) <= 90 and -180 <= float(p[1]) <= 180
             for p in polygon
         ):
-            raise InvalidInput("A polygon is at least three [lat, lon] points.", fields={"polygon": ["Invalid."]})
+            raise InvalidInput(gettext("A polygon is at least three [lat, lon] points."),
+                               fields={"polygon": ["Invalid."]})
 
 
 def _to_minute(value: datetime | None) -> datetime | None:
@@ -84,7 +90,7 @@ def _validate_times(*, kind: str, starts: datetime | None, ends: datetime | None
     for key, value in (("starts_at", starts), ("ends_at", ends)):
         if value is not None and not EARLIEST_EVENT <= value <= latest:
             raise InvalidInput(
-                f"Give a date between {EARLIEST_EVENT.year} and {latest.year}.",
+                gettext("Give a date between %(first)s and %(last)s.") % {"first": EARLIEST_EVENT.year, "last": latest.year},
                 fields={key: [f"Out of range: between {EARLIEST_EVENT.year} and {latest.year}."]})
     if starts and ends:
         limit = MAX_ENCAMPMENT_DURATION if kind == EventKind.ENCAMPMENT else MAX_DURATION
@@ -144,15 +150,19 @@ def event_diff(event: Event) -> list[dict[str, Any]]:
         return []
     published = event.published_revision.snapshot if event.published_revision_id else {}
     zone = _zone(event.team.timezone if event.team_id else "")
-    return [{"field": name, "label": _LABELS.get(name, name.replace("_", " ").capitalize()),
+    return [{"field": name, "label": gettext(_LABELS.get(name, name.replace("_", " ").capitalize())),  # noqa: INT001
              "published": _display(name, published.get(name), zone) if event.published_revision_id else None,
              "draft": _display(name, draft.snapshot.get(name), zone)}
             for name in PUBLIC_EVENT_FIELDS if published.get(name) != draft.snapshot.get(name)]
 
 
-_LABELS = {"phase_override": "Phase (set by a supervisor)", "is_public": "Shown on the public pages",
-           "help_points": "Where to get help", "radius_m": "Radius (metres)", "starts_at": "Starts",
-           "ends_at": "Ends"}
+_LABELS = {"phase_override": gettext_noop("Phase (set by a supervisor)"),
+           "is_public": gettext_noop("Shown on the public pages"), "help_points": gettext_noop("Where to get help"),
+           "radius_m": gettext_noop("Radius (metres)"), "starts_at": gettext_noop("Starts"), "ends_at": gettext_noop("Ends")}
+# The other fields' labels in the diff (their names, capitalised), for the catalogs.
+_FIELD_WORDS = (gettext_noop("Name"), gettext_noop("Kind"), gettext_noop("Description"), gettext_noop("Location"),
+                gettext_noop("Latitude"), gettext_noop("Longitude"), gettext_noop("Polygon"), gettext_noop("Hashtags"),
+                gettext_noop("What to bring"), gettext_noop("Prohibited items"))
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -166,12 +176,16 @@ def _display(name: str, value: Any, zone: ZoneInfo) -> str:
     """A snapshot value as the desk shows it in a diff."""
     if value in (None, "", []):
         return "—"
-    if name in ("starts_at", "ends_at"):
-        return datetime.fromisoformat(value).astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+    if name in ("starts_at", "ends_at"):  # Django's day and month names, in the desk's language
+        return date_format(datetime.fromisoformat(value).astimezone(zone), "D d M Y H:i T")
+    if name == "kind" and value in EventKind.values:
+        return gettext(EventKind(value).label)  # noqa: INT001 - campaigns/desk_labels.py
+    if name == "phase_override" and value in Phase.values:
+        return gettext(Phase(value).label)  # noqa: INT001
     if name == "hashtags":
         return " ".join(f"#{tag}" for tag in value)
     if name == "is_public":
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if name == "polygon":
         return "; ".join(f"{p[0]}, {p[1]}" for p in value)
     return str(value)
@@ -183,27 +197,27 @@ def event_publish(*, actor: User, event: Event, expected_hash: str) -> Event:
     publishes exactly the revision they reviewed (by its content hash)."""
     event = Event.objects.select_for_update().filter(pk=event.pk).first()
     if event is None or not policy_for(Event).may(actor, "view", event):
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     pending = pending_revisions(event)
     authors = {r.author_id for r in pending if r.author_id is not None}
     if not permissions.can_publish_event(actor, event, draft_authors=authors):
         if actor.pk in authors:
-            raise NotAllowed("You wrote changes in this draft, so another supervisor must publish it.",
+            raise NotAllowed(gettext("You wrote changes in this draft, so another supervisor must publish it."),
                              code="own_revision")
-        raise NotAllowed("Only a supervisor of this team can publish an event's public page.")
+        raise NotAllowed(gettext("Only a supervisor of this team can publish an event's public page."))
     draft = event_draft(event)
     if draft is None:
-        raise WrongState("Nothing to publish: the public page already shows the latest version.",
+        raise WrongState(gettext("Nothing to publish: the public page already shows the latest version."),
                          code="nothing_to_publish")
     if not expected_hash or expected_hash != draft.content_hash \
             or draft.content_hash != snapshot_hash(event.public_snapshot()):
-        raise WrongState("The event changed since you opened it. Review the current version.",
+        raise WrongState(gettext("The event changed since you opened it. Review the current version."),
                          code="content_changed")
     now = timezone.now()
     updated = EventRevision.objects.filter(pk=draft.pk, published_at__isnull=True).update(
         published_by=actor, published_at=now)
     if updated != 1:
-        raise WrongState("This revision was published meanwhile.", code="nothing_to_publish")
+        raise WrongState(gettext("This revision was published meanwhile."), code="nothing_to_publish")
     event.published_revision = draft
     event.save(update_fields=["published_revision", "updated_at"])
     audit_record(actor=actor, verb="event.published", target=event,
@@ -233,10 +247,11 @@ def event_create(
     **fields: Any,
 ) -> Event:
     if not permissions.can_manage_events(actor, team):
-        raise NotAllowed("You cannot create events for this team.")
+        raise NotAllowed(gettext("You cannot create events for this team."))
     name = sanitize_text(name, max_length=200)
     if not name:
-        raise InvalidInput("The event needs a name.", fields={"name": ["This field may not be blank."]})
+        raise InvalidInput(gettext("The event needs a name."),
+                           fields={"name": ["This field may not be blank."]})
     data = {"kind": kind, "starts_at": _to_minute(starts_at), "ends_at": _to_minute(ends_at), **fields}
     _validate_event(data)
     for key in _TEXT_FIELDS:
@@ -253,14 +268,15 @@ def event_create(
 @transaction.atomic
 def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
     if not policy_for(Event).may(actor, "draft", event):
-        raise NotAllowed("You cannot edit this team's events.")
+        raise NotAllowed(gettext("You cannot edit this team's events."))
     event = Event.objects.select_for_update().get(pk=event.pk)
     changes.pop("phase_override", None)
     changes.pop("team", None)
     if "name" in changes:
         changes["name"] = sanitize_text(changes["name"], max_length=200)
         if not changes["name"]:
-            raise InvalidInput("The event needs a name.", fields={"name": ["This field may not be blank."]})
+            raise InvalidInput(gettext("The event needs a name."),
+                               fields={"name": ["This field may not be blank."]})
     for key in _TEXT_FIELDS:
         if key in changes:
             changes[key] = sanitize_text(changes[key] or "")
@@ -285,9 +301,10 @@ def event_update(*, actor: User, event: Event, **changes: Any) -> Event:
 def event_set_phase(*, actor: User, event: Event, phase: str | None, reason: str = "") -> Event:
     """A supervisor overrides the derived phase (or clears the override with ``None``)."""
     if not policy_for(Event).may(actor, "supervise", event):
-        raise NotAllowed("Only a supervisor can override an event's phase.")
+        raise NotAllowed(gettext("Only a supervisor can override an event's phase."))
     if phase and phase not in Phase.values:
-        raise InvalidInput("Phase is before, during or after.", fields={"phase": ["Invalid choice."]})
+        raise InvalidInput(gettext("Phase is before, during or after."),
+                           fields={"phase": ["Invalid choice."]})
     before = event.phase_override
     event.phase_override = phase or ""
     event.save(update_fields=["phase_override", "updated_at"])
@@ -305,12 +322,13 @@ def campaign_create(
     """``inbox_answer``: the team's campaign for answers to replies, which a liaison officer's first
     free-text answer may create (``engage.inbound.answers`` alone passes it)."""
     if not (permissions.can_draft(actor, team) or (inbox_answer and permissions.can_triage(actor, team))):
-        raise NotAllowed("You cannot create campaigns for this team.")
+        raise NotAllowed(gettext("You cannot create campaigns for this team."))
     if event is not None and event.team_id != team.pk and not policy_for(Event).may(actor, "view", event):
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     name = sanitize_text(name, max_length=200)
     if not name:
-        raise InvalidInput("The campaign needs a name.", fields={"name": ["This field may not be blank."]})
+        raise InvalidInput(gettext("The campaign needs a name."),
+                           fields={"name": ["This field may not be blank."]})
     campaign = Campaign.objects.create(team=team, name=name, event=event, description=sanitize_text(description),
                                        created_by=actor)
     audit_record(actor=actor, verb="campaign.created", target=campaign, summary={"name": name})
@@ -320,17 +338,18 @@ def campaign_create(
 @transaction.atomic
 def campaign_update(*, actor: User, campaign: Campaign, **changes: Any) -> Campaign:
     if not permissions.can_draft(actor, campaign.team_id):
-        raise NotAllowed("You cannot edit this team's campaigns.")
+        raise NotAllowed(gettext("You cannot edit this team's campaigns."))
     changes.pop("team", None)
     if "name" in changes:
         changes["name"] = sanitize_text(changes["name"], max_length=200)
         if not changes["name"]:
-            raise InvalidInput("The campaign needs a name.", fields={"name": ["This field may not be blank."]})
+            raise InvalidInput(gettext("The campaign needs a name."),
+                               fields={"name": ["This field may not be blank."]})
     if "description" in changes:
         changes["description"] = sanitize_text(changes["description"])
     event = changes.get("event")
     if event is not None and not policy_for(Event).may(actor, "view", event):
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     for key, value in changes.items():
         setattr(campaign, key, value)
     campaign.save(update_fields=list(changes.keys()))

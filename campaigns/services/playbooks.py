@@ -6,6 +6,7 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -43,16 +44,17 @@ def _zone(name: str):
 def playbook_create(*, actor: User, team: Team, title: str, body: str, event_kind: str = "", phase: str = "",
                     language: str = "en", urgency: str = "routine", purpose: str = "") -> PlaybookTemplate:
     if not permissions.can_draft(actor, team):
-        raise NotAllowed("You cannot add templates for this team.")
+        raise NotAllowed(gettext("You cannot add templates for this team."))
     title, body = sanitize_text(title, max_length=200), sanitize_text(body)
     if not title or not body:
-        raise InvalidInput("A template needs a title and a text.", fields={"body": ["Required."]})
+        raise InvalidInput(gettext("A template needs a title and a text."), fields={"body": ["Required."]})
     try:
         with transaction.atomic():
             template = PlaybookTemplate.objects.create(
                 team=team, title=title, body=body, event_kind=event_kind, phase=phase, language=language,
                 urgency=urgency, purpose=purpose, created_by=actor)
     except IntegrityError as exc:
-        raise InvalidInput("A template with that title exists.", fields={"title": ["Taken."]}) from exc
+        raise InvalidInput(gettext("A template with that title exists."),
+                           fields={"title": ["Taken."]}) from exc
     audit_record(actor=actor, verb="playbook.created", target=template, team=team, summary={"title": title})
     return template

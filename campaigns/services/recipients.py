@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -80,18 +81,18 @@ def mask_address(address: str) -> str:
 def _language(value: str) -> str:
     language = (value or "").strip().lower().replace("_", "-")
     if not _LANGUAGE.fullmatch(language) or len(language) > 16:
-        raise InvalidInput("Give the language as an ISO 639-1 code, such as en or fa.",
+        raise InvalidInput(gettext("Give the language as an ISO 639-1 code, such as en or fa."),
                            fields={"language": ["Not a language code."]})
     return language
 
 
 def _require_list_channel(actor: User, channel: Channel) -> None:
     if not policy_for(Channel).may(actor, "view", channel):
-        raise NotFound("No such channel.")
+        raise NotFound(gettext("No such channel."))
     if not policy_for(Channel).may(actor, "administer", channel):
-        raise NotAllowed("Only an administrator of this team manages its recipients.")
+        raise NotAllowed(gettext("Only an administrator of this team manages its recipients."))
     if channel.kind not in LIST_KINDS:
-        raise WrongState("Only SMS and email channels have recipients.", code="not_a_list")
+        raise WrongState(gettext("Only SMS and email channels have recipients."), code="not_a_list")
 
 
 def _segments(channel: Channel, ids: Iterable[Any] | None) -> list[Segment]:
@@ -102,18 +103,19 @@ def _segments(channel: Channel, ids: Iterable[Any] | None) -> list[Segment]:
         except (TypeError, ValueError):
             number = -1
         if not 0 < number < 2**63:
-            raise InvalidInput("Unknown segment.", fields={"segments": ["Unknown segment."]})
+            raise InvalidInput(gettext("Unknown segment."), fields={"segments": ["Unknown segment."]})
         wanted.add(number)
     found = list(Segment.objects.filter(pk__in=wanted, team_id=channel.team_id))
     if len(found) != len(wanted):
-        raise InvalidInput("Use segments of the channel's team.", fields={"segments": ["Unknown segment."]})
+        raise InvalidInput(gettext("Use segments of the channel's team."),
+                           fields={"segments": ["Unknown segment."]})
     return found
 
 
 def _consent(value: str) -> str:
     source = sanitize_text(value or "", max_length=100)
     if not source:
-        raise InvalidInput("Say how they agreed to receive messages (a form, a sign-up sheet...).",
+        raise InvalidInput(gettext("Say how they agreed to receive messages (a form, a sign-up sheet...)."),
                            fields={"consent_source": ["This field is required."]})
     return source
 
@@ -133,7 +135,7 @@ def recipient_add(*, actor: User, channel: Channel, address: str, language: str 
     key = address_digest(normalised)
     recipient = ListRecipient.objects.select_for_update().filter(channel=channel, address_digest=key).first()
     if recipient is not None and recipient.opted_out_at is None:
-        raise InvalidInput("This address is already on the list.", code="duplicate",
+        raise InvalidInput(gettext("This address is already on the list."), code="duplicate",
                            fields={"address": ["Already on the list."]})
     now = timezone.now()
     if recipient is None:
@@ -162,7 +164,7 @@ def recipients_import(*, actor: User, channel: Channel, text: str, language: str
     source = _consent(consent_source)
     lines = [line.strip() for line in (text or "").splitlines() if line.strip() and not line.startswith("#")]
     if len(lines) > MAX_IMPORT:
-        raise InvalidInput(f"Import at most {MAX_IMPORT} addresses at a time.",
+        raise InvalidInput(gettext("Import at most %(max)s addresses at a time.") % {"max": MAX_IMPORT},
                            fields={"text": [f"More than {MAX_IMPORT} lines."]})
     wanted: dict[str, tuple[str, str]] = {}
     invalid = 0

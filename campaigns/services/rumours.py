@@ -14,6 +14,7 @@ import json
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -29,20 +30,21 @@ MAX_EXPLANATION = 2000
 def _clean_claim(claim: str) -> str:
     text = sanitize_text(claim or "")
     if not text:
-        raise InvalidInput("Write down the claim as people are repeating it.",
+        raise InvalidInput(gettext("Write down the claim as people are repeating it."),
                            fields={"claim": ["This field may not be blank."]})
     if len(text) > MAX_CLAIM:
-        raise InvalidInput(f"Keep the claim under {MAX_CLAIM} characters.", fields={"claim": ["Too long."]})
+        raise InvalidInput(gettext("Keep the claim under %(max)s characters.") % {"max": MAX_CLAIM},
+                           fields={"claim": ["Too long."]})
     return text
 
 
 def _clean_explanation(explanation: str) -> str:
     text = sanitize_text(explanation or "")
     if not text:
-        raise InvalidInput("Explain what we know: the public sees this.",
+        raise InvalidInput(gettext("Explain what we know: the public sees this."),
                            fields={"explanation": ["This field may not be blank."]})
     if len(text) > MAX_EXPLANATION:
-        raise InvalidInput(f"Keep the explanation under {MAX_EXPLANATION} characters.",
+        raise InvalidInput(gettext("Keep the explanation under %(max)s characters.") % {"max": MAX_EXPLANATION},
                            fields={"explanation": ["Too long."]})
     return text
 
@@ -51,9 +53,9 @@ def _clean_explanation(explanation: str) -> str:
 def rumour_create(*, actor: User, event: Event, claim: str) -> Rumour:
     """An officer or supervisor of the event's team registers a claim they have seen. Not public yet."""
     if not permissions.can_view_team(actor, event.team_id):
-        raise NotFound("No such event.")
+        raise NotFound(gettext("No such event."))
     if not permissions.can_manage_events(actor, event.team_id):
-        raise NotAllowed("Only officers and supervisors of this team register rumours.")
+        raise NotAllowed(gettext("Only officers and supervisors of this team register rumours."))
     rumour = Rumour.objects.create(event=event, claim=_clean_claim(claim), created_by=actor,
                                    status=RumourStatus.UNVERIFIED)
     audit_record(actor=actor, verb="rumour.created", target=rumour, team=event.team_id,
@@ -70,7 +72,7 @@ def verdict_hash(*, claim: str, status: str, explanation: str) -> str:
 def _lock_rumour(actor: User, rumour_id: int) -> Rumour:
     rumour = Rumour.objects.select_for_update().select_related("event").filter(pk=rumour_id).first()
     if rumour is None or not permissions.can_view_team(actor, rumour.event.team_id):
-        raise NotFound("No such rumour.")
+        raise NotFound(gettext("No such rumour."))
     return rumour
 
 
@@ -89,12 +91,14 @@ def rumour_verdict_write(*, actor: User, rumour: Rumour, status: str, explanatio
     publishes it. Any older unpublished version is superseded."""
     rumour = _lock_rumour(actor, rumour.pk)
     if not permissions.can_set_rumour_status(actor, rumour.event.team_id):
-        raise NotAllowed("Only officers and supervisors of this team write what we say about a rumour.")
+        raise NotAllowed(gettext("Only officers and supervisors of this team write what we say about a rumour."))
     if status not in RumourStatus.values:
-        raise InvalidInput("Status is confirmed, false or unverified.", fields={"status": ["Invalid choice."]})
+        raise InvalidInput(gettext("Status is confirmed, false or unverified."),
+                           fields={"status": ["Invalid choice."]})
     text = _clean_explanation(explanation)
     if rumour.is_public and status == rumour.status and text == rumour.explanation:
-        raise WrongState("Nothing changed: give a new status or a new explanation.", code="unchanged")
+        raise WrongState(gettext("Nothing changed: give a new status or a new explanation."),
+                         code="unchanged")
     now = timezone.now()
     RumourVerdict.objects.filter(rumour=rumour, published_at__isnull=True, superseded_at__isnull=True).update(
         superseded_at=now)
@@ -127,17 +131,17 @@ def rumour_verdict_publish(*, actor: User, verdict: RumourVerdict, expected_hash
         if emergency and permissions.can_emergency_publish(actor, team_id):
             self_emergency = True
         elif actor.pk in writers and permissions.can_emergency_publish(actor, team_id):
-            raise NotAllowed("You wrote this verdict (or the claim), so another supervisor must publish it; "
-                             "in an emergency, publish it yourself as an emergency for review afterwards.",
+            raise NotAllowed(gettext("You wrote this verdict (or the claim), so another supervisor must publish it; "
+                             "in an emergency, publish it yourself as an emergency for review afterwards."),
                              code="own_verdict")
         else:
-            raise NotAllowed("Only a supervisor of this team can publish what we say about a rumour.")
+            raise NotAllowed(gettext("Only a supervisor of this team can publish what we say about a rumour."))
     if not verdict.is_pending:
-        raise WrongState("This version is no longer waiting: it was published or a newer one was written.",
+        raise WrongState(gettext("This version is no longer waiting: it was published or a newer one was written."),
                          code="not_pending")
     current = verdict_hash(claim=rumour.claim, status=verdict.status, explanation=verdict.explanation)
     if current != verdict.content_hash or (expected_hash and expected_hash != current):
-        raise WrongState("The verdict changed since you opened it. Review the current version.",
+        raise WrongState(gettext("The verdict changed since you opened it. Review the current version."),
                          code="content_changed")
     now = timezone.now()
     previous = rumour.status if rumour.is_public else ""
@@ -168,12 +172,14 @@ def rumour_verdict_review(*, actor: User, verdict: RumourVerdict, comment: str =
     rumour = _lock_rumour(actor, verdict.rumour_id)
     verdict = RumourVerdict.objects.select_for_update().get(pk=verdict.pk)
     if not verdict.emergency:
-        raise WrongState("This verdict was not self-published; there is nothing to review.", code="not_emergency")
+        raise WrongState(gettext("This verdict was not self-published; there is nothing to review."),
+                         code="not_emergency")
     if verdict.emergency_reviewed_at is not None:
-        raise WrongState("This emergency verdict has already been reviewed.", code="already_reviewed")
+        raise WrongState(gettext("This emergency verdict has already been reviewed."),
+                         code="already_reviewed")
     if not permissions.can_review_emergency_publication(actor, rumour.event.team_id,
                                                         publisher_id=verdict.published_by_id):
-        raise NotAllowed("A second supervisor, not the one who published it, must review an emergency verdict.")
+        raise NotAllowed(gettext("A second supervisor, not the one who published it, must review an emergency verdict."))
     verdict.emergency_reviewed_by, verdict.emergency_reviewed_at = actor, timezone.now()
     verdict.save(update_fields=["emergency_reviewed_by", "emergency_reviewed_at"])
     audit_record(actor=actor, verb="rumour.emergency_reviewed", target=rumour, team=rumour.event.team_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -38,7 +39,8 @@ def _clean_languages(values: Any) -> list[str]:
     langs = _clean_list(values, field="languages", lower=True)
     for lang in langs:
         if not (2 <= len(lang.split("-")[0]) <= 3 and lang.replace("-", "").isalpha()):
-            raise InvalidInput(f"{lang!r} is not an ISO 639-1 language code.", fields={"languages": ["Invalid code."]})
+            raise InvalidInput(gettext("%(code)s is not an ISO 639-1 language code.") % {"code": repr(lang)},
+                               fields={"languages": ["Invalid code."]})
     return langs
 
 
@@ -47,7 +49,8 @@ def _segment_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "name" in data:
         out["name"] = sanitize_text(data["name"], max_length=200)
         if not out["name"]:
-            raise InvalidInput("The segment needs a name.", fields={"name": ["This field may not be blank."]})
+            raise InvalidInput(gettext("The segment needs a name."),
+                               fields={"name": ["This field may not be blank."]})
     if "description" in data:
         out["description"] = sanitize_text(data["description"] or "")
     if "languages" in data:
@@ -64,14 +67,14 @@ def _segment_fields(data: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def segment_create(*, actor: User, team: Team, **data: Any) -> Segment:
     if not permissions.can_manage_segments(actor, team):
-        raise NotAllowed("You cannot manage this team's segments.")
+        raise NotAllowed(gettext("You cannot manage this team's segments."))
     fields = _segment_fields({"name": data.get("name", ""), **data})
     partners = data.get("partners") or []
     try:
         with transaction.atomic():
             segment = Segment.objects.create(team=team, **fields)
     except IntegrityError as exc:
-        raise InvalidInput("This team already has a segment with that name.", code="duplicate",
+        raise InvalidInput(gettext("This team already has a segment with that name."), code="duplicate",
                            fields={"name": ["Taken."]}) from exc
     _set_partners(segment, partners)
     audit_record(actor=actor, verb="segment.created", target=segment, summary=fields)
@@ -81,7 +84,7 @@ def segment_create(*, actor: User, team: Team, **data: Any) -> Segment:
 @transaction.atomic
 def segment_update(*, actor: User, segment: Segment, **data: Any) -> Segment:
     if not policy_for(Segment).may(actor, "draft", segment):
-        raise NotAllowed("You cannot manage this team's segments.")
+        raise NotAllowed(gettext("You cannot manage this team's segments."))
     fields = _segment_fields(data)
     before = {k: getattr(segment, k) for k in fields}
     for key, value in fields.items():
@@ -91,7 +94,7 @@ def segment_update(*, actor: User, segment: Segment, **data: Any) -> Segment:
             with transaction.atomic():
                 segment.save(update_fields=[*fields.keys(), "updated_at"])
         except IntegrityError as exc:
-            raise InvalidInput("This team already has a segment with that name.", code="duplicate",
+            raise InvalidInput(gettext("This team already has a segment with that name."), code="duplicate",
                                fields={"name": ["Taken."]}) from exc
     if "partners" in data:
         _set_partners(segment, data["partners"] or [])
@@ -101,18 +104,21 @@ def segment_update(*, actor: User, segment: Segment, **data: Any) -> Segment:
 
 def _set_partners(segment: Segment, partners: list[dict[str, Any]]) -> None:
     if not isinstance(partners, list):
-        raise InvalidInput("partners must be a list.", fields={"partners": ["Expected a list."]})
+        raise InvalidInput(gettext("partners must be a list."), fields={"partners": ["Expected a list."]})
     kinds = {k for k, _ in Partner.KINDS}
     segment.partners.all().delete()
     for item in partners:
         if not isinstance(item, dict) or not sanitize_text(str(item.get("name", ""))):
-            raise InvalidInput("Each partner needs a name.", fields={"partners": ["Each partner needs a name."]})
+            raise InvalidInput(gettext("Each partner needs a name."),
+                               fields={"partners": ["Each partner needs a name."]})
         kind = item.get("kind") or "other"
         if kind not in kinds:
-            raise InvalidInput("Unknown partner kind.", fields={"partners": [f"Unknown kind {kind}."]})
+            raise InvalidInput(gettext("Unknown partner kind."),
+                               fields={"partners": [f"Unknown kind {kind}."]})
         channel_id = item.get("channel")
         if channel_id and not segment.team.channels.filter(pk=channel_id).exists():
-            raise InvalidInput("A partner's channel must be one of this team's.", fields={"partners": ["Bad channel."]})
+            raise InvalidInput(gettext("A partner's channel must be one of this team's."),
+                               fields={"partners": ["Bad channel."]})
         Partner.objects.create(segment=segment, name=sanitize_text(str(item["name"]), max_length=200), kind=kind,
                                channel_id=channel_id or None,
                                contact_note=sanitize_text(str(item.get("contact_note", "")), max_length=300))

@@ -44,12 +44,12 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if segment is None:
             raise Http404("No such segment.")
         if request.method == "POST" and not permissions.can_manage_segments(request.user, segment.team_id):
-            return forbidden(request, "Only officers and supervisors of this team change its segments.")
+            return forbidden(request, gettext("Only officers and supervisors of this team change its segments."))
         initial = {"team": segment.team_id, "name": segment.name, "description": segment.description,
                    "languages": " ".join(segment.languages), "channels": segment.channels,
                    "areas": ", ".join(segment.areas), "needs": segment.needs}
     elif not teams.exists():
-        return forbidden(request, "Only officers and supervisors create segments.")
+        return forbidden(request, gettext("Only officers and supervisors create segments."))
     form = SegmentForm(request.POST or None, initial=initial, teams=teams)
     if segment is not None:
         form.fields["team"].disabled = True
@@ -59,10 +59,10 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         data["languages"] = _split(data["languages"])
         data["areas"] = [a.strip() for a in data["areas"].split(",") if a.strip()]
         if segment is None:
-            result = run_service(request, segment_services.segment_create, team=team, success="Segment saved.",
+            result = run_service(request, segment_services.segment_create, team=team, success=gettext("Segment saved."),
                                  **data)
         else:
-            result = run_service(request, segment_services.segment_update, segment=segment, success="Segment saved.",
+            result = run_service(request, segment_services.segment_update, segment=segment, success=gettext("Segment saved."),
                                  **data)
         if result is not None:
             return redirect("campaigns:segments")
@@ -75,7 +75,7 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def channel_list(request: HttpRequest) -> HttpResponse:
     admin_teams = policy_for(Team).queryset(request.user, "administer")
     if request.method == "POST" and not admin_teams.exists():
-        return forbidden(request, "Only administrators add channels.")
+        return forbidden(request, gettext("Only administrators add channels."))
     form = ChannelForm(request.POST or None, teams=admin_teams)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -99,7 +99,7 @@ def publishing_controls(request: HttpRequest) -> HttpResponse:
     supervised = list(policy_for(Team).queryset(user, "supervise"))
     everything = permissions.can_pause_everything(user)
     if request.method == "POST" and not (supervised or everything):
-        return forbidden(request, "Only supervisors pause or resume publishing.")
+        return forbidden(request, gettext("Only supervisors pause or resume publishing."))
     pauses = list(selectors.pauses_for(user))
     restored = [p for p in pauses if hasattr(p, "restore_report")]
     form = PauseForm(request.POST or None, teams=supervised, everything=everything, restored=bool(restored))

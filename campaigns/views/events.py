@@ -40,7 +40,7 @@ def _event_form_teams(request: HttpRequest):
 @require_http_methods(["GET", "POST"])
 def event_new(request: HttpRequest) -> HttpResponse:
     if not policy_for(Event).allows_any(request.user, "draft"):
-        return forbidden(request, "Only officers and supervisors create events.")
+        return forbidden(request, gettext("Only officers and supervisors create events."))
     form = EventForm(request.POST or None, teams=_event_form_teams(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -60,7 +60,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if event is None:
         raise Http404("No such event.")
     if request.method == "POST" and not policy_for(Event).may(request.user, "draft", event):
-        return forbidden(request, "Only officers and supervisors of this team edit its events.")
+        return forbidden(request, gettext("Only officers and supervisors of this team edit its events."))
     initial = {f: getattr(event, f) for f in EventForm.base_fields if f not in ("team", "hashtags")}
     initial["team"] = event.team_id
     initial["hashtags"] = " ".join(f"#{t}" for t in event.hashtags)
@@ -108,7 +108,7 @@ def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
     if event is None:
         raise Http404("No such event.")
     if not policy_for(Event).may(request.user, "supervise", event):
-        return forbidden(request, "Only a supervisor of this team publishes an event's public page.")
+        return forbidden(request, gettext("Only a supervisor of this team publishes an event's public page."))
     run_service(request, event_services.event_publish, event=event,
                 expected_hash=request.POST.get("content_hash", ""), success=gettext("Published on the public pages."))
     return redirect("campaigns:event", pk=pk)

@@ -10,6 +10,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
@@ -23,11 +25,12 @@ PAGE = 200
 
 
 class _ListForm(forms.Form):
-    language = forms.CharField(max_length=16, initial="en", help_text="ISO 639-1, such as en, fa, ar")
+    language = forms.CharField(max_length=16, initial="en", label=_("Language"),
+                               help_text=_("ISO 639-1, such as en, fa, ar"))
     segments = forms.ModelMultipleChoiceField(queryset=Segment.objects.none(), required=False,
-                                              widget=forms.CheckboxSelectMultiple, label="Segments")
-    consent_source = forms.CharField(max_length=100, label="How they agreed",
-                                     help_text="For example: sign-up form at the station, 3 March")
+                                              widget=forms.CheckboxSelectMultiple, label=_("Segments"))
+    consent_source = forms.CharField(max_length=100, label=_("How they agreed"),
+                                     help_text=_("For example: sign-up form at the station, 3 March"))
 
     def __init__(self, *args: Any, channel: Channel, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,13 +38,14 @@ class _ListForm(forms.Form):
 
 
 class RecipientAddForm(_ListForm):
-    address = forms.CharField(max_length=254, label="Phone number or email address")
+    address = forms.CharField(max_length=254, label=_("Phone number or email address"))
     field_order = ["address", "language", "segments", "consent_source"]
 
 
 class RecipientImportForm(_ListForm):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=1_000_000,
-                           label="Addresses", help_text="One per line; add ,language to set it per line (+447700900123,fa)")
+                           label=_("Addresses"),
+                           help_text=_("One per line; add ,language to set it per line (+447700900123,fa)"))
     field_order = ["text", "language", "segments", "consent_source"]
 
 
@@ -50,7 +54,7 @@ def _channel(request: HttpRequest, pk: int) -> Channel | HttpResponse:
     if channel is None:
         raise Http404("No such list.")
     if not permissions.can_manage_channels(request.user, channel.team_id):
-        return forbidden(request, "Only an administrator of this team manages its recipients.")
+        return forbidden(request, gettext("Only an administrator of this team manages its recipients."))
     return channel
 
 
@@ -67,7 +71,7 @@ def recipient_list(request: HttpRequest, pk: int) -> HttpResponse:
         data = add.cleaned_data
         if run_service(request, recipient_services.recipient_add, channel=channel, address=data["address"],
                        language=data["language"], segments=list(data["segments"]),
-                       consent_source=data["consent_source"], success="Added to the list."):
+                       consent_source=data["consent_source"], success=gettext("Added to the list.")):
             return redirect("campaigns:recipients", pk=channel.pk)
     if action == "import" and bulk.is_valid():
         data = bulk.cleaned_data
@@ -77,9 +81,10 @@ def recipient_list(request: HttpRequest, pk: int) -> HttpResponse:
         if result is not None:
             from django.contrib import messages as flash
 
-            flash.success(request, f"{result['added']} added; {result['already_listed']} already on the list; "
-                                   f"{result['opted_out']} had opted out and were not added; "
-                                   f"{result['invalid']} lines were not valid addresses.")
+            flash.success(request, gettext(
+                "%(added)s added; %(already_listed)s already on the list; %(opted_out)s had opted out and were not "
+                "added; %(invalid)s lines were not valid addresses.") % {
+                    key: result[key] for key in ("added", "already_listed", "opted_out", "invalid")})
             return redirect("campaigns:recipients", pk=channel.pk)
     rows = list(selectors.list_recipients_for(request.user).filter(channel=channel).order_by("-id")[:PAGE])
     total = selectors.list_recipients_for(request.user).filter(channel=channel).count()
@@ -100,7 +105,7 @@ def recipient_opt_out(request: HttpRequest, pk: int, recipient_id: int) -> HttpR
     if recipient is None:
         raise Http404("No such recipient.")
     run_service(request, recipient_services.recipient_opt_out, recipient=recipient,
-                reason=request.POST.get("reason", ""), success="Opted out: they get nothing more.")
+                reason=request.POST.get("reason", ""), success=gettext("Opted out: they get nothing more."))
     return redirect("campaigns:recipients", pk=channel.pk)
 
 

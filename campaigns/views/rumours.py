@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
@@ -34,11 +35,11 @@ def rumour_board(request: HttpRequest, pk: int) -> HttpResponse:
     form = RumourForm(request.POST or None)
     if request.method == "POST":
         if not can_add:
-            return forbidden(request, "Only officers and supervisors of this team register rumours.")
+            return forbidden(request, gettext("Only officers and supervisors of this team register rumours."))
         if form.is_valid() and run_service(request, rumour_services.rumour_create, event=event,
                                            claim=form.cleaned_data["claim"],
-                                           success="Rumour registered. Write what we know; a supervisor publishes "
-                                                   "it."):
+                                           success=gettext("Rumour registered. Write what we know; a "
+                                                           "supervisor publishes it.")):
             return redirect("campaigns:rumours", pk=event.pk)
     rumours = list(Rumour.objects.filter(event=event).select_related("created_by").prefetch_related(
         Prefetch("changes", queryset=RumourChange.objects.select_related("actor").order_by("-created_at", "-id")),
@@ -94,15 +95,15 @@ def rumour_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Write a verdict version (not public until a second person publishes it)."""
     rumour = _visible_rumour(request, pk)
     if not policy_for(Rumour).may(request.user, "draft", rumour):
-        return forbidden(request, "Only officers and supervisors of this team write what we say about a rumour.")
+        return forbidden(request, gettext("Only officers and supervisors of this team write what we say about a rumour."))
     form = RumourStatusForm(request.POST, prefix=f"r{rumour.pk}")
     if form.is_valid():
         run_service(request, rumour_services.rumour_verdict_write, rumour=rumour, status=form.cleaned_data["status"],
                     explanation=form.cleaned_data["explanation"],
-                    success="Verdict saved. Another supervisor publishes it on the event's live page.")
+                    success=gettext("Verdict saved. Another supervisor publishes it on the event's live page."))
     else:
-        flash.error(request, "Choose a status and explain it: " + "; ".join(
-            e for errors in form.errors.values() for e in errors))
+        flash.error(request, gettext("Choose a status and explain it: %(problems)s") % {
+            "problems": "; ".join(e for errors in form.errors.values() for e in errors)})
     return _back(rumour)
 
 
@@ -112,12 +113,12 @@ def rumour_verdict_publish(request: HttpRequest, pk: int) -> HttpResponse:
     verdict = _visible_verdict(request, pk)
     team_id = verdict.rumour.event.team_id
     if not permissions.has_role(request.user, team_id, {Role.SUPERVISOR}):
-        return forbidden(request, "Only a supervisor of this team publishes what we say about a rumour.")
+        return forbidden(request, gettext("Only a supervisor of this team publishes what we say about a rumour."))
     emergency = request.POST.get("emergency") in ("on", "true", "1")
     run_service(request, rumour_services.rumour_verdict_publish, verdict=verdict,
                 expected_hash=request.POST.get("content_hash", ""), emergency=emergency,
-                success="Published on the event's live page." + (
-                    " As an emergency, it now waits for a second supervisor's review." if emergency else ""))
+                success=gettext("Published on the event's live page. As an emergency, it now waits for a second "
+                                "supervisor's review.") if emergency else gettext("Published on the event's live page."))
     return _back(verdict.rumour)
 
 
@@ -126,7 +127,7 @@ def rumour_verdict_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def rumour_verdict_review(request: HttpRequest, pk: int) -> HttpResponse:
     verdict = _visible_verdict(request, pk)
     if not policy_for(RumourVerdict).may(request.user, "supervise", verdict):
-        return forbidden(request, "Only a second supervisor of this team reviews an emergency verdict.")
+        return forbidden(request, gettext("Only a second supervisor of this team reviews an emergency verdict."))
     run_service(request, rumour_services.rumour_verdict_review, verdict=verdict,
-                comment=request.POST.get("comment", ""), success="Emergency verdict reviewed.")
+                comment=request.POST.get("comment", ""), success=gettext("Emergency verdict reviewed."))
     return _back(verdict.rumour)

@@ -54,6 +54,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -164,7 +165,7 @@ def enqueue_answer(answer_id: int) -> None:
 def _lock(reply: Reply) -> Reply:
     locked = Reply.objects.select_for_update().filter(pk=reply.pk).first()
     if locked is None:
-        raise NotFound("No such reply.")
+        raise NotFound(gettext("No such reply."))
     return Reply.objects.select_related("team", "channel").get(pk=reply.pk)
 
 
@@ -172,20 +173,21 @@ def _require_triage(actor: User, reply: Reply) -> None:
     from engage.inbound.selectors import can_view_reply
 
     if not can_view_reply(actor, reply):
-        raise NotFound("No such reply.")
+        raise NotFound(gettext("No such reply."))
     if not permissions.can_triage(actor, reply.team_id):
-        raise NotAllowed("Only liaison officers and supervisors of this team answer replies.")
+        raise NotAllowed(gettext("Only liaison officers and supervisors of this team answer replies."))
 
 
 def _answerable(reply: Reply) -> AnswerRoute:
     route = answer_route(reply)
     if route is None:
         if reply.redacted_at is not None:
-            raise WrongState("This reply has been redacted; there is no one to answer.", code="redacted")
+            raise WrongState(gettext("This reply has been redacted; there is no one to answer."),
+                             code="redacted")
         if reply.channel_id is None:
-            raise WrongState("This person left no email address or phone number (or the team has no email or "
-                             "SMS channel), so there is no way to answer them.", code="no_reply_channel")
-        raise WrongState("Answers cannot be sent on this channel.", code="no_reply_channel")
+            raise WrongState(gettext("This person left no email address or phone number (or the team has no email or "
+                             "SMS channel), so there is no way to answer them."), code="no_reply_channel")
+        raise WrongState(gettext("Answers cannot be sent on this channel."), code="no_reply_channel")
     return route
 
 
@@ -203,18 +205,19 @@ def answer_from_template(*, actor: User, reply: Reply, template: AnswerTemplate)
     _require_triage(actor, reply)
     template = policies.templates_for_team(reply.team_id).filter(pk=template.pk).first()
     if template is None or not policies.is_approved(template):
-        raise NotFound("No such answer template.")
+        raise NotFound(gettext("No such answer template."))
     _answerable(reply)
     key = f"engage-reply-{reply.pk}-template-{template.pk}"
     if ReplyAnswer.objects.filter(idempotency_key=key).exists():
-        raise WrongState("This template has already been used to answer this reply.", code="already_answered")
+        raise WrongState(gettext("This template has already been used to answer this reply."),
+                         code="already_answered")
     try:
         with transaction.atomic():
             answer = ReplyAnswer.objects.create(
                 reply=reply, kind=AnswerKind.TEMPLATE, template=template, body=template.body,
                 language=template.language, status=AnswerStatus.PENDING, idempotency_key=key, created_by=actor)
     except IntegrityError as exc:
-        raise WrongState("This template has already been used to answer this reply.",
+        raise WrongState(gettext("This template has already been used to answer this reply."),
                          code="already_answered") from exc
     audit_record(actor=actor, verb="reply.answer_queued", target=reply, team=reply.team_id,
                  summary={"answer": answer.pk, "kind": answer.kind, "template": template.pk})
@@ -262,9 +265,10 @@ def answer_free_text(*, actor: User, reply: Reply, body: str) -> ReplyAnswer:
     route = _answerable(reply)
     text = sanitize_text(body or "")
     if not text:
-        raise InvalidInput("Write the answer.", fields={"body": ["This field may not be blank."]})
+        raise InvalidInput(gettext("Write the answer."), fields={"body": ["This field may not be blank."]})
     if len(text) > MAX_ANSWER_CHARS:
-        raise InvalidInput(f"The answer is longer than {MAX_ANSWER_CHARS} characters.", fields={"body": ["Too long."]})
+        raise InvalidInput(gettext("The answer is longer than %(max)s characters.") % {"max": MAX_ANSWER_CHARS},
+                           fields={"body": ["Too long."]})
     message = _message_for_answer(actor=actor, reply=reply, route=route, body=text)
     status = AnswerStatus.AWAITING_APPROVAL
     answer = ReplyAnswer.objects.create(
@@ -288,14 +292,14 @@ def answer_adopt(*, actor: User, answer: ReplyAnswer, body: str | None = None) -
     reply = _lock(answer.reply)
     _require_triage(actor, reply)
     if not permissions.can_draft(actor, reply.team_id):
-        raise NotAllowed("Only officers and supervisors can send an answer for approval.")
+        raise NotAllowed(gettext("Only officers and supervisors can send an answer for approval."))
     answer = ReplyAnswer.objects.select_for_update().get(pk=answer.pk)
     if answer.status != AnswerStatus.PROPOSED:
-        raise WrongState("Only a proposed answer can be adopted.")
+        raise WrongState(gettext("Only a proposed answer can be adopted."))
     route = _answerable(reply)
     text = sanitize_text(body) if body else answer.body
     if not text:
-        raise InvalidInput("Write the answer.", fields={"body": ["This field may not be blank."]})
+        raise InvalidInput(gettext("Write the answer."), fields={"body": ["This field may not be blank."]})
     message = _message_for_answer(actor=actor, reply=reply, route=route, body=text)
     ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.PROPOSED).update(
         status=AnswerStatus.AWAITING_APPROVAL, message=message, body=text)
@@ -310,7 +314,8 @@ def reply_respond(*, actor: User, reply: Reply, template: AnswerTemplate | None 
     """The one entry point for the API and the pages: a template goes out now; free text waits for
     approval. Sending happens after the answer row is committed, outside any transaction."""
     if (template is None) == (not body):
-        raise InvalidInput("Give either a template or a text.", fields={"template": ["Give one of these."],
+        raise InvalidInput(gettext("Give either a template or a text."),
+                           fields={"template": ["Give one of these."],
                                                                         "body": ["Give one of these."]})
     if template is not None:
         from engage.inbound.answer_sending import answer_send
@@ -334,7 +339,7 @@ def answer_release_held(*, actor: User, answer: ReplyAnswer, send: bool) -> Repl
     else:
         n = held.update(status=AnswerStatus.CANCELLED, last_error="Not sent: a person decided.")
     if n != 1:
-        raise WrongState("This answer is not held.")
+        raise WrongState(gettext("This answer is not held."))
     audit_record(actor=actor, verb="reply.answer_released" if send else "reply.answer_dropped", target=reply,
                  team=reply.team_id, summary={"answer": answer.pk})
     if send:
@@ -388,7 +393,7 @@ def answer_resolve_unconfirmed(*, actor: User, answer: ReplyAnswer, sent: bool) 
     # person resolved it (a second resolution would otherwise be audited as if it had done something).
     answer = ReplyAnswer.objects.filter(pk=answer.pk, reply=reply).first() or answer
     if answer.status != AnswerStatus.UNCONFIRMED:
-        raise WrongState("Only an unconfirmed answer can be resolved.")
+        raise WrongState(gettext("Only an unconfirmed answer can be resolved."))
     if sent:
         ReplyAnswer.objects.filter(pk=answer.pk, status=AnswerStatus.UNCONFIRMED).update(status=AnswerStatus.SENDING)
         answer_record_sent(answer.pk, external_id=answer.external_id)

@@ -65,8 +65,9 @@ class InboxFilterForm(forms.Form):
 
 class BulkForm(forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int)
-    action = forms.ChoiceField(choices=[("assign-me", "Assign to me"), ("assign", "Assign to…"),
-                                        ("unassign", "Unassign"), ("triaged", "Mark triaged"), ("close", "Close")])
+    action = forms.ChoiceField(choices=[("assign-me", _("Assign to me")), ("assign", _("Assign to…")),
+                                        ("unassign", _("Unassign")), ("triaged", _("Mark triaged")),
+                                        ("close", _("Close"))])
     assignee = IdFormField(required=False)
 
     def __init__(self, *args: Any, ids: list[int], **kwargs: Any) -> None:
@@ -118,42 +119,46 @@ class RespondForm(forms.Form):
 
 
 class RightsForm(forms.Form):
-    handle = forms.CharField(max_length=200, label="Handle or phone number")
-    action = forms.ChoiceField(choices=[("export", "Export everything (subject access)"),
-                                        ("erase", "Erase everything")], widget=forms.RadioSelect)
-    reason = forms.CharField(required=False, max_length=300, label="Reason or request reference")
-    confirm = forms.BooleanField(required=False, label="I understand that erasure cannot be undone")
+    handle = forms.CharField(max_length=200, label=_("Handle or phone number"))
+    action = forms.ChoiceField(choices=[("export", _("Export everything (subject access)")),
+                                        ("erase", _("Erase everything"))], widget=forms.RadioSelect)
+    reason = forms.CharField(required=False, max_length=300, label=_("Reason or request reference"))
+    confirm = forms.BooleanField(required=False, label=_("I understand that erasure cannot be undone"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("action") == "erase" and not data.get("confirm"):
-            raise forms.ValidationError("Tick the box to confirm the erasure.")
+            raise forms.ValidationError(_("Tick the box to confirm the erasure."))
         return data
 
 
 class TemplateForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    language = forms.CharField(max_length=16, initial="en")
-    purpose = forms.ChoiceField(choices=TemplatePurpose.choices)
-    body = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(max_length=200, label=_("Title"))
+    language = forms.CharField(max_length=16, initial="en", label=_("Language"))
+    purpose = forms.ChoiceField(choices=[(v, _(label)) for v, label in TemplatePurpose.choices],  # noqa: INT001
+                                label=_("Purpose"))
+    body = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label=_("Text"))
 
 
 class SlaForm(forms.Form):
-    category = forms.ChoiceField(choices=[(URGENT, "Urgent (any category)")] + _choices(CATEGORIES))
-    minutes = forms.IntegerField(required=False, min_value=1, max_value=60 * 24 * 30,
-                                 help_text="Empty: no response clock")
+    category = forms.ChoiceField(choices=[(URGENT, _("Urgent (any category)"))] + _choices(CATEGORIES),
+                                 label=_("Category"))
+    minutes = forms.IntegerField(required=False, min_value=1, max_value=60 * 24 * 30, label=_("Minutes"),
+                                 help_text=_("Empty: no response clock"))
 
 
 class RetentionForm(forms.Form):
-    category = forms.ChoiceField(choices=_choices(CATEGORIES))
-    days = forms.IntegerField(min_value=1, max_value=3650)
+    category = forms.ChoiceField(choices=_choices(CATEGORIES), label=_("Category"))
+    days = forms.IntegerField(min_value=1, max_value=3650, label=_("Days"))
 
 
 class RuleForm(forms.Form):
-    language = forms.CharField(max_length=16, initial="*", help_text="ISO 639-1 code, or * for every language")
-    category = forms.ChoiceField(choices=_choices(CATEGORIES))
-    pattern = forms.CharField(max_length=500, help_text="A regular expression, matched case-insensitively")
-    weight = forms.FloatField(min_value=0.1, max_value=5, initial=1.0)
+    language = forms.CharField(max_length=16, initial="*", label=_("Language"),
+                               help_text=_("ISO 639-1 code, or * for every language"))
+    category = forms.ChoiceField(choices=_choices(CATEGORIES), label=_("Category"))
+    pattern = forms.CharField(max_length=500, label=_("Pattern"),
+                              help_text=_("A regular expression, matched case-insensitively"))
+    weight = forms.FloatField(min_value=0.1, max_value=5, initial=1.0, label=_("Weight"))
 
 
 class PublicReplyForm(forms.Form):

@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Max, Min, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from campaigns.models import Channel
 from engage.models import InboundDrop
@@ -43,24 +44,28 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["REASONS", "DropSummary", "drops_for_channels", "reason_label", "record_drop", "record_ignored"]
 
-# Every reason code in use, with the sentence the channel page shows for it.
+# Every reason code in use, with the sentence the channel page shows for it (in the desk's language).
 REASONS: dict[str, str] = {
-    "telegram.not_a_message": "Telegram update that is not a message (a reaction, a button press, a member change)",
-    "telegram.no_text": "Telegram message without text or caption (a sticker, a photo alone)",
-    "telegram.bot": "Telegram message from a bot",
-    "telegram.automatic_forward": "Our channel post as Telegram copied it into the discussion group",
-    "telegram.own_channel": "A post made by our own Telegram channel (staff, not a citizen)",
-    "sms.no_text": "SMS or MMS without text",
-    "mastodon.type_not_handled": "Mastodon notification that is not a mention or a quote",
-    "mastodon.no_status": "Mastodon mention or quote without its post (deleted, or hidden from us)",
-    "mastodon.no_text": "Mastodon mention or quote without text (images only)",
-    "mastodon.unreadable": "Mastodon notification not shaped as Mastodon documents it",
-    "mastodon.too_long": "Mastodon post longer than a reply may be",
+    "telegram.not_a_message": gettext_noop(
+        "Telegram update that is not a message (a reaction, a button press, a member change)"),
+    "telegram.no_text": gettext_noop("Telegram message without text or caption (a sticker, a photo alone)"),
+    "telegram.bot": gettext_noop("Telegram message from a bot"),
+    "telegram.automatic_forward": gettext_noop(
+        "Our channel post as Telegram copied it into the discussion group"),
+    "telegram.own_channel": gettext_noop("A post made by our own Telegram channel (staff, not a citizen)"),
+    "sms.no_text": gettext_noop("SMS or MMS without text"),
+    "mastodon.type_not_handled": gettext_noop("Mastodon notification that is not a mention or a quote"),
+    "mastodon.no_status": gettext_noop(
+        "Mastodon mention or quote without its post (deleted, or hidden from us)"),
+    "mastodon.no_text": gettext_noop("Mastodon mention or quote without text (images only)"),
+    "mastodon.unreadable": gettext_noop("Mastodon notification not shaped as Mastodon documents it"),
+    "mastodon.too_long": gettext_noop("Mastodon post longer than a reply may be"),
 }
 
 
 def reason_label(reason: str) -> str:
-    return REASONS.get(reason, reason)
+    """The sentence for ``reason``, in the active language (the desk's); an unknown code as it is."""
+    return gettext(REASONS[reason]) if reason in REASONS else reason  # noqa: INT001
 
 
 def record_drop(*, channel: Channel | int, reason: str, detail: str = "", count: int = 1,

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions, teams
 from accounts.audit import audit_record
@@ -187,25 +188,25 @@ def answer_template_save(
     template at once; turning it on again only brings back words that were approved.
     """
     if not permissions.can_write_answer_template(actor, team):
-        raise NotAllowed("Only a supervisor of this team can write answer templates.")
+        raise NotAllowed(gettext("Only a supervisor of this team can write answer templates."))
     if template is not None:
         template = AnswerTemplate.objects.select_for_update().filter(pk=template.pk, team=team).first()
         if template is None:
-            raise NotFound("No such template.")
+            raise NotFound(gettext("No such template."))
     title = sanitize_text(title, max_length=200)
     body = sanitize_text(body, max_length=2000)
     if not title or not body:
-        raise InvalidInput("A template needs a title and a text.",
+        raise InvalidInput(gettext("A template needs a title and a text."),
                            fields={k: ["This field may not be blank."] for k, v in (("title", title), ("body", body))
                                    if not v})
     if purpose not in TemplatePurpose.values:
-        raise InvalidInput("Unknown purpose.", fields={"purpose": ["Invalid choice."]})
+        raise InvalidInput(gettext("Unknown purpose."), fields={"purpose": ["Invalid choice."]})
     language = (language or "en").strip().lower()[:16]
     taken = AnswerTemplate.objects.filter(team=team, title=title, language=language)
     if template is not None:
         taken = taken.exclude(pk=template.pk)
     if taken.exists():
-        raise InvalidInput("This team already has a template with that title in that language.",
+        raise InvalidInput(gettext("This team already has a template with that title in that language."),
                            code="duplicate", fields={"title": ["Taken."]})
     digest = template_hash(title=title, purpose=purpose, language=language, body=body)
     if template is None:
@@ -231,9 +232,9 @@ def answer_template_save(
 def answer_template_set_active(*, actor: User, template: AnswerTemplate, is_active: bool) -> AnswerTemplate:
     """Withdraw a template at once, or bring it back (with its last approved words only)."""
     if template.team_id is None or not permissions.can_view_team(actor, template.team_id):
-        raise NotFound("No such template.")
+        raise NotFound(gettext("No such template."))
     if not permissions.can_write_answer_template(actor, template.team_id):
-        raise NotAllowed("Only a supervisor of this team can withdraw answer templates.")
+        raise NotAllowed(gettext("Only a supervisor of this team can withdraw answer templates."))
     updated = AnswerTemplate.objects.filter(pk=template.pk).exclude(is_active=is_active).update(is_active=is_active)
     template.is_active = is_active
     if updated:
@@ -263,7 +264,7 @@ def answer_template_approve(*, actor: User, version: AnswerTemplateVersion, expe
         pk=version.pk).first()
     if version is None or version.template.team_id is None or not permissions.can_view_team(
             actor, version.template.team_id):
-        raise NotFound("No such template.")
+        raise NotFound(gettext("No such template."))
     template = AnswerTemplate.objects.select_for_update().get(pk=version.template_id)
     team_id = template.team_id
     self_emergency = False
@@ -271,21 +272,22 @@ def answer_template_approve(*, actor: User, version: AnswerTemplateVersion, expe
         if emergency and permissions.can_emergency_publish(actor, team_id):
             self_emergency = True
         elif actor.pk == version.author_id and permissions.can_emergency_publish(actor, team_id):
-            raise NotAllowed("You wrote this version, so another supervisor must approve it; in an emergency, "
-                             "approve it yourself as an emergency for review afterwards.", code="own_template")
+            raise NotAllowed(gettext("You wrote this version, so another supervisor must approve it; in an emergency, "
+                             "approve it yourself as an emergency for review afterwards."), code="own_template")
         else:
-            raise NotAllowed("Only a supervisor of this team can approve answer templates.")
+            raise NotAllowed(gettext("Only a supervisor of this team can approve answer templates."))
     if not version.is_pending:
-        raise WrongState("This version is no longer waiting: it was approved or a newer one was written.",
+        raise WrongState(gettext("This version is no longer waiting: it was approved or a newer one was written."),
                          code="not_pending")
     current = template_hash(title=version.title, purpose=version.purpose, language=version.language,
                             body=version.body)
     if current != version.content_hash or (expected_hash and expected_hash != current):
-        raise WrongState("The template changed since you opened it. Review the current version.",
+        raise WrongState(gettext("The template changed since you opened it. Review the current version."),
                          code="content_changed")
     if AnswerTemplate.objects.filter(team_id=team_id, title=version.title, language=version.language).exclude(
             pk=template.pk).exists():
-        raise WrongState("Another template of this team has that title in that language.", code="duplicate")
+        raise WrongState(gettext("Another template of this team has that title in that language."),
+                         code="duplicate")
     now = timezone.now()
     version.approved_by, version.approved_at = actor, now
     version.approval_kind = TemplateApprovalKind.EMERGENCY_SELF if self_emergency else TemplateApprovalKind.STANDARD
@@ -305,15 +307,15 @@ def answer_template_review(*, actor: User, version: AnswerTemplateVersion, comme
         pk=version.pk).first()
     if version is None or version.template.team_id is None or not permissions.can_view_team(
             actor, version.template.team_id):
-        raise NotFound("No such template.")
+        raise NotFound(gettext("No such template."))
     if not version.review_due:
-        raise WrongState("This approval does not need a review.", code="not_emergency")
+        raise WrongState(gettext("This approval does not need a review."), code="not_emergency")
     if version.reviewed_at is not None:
-        raise WrongState("This approval has already been reviewed.", code="already_reviewed")
+        raise WrongState(gettext("This approval has already been reviewed."), code="already_reviewed")
     if not permissions.can_review_emergency_publication(actor, version.template.team_id,
                                                         publisher_id=version.approved_by_id) \
             or actor.pk == version.author_id:
-        raise NotAllowed("A second supervisor, not the one who wrote or approved it, must review it.")
+        raise NotAllowed(gettext("A second supervisor, not the one who wrote or approved it, must review it."))
     version.reviewed_by, version.reviewed_at = actor, timezone.now()
     version.save(update_fields=["reviewed_by", "reviewed_at"])
     audit_record(actor=actor, verb="answer_template.reviewed", target=version.template, team=version.template.team_id,
@@ -324,11 +326,12 @@ def answer_template_review(*, actor: User, version: AnswerTemplateVersion, comme
 @transaction.atomic
 def sla_policy_set(*, actor: User, team: Team, category: str, minutes: int | None) -> SlaPolicy:
     if not permissions.can_manage_team(actor, team):
-        raise NotAllowed("Only an administrator of this team can change its response times.")
+        raise NotAllowed(gettext("Only an administrator of this team can change its response times."))
     if category not in (*CATEGORIES, URGENT):
-        raise InvalidInput("Unknown category.", fields={"category": ["Invalid choice."]})
+        raise InvalidInput(gettext("Unknown category."), fields={"category": ["Invalid choice."]})
     if minutes is not None and not 1 <= minutes <= 60 * 24 * 30:
-        raise InvalidInput("Give between 1 minute and 30 days.", fields={"minutes": ["Out of range."]})
+        raise InvalidInput(gettext("Give between 1 minute and 30 days."),
+                           fields={"minutes": ["Out of range."]})
     policy, _ = SlaPolicy.objects.update_or_create(team=team, category=category, defaults={"minutes": minutes})
     audit_record(actor=actor, verb="sla_policy.set", target=policy, team=team,
                  summary={"category": category, "minutes": minutes})
@@ -338,11 +341,12 @@ def sla_policy_set(*, actor: User, team: Team, category: str, minutes: int | Non
 @transaction.atomic
 def retention_policy_set(*, actor: User, team: Team, category: str, days: int) -> RetentionPolicy:
     if not permissions.can_manage_retention(actor, team):
-        raise NotAllowed("Only an administrator of this team can change how long replies are kept.")
+        raise NotAllowed(gettext("Only an administrator of this team can change how long replies are kept."))
     if category not in CATEGORIES:
-        raise InvalidInput("Unknown category.", fields={"category": ["Invalid choice."]})
+        raise InvalidInput(gettext("Unknown category."), fields={"category": ["Invalid choice."]})
     if not 1 <= days <= MAX_RETENTION_DAYS:
-        raise InvalidInput(f"Give between 1 and {MAX_RETENTION_DAYS} days.", fields={"days": ["Out of range."]})
+        raise InvalidInput(gettext("Give between 1 and %(max)s days.") % {"max": MAX_RETENTION_DAYS},
+                           fields={"days": ["Out of range."]})
     policy, _ = RetentionPolicy.objects.update_or_create(team=team, category=category, defaults={"days": days})
     audit_record(actor=actor, verb="retention_policy.set", target=policy, team=team,
                  summary={"category": category, "days": days})
@@ -353,20 +357,21 @@ def retention_policy_set(*, actor: User, team: Team, category: str, days: int) -
 def category_rule_add(*, actor: User, team: Team, language: str, category: str, pattern: str,
                       weight: float = 1.0) -> CategoryRule:
     if not permissions.can_manage_team(actor, team):
-        raise NotAllowed("Only an administrator of this team can change the category rules.")
+        raise NotAllowed(gettext("Only an administrator of this team can change the category rules."))
     language = (language or "*").strip().lower()[:16]
     pattern = (pattern or "").strip()
     if not pattern or len(pattern) > 500:
-        raise InvalidInput("Give a pattern of up to 500 characters.", fields={"pattern": ["Required."]})
+        raise InvalidInput(gettext("Give a pattern of up to 500 characters."),
+                           fields={"pattern": ["Required."]})
     try:
         Rule(category, pattern, float(weight))
     except re.error as exc:
-        raise InvalidInput(f"The pattern is not a valid regular expression: {exc}.",
+        raise InvalidInput(gettext("The pattern is not a valid regular expression: %(error)s.") % {"error": exc},
                            fields={"pattern": [str(exc)]}) from exc
     except ValueError as exc:
         raise InvalidInput(str(exc), fields={"category": [str(exc)]}) from exc
     if not 0 < float(weight) <= 5:
-        raise InvalidInput("Weight is between 0 and 5.", fields={"weight": ["Out of range."]})
+        raise InvalidInput(gettext("Weight is between 0 and 5."), fields={"weight": ["Out of range."]})
     rule = CategoryRule.objects.create(team=team, language=language, category=category, pattern=pattern,
                                        weight=float(weight), created_by=actor)
     audit_record(actor=actor, verb="category_rule.added", target=rule, team=team,
@@ -377,7 +382,7 @@ def category_rule_add(*, actor: User, team: Team, language: str, category: str, 
 @transaction.atomic
 def category_rule_disable(*, actor: User, rule: CategoryRule) -> CategoryRule:
     if rule.team_id is None or not permissions.can_manage_team(actor, rule.team_id):
-        raise NotAllowed("Only an administrator of this team can change the category rules.")
+        raise NotAllowed(gettext("Only an administrator of this team can change the category rules."))
     CategoryRule.objects.filter(pk=rule.pk).update(is_active=False)
     rule.is_active = False
     audit_record(actor=actor, verb="category_rule.disabled", target=rule, team=rule.team_id,

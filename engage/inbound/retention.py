@@ -32,6 +32,7 @@ from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.audit import audit_record
 from accounts.models import Notification, Team, User
@@ -140,10 +141,11 @@ def _admin_team_ids(actor: User) -> set[int]:
 def _by_author(actor: User, handle: str) -> tuple[str, QuerySet[Reply]]:
     teams = _admin_team_ids(actor)
     if not teams:
-        raise NotAllowed("Only administrators can search replies by author.")
+        raise NotAllowed(gettext("Only administrators can search replies by author."))
     key = author_key(sanitize_text(handle, max_length=200))
     if not key:
-        raise InvalidInput("Give a handle or a phone number.", fields={"handle": ["This field is required."]})
+        raise InvalidInput(gettext("Give a handle or a phone number."),
+                           fields={"handle": ["This field is required."]})
     return key, policy_for(Reply).restrict(Reply.objects.filter(author_key=key), teams)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -36,7 +37,7 @@ UNSET: Any = object()
 
 def _lock(reply: Reply) -> Reply:
     if Reply.objects.select_for_update().filter(pk=reply.pk).first() is None:
-        raise NotFound("No such reply.")
+        raise NotFound(gettext("No such reply."))
     return Reply.objects.select_related("team", "channel", "assignee").get(pk=reply.pk)
 
 
@@ -44,9 +45,9 @@ def _require(actor: User, reply: Reply) -> None:
     from engage.inbound.selectors import can_view_reply
 
     if not can_view_reply(actor, reply):
-        raise NotFound("No such reply.")
+        raise NotFound(gettext("No such reply."))
     if not policy_for(Reply).may(actor, "triage", reply):
-        raise NotAllowed("Only liaison officers and supervisors of this team triage replies.")
+        raise NotAllowed(gettext("Only liaison officers and supervisors of this team triage replies."))
 
 
 def _can_hold(actor: User, team_id: int) -> bool:
@@ -84,7 +85,7 @@ def reply_update(
     from engage.inbound.selectors import can_view_reply
 
     if not can_view_reply(actor, reply):
-        raise NotFound("No such reply.")
+        raise NotFound(gettext("No such reply."))
     only_hold = all(v is UNSET for v in (status, assignee, category, sentiment, urgent))
     if not (only_hold and _can_hold(actor, reply.team_id)):
         _require(actor, reply)
@@ -95,7 +96,8 @@ def reply_update(
     corrections: list[tuple[str, str, str]] = []
     if category is not UNSET and category != reply.category:
         if category not in CATEGORIES:
-            raise InvalidInput("Unknown category.", fields={"category": [f"Choose one of {', '.join(CATEGORIES)}."]})
+            raise InvalidInput(gettext("Unknown category."),
+                               fields={"category": [f"Choose one of {', '.join(CATEGORIES)}."]})
         corrections.append(("category", reply.category, category))
         reply.category = category
         fields.append("category")
@@ -105,7 +107,8 @@ def reply_update(
         fields += ["sla_due_at", "restricted"]
     if sentiment is not UNSET and sentiment != reply.sentiment:
         if sentiment not in SENTIMENTS:
-            raise InvalidInput("Unknown sentiment.", fields={"sentiment": [f"Choose one of {', '.join(SENTIMENTS)}."]})
+            raise InvalidInput(gettext("Unknown sentiment."),
+                               fields={"sentiment": [f"Choose one of {', '.join(SENTIMENTS)}."]})
         corrections.append(("sentiment", reply.sentiment, sentiment))
         reply.sentiment = sentiment
         fields.append("sentiment")
@@ -124,7 +127,7 @@ def reply_update(
         new_id = assignee.pk if assignee is not None else None
         if new_id != reply.assignee_id:
             if assignee is not None and not policy_for(Reply).may(assignee, "triage", reply):
-                raise InvalidInput("Assign replies to a liaison officer or supervisor of this team.",
+                raise InvalidInput(gettext("Assign replies to a liaison officer or supervisor of this team."),
                                    fields={"assignee": ["Not a triager of this team."]})
             audit_record(actor=actor, verb="reply.reassigned", target=reply, team=reply.team_id,
                          summary={"from": reply.assignee_id, "to": new_id})
@@ -141,16 +144,18 @@ def reply_update(
                        text=f"{actor.display_name} assigned reply {reply.pk} to you.")
     if status is not UNSET and status != reply.status:
         if status not in ReplyStatus.values:
-            raise InvalidInput("Unknown status.", fields={"status": [f"Choose one of {', '.join(ReplyStatus.values)}."]})
+            raise InvalidInput(gettext("Unknown status."),
+                               fields={"status": [f"Choose one of {', '.join(ReplyStatus.values)}."]})
         if status == ReplyStatus.ASSIGNED and reply.assignee_id is None:
-            raise InvalidInput("Choose who it is assigned to.", fields={"assignee": ["Required for 'assigned'."]})
+            raise InvalidInput(gettext("Choose who it is assigned to."),
+                               fields={"assignee": ["Required for 'assigned'."]})
         _apply_status(reply, status, fields)
     if reply.status != previous_status:
         changes["status"] = {"from": previous_status, "to": reply.status}
 
     if legal_hold is not UNSET and bool(legal_hold) != reply.legal_hold:
         if not _can_hold(actor, reply.team_id):
-            raise NotAllowed("Only a supervisor or administrator can place or lift a legal hold.")
+            raise NotAllowed(gettext("Only a supervisor or administrator can place or lift a legal hold."))
         reply.legal_hold = bool(legal_hold)
         fields.append("legal_hold")
         changes["legal_hold"] = reply.legal_hold
@@ -167,7 +172,7 @@ def reply_note_add(*, actor: User, reply: Reply, body: str) -> ReplyNote:
     _require(actor, reply)
     text = sanitize_text(body, max_length=5000)
     if not text:
-        raise InvalidInput("Write the note.", fields={"body": ["This field may not be blank."]})
+        raise InvalidInput(gettext("Write the note."), fields={"body": ["This field may not be blank."]})
     note = ReplyNote.objects.create(reply=reply, author=actor, body=text)
     audit_record(actor=actor, verb="reply.note_added", target=reply, team=reply.team_id, summary={"note": note.pk})
     return note
@@ -199,9 +204,11 @@ def replies_bulk(*, actor: User, replies: Sequence[Reply], action: str, assignee
                  status: str = "") -> int:
     """Apply one action to many replies: assign (to someone, or to me), set a status, close."""
     if not replies:
-        raise InvalidInput("Choose at least one reply.", fields={"ids": ["Choose at least one reply."]})
+        raise InvalidInput(gettext("Choose at least one reply."),
+                           fields={"ids": ["Choose at least one reply."]})
     if len(replies) > MAX_BULK:
-        raise InvalidInput(f"At most {MAX_BULK} replies at a time.", fields={"ids": ["Too many."]})
+        raise InvalidInput(gettext("At most %(max)s replies at a time.") % {"max": MAX_BULK},
+                           fields={"ids": ["Too many."]})
     done = 0
     for reply in replies:
         if action == "assign":
@@ -213,7 +220,8 @@ def replies_bulk(*, actor: User, replies: Sequence[Reply], action: str, assignee
         elif action == "close":
             reply_update(actor=actor, reply=reply, status=ReplyStatus.CLOSED)
         else:
-            raise InvalidInput("Unknown bulk action.", fields={"action": ["Choose assign, unassign, status or close."]})
+            raise InvalidInput(gettext("Unknown bulk action."),
+                               fields={"action": ["Choose assign, unassign, status or close."]})
         done += 1
     return done
 
@@ -224,9 +232,9 @@ def reply_reveal_personal_data(*, actor: User, reply: Reply, purpose: str = "") 
     from engage.inbound.selectors import can_view_reply
 
     if not can_view_reply(actor, reply):
-        raise NotFound("No such reply.")
+        raise NotFound(gettext("No such reply."))
     if not permissions.can_view_personal_data(actor, reply.team_id):
-        raise NotAllowed("You may not see the personal details of replies.")
+        raise NotAllowed(gettext("You may not see the personal details of replies."))
     audit_record(actor=actor, verb="reply.personal_data_viewed", target=reply, team=reply.team_id,
                  summary={"fields": ["author_handle", "author_name", "text", "raw_text"],
                           "purpose": sanitize_text(purpose, max_length=200)})
@@ -242,7 +250,7 @@ def replies_export_csv(*, actor: User, replies: Iterable[Reply], filters: dict[s
     from engage.inbound.selectors import inbox_team_ids, restricted_team_ids
 
     if not (inbox_team_ids(actor) or restricted_team_ids(actor)):
-        raise NotAllowed("The inbox is for liaison officers, supervisors and administrators.")
+        raise NotAllowed(gettext("The inbox is for liaison officers, supervisors and administrators."))
     rows = list(replies)
     with transaction.atomic():
         audit_record(actor=actor, verb="reply.exported", target_type="engage.reply",

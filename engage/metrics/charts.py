@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from engage.metrics.format import duration, number, percent
 
@@ -134,12 +135,18 @@ def response_time_histogram(buckets: Sequence[dict[str, Any]], *, chart_id: str 
         body.append(_text(x + slot * 0.35, top + plot_h - h - 4, number(bucket["replies"]), anchor="middle", size=10))
         body.append(_text(x + slot * 0.35, height - bottom + 16, _(bucket["label"]), anchor="middle", size=10))
     body.append(_line(left, top + plot_h, width - right, top + plot_h, stroke=INK))
-    body.append(_text(left, height - 8, f"Median {duration(median)}, 90th percentile {duration(p90)}; "
-                                        f"{number(total)} answered replies", fill=MUTED, size=10))
+    figures = {"median": duration(median), "p90": duration(p90), "total": number(total)}
+    body.append(_text(left, height - 8, ngettext(
+        "Median %(median)s, 90th percentile %(p90)s; %(total)s answered reply",
+        "Median %(median)s, 90th percentile %(p90)s; %(total)s answered replies", total) % figures,
+        fill=MUTED, size=10))
     busiest = max(buckets, key=lambda b: b["replies"])
-    summary = (f"{number(total)} answered replies that needed an answer. Most were answered "
-               f"{busiest['label'].lower()} ({number(busiest['replies'])}). Median {duration(median)}, "
-               f"90th percentile {duration(p90)}.")
+    summary = ngettext(
+        "%(total)s answered reply that needed an answer. Most were answered %(band)s (%(busiest)s). "
+        "Median %(median)s, 90th percentile %(p90)s.",
+        "%(total)s answered replies that needed an answer. Most were answered %(band)s (%(busiest)s). "
+        "Median %(median)s, 90th percentile %(p90)s.", total) % {
+        **figures, "band": _(busiest["label"]).lower(), "busiest": number(busiest["replies"])}
     rows = [[_(b["label"]), number(b["replies"]), percent(b["replies"] / total)] for b in buckets]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
                  headers=[_("Time to first response"), _("Replies"), _("Share")], rows=rows)
@@ -167,14 +174,20 @@ def horizontal_bars(items: Sequence[tuple[str, float]], *, chart_id: str, title:
         body.append(_text(left + w + 6, y + 16, fmt(value), size=11))
     total = sum(v for _l, v in items)
     largest = max(items, key=lambda item: item[1])
-    summary = f"{title}: {number(total)} {unit} in all; the most were {largest[0]} ({fmt(largest[1])})."
+    figures = {"title": title, "total": number(total), "unit": unit, "largest": largest[0],
+               "value": fmt(largest[1])}
+    summary = (ngettext("%(title)s: %(total)s reply in all; the most were %(largest)s (%(value)s).",
+                        "%(title)s: %(total)s replies in all; the most were %(largest)s (%(value)s).", total)
+               if unit == "replies" else "%(title)s: %(total)s %(unit)s in all; the most were %(largest)s (%(value)s).")
+    summary %= figures
     rows = [[label, fmt(value)] for label, value in items]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
                  headers=["", _("Replies") if unit == "replies" else unit.capitalize()], rows=rows)
 
 
 def _x_label(moment: datetime, interval: str) -> str:
-    return moment.strftime("%d %b %H:%M") if interval == "hour" else moment.strftime("%d %b")
+    """``05 Nov 14:00`` or ``05 Nov``, with the month in the active language."""
+    return date_format(moment, "d M H:i" if interval == "hour" else "d M")
 
 
 def sentiment_over_time(points: Sequence[dict[str, Any]], *, interval: str, bands: Sequence[dict[str, Any]] = (),
@@ -202,7 +215,7 @@ def sentiment_over_time(points: Sequence[dict[str, Any]], *, interval: str, band
         if x1 - x0 <= 0.5:
             continue
         body.append(_rect(x0, top, x1 - x0, plot_h, PHASE_FILLS.get(band["phase"], "#f3f3f3")))
-        body.append(_text(x0 + 4, top + 12, band["label"], size=10, fill=MUTED, weight="bold"))
+        body.append(_text(x0 + 4, top + 12, _(band["label"]), size=10, fill=MUTED, weight="bold"))
     for i in range(5):
         value = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
@@ -235,13 +248,20 @@ def sentiment_over_time(points: Sequence[dict[str, Any]], *, interval: str, band
     sums = {k: sum(p.get(k, 0) for p in points) for k in keys}
     total = sum(sums.values())
     peak = max(range(n), key=lambda i: totals[i])
-    summary = (f"{number(total)} replies from {_x_label(times[0], interval)} to {_x_label(times[-1], interval)}, "
-               f"per {interval}: {percent(sums['positive'] / total)} positive, {percent(sums['neutral'] / total)} "
-               f"neutral, {percent(sums['negative'] / total)} negative, {percent(sums['unknown'] / total)} unknown "
-               f"(a language the sentiment model does not read). The busiest {interval} was "
-               f"{_x_label(times[peak], interval)} with {number(totals[peak])} replies.")
+    figures = {"total": number(total), "first": _x_label(times[0], interval), "last": _x_label(times[-1], interval),
+               "positive": percent(sums["positive"] / total), "neutral": percent(sums["neutral"] / total),
+               "negative": percent(sums["negative"] / total), "unknown": percent(sums["unknown"] / total),
+               "peak": _x_label(times[peak], interval), "peak_replies": number(totals[peak])}
+    if interval == "hour":
+        summary = _("%(total)s replies from %(first)s to %(last)s, per hour: %(positive)s positive, %(neutral)s "
+                    "neutral, %(negative)s negative, %(unknown)s unknown (a language the sentiment model does not "
+                    "read). The busiest hour was %(peak)s with %(peak_replies)s replies.") % figures
+    else:
+        summary = _("%(total)s replies from %(first)s to %(last)s, per day: %(positive)s positive, %(neutral)s "
+                    "neutral, %(negative)s negative, %(unknown)s unknown (a language the sentiment model does not "
+                    "read). The busiest day was %(peak)s with %(peak_replies)s replies.") % figures
     if bands:
-        summary += " The event's phases (before, during, after) are shaded."
+        summary += " " + _("The event's phases (before, during, after) are shaded.")
     rows = [[_x_label(t, interval), *[number(p.get(k, 0)) for k in keys], number(tot)]
             for t, p, tot in zip(times, points, totals, strict=True) if tot]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
@@ -288,9 +308,10 @@ def equity_bars(rows: Sequence[dict[str, Any]], overall_rate: float | None, *, c
         body.append(_text(left + w + 6, y + 17, note, size=11, fill=FLAG if row.get("under_served") else INK,
                           weight="bold" if row.get("under_served") else "normal"))
     flagged = [r for r in shown if r.get("under_served")]
-    summary = f"Share of replies needing an answer that got one, per group, against {percent(overall_rate)} overall."
-    summary += (" Under-served: " + "; ".join(r["flag"] for r in flagged) + ".") if flagged else \
-        " No group is flagged as under-served."
+    summary = _("Share of replies needing an answer that got one, per group, against %(overall)s overall.") % {
+        "overall": percent(overall_rate)}
+    summary += " " + (_("Under-served: %(flags)s.") % {"flags": "; ".join(r["flag"] for r in flagged)} if flagged
+                      else _("No group is flagged as under-served."))
     table = [[str(r["label"]), number(r["needing_answer"]), percent(r["response_rate"]), duration(r["median_seconds"]),
               _("under-served") if r.get("under_served") else ""] for r in shown]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
@@ -329,9 +350,12 @@ def deliveries_bars(channels: Sequence[dict[str, Any]], *, chart_id: str = "char
     sent = sum(c["sent"] for c in channels)
     failed = sum(c["failed"] for c in channels)
     total = sum(c["total"] for c in channels)
-    summary = (f"{number(total)} deliveries on {len(channels)} channel{'s' if len(channels) != 1 else ''}: "
-               f"{number(sent)} sent, {number(failed)} "
-               f"failed, {number(sum(c['withdrawn'] for c in channels))} withdrawn.")
+    summary = ngettext("%(total)s deliveries on %(channels)s channel: %(sent)s sent, %(failed)s failed, "
+                       "%(withdrawn)s withdrawn.",
+                       "%(total)s deliveries on %(channels)s channels: %(sent)s sent, %(failed)s failed, "
+                       "%(withdrawn)s withdrawn.", len(channels)) % {
+        "total": number(total), "channels": number(len(channels)), "sent": number(sent), "failed": number(failed),
+        "withdrawn": number(sum(c["withdrawn"] for c in channels))}
     rows = [[str(c["channel"]), *[number(c[k]) for k in keys], number(c["total"])] for c in channels]
     return Chart(id=chart_id, title=title, svg=_svg(chart_id, title, summary, width, height, body), summary=summary,
                  headers=[_("Channel"), *[_(DELIVERY_LABELS[k]) for k in keys], _("Total")], rows=rows)
@@ -341,7 +365,7 @@ def dashboard_charts(data: dict[str, Any]) -> dict[str, Chart]:
     """The dashboard's (and the report's) charts from :func:`engage.metrics.dashboard.dashboard`."""
     times = data["summary"]["time_to_first_response"]
     overall = data["summary"]["response_rate"]
-    categories = [(row["label"], row["replies"]) for row in data["categories"]]
+    categories = [(_(row["label"]), row["replies"]) for row in data["categories"]]  # noqa: INT001 - voice.CATEGORY_LABELS
     return {
         "response_times": response_time_histogram(data["distribution"], median=times["median_seconds"],
                                                   p90=times["p90_seconds"]),

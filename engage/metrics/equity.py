@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf.locale import LANG_INFO
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.languages import english_name
 from campaigns.models import Channel, Segment
@@ -37,16 +38,18 @@ MIN_ANSWERED = 10
 TIME_RATIO = 2.0
 TIME_MIN_GAP_SECONDS = 600
 
-LANGUAGE_NAMES = {"fa": "Farsi", "": "Language not detected", "unknown": "Language not detected"}
+LANGUAGE_NAMES = {"fa": gettext_noop("Farsi"), "": gettext_noop("Language not detected"),
+                  "unknown": gettext_noop("Language not detected")}
 DIMENSIONS = ("segment", "language", "channel", "phase")
 
 
 def language_name(code: str) -> str:
     code = code or ""
     if code in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[code]
+        return gettext(LANGUAGE_NAMES[code])  # noqa: INT001
     info = LANG_INFO.get(code) or LANG_INFO.get(code.split("-")[0]) or {}
-    return info.get("name") or english_name(code)
+    name = info.get("name") or english_name(code)
+    return gettext(name) if name else name  # noqa: INT001 - Django's catalogs name the languages it knows
 
 
 def _group_expression(dimension: str) -> Any:
@@ -65,19 +68,21 @@ def _labels(dimension: str, keys: list[Any]) -> dict[Any, str]:
     if dimension == "segment":
         labels: dict[Any, str] = dict(Segment.objects.filter(pk__in=[k for k in keys if k is not None])
                                       .values_list("pk", "name"))
-        labels[None] = "Not linked to a segment"
+        labels[None] = gettext("Not linked to a segment")
         return labels
     if dimension == "channel":
         labels = dict(Channel.objects.filter(pk__in=[k for k in keys if k is not None]).values_list("pk", "name"))
-        labels[None] = "Public form"
+        labels[None] = gettext("Public form")
         return labels
     if dimension == "language":
         return {k: language_name(k) for k in keys}
-    return {k: {"none": "No event"}.get(k, str(k).capitalize()) for k in keys}
+    return {k: gettext("No event") if k == "none" else gettext(str(k).capitalize()) for k in keys}  # noqa: INT001
 
 
 def _speakers(dimension: str, label: str) -> str:
-    return f"{label} speakers" if dimension == "language" and label != LANGUAGE_NAMES[""] else label
+    if dimension == "language" and label != gettext(LANGUAGE_NAMES[""]):  # noqa: INT001
+        return gettext("%(language)s speakers") % {"language": label}
+    return label
 
 
 def response_by(qs: QuerySet, dimension: str, overall: dict[str, Any], *, now: Any) -> list[dict[str, Any]]:
@@ -121,9 +126,11 @@ def build_rows(dimension: str, groups: list[tuple[Any, dict[str, Any], float | N
             item["under_served"] = True
             parts = []
             if "answered_less" in item["reasons"]:
-                parts.append(f"{percent(shaped['response_rate'])} answered, against {percent(overall_rate)} overall")
+                parts.append(gettext("%(rate)s answered, against %(overall)s overall") % {
+                    "rate": percent(shaped["response_rate"]), "overall": percent(overall_rate)})
             if "answered_slower" in item["reasons"]:
-                parts.append(f"median first answer {duration(median)}, against {duration(overall_median)} overall")
+                parts.append(gettext("median first answer %(median)s, against %(overall)s overall") % {
+                    "median": duration(median), "overall": duration(overall_median)})
             item["flag"] = f"{_speakers(dimension, label)}: " + "; ".join(parts)
         else:
             item["flag"] = ""

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext
 
 from accounts.audit import audit_record
 from core.errors import InvalidInput
@@ -104,10 +105,11 @@ ALL_TABLES = {**TABLES, **REPORT_TABLES}
 
 def table(data: dict[str, Any], name: str) -> tuple[str, Columns, list[dict[str, Any]]]:
     if name not in ALL_TABLES:
-        raise InvalidInput("Unknown table.", fields={"table": [f"Choose one of {', '.join(ALL_TABLES)}."]})
+        raise InvalidInput(gettext("Unknown table."),
+                           fields={"table": [f"Choose one of {', '.join(ALL_TABLES)}."]})
     title, build = ALL_TABLES[name]
     if name in REPORT_TABLES and name not in data:
-        raise InvalidInput("This table belongs to an event's after-action report: give ?event=.",
+        raise InvalidInput(gettext("This table belongs to an event's after-action report: give ?event=."),
                            fields={"event": ["Required for this table."]})
     columns, rows = build(data)
     return title, columns, rows
@@ -144,7 +146,7 @@ def render(name: str, title: str, columns: Columns, rows: list[dict[str, Any]], 
 def metrics_export(*, actor: Any, scope: Scope, data: dict[str, Any], name: str, fmt: str) -> tuple[bytes, str, str]:
     """The table as a file: (content, content type, file name). Writes the audit event."""
     if fmt not in FORMATS:
-        raise InvalidInput("Unknown format.", fields={"format": ["Choose csv or json."]})
+        raise InvalidInput(gettext("Unknown format."), fields={"format": ["Choose csv or json."]})
     title, columns, rows = table(data, name)
     content = render(name, title, columns, rows, fmt, scope=scope, source=data["source"], as_of=data["as_of"])
     audit_record(actor=actor, verb="metrics.exported", target_type="engage.metrics", target_id=name,

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.policies import policy_for
 from campaigns.models import Channel, Delivery, DeliveryStatus
@@ -34,9 +35,9 @@ STATUSES = ("sent", "failed", "withdrawn", "unconfirmed", "skipped", "waiting")
 # Figure key in the rows -> Delivery field it sums, and the PostStats name the adapters use.
 PLATFORM_FIGURES = {"views": ("stats_views", "views"), "shares": ("stats_shares", "shares"),
                     "platform_replies": ("stats_replies", "replies"), "likes": ("stats_likes", "likes")}
-NO_FIGURES_NOTE = ("Views, shares, replies and likes come from Mastodon (no views), X and Facebook, fetched "
-                   "every 15 minutes for 14 days after posting; Telegram, SMS, email, partner webhooks and the "
-                   "public pages do not give them.")
+NO_FIGURES_NOTE = gettext_noop("Views, shares, replies and likes come from Mastodon (no views), X and Facebook, "
+                               "fetched every 15 minutes for 14 days after posting; Telegram, SMS, email, partner "
+                               "webhooks and the public pages do not give them.")
 
 
 def deliveries_in_scope(scope: Scope) -> QuerySet[Delivery]:
@@ -120,15 +121,19 @@ def _total(rows: list[dict[str, Any]], key: str) -> int | None:
 
 def platform_stats_note(totals: dict[str, Any]) -> str:
     """One sentence for the dashboard and the report: the platform figures, or why there are none."""
+    """In the active language: the desk's on the dashboard, English in the after-action report and the API."""
+    note = gettext(NO_FIGURES_NOTE)  # noqa: INT001
     if not totals["posts_measured"]:
-        return "No figures from the platforms yet. " + NO_FIGURES_NOTE
-    parts = [f"{totals[key]:,} {label}" for key, label in (
-        ("views", "views"), ("shares", "shares"), ("platform_replies", "replies"), ("likes", "likes"))
-        if totals[key] is not None]
-    listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
+        return gettext("No figures from the platforms yet.") + " " + note
+    words = {"views": gettext("%(count)s views"), "shares": gettext("%(count)s shares"),
+             "platform_replies": gettext("%(count)s replies"), "likes": gettext("%(count)s likes")}
+    parts = [words[key] % {"count": f"{totals[key]:,}"} for key in words if totals[key] is not None]
+    listed = (gettext("%(list)s and %(last)s") % {"list": ", ".join(parts[:-1]), "last": parts[-1]}
+              if len(parts) > 1 else "".join(parts))
     posts = totals["posts_measured"]
-    return (f"On the platforms, {posts:,} post{'s' if posts != 1 else ''} measured: {listed or 'no figures given'}. "
-            + NO_FIGURES_NOTE)
+    return ngettext("On the platforms, %(posts)s post measured: %(figures)s.",
+                    "On the platforms, %(posts)s posts measured: %(figures)s.", posts) % {
+        "posts": f"{posts:,}", "figures": listed or gettext("no figures given")} + " " + note
 
 
 def delivery_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
 
 from accounts.languages import english_name
 from accounts.models import Team
@@ -101,27 +103,30 @@ class Scope:
         return out
 
     def describe(self) -> str:
-        """The filters in words, for page headings, exports and reports."""
+        """The filters in words, for page headings, exports and reports, in the active language (the
+        desk's; the API and the after-action report are in English)."""
         parts = []
         if self.team is not None:
             parts.append(self.team.name)
         if self.event is not None:
-            parts.append(f"event “{self.event.name}”")
+            parts.append(gettext("event “%(name)s”") % {"name": self.event.name})
         if self.campaign is not None:
-            parts.append(f"campaign “{self.campaign.name}”")
+            parts.append(gettext("campaign “%(name)s”") % {"name": self.campaign.name})
         if self.segment is not None:
-            parts.append(f"segment “{self.segment.name}”")
+            parts.append(gettext("segment “%(name)s”") % {"name": self.segment.name})
         if self.channel is not None:
-            parts.append(f"channel “{self.channel.name}”")
-        if self.language:
-            parts.append(f"language {english_name(self.language)} ({self.language})")  # a name, not only a code
+            parts.append(gettext("channel “%(name)s”") % {"name": self.channel.name})
+        if self.language:  # a name, not only a code
+            parts.append(gettext("language %(name)s (%(code)s)") % {
+                "name": gettext(english_name(self.language)), "code": self.language})  # noqa: INT001
         if self.phase:
-            parts.append(f"{self.phase} the event")
+            parts.append({"before": gettext("before the event"), "during": gettext("during the event"),
+                          "after": gettext("after the event")}.get(self.phase, self.phase))
         if self.since is not None:
-            parts.append(f"from {self.since.astimezone(self.tz):%d %b %Y %H:%M}")
+            parts.append(gettext("from %(when)s") % {"when": date_format(self.since.astimezone(self.tz), "d M Y H:i")})
         if self.until is not None:
-            parts.append(f"until {self.until.astimezone(self.tz):%d %b %Y %H:%M}")
-        return ", ".join(parts) or "all your teams"
+            parts.append(gettext("until %(when)s") % {"when": date_format(self.until.astimezone(self.tz), "d M Y H:i")})
+        return ", ".join(parts) or gettext("all your teams")
 
 
 def _lookup(model: type, pk: Any, teams: set[int], what: str, team_field: str = "team_id") -> Any:
@@ -161,9 +166,11 @@ def resolve_scope(
     chosen_segment = _lookup(Segment, segment, visible, "Segment")
     chosen_channel = _lookup(Channel, channel, visible, "Channel")
     if phase and phase not in PHASES:
-        raise InvalidInput("Unknown phase.", fields={"phase": [f"Choose one of {', '.join(PHASES)}."]})
+        raise InvalidInput(gettext("Unknown phase."),
+                           fields={"phase": [f"Choose one of {', '.join(PHASES)}."]})
     if since is not None and until is not None and until <= since:
-        raise InvalidInput("The period ends before it starts.", fields={"until": ["Must be after since."]})
+        raise InvalidInput(gettext("The period ends before it starts."),
+                           fields={"until": ["Must be after since."]})
     zone_team = chosen_team or (chosen_event.team if chosen_event is not None else None)
     if zone_team is None and teams:
         zone_team = Team.objects.filter(pk__in=teams).order_by("parent_id", "id").first()

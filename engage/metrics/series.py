@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from campaigns.models import DeliveryStatus
 from core.errors import InvalidInput
@@ -74,9 +75,10 @@ def fill(points: list[dict[str, Any]], *, interval: str, tz: ZoneInfo, start: da
 
 def series(scope: Scope, *, metric: str, interval: str) -> dict[str, Any]:
     if metric not in METRICS:
-        raise InvalidInput("Unknown metric.", fields={"metric": [f"Choose one of {', '.join(METRICS)}."]})
+        raise InvalidInput(gettext("Unknown metric."),
+                           fields={"metric": [f"Choose one of {', '.join(METRICS)}."]})
     if interval not in ("hour", "day"):
-        raise InvalidInput("Unknown interval.", fields={"interval": ["Choose hour or day."]})
+        raise InvalidInput(gettext("Unknown interval."), fields={"interval": ["Choose hour or day."]})
     tz = scope.tz
     qs = replies(scope)
     start, end = scope.since, scope.until or (timezone.now() if scope.since else None)

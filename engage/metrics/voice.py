@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Trunc
+from django.utils.translation import gettext_noop
 
 from accounts.policies import policy_for
 from campaigns.models import Message, MessageStatus, Rumour, RumourChange, RumourStatus
@@ -30,10 +31,11 @@ from engage.models import ClassificationCorrection, Reply
 SENTIMENTS = ("positive", "neutral", "negative", "unknown", "unclassified")
 CATEGORY_ORDER = ("question", "information", "complaint", "praise", "rumour", "emergency", "crime_report", "abuse",
                   "spam", "unclassified")
-CATEGORY_LABELS = {
-    "question": "Question", "information": "Information (a tip)", "complaint": "Complaint", "praise": "Praise",
-    "rumour": "Rumour report", "emergency": "Emergency", "crime_report": "Crime report", "abuse": "Abuse",
-    "spam": "Spam", "unclassified": "Not classified yet",
+CATEGORY_LABELS = {  # shown in the desk's language by engage.metrics.charts (the API and the report: English)
+    "question": gettext_noop("Question"), "information": gettext_noop("Information (a tip)"),
+    "complaint": gettext_noop("Complaint"), "praise": gettext_noop("Praise"), "rumour": gettext_noop("Rumour report"),
+    "emergency": gettext_noop("Emergency"), "crime_report": gettext_noop("Crime report"), "abuse": gettext_noop("Abuse"),
+    "spam": gettext_noop("Spam"), "unclassified": gettext_noop("Not classified yet"),
 }
 INTERVALS = ("hour", "day")
 

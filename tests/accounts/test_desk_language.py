@@ -2,9 +2,13 @@
 gettext catalogs as the public pages (locale/cy/LC_MESSAGES/django.po).
 
 The desk's strings are read from its templates (Django's own ``templatize``, as makemessages does) and
-from engage/navigation.py. Each must be translated in the compiled Welsh catalog; a Welsh user's main
-desk pages (navigation, review queue, message page, messages, inbox, a reply's page, events, an event's page, publishing, channels, calendar, alerts, audit trail, dashboard) carry ``lang="cy"``
-and none of those strings in English, and an English user's are English.
+from the desk's Python modules (views, forms, labels, the services' refusals). Each must be translated in the
+compiled Welsh catalog; a Welsh user's desk pages (navigation, review queue, message page with its CAP fields,
+messages, inbox, a reply's page, events, an event's page, publishing, channels with their inbound panels, calendar,
+alerts and their settings, audit trail, dashboard with its chart summaries and filter description, segments,
+playbooks, rumours, recipients, inbox settings, rights requests, languages read, public words to review) carry
+``lang="cy"`` and none of those strings (nor any other string of the Welsh catalog) in English, and an English
+user's are English. The API stays English for a Welsh user; the password reset email follows the page's language.
 """
 
 from __future__ import annotations
@@ -41,17 +45,35 @@ DESK_TEMPLATES = [
     "templates/campaigns/event_detail.html", "templates/campaigns/publishing.html",
     "templates/campaigns/channels.html", "templates/campaigns/calendar.html", "templates/accounts/notifications.html",
     "templates/accounts/audit_list.html", "templates/campaigns/_previews.html", "templates/campaigns/message_form.html",
+    "templates/campaigns/segment_list.html", "templates/campaigns/segment_form.html", "templates/campaigns/playbooks.html",
+    "templates/campaigns/rumours.html", "templates/campaigns/recipients.html", "templates/campaigns/forbidden.html", "templates/campaigns/_cap_fields.html",
+    "templates/engage/inbox/settings.html", "templates/engage/inbox/rights.html", "templates/engage/_channel_inbound.html",
+    "templates/engage/review_public_words.html", "templates/engage/desk_404.html",
+    "templates/accounts/notification_settings.html", "templates/accounts/reading_languages.html",
+    "templates/accounts/password_reset_email.txt", "templates/accounts/password_reset_subject.txt",
 ]
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
                "engage/metrics/response.py", "engage/inbound/views/actions.py", "engage/inbound/views/inbox.py",
                "campaigns/views/events.py", "campaigns/views/admin_pages.py", "campaigns/templatetags/waiting.py",
                "campaigns/previews.py", *[f"campaigns/checker/{name}.py" for name in (
-                   "core", "grouping", "length", "tone", "privacy", "alt_text", "hashtags")]]
+                   "core", "grouping", "length", "tone", "privacy", "alt_text", "hashtags")],
+               "campaigns/desk_labels.py", "campaigns/templatetags/desk_words.py", "campaigns/forms_cap.py",
+               "campaigns/views/recipients.py", "campaigns/views/rumours.py", "accounts/notify.py",
+               "engage/inbound/inbound_drops.py", "engage/metrics/equity.py", "engage/metrics/scope.py",
+               "engage/metrics/format.py", "engage/metrics/voice.py", "campaigns/views/cap.py",
+               # the services' refusals the desk shows (core.errors, raised through gettext)
+               "accounts/services.py", "campaigns/services/events.py", "campaigns/services/rumours.py",
+               "campaigns/services/segments.py", "campaigns/services/recipients.py", "campaigns/services/channels.py",
+               "campaigns/services/playbooks.py", "campaigns/services/coverage.py", "campaigns/publishing/pause.py",
+               "campaigns/publishing/schedule.py", "campaigns/publishing/withdraw.py", "engage/inbound/policies.py",
+               "engage/inbound/triage.py", "engage/inbound/answers.py", "engage/inbound/retention.py",
+               "engage/metrics/series.py", "engage/metrics/exports.py", "engage/metrics/reach.py"]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')
-_PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%|<[^>]+>")
+_PLAYBOOK_CONTENT = re.compile(r'<h2>[^<]*</h2>|<p class="preview">[^<]*</p>')
+_PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sd]|%%|<[^>]+>")
 # Short words of the desk's chrome, checked as whole texts between tags (>Inbox<) on the Welsh pages.
 KNOWN_ENGLISH = ["Who", "Action", "Object", "Export CSV", "Newer", "Older", "Month", "Week", "Today", "All events", "Show", "Mon", "Sun", "Pause or resume", "Problems", "Review before sending", "Pause publishing", "Channels",
                  "Add a channel", "Health", "Platform", "Public page", "Rumour board", "Starts", "Ends", "Where", "Details", "Override the phase",
@@ -62,7 +84,15 @@ KNOWN_ENGLISH = ["Who", "Action", "Object", "Export CSV", "Newer", "Older", "Mon
                  "Status", "Campaign", "Updated", "Filter", "New message", "Reply", "Category", "Channel",
                  "Received", "Answer due", "Clear", "Trust dashboard", "At a glance", "Replies", "Answered",
                  "What will go out", "Checker", "Comments", "History", "Deliveries", "Submit for approval",
-                 "Edit", "Comment", "Add a comment", "In review", "Draft", "Routine"]
+                 "Edit", "Comment", "Add a comment", "In review", "Draft", "Routine",
+                 # segments, playbooks, rumours, recipients, inbox settings, rights, alert settings, channels
+                 "Audience segments", "New segment", "Languages", "Needs", "Partners", "Any kind", "Any phase",
+                 "Planned event (match, festival, parade, rally)", "Before", "During", "After", "Low",
+                 "Rumours", "Register", "Address", "Consent", "Add", "Import", "Opt out", "Routing", "Retention",
+                 "Templates", "Title", "Purpose", "Language", "Text in use", "Switch off", "Add rule",
+                 "Response times", "Category rules", "Go", "What to do", "Alert", "In Engage", "By email",
+                 "SMS gateway", "Public news pages and feeds", "Not checked yet", "Why", "How many",
+                 "Last seen", "Question", "Crime report", "Save"]
 
 
 def desk_msgids() -> set[str | tuple[str, int]]:
@@ -123,9 +153,14 @@ def desk_pages(world):
 
     tw = world.a
     message = workflow.message_submit(actor=tw.officer, message=draft(tw))
+    priority = draft(tw, urgency="priority")  # with its CAP alert fields (templates/campaigns/_cap_fields.html)
     stored = reply_store(team_id=tw.team.pk, channel=None, source="web", provider_id="web-cy-1",
                          text="Someone collapsed near gate B and is not breathing", author_handle="person@example.org")
     reply_process(reply_id=stored.reply_id)
+    from campaigns.services.rumours import rumour_create, rumour_verdict_write
+
+    rumour = rumour_create(actor=tw.officer, event=tw.event, claim="The bridge on Station Road has collapsed")
+    rumour_verdict_write(actor=tw.officer, rumour=rumour, status="false", explanation="The bridge is open.")
 
     def page(user, path: str):
         client = Client()
@@ -137,6 +172,7 @@ def desk_pages(world):
     return {
         "review queue": lambda lang: page(_as(tw.supervisor, lang), "/desk/review/"),
         "message": lambda lang: page(_as(tw.supervisor, lang), f"/desk/messages/{message.pk}/"),
+        "priority message": lambda lang: page(_as(tw.officer, lang), f"/desk/messages/{priority.pk}/"),
         "messages": lambda lang: page(_as(tw.officer, lang), "/desk/messages/"),
         "inbox": lambda lang: page(_as(tw.liaison, lang), "/desk/inbox/"),
         "reply": lambda lang: page(_as(tw.supervisor, lang), f"/desk/inbox/{stored.reply_id}/"),
@@ -148,6 +184,18 @@ def desk_pages(world):
         "alerts": lambda lang: page(_as(tw.officer, lang), "/desk/notifications/"),
         "audit trail": lambda lang: page(_as(tw.admin, lang), "/desk/audit/"),
         "dashboard": lambda lang: page(_as(tw.supervisor, lang), "/desk/dashboard/"),
+        "dashboard, filtered": lambda lang: page(_as(tw.supervisor, lang),
+                                                 f"/desk/dashboard/?segment={tw.segment.pk}&since=2026-01-05"),
+        "segments": lambda lang: page(_as(tw.officer, lang), "/desk/segments/"),
+        "segment": lambda lang: page(_as(tw.officer, lang), f"/desk/segments/{tw.segment.pk}/"),
+        "playbooks": lambda lang: page(_as(tw.officer, lang), "/desk/playbooks/"),
+        "rumours": lambda lang: page(_as(tw.supervisor, lang), f"/desk/events/{tw.event.pk}/rumours/"),
+        "recipients": lambda lang: page(_as(tw.admin, lang), f"/desk/channels/{tw.sms.pk}/recipients/"),
+        "inbox settings": lambda lang: page(_as(tw.supervisor, lang), "/desk/inbox/settings/"),
+        "rights requests": lambda lang: page(_as(tw.admin, lang), "/desk/inbox/rights/"),
+        "alert settings": lambda lang: page(_as(tw.officer, lang), "/desk/notifications/settings/"),
+        "languages read": lambda lang: page(_as(tw.liaison, lang), "/desk/languages/"),
+        "public words": lambda lang: page(_as(tw.supervisor, lang), "/desk/public-words/"),
     }
 
 
@@ -157,8 +205,10 @@ def _as(user, language: str):
 
 
 def test_a_welsh_users_desk_pages_have_no_english_chrome(desk_pages):
-    keys = desk_msgids()
     catalog = welsh()
+    # The desk's strings, and every other translated one: a string a template no longer marks for translation is
+    # still in the compiled catalog until the next makemessages, and must not be left in English on the page.
+    keys = desk_msgids() | {key for key in catalog if key and (isinstance(key, str) or key[1] == 0)}
     for name, fetch in desk_pages.items():
         english, cymraeg = fetch("en"), fetch("cy")
         assert '<html lang="en" dir="ltr">' in english, name
@@ -168,6 +218,8 @@ def test_a_welsh_users_desk_pages_have_no_english_chrome(desk_pages):
         used = [key for key in keys if english_pieces(key) and all(p in english for p in english_pieces(key))]
         assert len(used) > 10, name
         words = _PLAYBOOK_LINK.sub("", cymraeg)  # a playbook's title is the team's content, in its own words
+        if name == "playbooks":  # the playbooks' titles and texts are content, in their own language
+            words = _PLAYBOOK_CONTENT.sub("", words)
         for key in used:
             assert catalog.get(key), f"{name}: no Welsh for {key!r}"
             for piece in english_pieces(key):
@@ -177,6 +229,25 @@ def test_a_welsh_users_desk_pages_have_no_english_chrome(desk_pages):
             assert "just now" in english and "just now" not in cymraeg and "newydd gyrraedd" in cymraeg
         if name == "dashboard":  # the backlog's age bands (engage/metrics/response.py)
             assert ">Under 1 hour<" in english and "Under 1 hour" not in cymraeg
+            # the charts' computed summaries (engage/metrics/charts.py), with the categories' names
+            assert "Share of replies needing an answer that got one" in english
+            assert "Cyfran yr atebion a oedd angen ateb a gafodd un" in cymraeg
+            assert "the most were Emergency (1)" in english and "roedd y nifer fwyaf yn Argyfwng (1)" in cymraeg
+            assert "fesul diwrnod" in cymraeg and "per day" not in cymraeg
+            assert "No figures from the platforms yet." in english and "Dim ffigurau gan y platfformau eto." in cymraeg
+        if name == "dashboard, filtered":  # the filters in words (Scope.describe)
+            assert re.search(r"Segment “Visitors A”, from \d\d [A-Z][a-z]{2} \d{4} 00:00\.", english)
+            assert re.search(r"Segment “Visitors A”, o \d\d \w+ \d{4} 00:00\.", cymraeg) and ", from " not in cymraeg
+        if name == "priority message":  # the CAP alert fields and their form
+            assert "is also published as a CAP alert" in english and "Meysydd rhybudd (CAP 1.2)" in cymraeg
+            assert "Infrastructure (utilities, bridges)" in english and "Seilwaith (cyfleustodau, pontydd)" in cymraeg
+        if name == "segments":  # a segment's channels by their names, not their codes
+            assert "Mastodon, SMS gateway" in english and "Mastodon, Porth SMS" in cymraeg
+        if name == "recipients":
+            assert "Each person gets one text of a message" in english and "Mae pob person yn cael un testun" in cymraeg
+        if name == "channels":  # a channel's platform, and the inbound panels (engage/_channel_inbound.html)
+            assert ">SMS gateway<" in english and ">Porth SMS<" in cymraeg
+            assert "Webhook URL to give Twilio:" in english and "URL webhook i'w roi i Twilio:" in cymraeg
         if name == "reply":  # a reply page: the danger warning, its reading languages, the forms' labels
             assert "Someone may be in danger" in english and "Efallai fod rhywun mewn perygl" in cymraeg
             assert "Why (the supervisors see this)" in english and "Why (the supervisors" not in cymraeg
@@ -250,3 +321,42 @@ def test_the_sign_in_pages_follow_the_browser_in_welsh_and_the_persons_choice_on
     page = html_lib.unescape(client.get("/accounts/password/").content.decode())
     assert "Newid eich cyfrinair" in page and "Change your password" not in page
     assert "Allgofnodi ym mhobman" in page and "Sign out everywhere" not in page
+
+
+def test_the_api_answers_in_english_for_a_welsh_user_and_the_desk_in_welsh(world):
+    """A service's refusal (core.errors, raised through gettext) is Welsh on a Welsh user's desk and English in
+    the API, whatever the browser asks for: DeskLanguageMiddleware switches /api/ to English."""
+    tw = world.a
+    client = Client(HTTP_ACCEPT_LANGUAGE="cy")
+    client.force_login(_as(tw.officer, "cy"))
+    api = client.post("/api/v1/segments/", {"team": tw.team.pk, "name": tw.segment.name},
+                      content_type="application/json")
+    assert api.status_code == 400, api.content
+    assert api.json()["error"]["message"] == "This team already has a segment with that name."
+    desk = html_lib.unescape(client.post("/desk/segments/new/", {"team": tw.team.pk, "name": tw.segment.name},
+                                         follow=True).content.decode())
+    assert "Mae gan y tîm hwn segment gyda'r enw hwnnw eisoes." in desk
+    assert "already has a segment" not in desk
+
+
+def test_the_password_reset_email_follows_the_pages_language(world, mailoutbox):
+    for language, subject, words in (("en", "Reset your Engage password", "To choose a new password"),
+                                     ("cy", "Ailosod eich cyfrinair Engage", "I ddewis cyfrinair newydd")):
+        mailoutbox.clear()
+        Client(HTTP_ACCEPT_LANGUAGE=language).post("/accounts/password-reset/", {"email": world.a.officer.email})
+        assert len(mailoutbox) == 1, language
+        assert mailoutbox[0].subject == subject and words in mailoutbox[0].body, language
+
+
+def test_the_desk_language_lasts_only_for_its_request(world):
+    """After a Welsh page the thread is English again: work outside a request (a task, the next test) never
+    inherits the last person's language. The response still says which language it is in."""
+    from django.utils import translation
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="cy")
+    client.force_login(_as(world.a.officer, "cy"))
+    response = client.get("/desk/messages/")
+    assert '<html lang="cy"' in response.content.decode() and response["Content-Language"] == "cy"
+    assert translation.get_language() == settings.LANGUAGE_CODE  # en-gb
+    signed_out = Client(HTTP_ACCEPT_LANGUAGE="cy").get("/accounts/login/")
+    assert signed_out["Content-Language"] == "cy" and translation.get_language() == settings.LANGUAGE_CODE

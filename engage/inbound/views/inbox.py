@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import permissions
@@ -134,7 +134,7 @@ def _can_use_inbox(user: Any) -> bool:
 @require_safe
 def inbox_list(request: HttpRequest) -> HttpResponse:
     if not _can_use_inbox(request.user):
-        return _forbidden(request, "The inbox is for liaison officers, supervisors and administrators.")
+        return _forbidden(request, gettext("The inbox is for liaison officers, supervisors and administrators."))
     form = _filter_form(request)
     filters = _filters_from(form)
     page = selectors.CappedPaginator(selectors.reply_list(request.user, filters), 50).get_page(request.GET.get("page"))
@@ -157,7 +157,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     form = BulkForm(request.POST, ids=ids)
     back = reverse("inbox:list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
     if not form.is_valid():
-        flash.error(request, "Choose some replies and an action.")
+        flash.error(request, gettext("Choose some replies and an action."))
         return redirect(back)
     found = list(selectors.visible_replies(request.user).filter(pk__in=form.cleaned_data["ids"]))
     action = form.cleaned_data["action"]
@@ -168,13 +168,13 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
         assignee_id = parse_id(form.cleaned_data.get("assignee"))
         kwargs["assignee"] = User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
         if kwargs["assignee"] is None:
-            flash.error(request, "Choose who to assign them to.")
+            flash.error(request, gettext("Choose who to assign them to."))
             return redirect(back)
     elif action == "triaged":
         action, kwargs["status"] = "status", ReplyStatus.TRIAGED
     count = run_service(request, triage.replies_bulk, replies=found, action=action, **kwargs)
     if count:
-        flash.success(request, f"{count} repl{'y' if count == 1 else 'ies'} updated.")
+        flash.success(request, ngettext("%(count)d reply updated.", "%(count)d replies updated.", count) % {"count": count})
     return redirect(back)
 
 
@@ -182,7 +182,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
 @require_safe
 def inbox_export(request: HttpRequest) -> HttpResponse:
     if not _can_use_inbox(request.user):
-        return _forbidden(request, "The inbox is for liaison officers, supervisors and administrators.")
+        return _forbidden(request, gettext("The inbox is for liaison officers, supervisors and administrators."))
     filters = _filters_from(_filter_form(request))
     rows = selectors.reply_list(request.user, filters)[:10_000]
     content = triage.replies_export_csv(actor=request.user, replies=rows, filters=filters.as_dict())
@@ -278,7 +278,7 @@ def _preview_text(preview: Any, reveal: bool) -> str:
 @require_http_methods(["GET", "POST"])
 def inbox_rights(request: HttpRequest) -> HttpResponse:
     if not policy_for(Reply).allows_any(request.user, "administer"):
-        return _forbidden(request, "Subject access and erasure are for administrators.")
+        return _forbidden(request, gettext("Subject access and erasure are for administrators."))
     form = RightsForm(request.POST or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -294,9 +294,11 @@ def inbox_rights(request: HttpRequest) -> HttpResponse:
             result = run_service(request, retention.replies_erase, handle=handle,
                                  reason=form.cleaned_data.get("reason", ""))
             if result is not None:
-                flash.success(request, f"{result['erased']} repl{'y' if result['erased'] == 1 else 'ies'} erased; "
-                                       f"{result['held']} kept under legal hold; "
-                                       f"{result.get('list_entries', 0)} SMS or email list entries deleted.")
+                flash.success(request, ngettext(
+                    "%(erased)d reply erased; %(held)d kept under legal hold; %(lists)d SMS or email list entries "
+                    "deleted.", "%(erased)d replies erased; %(held)d kept under legal hold; %(lists)d SMS or email "
+                    "list entries deleted.", result["erased"]) % {
+                        "erased": result["erased"], "held": result["held"], "lists": result.get("list_entries", 0)})
                 return redirect("inbox:rights")
     return render(request, "engage/inbox/rights.html", {"form": form, "result": result})
 
@@ -334,11 +336,11 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
     read_only = not teams  # a liaison officer reads the templates and rules they answer by, and changes nothing
     if read_only:
         if request.method == "POST":
-            return _forbidden(request, "Inbox settings are changed by supervisors and administrators.")
+            return _forbidden(request, gettext("Inbox settings are changed by supervisors and administrators."))
         teams = [t for t in policy_for(Team).queryset(user, "view").order_by("name")
                  if permissions.can_triage(user, t)]
     if not teams:
-        return _forbidden(request, "Inbox settings are for liaison officers, supervisors and administrators.")
+        return _forbidden(request, gettext("Inbox settings are for liaison officers, supervisors and administrators."))
     team = next((t for t in teams if str(t.pk) == (request.POST.get("team") or request.GET.get("team"))), teams[0])
     if request.method == "POST":
         kind = request.POST.get("kind")
@@ -346,7 +348,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
         if kind == "routing":
             from accounts.services import team_update_settings
 
-            run_service(request, team_update_settings, team=team, success="Routing saved.", changes={
+            run_service(request, team_update_settings, team=team, success=gettext("Routing saved."), changes={
                 "restricted_queue": request.POST.get("restricted_queue") == "on",
                 "answer_feedback": request.POST.get("answer_feedback") == "on",  # engage.inbound.feedback
             })
@@ -354,27 +356,28 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
             rule_id = parse_id(request.POST.get("rule"))
             rule = CategoryRule.objects.filter(pk=rule_id, team=team).first() if rule_id else None
             if rule is not None:
-                run_service(request, policies.category_rule_disable, rule=rule, success="Rule switched off.")
+                run_service(request, policies.category_rule_disable, rule=rule, success=gettext("Rule switched off."))
         elif kind in ("template-disable", "template-enable"):
             template = AnswerTemplate.objects.filter(pk=_post_id(request, "template"), team=team).first()
             if template is not None:
                 run_service(request, policies.answer_template_set_active, template=template,
                             is_active=kind == "template-enable",
-                            success="Template withdrawn." if kind == "template-disable" else "Template in use again.")
+                            success=gettext("Template withdrawn.") if kind == "template-disable"
+                            else gettext("Template in use again."))
         elif kind in ("template-approve", "template-review"):
             version = AnswerTemplateVersion.objects.filter(pk=_post_id(request, "version"), template__team=team).first()
             if version is None:
-                flash.error(request, "No such template version.")
+                flash.error(request, gettext("No such template version."))
             elif kind == "template-approve":
                 emergency = request.POST.get("emergency") == "on"
                 run_service(request, policies.answer_template_approve, version=version, emergency=emergency,
                             expected_hash=request.POST.get("content_hash", ""),
-                            success="Template approved: it is used from now on." + (
-                                " As an emergency approval, it waits for a second supervisor's review."
-                                if emergency else ""))
+                            success=gettext("Template approved: it is used from now on. As an emergency approval, "
+                                            "it waits for a second supervisor's review.") if emergency
+                            else gettext("Template approved: it is used from now on."))
             else:
                 run_service(request, policies.answer_template_review, version=version,
-                            comment=request.POST.get("comment", ""), success="Approval reviewed.")
+                            comment=request.POST.get("comment", ""), success=gettext("Approval reviewed."))
         elif kind in forms_by_kind:
             form = forms_by_kind[kind](request.POST)
             if form.is_valid():
@@ -382,17 +385,18 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
                 if kind == "template":
                     template = AnswerTemplate.objects.filter(pk=_post_id(request, "template"), team=team).first()
                     run_service(request, policies.answer_template_save, team=team, template=template,
-                                success="Template saved. Another supervisor approves it before it is used.", **d)
+                                success=gettext("Template saved. Another supervisor approves it before it is used."), **d)
                 elif kind == "sla":
                     run_service(request, policies.sla_policy_set, team=team, category=d["category"],
-                                minutes=d.get("minutes"), success="Response time saved.")
+                                minutes=d.get("minutes"), success=gettext("Response time saved."))
                 elif kind == "retention":
                     run_service(request, policies.retention_policy_set, team=team, category=d["category"],
-                                days=d["days"], success="Retention period saved.")
+                                days=d["days"], success=gettext("Retention period saved."))
                 else:
-                    run_service(request, policies.category_rule_add, team=team, success="Rule added.", **d)
+                    run_service(request, policies.category_rule_add, team=team, success=gettext("Rule added."), **d)
             else:
-                flash.error(request, "Check the form: " + "; ".join(e for errs in form.errors.values() for e in errs))
+                flash.error(request, gettext("Check the form: %(problems)s") % {
+                    "problems": "; ".join(e for errs in form.errors.values() for e in errs)})
         return redirect(reverse("inbox:settings") + f"?team={team.pk}")
     from engage.inbound.feedback import feedback_enabled
 

@@ -85,3 +85,16 @@ def test_the_90_day_block_counts_what_the_30_day_block_leaves_out(world, replies
     by_days = {p["days"]: p for p in force["periods"]}
     assert by_days[30]["needing_answer"] == 12 and by_days[30]["answered"] == 9
     assert by_days[90]["needing_answer"] == 17 and by_days[90]["answered"] == 9
+
+
+def test_durations_are_in_the_visitors_language(world, replies):
+    """The median (10 minutes) in the words of the page's language, not in English."""
+    from django.test import Client
+
+    for language, words in {"en": "10 min", "cy": "10 mun.", "ar": "10 دقائق", "ru": "10 мин", "so": "10 daqiiqo",
+                            "ti": "10 ደቒቕ"}.items():
+        html = Client().get(f"/transparency/?lang={language}").content.decode()
+        assert f'<html lang="{language}"' in html, language
+        assert words in html, language
+        if language != "en":
+            assert "10 min<" not in html, language

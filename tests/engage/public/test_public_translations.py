@@ -213,3 +213,32 @@ def test_dates_on_pages_in_languages_django_has_no_words_for_are_translated(page
         for month in ("January", "February", "March", "April", "June", "July", "August", "September",
                       "October", "November", "December"):
             assert f" {month}" not in page, (language, month)
+
+
+def test_durations_take_each_catalogs_words_and_plural_forms():
+    """engage/metrics/format.py: each unit through npgettext, so the catalog picks the plural form."""
+    from django.utils import translation
+
+    from engage.metrics.format import duration
+
+    day, hour = 86400, 3600
+    expected = {
+        "en": {hour + 300: "1 h 5 min", 2 * day: "2 d", 42: "42 s"},
+        "cy": {hour + 300: "1 awr 5 mun.", 2 * day + 3 * hour: "2 diwrnod 3 awr"},
+        "ar": {2 * day: "2 يومان", 5 * day: "5 أيام", 11 * day: "11 يومًا", 600: "10 دقائق"},
+        "ru": {day: "1 день", 2 * day: "2 дня", 5 * day: "5 дней", 21 * day: "21 день"},
+        "uk": {2 * day: "2 дні", 5 * day: "5 днів"},
+        "pl": {day: "1 dzień", 2 * day: "2 dni", 600: "10 min"},
+        "ro": {day: "1 zi", 2 * day: "2 zile", 20 * day: "20 de zile"},
+        "so": {hour: "1 saac", 2 * hour + 600: "2 saacadood iyo 10 daqiiqo"},
+        "es": {day: "1 día", 3 * day: "3 días"},
+        "fa": {hour + 300: "1 ساعت و 5 دقیقه"},
+        "tr": {hour + 300: "1 sa 5 dk"},
+    }
+    for language, cases in expected.items():
+        with translation.override(language):
+            for seconds, words in cases.items():
+                assert duration(seconds) == words, (language, seconds)
+    for language in UI_LANGUAGES:  # every public language has its own words for every unit
+        keys = {key for key in catalog(language) if isinstance(key, tuple) and key[0].startswith("duration\x04")}
+        assert {key[0] for key in keys} == {f"duration\x04%(num)d {unit}" for unit in ("s", "min", "h", "d")}, language
