@@ -77,6 +77,7 @@ class _Clusters:
         for pk, text, when in recent:
             self._add(_Pooled(tokens=tokens_of(text), when=when, signal_id=pk))
         self.linked: dict[int, RumourCandidate] = {}  # stored signal id -> its new candidate
+        self.new_linked: dict[int, RumourCandidate] = {}  # a post of this run -> its new candidate
         self.created: list[RumourCandidate] = []
 
     def _add(self, pooled: _Pooled) -> None:
@@ -120,6 +121,8 @@ class _Clusters:
             member.candidate = candidate
             if member.signal_id is not None:
                 self.linked[member.signal_id] = candidate
+            elif member.new_index is not None:
+                self.new_linked[member.new_index] = candidate
         self.created.append(candidate)
         index = len(self.candidates)
         self.candidates.append(candidate)
@@ -161,6 +164,7 @@ def posts_process(*, watch: Watch, posts: list[PublicPost], now: datetime) -> Ou
     with transaction.atomic():
         clusters = _Clusters(watch, now)
         placed = [clusters.place(reading, when, i) for i, (when, reading) in enumerate(read)]
+        placed = [clusters.new_linked.get(i, found) for i, found in enumerate(placed)]
         for candidate in clusters.created:
             candidate.watch = watch
         RumourCandidate.objects.bulk_create(clusters.created)

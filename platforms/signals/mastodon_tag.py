@@ -18,6 +18,7 @@ Rate limits: a 429 or ``X-RateLimit-Remaining: 0`` stops the read; ``Retry-After
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,9 @@ DEFAULT_WAIT = 60.0
 DROP_CLASSES = frozenset({"h-card", "u-url", "invisible", "ellipsis"})
 
 
+_EMOJI = re.compile(r":[A-Za-z0-9_]+:")
+
+
 def _id_order(value: str) -> tuple[int, str]:
     return (len(value), value) if value.isdigit() else (0, value)
 
@@ -55,6 +59,9 @@ def _identifiers(status: dict[str, Any]) -> set[str]:
                 found.add(str(value).strip())
                 if key == "acct":
                     found.add("@" + str(value).strip())
+                if key == "display_name":  # the name and each of its words, without emoji codes
+                    name = _EMOJI.sub(" ", str(value))
+                    found |= {name.strip(), *(w for w in name.split() if len(w) >= 3)}
         for emoji in person.get("emojis") or []:
             if isinstance(emoji, dict) and isinstance(emoji.get("shortcode"), str):
                 found.add(f":{emoji['shortcode']}:")
@@ -125,9 +132,8 @@ def read_tag_timeline(*, instance: str, hashtag: str, since_id: str = "", http: 
             if not isinstance(page, list):
                 raise SourceFailed("mastodon tag timeline: the answer is not a list of statuses")
             ids = []
-            for status in page:
-                if not isinstance(status, dict) or status.get("id") is None:
-                    continue
+            statuses = [s for s in page if isinstance(s, dict) and s.get("id") is not None]
+            for status in sorted(statuses, key=lambda s: _id_order(str(s["id"]))):  # oldest first
                 status_id = str(status["id"])
                 ids.append(status_id)
                 key = str(status.get("uri") or status_id)
