@@ -58,7 +58,7 @@ def event_panel(*, user: User, event: Event, now: datetime | None = None) -> dic
         "series": [{"start": start, **counts} for start, counts in series.items()],
         "volume_total": sum(s["volume"] for s in series.values()),
         "danger_total": sum(s["danger"] for s in series.values()),
-        "languages": [{"code": code, "count": n, "share": n / total} for code, n in languages.most_common(8)],
+        "languages": [{"code": code, "count": n, "percent": round(100 * n / total)} for code, n in languages.most_common(8)],
         "terms": [(term, n) for term, n in terms.most_common(15) if n >= MIN_TERM_POSTS],
         "candidates": candidates,
         "can_set_up": permissions.can_set_up_watch(user, event.team_id),
