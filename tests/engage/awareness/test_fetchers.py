@@ -96,3 +96,32 @@ def test_a_feed_is_fetched_through_the_guarded_client(instance):
     assert len(read_feed(url=f"{instance.url}/feed.xml").posts) == 2
     with pytest.raises(SourceFailed):
         read_feed(url=f"{instance.url}/missing")
+
+
+def test_the_platform_sandbox_serves_the_hashtag_timeline():
+    """The demo's Mastodon imitation answers the tag timeline: what Engage posted with the hashtag."""
+    import httpx
+
+    from platforms.sandbox import Sandbox
+
+    box = Sandbox.start(port=0)
+    try:
+        config, secrets = box.config_for("mastodon")
+        base = config["instance_url"]
+        token = secrets.get("access_token") or config.get("access_token")
+        for n in range(45):
+            text = f"Update {n} #DerbyDay" if n % 3 else f"Other news {n}"
+            httpx.post(f"{base}/api/v1/statuses", data={"status": text},
+                       headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+        first = read_tag_timeline(instance=base, hashtag="derbyday")
+        assert len(first.posts) == 30 and all("#DerbyDay" in p.text for p in first.posts)
+        assert "engage" not in " ".join(p.text for p in first.posts).lower()  # the account is not in the text
+        oldest = read_tag_timeline(instance=base, hashtag="DerbyDay", since_id="1")
+        assert [p.text for p in oldest.posts][:2] == ["Update 1 #DerbyDay", "Update 2 #DerbyDay"]
+        assert oldest.cursor == first.cursor
+        httpx.post(f"{base}/api/v1/statuses", data={"status": "Late #DerbyDay"},
+                   headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+        assert [p.text for p in read_tag_timeline(instance=base, hashtag="DerbyDay", since_id=first.cursor).posts] == [
+            "Late #DerbyDay"]
+    finally:
+        box.stop()
