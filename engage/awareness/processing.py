@@ -28,7 +28,7 @@ from engage.awareness.models import BUCKET, Bucket, RumourCandidate, Signal, Wat
 from platforms.signals import PublicPost
 
 SIMILAR = 0.6
-CLUSTER_MIN = 3  # texts that make a candidate
+CLUSTER_MIN = 4  # texts that make a candidate
 MIN_TOKENS = 3  # shorter texts never cluster
 POOL_MINUTES = 60  # recent texts without a candidate that new ones are compared with
 POOL_MAX = 2000

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 
 def _feed_claim(watch, now):
     texts = ["They say a bomb was found at the north stand, ring 07700 900123",
-             "they say a bomb was found at the north stand!!", "They say a BOMB was found at the north stand"]
+             "they say a bomb was found at the north stand!!", "They say a BOMB was found at the north stand",
+             "they say a bomb was found at the north stand"]
 
     def reader(key, cursor):
         return SourceResult(posts=[PublicPost(text=t, language="en", created_at=now) for t in texts], cursor="1")

@@ -117,20 +117,20 @@ def test_near_duplicates_become_one_candidate_with_personal_data_masked(desk):
     worker.watches_run(now=now - timedelta(minutes=3), reader=feed)
     assert not RumourCandidate.objects.exists()  # one post is not a claim many repeat
     feed.add(now - timedelta(minutes=2), CLAIM.format(phone="07700 900456", mail="j@example.org") + "!!",
-             "they say a BOMB was found at the north stand call Jane")
+             "they say a BOMB was found at the north stand call Jane", "They say a bomb was found at the north stand")
     feed.add(now - timedelta(minutes=1), "Lovely weather for the match today")
     worker.watches_run(now=now - timedelta(minutes=2), reader=feed)
     candidate = RumourCandidate.objects.get()
-    assert candidate.count == 3 and candidate.watch == watch
+    assert candidate.count == 4 and candidate.watch == watch
     assert candidate.first_seen == now - timedelta(minutes=3) and candidate.last_seen == now - timedelta(minutes=2)
     assert "bomb" in candidate.claim.lower()
     for secret in ("07700", "900123", "900456", "jane@example.org", "j@example.org"):
         assert secret not in candidate.claim
-    assert Signal.objects.filter(candidate=candidate).count() == 3
+    assert Signal.objects.filter(candidate=candidate).count() == 4
     feed.add(now, "they say a bomb was found at the north stand")
     worker.watches_run(now=now, reader=feed)
     candidate.refresh_from_db()
-    assert candidate.count == 4 and candidate.last_seen == now
+    assert candidate.count == 5 and candidate.last_seen == now
     assert RumourCandidate.objects.count() == 1
 
 
