@@ -54,6 +54,7 @@ class Outcome:
 class _Pooled:
     tokens: frozenset[str]
     when: datetime
+    text: str
     signal_id: int | None = None  # a stored signal without a candidate
     new_index: int | None = None  # or a post of this run
     candidate: RumourCandidate | None = None
@@ -75,7 +76,7 @@ class _Clusters:
                                         received_at__gte=now - timedelta(minutes=POOL_MINUTES))
                   .order_by("-received_at").values_list("pk", "text", "received_at")[:POOL_MAX])
         for pk, text, when in recent:
-            self._add(_Pooled(tokens=tokens_of(text), when=when, signal_id=pk))
+            self._add(_Pooled(tokens=tokens_of(text), when=when, text=text, signal_id=pk))
         self.linked: dict[int, RumourCandidate] = {}  # stored signal id -> its new candidate
         self.new_linked: dict[int, RumourCandidate] = {}  # a post of this run -> its new candidate
         self.created: list[RumourCandidate] = []
@@ -110,12 +111,12 @@ class _Clusters:
                 shared.update(postings)
         matches = [i for i, n in shared.items() if n >= 2 and self.pool[i].candidate is None
                    and jaccard(tokens, self.pool[i].tokens) >= SIMILAR]
-        pooled = _Pooled(tokens=tokens, when=when, new_index=new_index)
+        pooled = _Pooled(tokens=tokens, when=when, text=reading.text, new_index=new_index)
         if len(matches) + 1 < CLUSTER_MIN:
             self._add(pooled)
             return None
         members = [self.pool[i] for i in matches] + [pooled]
-        candidate = RumourCandidate(watch_id=0, claim=reading.text[:500], tokens=sorted(tokens), count=len(members),
+        candidate = RumourCandidate(watch_id=0, claim=_claim(members), tokens=sorted(tokens), count=len(members),
                                     first_seen=min(m.when for m in members), last_seen=max(m.when for m in members))
         for member in members:
             member.candidate = candidate
@@ -130,6 +131,13 @@ class _Clusters:
         for word in tokens:
             self.by_word[word].append(index)
         return candidate
+
+
+def _claim(members: list[_Pooled]) -> str:
+    """The claim as shown: the earliest wording not written in capitals (else the earliest)."""
+    ordered = sorted(members, key=lambda m: m.when)
+    calm = [m for m in ordered if not (sum(c.isupper() for c in m.text) > 0.5 * sum(c.isalpha() for c in m.text))]
+    return (calm or ordered)[0].text[:500]
 
 
 def _merge(bucket: Bucket, readings: list[Reading]) -> None:
