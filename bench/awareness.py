@@ -88,7 +88,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     now = timezone.now().replace(second=0, microsecond=0)
     team = team_create(name=f"Bench {now:%H%M%S}", slug=f"bench-{now:%H%M%S}", timezone="Europe/London")
-    one, two = (user_create(email=f"{name}-{now:%H%M%S}@bench.test", password="bench-password-1", full_name=name)
+    one, two = (user_create(email=f"{name}-{now:%H%M%S}@bench.test", password="bench-password-1",  # noqa: S106 - throwaway
+                            full_name=name)
                 for name in ("one", "two"))
     for person in (one, two):
         membership_set(user=person, team=team, role=Role.SUPERVISOR)
