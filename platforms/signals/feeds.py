@@ -49,7 +49,7 @@ def _identifiers(entry: feedparser.FeedParserDict) -> set[str]:
 def read_feed_bytes(body: bytes, *, since: str = "") -> SourceResult:
     """The entries of one Atom/RSS document published after ``since`` (ISO time, or "" for a first read)."""
     parsed = feedparser.parse(body, sanitize_html=True, resolve_relative_uris=False)
-    if parsed.get("bozo") and not parsed.entries:
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         raise SourceFailed("feed: the document is not an Atom or RSS feed")
     feed_language = language_code((parsed.get("feed") or {}).get("language"))
     after = datetime.fromisoformat(since) if since else None

@@ -186,3 +186,31 @@ def test_four_danger_posts_are_not_yet_a_spike(desk):
     feed.add(now - timedelta(minutes=1), *["Crush near gate 3"] * 4, "Crush near gate 4")
     worker.watches_run(now=now, reader=feed)
     assert not SpikeAlert.objects.exists()
+
+
+def test_the_worker_reads_the_instance_and_the_feed_and_waits_when_told(desk, instance):
+    from tests.engage.awareness.test_fetchers import FEED
+
+    now = timezone.now()
+    instance.feed = FEED.replace("2026-12-05T10:00:00Z", now.strftime("%Y-%m-%dT%H:%M:%SZ")).encode()
+    from tests.engage.awareness.conftest import hostile_status
+
+    instance.statuses = [hostile_status(n, f"Long queues at the stadium {n}", created=now) for n in range(1, 4)]
+    watch = approved_watch(desk, instances=[instance.url], feeds=[f"{instance.url}/feed.xml"])
+    assert worker.watches_run(now=now)["read"] == 5  # three statuses and the feed's two entries
+    assert sum(Bucket.objects.values_list("volume", flat=True)) == 4  # the older entry is before the window
+    watch.refresh_from_db()
+    assert set(watch.cursors) == {f"mastodon:{instance.url}#DerbyDay", f"feed:{instance.url}/feed.xml"}
+    assert watch.next_run_at is None and watch.last_error == ""
+    instance.rate_limited = True
+    worker.watches_run(now=now + timedelta(minutes=1))
+    watch.refresh_from_db()
+    assert watch.next_run_at == now + timedelta(minutes=1, seconds=120)  # Retry-After: 120
+    asked = len(instance.requests)
+    assert worker.watches_run(now=now + timedelta(minutes=2))["skipped"] == 1
+    assert len(instance.requests) == asked  # not asked again before the time it gave
+    instance.rate_limited = False
+    instance.feed = b"<html>not a feed</html>"
+    worker.watches_run(now=now + timedelta(minutes=3, seconds=1))
+    watch.refresh_from_db()
+    assert watch.last_error.startswith("feed: ") and watch.next_run_at is None
