@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import permissions
 from campaigns import selectors as campaign_selectors
+from campaigns.views import forbidden
 from core.web import run_service
 from engage.awareness import selectors, services
 from engage.awareness.forms import WatchForm
@@ -36,6 +38,8 @@ def watch_new(request: HttpRequest, pk: int) -> HttpResponse:
     event = campaign_selectors.events_for(request.user).filter(pk=pk).first()
     if event is None:
         raise Http404("No such event.")
+    if not permissions.can_set_up_watch(request.user, event.team_id):
+        return forbidden(request, gettext("Only a supervisor of this event's team sets up a watch."))
     start, end = services.next_window_default(event)
     form = WatchForm(request.POST or None, initial={"window_start": start, "window_end": end,
                                                     "hashtags": " ".join(event.hashtags)})

@@ -105,6 +105,7 @@ def test_a_watch_is_set_up_and_approved_through_the_pages(logged_in, desk):
     assert watch.status == WatchStatus.APPROVED
     listing = client.get(reverse("awareness:list")).content.decode()
     assert "Spot crushes and rumours around the derby." in listing
+    assert _force_login(client, desk.liaison).get(url).status_code == 403  # supervisors set watches up
 
 
 def test_another_force_gets_404s(logged_in, desk):
