@@ -94,6 +94,10 @@ KINDS: dict[str, Rule] = {
                                      email="Engage: an unassigned reply passed its response time",
                                      label=gettext_noop("An unassigned reply passed its response time")),
     "answer_failed": Rule(label=gettext_noop("Your answer could not be sent")),
+    # Event awareness (issue 18): a burst of public posts, or danger words about one place. The event's
+    # team and the teams above it: supervisors and liaisons on duty, else every supervisor.
+    "awareness_spike": Rule((Audience((Role.SUPERVISOR, Role.LIAISON), on_duty=True), SUPERVISORS), up=True,
+                            label=gettext_noop("A spike in an event's public posts")),
 }
 
 

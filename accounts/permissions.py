@@ -269,3 +269,28 @@ def must_use_2fa(user: Any) -> bool:
     if user.is_superuser:
         return True
     return any(role in (Role.SUPERVISOR, Role.ADMIN) for role, _ in _memberships(user).values())
+
+
+# --- event awareness (issue 18): public signals, aggregate only ------------------------------
+
+AWARENESS_VIEWERS = frozenset({Role.OFFICER, Role.LIAISON, Role.SUPERVISOR})
+
+
+def can_set_up_watch(user: Any, team: Team | int | None) -> bool:
+    """A supervisor of the event's team sets up a watch of public signals (a second one approves it)."""
+    return has_role(user, team, {Role.SUPERVISOR})
+
+
+def can_approve_watch(user: Any, watch: Any) -> bool:
+    """A supervisor of the event's team who did not set the watch up: the two-person rule."""
+    return has_role(user, watch.event.team_id, {Role.SUPERVISOR}) and user.pk != watch.created_by_id
+
+
+def can_view_awareness(user: Any, team: Team | int | None) -> bool:
+    """The awareness panel (counts and masked rumour candidates): the event team's desk."""
+    return has_role(user, team, AWARENESS_VIEWERS)
+
+
+def can_decide_candidate(user: Any, team: Team | int | None) -> bool:
+    """Making a rumour of a candidate, or dismissing it: a supervisor of the event's team."""
+    return has_role(user, team, {Role.SUPERVISOR})

@@ -26,4 +26,7 @@ PERIODIC_TASKS: list[dict] = [
      "description": "Signs and publishes the audit trail's chain head on the transparency page (daily)."},
     {"name": "Metrics summary rebuild", "task": "engage.metrics_rebuild", "every": 86400.0,
      "description": "Rebuilds the metrics summary from scratch (catches erased replies)."},
+    {"name": "Event awareness", "task": "awareness.run", "every": 60.0,
+     "description": "Reads the approved watches of public signals inside their window, stops ended ones, "
+                    "deletes post text past its retention (issue 18)."},
 ]

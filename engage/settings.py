@@ -382,7 +382,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_DB_REUSE_MAX = 1000
 # Every tasks module, one per room (task names are explicit and never follow the module path).
 CELERY_IMPORTS = ("accounts.tasks", "campaigns.tasks", "campaigns.publishing.tasks", "engage.inbound.tasks",
-                  "engage.metrics.tasks")
+                  "engage.metrics.tasks", "engage.awareness.tasks")
 CELERY_TASK_ROUTES = {name: {"queue": "urgent"} for name in ("campaigns.deliver_urgent", "campaigns.tick_urgent")}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("desk/", include("campaigns.urls")),
     path("desk/inbox/", include("engage.inbound.urls")),
     path("desk/dashboard/", include("engage.metrics.urls")),
+    path("desk/awareness/", include("engage.awareness.urls")),
     path("desk/public-words/", public_words, name="public-words"),  # event drafts, verdicts, templates
     path("api/v1/", include("engage.api_urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),  # sign-in needed unless ENGAGE_PUBLIC_API_DOCS

@@ -255,6 +255,25 @@ class Arranged:
     def event(self):
         return self.a.event
 
+    @cached_property
+    def watch(self) -> Any:
+        """A watch of team A's event set up by its second supervisor, waiting for approval."""
+        from engage.awareness.services import watch_create
+
+        return watch_create(actor=self.a.supervisor2, event=self.a.event, purpose="Spot crushes.",
+                            window_start=timezone.now(), window_end=timezone.now() + timedelta(days=1),
+                            hashtags=["DerbyDay"], instances=["https://social.example"])
+
+    @cached_property
+    def awareness_candidate(self) -> Any:
+        from engage.awareness.models import RumourCandidate, Watch
+
+        watch = Watch.objects.create(event=self.a.event, purpose="Spot rumours.", window_start=timezone.now(),
+                                     window_end=timezone.now() + timedelta(days=1), created_by=self.a.supervisor2,
+                                     approved_by=self.a.supervisor, status="approved", hashtags=["DerbyDay"])
+        return RumourCandidate.objects.create(watch=watch, claim="The match is off.", tokens=["match", "off"],
+                                              count=5, first_seen=timezone.now(), last_seen=timezone.now())
+
     @property
     def campaign(self):
         return self.a.campaign
@@ -606,6 +625,17 @@ EXPECTED: dict[str, tuple[str, list[Case]]] = {
     "public:audit_key": ("public", [GET(every(HIDDEN), anon=HIDDEN)]),
     # Django's admin: staff only; no Engage role is staff, so everyone is sent to the admin's sign-in.
     "admin:index": ("admin", [GET(every(LOGIN))]),
+    # Event awareness (issue 18): the event team's desk sees the watches (administrators an empty list);
+    # a supervisor sets one up, a second supervisor approves it, a supervisor stops it and decides on
+    # rumour candidates. Administrators hold no awareness role: another team's watch is 404 to them.
+    "awareness:list": ("page", [GET(EVERYONE)]),
+    "awareness:new": ("page", [GET(SUPERVISOR, subject="event"), POST(SUPERVISOR, subject="event", body=lambda x: {
+        "purpose": "Spot crushes and rumours.", "window_start": _future(1), "window_end": _future(2),
+        "retention_hours": "24", "hashtags": "DerbyDay", "instances": "https://social.example", "feed_urls": ""})]),
+    "awareness:approve": ("page", [POST({**SUPERVISOR, "admin": HIDDEN}, subject="watch")]),
+    "awareness:stop": ("page", [POST({**SUPERVISOR, "admin": HIDDEN}, subject="watch")]),
+    "awareness:promote": ("page", [POST({**SUPERVISOR, "admin": HIDDEN}, subject="awareness_candidate")]),
+    "awareness:dismiss": ("page", [POST({**SUPERVISOR, "admin": HIDDEN}, subject="awareness_candidate")]),
 }
 
 # Which arranged object fills <pk>, by the route's first segment.

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "accounts",
     "campaigns",
     "engage.apps.EngageConfig",
+    "engage.awareness.apps.AwarenessConfig",
 ]
 
 MIDDLEWARE = [

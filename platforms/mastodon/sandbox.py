@@ -76,6 +76,8 @@ class MastodonApi:
             return Route(self.platform, "notifications", self.notifications)
         if method == "GET" and (statuses := re.fullmatch(r"/api/v1/accounts/([^/]+)/statuses", path)):
             return Route(self.platform, "account_statuses", lambda r: self.account_statuses(r, statuses.group(1)))
+        if method == "GET" and (tag := re.fullmatch(r"/api/v1/timelines/tag/([^/]+)", path)):
+            return Route(self.platform, "tag_timeline", lambda r: self.tag_timeline(r, tag.group(1)))
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return Route(self.platform, "verify_credentials", lambda r: Reply(200, self.account(r)))
         if path.startswith("/api/"):
@@ -87,6 +89,8 @@ class MastodonApi:
         return Reply(status, {"error": message}, headers or {})
 
     def authorize(self, request: Incoming) -> None:
+        if request.method == "GET" and request.path.startswith("/api/v1/timelines/tag/"):
+            return  # a public timeline: no token needed
         token = bearer(request)
         if not token:
             raise Answer(self.error(401, "This method requires an authenticated user"), "auth_refused")
@@ -285,6 +289,28 @@ class MastodonApi:
         if ignored:
             headers["X-Sandbox-Ignored-Params"] = ",".join(ignored)
         return Reply(200, statuses, headers)
+
+    def tag_timeline(self, request: Incoming, tag: str) -> Reply:
+        """``GET /api/v1/timelines/tag/:hashtag`` (methods/timelines.md#tag): public, no token; the
+        statuses whose text carries the hashtag, newest first; ``limit`` 20 by default, at most 40;
+        ``max_id``, ``since_id``, ``min_id`` (the page just above it). Rate limits and failures
+        follow the platform's behaviour switches, as for every route."""
+        try:
+            limit = min(abs(int(request.param("limit") or 20)) or 20, 40)
+        except ValueError:
+            limit = 20
+        with self.state.lock:
+            order = sorted((r for r in self.state.posts(self.platform) if r.op == "status" and not r.deleted
+                            and f"#{tag}".lower() in str(r.fields.get("status", "")).lower()),
+                           key=lambda r: _id_key(r.id))
+        for name in ("max_id", "since_id", "min_id"):
+            if value := request.param(name):
+                order = [r for r in order if (_id_key(r.id) < _id_key(value) if name == "max_id"
+                                              else _id_key(r.id) > _id_key(value))]
+        page = list(reversed(order[:limit] if request.param("min_id") else order[-limit:]))
+        statuses = [{**{k: v for k, v in r.data.items() if k != "text"}, "created_at": iso_time(r.created_at)}
+                    for r in page]
+        return Reply(200, statuses)
 
     # --- notifications ---------------------------------------------------------------------------
     def add_notification(self, document: dict[str, Any]) -> dict[str, Any]:

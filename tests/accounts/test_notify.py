@@ -34,6 +34,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "message_published": set(),
     "message_failed": set(),
     "message_withdrawn": set(),
+    "awareness_spike": {("team", SUP), ("above", SUP)},  # nobody on duty: every supervisor
 }
 EMAILED = {"delivery_failed", "delivery_unconfirmed", "channel_token_expiring", "channel_token_expired",
            "answer_cap_reached", "reply_assigned", "reply_overdue", "reply_overdue_unassigned",

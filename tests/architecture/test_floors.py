@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR = {"core": 0, "platforms": 1, "accounts": 1, "campaigns": 2, "engage": 3}
-ROOMS = ("inbound", "public", "metrics")
+ROOMS = ("inbound", "public", "metrics", "awareness")
 
 
 def modules() -> list[tuple[str, Path]]:

@@ -66,6 +66,7 @@ class Command(BaseCommand):
             self._recipients(admin, channels, segments)
             events = self._events(teams, users["officer@engage.test"])
             self._rumours(events, users)
+            self._awareness(events, users)
         self._messages(teams, users, channels, segments, events)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Sign in with any of these (password {DEMO_PASSWORD}):")
@@ -232,6 +233,14 @@ class Command(BaseCommand):
             actor=officer, rumour=rumour, status="false",
             explanation="The derby goes ahead as planned. Kick-off is at 15:00; check the club's site for updates.")
         rumour_services.rumour_verdict_publish(actor=supervisor, verdict=verdict, expected_hash=verdict.content_hash)
+
+    def _awareness(self, events: dict[str, Event], users: dict[str, User]) -> None:
+        """The derby's watch of public posts (issue 18), with a rumour candidate and a spike."""
+        from engage.awareness.demo import demo_watch
+
+        demo_watch(event=events["Northshire v Eastport derby"], set_up_by=users["supervisor@engage.test"],
+                   approver=users["supervisor2@engage.test"], instance_url=sandbox_config("mastodon")["instance_url"],
+                   now=timezone.now())
 
     def _publish_event(self, event: Event) -> None:
         """The public page shows an event once a second person published it: a demo supervisor of
