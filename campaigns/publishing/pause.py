@@ -89,7 +89,7 @@ def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> Pu
         # The teams' messages as a subquery, not a join: a join makes Django send WHERE id IN (SELECT
         # ... every condition), and PostgreSQL re-checks only the outer WHERE on a row a worker marked
         # in flight while this waited for its lock; so the in-flight row was sent back to wait, its
-        # outcome then not recorded (tests/campaigns/test_pause_in_flight_race.py).
+        # outcome then not recorded (tests/campaigns/test_lock_races.py).
         messages = policy_for(Message).restrict(Message.objects.all(), with_descendants({team}, parent_map()))
         claimed = claimed.filter(message__in=messages.values("pk"))
     claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)

@@ -165,7 +165,7 @@ def channel_health_record(*, channel_id: int, result: HealthResult, now: datetim
     # FOR NO KEY UPDATE: serialises two records of one channel, yet lets a transaction that already
     # holds the audit chain's head insert rows referring to the channel (deliveries, at the COMMIT of
     # a schedule) while this waits for that head: FOR UPDATE deadlocked with it
-    # (tests/campaigns/test_channel_lock_deadlock.py). token_refresh_if_due locks the same way.
+    # (tests/campaigns/test_lock_races.py). token_refresh_if_due locks the same way.
     channel = Channel.objects.select_for_update(no_key=True).select_related("team").get(pk=channel_id)
     expires = _expiry(channel, result)
     state, detail = str(result.state), result.detail
