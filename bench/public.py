@@ -70,6 +70,12 @@ def ensure_database() -> None:
 
 
 def seed(updates: int) -> dict[str, str]:
+    return seed_world(updates)[1]
+
+
+def seed_world(updates: int) -> tuple:
+    """An emptied database with tests.factories' world and team A's published event with
+    ``updates`` updates and a corrected rumour: (world, the paths loaded)."""
     import django
 
     ensure_database()
@@ -95,8 +101,9 @@ def seed(updates: int) -> dict[str, str]:
     from django.db import connection
 
     connection.close()
-    return {"static": "/static/engage/public.css", "event": f"/events/{tw.event.pk}/",
-            "news": "/news/", "json": f"/events/{tw.event.pk}/updates.json?since=0"}
+    return world, {"static": "/static/engage/public.css", "event": f"/events/{tw.event.pk}/",
+                   "news": "/news/", "json": f"/events/{tw.event.pk}/updates.json?since=0",
+                   "feed": f"/feeds/events/{tw.event.pk}.atom"}
 
 
 def db_transactions() -> int | None:

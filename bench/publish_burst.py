@@ -60,6 +60,59 @@ def cpu_report(before: dict[int, tuple[str, float]], after: dict[int, tuple[str,
         f"{group} {seconds / deliveries * 1000:.1f}" for group, seconds in used.most_common()))
 
 
+def burst_world(sandbox, *, latency: float, team=None, officer=None, supervisor=None, admin=None,
+                campaign=None, extra_config: dict[str, dict] | None = None) -> tuple:
+    """A team with one channel per platform kind on ``sandbox``, which answers after ``latency``
+    seconds: (officer, supervisor, channels, campaign). Users, team and campaign are made unless given."""
+    from accounts.models import Role
+    from accounts.services import membership_set, team_create, user_create
+    from campaigns.services import events as event_services
+    from campaigns.services.channels import channel_create
+
+    for kind in KINDS:
+        sandbox.set_behaviour(kind, delay=latency, applies_to="all")
+    if team is None:
+        team = team_create(name="Bench", slug="bench")
+        officer = user_create(email="officer@bench.test", password=None)
+        supervisor = user_create(email="supervisor@bench.test", password=None)
+        admin = user_create(email="admin@bench.test", password=None)
+        for user, role in ((officer, Role.OFFICER), (supervisor, Role.SUPERVISOR), (admin, Role.ADMIN)):
+            membership_set(user=user, team=team, role=role)
+    channels = []
+    for kind in KINDS:
+        config, secrets = sandbox.config_for(kind)
+        channels.append(channel_create(actor=admin, team=team, kind=kind, name=f"Bench {kind}",
+                                       config={**config, **secrets, **(extra_config or {}).get(kind, {})}))
+    if campaign is None:
+        campaign = event_services.campaign_create(actor=officer, team=team, name="Burst")
+    return officer, supervisor, channels, campaign
+
+
+def messages_prepare(*, officer, supervisor, campaign, channels, count: int, first: int = 0,
+                     extra_channels: dict[int, list] | None = None) -> None:
+    """``count`` messages written, submitted, approved and scheduled now, through the services;
+    message ``first + i`` also goes to ``extra_channels[(first + i) % n]`` when that is given."""
+    from campaigns import publishing
+    from campaigns.services import messages as message_services
+    from campaigns.services import workflow
+
+    for i in range(first, first + count):
+        extra = (extra_channels or {}).get(i % 10, [])
+        message = message_services.message_create(
+            actor=officer, campaign=campaign, channels=[*channels, *extra], hashtags=["Bench"],
+            body=f"Update {i}: roads near the stadium are busy. Please allow extra time. #Bench")
+        workflow.message_submit(actor=officer, message=message)
+        workflow.message_approve(actor=supervisor, message=message)
+        publishing.message_schedule(actor=officer, message=message, scheduled_at=None)
+
+
+def duplicate_posts(posts: list, expected: int) -> int:
+    """Posts received more than once (same platform and text, or key), plus any beyond ``expected``."""
+    texts = Counter((p.platform, str(p.fields.get("text") or p.fields.get("status") or p.fields.get("message")
+                                     or p.idempotency_key)) for p in posts)
+    return sum(n - 1 for n in texts.values() if n > 1) + max(0, len(posts) - expected)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1000)
@@ -87,41 +140,15 @@ def main() -> int:
     call_command("migrate", verbosity=0, interactive=False)
     call_command("flush", verbosity=0, interactive=False)
 
-    from accounts.models import Role
-    from accounts.services import membership_set, team_create, user_create
-    from campaigns import publishing
     from campaigns.models import Delivery, DeliveryStatus
-    from campaigns.services import events as event_services
-    from campaigns.services import messages as message_services
-    from campaigns.services import workflow
-    from campaigns.services.channels import channel_create
     from platforms.sandbox import Sandbox
     from tests.publishing_harness import Worker, sender_app, tick
 
     sandbox = Sandbox.start()
-    for kind in KINDS:
-        sandbox.set_behaviour(kind, delay=args.latency, applies_to="all")
-    team = team_create(name="Bench", slug="bench")
-    officer = user_create(email="officer@bench.test", password=None)
-    supervisor = user_create(email="supervisor@bench.test", password=None)
-    admin = user_create(email="admin@bench.test", password=None)
-    for user, role in ((officer, Role.OFFICER), (supervisor, Role.SUPERVISOR), (admin, Role.ADMIN)):
-        membership_set(user=user, team=team, role=role)
-    channels = []
-    for kind in KINDS:
-        config, secrets = sandbox.config_for(kind)
-        channels.append(channel_create(actor=admin, team=team, kind=kind, name=kind,
-                                       config={**config, **secrets}))
-    campaign = event_services.campaign_create(actor=officer, team=team, name="Burst")
-
+    officer, supervisor, channels, campaign = burst_world(sandbox, latency=args.latency)
     started = time.perf_counter()
-    for i in range(args.messages):
-        message = message_services.message_create(
-            actor=officer, campaign=campaign, channels=channels, hashtags=["Bench"],
-            body=f"Update {i}: roads near the stadium are busy. Please allow extra time. #Bench")
-        workflow.message_submit(actor=officer, message=message)
-        workflow.message_approve(actor=supervisor, message=message)
-        publishing.message_schedule(actor=officer, message=message, scheduled_at=None)
+    messages_prepare(officer=officer, supervisor=supervisor, campaign=campaign, channels=channels,
+                     count=args.messages)
     prepared = time.perf_counter() - started
     total = Delivery.objects.count()
     print(f"prepared {args.messages} approved messages, {total} deliveries in {prepared:.1f} s")
@@ -154,9 +181,7 @@ def main() -> int:
                        if (m := re.search(r"campaigns\.deliver\[.*\] succeeded in ([0-9.]+)s", line)))
     posts = [p for kind in KINDS for p in sandbox.posts(kind)]
     per_platform = Counter(p.platform for p in posts)
-    texts = Counter((p.platform, str(p.fields.get("text") or p.fields.get("status") or p.fields.get("message")
-                                     or p.idempotency_key)) for p in posts)
-    duplicates = sum(n - 1 for n in texts.values() if n > 1) + max(0, len(posts) - total)
+    duplicates = duplicate_posts(posts, total)
     ideal = total * args.latency / concurrency
     print(f"load average (1 min) {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores")
     print(f"deliveries           {total}")

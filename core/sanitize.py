@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 
 import bleach
@@ -55,13 +56,22 @@ def _link_attrs(attrs: dict, new: bool = False) -> dict | None:
     return attrs
 
 
-_linker = Linker(callbacks=[_link_attrs], skip_tags={"pre", "code"}, parse_email=False)
+# One Linker per thread: a Linker keeps its html5lib parser's state on itself, so one shared by the
+# threads of a gthread web worker mixed two renders (tests/core/test_linkify_threads.py).
+_linkers = threading.local()
+
+
+def _linker() -> Linker:
+    linker = getattr(_linkers, "linker", None)
+    if linker is None:
+        linker = _linkers.linker = Linker(callbacks=[_link_attrs], skip_tags={"pre", "code"}, parse_email=False)
+    return linker
 
 
 def linkify(text: str) -> SafeString:
     """Escape plain text and turn http(s) URLs into links with rel=nofollow noopener."""
     escaped = escape(text or "")
-    linked = _linker.linkify(str(escaped))
+    linked = _linker().linkify(str(escaped))
     # Belt and braces: whatever linkify produced, only <a href rel> survives.
     safe = bleach.clean(linked, tags={"a"}, attributes={"a": ["href", "rel"]}, protocols={"http", "https", "mailto"})
     return mark_safe(safe)  # noqa: S308 - escaped, linkified and re-cleaned just above

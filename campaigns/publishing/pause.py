@@ -89,7 +89,12 @@ def publishing_pause(*, actor: User, reason: str, team: int | None = None) -> Pu
     # Claimed rows of the paused teams that have not started their platform call go back to wait.
     claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, in_flight_since__isnull=True)
     if team is not None:
-        claimed = policy_for(Delivery).restrict(claimed, with_descendants({team}, parent_map()))
+        # The teams' messages as a subquery, not a join: a join makes Django send WHERE id IN (SELECT
+        # ... every condition), and PostgreSQL re-checks only the outer WHERE on a row a worker marked
+        # in flight while this waited for its lock; so the in-flight row was sent back to wait, its
+        # outcome then not recorded (tests/campaigns/test_lock_races.py).
+        messages = policy_for(Message).restrict(Message.objects.all(), with_descendants({team}, parent_map()))
+        claimed = claimed.filter(message__in=messages.values("pk"))
     claimed.update(status=DeliveryStatus.PENDING, claim_token="", claimed_at=None)
     audit_record(actor=actor, verb="publishing.paused", target=pause, team=team,
                  summary={"reason": reason, "scope": "platform" if team is None else "team"})

@@ -127,7 +127,7 @@ def token_refresh_if_due(*, channel_id: int, now: datetime | None = None) -> boo
     renew itself; True: renewed, or not due yet; False: the platform refused or could not be asked."""
     now = now or timezone.now()
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        channel = Channel.objects.select_for_update(no_key=True).get(pk=channel_id)  # see channel_health_record
         if not renews_itself(channel):
             return None
         config, secrets = dict(channel.config or {}), channel.get_secrets()
@@ -162,7 +162,11 @@ def channel_health_record(*, channel_id: int, result: HealthResult, now: datetim
     """Record one check's result, set the expiry, and warn if a new threshold was crossed.
     ``renewed``: the channel renews its own token and did (no warnings before it expires)."""
     now = now or timezone.now()
-    channel = Channel.objects.select_for_update().select_related("team").get(pk=channel_id)
+    # FOR NO KEY UPDATE: serialises two records of one channel, yet lets a transaction that already
+    # holds the audit chain's head insert rows referring to the channel (deliveries, at the COMMIT of
+    # a schedule) while this waits for that head: FOR UPDATE deadlocked with it
+    # (tests/campaigns/test_lock_races.py). token_refresh_if_due locks the same way.
+    channel = Channel.objects.select_for_update(no_key=True).select_related("team").get(pk=channel_id)
     expires = _expiry(channel, result)
     state, detail = str(result.state), result.detail
     if state == ChannelHealth.OK and result.warnings:

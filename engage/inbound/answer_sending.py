@@ -183,7 +183,9 @@ def _take_cap_slot(answer: ReplyAnswer, channel: Channel, token: str, now) -> bo
     (PostgreSQL; SQLite's immediate transactions serialise writers), so two senders cannot both take
     the last place. An automatic answer past the cap is held for a person (False)."""
     with transaction.atomic():
-        Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk", flat=True).first()
+        # NO KEY UPDATE: rows referring to the channel may still be inserted meanwhile (see
+        # campaigns.services.health.channel_health_record); a held answer is audited under this lock.
+        Channel.objects.select_for_update(no_key=True).filter(pk=channel.pk).values_list("pk", flat=True).first()
         cap = answer_hourly_cap(channel)
         used = (ReplyAnswer.objects.filter(channel=channel, claimed_at__gte=now - timedelta(hours=1),
                                            status__in=[AnswerStatus.SENDING, AnswerStatus.SENT,
