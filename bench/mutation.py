@@ -85,7 +85,7 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
     ],
-    "campaigns/publishing/withdraw.py": PUBLISHING_TESTS,
+    "campaigns/publishing/withdraw.py": [*PUBLISHING_TESTS, "tests/campaigns/test_withdraw_rules.py"],
     "campaigns/publishing/outbound.py": [
         "tests/invariants/test_never_twice.py",
         "tests/invariants/test_answers_once.py",
@@ -96,6 +96,8 @@ MODULES: dict[str, list[str]] = {
     # Reconciliation (issue 21): asking the platform what became of an unconfirmed post or answer.
     "campaigns/publishing/reconcile.py": [
         "tests/campaigns/test_reconcile.py",
+        "tests/campaigns/test_reconcile_rules.py",
+        "tests/engage/inbound/test_answer_reconcile.py",
         "tests/invariants/test_publishing_filters.py",
         "tests/invariants/test_never_twice.py",
     ],
@@ -111,6 +113,8 @@ MODULES: dict[str, list[str]] = {
         "tests/engage/inbound/test_feedback.py",
     ],
     "engage/inbound/answers.py": [
+        "tests/engage/inbound/test_answer_rules.py",
+        "tests/engage/inbound/test_inbox_actions.py",
         "tests/invariants/test_answers_once.py",
         "tests/engage/inbound/test_answers.py",
         "tests/engage/inbound/test_answer_safety.py",

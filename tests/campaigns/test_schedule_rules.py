@@ -26,7 +26,7 @@ from campaigns.publishing.schedule import (
     message_schedule,
 )
 from core.errors import InvalidInput, NotAllowed, NotFound, WrongState
-from tests.factories import make_approved
+from tests.factories import make_approved, make_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ def broker(monkeypatch):
         monkeypatch.setattr(task, "apply_async",
                             lambda _name=task.name, **kw: sent.append((_name, kw["queue"], kw.get("retry"))))
     return sent
-
-
-def _delivery(tw, status, **fields):
-    message = make_approved(tw)
-    return Delivery.objects.create(message=message, channel=tw.public, idempotency_key=f"rules-{status}-{message.pk}",
-                                   due_at=timezone.now(), status=status, **fields)
 
 
 def _refusal(excinfo):
@@ -66,8 +60,8 @@ def test_scheduling_refusals_say_why(world):
 
 
 def test_retry_and_resolve_refusals_say_why(world):
-    failed = _delivery(world.a, DeliveryStatus.FAILED)
-    unconfirmed = _delivery(world.a, DeliveryStatus.UNCONFIRMED)
+    failed = make_delivery(world.a, DeliveryStatus.FAILED)
+    unconfirmed = make_delivery(world.a, DeliveryStatus.UNCONFIRMED)
     with pytest.raises(NotAllowed) as excinfo:
         delivery_retry(actor=world.a.liaison, delivery=failed)
     assert _refusal(excinfo) == (NotAllowed, "forbidden", "You cannot retry deliveries of this team.", {})
@@ -88,9 +82,9 @@ def test_retry_and_resolve_refusals_say_why(world):
 
 # --- "not posted": send again now ---------------------------------------------------------------
 
-def test_not_posted_goes_again_now_with_no_back_off_and_the_audit_names_the_delivery(world):
+def test_not_posted_goes_again_now_with_no_back_off_and_the_audit_names_themake_delivery(world):
     later = timezone.now() + timedelta(hours=2)
-    delivery = _delivery(world.a, DeliveryStatus.UNCONFIRMED, next_attempt_at=later)
+    delivery = make_delivery(world.a, DeliveryStatus.UNCONFIRMED, next_attempt_at=later)
     before = timezone.now()
     delivery_resolve_unconfirmed(actor=world.a.officer, delivery=delivery, posted=False)
     row = Delivery.objects.get(pk=delivery.pk)
@@ -124,7 +118,7 @@ def test_an_emergency_goes_to_the_urgent_tick_and_a_routine_one_to_the_default(w
     tasks.tick()
     tasks.tick_urgent()
     broker.clear()
-    urgent = _delivery(world.a, DeliveryStatus.FAILED, urgent=True)
+    urgent = make_delivery(world.a, DeliveryStatus.FAILED, urgent=True)
     with django_capture_on_commit_callbacks(execute=True):
         delivery_retry(actor=world.a.officer, delivery=urgent)
     assert broker == [("campaigns.tick_urgent", "urgent", False)]
