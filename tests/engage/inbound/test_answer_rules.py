@@ -86,3 +86,42 @@ def test_drafting_an_answer_moves_only_a_new_reply_on(world, reply, before, assi
     reply.refresh_from_db()
     answers.answer_free_text(actor=world.a.liaison, reply=reply, body="The gates open at 2pm.")
     assert Reply.objects.get(pk=reply.pk).status == after
+
+
+def test_a_proposed_answer_adopted_is_audited_on_its_team_with_who_proposed_it(world, reply):
+    from accounts.models import AuditEvent
+    from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
+
+    proposed = ReplyAnswer.objects.create(reply=reply, kind=AnswerKind.FREE_TEXT, body="The gates open at 2pm.",
+                                          status=AnswerStatus.PROPOSED, created_by=world.a.liaison,
+                                          idempotency_key=f"engage-reply-{reply.pk}-text-proposed")
+    adopted = answers.answer_adopt(actor=world.a.supervisor, answer=proposed)
+    assert adopted.status == AnswerStatus.AWAITING_APPROVAL and adopted.body == "The gates open at 2pm."
+    audit = AuditEvent.objects.get(verb="reply.answer_adopted")
+    assert (audit.actor_id, audit.team_id) == (world.a.supervisor.pk, world.a.team.pk)
+    assert audit.summary == {"answer": proposed.pk, "message": adopted.message_id, "proposed_by": world.a.liaison.pk}
+
+
+def test_after_a_restore_only_answers_that_may_have_gone_out_are_unconfirmed(world, sandbox):
+    from engage.models import AnswerStatus, ReplyAnswer
+
+    sandbox.reset()
+    channel = sandbox_channel(world, sandbox, "telegram")
+    rows = {}
+    for n, status in enumerate([AnswerStatus.PENDING, AnswerStatus.SENDING, AnswerStatus.SENT, AnswerStatus.FAILED,
+                                AnswerStatus.AWAITING_APPROVAL]):
+        reply = telegram_reply(world, channel, message_id=100 + n)
+        answer = answers.answer_from_template(actor=world.a.liaison, reply=reply, template=thanks_template(world))
+        ReplyAnswer.objects.filter(pk=answer.pk).update(status=status, last_error="as it was")
+        rows[status] = answer.pk
+    by_team = answers.answers_unconfirm_after_restore(backup_taken="2026-12-05 01:00 UTC")
+    assert {team: sorted(ids) for team, ids in by_team.items()} == {
+        world.a.team.pk: sorted([rows[AnswerStatus.PENDING], rows[AnswerStatus.SENDING]])}
+    for status, pk in rows.items():
+        after = ReplyAnswer.objects.values("status", "last_error").get(pk=pk)
+        if status in (AnswerStatus.PENDING, AnswerStatus.SENDING):
+            assert after == {"status": AnswerStatus.UNCONFIRMED, "last_error": (
+                "Restored from a backup taken 2026-12-05 01:00 UTC: it may have gone out after the backup. "
+                "Check the platform before answering again.")}
+        else:
+            assert after == {"status": status, "last_error": "as it was"}
