@@ -58,6 +58,7 @@ MODULES: dict[str, list[str]] = {
     ],
     # The per-model permission policies (who sees which rows): both answers, for every role.
     "accounts/policies/base.py": [
+        "tests/accounts/test_policy_base.py",
         "tests/accounts/test_policies.py",
         "tests/test_tenant_filters.py",
     ],
@@ -69,7 +70,8 @@ MODULES: dict[str, list[str]] = {
     # campaigns/publishing/ (was services/publishing.py and sending.py): each module with the tests of the
     # old module it came from. Not test_lifecycle_model.py: 200 s a run, for any mutant of the claim, the
     # plan or the pause (the pause's scope is test_pause_scope.py's; the rest is in these files).
-    "campaigns/publishing/schedule.py": PUBLISHING_TESTS,
+    "campaigns/publishing/schedule.py": [*PUBLISHING_TESTS, "tests/campaigns/test_schedule_rules.py",
+                                         "tests/campaigns/test_early_tick.py"],
     # The pause: also the per-team pause's own tests (a force's pause never stops another force).
     "campaigns/publishing/pause.py": [*PUBLISHING_TESTS, "tests/campaigns/test_tenant_pause.py"],
     # The worker's hash check (``_content_matches_approval``) is here: test_hash_fields.py states it.
@@ -83,13 +85,25 @@ MODULES: dict[str, list[str]] = {
         "tests/campaigns/test_publishing.py",
         "tests/campaigns/test_approved_snapshot.py",
     ],
-    "campaigns/publishing/withdraw.py": PUBLISHING_TESTS,
+    "campaigns/publishing/withdraw.py": [*PUBLISHING_TESTS, "tests/campaigns/test_withdraw_rules.py"],
     "campaigns/publishing/outbound.py": [
         "tests/invariants/test_never_twice.py",
         "tests/invariants/test_answers_once.py",
         "tests/invariants/test_sending_outcomes.py",
         "tests/invariants/test_publishing_decisions.py",
         "tests/campaigns/test_publishing.py",
+    ],
+    # Reconciliation (issue 21): asking the platform what became of an unconfirmed post or answer.
+    "campaigns/publishing/reconcile.py": [
+        "tests/campaigns/test_reconcile.py",
+        "tests/campaigns/test_reconcile_rules.py",
+        "tests/engage/inbound/test_answer_reconcile.py",
+        "tests/invariants/test_publishing_filters.py",
+        "tests/invariants/test_never_twice.py",
+    ],
+    "engage/inbound/answer_reconcile.py": [
+        "tests/engage/inbound/test_answer_reconcile.py",
+        "tests/invariants/test_answers_once.py",
     ],
     # The sending half, with the "did this answer help?" line it appends (test_feedback.py).
     "engage/inbound/answer_sending.py": [
@@ -99,6 +113,8 @@ MODULES: dict[str, list[str]] = {
         "tests/engage/inbound/test_feedback.py",
     ],
     "engage/inbound/answers.py": [
+        "tests/engage/inbound/test_answer_rules.py",
+        "tests/engage/inbound/test_inbox_actions.py",
         "tests/invariants/test_answers_once.py",
         "tests/engage/inbound/test_answers.py",
         "tests/engage/inbound/test_answer_safety.py",

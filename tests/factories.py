@@ -166,6 +166,18 @@ def make_approved(tw: TeamWorld, **kwargs: Any) -> Message:
     return workflow.message_approve(actor=tw.supervisor, message=message)
 
 
+def make_delivery(tw: TeamWorld, status: str, **fields: Any):
+    """One delivery of a fresh approved message of ``tw`` on its public channel, in ``status``."""
+    from django.utils import timezone
+
+    from campaigns.models import Delivery
+
+    message = make_approved(tw)
+    fields.setdefault("channel", tw.public)
+    return Delivery.objects.create(message=message, idempotency_key=f"made-{status}-{message.pk}",
+                                   due_at=timezone.now(), status=status, **fields)
+
+
 def ensure_shipped_answers() -> None:
     """Migration engage 0002 loads the shipped answer templates; a transactional test's flush may
     have emptied them. Its own function puts them back (it only adds what is missing), and approves

@@ -64,7 +64,6 @@ def _record(answer: ReplyAnswer, token: str, result: LookupResult, now: datetime
             done = answer_record_sent(answer.pk, external_id=result.external_id, lookup_token=token,
                                       lookup_answer=values["lookup_answer"], sent_at=now)
         else:
-            values.pop("external_url", None)  # an answer keeps the platform's id only
             done = bool(_rows(answer.pk).filter(status=AnswerStatus.UNCONFIRMED, lookup_token=token).update(**values))
         if not done:
             return ""  # a person resolved it meanwhile

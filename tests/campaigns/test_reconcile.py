@@ -322,5 +322,8 @@ def test_a_withdrawn_messages_delivery_is_taken_down_if_found_and_never_sent_if_
     delivery = Delivery.objects.get()
     assert looked_up(delivery)[0]["decision"] == ("sent" if partner_has_it else "withdrawn")
     assert send_due() == [] and received(sandbox, delivery.idempotency_key) == int(partner_has_it)
+    if not partner_has_it:
+        assert delivery.status == DeliveryStatus.WITHDRAWN and delivery.next_attempt_at is None
+        assert delivery.last_error == "Withdrawn, and the platform never received it: nothing to take down."
     outstanding = take_downs_outstanding(now=timezone.now() + timedelta(hours=1))
     assert outstanding == ([delivery.pk] if partner_has_it else [])

@@ -243,3 +243,48 @@ def test_a_found_answer_back_after_a_newer_ask_claimed_the_answer_is_not_recorde
     found = LookupResult("found", "The partner has it.", external_id="partner-1", http_status=200)
     assert _record(answer, slow, found, later) == ""
     assert ReplyAnswer.objects.get(pk=answer.pk).status == AnswerStatus.UNCONFIRMED and looked_up(answer) == []
+
+
+def test_an_absent_answer_with_its_attempts_used_up_fails_and_tells_its_author_why(world, sandbox):
+    from accounts.models import Notification
+
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    answer = queued(world, asked, 1)
+    stuck_in_flight(answer, asked)
+    ReplyAnswer.objects.filter(pk=answer.pk).update(attempts=outbound.MAX_ATTEMPTS)
+    assert answers_reconcile(now=timezone.now() + LATER) == {"failed": 1}
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.FAILED
+    assert answer.last_error == "The platform did not receive it and its attempts are used up."
+    # The reaper told them it was unconfirmed; the reconciler now tells them it failed, and why.
+    notes = list(Notification.objects.filter(user=world.a.liaison, kind="answer_failed").values_list("text", flat=True))
+    assert notes.count(f"The answer to reply {answer.reply_id} was not sent: "
+                       "The platform did not receive it and its attempts are used up.") == 1
+    assert received(sandbox, answer.idempotency_key) == 0
+
+
+def test_an_answer_whose_reply_can_no_longer_be_answered_is_left_for_a_person_unasked(world, sandbox):
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    answer = queued(world, asked, 1)
+    stuck_in_flight(answer, asked)
+    Reply.objects.filter(pk=answer.reply_id).update(redacted_at=timezone.now())  # erased meanwhile
+    assert answers_reconcile(now=timezone.now() + LATER) == {"unconfirmed": 1}
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.UNCONFIRMED
+    assert answer.lookup_answer == "This reply can no longer be answered on its channel: nothing to ask."
+    assert lookups(sandbox) == []
+
+
+def test_an_answer_whose_look_up_cannot_be_prepared_is_left_for_a_person(world, sandbox):
+    asked = sandbox_channel(world, sandbox, "webhook", name="asked", status_lookup=True)
+    answer = queued(world, asked, 1)
+    stuck_in_flight(answer, asked)
+    asked.config = {"status_lookup": True}  # its address and secret lost: no adapter can be built
+    asked.save(update_fields=["config"])
+    assert answers_reconcile(now=timezone.now() + LATER) == {"unconfirmed": 1}
+    answer.refresh_from_db()
+    assert answer.status == AnswerStatus.UNCONFIRMED
+    assert answer.lookup_answer.startswith("Could not prepare the look-up: ")
+    assert answer.lookup_answer.endswith("Error.") and "NoneType" not in answer.lookup_answer
+    assert [s["platform_answer"] for s in looked_up(answer)] == ["unknown"]
+    assert lookups(sandbox) == []
