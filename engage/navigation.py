@@ -64,6 +64,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("Playbooks"), reverse("campaigns:playbooks")))
     if triager:
         items.append((_("Inbox"), reverse("inbox:list")))
+    if supervisor:
+        items.append((_("Awareness"), reverse("awareness:list")))
     if triager or supervisor or admin:
         items.append((_("Publishing"), reverse("campaigns:publishing")))
     if admin:

@@ -30,6 +30,12 @@ def category_label(value: str) -> str:
 
 
 @register.filter
+def sentiment_label(value: str) -> str:
+    """A reply's sentiment code (``positive``, ``negative``, ``neutral``, ``unknown``) in the desk's language."""
+    return gettext(value.capitalize()) if value else value  # noqa: INT001
+
+
+@register.filter
 def channel_kinds_label(values: list[str]) -> str:
     """A segment's channel codes (``["mastodon", "sms"]``) as the desk names them, comma-separated."""
     names = dict(ChannelKind.choices)

@@ -59,7 +59,9 @@ _KEPT_HEADERS = ("Content-Type", "Content-Language", "Cache-Control", "Last-Modi
 # Audit verbs after which a public page may show something else.
 _PUBLIC_VERBS = ("delivery.sent", "delivery.reconciled", "delivery.taken_down", "message.withdrawn",
                  "event.created", "event.updated", "event.phase_overridden", "event.published", "rumour.",
-                 "audit.head_published")
+                 "audit.head_published",
+                 # the transparency page lists every watch of public signals: approved, stopped or ended
+                 "awareness.watch.")
 
 
 LOCAL_ENTRIES = 256

@@ -32,11 +32,12 @@ def telegram_length_problem(text: str, *, caption: bool) -> str:
     used = utf16_units(text)
     if caption:
         if used > TELEGRAM_CAPTION_LIMIT:
-            return (f"a caption may be at most {TELEGRAM_CAPTION_LIMIT} UTF-16 units, this text has {used}; "
-                    "shorten it or send it without images")
+            return (f"a caption may be at most {TELEGRAM_CAPTION_LIMIT} characters as Telegram counts them "
+                    f"(an emoji counts as 2), this text has {used}; shorten it or send it without images")
         return ""
     if not text.strip():
         return "a message text must not be empty"
     if used > TELEGRAM_TEXT_LIMIT:
-        return f"a message text may be at most {TELEGRAM_TEXT_LIMIT} UTF-16 units, this text has {used}"
+        return (f"a message text may be at most {TELEGRAM_TEXT_LIMIT} characters as Telegram counts them "
+                f"(an emoji counts as 2), this text has {used}")
     return ""

@@ -130,3 +130,26 @@ def test_the_transparency_page_lists_every_watch_that_ran(client, desk):
     welsh = client.get("/transparency/?lang=cy").content.decode()
     assert "Spot safety problems and rumours." in welsh
     assert running.event.name in welsh
+
+
+def test_the_transparency_page_shows_a_watch_at_once_when_it_is_approved_or_stopped(client, desk,
+                                                                                   django_capture_on_commit_callbacks):
+    """The public page cache is dropped when a watch starts or stops, not when its copy expires."""
+    from engage.awareness import services
+    from engage.public import cache
+
+    before = cache.current_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        watch = approved_watch(desk)
+    approved = cache.current_version()
+    assert approved != before
+    with django_capture_on_commit_callbacks(execute=True):
+        services.watch_stop(actor=desk.supervisor, watch_id=watch.pk, reason="Event over")
+    assert cache.current_version() != approved
+
+
+def test_supervisors_find_awareness_in_the_menu_and_others_do_not(client, desk):
+    client.force_login(desk.supervisor)
+    assert 'href="/desk/awareness/"' in client.get("/desk/events/").content.decode()
+    client.force_login(desk.officer)
+    assert 'href="/desk/awareness/"' not in client.get("/desk/events/").content.decode()

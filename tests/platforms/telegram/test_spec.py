@@ -30,7 +30,7 @@ def test_one_count_for_adapter_checker_and_sandbox():
 def test_a_caption_with_emoji_over_1024_units_is_refused_before_sending(sandbox, make_adapter):
     caption = EMOJI * 30 + "x" * 970  # 1000 code points, 1030 UTF-16 units
     adapter = make_adapter("telegram")
-    with pytest.raises(PermanentError, match="1024 UTF-16 units, this text has 1030"):
+    with pytest.raises(PermanentError, match=r"1024 characters as Telegram counts them \(an emoji counts as 2\), this text has 1030"):
         adapter.publish(Payload(text=caption, media=(image(),)), idempotency_key="k")
     assert sandbox.requests("telegram") == []  # nothing was sent
     # ... and the checker says the same about the same text.
@@ -40,7 +40,7 @@ def test_a_caption_with_emoji_over_1024_units_is_refused_before_sending(sandbox,
 
 
 @pytest.mark.parametrize(("text", "fragment"), [
-    ("x" * 4000 + EMOJI * 50, "4096 UTF-16 units, this text has 4100"),  # 4050 code points
+    ("x" * 4000 + EMOJI * 50, r"4096 characters as Telegram counts them \(an emoji counts as 2\), this text has 4100"),  # 4050 code points
     ("   ", "must not be empty"),
 ])
 def test_a_message_text_outside_1_to_4096_units_is_refused_before_sending(sandbox, make_adapter, text, fragment):
