@@ -12,15 +12,34 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.conf.locale import LANG_INFO
+from django.utils.translation import gettext, gettext_noop
 
 # What the classifier decides itself (Arabic and Ethiopic scripts, single-script languages).
 CLASSIFIER_CODES = ("ar", "fa", "ur", "ps", "ckb", "ti", "am", "uk", "he", "el", "ka", "hy", "th", "ko", "ja", "zh")
 _ALIASES = {"zh-cn": "zh", "zh-tw": "zh"}
+# English names, marked for the catalogs: the desk shows them in its language (``desk_name``).
 ENGLISH_NAMES = {
-    "en": "English", "cy": "Welsh", "ar": "Arabic", "fa": "Farsi", "ur": "Urdu", "ps": "Pashto",
-    "ckb": "Sorani Kurdish", "pl": "Polish", "ro": "Romanian", "uk": "Ukrainian", "ru": "Russian",
-    "so": "Somali", "ti": "Tigrinya", "am": "Amharic", "tr": "Turkish", "pt": "Portuguese", "es": "Spanish",
-    "fr": "French", "de": "German", "sw": "Swahili", "ku": "Kurdish",
+    "en": gettext_noop("English"),
+    "cy": gettext_noop("Welsh"),
+    "ar": gettext_noop("Arabic"),
+    "fa": gettext_noop("Farsi"),
+    "ur": gettext_noop("Urdu"),
+    "ps": gettext_noop("Pashto"),
+    "ckb": gettext_noop("Sorani Kurdish"),
+    "pl": gettext_noop("Polish"),
+    "ro": gettext_noop("Romanian"),
+    "uk": gettext_noop("Ukrainian"),
+    "ru": gettext_noop("Russian"),
+    "so": gettext_noop("Somali"),
+    "ti": gettext_noop("Tigrinya"),
+    "am": gettext_noop("Amharic"),
+    "tr": gettext_noop("Turkish"),
+    "pt": gettext_noop("Portuguese"),
+    "es": gettext_noop("Spanish"),
+    "fr": gettext_noop("French"),
+    "de": gettext_noop("German"),
+    "sw": gettext_noop("Swahili"),
+    "ku": gettext_noop("Kurdish"),
 }
 
 
@@ -34,6 +53,14 @@ def reading_codes() -> frozenset[str]:
     except (ImportError, OSError):  # pragma: no cover - langdetect is a dependency
         pass
     return frozenset(codes)
+
+
+def desk_name(code: str) -> str:
+    """A language's name in the desk's language (Welsh or English): ours from the catalogs, else Django's."""
+    if code in ENGLISH_NAMES:
+        return gettext(ENGLISH_NAMES[code])  # noqa: INT001
+    info = LANG_INFO.get(code) or LANG_INFO.get(code.split("-")[0]) or {}
+    return gettext(info["name"]) if info.get("name") else code  # noqa: INT001
 
 
 def english_name(code: str) -> str:

@@ -56,9 +56,10 @@ def clean_hashtag_field(raw: str) -> list[str]:
         raise forms.ValidationError(errors)
     return names
 
-LANGUAGE_CHOICES = [("en", "English"), ("ar", "Arabic"), ("fa", "Farsi"), ("ti", "Tigrinya"), ("fr", "French"),
-                    ("pl", "Polish"), ("ro", "Romanian"), ("uk", "Ukrainian"), ("es", "Spanish"), ("de", "German"),
-                    ("cy", "Welsh"), ("ur", "Urdu"), ("so", "Somali"), ("bsl", "British Sign Language (video link)")]
+LANGUAGE_CHOICES = [("en", _("English")), ("ar", _("Arabic")), ("fa", _("Farsi")), ("ti", _("Tigrinya")),
+                    ("fr", _("French")), ("pl", _("Polish")), ("ro", _("Romanian")), ("uk", _("Ukrainian")),
+                    ("es", _("Spanish")), ("de", _("German")), ("cy", _("Welsh")), ("ur", _("Urdu")),
+                    ("so", _("Somali")), ("bsl", _("British Sign Language (video link)"))]
 
 
 def text_direction_attrs(language: str, *, source: str) -> dict[str, str]:
@@ -76,30 +77,30 @@ def _labels(choices: list[tuple[str, str]]) -> list[tuple[str, Any]]:
 
 
 class MessageForm(forms.Form):
-    campaign = forms.TypedChoiceField(coerce=int, label="Campaign")
-    title = forms.CharField(required=False, max_length=200, label="Title",
-                            help_text="Goes out as the email subject and the webhook title, and is approved "
-                                      "with the message. Empty: the first line of the message.")
+    campaign = forms.TypedChoiceField(coerce=int, label=_("Campaign"))
+    title = forms.CharField(required=False, max_length=200, label=_("Title"),
+                            help_text=_("Goes out as the email subject and the webhook title, and is approved "
+                                        "with the message. Empty: the first line of the message."))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8, "data-checker": "body"}), max_length=10_000,
-                           label="Message")
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en")
-    urgency = forms.ChoiceField(choices=Urgency.choices, initial=Urgency.ROUTINE)
-    instructive = forms.BooleanField(required=False, initial=True, label="Asks people to do something")
+                           label=_("Message"))
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en", label=_("Language"))
+    urgency = forms.ChoiceField(choices=_labels(Urgency.choices), initial=Urgency.ROUTINE, label=_("Urgency"))
+    instructive = forms.BooleanField(required=False, initial=True, label=_("Asks people to do something"))
     channels = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
-                                              label="Channels")
+                                              label=_("Channels"))
     segments = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
-                                              label="Audiences")
+                                              label=_("Audiences"))
     hashtags = forms.CharField(required=False, max_length=1000, label=_("Hashtags"),
                                help_text=_("Added to the posts on X, Mastodon, Facebook and Telegram (not to text "
                                            "messages or emails). Separated by spaces, e.g. #DerbyDay #Derby2025."))
-    links = forms.CharField(required=False, label="Links", widget=forms.Textarea(attrs={"rows": 2}),
-                            help_text="One https:// address per line")
+    links = forms.CharField(required=False, label=_("Links"), widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text=_("One https:// address per line"))
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, campaigns: list, channels: list, segments: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["campaign"].choices = [(c.pk, f"{c.name} — {c.team.name}") for c in campaigns]
-        self.fields["channels"].choices = [(c.pk, f"{c.name} ({c.get_kind_display()})") for c in channels]
+        self.fields["channels"].choices = [(c.pk, f"{c.name} ({_(c.get_kind_display())})") for c in channels]
         self.fields["segments"].choices = [(g.pk, g.name) for g in segments]
         self.channel_kinds = {c.pk: c.kind for c in channels}
         language = (self.data.get("language") if self.is_bound else None) or self.initial.get("language") or "en"

@@ -9,7 +9,6 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext
 
-from accounts.languages import english_name
 from campaigns.models import Need
 from campaigns.version_diff import format_name, variant_name
 
@@ -18,7 +17,10 @@ register = template.Library()
 
 @register.filter
 def language_label(code: Any) -> str:
-    return english_name(str(code or "")) if code else ""
+    """A language code as the desk names it, in the desk's language ("Arabic", "Arabeg")."""
+    from accounts.languages import desk_name
+
+    return desk_name(str(code or "")) if code else ""
 
 
 @register.filter

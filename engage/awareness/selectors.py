@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import User
+from accounts.policies import policy_for
 from campaigns.models import Event
 from engage.awareness.models import Bucket, CandidateStatus, RumourCandidate, Watch, WatchStatus
 
@@ -22,8 +23,7 @@ PANEL_HOURS = 24
 
 
 def watches_for(user: User) -> QuerySet[Watch]:
-    teams = permissions.team_ids(user, permissions.AWARENESS_VIEWERS)
-    return (Watch.objects.filter(event__team_id__in=teams)
+    return (policy_for(Watch).queryset(user, "view")
             .select_related("event", "event__team", "created_by", "approved_by"))
 
 
