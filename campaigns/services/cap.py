@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from accounts.audit import audit_record
 from accounts.models import User
@@ -49,11 +50,11 @@ _SENDER = re.compile(r"^[^\s,<&]{3,200}$")
 def _point(raw: str, field: str) -> tuple[float, float]:
     match = _POINT.match(raw.strip())
     if not match:
-        raise InvalidInput("A point is written as latitude,longitude (for example 52.95,-1.15).",
+        raise InvalidInput(gettext("A point is written as latitude,longitude (for example 52.95,-1.15)."),
                            fields={field: [f"Invalid point: {raw[:40]}"]})
     lat, lon = float(match.group(1)), float(match.group(2))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput("Latitude is between -90 and 90, longitude between -180 and 180.",
+        raise InvalidInput(gettext("Latitude is between -90 and 90, longitude between -180 and 180."),
                            fields={field: ["Out of range."]})
     return lat, lon
 
@@ -62,12 +63,12 @@ def clean_circle(raw: str) -> str:
     raw = " ".join((raw or "").split())
     match = _CIRCLE.match(raw)
     if not match:
-        raise InvalidInput("A circle is written as latitude,longitude radius in km (for example 52.95,-1.15 1.5).",
+        raise InvalidInput(gettext("A circle is written as latitude,longitude radius in km (for example 52.95,-1.15 1.5)."),
                            fields={"circle": ["Invalid circle."]})
     lat, lon = _point(f"{match.group(1)},{match.group(2)}", "circle")
     radius = float(match.group(3))
     if radius <= 0 or radius > 500:
-        raise InvalidInput("The radius is in kilometres, more than 0 and at most 500.",
+        raise InvalidInput(gettext("The radius is in kilometres, more than 0 and at most 500."),
                            fields={"circle": ["Invalid radius."]})
     return f"{lat:g},{lon:g} {radius:g}"
 
@@ -77,7 +78,7 @@ def clean_polygon(raw: str) -> str:
     if points and points[0] != points[-1]:
         points.append(points[0])  # CAP polygons are closed: the first point repeated last
     if len(points) < 4:
-        raise InvalidInput("A polygon needs at least three distinct points.", fields={"polygon": ["Too few points."]})
+        raise InvalidInput(gettext("A polygon needs at least three distinct points."), fields={"polygon": ["Too few points."]})
     return " ".join(f"{lat:g},{lon:g}" for lat, lon in points)
 
 
@@ -100,7 +101,8 @@ def event_area(event: Event | None) -> dict[str, str]:
 def _choice(values: dict[str, Any], key: str, allowed: tuple[str, ...], default: str | None) -> str:
     value = str(values.get(key) or default or "").strip()
     if value not in allowed:
-        raise InvalidInput(f"{key} is one of: {', '.join(allowed)}.", fields={key: ["Invalid choice."]})
+        raise InvalidInput(gettext("%(key)s is one of: %(allowed)s.") % {"key": key, "allowed": ", ".join(allowed)},
+                           fields={key: ["Invalid choice."]})
     return value
 
 
@@ -112,7 +114,8 @@ def _choices(values: dict[str, Any], key: str, allowed: tuple[str, ...]) -> list
     for item in raw:
         item = str(item).strip()
         if item not in allowed:
-            raise InvalidInput(f"{key} is one of: {', '.join(allowed)}.", fields={key: [f"Invalid: {item[:40]}"]})
+            raise InvalidInput(gettext("%(key)s is one of: %(allowed)s.") % {"key": key, "allowed": ", ".join(allowed)},
+                               fields={key: [f"Invalid: {item[:40]}"]})
         if item not in out:
             out.append(item)
     return out
@@ -124,11 +127,11 @@ def _expires(raw: Any, now: datetime) -> str:
     else:
         value = parse_datetime(str(raw).strip())
         if value is None:
-            raise InvalidInput("Give the expiry as a date and time.", fields={"expires": ["Invalid date."]})
+            raise InvalidInput(gettext("Give the expiry as a date and time."), fields={"expires": ["Invalid date."]})
     if timezone.is_naive(value):
         value = timezone.make_aware(value)  # the active (team) time zone
     if value <= now:
-        raise InvalidInput("The alert must expire in the future.", fields={"expires": ["In the past."]})
+        raise InvalidInput(gettext("The alert must expire in the future."), fields={"expires": ["In the past."]})
     return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
@@ -136,7 +139,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
     """Check and normalise CAP fields for ``message``. Raises InvalidInput with per-field errors."""
     now = now or timezone.now()
     if message.urgency not in ALERT_URGENCIES:
-        raise InvalidInput("CAP alert fields are for priority and emergency messages.",
+        raise InvalidInput(gettext("CAP alert fields are for priority and emergency messages."),
                            code="not_an_alert", fields={"urgency": ["Make the message priority or emergency."]})
     defaults = DEFAULTS[message.urgency]
     cleaned: dict[str, Any] = {
@@ -151,7 +154,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
         event = message.campaign.event if message.campaign_id else None
         cleaned["event"] = event.name[:120] if event else ""
     if not cleaned["event"]:
-        raise InvalidInput("Name the event the alert is about (for example: Crowd safety).",
+        raise InvalidInput(gettext("Name the event the alert is about (for example: Crowd safety)."),
                            fields={"event": ["This field may not be blank."]})
     if values.get("expires"):
         cleaned["expires"] = _expires(values["expires"], now)
@@ -164,7 +167,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
         cleaned["polygon"] = clean_polygon(area["polygon"])
     cleaned["areaDesc"] = sanitize_text(area.get("areaDesc", ""), max_length=200)
     if not cleaned["areaDesc"] or not (cleaned.get("circle") or cleaned.get("polygon")):
-        raise InvalidInput("Describe the area to notify and give it as a circle or a polygon.",
+        raise InvalidInput(gettext("Describe the area to notify and give it as a circle or a polygon."),
                            fields={"areaDesc": ["Describe the area and give a circle or polygon."]})
     instruction = sanitize_text(str(values.get("instruction") or ""), max_length=1000)
     if instruction:
@@ -172,7 +175,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
     sender = str(values.get("sender") or "").strip()
     if sender:
         if not _SENDER.match(sender):
-            raise InvalidInput("The sender is an address without spaces, commas, < or &.",
+            raise InvalidInput(gettext("The sender is an address without spaces, commas, < or &."),
                                fields={"sender": ["Invalid sender."]})
         cleaned["sender"] = sender
     sender_name = sanitize_text(str(values.get("senderName") or ""), max_length=200)
@@ -181,7 +184,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
     web = str(values.get("web") or "").strip()
     if web:
         if not web.lower().startswith(("https://", "http://")) or any(c.isspace() for c in web):
-            raise InvalidInput("The web address starts with https://.", fields={"web": ["Invalid address."]})
+            raise InvalidInput(gettext("The web address starts with https://."), fields={"web": ["Invalid address."]})
         cleaned["web"] = web[:500]
     return cleaned
 
@@ -190,7 +193,7 @@ def clean_cap(values: dict[str, Any], *, message: Message, now: datetime | None 
 def message_set_cap(*, actor: User, message: Message, values: dict[str, Any] | None) -> Message:
     """Set (or, with empty ``values``, clear) the CAP fields. Part of the approved content."""
     if not policy_for(Message).may(actor, "draft", message):
-        raise NotAllowed("You cannot edit messages of this team.")
+        raise NotAllowed(gettext("You cannot edit messages of this team."))
     cleaned = clean_cap(values, message=message) if values else {}
     message = message_update(actor=actor, message=message, cap=cleaned)
     audit_record(actor=actor, verb="message.cap_set", target=message,

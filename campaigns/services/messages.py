@@ -14,6 +14,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.audit import audit_record
@@ -49,9 +50,9 @@ _EDITABLE = {MessageStatus.DRAFT, MessageStatus.CHANGES_REQUESTED, MessageStatus
 def _clean_body(body: str, field: str = "body") -> str:
     text = sanitize_text(body or "")
     if not text:
-        raise InvalidInput("The message needs some text.", fields={field: ["This field may not be blank."]})
+        raise InvalidInput(gettext("The message needs some text."), fields={field: ["This field may not be blank."]})
     if len(text) > MAX_BODY:
-        raise InvalidInput(f"The text is longer than {MAX_BODY} characters.", fields={field: ["Too long."]})
+        raise InvalidInput(gettext("The text is longer than %(limit)s characters.") % {"limit": MAX_BODY}, fields={field: ["Too long."]})
     return text
 
 
@@ -68,7 +69,8 @@ def _clean_tags(values: Sequence[str] | None, *, strict: bool = True) -> list[st
             if not strict:
                 continue
             shown = sanitize_text(tag)[:60]
-            raise InvalidInput(f"“#{shown}” is not a hashtag: it {problem}. Use letters, digits and _ only.",
+            raise InvalidInput(gettext("“#%(tag)s” is not a hashtag: it %(problem)s. Use letters, digits and _ only.")
+                               % {"tag": shown, "problem": problem},
                                fields={"hashtags": [f"#{shown}: {problem}"]})
         if tag.lower() not in (t.lower() for t in tags):
             tags.append(tag)
@@ -80,7 +82,7 @@ def _clean_links(values: Sequence[str] | None) -> list[str]:
     for raw in values or []:
         link = str(raw).strip()
         if not link.lower().startswith(("https://", "http://")):
-            raise InvalidInput("Links must start with https:// or http://.", fields={"links": [f"Invalid: {link[:80]}"]})
+            raise InvalidInput(gettext("Links must start with https:// or http://."), fields={"links": [f"Invalid: {link[:80]}"]})
         links.append(link[:500])
     return links
 
@@ -91,7 +93,7 @@ MAX_CAP_BYTES = 20_000
 def _clean_cap(value: Any, *, depth: int = 0) -> Any:
     """CAP fields are user text too: sanitise every string, refuse anything that is not plain data."""
     if depth > 5:
-        raise InvalidInput("The CAP fields are nested too deeply.", fields={"cap": ["Too deeply nested."]})
+        raise InvalidInput(gettext("The CAP fields are nested too deeply."), fields={"cap": ["Too deeply nested."]})
     if isinstance(value, dict):
         return {sanitize_text(str(k), max_length=100): _clean_cap(v, depth=depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -100,17 +102,17 @@ def _clean_cap(value: Any, *, depth: int = 0) -> Any:
         return sanitize_text(value, max_length=5000)
     if value is None or isinstance(value, bool | int | float):
         return value
-    raise InvalidInput("CAP fields must be text, numbers, lists or objects.", fields={"cap": ["Invalid value."]})
+    raise InvalidInput(gettext("CAP fields must be text, numbers, lists or objects."), fields={"cap": ["Invalid value."]})
 
 
 def clean_cap(cap: Any) -> dict[str, Any]:
     if cap in (None, ""):
         return {}
     if not isinstance(cap, dict):
-        raise InvalidInput("cap must be an object.", fields={"cap": ["Expected an object."]})
+        raise InvalidInput(gettext("cap must be an object."), fields={"cap": ["Expected an object."]})
     cleaned = _clean_cap(cap)
     if len(json.dumps(cleaned)) > MAX_CAP_BYTES:
-        raise InvalidInput("The CAP fields are too long.", fields={"cap": ["Too long."]})
+        raise InvalidInput(gettext("The CAP fields are too long."), fields={"cap": ["Too long."]})
     return cleaned
 
 
@@ -123,7 +125,7 @@ def _team_channels(message: Message, channels: Sequence[Channel | int]) -> list[
     ids = {c.pk if isinstance(c, Channel) else int(c) for c in channels}
     found = list(Channel.objects.filter(pk__in=ids, team_id=message.team_id, is_active=True)) if _ids_ok(ids) else []
     if len(found) != len(ids):
-        raise InvalidInput("Choose channels of this message's team.", fields={"channels": ["Unknown channel."]})
+        raise InvalidInput(gettext("Choose channels of this message's team."), fields={"channels": ["Unknown channel."]})
     return found
 
 
@@ -131,7 +133,7 @@ def _team_segments(message: Message, segments: Sequence[Segment | int]) -> list[
     ids = {s.pk if isinstance(s, Segment) else int(s) for s in segments}
     found = list(Segment.objects.filter(pk__in=ids, team_id=message.team_id)) if _ids_ok(ids) else []
     if len(found) != len(ids):
-        raise InvalidInput("Choose segments of this message's team.", fields={"segments": ["Unknown segment."]})
+        raise InvalidInput(gettext("Choose segments of this message's team."), fields={"segments": ["Unknown segment."]})
     return found
 
 
@@ -140,7 +142,7 @@ def lock_message(message_id: int) -> Message:
     try:
         return Message.objects.select_for_update().get(pk=message_id)
     except Message.DoesNotExist as exc:
-        raise NotFound("No such message.") from exc
+        raise NotFound(gettext("No such message.")) from exc
 
 
 def record_version(*, message: Message, actor: User | None, reason: str) -> bool:
@@ -197,10 +199,11 @@ def record_version(*, message: Message, actor: User | None, reason: str) -> bool
 
 def _require_editable(actor: User, message: Message) -> None:
     if not policy_for(Message).may(actor, "draft", message):
-        raise NotAllowed("You cannot edit messages of this team.")
+        raise NotAllowed(gettext("You cannot edit messages of this team."))
     if message.status not in _EDITABLE:
         raise WrongState(
-            f"A message that is {message.get_status_display().lower()} cannot be edited. Publish a correction instead.",
+            gettext("A message that is %(status)s cannot be edited. Publish a correction instead.")
+            % {"status": gettext(message.get_status_display()).lower()},
         )
 
 
@@ -228,15 +231,15 @@ def message_create(
     allowed = permissions.can_draft(actor, campaign.team_id) or (
         inbox_answer and permissions.can_triage(actor, campaign.team_id))
     if not allowed:
-        raise NotAllowed("You cannot draft messages for this team.")
+        raise NotAllowed(gettext("You cannot draft messages for this team."))
     if urgency not in Urgency.values:
-        raise InvalidInput("Urgency is routine, priority or emergency.", fields={"urgency": ["Invalid choice."]})
+        raise InvalidInput(gettext("Urgency is routine, priority or emergency."), fields={"urgency": ["Invalid choice."]})
     if correction_of is not None:
         if correction_of.team_id != campaign.team_id:
-            raise NotFound("No such message.")
+            raise NotFound(gettext("No such message."))
         if correction_of.status not in (MessageStatus.PUBLISHED, MessageStatus.PARTIALLY_PUBLISHED,
                                         MessageStatus.WITHDRAWN):
-            raise WrongState("Only a published message can be corrected.")
+            raise WrongState(gettext("Only a published message can be corrected."))
     strict_tags = hashtags is not None
     if hashtags is None:
         hashtags = campaign.event.hashtags if campaign.event_id else []
@@ -286,7 +289,8 @@ def message_update(
     _require_editable(actor, message)
     if expected_version is not None and expected_version != message.version:
         raise WrongState(
-            f"Someone else changed this message (now version {message.version}). Reload and try again.",
+            gettext("Someone else changed this message (now version %(version)s). Reload and try again.")
+            % {"version": message.version},
             code="version_conflict",
         )
     fields: list[str] = []
@@ -295,7 +299,7 @@ def message_update(
         fields.append("body")
     if urgency is not None:
         if urgency not in Urgency.values:
-            raise InvalidInput("Urgency is routine, priority or emergency.", fields={"urgency": ["Invalid choice."]})
+            raise InvalidInput(gettext("Urgency is routine, priority or emergency."), fields={"urgency": ["Invalid choice."]})
         message.urgency = urgency
         fields.append("urgency")
     if language is not None:
@@ -328,9 +332,9 @@ def message_update(
 
 def _clean_variant_fields(*, language: str, format: str, body: str) -> tuple[str, str, str]:
     if not language or len(language) > 8:
-        raise InvalidInput("Give the variant's language as an ISO 639-1 code.", fields={"language": ["Required."]})
+        raise InvalidInput(gettext("Give the variant's language as an ISO 639-1 code."), fields={"language": ["Required."]})
     if format not in VariantFormat.values:
-        raise InvalidInput("Format is standard, easy_read or sms_short.", fields={"format": ["Invalid choice."]})
+        raise InvalidInput(gettext("Format is standard, easy_read or sms_short."), fields={"format": ["Invalid choice."]})
     return language.lower(), format, _clean_body(body)
 
 
@@ -351,7 +355,7 @@ def variant_add(
     language, format, body = _clean_variant_fields(language=language, format=format, body=body)
     segment_obj = _team_segments(message, [segment])[0] if segment else None
     if Variant.objects.filter(message=message, language=language, format=format, segment=segment_obj).exists():
-        raise InvalidInput("This message already has a variant in that language and format.", code="duplicate",
+        raise InvalidInput(gettext("This message already has a variant in that language and format."), code="duplicate",
                            fields={"language": ["Duplicate variant."]})
     variant = Variant.objects.create(
         message=message, language=language, format=format, body=body, segment=segment_obj,
@@ -397,7 +401,7 @@ def variant_remove(*, actor: User, variant: Variant) -> None:
     message = lock_message(variant.message_id)
     _require_editable(actor, message)
     if variant.deliveries.exists():
-        raise WrongState("This variant has deliveries; withdraw the message instead.")
+        raise WrongState(gettext("This variant has deliveries; withdraw the message instead."))
     audit_record(actor=actor, verb="variant.removed", target=variant, team=message.team_id,
                  summary={"message": message.pk, "language": variant.language, "format": variant.format})
     variant.delete()
@@ -461,7 +465,7 @@ def media_update_alt(*, actor: User, asset: MediaAsset, alt_text: str) -> MediaA
 @transaction.atomic
 def comment_add(*, actor: User, message: Message, body: str, kind: str = "comment") -> Comment:
     if not (policy_for(Message).may(actor, "draft", message) or policy_for(Message).may(actor, "approve", message)):
-        raise NotAllowed("You cannot comment on this message.")
+        raise NotAllowed(gettext("You cannot comment on this message."))
     text = _clean_body(body, field="comment")
     comment = Comment.objects.create(message=message, author=actor, body=text, version=message.version, kind=kind)
     audit_record(actor=actor, verb=f"message.{kind}", target=message, summary={"comment": comment.pk})

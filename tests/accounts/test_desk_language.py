@@ -68,7 +68,9 @@ DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py",
                "campaigns/services/playbooks.py", "campaigns/services/coverage.py", "campaigns/publishing/pause.py",
                "campaigns/publishing/schedule.py", "campaigns/publishing/withdraw.py", "engage/inbound/policies.py",
                "engage/inbound/triage.py", "engage/inbound/answers.py", "engage/inbound/retention.py",
-               "engage/metrics/series.py", "engage/metrics/exports.py", "engage/metrics/reach.py"]
+               "engage/metrics/series.py", "engage/metrics/exports.py", "engage/metrics/reach.py",
+               "campaigns/services/messages.py", "campaigns/services/workflow.py", "campaigns/services/cap.py",
+               "accounts/languages.py"]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')
