@@ -80,7 +80,7 @@ def test_a_template_waits_for_a_second_supervisor(page, live_server, artifacts_d
     sign_in(page, live_server, tw.supervisor.email, PASSWORD)
     page.goto(f"{live_server.url}/desk/inbox/settings/")
     page.get_by_label("Title").fill("Gates")
-    page.get_by_label("Body").fill("Gates open two hours before kick-off.")
+    page.get_by_label("Text", exact=True).fill("Gates open two hours before kick-off.")
     page.get_by_role("button", name="Save for approval").click()
     expect(page.get_by_role("status").filter(has_text="Another supervisor approves it")).to_be_visible()
     expect(page.locator("#template-version-" + str(tw.team.answer_templates.get().versions.get().pk))).to_contain_text(

@@ -84,6 +84,9 @@ def _arguments(fn: Callable[..., Any], team: Any, message: Message) -> list[tupl
             values = [message]
         elif param.name == "event":
             values = [SimpleNamespace(team_id=team if isinstance(team, int) else team.pk)]
+        elif param.name == "watch":  # a watch of public signals (issue 18), set up by nobody here
+            values = [SimpleNamespace(event=SimpleNamespace(team_id=team if isinstance(team, int) else team.pk),
+                                      created_by_id=None)]
         elif param.name in ("draft_authors", "writers"):
             values = [set(), {message.author_id}]
         elif param.name in ("author_id", "publisher_id"):
