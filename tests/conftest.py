@@ -110,3 +110,15 @@ def pytest_collection_modifyitems(config, items):
         if item.get_closest_marker("django_db") is None and not DATABASE_FIXTURES & set(
                 getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.nodb)
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A local URL where nothing listens (connection refused): for the platform clients' and the
+    awareness readers' tests of a host that is down."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

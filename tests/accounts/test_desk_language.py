@@ -51,6 +51,8 @@ DESK_TEMPLATES = [
     "templates/engage/review_public_words.html", "templates/engage/desk_404.html",
     "templates/accounts/notification_settings.html", "templates/accounts/reading_languages.html",
     "templates/accounts/password_reset_email.txt", "templates/accounts/password_reset_subject.txt",
+    "templates/engage/awareness/_panel_body.html", "templates/engage/awareness/watches.html",
+    "templates/engage/awareness/watch_form.html",
 ]
 DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py", "engage/inbound/forms.py",
                "engage/metrics/views.py", "engage/metrics/charts.py", "campaigns/forms.py",
@@ -70,7 +72,8 @@ DESK_PYTHON = ["engage/navigation.py", "accounts/forms.py", "accounts/views.py",
                "engage/inbound/triage.py", "engage/inbound/answers.py", "engage/inbound/retention.py",
                "engage/metrics/series.py", "engage/metrics/exports.py", "engage/metrics/reach.py",
                "campaigns/services/messages.py", "campaigns/services/workflow.py", "campaigns/services/cap.py",
-               "accounts/languages.py"]
+               "accounts/languages.py", "engage/awareness/charts.py", "engage/awareness/forms.py",
+               "engage/awareness/views.py"]
 _CALL = re.compile(r"\b(gettext|ngettext|pgettext|npgettext|gettext_noop|gettext_lazy|pgettext_lazy|_)\(\s*"
                    r"((?:u?(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\s*,?\s*)+)")
 _PLAYBOOK_LINK = re.compile(r'<a href="[^"]*\?playbook=[^"]*">[^<]*</a>')
@@ -198,6 +201,7 @@ def desk_pages(world):
         "alert settings": lambda lang: page(_as(tw.officer, lang), "/desk/notifications/settings/"),
         "languages read": lambda lang: page(_as(tw.liaison, lang), "/desk/languages/"),
         "public words": lambda lang: page(_as(tw.supervisor, lang), "/desk/public-words/"),
+        "awareness": lambda lang: page(_as(tw.supervisor, lang), "/desk/awareness/"),
     }
 
 

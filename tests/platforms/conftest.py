@@ -9,7 +9,6 @@ requests on purpose, to see the sandbox refuse them, is marked ``@pytest.mark.co
 from __future__ import annotations
 
 import base64
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,11 +59,3 @@ def make_adapter(sandbox: Sandbox) -> Iterator[Callable[..., Adapter]]:
     for adapter in made:
         adapter.close()
 
-
-@pytest.fixture
-def dead_url() -> str:
-    """A local URL where nothing listens (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

@@ -152,13 +152,3 @@ def instance() -> Iterator[Instance]:
     yield server
     server.stop()
 
-
-@pytest.fixture
-def dead_url() -> str:
-    """A local URL where nothing listens (connection refused)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
