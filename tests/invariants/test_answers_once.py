@@ -226,9 +226,9 @@ def test_releasing_or_dropping_one_held_answer_leaves_the_others_held(world, san
         assert decided.last_error == "Not sent: a person decided."
         assert audits(one, "reply.answer_dropped") and not audits(one, "reply.answer_released")
     verb = "reply.answer_released" if send else "reply.answer_dropped"
-    assert list(AuditEvent.objects.filter(verb=verb).values_list("actor_id", "team_id")) == [
-        (world.a.supervisor.pk, world.a.team.pk)]
-    with pytest.raises(WrongState):
+    assert list(AuditEvent.objects.filter(verb=verb).values_list("actor_id", "team_id", "summary")) == [
+        (world.a.supervisor.pk, world.a.team.pk, {"answer": one.pk})]
+    with pytest.raises(WrongState, match="^This answer is not held.$"):
         answers.answer_release_held(actor=world.a.supervisor, answer=one, send=send)
 
 

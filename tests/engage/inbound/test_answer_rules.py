@@ -125,3 +125,41 @@ def test_after_a_restore_only_answers_that_may_have_gone_out_are_unconfirmed(wor
                 "Check the platform before answering again.")}
         else:
             assert after == {"status": status, "last_error": "as it was"}
+
+
+def test_a_free_text_answer_is_in_the_replys_language_and_audited_on_its_team(world, sandbox):
+    from accounts.models import AuditEvent
+
+    sandbox.reset()
+    arabic = telegram_reply(world, sandbox_channel(world, sandbox, "telegram"), text="متى تفتح البوابات؟")
+    assert arabic.language == "ar"
+    answer = answers.answer_free_text(actor=world.a.liaison, reply=arabic, body="تفتح البوابات الساعة الثانية.")
+    assert (answer.language, answer.message.language) == ("ar", "ar")
+    audit = AuditEvent.objects.get(verb="reply.answer_drafted")
+    assert (audit.actor_id, audit.team_id) == (world.a.liaison.pk, world.a.team.pk)
+    assert audit.summary == {"answer": answer.pk, "status": answer.status, "message": answer.message_id}
+
+
+def test_an_adopted_answer_goes_for_approval_in_the_adopters_words(world, reply):
+    from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
+
+    proposed = ReplyAnswer.objects.create(reply=reply, kind=AnswerKind.FREE_TEXT, body="Gates at 2.",
+                                          status=AnswerStatus.PROPOSED, created_by=world.a.liaison,
+                                          idempotency_key=f"engage-reply-{reply.pk}-text-proposed")
+    adopted = answers.answer_adopt(actor=world.a.supervisor, answer=proposed, body="The gates open at 2pm.")
+    assert adopted.body == adopted.message.body == "The gates open at 2pm."
+    with pytest.raises(WrongState) as excinfo:
+        answers.answer_adopt(actor=world.a.supervisor, answer=adopted)
+    assert _refusal(excinfo) == (WrongState, "wrong_state", "Only a proposed answer can be adopted.", {})
+
+
+def test_answering_refusals_say_why(world, reply):
+    from core.errors import NotAllowed
+
+    with pytest.raises(InvalidInput) as excinfo:
+        answers.reply_respond(actor=world.a.liaison, reply=reply)
+    assert _refusal(excinfo)[:3] == (InvalidInput, "invalid", "Give either a template or a text.")
+    with pytest.raises(NotAllowed) as excinfo:
+        answers.answer_free_text(actor=world.a.admin, reply=reply, body="Hello")
+    assert _refusal(excinfo) == (NotAllowed, "forbidden",
+                                 "Only liaison officers and supervisors of this team answer replies.", {})
