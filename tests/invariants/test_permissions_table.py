@@ -225,6 +225,10 @@ def test_approval_and_emergency_rules_turn_on_who_wrote_it(tree):
         pk=None, team_id=tree.team.pk, author_id=tree.users[OFFICER].pk, urgency="emergency"))
     assert not permissions.can_review_emergency(supervisor, own) and permissions.can_review_emergency(other, own)
     assert permissions.wrote_part_of(supervisor, own) and not permissions.wrote_part_of(other, own)
+    # A watch of public signals (issue 18): the supervisor who set it up never approves it.
+    watch = SimpleNamespace(event=SimpleNamespace(team_id=tree.team.pk), created_by_id=supervisor.pk)
+    assert not permissions.can_approve_watch(supervisor, watch) and permissions.can_approve_watch(other, watch)
+    assert not permissions.can_approve_watch(tree.users[OFFICER], watch)
 
 
 def test_whoever_saved_a_version_of_a_message_wrote_part_of_it(world):
