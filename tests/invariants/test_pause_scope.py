@@ -160,3 +160,20 @@ def test_only_an_emergency_message_can_be_let_out_of_a_pause(world):
     assert refused.value.message == "Only emergency messages can go out during a pause."
     assert Message.objects.get(pk=routine.pk).pause_override_by_id is None
     assert send_due() == {}
+
+
+def test_a_pause_leaves_a_delivery_whose_platform_call_is_under_way_to_its_worker(forces: Forces):
+    """Only claims that have not started their call go back to wait: a row in flight stays sending, so
+    that its worker records what the platform did (the race itself, on PostgreSQL, is in
+    tests/campaigns/test_lock_races.py)."""
+    a = forces.a
+    message = scheduled(a)
+    claimed = deliveries_claim_due()
+    (first, _token, _), *others = claimed
+    Delivery.objects.filter(pk=first).update(in_flight_since=timezone.now())
+    publishing_pause(actor=a.supervisor, reason="Major incident", team=a.team.pk)
+    in_flight = Delivery.objects.get(pk=first)
+    assert (in_flight.status, in_flight.claim_token) != (DeliveryStatus.PENDING, "")
+    assert in_flight.status == DeliveryStatus.SENDING and in_flight.in_flight_since is not None
+    assert {Delivery.objects.get(pk=d).status for d, _t, _ in others} <= {DeliveryStatus.PENDING}
+    assert Delivery.objects.filter(message=message).count() == len(claimed)
