@@ -46,16 +46,19 @@ PROPOSED = (
     "CREATE INDEX IF NOT EXISTS proposed_reply_created ON engage_reply (created_at)",
     "CREATE INDEX IF NOT EXISTS proposed_reply_sla_open ON engage_reply (sla_due_at) WHERE first_response_at IS NULL",
 )
+from bench.copyload import copy_lines  # noqa: E402 - after the path is set
+
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway bench database
 
 
-def ensure_database(url: str) -> None:
+def ensure_database(url: str, allowed: str = "") -> None:
     import psycopg
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"Refusing to use database {name!r}: its name must contain 'bench'.")
+    if "bench" not in name and name != allowed:
+        raise SystemExit(f"Refusing to use database {name!r}: its name must contain 'bench' "
+                         "(or be named again with --database).")
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
@@ -132,68 +135,100 @@ def build(replies: int, deliveries: int) -> dict[str, Any]:
         cursor.execute(f"""
             INSERT INTO campaigns_delivery (status, idempotency_key, urgent, due_at, attempts, claim_token, sent_at,
                 external_id, external_url, last_error, manual_takedown, needs_review, created_at, updated_at,
-                channel_id, message_id)
+                channel_id, message_id, lookup_answer, lookup_asks, lookup_token)
             SELECT CASE WHEN r < 0.90 THEN 'sent' WHEN r < 0.95 THEN 'failed' WHEN r < 0.97 THEN 'withdrawn'
                         WHEN r < 0.98 THEN 'unconfirmed' ELSE 'pending' END,
                    'bench-' || m.id || '-' || k, false, m.published_at, 1, '',
                    CASE WHEN r < 0.90 OR (r >= 0.95 AND r < 0.97) THEN m.published_at + interval '2 seconds' END,
                    'ext-' || m.id || '-' || k, '', '', false, false, m.published_at, m.published_at,
-                   ({chan})[1 + (m.id + k) %% 6], m.id
+                   ({chan})[1 + (m.id + k) %% 6], m.id, '', 0, ''
             FROM campaigns_message m CROSS JOIN generate_series(0, 4) k, LATERAL (SELECT random() AS r) x
             WHERE m.id <= %s
         """, [deliveries // 5])  # noqa: S608 - only ids and times we generated
-        cursor.execute(f"""
-            INSERT INTO engage_reply (source, provider_id, in_reply_to, raw_payload, raw_text, text, text_masked,
-                author_handle, author_name, author_key, language, sentiment, sentiment_score, category,
-                category_confidence, urgent, urgent_terms, pii_kinds, status, restricted, legal_hold, received_at,
-                created_at, processed_at, processing_attempts, processing_error, sla_due_at, first_response_at,
-                closed_at, updated_at, channel_id, message_id, team_id)
-            SELECT 'mastodon', 'bench-' || g, '', jsonb_build_object('id', g, 'bench', true),
-                   txt, txt, txt, '@someone' || (g %% 50000), '', 'someone' || (g %% 50000),
-                   lang, sent, 0.1, cat, 0.8, false, '[]', '[]',
-                   CASE WHEN ans THEN (CASE WHEN g %% 3 = 0 THEN 'closed' ELSE 'answered' END)
-                        WHEN rec < now() - interval '2 days' AND g %% 100 < 97 THEN 'closed'
-                        WHEN g %% 2 = 0 THEN 'new' ELSE 'assigned' END,
-                   false, false, rec, rec, CASE WHEN cat = '' THEN NULL ELSE rec + interval '3 seconds' END, 1, '',
-                   CASE cat WHEN 'question' THEN rec + interval '60 minutes' WHEN 'complaint' THEN rec + interval '1 day'
-                            WHEN 'emergency' THEN rec + interval '5 minutes' WHEN 'rumour' THEN rec + interval '2 hours'
-                            WHEN 'information' THEN rec + interval '4 hours' WHEN 'crime_report' THEN rec + interval '1 hour'
-                            ELSE NULL END,
-                   CASE WHEN ans THEN LEAST(now(), rec + make_interval(secs => rt)) END,
-                   NULL, rec, ({chan})[1 + g %% 6], msg, %s
-            FROM (
-                SELECT g, msg, lang, sent, cat, txt, rec,
-                       (cat NOT IN ('praise', 'abuse', 'spam') AND random() < CASE WHEN lang = 'fa' THEN 0.41 ELSE 0.88 END
-                        OR cat = 'praise' AND random() < 0.3) AS ans,
-                       -ln(1 - random() * 0.999) * CASE WHEN lang = 'fa' THEN 10800 ELSE 2400 END AS rt
-                FROM (
-                    SELECT g, msg, sent, cat, txt, r,
-                           CASE WHEN msg %% {SEGMENTS} = 0 AND random() < 0.6 THEN 'fa'
-                                ELSE (ARRAY['en','en','en','en','en','en','ar','fa','pl','ro','ti','unknown'])
-                                     [1 + floor(random() * 12)::int] END AS lang
-                    FROM (
-                        SELECT g,
-                               CASE WHEN random() < 0.8 THEN 1 + floor(random() * %s)::bigint END AS msg,
-                               (ARRAY['positive','neutral','neutral','negative','unknown'])[1 + floor(random() * 5)::int]
-                                   AS sent,
-                               (ARRAY['question','question','question','question','question','question','question',
-                                      'information','information','complaint','complaint','complaint','praise','praise',
-                                      'praise','rumour','emergency','crime_report','abuse','spam','spam',''])
-                                   [1 + floor(random() * 22)::int] AS cat,
-                               'Bench reply number ' || g || ': ' || repeat('some words people write ', 6) AS txt,
-                               random() AS r
-                        FROM generate_series(1, %s) g
-                    ) a0
-                ) a, LATERAL (
-                    SELECT LEAST(now() - interval '1 minute',
-                                 COALESCE((SELECT published_at FROM campaigns_message WHERE id = a.msg),
-                                          now() - interval '90 days' + a.r * interval '90 days')
-                                 + random() * interval '6 hours') AS rec
-                ) t
-            ) s
-        """, [team.pk, messages, replies])  # noqa: S608 - only ids and times we generated
+        cursor.execute("SELECT id, published_at FROM campaigns_message WHERE id <= %s ORDER BY id", [messages])
+        published = {pk: at for pk, at in cursor.fetchall()}
+        copy_lines(cursor, "engage_reply", REPLY_COLUMNS,
+                   reply_lines(replies, messages=messages, published=published, channels=channels, team=team.pk,
+                               now=timezone.now(), start=start),
+                   total=replies, label="replies")
         cursor.execute("ANALYZE")
     return {"team": team.pk, "supervisor": supervisor.pk, "event": events[0].pk}
+
+
+REPLY_COLUMNS = (
+    "source", "provider_id", "in_reply_to", "raw_payload", "raw_text", "text", "text_masked", "author_handle",
+    "author_name", "author_key", "language", "sentiment", "sentiment_score", "category", "category_confidence",
+    "urgent", "urgent_terms", "pii_kinds", "status", "restricted", "legal_hold", "received_at", "created_at",
+    "processed_at", "processing_attempts", "processing_error", "sla_due_at", "first_response_at", "closed_at",
+    "updated_at", "channel_id", "message_id", "team_id",
+)
+LANGUAGES = ("en", "en", "en", "en", "en", "en", "ar", "fa", "pl", "ro", "ti", "unknown")
+SENTIMENTS = ("positive", "neutral", "neutral", "negative", "unknown")
+CATEGORIES = ("question", "question", "question", "question", "question", "question", "question", "information",
+              "information", "complaint", "complaint", "complaint", "praise", "praise", "praise", "rumour",
+              "emergency", "crime_report", "abuse", "spam", "spam", "")
+SLA = {"question": timedelta(minutes=60), "complaint": timedelta(days=1), "emergency": timedelta(minutes=5),
+       "rumour": timedelta(hours=2), "information": timedelta(hours=4), "crime_report": timedelta(hours=1)}
+
+
+def reply_lines(replies: int, *, messages: int, published: dict[int, Any], channels: list[int], team: int,
+                now: Any, start: Any) -> Any:
+    """The replies as COPY text lines, one at a time (so memory stays bounded at any size).
+
+    Reply g: 80% answer a random message (received within 6 hours of its publication), the rest
+    arrive at any time in the 90 days; Farsi is 60% of the replies to every 8th message (the Farsi
+    speakers' segment) and 1 in 12 elsewhere; Farsi speakers are answered less often (41% against
+    88%) and more slowly (mean 3 hours against 40 minutes); anything older than two days that was
+    not answered is mostly closed.
+    """
+    import math
+    import random
+
+    rng = random.Random(42)
+    rand = rng.random
+    latest = now - timedelta(minutes=1)
+    six_hours = 6 * 3600
+    span = 90 * 86400
+    two_days_ago = now - timedelta(days=2)
+    team_s = str(team)
+    chans = [str(c) for c in channels]
+    for g in range(1, replies + 1):
+        msg = 1 + int(rand() * messages) if rand() < 0.8 else None
+        sent = SENTIMENTS[int(rand() * 5)]
+        cat = CATEGORIES[int(rand() * 22)]
+        r = rand()
+        lang = "fa" if msg is not None and msg % SEGMENTS == 0 and rand() < 0.6 else LANGUAGES[int(rand() * 12)]
+        base = published.get(msg) if msg is not None else None
+        rec = (base if base is not None else start + timedelta(seconds=r * span)) + timedelta(
+            seconds=rand() * six_hours)
+        if rec > latest:
+            rec = latest
+        fa = lang == "fa"
+        ans = (cat not in ("praise", "abuse", "spam") and rand() < (0.41 if fa else 0.88)) or (
+            cat == "praise" and rand() < 0.3)
+        rt = -math.log(1 - rand() * 0.999) * (10800 if fa else 2400)
+        if ans:
+            status = "closed" if g % 3 == 0 else "answered"
+        elif rec < two_days_ago and g % 100 < 97:
+            status = "closed"
+        else:
+            status = "new" if g % 2 == 0 else "assigned"
+        received = rec.isoformat()
+        sla = SLA.get(cat)
+        first = min(now, rec + timedelta(seconds=rt)).isoformat() if ans else NULL
+        processed = (rec + THREE_SECONDS).isoformat() if cat else NULL
+        due = (rec + sla).isoformat() if sla else NULL
+        message = NULL if msg is None else str(msg)
+        txt = f"Bench reply number {g}: {WORDS}"
+        yield (f"mastodon\tbench-{g}\t\t{{\"id\": {g}, \"bench\": true}}\t{txt}\t{txt}\t{txt}\t"
+               f"@someone{g % 50000}\t\tsomeone{g % 50000}\t{lang}\t{sent}\t0.1\t{cat}\t0.8\tf\t[]\t[]\t"
+               f"{status}\tf\tf\t{received}\t{received}\t{processed}\t1\t\t{due}\t{first}\t{NULL}\t{received}\t"
+               f"{chans[g % 6]}\t{message}\t{team_s}\n")
+
+
+NULL = "\\N"  # COPY's text format
+WORDS = "some words people write " * 6
+THREE_SECONDS = timedelta(seconds=3)
 
 
 def timed(label: str, fn: Callable[[], Any], repeat: int) -> dict[str, Any]:
@@ -210,9 +245,9 @@ def timed(label: str, fn: Callable[[], Any], repeat: int) -> dict[str, Any]:
             queries = len(connection.queries)
     warm = results[1:] or results
     row = {"what": label, "queries": queries, "cold_ms": results[0], "median_ms": statistics.median(warm),
-           "min_ms": min(warm)}
-    print(f"{label:<58} {queries:>4} {results[0]:>10.0f} {row['median_ms']:>10.0f} {row['min_ms']:>10.0f}",
-          flush=True)
+           "min_ms": min(warm), "load": os.getloadavg()[0]}
+    print(f"{label:<58} {queries:>4} {results[0]:>10.0f} {row['median_ms']:>10.0f} {row['min_ms']:>10.0f}"
+          f" {row['load']:>6.2f}", flush=True)
     return row
 
 
@@ -226,12 +261,15 @@ def main() -> int:
                         help="create the indexes on engage_reply proposed for the summary's refresh (see PROPOSED)")
     parser.add_argument("--no-summary-rebuild", action="store_true",
                         help="refresh the summary incrementally instead of rebuilding it from scratch")
+    parser.add_argument("--no-load", action="store_true", help="use the rows already loaded, whatever their number")
+    parser.add_argument("--database", default="",
+                        help="the database's name, to confirm it may be emptied when it does not contain 'bench'")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database whose name contains 'bench'.")
-    ensure_database(url)
+    ensure_database(url, args.database)
     import django
 
     django.setup()
@@ -247,7 +285,9 @@ def main() -> int:
     from engage.models import Reply
 
     have = (Reply.objects.count(), Delivery.objects.count())
-    if args.rebuild or have[0] < args.replies - 1000 or have[1] != args.deliveries:
+    if args.no_load:
+        pass
+    elif args.rebuild or have[0] < args.replies - 1000 or have[1] != args.deliveries:
         print(f"Filling the database: {args.replies:,} replies, {args.deliveries:,} deliveries ...", flush=True)
         started = time.perf_counter()
         build(args.replies, args.deliveries)
@@ -308,8 +348,8 @@ def run(user: Any, event: Any, repeat: int) -> None:
     since, _until = period_bounds("30d", zone=tz, since=None, until=None, now=timezone.now())
     odd_since = timezone.now() - timedelta(days=30)
     farsi = user.memberships.first().team.segments.get(name="Farsi speakers")
-    print(f"\n{'what':<58} {'queries':>4} {'cold ms':>10} {'median ms':>10} {'min ms':>10}")
-    timed("dashboard data: team, all 1M replies", lambda: dashboard(resolve_scope(user=user)), repeat)
+    print(f"\n{'what':<58} {'queries':>4} {'cold ms':>10} {'median ms':>10} {'min ms':>10} {'load':>6}")
+    timed("dashboard data: team, all replies", lambda: dashboard(resolve_scope(user=user)), repeat)
     timed("dashboard data: team, last 30 days (whole days)",
           lambda: dashboard(resolve_scope(user=user, since=since)), repeat)
     timed("dashboard data: team, since a time 30 days ago (days + hours)",
