@@ -149,15 +149,17 @@ def backlog_by_age(qs: QuerySet[Reply], *, now: datetime | None = None) -> dict[
     """Open replies now, by age since received, with how many are past their SLA clock."""
     now = now or timezone.now()
     open_qs = qs.filter(status__in=OPEN_STATUSES)
-    aggregates: dict[str, Count] = {"open": Count("pk"),
-                                    "overdue": Count("pk", filter=Q(sla_due_at__lt=now,
-                                                                    first_response_at__isnull=True)),
-                                    "urgent": Count("pk", filter=Q(urgent=True))}
+    # Counting ``received_at`` (never null, so the same as counting rows) rather than the primary key
+    # lets PostgreSQL answer from the index ``reply_open_backlog`` alone, without reading the table.
+    aggregates: dict[str, Count] = {"open": Count("received_at"),
+                                    "overdue": Count("received_at", filter=Q(sla_due_at__lt=now,
+                                                                             first_response_at__isnull=True)),
+                                    "urgent": Count("received_at", filter=Q(urgent=True))}
     for key, _label, lo, hi in BACKLOG_BUCKETS:
         q = Q(received_at__lte=now - timedelta(seconds=lo)) if lo else Q()
         if hi is not None:
             q &= Q(received_at__gt=now - timedelta(seconds=hi))
-        aggregates[f"age_{key}"] = Count("pk", filter=q)
+        aggregates[f"age_{key}"] = Count("received_at", filter=q)
     result = open_qs.aggregate(**aggregates)
     return {
         "open": result["open"], "overdue": result["overdue"], "urgent": result["urgent"],

@@ -124,6 +124,12 @@ class Reply(models.Model):
             # The dashboard's open backlog for an event or segment: the open replies of each of its
             # messages, without reading every closed reply (455 ms -> 25 ms at 1M replies).
             models.Index(fields=["message"], condition=Q(status__in=OPEN_STATUSES), name="reply_open_by_message"),
+            # The dashboard's open backlog (every scope): read from this small index alone (an index-only
+            # scan: it holds every column the backlog counts or filters by), never from the table, whose
+            # open rows are scattered among years of closed ones (939 ms -> 63 ms at 10M replies).
+            models.Index(fields=["team", "received_at"], condition=Q(status__in=OPEN_STATUSES),
+                         include=["message", "channel", "language", "urgent", "sla_due_at", "first_response_at"],
+                         name="reply_open_backlog"),
         ]
 
     def __str__(self) -> str:
