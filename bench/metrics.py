@@ -1,14 +1,18 @@
 """Metrics at scale: 1,000,000 replies and 100,000 deliveries in PostgreSQL.
 
-Fills a dedicated database (its name must contain "bench"; it is created if missing, and
-emptied when its contents do not match the sizes asked for) with generate_series, then prints
+Fills a dedicated database (its name must contain "bench", or be given again with --database; it
+is created if missing, and emptied when its contents do not match the sizes asked for: messages and
+deliveries with generate_series, the replies generated in Python and written with COPY, see
+bench/copyload.py, about a minute per million on a shared 2-core machine), then prints
 the time of the dashboard's queries, the whole dashboard page, the trust API and the
 after-action report (HTML and PDF), cold (first run) and warm (median of --repeat runs):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/engage_metrics_bench \\
     .venv/bin/python bench/metrics.py
 
-Targets: dashboard under 500 ms, PDF under 5 s.
+Targets: dashboard under 500 ms at 1M replies, under 250 ms at 10M (issue 17); PDF under 5 s.
+At 10M: ``--replies 10000000``, then ``--no-load --no-summary-rebuild`` to reuse the rows and the
+summary (the full rebuild took 15 minutes).
 
 The data: one team with every reply (the worst case for a team dashboard), 6 channels, 8
 segments, 10 events and a standing campaign; 20,000 published messages (half of them for one
