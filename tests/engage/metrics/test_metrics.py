@@ -356,11 +356,11 @@ def test_backlog_by_age_counts_open_replies_now(world):
     now = timezone.now()
     tw = world.a
     make_reply(tw.team.pk, received_at=now - timedelta(minutes=10), sla_minutes=5)  # overdue
-    make_reply(tw.team.pk, received_at=now - timedelta(hours=30))
-    make_reply(tw.team.pk, received_at=now - timedelta(days=9), status="closed")
+    make_reply(tw.team.pk, received_at=now - timedelta(hours=30), urgent=True)
+    make_reply(tw.team.pk, received_at=now - timedelta(days=9), status="closed", urgent=True)  # closed: not counted
     make_reply(tw.team.pk, received_at=now - timedelta(days=9), response_after=60)
     backlog = dashboard(resolve_scope(user=tw.supervisor, since=now - timedelta(hours=1)))["backlog"]
-    assert backlog["open"] == 2 and backlog["overdue"] == 1
+    assert backlog["open"] == 2 and backlog["overdue"] == 1 and backlog["urgent"] == 1
     assert {b["key"]: b["replies"] for b in backlog["by_age"]} == {
         "lt_1h": 1, "1_4h": 0, "4_24h": 0, "1_3d": 1, "3_7d": 0, "gt_7d": 0}
 
