@@ -103,6 +103,8 @@ ENGAGE_PUBLIC_CACHE_SECONDS = int(env("ENGAGE_PUBLIC_CACHE_SECONDS", "60"))
 ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS = float(env("ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS")) if env(
     "ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS") else None
 ENGAGE_PUBLIC_POLL_SECONDS = int(env("ENGAGE_PUBLIC_POLL_SECONDS", "20"))  # live event page refresh
+# How long a CDN or reverse-proxy cache in front may keep a public page (s-maxage; docs/deploy.md).
+ENGAGE_PUBLIC_SHARED_MAX_AGE = int(env("ENGAGE_PUBLIC_SHARED_MAX_AGE", "5"))
 ENGAGE_PUBLIC_AUTHOR = env("ENGAGE_PUBLIC_AUTHOR", "Police communications team")
 # CAP 1.2: the sender id (e.g. "alerts@northshire.police.uk") and status ("Actual"; "Exercise" for drills).
 ENGAGE_CAP_SENDER = env("ENGAGE_CAP_SENDER")
