@@ -163,7 +163,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache ----------------------------------------------------------------------------------
 CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Django's RedisCache, with one client per connection pool rather than one per operation (core/rediscache.py).
+    CACHES = {"default": {"BACKEND": "core.rediscache.RedisCache", "LOCATION": CACHE_URL}}
 else:
     # Shared by every embedded process (rate limits, public page cache), unlike locmem.
     CACHES = {
