@@ -387,6 +387,12 @@ CELERY_DB_REUSE_MAX = 1000
 CELERY_IMPORTS = ("accounts.tasks", "campaigns.tasks", "campaigns.publishing.tasks", "engage.inbound.tasks",
                   "engage.metrics.tasks", "engage.awareness.tasks")
 CELERY_TASK_ROUTES = {name: {"queue": "urgent"} for name in ("campaigns.deliver_urgent", "campaigns.tick_urgent")}
+# The routine tick has a queue of its own: on `default` it waited behind every delivery it had
+# enqueued (a burst of 5,000), so the next claim came only when the queue drained. Every worker
+# command consumes it (`-Q urgent,ticks,default`); a worker on `default` without it logs a warning.
+ENGAGE_TICK_QUEUE = "ticks"
+CELERY_TASK_ROUTES["campaigns.tick"] = {"queue": ENGAGE_TICK_QUEUE}
+ENGAGE_WORKER_QUEUES = f"urgent,{ENGAGE_TICK_QUEUE},default"  # what `manage.py run` and the docs start
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False
