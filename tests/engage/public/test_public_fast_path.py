@@ -99,3 +99,17 @@ def test_the_policy_built_once_is_django_csps_and_follows_the_settings(settings)
     exempt = HttpResponse("x")
     exempt._csp_exempt = True
     assert header(exempt) is None
+
+
+def test_the_remembered_paths_are_bounded_and_follow_the_urlconf(world, client, settings, monkeypatch):
+    monkeypatch.setattr(public_cache, "_RESOLVED_ENTRIES", 5)
+    public_cache._resolved.clear()
+    for n in range(12):  # made-up paths: remembered as "not a cached page", never more than the bound
+        assert client.get(f"/no-such-page-{n}/").status_code == 404
+        assert len(public_cache._resolved) <= 5
+    assert public_cache._cache_options(f"/events/{world.a.event.pk}/") == {
+        "params": ("format",),
+        "max_age": 30,
+    }
+    settings.ROOT_URLCONF = "engage.urls"  # any change of the URLconf forgets every remembered path
+    assert public_cache._resolved == {}
