@@ -13,14 +13,16 @@ task) is skipped for a connection that finished the previous task cleanly less t
 the connection they just used still works. A connection idle for longer is checked as usual.
 """
 
+import logging
 import os
 import time
 
 from celery import Celery
-from celery.signals import beat_init, task_postrun, task_prerun
+from celery.signals import beat_init, celeryd_after_setup, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "engage.settings")
 
+logger = logging.getLogger(__name__)
 app = Celery("engage")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # The tasks modules are listed in settings (CELERY_IMPORTS): a worker imports them at start, and
@@ -70,3 +72,20 @@ def _check_channels_at_start(sender=None, **kwargs) -> None:
     """Check every channel's health when the platform starts (exactly one beat runs), not only
     30 minutes later at the periodic task's first turn."""
     app.send_task("campaigns.check_channels", countdown=STARTUP_CHECK_DELAY)
+
+
+def missing_tick_queue(consumed: set[str], tick_queue: str) -> bool:
+    """A worker that does routine work (``default``) but not the ticks: if no other worker
+    consumes ``ticks``, nothing claims the routine deliveries (an upgrade from ``-Q urgent,default``)."""
+    return "default" in consumed and tick_queue not in consumed
+
+
+@celeryd_after_setup.connect
+def _warn_without_tick_queue(sender=None, instance=None, **kwargs) -> None:
+    from django.conf import settings
+
+    consumed = set(getattr(getattr(instance, "app", app).amqp.queues, "consume_from", None) or ())
+    if missing_tick_queue(consumed, settings.ENGAGE_TICK_QUEUE):
+        logger.warning("This worker consumes %s but not %r: routine deliveries are claimed only if another worker "
+                       "consumes it (start workers with -Q %s).", ",".join(sorted(consumed)),
+                       settings.ENGAGE_TICK_QUEUE, settings.ENGAGE_WORKER_QUEUES)

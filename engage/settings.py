@@ -103,6 +103,8 @@ ENGAGE_PUBLIC_CACHE_SECONDS = int(env("ENGAGE_PUBLIC_CACHE_SECONDS", "60"))
 ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS = float(env("ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS")) if env(
     "ENGAGE_PUBLIC_CACHE_LOCAL_SECONDS") else None
 ENGAGE_PUBLIC_POLL_SECONDS = int(env("ENGAGE_PUBLIC_POLL_SECONDS", "20"))  # live event page refresh
+# How long a CDN or reverse-proxy cache in front may keep a public page (s-maxage; docs/deploy.md).
+ENGAGE_PUBLIC_SHARED_MAX_AGE = int(env("ENGAGE_PUBLIC_SHARED_MAX_AGE", "5"))
 ENGAGE_PUBLIC_AUTHOR = env("ENGAGE_PUBLIC_AUTHOR", "Police communications team")
 # CAP 1.2: the sender id (e.g. "alerts@northshire.police.uk") and status ("Actual"; "Exercise" for drills).
 ENGAGE_CAP_SENDER = env("ENGAGE_CAP_SENDER")
@@ -161,7 +163,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache ----------------------------------------------------------------------------------
 CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Django's RedisCache, with one client per connection pool rather than one per operation (core/rediscache.py).
+    CACHES = {"default": {"BACKEND": "core.rediscache.RedisCache", "LOCATION": CACHE_URL}}
 else:
     # Shared by every embedded process (rate limits, public page cache), unlike locmem.
     CACHES = {
@@ -384,6 +387,12 @@ CELERY_DB_REUSE_MAX = 1000
 CELERY_IMPORTS = ("accounts.tasks", "campaigns.tasks", "campaigns.publishing.tasks", "engage.inbound.tasks",
                   "engage.metrics.tasks", "engage.awareness.tasks")
 CELERY_TASK_ROUTES = {name: {"queue": "urgent"} for name in ("campaigns.deliver_urgent", "campaigns.tick_urgent")}
+# The routine tick has a queue of its own: on `default` it waited behind every delivery it had
+# enqueued (a burst of 5,000), so the next claim came only when the queue drained. Every worker
+# command consumes it (`-Q urgent,ticks,default`); a worker on `default` without it logs a warning.
+ENGAGE_TICK_QUEUE = "ticks"
+CELERY_TASK_ROUTES["campaigns.tick"] = {"queue": ENGAGE_TICK_QUEUE}
+ENGAGE_WORKER_QUEUES = f"urgent,{ENGAGE_TICK_QUEUE},default"  # what `manage.py run` and the docs start
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = False

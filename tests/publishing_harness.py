@@ -91,7 +91,7 @@ class Worker:
                "CELERY_BROKER_URL": self.broker_url, "SECRET_KEY": settings.SECRET_KEY,
                "ENGAGE_FIELD_ENCRYPTION_KEY": settings.ENGAGE_FIELD_ENCRYPTION_KEY,
                "ENGAGE_RETRY_BASE_SECONDS": "0.2", "PYTHONUNBUFFERED": "1", **self.extra_env}
-        cmd = [sys.executable, "-m", "celery", "-A", "engage", "worker", "-Q", "urgent,default",
+        cmd = [sys.executable, "-m", "celery", "-A", "engage", "worker", "-Q", settings.ENGAGE_WORKER_QUEUES,
                "--pool", self.pool, "--concurrency", str(self.concurrency), "-n", f"{self.name}@%h",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,  # noqa: S603

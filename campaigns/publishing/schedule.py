@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -179,7 +180,7 @@ def enqueue_tick(*, urgent: bool) -> None:
         return
     try:
         task_named("campaigns.tick_urgent" if urgent else "campaigns.tick").apply_async(
-            queue="urgent" if urgent else "default", retry=False)
+            queue="urgent" if urgent else settings.ENGAGE_TICK_QUEUE, retry=False)
     except Exception:  # noqa: BLE001 - the broker is down; the beat tick will claim the rows
         _tick_started(urgent)
         logger.warning("Could not enqueue an early tick; the next beat tick will pick the deliveries up.",

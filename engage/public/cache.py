@@ -44,8 +44,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
@@ -73,6 +75,18 @@ _local_version: list[float] = [0.0, -1.0]  # [version, monotonic time it was rea
 
 def ttl() -> int:
     return int(getattr(settings, "ENGAGE_PUBLIC_CACHE_SECONDS", 60))
+
+
+def cache_control(max_age: int) -> str:
+    """What a public page tells browsers (``max-age``) and a CDN or reverse-proxy cache in front
+    (``s-maxage``, ``ENGAGE_PUBLIC_SHARED_MAX_AGE``, 5 s): a shared cache keeps a page at most that
+    long unless purged (docs/deploy.md), and may serve it that much longer while it fetches a new
+    one; the live JSON (``max_age`` 0) is never served stale, so a poller sees an update within
+    its poll interval plus ``s-maxage``."""
+    shared = int(getattr(settings, "ENGAGE_PUBLIC_SHARED_MAX_AGE", 5))
+    if max_age <= 0:
+        return f"public, max-age=0, s-maxage={shared}"
+    return f"public, max-age={max_age}, s-maxage={shared}, stale-while-revalidate={shared}"
 
 
 def _local_seconds() -> float:
@@ -181,7 +195,9 @@ def bump_now_and_on_commit() -> None:
 
 
 def page_key(request: HttpRequest, *, params: Iterable[str], version: int | None = None) -> str:
-    allowed = sorted((name, request.GET.get(name, "")[:64]) for name in params if name in request.GET)
+    # (No query string, nothing to parse: the live page's visitors send none.)
+    allowed = sorted((name, request.GET.get(name, "")[:64]) for name in params if name in request.GET) \
+        if params and request.META.get("QUERY_STRING") else []
     lang = visitor_language(request)
     raw = f"{request.path}|{allowed}|{lang.key}|{lang.ui}"
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
@@ -193,7 +209,7 @@ def _etag(content: bytes) -> str:
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")
     return bool(header) and (header.strip() == "*" or etag in [t.strip() for t in header.split(",")])
 
 
@@ -219,23 +235,47 @@ def _store(key: str, stored: dict[str, Any]) -> None:
     _local_put(key, stored)
 
 
-def _respond(request: HttpRequest, stored: dict[str, Any], *, max_age: int) -> HttpResponse:
-    compressed = stored.get("gzip") is not None and _ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", ""))
-    etag = stored["etag"][:-1] + '-gz"' if compressed else stored["etag"]
-    if stored["status"] == 200 and _not_modified(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
-    else:
-        body = stored["gzip"] if compressed else stored["content"]
-        response = HttpResponse(body, status=stored["status"])
+_VARY = ("Accept-Encoding", "Accept-Language", "Cookie")
+
+
+def _headers(stored: dict[str, Any], *, compressed: bool, max_age: int) -> dict[str, tuple[str, str]]:
+    """The headers of a 200 (or 410) from ``stored``, as Django's ``ResponseHeaders`` keeps them,
+    worked out once per stored page and variant: a hit then copies them instead of validating
+    a dozen headers one by one (about a fifth of a hit's time in process)."""
+    key = ("prepared", compressed, max_age)
+    prepared = stored.get(key)
+    if prepared is None:
+        response = HttpResponse(status=stored["status"])
         for name, value in stored["headers"].items():
             response[name] = value
         if compressed:
             response["Content-Encoding"] = "gzip"
-        response["Content-Length"] = str(len(body))
-    response["ETag"] = etag
-    if "Cache-Control" not in stored["headers"]:
-        response["Cache-Control"] = f"public, max-age={max_age}"
-    patch_vary_headers(response, ("Accept-Encoding", "Accept-Language", "Cookie"))
+        response["Content-Length"] = str(len(stored["gzip"] if compressed else stored["content"]))
+        response["ETag"] = _variant_etag(stored, compressed)
+        if "Cache-Control" not in stored["headers"]:
+            response["Cache-Control"] = cache_control(max_age)
+        patch_vary_headers(response, _VARY)
+        prepared = stored[key] = dict(response.headers._store)  # noqa: SLF001 - Django's header store
+    return prepared
+
+
+def _variant_etag(stored: dict[str, Any], compressed: bool) -> str:
+    return stored["etag"][:-1] + '-gz"' if compressed else stored["etag"]
+
+
+def _respond(request: HttpRequest, stored: dict[str, Any], *, max_age: int) -> HttpResponse:
+    compressed = stored.get("gzip") is not None and bool(_ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING",
+                                                                                                  "")))
+    etag = _variant_etag(stored, compressed)
+    if stored["status"] == 200 and _not_modified(request, etag):
+        response: HttpResponse = HttpResponseNotModified()
+        response["ETag"] = etag
+        if "Cache-Control" not in stored["headers"]:
+            response["Cache-Control"] = cache_control(max_age)
+        patch_vary_headers(response, _VARY)
+    else:
+        response = HttpResponse(stored["gzip"] if compressed else stored["content"], status=stored["status"])
+        response.headers._store.update(_headers(stored, compressed=compressed, max_age=max_age))  # noqa: SLF001
     chosen = visitor_language(request).explicit
     if chosen and request.COOKIES.get(LANG_COOKIE) != chosen:
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
@@ -293,11 +333,7 @@ class PublicPageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("GET", "HEAD") and not request.path_info.startswith(_NOT_PUBLIC):
-            try:
-                match = resolve(request.path_info)
-            except Resolver404:
-                return self.get_response(request)
-            options = getattr(match.func, "public_cache", None)
+            options = _cache_options(request.path_info)
             version = current_version() if options is not None else None
             if options is not None and version is not None:
                 stored = _lookup(page_key(request, params=options["params"], version=version))
@@ -309,6 +345,31 @@ class PublicPageCacheMiddleware:
 
 
 _NOT_PUBLIC = ("/static/", "/media/", "/desk/", "/api/", "/admin/", "/accounts/")
+# Path -> the cached view's options, or None: resolving a path costs about 20 µs, a third of a hit.
+# Bounded (emptied when full), and emptied when a test changes the URLconf.
+_RESOLVED_ENTRIES = 4096
+_resolved: dict[str, dict[str, Any] | None] = {}
+
+
+def _cache_options(path: str) -> dict[str, Any] | None:
+    try:
+        return _resolved[path]
+    except KeyError:
+        pass
+    try:
+        options = getattr(resolve(path).func, "public_cache", None)
+    except Resolver404:
+        options = None
+    if len(_resolved) >= _RESOLVED_ENTRIES:
+        _resolved.clear()
+    _resolved[path] = options
+    return options
+
+
+@receiver(setting_changed)
+def _forget_resolved(setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _resolved.clear()
 
 
 # --- invalidation ---------------------------------------------------------------------------

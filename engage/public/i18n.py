@@ -79,10 +79,24 @@ def _base(code: str) -> str:
 
 
 def visitor_language(request: HttpRequest) -> VisitorLanguage:
-    explicit = _base(request.GET.get("lang", ""))
+    # Worked out once per request: the cache's key and its response both ask.
+    known = getattr(request, "_engage_visitor_language", None)
+    if known is None:
+        known = request._engage_visitor_language = _visitor_language(request)  # type: ignore[attr-defined]
+    return known
+
+
+def _visitor_language(request: HttpRequest) -> VisitorLanguage:
+    return _language_of(request.GET.get("lang", ""), request.COOKIES.get(LANG_COOKIE, ""),
+                        request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+@lru_cache(maxsize=1024)  # a surge sends a few dozen distinct Accept-Language headers
+def _language_of(chosen: str, cookie: str, accept_language: str) -> VisitorLanguage:
+    explicit = _base(chosen)
     explicit = explicit if _CODE.match(explicit) else ""
-    cookie = _base(request.COOKIES.get(LANG_COOKIE, ""))
-    header = [_base(code) for code, _q in parse_accept_lang_header(request.headers.get("Accept-Language", ""))[:8]]
+    cookie = _base(cookie)
+    header = [_base(code) for code, _q in parse_accept_lang_header(accept_language)[:8]]
     prefs: list[str] = []
     for code in [explicit, cookie, *header]:
         if code and _CODE.match(code) and code not in prefs:

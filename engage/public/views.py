@@ -208,9 +208,8 @@ def event_updates_json(request: HttpRequest, pk: int) -> HttpResponse:
         "phase": context["phase_label"],
         "updated": updated_label,
     }
-    response = HttpResponse(json.dumps(payload, ensure_ascii=False), content_type="application/json")
-    response["Cache-Control"] = "no-cache"
-    return response
+    # Cache-Control from public_page (max-age=0: a browser asks again at every poll, with its ETag).
+    return HttpResponse(json.dumps(payload, ensure_ascii=False), content_type="application/json")
 
 
 # --- feeds and alerts ----------------------------------------------------------------------------

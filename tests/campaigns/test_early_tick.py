@@ -23,16 +23,16 @@ def queued(monkeypatch):
 def test_a_burst_of_schedules_queues_one_tick_until_it_starts(queued):
     for _ in range(50):
         enqueue_tick(urgent=False)
-    assert queued == ["default"]
+    assert queued == ["ticks"]
     enqueue_tick(urgent=True)  # emergencies have their own flag and queue
-    assert queued == ["default", "urgent"]
+    assert queued == ["ticks", "urgent"]
     assert tasks.tick() == 0  # the tick starts (nothing is due): a later schedule needs a new one
     enqueue_tick(urgent=False)
     enqueue_tick(urgent=True)
-    assert queued == ["default", "urgent", "default"]
+    assert queued == ["ticks", "urgent", "ticks"]
     assert tasks.tick_urgent() == 0
     enqueue_tick(urgent=True)
-    assert queued == ["default", "urgent", "default", "urgent"]
+    assert queued == ["ticks", "urgent", "ticks", "urgent"]
 
 
 def test_a_tick_the_broker_refused_does_not_block_the_next(monkeypatch):
@@ -45,4 +45,4 @@ def test_a_tick_the_broker_refused_does_not_block_the_next(monkeypatch):
     monkeypatch.setattr(tasks.tick, "apply_async", broker_down)
     enqueue_tick(urgent=False)
     enqueue_tick(urgent=False)
-    assert attempts == ["default", "default"]
+    assert attempts == ["ticks", "ticks"]

@@ -2,7 +2,7 @@
 
 - Each refusal says, word for word, what the API passes on (code, message, fields).
 - Scheduling for now, retrying and releasing ask for an early tick, on the right task and queue:
-  an emergency's on the urgent queue, a routine one's on the default queue; the broker is told not
+  an emergency's on the urgent queue, a routine one's on the ticks queue; the broker is told not
   to retry (a tick lost is covered by the beat). The "a tick is queued" flag expires by itself.
 - A person saying "not posted" puts the delivery back to go now, with no back-off left on it, and the
   audit row names the delivery and what the person said.
@@ -107,14 +107,14 @@ def test_scheduling_for_now_asks_for_a_tick_and_for_later_does_not(world, broker
     now = make_approved(world.a)
     with django_capture_on_commit_callbacks(execute=True):
         message_schedule(actor=world.a.officer, message=now, scheduled_at=None)
-    assert broker == [("campaigns.tick", "default", False)]
+    assert broker == [("campaigns.tick", "ticks", False)]
 
 
-def test_an_emergency_goes_to_the_urgent_tick_and_a_routine_one_to_the_default(world, broker,
-                                                                               django_capture_on_commit_callbacks):
+def test_an_emergency_goes_to_the_urgent_tick_and_a_routine_one_to_the_ticks_queue(
+        world, broker, django_capture_on_commit_callbacks):
     enqueue_tick(urgent=False)
     enqueue_tick(urgent=True)
-    assert broker == [("campaigns.tick", "default", False), ("campaigns.tick_urgent", "urgent", False)]
+    assert broker == [("campaigns.tick", "ticks", False), ("campaigns.tick_urgent", "urgent", False)]
     tasks.tick()
     tasks.tick_urgent()
     broker.clear()

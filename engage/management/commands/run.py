@@ -3,7 +3,7 @@
 Migrates, loads the demo data (safe to repeat; only into an empty database or one that already
 holds the demo force, never beside a force's own data, e.g. after a restore), declares the
 periodic tasks, then starts
-the web server (gunicorn), a Celery worker on both queues, exactly one beat, and the
+the web server (gunicorn), a Celery worker on every queue (urgent, ticks, default), exactly one beat, and the
 local platform sandbox that the demo channels post to. Ctrl-C stops all of it.
 
 The screen keeps what a person needs: the address, the demo sign-ins and where the logs are. The
@@ -114,7 +114,7 @@ class Command(BaseCommand):
             "web": [str(bin_dir / "gunicorn"), "engage.wsgi:application", "--bind",
                     f"{options['host']}:{options['port']}", "--workers", "2", "--threads", "4",
                     "--access-logfile", "-", "--graceful-timeout", "5"],
-            "worker": [str(bin_dir / "celery"), "-A", "engage", "worker", "-Q", "urgent,default",
+            "worker": [str(bin_dir / "celery"), "-A", "engage", "worker", "-Q", settings.ENGAGE_WORKER_QUEUES,
                        "--concurrency", str(options["workers"]), "--loglevel", "INFO", "-n", "engage@%h"],
             "beat": [str(bin_dir / "celery"), "-A", "engage", "beat", "--loglevel", "INFO",
                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
