@@ -151,6 +151,26 @@ def test_approve_refusals_say_why_and_change_nothing(world):
     assert not AuditEvent.objects.filter(verb__startswith="message.approv").exists()
 
 
+def test_an_approval_the_database_refuses_as_a_duplicate_says_why_and_changes_nothing(world):
+    """The ``approval_once`` constraint (message, approver, version, kind) counts a voided approval
+    too: a person whose approval of this very version was voided (without an edit, which would have
+    raised the version) is refused by the database, not by the check of live approvals. The refusal
+    still says why, with the same code, and leaves no approval and no audit row."""
+    from campaigns.models import ApprovalKind
+
+    a = world.a
+    message = make_submitted(a)
+    Approval.objects.create(message=message, approver=a.supervisor, kind=ApprovalKind.STANDARD,
+                            content_hash=message.content_hash, version=message.version,
+                            voided_at=timezone.now(), void_reason="Voided")
+    error = _refused(WrongState, workflow.message_approve, actor=a.supervisor, message=message,
+                     expected_hash=message.content_hash)
+    assert (error.code, error.message) == ("already_approved", "You have already approved this version.")
+    assert _status(message) == MessageStatus.IN_REVIEW
+    assert Approval.objects.filter(message=message, voided_at__isnull=True).count() == 0
+    assert not AuditEvent.objects.filter(verb__startswith="message.approv").exists()
+
+
 def test_the_hash_the_reviewer_saw_is_compared_without_surrounding_spaces(world):
     message = make_submitted(world.a)
     assert message.approved_at is None
