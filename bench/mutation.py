@@ -75,7 +75,9 @@ MODULES: dict[str, list[str]] = {
     "campaigns/publishing/schedule.py": [*PUBLISHING_TESTS, "tests/campaigns/test_schedule_rules.py",
                                          "tests/campaigns/test_early_tick.py"],
     # The pause: also the per-team pause's own tests (a force's pause never stops another force).
-    "campaigns/publishing/pause.py": [*PUBLISHING_TESTS, "tests/campaigns/test_tenant_pause.py"],
+    # And the pause a restore places (tests/campaigns/test_restore_hold.py: lifted only by one who read its report).
+    "campaigns/publishing/pause.py": [*PUBLISHING_TESTS, "tests/campaigns/test_tenant_pause.py",
+                                      "tests/campaigns/test_restore_hold.py"],
     # The worker's hash check (``_content_matches_approval``) is here: test_hash_fields.py states it.
     "campaigns/publishing/lifecycle.py": [*PUBLISHING_TESTS, "tests/invariants/test_hash_fields.py"],
     "campaigns/publishing/send.py": [
