@@ -69,6 +69,21 @@ def test_submit_records_who_submitted_what_and_when(world):
     assert event.summary == {"version": submitted.version, "content_hash": submitted.content_hash}
 
 
+def test_a_liaison_officer_submits_the_inbox_answer_they_wrote_and_only_as_one(world):
+    """A liaison officer cannot draft, but the inbox lets one submit the free-text answer they wrote
+    (``inbox_answer``): that submission goes to review, in their name; the same message submitted
+    as an ordinary one is refused to them."""
+    a = world.a
+    answer = make_message(a, author=a.liaison, inbox_answer=True)
+    error = _refused(NotAllowed, workflow.message_submit, actor=a.liaison, message=answer)
+    assert error.message == "You cannot submit messages of this team."
+    assert _status(answer) == MessageStatus.DRAFT
+    submitted = workflow.message_submit(actor=a.liaison, message=answer, inbox_answer=True)
+    assert submitted.status == MessageStatus.IN_REVIEW
+    event = AuditEvent.objects.get(verb="message.submitted", target_id=str(answer.pk))
+    assert event.actor == a.liaison
+
+
 def test_a_message_sent_back_for_changes_can_be_submitted_again(world):
     a = world.a
     message = make_submitted(a)
