@@ -80,8 +80,11 @@ def test_the_restore_pause_lifts_only_once_the_report_is_read(world, sandbox, ap
     message = scheduled(world.a, sandbox, body="The match ends at five. Trains run late tonight. #DerbyDay",
                         at=timezone.now() + timedelta(minutes=30))
     [report] = publishing_hold_after_restore(backup_taken_at=TAKEN, details={})
-    with pytest.raises(WrongState, match="restore report"):
+    with pytest.raises(WrongState) as refused:
         publishing.publishing_resume(actor=chief, reason="Checked", team=world.force.pk)
+    assert refused.value.message == (
+        "This force was restored from a backup and comes up paused. Read the restore report on "
+        "the Publishing page, then resume there, ticking that you have read it.")
     response = api(chief).post("/api/v1/publishing/resume/", {"reason": "Checked", "team": world.force.pk},
                                format="json")
     assert response.status_code == 409, response.content

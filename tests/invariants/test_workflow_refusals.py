@@ -69,6 +69,21 @@ def test_submit_records_who_submitted_what_and_when(world):
     assert event.summary == {"version": submitted.version, "content_hash": submitted.content_hash}
 
 
+def test_a_liaison_officer_submits_the_inbox_answer_they_wrote_and_only_as_one(world):
+    """A liaison officer cannot draft, but the inbox lets one submit the free-text answer they wrote
+    (``inbox_answer``): that submission goes to review, in their name; the same message submitted
+    as an ordinary one is refused to them."""
+    a = world.a
+    answer = make_message(a, author=a.liaison, inbox_answer=True)
+    error = _refused(NotAllowed, workflow.message_submit, actor=a.liaison, message=answer)
+    assert error.message == "You cannot submit messages of this team."
+    assert _status(answer) == MessageStatus.DRAFT
+    submitted = workflow.message_submit(actor=a.liaison, message=answer, inbox_answer=True)
+    assert submitted.status == MessageStatus.IN_REVIEW
+    event = AuditEvent.objects.get(verb="message.submitted", target_id=str(answer.pk))
+    assert event.actor == a.liaison
+
+
 def test_a_message_sent_back_for_changes_can_be_submitted_again(world):
     a = world.a
     message = make_submitted(a)
@@ -148,6 +163,26 @@ def test_approve_refusals_say_why_and_change_nothing(world):
     assert (error.code, error.message) == ("content_changed",
                                            "The message changed since you opened it. Review the current version.")
     assert _status(message) == MessageStatus.IN_REVIEW and not Approval.objects.filter(message=message).exists()
+    assert not AuditEvent.objects.filter(verb__startswith="message.approv").exists()
+
+
+def test_an_approval_the_database_refuses_as_a_duplicate_says_why_and_changes_nothing(world):
+    """The ``approval_once`` constraint (message, approver, version, kind) counts a voided approval
+    too: a person whose approval of this very version was voided (without an edit, which would have
+    raised the version) is refused by the database, not by the check of live approvals. The refusal
+    still says why, with the same code, and leaves no approval and no audit row."""
+    from campaigns.models import ApprovalKind
+
+    a = world.a
+    message = make_submitted(a)
+    Approval.objects.create(message=message, approver=a.supervisor, kind=ApprovalKind.STANDARD,
+                            content_hash=message.content_hash, version=message.version,
+                            voided_at=timezone.now(), void_reason="Voided")
+    error = _refused(WrongState, workflow.message_approve, actor=a.supervisor, message=message,
+                     expected_hash=message.content_hash)
+    assert (error.code, error.message) == ("already_approved", "You have already approved this version.")
+    assert _status(message) == MessageStatus.IN_REVIEW
+    assert Approval.objects.filter(message=message, voided_at__isnull=True).count() == 0
     assert not AuditEvent.objects.filter(verb__startswith="message.approv").exists()
 
 
