@@ -401,3 +401,27 @@ def test_content_changed_behind_the_services_back_is_skipped_with_the_reason(wor
     assert publishing.delivery_begin(delivery_id=delivery_id, token=token) is None
     delivery = Delivery.objects.get(pk=delivery_id)
     assert (delivery.status, delivery.last_error) == (DeliveryStatus.SKIPPED, "Content differs from what was approved")
+
+
+def test_a_list_text_goes_to_its_approved_audience_though_the_live_rows_change_after_the_check(world, sandbox):
+    """Once a delivery is in flight, who a list text goes to is read from the approved version: a
+    change to the message's live rows after the hash check (written straight to the table, as a
+    write that bypassed the services would be) reaches neither the text nor its recipients."""
+    from campaigns.services.recipients import recipient_add
+    from campaigns.services.segments import segment_create
+    from core.failpoints import failpoint_hook
+    from tests.campaigns.test_targeting import EN, sms_channel
+    from tests.factories import make_message
+
+    sandbox.reset()
+    channel = sms_channel(world, sandbox)
+    recipient_add(actor=world.a.admin, channel=channel, address="+447700900101", language="en",
+                  consent_source="sign-up form")
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None, message=make_approved_from(
+        world.a, make_message(world.a, body=EN, channels=[channel])))
+    welsh = segment_create(actor=world.a.officer, team=world.a.team, name="Welsh speakers", languages=["cy"])
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    with failpoint_hook("in_flight", lambda: Message.objects.get(pk=message.pk).segments.set([welsh])):
+        assert delivery_send(delivery_id=delivery_id, token=token) == "sent"
+    assert [post.fields.get("To") for post in sandbox.posts("sms")] == ["+447700900101"]
+    assert Delivery.objects.get(pk=delivery_id).status == DeliveryStatus.SENT
