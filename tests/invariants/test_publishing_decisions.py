@@ -425,3 +425,33 @@ def test_a_list_text_goes_to_its_approved_audience_though_the_live_rows_change_a
         assert delivery_send(delivery_id=delivery_id, token=token) == "sent"
     assert [post.fields.get("To") for post in sandbox.posts("sms")] == ["+447700900101"]
     assert Delivery.objects.get(pk=delivery_id).status == DeliveryStatus.SENT
+
+
+def test_a_delivery_whose_message_stopped_being_sendable_after_the_claim_is_skipped_saying_so(world):
+    """The message left "scheduled" or "publishing" between the claim and the send (written straight
+    to the table): nothing goes out, and the skip says what the message is."""
+    from campaigns.publishing import delivery_begin
+
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None,
+                                          message=make_approved(world.a, channels=[world.a.public]))
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.WITHDRAWN)
+    assert delivery_begin(delivery_id=delivery_id, token=token) is None
+    skipped = Delivery.objects.get(pk=delivery_id)
+    assert (skipped.status, skipped.last_error, skipped.in_flight_since) == (
+        DeliveryStatus.SKIPPED, "Message is withdrawn", None)
+    assert AuditEvent.objects.get(verb="delivery.skipped", target_id=str(delivery_id)).summary == {
+        "reason": "Message is withdrawn"}
+
+
+def test_a_failures_alert_quotes_the_first_200_characters_of_its_error(world):
+    from campaigns.publishing import delivery_begin, delivery_finish
+
+    publishing.message_schedule(actor=world.a.officer, scheduled_at=None,
+                                message=make_approved(world.a, channels=[world.a.public]))
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    permit = delivery_begin(delivery_id=delivery_id, token=token)
+    error = "".join(f"{n:03d} " for n in range(100))  # 400 characters, each position distinct
+    assert delivery_finish(permit=permit, token=token, outcome="failed", error=error) == 1
+    assert set(Notification.objects.filter(kind="delivery_failed").values_list("text", flat=True)) == {
+        f"Delivery to {world.a.public.name} failed: {error[:200]}"}
