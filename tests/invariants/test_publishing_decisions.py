@@ -455,3 +455,19 @@ def test_a_failures_alert_quotes_the_first_200_characters_of_its_error(world):
     assert delivery_finish(permit=permit, token=token, outcome="failed", error=error) == 1
     assert set(Notification.objects.filter(kind="delivery_failed").values_list("text", flat=True)) == {
         f"Delivery to {world.a.public.name} failed: {error[:200]}"}
+
+
+def test_an_emergency_message_without_an_override_is_held_by_a_pause_that_lands_after_its_claim(world):
+    """Only an emergency message whose override a second supervisor confirmed goes through a pause:
+    being an emergency is not enough. A pause that lands between the claim and the send (written
+    straight to the table, so the claim is not released first) holds it there."""
+    from campaigns.publishing import delivery_begin
+
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None, message=make_approved(
+        world.a, channels=[world.a.public], urgency="emergency"))
+    assert (message.urgency, message.pause_override_by_id) == ("emergency", None)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    PublishingPause.objects.create(team=world.a.team, reason="Major incident", paused_by=world.a.supervisor)
+    assert delivery_begin(delivery_id=delivery_id, token=token) is None
+    held = Delivery.objects.get(pk=delivery_id)
+    assert (held.status, held.in_flight_since, held.attempts) == (DeliveryStatus.PENDING, None, 0)
