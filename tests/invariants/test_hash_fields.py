@@ -318,3 +318,19 @@ def test_a_verified_message_is_not_rehashed_for_30_seconds_in_this_process_or_an
     assert check() == (True, recomputed)
     lifecycle._VERIFIED.clear()  # another process: only the shared cache knows
     assert check() == (True, 0)
+
+
+def test_the_tick_verifies_ahead_only_the_messages_it_claimed(world):
+    """The tick recomputes the hashes of the messages whose deliveries it claimed, for their workers:
+    not those of every approved message (an approved message not yet due waits for its own tick)."""
+    from django.core.cache import cache
+
+    from campaigns.publishing import lifecycle
+
+    due = publishing.message_schedule(actor=world.a.officer, message=populated(world.a).message, scheduled_at=None)
+    waiting = populated(world.b).message
+    assert waiting.approved_hash and waiting.status == MessageStatus.APPROVED
+    lifecycle._VERIFIED.clear()
+    cache.clear()
+    assert {Delivery.objects.get(pk=d).message_id for d, _, _ in deliveries_claim_due()} == {due.pk}
+    assert {key.split(":")[2] for key in lifecycle._VERIFIED} == {str(due.pk)}
