@@ -54,7 +54,10 @@ def test_a_delivery_whose_in_flight_mark_committed_before_the_connection_went_is
     assert permit is not None, "a committed in-flight mark was taken for a lost claim: nothing would be sent"
     delivery = Delivery.objects.get(pk=delivery_id)
     assert (delivery.status, delivery.attempts, delivery.in_flight_since) == (
-        DeliveryStatus.SENDING, 1, permit.delivery.in_flight_since)
+        DeliveryStatus.SENDING,
+        1,
+        permit.delivery.in_flight_since,
+    )
     assert delivery_finish(permit=permit, token=token, outcome="sent", external_id="post-1") == 1
     assert Message.objects.get(pk=message.pk).status == MessageStatus.PUBLISHED
 
