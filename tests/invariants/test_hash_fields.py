@@ -287,3 +287,50 @@ def test_the_hash_does_not_depend_on_the_order_variants_were_added(world, with_u
                                          body="Roads are busy. Take the train.")
         hashes.append(Message.objects.get(pk=message.pk).content_hash)
     assert hashes[0] == hashes[1]
+
+
+def test_a_verified_message_is_not_rehashed_for_30_seconds_in_this_process_or_another(world):
+    """The worker's recompute of the hash from the rows (five queries) is made once per version and
+    30 seconds: the next delivery in this process remembers it, and one in another process (its own
+    memory empty) finds it in the shared cache."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.publishing import lifecycle
+
+    p = populated(world.a)
+
+    def check() -> tuple[bool, int]:
+        message = Message.objects.get(pk=p.message.pk)
+        with CaptureQueriesContext(connection) as captured:
+            matches = lifecycle._content_matches_approval(message)
+        return matches, len(captured)
+
+    lifecycle._VERIFIED.clear()
+    cache.clear()
+    first, recomputed = check()
+    assert first and recomputed > 0
+    cache.clear()  # this process remembers, shared cache or not
+    assert check() == (True, 0)
+    lifecycle._VERIFIED.clear()
+    cache.clear()
+    assert check() == (True, recomputed)
+    lifecycle._VERIFIED.clear()  # another process: only the shared cache knows
+    assert check() == (True, 0)
+
+
+def test_the_tick_verifies_ahead_only_the_messages_it_claimed(world):
+    """The tick recomputes the hashes of the messages whose deliveries it claimed, for their workers:
+    not those of every approved message (an approved message not yet due waits for its own tick)."""
+    from django.core.cache import cache
+
+    from campaigns.publishing import lifecycle
+
+    due = publishing.message_schedule(actor=world.a.officer, message=populated(world.a).message, scheduled_at=None)
+    waiting = populated(world.b).message
+    assert waiting.approved_hash and waiting.status == MessageStatus.APPROVED
+    lifecycle._VERIFIED.clear()
+    cache.clear()
+    assert {Delivery.objects.get(pk=d).message_id for d, _, _ in deliveries_claim_due()} == {due.pk}
+    assert {key.split(":")[2] for key in lifecycle._VERIFIED} == {str(due.pk)}

@@ -18,6 +18,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from campaigns import publishing
 from campaigns.models import Delivery, DeliveryAttempt, DeliveryStatus, Message, MessageStatus
 from campaigns.publishing import (
@@ -80,8 +81,11 @@ def test_one_deliverys_outcome_is_written_on_that_delivery_only(world, outcome):
     for d in others:
         assert delivery_finish(permit=permits[d], token=token, outcome="sent", external_id=f"ext-{d}") == 1
         assert Delivery.objects.get(pk=d).external_id == f"ext-{d}"
-        # A sent outcome given no error records none, on the row or its attempt.
+        # A sent outcome given no error records none, on the row, its attempt or its audit.
         assert (Delivery.objects.get(pk=d).last_error, DeliveryAttempt.objects.get(delivery_id=d).error) == ("", "")
+        assert AuditEvent.objects.get(verb="delivery.sent", target_id=str(d)).summary == {
+            "channel": Delivery.objects.get(pk=d).channel.kind, "http_status": None, "error": "",
+            "external_id": f"ext-{d}"}
     assert Delivery.objects.get(pk=one).external_id == ("ext-1" if outcome in ("sent", "unconfirmed") else "")
     assert DeliveryAttempt.objects.filter(delivery_id__in=ids).count() == 4
 

@@ -401,3 +401,73 @@ def test_content_changed_behind_the_services_back_is_skipped_with_the_reason(wor
     assert publishing.delivery_begin(delivery_id=delivery_id, token=token) is None
     delivery = Delivery.objects.get(pk=delivery_id)
     assert (delivery.status, delivery.last_error) == (DeliveryStatus.SKIPPED, "Content differs from what was approved")
+
+
+def test_a_list_text_goes_to_its_approved_audience_though_the_live_rows_change_after_the_check(world, sandbox):
+    """Once a delivery is in flight, who a list text goes to is read from the approved version: a
+    change to the message's live rows after the hash check (written straight to the table, as a
+    write that bypassed the services would be) reaches neither the text nor its recipients."""
+    from campaigns.services.recipients import recipient_add
+    from campaigns.services.segments import segment_create
+    from core.failpoints import failpoint_hook
+    from tests.campaigns.test_targeting import EN, sms_channel
+    from tests.factories import make_message
+
+    sandbox.reset()
+    channel = sms_channel(world, sandbox)
+    recipient_add(actor=world.a.admin, channel=channel, address="+447700900101", language="en",
+                  consent_source="sign-up form")
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None, message=make_approved_from(
+        world.a, make_message(world.a, body=EN, channels=[channel])))
+    welsh = segment_create(actor=world.a.officer, team=world.a.team, name="Welsh speakers", languages=["cy"])
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    with failpoint_hook("in_flight", lambda: Message.objects.get(pk=message.pk).segments.set([welsh])):
+        assert delivery_send(delivery_id=delivery_id, token=token) == "sent"
+    assert [post.fields.get("To") for post in sandbox.posts("sms")] == ["+447700900101"]
+    assert Delivery.objects.get(pk=delivery_id).status == DeliveryStatus.SENT
+
+
+def test_a_delivery_whose_message_stopped_being_sendable_after_the_claim_is_skipped_saying_so(world):
+    """The message left "scheduled" or "publishing" between the claim and the send (written straight
+    to the table): nothing goes out, and the skip says what the message is."""
+    from campaigns.publishing import delivery_begin
+
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None,
+                                          message=make_approved(world.a, channels=[world.a.public]))
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    Message.objects.filter(pk=message.pk).update(status=MessageStatus.WITHDRAWN)
+    assert delivery_begin(delivery_id=delivery_id, token=token) is None
+    skipped = Delivery.objects.get(pk=delivery_id)
+    assert (skipped.status, skipped.last_error, skipped.in_flight_since) == (
+        DeliveryStatus.SKIPPED, "Message is withdrawn", None)
+    assert AuditEvent.objects.get(verb="delivery.skipped", target_id=str(delivery_id)).summary == {
+        "reason": "Message is withdrawn"}
+
+
+def test_a_failures_alert_quotes_the_first_200_characters_of_its_error(world):
+    from campaigns.publishing import delivery_begin, delivery_finish
+
+    publishing.message_schedule(actor=world.a.officer, scheduled_at=None,
+                                message=make_approved(world.a, channels=[world.a.public]))
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    permit = delivery_begin(delivery_id=delivery_id, token=token)
+    error = "".join(f"{n:03d} " for n in range(100))  # 400 characters, each position distinct
+    assert delivery_finish(permit=permit, token=token, outcome="failed", error=error) == 1
+    assert set(Notification.objects.filter(kind="delivery_failed").values_list("text", flat=True)) == {
+        f"Delivery to {world.a.public.name} failed: {error[:200]}"}
+
+
+def test_an_emergency_message_without_an_override_is_held_by_a_pause_that_lands_after_its_claim(world):
+    """Only an emergency message whose override a second supervisor confirmed goes through a pause:
+    being an emergency is not enough. A pause that lands between the claim and the send (written
+    straight to the table, so the claim is not released first) holds it there."""
+    from campaigns.publishing import delivery_begin
+
+    message = publishing.message_schedule(actor=world.a.officer, scheduled_at=None, message=make_approved(
+        world.a, channels=[world.a.public], urgency="emergency"))
+    assert (message.urgency, message.pause_override_by_id) == ("emergency", None)
+    [(delivery_id, token, _)] = deliveries_claim_due()
+    PublishingPause.objects.create(team=world.a.team, reason="Major incident", paused_by=world.a.supervisor)
+    assert delivery_begin(delivery_id=delivery_id, token=token) is None
+    held = Delivery.objects.get(pk=delivery_id)
+    assert (held.status, held.in_flight_since, held.attempts) == (DeliveryStatus.PENDING, None, 0)

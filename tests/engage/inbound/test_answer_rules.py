@@ -163,3 +163,144 @@ def test_answering_refusals_say_why(world, reply):
         answers.answer_free_text(actor=world.a.admin, reply=reply, body="Hello")
     assert _refusal(excinfo) == (NotAllowed, "forbidden",
                                  "Only liaison officers and supervisors of this team answer replies.", {})
+
+
+def _drain(queue_name: str) -> list[tuple[str, dict]]:
+    """The tasks waiting on one queue of the tests' in-memory broker (taken off it): name, kwargs."""
+    from engage.celery import app
+
+    taken = []
+    with app.connection_for_read() as connection:
+        queue = connection.SimpleQueue(queue_name)
+        try:
+            while True:
+                message = queue.get(block=False)
+                taken.append((message.headers["task"], message.payload[1]))
+                message.ack()
+        except queue.Empty:
+            pass
+        finally:
+            queue.close()
+    return taken
+
+
+def test_a_held_answer_a_person_sends_is_handed_to_an_urgent_worker_once_committed(
+        world, reply, django_capture_on_commit_callbacks, caplog):
+    from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
+
+    held = answers.answer_from_template(actor=world.a.liaison, reply=reply, template=thanks_template(world))
+    ReplyAnswer.objects.filter(pk=held.pk).update(status=AnswerStatus.HELD, kind=AnswerKind.AUTO, created_by=None)
+    _drain("urgent"), _drain("celery")
+    with django_capture_on_commit_callbacks() as later:
+        answers.answer_release_held(actor=world.a.supervisor, answer=held, send=True)
+        assert _drain("urgent") == []  # not before the commit: a worker would not see the row yet
+    with caplog.at_level("INFO", logger=answers.__name__):
+        for callback in later:
+            callback()
+    assert _drain("urgent") == [("engage.send_answer", {"answer_id": held.pk})]
+    assert _drain("celery") == []
+    # The broker took it: nobody is told it was left to the sweeper.
+    assert [r.getMessage() for r in caplog.records if r.name == answers.__name__] == []
+
+
+def test_a_team_has_one_answers_campaign_that_says_what_it_is_for(world, sandbox):
+    from campaigns.models import Campaign
+    from engage.models import ReplyCampaign
+
+    sandbox.reset()
+    channel = sandbox_channel(world, sandbox, "telegram")
+    first = answers.answer_free_text(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=71),
+                                     body="The gates open at 2pm.")
+    second = answers.answer_free_text(actor=world.a.supervisor, reply=telegram_reply(world, channel, message_id=72),
+                                      body="The gates close at 6pm.")
+    campaign = Campaign.objects.get(team=world.a.team, name=answers.REPLIES_CAMPAIGN_NAME)
+    assert (campaign.name, campaign.created_by_id) == ("Answers to the public", world.a.liaison.pk)
+    assert campaign.description == ("Free-text answers to the public's replies. Each is approved like any message "
+                                    "and sent by the inbox as a threaded reply; do not schedule them as posts.")
+    assert {first.message.campaign_id, second.message.campaign_id} == {campaign.pk}
+    assert list(ReplyCampaign.objects.values_list("team_id", "campaign_id")) == [(world.a.team.pk, campaign.pk)]
+
+
+def test_a_held_answer_is_released_only_through_its_own_reply(world, reply, sandbox):
+    """The service acts on the answer of the reply it locked and checked the person against; an
+    answer handed in with another reply (another force's held answer) is refused and stays held."""
+    from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
+
+    _force, c = make_other_force("C")
+    from engage.inbound.ingest import reply_store
+
+    stored = reply_store(team_id=c.team.pk, channel=None, source="web", provider_id="c-1", text="Where is the bus?",
+                         author_handle="+447700900123", author_name="Sam")
+    theirs_reply = Reply.objects.get(pk=stored.reply_id)
+    theirs = ReplyAnswer.objects.create(reply=theirs_reply, kind=AnswerKind.AUTO, body="Thanks", status=AnswerStatus.HELD,
+                                        idempotency_key=f"engage-reply-{theirs_reply.pk}-urgent")
+    for send in (True, False):
+        with pytest.raises(WrongState, match="^This answer is not held.$"):
+            answers.answer_release_held(actor=world.a.supervisor, answer=ReplyAnswer(pk=theirs.pk, reply=reply),
+                                        send=send)
+    assert ReplyAnswer.objects.values_list("status", "created_by_id").get(pk=theirs.pk) == (AnswerStatus.HELD, None)
+
+
+def test_an_answers_campaign_tied_to_an_event_gives_its_answers_no_hashtags(world, sandbox):
+    """Someone may attach the team's answers campaign to an event: an answer is still sent with the
+    words written and approved, not with the event's hashtags added."""
+    from campaigns.services.events import campaign_update
+
+    sandbox.reset()
+    channel = sandbox_channel(world, sandbox, "telegram")
+    first = answers.answer_free_text(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=81),
+                                     body="The gates open at 2pm.")
+    assert world.a.event.hashtags == ["DerbyDay"]
+    campaign_update(actor=world.a.supervisor, campaign=first.message.campaign, event=world.a.event)
+    second = answers.answer_free_text(actor=world.a.liaison, reply=telegram_reply(world, channel, message_id=82),
+                                      body="The gates close at 6pm.")
+    assert second.message.campaign.event_id == world.a.event.pk
+    assert (first.message.hashtags, second.message.hashtags) == ([], [])
+
+
+def test_an_answer_to_an_edited_telegram_message_threads_under_the_message(world, sandbox):
+    """Telegram gives an edit its own id (``chat:message:edit:date``): the answer still goes in that
+    chat, as a reply to the message the person wrote and edited."""
+    from django.utils import timezone
+
+    from engage.inbound.ingest import reply_store
+    from tests.engage.inbound_helpers import CHAT_ID
+
+    sandbox.reset()
+    channel = sandbox_channel(world, sandbox, "telegram")
+    stored = reply_store(team_id=world.a.team.pk, channel=channel, source="telegram",
+                         provider_id=f"{CHAT_ID}:77:edit:1796460000", text="What time do the gates open now?",
+                         author_handle="@jane", author_name="Jane", received_at=timezone.now())
+    route = answers.answer_route(Reply.objects.get(pk=stored.reply_id))
+    assert route is not None
+    assert (route.channel, route.config, route.in_reply_to) == (channel, {"chat_id": str(CHAT_ID)}, "77")
+
+
+def test_a_queued_template_answer_is_audited_as_the_person_who_chose_it(world, reply):
+    from accounts.models import AuditEvent
+
+    template = thanks_template(world)
+    answer = answers.answer_from_template(actor=world.a.liaison, reply=reply, template=template)
+    audit = AuditEvent.objects.get(verb="reply.answer_queued")
+    assert (audit.actor_id, audit.team_id, audit.target_id) == (world.a.liaison.pk, world.a.team.pk, str(reply.pk))
+    assert audit.summary == {"answer": answer.pk, "kind": "template", "template": template.pk}
+
+
+def test_adoption_refusals_say_why_and_change_nothing(world, reply):
+    from core.errors import NotAllowed
+    from engage.models import AnswerKind, AnswerStatus, ReplyAnswer
+
+    proposed = ReplyAnswer.objects.create(reply=reply, kind=AnswerKind.FREE_TEXT, body="", status=AnswerStatus.PROPOSED,
+                                          created_by=world.a.liaison,
+                                          idempotency_key=f"engage-reply-{reply.pk}-text-proposed")
+    with pytest.raises(NotAllowed) as excinfo:
+        answers.answer_adopt(actor=world.a.liaison, answer=proposed, body="The gates open at 2pm.")
+    assert _refusal(excinfo) == (NotAllowed, "forbidden",
+                                 "Only officers and supervisors can send an answer for approval.", {})
+    for body in (None, "  \n "):
+        with pytest.raises(InvalidInput) as excinfo:
+            answers.answer_adopt(actor=world.a.supervisor, answer=proposed, body=body)
+        assert _refusal(excinfo) == (InvalidInput, "invalid", "Write the answer.",
+                                     {"body": ["This field may not be blank."]})
+    assert ReplyAnswer.objects.values_list("status", "message_id", "body").get(pk=proposed.pk) == (
+        AnswerStatus.PROPOSED, None, "")
