@@ -10,6 +10,14 @@ Run it as production runs: PostgreSQL, and Redis as broker and cache.
     CELERY_BROKER_URL=redis://127.0.0.1:6379/3 CACHE_URL=redis://127.0.0.1:6379/4 \\
     .venv/bin/python bench/publish_burst.py --messages 1000 --concurrency 4 --pool prefork
 
+With ``--emergency-after S``, the workers are split as a force would run them on event day: one
+worker process consumes only the ``urgent`` queue (``--urgent-concurrency``), the others
+``ticks,default``; S seconds into the burst an emergency message (written by the officer, approved
+by the supervisor, scheduled now, to the five platforms) is added, and the bench prints how long
+its deliveries took from the schedule to the last one sent, against ``--emergency-target``:
+
+    ... bench/publish_burst.py --messages 1000 --concurrency 4 --pool prefork --emergency-after 20
+
 It uses (and empties) the database it is given: never point it at real data.
 """
 
@@ -106,6 +114,26 @@ def messages_prepare(*, officer, supervisor, campaign, channels, count: int, fir
         publishing.message_schedule(actor=officer, message=message, scheduled_at=None)
 
 
+def emergency_schedule(*, officer, supervisor, campaign, channels) -> tuple:
+    """One emergency message, written, approved by a second person and scheduled now through the
+    services (its tick and deliveries go to the ``urgent`` queue); (message, when it was scheduled)."""
+    from django.utils import timezone
+
+    from campaigns import publishing
+    from campaigns.models import Urgency
+    from campaigns.services import messages as message_services
+    from campaigns.services import workflow
+
+    message = message_services.message_create(
+        actor=officer, campaign=campaign, channels=channels, urgency=Urgency.EMERGENCY,
+        body="Emergency: leave the north stand by the east gates now. Follow stewards' directions.")
+    workflow.message_submit(actor=officer, message=message)
+    workflow.message_approve(actor=supervisor, message=message)
+    scheduled = timezone.now()
+    publishing.message_schedule(actor=officer, message=message, scheduled_at=None)
+    return message, scheduled
+
+
 def duplicate_posts(posts: list, expected: int) -> int:
     """Posts received more than once (same platform and text, or key), plus any beyond ``expected``."""
     texts = Counter((p.platform, str(p.fields.get("text") or p.fields.get("status") or p.fields.get("message")
@@ -123,6 +151,12 @@ def main() -> int:
     parser.add_argument("--tick-seconds", type=float, default=1.0,
                         help="how often the bench claims due deliveries (the beat's tick is every 5 s; "
                              "one tick claims up to 500)")
+    parser.add_argument("--emergency-after", type=float, default=0.0,
+                        help="seconds into the burst to schedule one emergency message (0: none); the "
+                             "workers are then split into an urgent-only one and the rest")
+    parser.add_argument("--urgent-concurrency", type=int, default=2)
+    parser.add_argument("--emergency-target", type=float, default=5.0,
+                        help="seconds from scheduling an emergency message to its last delivery sent")
     args = parser.parse_args()
 
     import django
@@ -151,10 +185,17 @@ def main() -> int:
                      count=args.messages)
     prepared = time.perf_counter() - started
     total = Delivery.objects.count()
+    expected_posts = total + (len(KINDS) if args.emergency_after > 0 else 0)
     print(f"prepared {args.messages} approved messages, {total} deliveries in {prepared:.1f} s")
 
-    workers = [Worker(broker, name=f"bench{i}", concurrency=args.concurrency, pool=args.pool).start()
+    split = args.emergency_after > 0
+    workers = [Worker(broker, name=f"bench{i}", concurrency=args.concurrency, pool=args.pool,
+                      queues=f"{settings.ENGAGE_TICK_QUEUE},default" if split else None).start()
                for i in range(args.workers)]
+    if split:
+        workers.append(Worker(broker, name="urgent", concurrency=args.urgent_concurrency, pool=args.pool,
+                              queues="urgent").start())
+    emergency = None
     app = sender_app(broker)
     concurrency = args.concurrency * args.workers
     print(f"load average (1 min) {os.getloadavg()[0]:.2f} at the start, on {os.cpu_count()} cores")
@@ -163,6 +204,12 @@ def main() -> int:
         t0 = time.perf_counter()
         next_tick = t0
         while Delivery.objects.exclude(status=DeliveryStatus.SENT).exists():
+            if split and emergency is None and time.perf_counter() - t0 >= args.emergency_after:
+                in_flight = Delivery.objects.exclude(status=DeliveryStatus.SENT).count()
+                emergency = emergency_schedule(officer=officer, supervisor=supervisor, campaign=campaign,
+                                               channels=channels)
+                print(f"emergency message scheduled {time.perf_counter() - t0:.1f} s in, "
+                      f"{in_flight} bulk deliveries not yet sent")
             if time.perf_counter() >= next_tick:  # what the beat does, more often than its 5 s
                 tick(app)
                 next_tick = time.perf_counter() + args.tick_seconds
@@ -181,7 +228,17 @@ def main() -> int:
                        if (m := re.search(r"campaigns\.deliver\[.*\] succeeded in ([0-9.]+)s", line)))
     posts = [p for kind in KINDS for p in sandbox.posts(kind)]
     per_platform = Counter(p.platform for p in posts)
-    duplicates = duplicate_posts(posts, total)
+    duplicates = duplicate_posts(posts, expected_posts)
+    emergency_ok = True
+    if emergency is not None:
+        message, scheduled = emergency
+        sent = list(Delivery.objects.filter(message=message).values_list("sent_at", flat=True))
+        last = max(sent) if all(sent) else None
+        took = (last - scheduled).total_seconds() if last else float("inf")
+        emergency_ok = took <= args.emergency_target
+        print(f"emergency message    {len(sent)} deliveries, last sent {took:.2f} s after it was scheduled "
+              f"(target {args.emergency_target:g} s): {'met' if emergency_ok else 'NOT MET'}")
+        total += len(sent)
     ideal = total * args.latency / concurrency
     print(f"load average (1 min) {os.getloadavg()[0]:.2f} at the end, on {os.cpu_count()} cores")
     print(f"deliveries           {total}")
@@ -197,7 +254,7 @@ def main() -> int:
         print(f"task time p50/p95    {durations[len(durations) // 2] * 1000:.0f} / "
               f"{durations[int(len(durations) * 0.95)] * 1000:.0f} ms (inside the worker)")
     sandbox.stop()
-    return 0 if duplicates == 0 and len(posts) == total else 1
+    return 0 if duplicates == 0 and len(posts) == total and emergency_ok else 1
 
 
 if __name__ == "__main__":

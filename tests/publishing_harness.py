@@ -79,8 +79,9 @@ class Worker:
     """``celery worker`` in its own process group, so SIGKILL takes all of it at once."""
 
     def __init__(self, broker_url: str, *, name: str, concurrency: int = 1, pool: str = "solo",
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, queues: str | None = None) -> None:
         self.broker_url, self.name, self.concurrency, self.pool = broker_url, name, concurrency, pool
+        self.queues = queues  # None: every queue, as ``manage.py run`` starts a worker
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
         self.lines: list[str] = []
@@ -91,7 +92,7 @@ class Worker:
                "CELERY_BROKER_URL": self.broker_url, "SECRET_KEY": settings.SECRET_KEY,
                "ENGAGE_FIELD_ENCRYPTION_KEY": settings.ENGAGE_FIELD_ENCRYPTION_KEY,
                "ENGAGE_RETRY_BASE_SECONDS": "0.2", "PYTHONUNBUFFERED": "1", **self.extra_env}
-        cmd = [sys.executable, "-m", "celery", "-A", "engage", "worker", "-Q", settings.ENGAGE_WORKER_QUEUES,
+        cmd = [sys.executable, "-m", "celery", "-A", "engage", "worker", "-Q", self.queues or settings.ENGAGE_WORKER_QUEUES,
                "--pool", self.pool, "--concurrency", str(self.concurrency), "-n", f"{self.name}@%h",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,  # noqa: S603
